@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { apiKeyRoutes } from './api-keys/routes';
+import { auditLogRoutes } from './audit-log/routes';
+import { registerAuth } from './auth';
+import { registerErrorHandling } from './error-handler';
+import { exportRoutes } from './exports/routes';
+import { healthRoutes } from './health/routes';
+import { meRoutes } from './me/routes';
+import { registerMetrics } from './metrics';
+import type { ApiDeps, App, RoutePlugin } from './types';
+import { userRoutes } from './users/routes';
+
+/** Resource route folders served under /v1. Add a resource here. */
+const v1Resources: RoutePlugin[] = [meRoutes, userRoutes, apiKeyRoutes, auditLogRoutes, exportRoutes];
+
+export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<App> {
+  const app = Fastify({
+    logger: options.logger ?? { level: deps.config.LOG_LEVEL },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    disableRequestLogging: deps.config.LOG_LEVEL !== 'debug' && deps.config.LOG_LEVEL !== 'trace',
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Omni Campaigns API',
+        description:
+          'Dialer (Discador) and WhatsApp (Broadcast) campaigns for Brazilian contact centres. ' +
+          'Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem+json with a stable `code`. ' +
+          'Lists take `limit`, `cursor` and `sort` and answer `{ items, nextCursor }`.',
+        version: '1.0.0',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'omni_… API key' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
+
+  registerErrorHandling(app);
+  registerAuth(app, deps.db);
+  registerMetrics(app);
+  await healthRoutes(app, deps);
+  await app.register(async (v1) => {
+    for (const resource of v1Resources) await resource(v1 as App, deps);
+  }, { prefix: '/v1' });
+
+  return app;
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { verifyApiKey, type KeyOwner } from '../db/accounts';
+import type { Database, Role } from '../db/schema';
+import { ProblemError } from './problem';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false for routes anyone may call: health, docs, provider webhooks. */
+    auth?: boolean;
+    /** The lowest role allowed; defaults to `viewer` for GET and `supervisor` otherwise. */
+    minRole?: Role;
+  }
+  interface FastifyRequest {
+    auth: KeyOwner;
+  }
+}
+
+const rank: Record<Role, number> = { viewer: 0, supervisor: 1, admin: 2 };
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey : undefined;
+}
+
+/** Every route needs an API key unless its config says `auth: false`; the key fixes the tenant. */
+export function registerAuth(app: FastifyInstance, db: Kysely<Database>): void {
+  app.decorateRequest('auth', undefined as unknown as KeyOwner);
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    const url = request.routeOptions.url;
+    if (config?.auth === false || !url || url === '/docs' || url.startsWith('/docs/')) return;
+    const key = presentedKey(request);
+    if (!key) {
+      throw new ProblemError(401, 'API_KEY_MISSING', 'Send your API key as `Authorization: Bearer <key>` or `X-Api-Key`.');
+    }
+    const owner = await verifyApiKey(db, key);
+    if (!owner) throw new ProblemError(401, 'API_KEY_INVALID', 'The API key is unknown, malformed or revoked.');
+    request.auth = owner;
+    const needed = config?.minRole ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'supervisor');
+    if (rank[owner.role] < rank[needed]) {
+      throw new ProblemError(403, 'ROLE_TOO_LOW', `This action needs the ${needed} role; your key has ${owner.role}.`, {
+        requiredRole: needed,
+        role: owner.role,
+      });
+    }
+  });
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/** The OpenAPI shape of a problem+json answer, referenced by every route's error responses. */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    instance: z.string().optional(),
+    errors: z
+      .array(z.object({ field: z.string(), in: z.string(), message: z.string() }))
+      .optional()
+      .describe('For validation errors: each bad field'),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'Problem' });
+
+export const errorResponses = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+  422: problemSchema,
+} as const;

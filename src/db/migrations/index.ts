@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_foundation';
+
+/**
+ * Every migration, in order. Static imports (not a folder scan) so the same list works
+ * under tsx, vitest and a bundled build. Add new ones at the end; never edit an applied one.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};

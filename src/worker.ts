@@ -1,0 +1,69 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from './activities/index';
+import { loadConfig, type Config } from './config';
+import { createDb } from './db/database';
+import { createLogger, isMain } from './logger';
+import { connectWorker } from './temporal/connection';
+
+export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface WorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  workflowBundle?: { code: string };
+  maxConcurrentActivities?: number;
+}
+
+/** Creates the worker with every workflow and every activity (built from their dependencies). */
+export async function createWorker(setup: WorkerSetup): Promise<Worker> {
+  const options: WorkerOptions = {
+    connection: setup.connection,
+    namespace: setup.namespace,
+    taskQueue: setup.taskQueue,
+    activities: createActivities(setup.deps),
+    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 100,
+    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+  };
+  return Worker.create(options);
+}
+
+/** `npm run worker`: one worker process; run more of them to scale out. */
+export async function runWorkerProcess(config: Config = loadConfig()): Promise<void> {
+  const log = createLogger(config, 'worker');
+  // The SDK's own metrics (task latencies, slots, polls) in Prometheus format.
+  Runtime.install({
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } } },
+  });
+  const { db, close } = createDb({ connectionString: requireDatabaseUrl(config), poolSize: config.DATABASE_POOL_SIZE, applicationName: 'omni-worker' });
+  const connection = await connectWorker(config);
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { db },
+    maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  });
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker running');
+  await worker.run();
+  await connection.close();
+  await close();
+  log.info('worker stopped');
+}
+
+export function requireDatabaseUrl(config: Config): string {
+  if (!config.DATABASE_URL) {
+    throw new Error('DATABASE_URL is not set. `npm start` sets it for the embedded stack; set it to run this process alone.');
+  }
+  return config.DATABASE_URL;
+}
+
+if (isMain(import.meta.url)) {
+  runWorkerProcess().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,101 @@
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ExportActivities } from '../../activities/exports';
+import { JobStatus } from '../search-attributes';
+import {
+  cancelExportSignal,
+  cancelExportUpdate,
+  EXPORT_NOT_RUNNING,
+  exportProgressQuery,
+  type ExportInput,
+  type ExportProgress,
+} from './messages';
+
+const { writeActivityReportPage, finishExport } = proxyActivities<ExportActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+/** Pages per run before continuing as new, so a huge export keeps a small history. */
+const PAGES_PER_RUN = 200;
+
+/**
+ * Writes a report export page by page into PostgreSQL. Carries only a cursor and counters; each
+ * page is written idempotently under (export id, page number), so a retried page replaces itself.
+ */
+export async function exportWorkflow(input: ExportInput): Promise<ExportProgress> {
+  const progress: ExportProgress = {
+    exportId: input.exportId,
+    state: 'running',
+    rowsWritten: input.resume?.rows ?? 0,
+    pagesWritten: input.resume?.pages ?? 0,
+  };
+  let cursor = input.resume?.cursor ?? null;
+
+  const requestCancel = (by: string) => {
+    if (progress.state === 'running') {
+      progress.state = 'cancelling';
+      progress.cancelledBy = by;
+    }
+  };
+  setHandler(exportProgressQuery, () => progress);
+  setHandler(cancelExportSignal, ({ by }) => requestCancel(by ?? 'operations'));
+  setHandler(
+    cancelExportUpdate,
+    async ({ by }) => {
+      requestCancel(by);
+      // Answer once the cancellation has taken effect (the current page finishes first).
+      await condition(() => progress.state !== 'cancelling');
+      return progress;
+    },
+    {
+      validator: () => {
+        if (progress.state !== 'running') {
+          throw ApplicationFailure.create({
+            type: EXPORT_NOT_RUNNING,
+            message: `The export is ${progress.state}; only a running export can be cancelled.`,
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+
+  if (!input.resume) upsertSearchAttributes([{ key: JobStatus, value: 'running' }]);
+
+  let pagesThisRun = 0;
+  while (progress.state === 'running') {
+    const page = await writeActivityReportPage({
+      exportId: input.exportId,
+      tenantId: input.tenantId,
+      from: input.from,
+      to: input.to,
+      cursor,
+      seq: progress.pagesWritten,
+    });
+    progress.rowsWritten += page.rows;
+    progress.pagesWritten += 1;
+    cursor = page.nextCursor;
+    if (page.done) break;
+    pagesThisRun += 1;
+    if (progress.state === 'running' && (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
+      await continueAsNew<typeof exportWorkflow>({
+        ...input,
+        resume: { cursor, pages: progress.pagesWritten, rows: progress.rowsWritten },
+      });
+    }
+  }
+
+  const final = progress.state === 'cancelling' ? 'cancelled' : 'completed';
+  await finishExport({ exportId: input.exportId, status: final, rowsWritten: progress.rowsWritten });
+  progress.state = final;
+  upsertSearchAttributes([{ key: JobStatus, value: final }]);
+  return progress;
+}

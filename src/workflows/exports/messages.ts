@@ -1,0 +1,35 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+/** Message definitions shared by the export workflow and its callers (API, CLI). */
+
+export type ExportState = 'running' | 'cancelling' | 'completed' | 'cancelled' | 'failed';
+
+export interface ExportProgress {
+  exportId: string;
+  state: ExportState;
+  rowsWritten: number;
+  pagesWritten: number;
+  cancelledBy?: string;
+}
+
+export interface ExportInput {
+  exportId: string;
+  tenantId: string;
+  kind: 'activity-report';
+  from: string;
+  to: string;
+  /** Carried across continue-as-new. */
+  resume?: { cursor: string | null; pages: number; rows: number };
+}
+
+/** Read the export's progress. */
+export const exportProgressQuery = defineQuery<ExportProgress>('progress');
+/** Ask the export to stop; answers with the new progress once the workflow has accepted it. */
+export const cancelExportUpdate = defineUpdate<ExportProgress, [{ by: string }]>('cancel');
+/** The same request as a signal, for operations in the Temporal UI/CLI (no answer). */
+export const cancelExportSignal = defineSignal<[{ by?: string }]>('cancel-signal');
+
+/** Why an update was refused; the API maps these to 409 problems. */
+export const EXPORT_NOT_RUNNING = 'EXPORT_NOT_RUNNING';
+
+export const exportWorkflowId = (exportId: string) => `export-${exportId}`;

@@ -1,0 +1,2 @@
+// Every workflow the worker runs. Workflow code imports only domain/ and the Temporal workflow API.
+export { exportWorkflow } from './exports/export-workflow';
