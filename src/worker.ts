@@ -14,7 +14,7 @@ export interface WorkerSetup {
   taskQueue: string;
   deps: ActivityDeps;
   /** A pre-built bundle (tests build one per run); otherwise the workflows are bundled at start. */
-  workflowBundle?: { code: string };
+  workflowBundle?: { code: string } | { codePath: string };
   maxConcurrentActivities?: number;
 }
 

@@ -48,7 +48,7 @@ export function createExportActivities({ db, pageSize = 5000 }: ExportActivityDe
         .where('audit_log.tenant_id', '=', input.tenantId)
         .where('audit_log.created_at', '>=', new Date(input.from))
         .where('audit_log.created_at', '<', new Date(input.to));
-      if (input.cursor) query = query.where('audit_log.id', '>', input.cursor);
+      if (input.cursor) query = query.where('audit_log.id', '>', Number(input.cursor));
       const rows = await query.orderBy('audit_log.id').limit(pageSize).execute();
 
       let text = input.seq === 0 ? CSV_BOM + csvLine(activityReportHeader) : '';

@@ -28,7 +28,6 @@ export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerO
     logger: options.logger ?? { level: deps.config.LOG_LEVEL },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: deps.config.LOG_LEVEL !== 'debug' && deps.config.LOG_LEVEL !== 'trace',
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
 

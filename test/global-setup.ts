@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../src/embedded/postgres';
+import { startTemporalDevServer } from '../src/embedded/temporal-server';
+import { workflowsPath } from '../src/worker';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    databaseUrl: string;
+    workflowBundlePath: string;
+  }
+}
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/**
+ * Once per `npm test`: one Temporal dev server (file-backed, WAL), one PostgreSQL (TEST_DATABASE_URL,
+ * or an embedded one), and the workflow bundle built once. Each test file then takes its own
+ * schema and task queue.
+ */
+export default async function setup(project: TestProject) {
+  const dir = mkdtempSync(join(tmpdir(), 'omni-test-'));
+  const [temporalPort, uiPort, pgPort] = await Promise.all([freePort(), freePort(), freePort()]);
+
+  const [temporal, postgres, bundle] = await Promise.all([
+    startTemporalDevServer({ port: temporalPort, uiPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite') }),
+    process.env.TEST_DATABASE_URL
+      ? Promise.resolve({ url: process.env.TEST_DATABASE_URL, stop: async () => undefined })
+      : startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort }),
+    bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never }),
+  ]);
+  const bundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+
+  project.provide('temporalAddress', temporal.address);
+  project.provide('databaseUrl', postgres.url);
+  project.provide('workflowBundlePath', bundlePath);
+
+  return async () => {
+    await temporal.stop();
+    await postgres.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

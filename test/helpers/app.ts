@@ -1,0 +1,67 @@
+import type { Client } from '@temporalio/client';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/api/app';
+import type { App } from '../../src/api/types';
+import { parseConfig, type Config } from '../../src/config';
+import { bootstrapTenant, createUser, issueApiKey } from '../../src/db/accounts';
+import { createTestDatabase, type TestDatabase } from './db';
+import { connectTestClient, startTestWorker, uniqueTaskQueue, type RunningWorker } from './temporal';
+
+export interface TestTenant {
+  tenantId: string;
+  adminKey: string;
+  supervisorKey: string;
+  viewerKey: string;
+}
+
+export interface TestStack {
+  app: App;
+  config: Config;
+  database: TestDatabase;
+  temporal: Client;
+  worker?: RunningWorker;
+  createTenant(name?: string): Promise<TestTenant>;
+  close(): Promise<void>;
+}
+
+export async function createTenantWithKeys(database: TestDatabase, name: string): Promise<TestTenant> {
+  const { tenant, key } = await bootstrapTenant(database.db, { tenantName: name });
+  const keyFor = async (role: 'supervisor' | 'viewer') => {
+    const user = await createUser(database.db, { tenantId: tenant.id, name: `${role} ${name}`, email: `${role}@${tenant.id}.test`, role });
+    return (await issueApiKey(database.db, { tenantId: tenant.id, userId: user.id, name: role })).key;
+  };
+  return { tenantId: tenant.id, adminKey: key.key, supervisorKey: await keyFor('supervisor'), viewerKey: await keyFor('viewer') };
+}
+
+/** The API on a fresh schema with a real Temporal client and (optionally) a worker. */
+export async function createTestStack(options: { name: string; withWorker?: boolean; env?: Record<string, string> }): Promise<TestStack> {
+  const database = await createTestDatabase();
+  const taskQueue = uniqueTaskQueue(options.name);
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ...options.env,
+  });
+  const temporal = await connectTestClient();
+  const app = await buildApp({ config, db: database.db, temporal }, { logger: false });
+  const worker = options.withWorker ? await startTestWorker(taskQueue, { db: database.db }) : undefined;
+  return {
+    app,
+    config,
+    database,
+    temporal,
+    worker,
+    createTenant: (name = 'Empresa Teste') => createTenantWithKeys(database, name),
+    close: async () => {
+      await app.close();
+      await worker?.stop();
+      await temporal.connection.close();
+      await database.destroy();
+    },
+  };
+}
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
