@@ -1,0 +1,121 @@
+import { AriError } from './errors';
+import { AriEventStream, type AriEventStreamOptions } from './events';
+import { createAriHttp, type AriHttpOptions } from './http';
+import { parseChannel } from './parse';
+import type { Channel, HangupReason } from './types';
+
+export interface AriClientOptions extends AriHttpOptions, AriEventStreamOptions {
+  /** Our Stasis application: originated channels report to it; the WebSocket subscribes to it. */
+  app: string;
+}
+
+export interface OriginateRequest {
+  /** e.g. `PJSIP/5548998288774@trunk`. */
+  endpoint: string;
+  /** e.g. `"Omni" <03033334444>` or just the number. */
+  callerId: string;
+  /** Ring timeout; -1 for none. */
+  timeoutSec: number;
+  /** Our attempt key: Asterisk refuses a second live channel with it (HTTP 409). */
+  channelId: string;
+  variables?: Record<string, string>;
+  appArgs?: string;
+}
+
+export type OriginateResult = { status: 'placed'; channel: Channel } | { status: 'already_exists' };
+
+export interface AriClient {
+  readonly app: string;
+  originate(request: OriginateRequest): Promise<OriginateResult>;
+  /** The live channel, or undefined once Asterisk no longer knows it (hung up and destroyed). */
+  getChannel(channelId: string): Promise<Channel | undefined>;
+  listChannels(): Promise<Channel[]>;
+  /** True when Asterisk hung the channel up, false when it was already gone. */
+  hangup(channelId: string, reason?: HangupReason): Promise<boolean>;
+  /** The application's event stream; one per client, opened on first use. */
+  events(): AriEventStream;
+  close(): Promise<void>;
+}
+
+/**
+ * Client for the ARI subset a dialer needs (shared/ari-contract.md). It does not retry: errors
+ * carry `retryable` and the caller's retry policy (Temporal's) decides.
+ */
+export function createAriClient(options: AriClientOptions): AriClient {
+  const http = createAriHttp(options);
+  let stream: AriEventStream | undefined;
+  const channelPath = (id: string) => `/ari/channels/${encodeURIComponent(id)}`;
+
+  function failure(operation: string, status: number, body: string): AriError {
+    return AriError.fromStatus(operation, status, body);
+  }
+
+  function channelFrom(operation: string, body: string): Channel {
+    try {
+      return parseChannel(JSON.parse(body));
+    } catch (error) {
+      throw new AriError(`ARI ${operation}: unreadable channel in response`, 200, false, 'BAD_RESPONSE', { cause: error });
+    }
+  }
+
+  return {
+    app: options.app,
+
+    async originate(request) {
+      const { status, body } = await http.request(
+        'originate',
+        'POST',
+        '/ari/channels',
+        {
+          endpoint: request.endpoint,
+          app: options.app,
+          appArgs: request.appArgs,
+          callerId: request.callerId,
+          timeout: request.timeoutSec,
+          channelId: request.channelId,
+        },
+        request.variables ? { variables: request.variables } : undefined,
+      );
+      if (status === 200) return { status: 'placed', channel: channelFrom('originate', body) };
+      // The channel id is taken by a live channel: our earlier request got through. Never re-place it.
+      if (status === 409) return { status: 'already_exists' };
+      throw failure('originate', status, body);
+    },
+
+    async getChannel(channelId) {
+      const { status, body } = await http.request('get channel', 'GET', channelPath(channelId));
+      if (status === 200) return channelFrom('get channel', body);
+      if (status === 404) return undefined;
+      throw failure('get channel', status, body);
+    },
+
+    async listChannels() {
+      const { status, body } = await http.request('list channels', 'GET', '/ari/channels');
+      if (status !== 200) throw failure('list channels', status, body);
+      const raw = JSON.parse(body) as unknown[];
+      return raw.map((item) => parseChannel(item));
+    },
+
+    async hangup(channelId, reason) {
+      const { status, body } = await http.request('hangup', 'DELETE', channelPath(channelId), { reason });
+      if (status === 204 || status === 200) return true;
+      if (status === 404) return false;
+      throw failure('hangup', status, body);
+    },
+
+    events() {
+      if (!stream) {
+        const url = new URL(`${http.root.replace(/^http/, 'ws')}/ari/events`);
+        url.searchParams.set('app', options.app);
+        url.searchParams.set('api_key', `${options.username}:${options.password}`);
+        stream = new AriEventStream(url.toString(), options);
+      }
+      return stream;
+    },
+
+    async close() {
+      await stream?.close();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,271 @@
+import { HANGUP_REASONS, type Channel, type ChannelState, type HangupReason } from '../../integrations/ari/types';
+import { causeOfHangupReason, causeTxt } from './causes';
+import { defaultCauseOf, type MixEntry, type SimConfig } from './config';
+import { asteriskTime, parseCallerId, parseEndpoint } from './format';
+import { between, hashSeed, pickWeighted, seededRandom, type Random } from './random';
+
+/** Originate parameters as strings, the way they arrive in the query (or the JSON body). */
+export interface OriginateParams {
+  endpoint?: string;
+  app?: string;
+  appArgs?: string;
+  extension?: string;
+  context?: string;
+  priority?: string;
+  callerId?: string;
+  timeout?: string;
+  channelId?: string;
+  variables?: Record<string, string>;
+}
+
+export type Answer<T> = { status: 200 | 204; body?: T } | { status: 400 | 404 | 409 | 500; message: string };
+
+/** Sends one event to the WebSocket subscribed to `app`. */
+export type Publish = (app: string, event: Record<string, unknown>) => void;
+
+interface LiveCall {
+  channel: Channel;
+  app: string | undefined;
+  appArgs: string[];
+  inStasis: boolean;
+  timers: Set<NodeJS.Timeout>;
+}
+
+/** What the simulated call will do, decided when it is placed. */
+interface Plan {
+  answers: boolean;
+  cause: number;
+  ringMs: number;
+  talkMs: number;
+}
+
+export interface CallStats {
+  originatesAccepted: number;
+  /** 409s: a live channel already had the requested id. */
+  duplicatesRefused: number;
+  /** Injected 500s, with or without the call placed. */
+  originatesFailed: number;
+  /** Channel ids whose originate was accepted more than once (a second real call). */
+  reoriginated: string[];
+  /** Accepted originates per dialled number. */
+  perNumber: Record<string, number>;
+  callsActive: number;
+  maxConcurrent: number;
+  hangupsRequested: number;
+  /** Destroyed channels per Q.850 cause. */
+  byCause: Record<string, number>;
+}
+
+/**
+ * The simulated Asterisk: owns the live channels and plays each call's life
+ * (Down → Ringing → Up → hangup, or Ringing → failure cause) through `publish`.
+ */
+export class CallSimulator {
+  private readonly live = new Map<string, LiveCall>();
+  private readonly acceptedById = new Map<string, number>();
+  private readonly perNumber = new Map<string, number>();
+  private readonly byCause = new Map<number, number>();
+  private counters = { accepted: 0, duplicates: 0, failed: 0, hangups: 0, maxConcurrent: 0, sequence: 0 };
+  private faultRandom: Random;
+
+  constructor(
+    private readonly config: () => SimConfig,
+    private readonly publish: Publish,
+  ) {
+    this.faultRandom = seededRandom(config().seed);
+  }
+
+  originate(params: OriginateParams): Answer<Channel> {
+    const config = this.config();
+    if (!params.endpoint) return { status: 400, message: 'Endpoint must be specified' };
+    const endpoint = parseEndpoint(params.endpoint);
+    if (!endpoint) return { status: 400, message: 'Invalid endpoint' };
+    if (!params.app && !params.extension) {
+      return { status: 400, message: 'Application or extension must be specified' };
+    }
+    const timeoutSec = params.timeout === undefined || params.timeout === '' ? 30 : Number(params.timeout);
+    if (!Number.isInteger(timeoutSec)) return { status: 400, message: 'Invalid timeout' };
+    if (params.channelId && this.live.has(params.channelId)) {
+      this.counters.duplicates++;
+      return { status: 409, message: 'Channel with given unique ID already exists' };
+    }
+    const { originateErrorRate, originateLostResponseRate } = config.faults;
+    if (this.faultRandom() < originateErrorRate) {
+      this.counters.failed++;
+      return { status: 500, message: 'Internal Server Error' };
+    }
+
+    const now = new Date();
+    const sequence = ++this.counters.sequence;
+    const id = params.channelId || `${Math.floor(now.getTime() / 1000)}.${sequence}`;
+    const channel: Channel = {
+      id,
+      name: `${endpoint.technology}/${endpoint.peer}-${sequence.toString(16).padStart(8, '0')}`,
+      state: 'Down',
+      caller: parseCallerId(params.callerId),
+      connected: { name: '', number: endpoint.number },
+      accountcode: '',
+      dialplan: { context: params.context ?? 'default', exten: params.extension ?? 's', priority: Number(params.priority ?? 1) || 1, app_name: '', app_data: '' },
+      creationtime: asteriskTime(now),
+      language: 'en',
+      ...(params.variables ? { channelvars: params.variables } : {}),
+    };
+    const call: LiveCall = {
+      channel,
+      app: params.app || undefined,
+      appArgs: params.appArgs ? params.appArgs.split(',') : [],
+      inStasis: false,
+      timers: new Set(),
+    };
+    this.live.set(id, call);
+    this.count(this.acceptedById, id);
+    this.count(this.perNumber, endpoint.number);
+    this.counters.accepted++;
+    this.counters.maxConcurrent = Math.max(this.counters.maxConcurrent, this.live.size);
+    this.play(call, this.plan(endpoint.number, id), timeoutSec);
+
+    if (this.faultRandom() < originateLostResponseRate) {
+      this.counters.failed++;
+      return { status: 500, message: 'Internal Server Error' };
+    }
+    return { status: 200, body: channel };
+  }
+
+  get(channelId: string): Answer<Channel> {
+    const call = this.live.get(channelId);
+    return call ? { status: 200, body: call.channel } : { status: 404, message: 'Channel not found' };
+  }
+
+  list(): Channel[] {
+    return [...this.live.values()].map((call) => call.channel);
+  }
+
+  hangup(channelId: string, reason: string | undefined, reasonCode: string | undefined): Answer<never> {
+    let cause = causeOfHangupReason.normal;
+    if (reasonCode !== undefined && reasonCode !== '') {
+      cause = Number(reasonCode);
+      if (!Number.isInteger(cause) || cause < 0 || cause > 127) {
+        return { status: 400, message: 'Invalid reason for hangup provided' };
+      }
+    } else if (reason !== undefined && reason !== '') {
+      if (!(HANGUP_REASONS as readonly string[]).includes(reason)) {
+        return { status: 400, message: 'Invalid reason for hangup provided' };
+      }
+      cause = causeOfHangupReason[reason as HangupReason];
+    }
+    const call = this.live.get(channelId);
+    if (!call) return { status: 404, message: 'Channel not found' };
+    this.counters.hangups++;
+    this.end(call, cause, { soft: true });
+    return { status: 204 };
+  }
+
+  acceptedOriginates(channelId: string): number {
+    return this.acceptedById.get(channelId) ?? 0;
+  }
+
+  stats(): CallStats {
+    return {
+      originatesAccepted: this.counters.accepted,
+      duplicatesRefused: this.counters.duplicates,
+      originatesFailed: this.counters.failed,
+      reoriginated: [...this.acceptedById].filter(([, n]) => n > 1).map(([id]) => id),
+      perNumber: Object.fromEntries(this.perNumber),
+      callsActive: this.live.size,
+      maxConcurrent: this.counters.maxConcurrent,
+      hangupsRequested: this.counters.hangups,
+      byCause: Object.fromEntries(this.byCause),
+    };
+  }
+
+  /** Forgets every call (silently: no events) and every count; reseeds the randomness. */
+  reset(): void {
+    this.stop();
+    this.acceptedById.clear();
+    this.perNumber.clear();
+    this.byCause.clear();
+    this.counters = { accepted: 0, duplicates: 0, failed: 0, hangups: 0, maxConcurrent: 0, sequence: 0 };
+    this.reseed();
+  }
+
+  /** Restarts the fault randomness from the configured seed. */
+  reseed(): void {
+    this.faultRandom = seededRandom(this.config().seed);
+  }
+
+  /** Cancels every pending timer; live calls vanish without events. */
+  stop(): void {
+    for (const call of this.live.values()) call.timers.forEach(clearTimeout);
+    this.live.clear();
+  }
+
+  private plan(number: string, channelId: string): Plan {
+    const config = this.config();
+    // Per-call stream: the same seed, id and attempt always play the same call.
+    const random = seededRandom(hashSeed(config.seed, `${channelId}#${this.acceptedOriginates(channelId)}`));
+    const rule = config.rules.find((r) => new RegExp(r.match).test(number));
+    const entry: MixEntry = pickWeighted(random, rule?.mix ?? config.defaultMix) ?? { outcome: 'answered', weight: 1 };
+    const answers = entry.outcome === 'answered' || (entry.outcome === undefined && entry.cause === 16);
+    const cause = entry.cause ?? defaultCauseOf[entry.outcome ?? 'answered'];
+    return { answers, cause, ringMs: between(random, config.ringMs), talkMs: between(random, config.talkMs) };
+  }
+
+  private play(call: LiveCall, plan: Plan, timeoutSec: number): void {
+    this.after(call, 0, () => this.changeState(call, 'Ringing'));
+    const timeoutMs = timeoutSec > 0 ? timeoutSec * 1000 : Infinity;
+    if (plan.ringMs >= timeoutMs) {
+      // Nobody picked up before the originate's timeout: Asterisk gives up with "no answer".
+      this.after(call, timeoutMs, () => this.end(call, 19));
+      return;
+    }
+    if (!plan.answers) {
+      this.after(call, plan.ringMs, () => this.end(call, plan.cause));
+      return;
+    }
+    this.after(call, plan.ringMs, () => {
+      this.changeState(call, 'Up');
+      if (call.app) {
+        call.inStasis = true;
+        call.channel.dialplan = { ...call.channel.dialplan, app_name: 'Stasis', app_data: [call.app, ...call.appArgs].join(',') };
+        this.emit(call, 'StasisStart', { args: call.appArgs });
+      }
+      this.after(call, plan.talkMs, () => this.end(call, plan.cause, {}));
+    });
+  }
+
+  private changeState(call: LiveCall, state: ChannelState): void {
+    call.channel.state = state;
+    this.emit(call, 'ChannelStateChange');
+  }
+
+  /** Hangup: optional request notice, leaving Stasis, then destruction with the cause. */
+  private end(call: LiveCall, cause: number, hangupRequest?: { soft?: boolean }): void {
+    if (this.live.get(call.channel.id) !== call) return;
+    call.timers.forEach(clearTimeout);
+    call.timers.clear();
+    if (hangupRequest) this.emit(call, 'ChannelHangupRequest', { cause, ...hangupRequest });
+    if (call.inStasis) {
+      call.inStasis = false;
+      this.emit(call, 'StasisEnd');
+    }
+    this.live.delete(call.channel.id);
+    this.count(this.byCause, cause);
+    this.emit(call, 'ChannelDestroyed', { cause, cause_txt: causeTxt(cause) });
+  }
+
+  private emit(call: LiveCall, type: string, fields: Record<string, unknown> = {}): void {
+    if (call.app) this.publish(call.app, { type, ...fields, channel: call.channel });
+  }
+
+  private after(call: LiveCall, ms: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      call.timers.delete(timer);
+      action();
+    }, ms);
+    call.timers.add(timer);
+  }
+
+  private count<K>(map: Map<K, number>, key: K): void {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+}

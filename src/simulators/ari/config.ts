@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/** The outcomes the simulator can play; `answered` goes Up and talks, the rest never answer. */
+export const SIM_OUTCOMES = ['answered', 'busy', 'no_answer', 'rejected', 'invalid_number', 'network_failure'] as const;
+export type SimOutcome = (typeof SIM_OUTCOMES)[number];
+
+/** The cause each outcome ends with unless a mix entry names another. */
+export const defaultCauseOf: Record<SimOutcome, number> = {
+  answered: 16,
+  busy: 17,
+  no_answer: 19,
+  rejected: 21,
+  invalid_number: 1,
+  network_failure: 34,
+};
+
+const range = z
+  .tuple([z.number().int().min(0), z.number().int().min(0)])
+  .refine(([min, max]) => min <= max, 'range must be [min, max] with min <= max');
+
+/** One weighted possibility: an outcome, a raw Q.850 cause (16 = answered), or both. */
+const mixEntry = z
+  .object({
+    outcome: z.enum(SIM_OUTCOMES).optional(),
+    cause: z.number().int().min(0).max(127).optional(),
+    weight: z.number().min(0),
+  })
+  .refine((e) => e.outcome !== undefined || e.cause !== undefined, 'give an outcome or a cause');
+export type MixEntry = z.infer<typeof mixEntry>;
+
+const rule = z.object({
+  /** Regular expression tested against the dialled number (e.g. `^55119`, `0000$`). */
+  match: z.string().refine((source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a valid regular expression'),
+  mix: z.array(mixEntry).min(1),
+});
+export type OutcomeRule = z.infer<typeof rule>;
+
+const faults = z.object({
+  /** Fraction of originates answered 500 without placing the call. */
+  originateErrorRate: z.number().min(0).max(1),
+  /** Fraction of originates that place the call and still answer 500 (the lost-response case). */
+  originateLostResponseRate: z.number().min(0).max(1),
+  /** Slow answers: every ARI response waits this long (the work itself is done first). */
+  responseDelayMs: z.number().int().min(0),
+  /** Drop every events WebSocket this often; 0 never. */
+  dropWebSocketsEveryMs: z.number().int().min(0),
+});
+export type SimFaults = z.infer<typeof faults>;
+
+export const simConfigSchema = z.object({
+  seed: z.number().int(),
+  /** Checked in order; the first rule matching the number picks the mix. */
+  rules: z.array(rule),
+  defaultMix: z.array(mixEntry).min(1),
+  ringMs: range,
+  talkMs: range,
+  faults,
+});
+export type SimConfig = z.infer<typeof simConfigSchema>;
+
+/** What `PUT /_sim/config` and `configure()` accept: any top-level part, faults field by field. */
+export const simConfigPatchSchema = simConfigSchema
+  .omit({ faults: true })
+  .partial()
+  .extend({ faults: faults.partial().optional() })
+  .strict();
+export type SimConfigPatch = z.infer<typeof simConfigPatchSchema>;
+
+export const noFaults: SimFaults = {
+  originateErrorRate: 0,
+  originateLostResponseRate: 0,
+  responseDelayMs: 0,
+  dropWebSocketsEveryMs: 0,
+};
+
+/** A plausible Brazilian outbound list, at human speed (the embedded run's default). */
+export const defaultSimConfig: SimConfig = {
+  seed: 1,
+  rules: [],
+  defaultMix: [
+    { outcome: 'answered', weight: 40 },
+    { outcome: 'no_answer', weight: 30 },
+    { outcome: 'busy', weight: 10 },
+    { outcome: 'rejected', weight: 5 },
+    { outcome: 'invalid_number', weight: 10 },
+    { outcome: 'network_failure', weight: 5 },
+  ],
+  ringMs: [3_000, 15_000],
+  talkMs: [5_000, 60_000],
+  faults: noFaults,
+};
+
+export function mergeConfig(current: SimConfig, patch: SimConfigPatch): SimConfig {
+  const checked = simConfigPatchSchema.parse(patch);
+  const { faults: faultPatch, ...rest } = checked;
+  return { ...current, ...rest, faults: { ...current.faults, ...faultPatch } };
+}

@@ -1,0 +1,64 @@
+import type { CallSimulator, OriginateParams } from './calls';
+import { problem, reply, type Reply } from './http-kit';
+
+const originateKeys = ['endpoint', 'app', 'appArgs', 'extension', 'context', 'priority', 'callerId', 'timeout', 'channelId'] as const;
+
+/**
+ * The ARI routes the dialer uses: originate, get, list and hang up channels
+ * (Asterisk `rest-api/api-docs/channels.json`).
+ */
+export function ariRoute(calls: CallSimulator, method: string, url: URL, rawBody: string, asteriskId: string): Reply {
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path === '/ari/channels') {
+    if (method === 'GET') return reply(200, calls.list());
+    if (method === 'POST') return originate(calls, url, rawBody, undefined);
+    return problem(405, 'Invalid method');
+  }
+  const one = /^\/ari\/channels\/([^/]+)$/.exec(path);
+  if (one) {
+    const channelId = decodeURIComponent(one[1]);
+    if (method === 'GET') return answer(calls.get(channelId));
+    if (method === 'POST') return originate(calls, url, rawBody, channelId);
+    if (method === 'DELETE') {
+      return answer(calls.hangup(channelId, url.searchParams.get('reason') ?? undefined, url.searchParams.get('reason_code') ?? undefined));
+    }
+    return problem(405, 'Invalid method');
+  }
+  if (path === '/ari/asterisk/ping' && method === 'GET') {
+    return reply(200, { asterisk_id: asteriskId, ping: 'pong', timestamp: new Date().toISOString() });
+  }
+  return problem(404, 'Resource not found');
+}
+
+/** Query parameters, plus the JSON body: `variables`, and any other key read as a parameter. */
+function originate(calls: CallSimulator, url: URL, rawBody: string, pathChannelId: string | undefined): Reply {
+  let body: Record<string, unknown> = {};
+  if (rawBody.trim() !== '') {
+    try {
+      body = JSON.parse(rawBody) as Record<string, unknown>;
+    } catch {
+      return problem(400, 'Request body is not valid JSON');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return problem(400, 'Request body must be a JSON object');
+    }
+  }
+  const params: OriginateParams = {};
+  for (const key of originateKeys) {
+    const value = url.searchParams.get(key) ?? body[key];
+    if (value !== undefined && value !== null) params[key] = String(value);
+  }
+  if (pathChannelId !== undefined) params.channelId = pathChannelId;
+  if (body.variables !== undefined) {
+    const variables = body.variables;
+    if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
+      return problem(400, 'variables must be an object');
+    }
+    params.variables = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]));
+  }
+  return answer(calls.originate(params));
+}
+
+function answer(result: ReturnType<CallSimulator['get']> | ReturnType<CallSimulator['hangup']>): Reply {
+  return 'message' in result ? problem(result.status, result.message) : reply(result.status, result.body);
+}
