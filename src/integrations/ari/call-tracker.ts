@@ -28,6 +28,11 @@ export interface CallReport {
 export interface CallTrackerOptions {
   /** Used to re-check calls in flight after the event stream reconnects. */
   getChannel?: (channelId: string) => Promise<Channel | undefined>;
+  /**
+   * Also re-check pending calls this often (needs `getChannel`): a safety net for events that go
+   * elsewhere, e.g. another WebSocket took over the application. 0 (default) never.
+   */
+  recheckEveryMs?: number;
   now?: () => Date;
 }
 
@@ -50,6 +55,7 @@ export class CallTracker {
   private readonly watches = new Map<string, Watch>();
   private readonly unsubscribe: Array<() => void>;
   private readonly now: () => Date;
+  private readonly recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(
     events: AriEventStream,
@@ -63,6 +69,10 @@ export class CallTracker {
       events.on('ChannelDestroyed', (e) => this.finish(e.channel, e.cause, e.cause_txt, e.timestamp)),
       events.on('reconnected', () => void this.reconcile().catch(() => undefined)),
     ];
+    if (options.recheckEveryMs) {
+      this.recheckTimer = setInterval(() => void this.reconcile().catch(() => undefined), options.recheckEveryMs);
+      this.recheckTimer.unref();
+    }
   }
 
   /** The report of `channelId`'s call; the same promise if already tracked. */
@@ -130,6 +140,7 @@ export class CallTracker {
 
   /** Unsubscribes; calls still pending are rejected. */
   close(): void {
+    clearInterval(this.recheckTimer);
     this.unsubscribe.forEach((off) => off());
     for (const id of [...this.watches.keys()]) this.forget(id);
   }

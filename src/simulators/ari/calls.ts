@@ -203,7 +203,7 @@ export class CallSimulator {
     const config = this.config();
     // Per-call stream: the same seed, id and attempt always play the same call.
     const random = seededRandom(hashSeed(config.seed, `${channelId}#${this.acceptedOriginates(channelId)}`));
-    const rule = config.rules.find((r) => new RegExp(r.match).test(number));
+    const rule = config.rules.find((r) => this.pattern(r.match).test(number));
     const entry: MixEntry = pickWeighted(random, rule?.mix ?? config.defaultMix) ?? { outcome: 'answered', weight: 1 };
     const answers = entry.outcome === 'answered' || (entry.outcome === undefined && entry.cause === 16);
     const cause = entry.cause ?? defaultCauseOf[entry.outcome ?? 'answered'];
@@ -263,6 +263,14 @@ export class CallSimulator {
       action();
     }, ms);
     call.timers.add(timer);
+  }
+
+  private readonly patterns = new Map<string, RegExp>();
+
+  private pattern(source: string): RegExp {
+    let compiled = this.patterns.get(source);
+    if (!compiled) this.patterns.set(source, (compiled = new RegExp(source)));
+    return compiled;
   }
 
   private count<K>(map: Map<K, number>, key: K): void {

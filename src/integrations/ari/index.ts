@@ -1,0 +1,5 @@
+export { CallTracker, type CallReport, type CallTrackerOptions } from './call-tracker';
+export { createAriClient, type AriClient, type AriClientOptions, type OriginateRequest, type OriginateResult } from './client';
+export { AriError } from './errors';
+export { AriEventStream, type AriStreamListeners } from './events';
+export * from './types';
