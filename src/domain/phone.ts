@@ -1,0 +1,93 @@
+/**
+ * Brazilian phone numbers as the contact import accepts them (manual, "Importação de um Novo Grupo
+ * de Contatos"): DDI 55 + DDD + number, landline 12 digits, mobile 13 digits with the ninth digit.
+ * Pure code: safe to import from Temporal workflows.
+ */
+
+/** Federative unit (state) of a DDD. 61 also serves some Goiás towns around Brasília. */
+export const DDD_STATE: Readonly<Record<string, string>> = Object.freeze({
+  ...Object.fromEntries(['11', '12', '13', '14', '15', '16', '17', '18', '19'].map((d) => [d, 'SP'])),
+  '21': 'RJ', '22': 'RJ', '24': 'RJ',
+  '27': 'ES', '28': 'ES',
+  '31': 'MG', '32': 'MG', '33': 'MG', '34': 'MG', '35': 'MG', '37': 'MG', '38': 'MG',
+  '41': 'PR', '42': 'PR', '43': 'PR', '44': 'PR', '45': 'PR', '46': 'PR',
+  '47': 'SC', '48': 'SC', '49': 'SC',
+  '51': 'RS', '53': 'RS', '54': 'RS', '55': 'RS',
+  '61': 'DF', '62': 'GO', '64': 'GO', '63': 'TO', '65': 'MT', '66': 'MT', '67': 'MS',
+  '68': 'AC', '69': 'RO',
+  '71': 'BA', '73': 'BA', '74': 'BA', '75': 'BA', '77': 'BA', '79': 'SE',
+  '81': 'PE', '87': 'PE', '82': 'AL', '83': 'PB', '84': 'RN', '85': 'CE', '88': 'CE',
+  '86': 'PI', '89': 'PI',
+  '91': 'PA', '93': 'PA', '94': 'PA', '92': 'AM', '97': 'AM', '95': 'RR', '96': 'AP',
+  '98': 'MA', '99': 'MA',
+});
+
+export type PhoneType = 'mobile' | 'landline';
+export type PhoneProblemCode = 'NON_DIGITS' | 'LENGTH' | 'DDI' | 'DDD' | 'NINTH_DIGIT' | 'LANDLINE_PREFIX';
+export type PhoneCheck =
+  | { ok: true; phone: string; type: PhoneType; ddd: string }
+  | { ok: false; reason: PhoneProblemCode; message: string };
+
+const formatting = /[\s+\-.()]/g;
+const onlyDigits = /^\d+$/;
+
+/** Removes what people type around a number: spaces, `+`, `-`, `.`, `(` and `)`. */
+export function normalizePhone(raw: string): string {
+  return onlyDigits.test(raw) ? raw : raw.replace(formatting, '');
+}
+
+const fail = (reason: PhoneProblemCode, message: string): PhoneCheck => ({ ok: false, reason, message });
+
+/**
+ * Checks in the order that explains the most: stray characters, then a missing or wrong DDI
+ * (a local number typed without 55 is the commonest mistake), then length, DDD, and the first
+ * digit of the local number (a 12-digit number starting with 6–9 is a mobile without its 9).
+ */
+export function validateBrazilPhone(raw: string): PhoneCheck {
+  const phone = normalizePhone(raw);
+  if (phone === '') return fail('LENGTH', 'Telefone vazio.');
+  if (!onlyDigits.test(phone)) {
+    // Excel shows long numbers as 5,54899E+12 and may save them that way: the digits are lost.
+    const hint = /e\+?\d+$/i.test(phone) ? ' O Excel salvou o número em notação científica: formate a coluna como texto.' : '';
+    return fail('NON_DIGITS', `O telefone tem caracteres que não são números: "${raw.trim()}".${hint}`);
+  }
+  const hasDdi = phone.startsWith('55');
+  if (!hasDdi && (phone.length >= 10 && phone.length <= 13)) {
+    return fail('DDI', `O telefone deve começar com o DDI 55 do Brasil (ex.: 5548998288774); veio "${phone}".`);
+  }
+  if (phone.length !== 12 && phone.length !== 13) {
+    return fail(
+      'LENGTH',
+      `O telefone tem ${phone.length} dígitos; fixo tem 12 (55 + DDD + 8) e celular 13 (55 + DDD + 9 + 8).`,
+    );
+  }
+  const ddd = phone.slice(2, 4);
+  if (!(ddd in DDD_STATE)) return fail('DDD', `O DDD ${ddd} não existe no Brasil.`);
+  const first = phone.charCodeAt(4) - 48;
+  if (phone.length === 13) {
+    if (first !== 9) {
+      return fail('NINTH_DIGIT', 'Celular com 13 dígitos deve ter o 9 na 5ª posição (55 + DDD + 9 + 8 dígitos).');
+    }
+    return { ok: true, phone, type: 'mobile', ddd };
+  }
+  if (first >= 2 && first <= 5) return { ok: true, phone, type: 'landline', ddd };
+  if (first >= 6) {
+    return fail('NINTH_DIGIT', 'Parece um celular sem o nono dígito: celular tem 13 dígitos (55 + DDD + 9 + 8).');
+  }
+  return fail('LANDLINE_PREFIX', 'Telefone fixo deve começar com 2, 3, 4 ou 5 depois do DDD.');
+}
+
+/** The state (UF) of a normalized Brazilian number, or undefined when its DDD is unknown. */
+export function stateOfPhone(phone: string): string | undefined {
+  const digits = normalizePhone(phone);
+  const ddd = digits.startsWith('55') ? digits.slice(2, 4) : undefined;
+  return ddd === undefined ? undefined : DDD_STATE[ddd];
+}
+
+/**
+ * The 12-digit form of a 13-digit mobile (55 + DDD + 8 digits): WhatsApp may answer with a
+ * `wa_id` in this form, so webhooks must match either. Other numbers come back unchanged.
+ */
+export function withoutNinthDigit(phone: string): string {
+  return phone.length === 13 && phone.startsWith('55') && phone[4] === '9' ? phone.slice(0, 4) + phone.slice(5) : phone;
+}
