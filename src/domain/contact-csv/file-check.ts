@@ -44,9 +44,12 @@ function binaryProblem(bytes: Uint8Array, encoding: TextEncoding): FileProblem |
     : undefined;
 }
 
-/** A header without `;` that splits into known column names on `,` or tab. */
+/**
+ * A header without `;` between cells (one cell, or unreadable as `"nome","telefone1"` is) that
+ * splits into known column names on `,` or tab.
+ */
 function separatorProblem(first: SplitRecord): FileProblem | undefined {
-  if (first.cells === undefined || first.cells.length > 1) return undefined;
+  if (first.cells !== undefined && first.cells.length > 1) return undefined;
   for (const [sep, name] of [
     [',', 'vírgula (,)'],
     ['\t', 'tabulação'],
@@ -84,11 +87,11 @@ export function checkFileStart(firstBytes: Uint8Array, opts: FileStartOptions = 
       ? fileProblem('HEADER_MISSING', 'O arquivo só tem linhas em branco: falta o cabeçalho (nome;telefone1;…).')
       : fileProblem('HEADER_TOO_LONG', 'A primeira linha (cabeçalho) é longa demais; confira se o arquivo é um CSV.');
   }
+  const separator = separatorProblem(header);
+  if (separator !== undefined) return separator;
   if (header.cells === undefined) {
     return fileProblem('HEADER_MISSING', `O cabeçalho (linha ${header.line}) não pode ser lido: ${header.error.message}`);
   }
-  const separator = separatorProblem(header);
-  if (separator !== undefined) return separator;
   const mapped = mapHeader(header.cells);
   if (!mapped.ok) return mapped.problem;
   if (complete && rows.length === 0) {
