@@ -1,0 +1,216 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ZodError } from 'zod';
+import type { WhatsAppTemplate } from '../../integrations/whatsapp/types';
+import type { ConfigUpdate, SimulatorConfig } from './config';
+import { templatesBodySchema, templateStatusBodySchema, type InboundReply, type ResetOptions } from './control';
+import { SimulatorCore, type CoreOptions } from './core';
+import { graphErrorBody } from './graph-errors';
+import type { TemplateInput } from './template-store';
+
+export interface WhatsAppSimulatorOptions extends CoreOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Shortcuts for the most used settings of `config`. */
+  accessToken?: string;
+  appSecret?: string;
+  webhookUrl?: string;
+  mps?: number;
+}
+
+export interface WhatsAppSimulator {
+  /** e.g. `http://127.0.0.1:8089`: the client's `baseUrl`. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Counts; `detail: false` leaves out the per-recipient and per-key maps. */
+  stats(options?: { detail?: boolean }): ReturnType<SimulatorCore['snapshot']>;
+  configure(update: ConfigUpdate): SimulatorConfig;
+  config(): SimulatorConfig;
+  setTemplates(templates: TemplateInput[], options?: { merge?: boolean }): void;
+  setTemplateStatus(name: string, language: string, status: string): boolean;
+  templates(): WhatsAppTemplate[];
+  /** Sends a user's reply as an inbound-message webhook; returns its wamid. */
+  inbound(reply: InboundReply): string;
+  reset(options?: ResetOptions): void;
+  /** Resolves when every scheduled status webhook has been delivered or given up. */
+  webhooksIdle(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1_000_000;
+const graphVersion = /^v\d+\.\d+$/;
+
+/**
+ * A local WhatsApp Cloud API: the messages and message_templates endpoints on the real contract,
+ * signed status webhooks, limits and fault injection, plus a control API under `/_sim`.
+ */
+export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions = {}): Promise<WhatsAppSimulator> {
+  const shortcuts: ConfigUpdate = {
+    ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),
+    ...(options.appSecret !== undefined ? { appSecret: options.appSecret } : {}),
+    ...(options.mps !== undefined ? { mps: options.mps } : {}),
+  };
+  const config: ConfigUpdate = { ...options.config, ...shortcuts };
+  if (options.webhookUrl !== undefined) config.webhook = { ...options.config?.webhook, url: options.webhookUrl };
+  const core = new SimulatorCore({ ...options, config });
+
+  const server = createServer((request, response) => {
+    route(core, request, response).catch((error: unknown) => {
+      if (!response.headersSent) json(response, 500, { error: { message: String(error), code: 1 } });
+    });
+  });
+  // Longer than the clients' keep-alive, so a pooled socket is never closed under a request.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    port: address.port,
+    stop: async () => {
+      await core.webhooks.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    stats: (statsOptions) => core.snapshot(statsOptions?.detail ?? true),
+    configure: (update) => core.configure(update),
+    config: () => core.config,
+    setTemplates: (templates, templateOptions) => core.setTemplates(templates, templateOptions?.merge),
+    setTemplateStatus: (name, language, status) => core.setTemplateStatus(name, language, status),
+    templates: () => core.listTemplates(),
+    inbound: (reply) => core.inbound(reply),
+    reset: (resetOptions) => core.reset(resetOptions),
+    webhooksIdle: () => core.webhooks.idle(),
+  };
+}
+
+async function route(core: SimulatorCore, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+  const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (segments[0] === '_sim') return control(core, request, response, segments.slice(1), url);
+
+  if (segments.length > 0 && graphVersion.test(segments[0])) segments.shift();
+  if (!authorized(core, request, url)) return graph(response, graphErrorBody(190, 'Invalid OAuth access token - Cannot parse access token'));
+
+  const [objectId, edge] = segments;
+  if (segments.length === 2 && edge === 'messages' && request.method === 'POST') {
+    const body = await readJson(request);
+    if (body === invalid) return graph(response, graphErrorBody(100, 'The request body is not valid JSON.'));
+    const outcome = core.send(objectId, body);
+    // A lost answer: Meta took the message, the caller never hears so (exactly-once tests).
+    if (outcome.dropAnswer) return void request.socket.destroy();
+    return json(response, outcome.httpStatus, outcome.body);
+  }
+  if (segments.length === 2 && edge === 'message_templates' && request.method === 'GET') {
+    return listTemplates(core, response, objectId, url);
+  }
+  return graph(response, graphErrorBody(100, `Unsupported ${request.method} request. Object with ID '${objectId ?? ''}' does not exist or does not support this operation.`));
+}
+
+function authorized(core: SimulatorCore, request: IncomingMessage, url: URL): boolean {
+  const header = request.headers.authorization;
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('access_token');
+  return token === core.config.accessToken;
+}
+
+function listTemplates(core: SimulatorCore, response: ServerResponse, wabaId: string, url: URL): void {
+  if (wabaId !== core.config.wabaId) {
+    return graph(response, graphErrorBody(100, `Unsupported get request. Object with ID '${wabaId}' does not exist.`));
+  }
+  const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 25) || 25, 1), 1000);
+  const fields = url.searchParams.get('fields')?.split(',').map((field) => field.trim()).filter(Boolean);
+  const page = core.templatePage({
+    limit,
+    after: url.searchParams.get('after') ?? undefined,
+    fields,
+    nextUrl: (after) => {
+      const next = new URL(url.toString());
+      next.searchParams.set('after', after);
+      next.searchParams.delete('access_token');
+      return next.toString();
+    },
+  });
+  json(response, 200, page);
+}
+
+async function control(
+  core: SimulatorCore,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string[],
+  url: URL,
+): Promise<void> {
+  const method = request.method ?? 'GET';
+  const where = `${method} /${path.join('/')}`;
+  try {
+    if (where === 'GET /config') return json(response, 200, core.config);
+    if (where === 'PUT /config') return json(response, 200, core.configure(await readControlBody(request)));
+    if (where === 'GET /templates') return json(response, 200, { data: core.listTemplates() });
+    if (where === 'PUT /templates') {
+      const body = templatesBodySchema.parse(await readControlBody(request));
+      if (Array.isArray(body)) core.setTemplates(body);
+      else core.setTemplates(body.templates, body.merge);
+      return json(response, 200, { data: core.listTemplates() });
+    }
+    if (method === 'PATCH' && path[0] === 'templates' && path.length === 3) {
+      const { status } = templateStatusBodySchema.parse(await readControlBody(request));
+      const found = core.setTemplateStatus(path[1], path[2], status);
+      return json(response, found ? 200 : 404, found ? { name: path[1], language: path[2], status } : { error: 'no such template' });
+    }
+    if (where === 'GET /stats') return json(response, 200, core.snapshot(url.searchParams.get('detail') !== 'false'));
+    if (where === 'POST /reset') {
+      core.reset((await readControlBody(request)) as ResetOptions);
+      return json(response, 200, { reset: true });
+    }
+    if (where === 'POST /inbound') return json(response, 202, { id: core.inbound((await readControlBody(request)) as InboundReply) });
+    return json(response, 404, { error: `no control endpoint ${where}` });
+  } catch (error) {
+    if (error instanceof ZodError) return json(response, 400, { error: 'invalid body', issues: error.issues });
+    if (error instanceof SyntaxError) return json(response, 400, { error: 'body is not JSON' });
+    throw error;
+  }
+}
+
+const invalid = Symbol('invalid JSON');
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const text = await readText(request);
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return invalid;
+  }
+}
+
+/** Control bodies: an empty body is `undefined`, bad JSON throws SyntaxError (answered 400). */
+async function readControlBody(request: IncomingMessage): Promise<unknown> {
+  const text = await readText(request);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+async function readText(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function graph(response: ServerResponse, error: { httpStatus: number; body: unknown }): void {
+  json(response, error.httpStatus, error.body);
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
