@@ -1,15 +1,22 @@
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { Database } from '../db/schema';
 import { createExportActivities } from './exports';
+import { createImportActivities } from './imports/import-activities';
 
 /** Everything activities may use; tests pass real or simulated clients here. */
 export interface ActivityDeps {
   db: Kysely<Database>;
+  /** The pool behind `db`, for COPY and explicit transactions. */
+  pool: pg.Pool;
+  /** Import tuning (tests use small slices to exercise resuming). */
+  imports?: { batchSize?: number; sliceMs?: number };
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createExportActivities({ db: deps.db }),
+    ...createImportActivities({ db: deps.db, pool: deps.pool, ...deps.imports }),
   };
 }
 

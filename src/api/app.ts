@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
@@ -11,6 +12,9 @@ import {
 } from 'fastify-type-provider-zod';
 import { apiKeyRoutes } from './api-keys/routes';
 import { auditLogRoutes } from './audit-log/routes';
+import { groupContactRoutes } from './contact-groups/contacts-routes';
+import { contactGroupRoutes } from './contact-groups/routes';
+import { importRoutes } from './imports/routes';
 import { registerAuth } from './auth';
 import { registerErrorHandling } from './error-handler';
 import { exportRoutes } from './exports/routes';
@@ -21,7 +25,16 @@ import type { ApiDeps, App, RoutePlugin } from './types';
 import { userRoutes } from './users/routes';
 
 /** Resource route folders served under /v1. Add a resource here. */
-const v1Resources: RoutePlugin[] = [meRoutes, userRoutes, apiKeyRoutes, auditLogRoutes, exportRoutes];
+const v1Resources: RoutePlugin[] = [
+  meRoutes,
+  userRoutes,
+  apiKeyRoutes,
+  auditLogRoutes,
+  exportRoutes,
+  contactGroupRoutes,
+  groupContactRoutes,
+  importRoutes,
+];
 
 export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<App> {
   const app = Fastify({
@@ -58,6 +71,8 @@ export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerO
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
 
+  // Files stream through; the limit answers 413. One file per request.
+  await app.register(fastifyMultipart, { limits: { fileSize: deps.config.IMPORT_MAX_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024 } });
   registerErrorHandling(app);
   registerAuth(app, deps.db);
   registerMetrics(app);

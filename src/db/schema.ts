@@ -74,6 +74,122 @@ export interface ExportChunksTable {
   data: Buffer;
 }
 
+export interface UploadsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  file_name: string;
+  size_bytes: Generated<number>;
+  chunk_count: Generated<number>;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface UploadChunksTable {
+  upload_id: string;
+  seq: number;
+  data: Buffer;
+}
+
+export type GroupKind = 'dialer' | 'broadcast';
+export type GroupStatus = 'active' | 'inactive';
+
+export interface ContactGroupsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  kind: GroupKind;
+  name: string;
+  name_key: string;
+  source: 'csv' | 'company_contacts';
+  status: Generated<GroupStatus>;
+  contact_count: Generated<number>;
+  campaign_id: string | null;
+  campaign_name: string | null;
+  linked_at: Timestamp | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ContactsTable {
+  id: Generated<number>;
+  group_id: string;
+  name: string;
+  phones: string[];
+  email: string | null;
+  document: string | null;
+  custom: JsonWithDefault<Record<string, string>>;
+  import_id: string | null;
+  line_no: number | null;
+  company_contact_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface GroupPhonesTable {
+  group_id: string;
+  phone: string;
+  contact_id: number;
+}
+
+export type ImportStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type PhonePolicy = 'reject_row' | 'drop_invalid';
+
+export interface ImportsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  target: 'contact_group' | 'company_contacts';
+  group_id: string | null;
+  upload_id: string | null;
+  file_name: string;
+  status: ImportStatus;
+  phone_policy: Generated<PhonePolicy>;
+  encoding: string | null;
+  rows_read: Generated<number>;
+  rows_imported: Generated<number>;
+  rows_rejected: Generated<number>;
+  checkpoint_line: Generated<number>;
+  checkpoint_offset: Generated<number>;
+  header: string[] | null;
+  error: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface ImportRejectionsTable {
+  import_id: string;
+  line_no: number;
+  raw: string;
+  reasons: Json<unknown[]>;
+}
+
+export interface CompanyContactsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  name_key: string;
+  phones: string[];
+  email: string | null;
+  document: string | null;
+  custom: JsonWithDefault<Record<string, string>>;
+  opt_out_voice: Generated<boolean>;
+  opt_out_whatsapp: Generated<boolean>;
+  import_id: string | null;
+  line_no: number | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type Channel = 'voice' | 'whatsapp';
+
+export interface PhoneOptOutsTable {
+  tenant_id: string;
+  channel: Channel;
+  phone: string;
+  source: string;
+  reason: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -81,7 +197,21 @@ export interface Database {
   audit_log: AuditLogTable;
   exports: ExportsTable;
   export_chunks: ExportChunksTable;
+  uploads: UploadsTable;
+  upload_chunks: UploadChunksTable;
+  contact_groups: ContactGroupsTable;
+  contacts: ContactsTable;
+  group_phones: GroupPhonesTable;
+  imports: ImportsTable;
+  import_rejections: ImportRejectionsTable;
+  company_contacts: CompanyContactsTable;
+  phone_opt_outs: PhoneOptOutsTable;
 }
+
+export type ContactGroup = Selectable<ContactGroupsTable>;
+export type Contact = Selectable<ContactsTable>;
+export type ImportRow = Selectable<ImportsTable>;
+export type CompanyContact = Selectable<CompanyContactsTable>;
 
 export type Tenant = Selectable<TenantsTable>;
 export type User = Selectable<UsersTable>;

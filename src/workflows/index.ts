@@ -1,2 +1,3 @@
 // Every workflow the worker runs. Workflow code imports only domain/ and the Temporal workflow API.
 export { exportWorkflow } from './exports/export-workflow';
+export { importWorkflow } from './imports/import-workflow';

@@ -47,7 +47,7 @@ export async function createTestStack(options: { name: string; withWorker?: bool
   });
   const temporal = await connectTestClient();
   const app = await buildApp({ config, db: database.db, temporal }, { logger: false });
-  const worker = options.withWorker ? await startTestWorker(taskQueue, { db: database.db }) : undefined;
+  const worker = options.withWorker ? await startTestWorker(taskQueue, { db: database.db, pool: database.pool }) : undefined;
   return {
     app,
     config,

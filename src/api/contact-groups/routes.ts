@@ -1,0 +1,334 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { templateCsv } from '../../domain/contact-csv/header';
+import { textKey } from '../../domain/text-key';
+import { audit } from '../audit';
+import { startImportWorkflow } from '../imports/start';
+import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
+import { conflict, notFound, ProblemError } from '../problem';
+import { errorResponses } from '../problem-schema';
+import type { RoutePlugin } from '../types';
+import { receiveContactFile } from '../uploads';
+import { groupIdParams, groupKindSchema, groupSchema, groupStatusSchema, groupToApi, importSchema, importToApi, phonePolicySchema } from './schemas';
+import { findGroup, refuseIfLocked } from './guards';
+
+const createFieldsSchema = z.object({
+  name: z.string().trim().min(1, 'is required').max(120),
+  kind: groupKindSchema,
+  phonePolicy: phonePolicySchema.default('reject_row'),
+});
+
+const validationProblem = (error: z.ZodError) =>
+  new ProblemError(400, 'VALIDATION_FAILED', 'The form fields are invalid: ' + error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), {
+    errors: error.issues.map((i) => ({ field: i.path.join('.') || '(root)', in: 'body', message: i.message })),
+  });
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
+
+const multipartBody = z
+  .object({
+    name: z.string().describe('Group name (chosen once; cannot be changed)'),
+    kind: groupKindSchema,
+    phonePolicy: phonePolicySchema.optional(),
+    file: z.any().describe('The CSV file (`;` separated, UTF-8 or Windows-1252)'),
+  })
+  .describe('multipart/form-data');
+
+/** Contact groups (Grupo de Contatos): create by CSV upload or from company contacts, list, (de)activate. */
+export const contactGroupRoutes: RoutePlugin = (app, deps) => {
+  const { db, config } = deps;
+
+  app.get(
+    '/contact-groups/template.csv',
+    { schema: { tags: ['contact groups'], summary: 'Download the CSV model (nome, telefone1…telefone10, email, documento)', response: { 200: z.any() } } },
+    async (_request, reply) =>
+      reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="modelo-grupo-de-contatos.csv"').send(templateCsv()),
+  );
+
+  app.post(
+    '/contact-groups',
+    {
+      schema: {
+        tags: ['contact groups'],
+        summary: 'Create a group by uploading a CSV; the import runs as a workflow',
+        description: 'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`. Answers 202 with the group and its import.',
+        consumes: ['multipart/form-data'],
+        response: { 202: z.object({ group: groupSchema, import: importSchema }), 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { group, importRow } = await db.transaction().execute(async (trx) => {
+        const received = await receiveContactFile(trx, request, { maxBytes: config.IMPORT_MAX_BYTES });
+        const parsed = createFieldsSchema.safeParse(received.fields);
+        if (!parsed.success) throw validationProblem(parsed.error);
+        if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
+        const { name, kind, phonePolicy } = parsed.data;
+        const group = await trx
+          .insertInto('contact_groups')
+          .values({ tenant_id: request.auth.tenantId, kind, name, name_key: textKey(name), source: 'csv', created_by: request.auth.userId })
+          .returningAll()
+          .executeTakeFirstOrThrow()
+          .catch((error) => {
+            if (isUniqueViolation(error)) throw conflict('GROUP_NAME_TAKEN', `A ${kind} group named "${name}" already exists.`);
+            throw error;
+          });
+        const importRow = await trx
+          .insertInto('imports')
+          .values({
+            tenant_id: request.auth.tenantId,
+            target: 'contact_group',
+            group_id: group.id,
+            upload_id: received.upload.uploadId,
+            file_name: received.upload.fileName,
+            status: 'pending',
+            phone_policy: phonePolicy,
+            created_by: request.auth.userId,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit(trx, request, {
+          action: 'contact_group.create',
+          targetType: 'contact_group',
+          targetId: group.id,
+          summary: `Grupo "${name}" (${kind}) criado com o arquivo ${received.upload.fileName}`,
+          details: { importId: importRow.id, bytes: received.upload.sizeBytes },
+        });
+        return { group, importRow };
+      });
+      await startImportWorkflow(deps, importRow);
+      return reply
+        .code(202)
+        .header('location', `/v1/imports/${importRow.id}`)
+        .send({ group: groupToApi(group), import: importToApi(importRow) });
+    },
+  );
+
+  app.post(
+    '/contact-groups/from-company-contacts',
+    {
+      schema: {
+        tags: ['contact groups'],
+        summary: 'Create a broadcast group from all company contacts ("Utilizar contatos Omni"): a snapshot taken now',
+        body: z.object({ name: z.string().trim().min(1).max(120) }),
+        response: { 201: groupSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.body;
+      const group = await db.transaction().execute(async (trx) => {
+        const created = await trx
+          .insertInto('contact_groups')
+          .values({ tenant_id: request.auth.tenantId, kind: 'broadcast', name, name_key: textKey(name), source: 'company_contacts', created_by: request.auth.userId })
+          .returningAll()
+          .executeTakeFirstOrThrow()
+          .catch((error) => {
+            if (isUniqueViolation(error)) throw conflict('GROUP_NAME_TAKEN', `A broadcast group named "${name}" already exists.`);
+            throw error;
+          });
+        // One statement: the snapshot is exactly the company contacts as of this transaction.
+        const inserted = await sql<{ count: number }>`
+          WITH src AS (
+            SELECT id, name, phones, email, document, custom FROM company_contacts
+            WHERE tenant_id = ${request.auth.tenantId} AND cardinality(phones) > 0
+          ), ins AS (
+            INSERT INTO contacts (group_id, name, phones, email, document, custom, company_contact_id)
+            SELECT ${created.id}, name, phones, email, document, custom, id FROM src ORDER BY id
+            RETURNING id, phones
+          ), ph AS (
+            INSERT INTO group_phones (group_id, phone, contact_id)
+            SELECT DISTINCT ON (p) ${created.id}::uuid, p, id FROM ins, unnest(phones) AS p ORDER BY p, id
+            ON CONFLICT DO NOTHING
+          )
+          SELECT count(*)::int AS count FROM ins`.execute(trx);
+        const count = inserted.rows[0]?.count ?? 0;
+        const updated = await trx.updateTable('contact_groups').set({ contact_count: count }).where('id', '=', created.id).returningAll().executeTakeFirstOrThrow();
+        await audit(trx, request, {
+          action: 'contact_group.create',
+          targetType: 'contact_group',
+          targetId: created.id,
+          summary: `Grupo "${name}" (broadcast) criado com ${count} contatos Omni`,
+        });
+        return updated;
+      });
+      return reply.code(201).header('location', `/v1/contact-groups/${group.id}`).send(groupToApi(group));
+    },
+  );
+
+  app.get(
+    '/contact-groups',
+    {
+      schema: {
+        tags: ['contact groups'],
+        summary: 'List groups with filters',
+        querystring: pageQuerySchema.extend({
+          sort: sortQuerySchema(['createdAt', 'name', 'contactCount'], '-createdAt'),
+          name: z.string().max(120).optional().describe('Contains, ignoring case and accents'),
+          campaignId: z.uuid().optional(),
+          status: groupStatusSchema.optional(),
+          kind: groupKindSchema.optional(),
+          linked: z.enum(['true', 'false']).optional().describe('Only groups linked (or not) to a campaign'),
+        }),
+        response: { 200: pageSchema(groupSchema), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, sort, name, campaignId, status, kind, linked } = request.query;
+      let query = db.selectFrom('contact_groups').selectAll().where('tenant_id', '=', request.auth.tenantId);
+      if (name) query = query.where('name_key', 'like', `%${textKey(name).replace(/[\\%_]/g, '\\$&')}%`);
+      if (campaignId) query = query.where('campaign_id', '=', campaignId);
+      if (status) query = query.where('status', '=', status);
+      if (kind) query = query.where('kind', '=', kind);
+      if (linked) query = query.where('campaign_id', linked === 'true' ? 'is not' : 'is', null);
+      const spec = parseSort(sort, { createdAt: 'created_at:ts', name: 'name_key', contactCount: 'contact_count' });
+      const rows = await keysetPage(query, { sort: spec, idColumn: 'id', limit, cursor }).execute();
+      return toPage(
+        rows,
+        limit,
+        (r) => [spec.column === 'name_key' ? r.name_key : spec.column === 'contact_count' ? r.contact_count : dateCursor(r.created_at), r.id],
+        groupToApi,
+      );
+    },
+  );
+
+  app.get(
+    '/contact-groups/:id',
+    { schema: { tags: ['contact groups'], summary: 'A group', params: groupIdParams, response: { 200: groupSchema, ...errorResponses } } },
+    async (request) => groupToApi(await findGroup(db, request.auth.tenantId, request.params.id)),
+  );
+
+  app.patch(
+    '/contact-groups/:id',
+    {
+      schema: {
+        tags: ['contact groups'],
+        summary: 'Activate or deactivate a group (the name cannot be changed)',
+        params: groupIdParams,
+        body: z.object({ status: groupStatusSchema.optional(), name: z.string().optional() }).strict(),
+        response: { 200: groupSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const group = await findGroup(db, request.auth.tenantId, request.params.id);
+      if (request.body.name !== undefined && request.body.name !== group.name) {
+        throw new ProblemError(422, 'GROUP_NAME_IMMUTABLE', 'A group name is chosen once and cannot be changed. Create a new group to use another name.');
+      }
+      if (!request.body.status || request.body.status === group.status) return groupToApi(group);
+      const updated = await db.transaction().execute(async (trx) => {
+        const row = await trx.updateTable('contact_groups').set({ status: request.body.status! }).where('id', '=', group.id).returningAll().executeTakeFirstOrThrow();
+        await audit(trx, request, { action: `contact_group.${request.body.status === 'active' ? 'activate' : 'deactivate'}`, targetType: 'contact_group', targetId: group.id, summary: `Grupo "${group.name}" ${request.body.status === 'active' ? 'ativado' : 'inativado'}` });
+        return row;
+      });
+      return groupToApi(updated);
+    },
+  );
+
+  app.post(
+    '/contact-groups/batch-status',
+    {
+      schema: {
+        tags: ['contact groups'],
+        summary: 'Batch action: activate or deactivate several groups, with a result per id',
+        body: z.object({ ids: z.array(z.uuid()).min(1).max(500), status: groupStatusSchema }),
+        response: {
+          200: z.object({
+            results: z.array(z.object({ id: z.uuid(), ok: z.boolean(), status: groupStatusSchema.optional(), code: z.string().optional(), detail: z.string().optional() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { ids, status } = request.body;
+      const unique = [...new Set(ids)];
+      return db.transaction().execute(async (trx) => {
+        const updated = await trx
+          .updateTable('contact_groups')
+          .set({ status })
+          .where('tenant_id', '=', request.auth.tenantId)
+          .where('id', 'in', unique)
+          .returning(['id', 'name', 'status'])
+          .execute();
+        const byId = new Map(updated.map((g) => [g.id, g]));
+        for (const g of updated) {
+          await audit(trx, request, { action: `contact_group.${status === 'active' ? 'activate' : 'deactivate'}`, targetType: 'contact_group', targetId: g.id, summary: `Grupo "${g.name}" ${status === 'active' ? 'ativado' : 'inativado'} (ação em lote)` });
+        }
+        return {
+          results: unique.map((id) =>
+            byId.has(id)
+              ? { id, ok: true, status: byId.get(id)!.status }
+              : { id, ok: false, code: 'CONTACT_GROUP_NOT_FOUND', detail: `No contact group with id ${id}.` },
+          ),
+        };
+      });
+    },
+  );
+
+  app.post(
+    '/contact-groups/:id/imports',
+    {
+      schema: {
+        tags: ['contact groups'],
+        summary: 'Append contacts to a group with another CSV (refused once the group is linked to a campaign)',
+        description: 'multipart/form-data with the `file` and an optional `phonePolicy`.',
+        consumes: ['multipart/form-data'],
+        params: groupIdParams,
+        response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const importRow = await db.transaction().execute(async (trx) => {
+        const group = await findGroup(trx, request.auth.tenantId, request.params.id, { forUpdate: true });
+        refuseIfLocked(group);
+        const running = await trx.selectFrom('imports').select('id').where('group_id', '=', group.id).where('status', 'in', ['pending', 'running']).executeTakeFirst();
+        if (running) throw conflict('IMPORT_IN_PROGRESS', `Import ${running.id} into this group is still running; wait for it to finish.`, { importId: running.id });
+        const received = await receiveContactFile(trx, request, { maxBytes: config.IMPORT_MAX_BYTES });
+        const parsed = z.object({ phonePolicy: phonePolicySchema.default('reject_row') }).safeParse(received.fields);
+        if (!parsed.success) throw validationProblem(parsed.error);
+        if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
+        const row = await trx
+          .insertInto('imports')
+          .values({
+            tenant_id: request.auth.tenantId,
+            target: 'contact_group',
+            group_id: group.id,
+            upload_id: received.upload.uploadId,
+            file_name: received.upload.fileName,
+            status: 'pending',
+            phone_policy: parsed.data.phonePolicy,
+            created_by: request.auth.userId,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit(trx, request, { action: 'contact_group.import', targetType: 'contact_group', targetId: group.id, summary: `Importação de ${received.upload.fileName} no grupo "${group.name}"`, details: { importId: row.id } });
+        return row;
+      });
+      await startImportWorkflow(deps, importRow);
+      return reply.code(202).header('location', `/v1/imports/${importRow.id}`).send(importToApi(importRow));
+    },
+  );
+
+  app.get(
+    '/contact-groups/:id/imports',
+    {
+      schema: {
+        tags: ['contact groups'],
+        summary: "The group's import history",
+        params: groupIdParams,
+        querystring: pageQuerySchema,
+        response: { 200: pageSchema(importSchema), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const group = await findGroup(db, request.auth.tenantId, request.params.id);
+      const { limit, cursor } = request.query;
+      const query = db
+        .selectFrom('imports')
+        .leftJoin('users', 'users.id', 'imports.created_by')
+        .selectAll('imports')
+        .select('users.name as created_by_name')
+        .where('imports.group_id', '=', group.id);
+      const rows = await keysetPage(query, { sort: { column: 'imports.created_at', direction: 'desc', timestamp: true }, idColumn: 'imports.id', limit, cursor }).execute();
+      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], importToApi);
+    },
+  );
+};

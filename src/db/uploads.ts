@@ -1,0 +1,95 @@
+import { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import type { Database } from './schema';
+
+/** Uploaded files live in PostgreSQL as 1 MiB chunks, so any worker can read them. */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
+export class UploadTooLargeError extends Error {
+  constructor(public readonly limit: number) {
+    super(`The file is larger than the limit of ${limit} bytes.`);
+  }
+}
+
+/**
+ * Writes a stream as upload chunks. Call it inside the transaction that creates what the upload
+ * is for, so a refused file leaves nothing behind. `inspect` sees the first bytes (up to
+ * `inspectBytes`) before anything is written and may throw to refuse the file.
+ */
+export async function storeUpload(
+  db: Kysely<Database>,
+  input: {
+    tenantId: string;
+    fileName: string;
+    createdBy: string | null;
+    source: AsyncIterable<Buffer>;
+    maxBytes: number;
+    inspectBytes?: number;
+    inspect?: (firstBytes: Buffer) => void;
+  },
+): Promise<{ uploadId: string; sizeBytes: number; chunkCount: number }> {
+  const inspectBytes = input.inspectBytes ?? 64 * 1024;
+  const upload = await db
+    .insertInto('uploads')
+    .values({ tenant_id: input.tenantId, file_name: input.fileName, created_by: input.createdBy })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let size = 0;
+  let seq = 0;
+  let inspected = !input.inspect;
+
+  const flush = async (all: boolean) => {
+    while (pendingBytes >= UPLOAD_CHUNK_BYTES || (all && pendingBytes > 0)) {
+      const joined = Buffer.concat(pending);
+      const data = joined.subarray(0, UPLOAD_CHUNK_BYTES);
+      const rest = joined.subarray(data.length);
+      pending = rest.length ? [rest] : [];
+      pendingBytes = rest.length;
+      await db.insertInto('upload_chunks').values({ upload_id: upload.id, seq, data }).execute();
+      seq += 1;
+    }
+  };
+
+  for await (const piece of input.source) {
+    size += piece.length;
+    if (size > input.maxBytes) throw new UploadTooLargeError(input.maxBytes);
+    pending.push(piece);
+    pendingBytes += piece.length;
+    if (!inspected && pendingBytes >= inspectBytes) {
+      input.inspect?.(Buffer.concat(pending).subarray(0, inspectBytes));
+      inspected = true;
+    }
+    if (inspected) await flush(false);
+  }
+  if (!inspected) input.inspect?.(Buffer.concat(pending));
+  await flush(true);
+  await db.updateTable('uploads').set({ size_bytes: size, chunk_count: seq }).where('id', '=', upload.id).execute();
+  return { uploadId: upload.id, sizeBytes: size, chunkCount: seq };
+}
+
+/** Reads an upload back from a byte offset, a few chunks per query. */
+export function readUpload(db: Kysely<Database>, uploadId: string, fromByte = 0): Readable {
+  async function* chunks() {
+    let seq = Math.floor(fromByte / UPLOAD_CHUNK_BYTES);
+    let skip = fromByte - seq * UPLOAD_CHUNK_BYTES;
+    for (;;) {
+      const rows = await db
+        .selectFrom('upload_chunks')
+        .select(['seq', 'data'])
+        .where('upload_id', '=', uploadId)
+        .where('seq', '>=', seq)
+        .orderBy('seq')
+        .limit(4)
+        .execute();
+      for (const row of rows) {
+        yield skip > 0 ? row.data.subarray(skip) : row.data;
+        skip = 0;
+      }
+      if (rows.length < 4) return;
+      seq = rows[rows.length - 1].seq + 1;
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}

@@ -1,0 +1,73 @@
+import { ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ImportActivities } from '../../activities/imports/import-activities';
+import { JobStatus } from '../search-attributes';
+import {
+  cancelImportSignal,
+  cancelImportUpdate,
+  IMPORT_NOT_RUNNING,
+  importProgressQuery,
+  type ImportInput,
+  type ImportProgress,
+} from './messages';
+
+const { importSlice } = proxyActivities<ImportActivities>({
+  // A slice works ~15 s; a worker that dies is noticed by the missing heartbeat.
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20 },
+});
+const { finishImport } = proxyActivities<ImportActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 20 },
+});
+
+/**
+ * Imports a CSV upload into a contact group (or the company contacts) in slices. The data and the
+ * resume point live in PostgreSQL; the workflow only loops and keeps the counters for its Query.
+ */
+export async function importWorkflow(input: ImportInput): Promise<ImportProgress> {
+  const progress: ImportProgress = { importId: input.importId, state: 'running', rowsRead: 0, rowsImported: 0, rowsRejected: 0 };
+  const requestCancel = () => {
+    if (progress.state === 'running') progress.state = 'cancelling';
+  };
+  setHandler(importProgressQuery, () => progress);
+  setHandler(cancelImportSignal, requestCancel);
+  setHandler(
+    cancelImportUpdate,
+    async () => {
+      requestCancel();
+      await condition(() => progress.state !== 'cancelling');
+      return progress;
+    },
+    {
+      validator: (_request: { by: string }) => {
+        if (progress.state !== 'running') {
+          throw ApplicationFailure.create({ type: IMPORT_NOT_RUNNING, message: `The import is ${progress.state}.`, nonRetryable: true });
+        }
+      },
+    },
+  );
+  upsertSearchAttributes([{ key: JobStatus, value: 'running' }]);
+
+  let final: 'completed' | 'failed' | 'cancelled' = 'completed';
+  for (;;) {
+    if (progress.state === 'cancelling') {
+      final = 'cancelled';
+      break;
+    }
+    const slice = await importSlice({ importId: input.importId });
+    progress.rowsRead = slice.rowsRead;
+    progress.rowsImported = slice.rowsImported;
+    progress.rowsRejected = slice.rowsRejected;
+    if (slice.failure) {
+      final = 'failed';
+      progress.error = slice.failure;
+      break;
+    }
+    if (slice.done) break;
+  }
+  await finishImport({ importId: input.importId, status: final, error: progress.error });
+  progress.state = final;
+  upsertSearchAttributes([{ key: JobStatus, value: final }]);
+  return progress;
+}

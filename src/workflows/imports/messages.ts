@@ -1,0 +1,29 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+/** Message definitions shared by the import workflow and its callers. */
+
+export type ImportState = 'running' | 'cancelling' | 'completed' | 'failed' | 'cancelled';
+
+export interface ImportProgress {
+  importId: string;
+  state: ImportState;
+  rowsRead: number;
+  rowsImported: number;
+  rowsRejected: number;
+  error?: string;
+}
+
+export interface ImportInput {
+  importId: string;
+  tenantId: string;
+  groupId: string | null;
+}
+
+export const importProgressQuery = defineQuery<ImportProgress>('progress');
+/** Stops the import after the batch in flight; rows already imported stay. */
+export const cancelImportUpdate = defineUpdate<ImportProgress, [{ by: string }]>('cancel');
+export const cancelImportSignal = defineSignal<[{ by?: string }]>('cancel-signal');
+
+export const IMPORT_NOT_RUNNING = 'IMPORT_NOT_RUNNING';
+
+export const importWorkflowId = (importId: string) => `import-${importId}`;
