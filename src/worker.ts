@@ -38,13 +38,13 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
   Runtime.install({
     telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } } },
   });
-  const { db, close } = createDb({ connectionString: requireDatabaseUrl(config), poolSize: config.DATABASE_POOL_SIZE, applicationName: 'omni-worker' });
+  const { db, pool, close } = createDb({ connectionString: requireDatabaseUrl(config), poolSize: config.DATABASE_POOL_SIZE, applicationName: "omni-worker" });
   const connection = await connectWorker(config);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db },
+    deps: { db, pool },
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker running');
