@@ -96,14 +96,32 @@ export function createImportActivities(deps: ImportActivityDeps) {
       const client = await pool.connect();
       try {
         const counts = countsOf(row);
-        const empty = (): Batch => ({ valid: [], rejected: [], rowsRead: counts.rowsRead, checkpointLine: row.checkpoint_line, checkpointOffset: Number(row.checkpoint_offset) });
+        // Where the last consumed record ends; a batch commits it as the resume point.
+        const position = { line: row.checkpoint_line, offset: Number(row.checkpoint_offset) };
+        const empty = (): Batch => ({ valid: [], rejected: [], rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset });
         let batch = empty();
+        // Parsing the next batch overlaps with PostgreSQL writing the previous one (one connection,
+        // so writes stay in file order); a failed write is rethrown at the next flush.
+        let writing: Promise<void> = Promise.resolve();
+        let writeError: unknown;
+        const settle = async () => {
+          await writing;
+          if (writeError) throw writeError;
+        };
         const flush = async () => {
-          const outcome = await writeBatch(client, target, batch);
-          counts.rowsImported += outcome.imported;
-          counts.rowsRejected += outcome.rejected;
-          Context.current().heartbeat({ line: batch.checkpointLine, ...counts });
+          const full = batch;
           batch = empty();
+          await settle();
+          writing = writeBatch(client, target, full).then(
+            (outcome) => {
+              counts.rowsImported += outcome.imported;
+              counts.rowsRejected += outcome.rejected;
+              Context.current().heartbeat({ line: full.checkpointLine, ...counts });
+            },
+            (error) => {
+              writeError = error;
+            },
+          );
         };
 
         const records = readRecords(readUpload(db, uploadId, Number(row.checkpoint_offset)), {
@@ -120,7 +138,8 @@ export function createImportActivities(deps: ImportActivityDeps) {
             if (!mapped.ok) return { done: true, ...counts, failure: mapped.problem.detail };
             header = mapped.header;
             await db.updateTable('imports').set({ header: cells, checkpoint_line: lastLine, checkpoint_offset: record.endOffset }).where('id', '=', row.id).execute();
-            row = { ...row, checkpoint_line: lastLine, checkpoint_offset: record.endOffset };
+            position.line = lastLine;
+            position.offset = record.endOffset;
             batch = empty();
             continue;
           }
@@ -137,16 +156,22 @@ export function createImportActivities(deps: ImportActivityDeps) {
             } else if (result.ok) batch.valid.push({ line: record.line, raw, contact: result.contact });
             else batch.rejected.push({ line: record.line, raw, reasons: result.reasons });
           }
+          position.line = lastLine;
+          position.offset = record.endOffset;
           batch.rowsRead = counts.rowsRead;
           batch.checkpointLine = lastLine;
           batch.checkpointOffset = record.endOffset;
           if (batch.valid.length + batch.rejected.length >= batchSize) {
             await flush();
-            if (Date.now() - started > sliceMs) return { done: false, ...counts };
+            if (Date.now() - started > sliceMs) {
+              await settle();
+              return { done: false, ...counts };
+            }
           }
         }
         if (!header) return { done: true, ...counts, failure: 'The file has no header line.' };
         await flush();
+        await settle();
         return { done: true, ...counts };
       } finally {
         client.release();

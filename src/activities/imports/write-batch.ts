@@ -1,9 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
+import { COMPANY_PHONES_LOCK_SQL } from '../../db/company-contacts';
 import { copyRows } from '../../db/copy';
 import type { Database } from '../../db/schema';
 import { textKey } from '../../domain/text-key';
-import { claimPhones, type Batch, type BatchOutcome, type ValidBatchRow } from './batch';
+import { duplicate } from '../../domain/contact-csv/reject-reason';
+import { claimPhones, type Batch, type BatchOutcome, type RejectedBatchRow, type ValidBatchRow } from './batch';
 
 export interface ImportTarget {
   importId: string;
@@ -22,21 +24,22 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
   try {
     // One writer per group at a time, so two imports cannot both claim the same phone.
     if (target.groupId) await client.query('SELECT 1 FROM contact_groups WHERE id = $1 FOR UPDATE', [target.groupId]);
-    const { kept, duplicates } = target.groupId
-      ? await claimGroupPhones(client, target.groupId, batch.valid)
-      : await claimCompanyPhones(client, target.tenantId, batch.valid);
-
+    // Likewise one writer of the tenant's company-contact phones (imports and the API alike).
+    else await client.query(COMPANY_PHONES_LOCK_SQL, [target.tenantId]);
+    let kept: ValidBatchRow[];
+    let duplicates: RejectedBatchRow[];
     if (target.groupId) {
-      const ids = await allocateContactIds(client, kept.length);
-      await insertGroupPhones(client, target.groupId, kept, ids);
+      const claimed = await claimGroupPhones(client, target.groupId, batch.valid);
+      ({ kept, duplicates } = claimed);
       await copyRows(
         client,
         'contacts',
         ['id', 'group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'],
-        kept.map((r, i) => [ids[i], target.groupId, r.contact.name, r.contact.phones, r.contact.email ?? null, r.contact.document ?? null, r.contact.custom, target.importId, r.line]),
+        claimed.kept.map((r) => [r.id, target.groupId, r.contact.name, r.contact.phones, r.contact.email ?? null, r.contact.document ?? null, r.contact.custom, target.importId, r.line]),
       );
       await client.query('UPDATE contact_groups SET contact_count = contact_count + $2 WHERE id = $1', [target.groupId, kept.length]);
     } else {
+      ({ kept, duplicates } = await claimCompanyPhones(client, target.tenantId, batch.valid));
       await copyRows(
         client,
         'company_contacts',
@@ -74,10 +77,37 @@ async function phonesTaken(client: pg.PoolClient, query: string, params: unknown
   return new Set(result.rows.map((r) => r.phone));
 }
 
+/**
+ * Inserts the batch's phones into the group (first row of the batch owning each phone) and keeps
+ * the rows that got at least one phone in: one round trip instead of a lookup then an insert.
+ * The group row lock taken by writeBatch makes this race-free between imports.
+ */
 async function claimGroupPhones(client: pg.PoolClient, groupId: string, rows: ValidBatchRow[]) {
-  const phones = [...new Set(rows.flatMap((r) => r.contact.phones))];
-  const taken = await phonesTaken(client, 'SELECT phone FROM group_phones WHERE group_id = $1 AND phone = ANY($2::text[])', [groupId, phones]);
-  return claimPhones(rows, taken);
+  const ids = await allocateContactIds(client, rows.length);
+  const phones: string[] = [];
+  const owners: number[] = [];
+  const ownerOf = new Map<string, number>();
+  rows.forEach((row, i) => {
+    for (const phone of row.contact.phones) {
+      if (ownerOf.has(phone)) continue;
+      ownerOf.set(phone, ids[i]);
+      phones.push(phone);
+      owners.push(ids[i]);
+    }
+  });
+  const inserted = await client.query<{ contact_id: string }>(
+    `INSERT INTO group_phones (group_id, phone, contact_id)
+     SELECT $1, p, c FROM unnest($2::text[], $3::bigint[]) AS t(p, c) ON CONFLICT DO NOTHING RETURNING contact_id`,
+    [groupId, phones, owners],
+  );
+  const winners = new Set(inserted.rows.map((r) => Number(r.contact_id)));
+  const kept: (ValidBatchRow & { id: number })[] = [];
+  const duplicates: RejectedBatchRow[] = [];
+  rows.forEach((row, i) => {
+    if (winners.has(ids[i])) kept.push({ ...row, id: ids[i] });
+    else duplicates.push({ line: row.line, raw: row.raw, reasons: [duplicate(row.contact.phones)] });
+  });
+  return { kept, duplicates };
 }
 
 async function claimCompanyPhones(client: pg.PoolClient, tenantId: string, rows: ValidBatchRow[]) {
@@ -88,27 +118,7 @@ async function claimCompanyPhones(client: pg.PoolClient, tenantId: string, rows:
       WHERE tenant_id = $1 AND phones && $2::text[] AND p = ANY($2::text[])`,
     [tenantId, phones],
   );
-  return claimPhones(rows, taken);
-}
-
-async function insertGroupPhones(client: pg.PoolClient, groupId: string, kept: ValidBatchRow[], ids: number[]) {
-  const phones: string[] = [];
-  const owners: number[] = [];
-  const seen = new Set<string>();
-  kept.forEach((row, i) => {
-    for (const phone of row.contact.phones) {
-      if (seen.has(phone)) continue;
-      seen.add(phone);
-      phones.push(phone);
-      owners.push(ids[i]);
-    }
-  });
-  // Phones already in the group (a kept row may share some) keep their first owner.
-  await client.query(
-    `INSERT INTO group_phones (group_id, phone, contact_id)
-     SELECT $1, p, c FROM unnest($2::text[], $3::bigint[]) AS t(p, c) ON CONFLICT DO NOTHING`,
-    [groupId, phones, owners],
-  );
+  return claimPhones(rows, taken, { exclusive: true });
 }
 
 /** Marks the import finished (or failed) and stamps its times. */

@@ -1,0 +1,29 @@
+// Runs the import activity alone (no Temporal server) on a generated file, to profile it:
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/import/activity-profile.ts [rows]
+import { createReadStream } from 'node:fs';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { sql } from 'kysely';
+import { createImportActivities } from '../../src/activities/imports/import-activities';
+import { bootstrapTenant } from '../../src/db/accounts';
+import { createDb } from '../../src/db/database';
+import { migrateToLatest } from '../../src/db/migrate';
+import { storeUpload } from '../../src/db/uploads';
+import { generateContactsCsv } from './generate';
+
+const rows = Number(process.argv[2] ?? 100_000);
+const file = `bench/out/contacts-${rows}.csv`;
+await generateContactsCsv(file, rows);
+const schema = 'bench_profile';
+const { db, pool, close } = createDb({ connectionString: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema });
+await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
+await migrateToLatest(db, schema);
+const { tenant } = await bootstrapTenant(db, { tenantName: 'Profile' });
+const upload = await storeUpload(db, { tenantId: tenant.id, fileName: 'x.csv', createdBy: null, source: createReadStream(file), maxBytes: 1e10 });
+const group = await db.insertInto('contact_groups').values({ tenant_id: tenant.id, kind: 'dialer', name: 'p', name_key: 'p', source: 'csv' }).returning('id').executeTakeFirstOrThrow();
+const imp = await db.insertInto('imports').values({ tenant_id: tenant.id, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: 'x.csv', status: 'pending' }).returning('id').executeTakeFirstOrThrow();
+const activities = createImportActivities({ db, pool, sliceMs: 1e9 });
+const started = process.hrtime.bigint();
+const result = await new MockActivityEnvironment().run(activities.importSlice, { importId: imp.id });
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+console.log(result, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, cpu ${(process.cpuUsage().user / 1e6).toFixed(1)} s`);
+await close();

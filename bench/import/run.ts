@@ -1,0 +1,156 @@
+// bench/import: our whole import path vs plain COPY of the same file, in one run.
+//   npx tsx bench/import/run.ts [rows=1000000]
+// Needs a PostgreSQL server (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
+// starts its own Temporal dev server, API process and worker process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { request } from 'undici';
+import { bootstrapTenant } from '../../src/db/accounts';
+import { createDb } from '../../src/db/database';
+import { migrateToLatest } from '../../src/db/migrate';
+import { startTemporalDevServer } from '../../src/embedded/temporal-server';
+import { generateContactsCsv } from './generate';
+
+const rows = Number(process.argv[2] ?? 1_000_000);
+const outDir = join('bench', 'out');
+mkdirSync(outDir, { recursive: true });
+const file = join(outDir, `contacts-${rows}.csv`);
+const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const benchDb = 'omni_bench_import';
+const dbUrl = (() => {
+  const u = new URL(baseUrl);
+  u.pathname = `/${benchDb}`;
+  return u.toString();
+})();
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+/** Samples a process's resident memory every 50 ms; peak in MB. */
+function memorySampler(pid: number) {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peak = Math.max(peak, kb);
+    } catch {
+      // the process ended
+    }
+  }, 50);
+  return { stop: () => (clearInterval(timer), peak / 1024) };
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function startProcess(entry: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes(readyText) && resolve(child));
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));
+  });
+}
+
+async function main() {
+  if (!(() => { try { return statSync(file).size > 0; } catch { return false; } })()) {
+    log(`generating ${rows} rows into ${file} …`);
+    await generateContactsCsv(file, rows);
+  }
+  const size = statSync(file).size;
+  log(`file: ${(size / 1e6).toFixed(1)} MB, ${rows} rows`);
+
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${benchDb}`);
+  await admin.query(`CREATE DATABASE ${benchDb}`);
+  await admin.end();
+
+  const { db, pool, close } = createDb({ connectionString: dbUrl });
+  await migrateToLatest(db);
+  const { key } = await bootstrapTenant(db, { tenantName: 'Bench' });
+
+  // Baseline: plain COPY of the same file into a table with the same columns.
+  await pool.query('CREATE TABLE copy_baseline (nome text, telefone1 text, telefone2 text, email text, documento text, cidade text, plano text)');
+  const copyClient = await pool.connect();
+  const copyStart = process.hrtime.bigint();
+  await pipeline(createReadStream(file), copyClient.query(copyFrom("COPY copy_baseline FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)")));
+  const copySeconds = Number(process.hrtime.bigint() - copyStart) / 1e9;
+  copyClient.release();
+  log(`COPY baseline: ${copySeconds.toFixed(2)} s`);
+
+  const temporal = await startTemporalDevServer({ port: 17233, uiPort: 18233, namespace: 'default' });
+  const env = {
+    DATABASE_URL: dbUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: 'bench-import',
+    API_PORT: '13000',
+    WORKER_METRICS_PORT: '19464',
+    LOG_LEVEL: 'info',
+    IMPORT_MAX_BYTES: String(2 * 1024 * 1024 * 1024),
+  };
+  const worker = await startProcess('src/worker.ts', env, 'worker running');
+  const api = await startProcess('src/server.ts', env, 'Server listening');
+  const apiMemory = memorySampler(api.pid!);
+  const workerMemory = memorySampler(worker.pid!);
+  const workerCpuBefore = cpuSeconds(worker.pid!);
+  const apiCpuBefore = cpuSeconds(api.pid!);
+
+  // Upload, streamed from disk as multipart/form-data.
+  const boundary = '----omnibench';
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nBench\r\n--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\ndialer\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="contacts.csv"\r\nContent-Type: text/csv\r\n\r\n`;
+  const tail = `\r\n--${boundary}--\r\n`;
+  async function* body() {
+    yield Buffer.from(head);
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+    yield Buffer.from(tail);
+  }
+  const started = process.hrtime.bigint();
+  const res = await request('http://127.0.0.1:13000/v1/contact-groups', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key.key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body: Readable.from(body()),
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  const accepted = (await res.body.json()) as { import: { id: string } };
+  if (res.statusCode !== 202) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(accepted)}`);
+  const uploadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  let status: { status: string; rowsRead: number; rowsImported: number; rowsRejected: number };
+  for (;;) {
+    const r = await request(`http://127.0.0.1:13000/v1/imports/${accepted.import.id}`, { headers: { authorization: `Bearer ${key.key}` } });
+    status = (await r.body.json()) as typeof status;
+    if (status.status !== 'pending' && status.status !== 'running') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const oursSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const workerCpu = cpuSeconds(worker.pid!) - workerCpuBefore;
+  const apiCpu = cpuSeconds(api.pid!) - apiCpuBefore;
+  const apiPeak = apiMemory.stop();
+  const workerPeak = workerMemory.stop();
+
+  console.log(`
+import of ${rows} rows (${(size / 1e6).toFixed(1)} MB), ${status.status}: imported ${status.rowsImported}, rejected ${status.rowsRejected}
+  plain COPY of the same file      ${copySeconds.toFixed(2)} s
+  ours: upload through the API     ${uploadSeconds.toFixed(2)} s
+  ours: upload until import done   ${oursSeconds.toFixed(2)} s   (${Math.round(rows / oursSeconds)} rows/s)
+  ratio ours / COPY                ${(oursSeconds / copySeconds).toFixed(2)}×   (target ≤ 2×)
+  peak RSS during the run          api ${apiPeak.toFixed(0)} MB, worker ${workerPeak.toFixed(0)} MB   (target ≤ 300 MB each)
+  CPU during the run               api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s
+`);
+  api.kill('SIGTERM');
+  worker.kill('SIGTERM');
+  await temporal.stop();
+  await close();
+  process.exit(0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
