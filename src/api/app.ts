@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { apiKeyRoutes } from './api-keys/routes';
 import { auditLogRoutes } from './audit-log/routes';
+import { companyContactRoutes } from './company-contacts/routes';
 import { groupContactRoutes } from './contact-groups/contacts-routes';
 import { contactGroupRoutes } from './contact-groups/routes';
 import { importRoutes } from './imports/routes';
@@ -20,6 +21,7 @@ import { registerErrorHandling } from './error-handler';
 import { exportRoutes } from './exports/routes';
 import { healthRoutes } from './health/routes';
 import { meRoutes } from './me/routes';
+import { optOutRoutes } from './opt-outs/routes';
 import { registerMetrics } from './metrics';
 import type { ApiDeps, App, RoutePlugin } from './types';
 import { userRoutes } from './users/routes';
@@ -34,6 +36,8 @@ const v1Resources: RoutePlugin[] = [
   contactGroupRoutes,
   groupContactRoutes,
   importRoutes,
+  companyContactRoutes,
+  optOutRoutes,
 ];
 
 export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<App> {

@@ -33,28 +33,38 @@ export interface BatchOutcome {
  * Decides, in file order, which rows bring at least one phone that is new to the target.
  * `taken` are the phones already there before the batch. A row whose phones are all taken (by
  * the target or by an earlier row) is a DUPLICATE.
+ *
+ * With `exclusive` (company contacts, where a phone belongs to one contact of the tenant) a row
+ * with any phone already taken is the DUPLICATE: it is the same person, and keeping it would put
+ * one phone on two contacts (and their opt-outs).
  */
 export function claimPhones(
   rows: ValidBatchRow[],
   taken: ReadonlySet<string>,
+  options: { exclusive?: boolean } = {},
 ): { kept: ValidBatchRow[]; duplicates: RejectedBatchRow[]; firstOwner: Map<string, number> } {
   const firstOwner = new Map<string, number>();
   const kept: ValidBatchRow[] = [];
   const duplicates: RejectedBatchRow[] = [];
+  const isTaken = (phone: string) => taken.has(phone) || firstOwner.has(phone);
   rows.forEach((row) => {
+    const phones = row.contact.phones;
+    if (options.exclusive) {
+      const inUse = phones.filter(isTaken);
+      if (inUse.length === 0) {
+        for (const phone of phones) firstOwner.set(phone, kept.length);
+        kept.push(row);
+      } else duplicates.push({ line: row.line, raw: row.raw, reasons: [duplicate(inUse, 'company_contacts')] });
+      return;
+    }
     let claimed = false;
-    for (const phone of row.contact.phones) {
-      if (taken.has(phone) || firstOwner.has(phone)) continue;
+    for (const phone of phones) {
+      if (isTaken(phone)) continue;
       firstOwner.set(phone, kept.length);
       claimed = true;
     }
     if (claimed) kept.push(row);
-    else
-      duplicates.push({
-        line: row.line,
-        raw: row.raw,
-        reasons: [duplicate(row.contact.phones)],
-      });
+    else duplicates.push({ line: row.line, raw: row.raw, reasons: [duplicate(phones)] });
   });
   return { kept, duplicates, firstOwner };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { templateCsv } from '../../domain/contact-csv/header';
 import { textKey } from '../../domain/text-key';
 import { audit } from '../audit';
+import { importHistoryPage, importsWithCreator, insertPendingImport } from '../imports/history';
 import { startImportWorkflow } from '../imports/start';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { conflict, notFound, ProblemError } from '../problem';
@@ -72,20 +73,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
             if (isUniqueViolation(error)) throw conflict('GROUP_NAME_TAKEN', `A ${kind} group named "${name}" already exists.`);
             throw error;
           });
-        const importRow = await trx
-          .insertInto('imports')
-          .values({
-            tenant_id: request.auth.tenantId,
-            target: 'contact_group',
-            group_id: group.id,
-            upload_id: received.upload.uploadId,
-            file_name: received.upload.fileName,
-            status: 'pending',
-            phone_policy: phonePolicy,
-            created_by: request.auth.userId,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const importRow = await insertPendingImport(trx, request, { groupId: group.id, upload: received.upload, phonePolicy });
         await audit(trx, request, {
           action: 'contact_group.create',
           targetType: 'contact_group',
@@ -285,20 +273,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         const parsed = z.object({ phonePolicy: phonePolicySchema.default('reject_row') }).safeParse(received.fields);
         if (!parsed.success) throw validationProblem(parsed.error);
         if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
-        const row = await trx
-          .insertInto('imports')
-          .values({
-            tenant_id: request.auth.tenantId,
-            target: 'contact_group',
-            group_id: group.id,
-            upload_id: received.upload.uploadId,
-            file_name: received.upload.fileName,
-            status: 'pending',
-            phone_policy: parsed.data.phonePolicy,
-            created_by: request.auth.userId,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await insertPendingImport(trx, request, { groupId: group.id, upload: received.upload, phonePolicy: parsed.data.phonePolicy });
         await audit(trx, request, { action: 'contact_group.import', targetType: 'contact_group', targetId: group.id, summary: `Importação de ${received.upload.fileName} no grupo "${group.name}"`, details: { importId: row.id } });
         return row;
       });
@@ -320,15 +295,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
     },
     async (request) => {
       const group = await findGroup(db, request.auth.tenantId, request.params.id);
-      const { limit, cursor } = request.query;
-      const query = db
-        .selectFrom('imports')
-        .leftJoin('users', 'users.id', 'imports.created_by')
-        .selectAll('imports')
-        .select('users.name as created_by_name')
-        .where('imports.group_id', '=', group.id);
-      const rows = await keysetPage(query, { sort: { column: 'imports.created_at', direction: 'desc', timestamp: true }, idColumn: 'imports.id', limit, cursor }).execute();
-      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], importToApi);
+      return importHistoryPage(importsWithCreator(db).where('imports.group_id', '=', group.id), request.query);
     },
   );
 };

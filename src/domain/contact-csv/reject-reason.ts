@@ -55,8 +55,12 @@ export const lineTooLong = (max: number): RejectReason => ({
   message: `A linha passa de ${max} caracteres e foi ignorada.`,
 });
 
-export const duplicate = (phones: string[]): RejectReason => ({
+/** `phones`: the phones already taken. A company contact is a duplicate as soon as one is. */
+export const duplicate = (phones: string[], target: 'contact_group' | 'company_contacts' = 'contact_group'): RejectReason => ({
   code: 'DUPLICATE',
   phones,
-  message: 'Todos os telefones deste contato já estão no grupo.',
+  message:
+    target === 'contact_group'
+      ? 'Todos os telefones deste contato já estão no grupo.'
+      : `Telefone(s) já usado(s) por outro contato Omni: ${phones.join(', ')}.`,
 });
