@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from './config';
 import { bootstrapTenant } from './db/accounts';
 import { createDb } from './db/database';
 import { migrateToLatest } from './db/migrate';
-import { runManaged, type ManagedProcess } from './embedded/child-process';
+import { runManaged, WORKER_NODE_ARGS, type ManagedProcess } from './embedded/child-process';
 import { startEmbeddedPostgres } from './embedded/postgres';
 import { startTemporalDevServer } from './embedded/temporal-server';
 
@@ -59,7 +59,7 @@ async function main() {
 
   const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
   const children: ManagedProcess[] = [
-    runManaged('worker', 'src/worker.ts', env, say),
+    runManaged('worker', 'src/worker.ts', env, say, WORKER_NODE_ARGS),
     runManaged('api', 'src/server.ts', env, say),
   ];
 

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index';
@@ -6,7 +10,17 @@ import { createDb } from './db/database';
 import { createLogger, isMain } from './logger';
 import { connectWorker } from './temporal/connection';
 
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+export { workflowsPath } from './workflows/path';
+
+/**
+ * Bundles the workflows in a child process and returns the file: webpack needs a few hundred MB
+ * while it runs, and a worker that bundled in-process would keep that heap for its whole life.
+ */
+export function bundleWorkflowsToFile(): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'omni-workflows-')), 'workflow-bundle.js');
+  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../scripts/bundle-workflows.ts', import.meta.url)), out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return out;
+}
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -26,7 +40,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     taskQueue: setup.taskQueue,
     activities: createActivities(setup.deps),
     maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 100,
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+    workflowBundle: setup.workflowBundle ?? { codePath: bundleWorkflowsToFile() },
   };
   return Worker.create(options);
 }
@@ -44,7 +58,11 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, pool },
+    deps: {
+      db,
+      pool,
+      broadcast: { graphUrl: config.WHATSAPP_GRAPH_URL, graphVersion: config.WHATSAPP_GRAPH_VERSION, secretsKey: config.SECRETS_KEY },
+    },
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker running');

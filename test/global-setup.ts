@@ -6,7 +6,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/embedded/postgres';
 import { startTemporalDevServer } from '../src/embedded/temporal-server';
-import { workflowsPath } from '../src/worker';
+import { workflowsPath } from '../src/workflows/path';
 
 declare module 'vitest' {
   export interface ProvidedContext {

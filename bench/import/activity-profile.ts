@@ -22,8 +22,16 @@ const upload = await storeUpload(db, { tenantId: tenant.id, fileName: 'x.csv', c
 const group = await db.insertInto('contact_groups').values({ tenant_id: tenant.id, kind: 'dialer', name: 'p', name_key: 'p', source: 'csv' }).returning('id').executeTakeFirstOrThrow();
 const imp = await db.insertInto('imports').values({ tenant_id: tenant.id, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: 'x.csv', status: 'pending' }).returning('id').executeTakeFirstOrThrow();
 const activities = createImportActivities({ db, pool, sliceMs: 1e9 });
+let peakRss = 0;
+let peakHeap = 0;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeap = Math.max(peakHeap, m.heapUsed);
+}, 50);
 const started = process.hrtime.bigint();
 const result = await new MockActivityEnvironment().run(activities.importSlice, { importId: imp.id });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(result, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, cpu ${(process.cpuUsage().user / 1e6).toFixed(1)} s`);
+clearInterval(sampler);
+console.log(result, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, cpu ${(process.cpuUsage().user / 1e6).toFixed(1)} s, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB`);
 await close();

@@ -94,7 +94,7 @@ async function main() {
     LOG_LEVEL: 'info',
     IMPORT_MAX_BYTES: String(2 * 1024 * 1024 * 1024),
   };
-  const worker = await startProcess('src/worker.ts', env, 'worker running');
+  const worker = await startProcess('src/worker.ts', { ...env, NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=192' }, 'worker running');
   const api = await startProcess('src/server.ts', env, 'Server listening');
   const apiMemory = memorySampler(api.pid!);
   const workerMemory = memorySampler(worker.pid!);

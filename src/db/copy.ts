@@ -10,8 +10,9 @@ import { from as copyFrom } from 'pg-copy-streams';
  */
 export type CopyValue = string | number | null | string[] | Record<string, unknown>;
 
+const needsEscape = /[\\\t\n\r]/;
 const escapeText = (text: string) =>
-  text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  needsEscape.test(text) ? text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : text;
 
 function encode(value: CopyValue): string {
   if (value === null || value === undefined) return '\\N';

@@ -190,6 +190,87 @@ export interface PhoneOptOutsTable {
   created_at: CreatedAt;
 }
 
+// ---- Dialer (0003)
+
+export type DialerCampaignStatus = 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'stopped';
+export type DialerContactState = 'pending' | 'queued' | 'dialing' | 'done' | 'blocked' | 'exhausted';
+
+export interface DialStrategiesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  name_key: string;
+  version: Generated<number>;
+  telemarketing: Generated<boolean>;
+  config: Json<unknown>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface DialerCampaignsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  name_key: string;
+  group_id: string;
+  strategy_id: string;
+  status: DialerCampaignStatus;
+  waiting_window: Generated<boolean>;
+  next_window_at: Timestamp | null;
+  pause_reason: string | null;
+  start_at: Timestamp | null;
+  end_at: Timestamp | null;
+  recurrence: Json<unknown> | null;
+  total_contacts: Generated<number>;
+  prepared: Generated<boolean>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DialerContactsTable {
+  campaign_id: string;
+  contact_id: number;
+  phones: string[];
+  state: Generated<DialerContactState>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  phone_idx: Generated<number>;
+  ddd: string | null;
+  attempts: Generated<number>;
+  phone_attempts: ColumnType<number[], number[] | undefined, number[]>;
+  dials: Generated<number>;
+  last_outcome: string | null;
+  final_outcome: string | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface DialAttemptsTable {
+  id: Generated<number>;
+  attempt_key: string;
+  tenant_id: string;
+  campaign_id: string;
+  contact_id: number;
+  dial_no: number;
+  attempt_no: number;
+  phone: string;
+  strategy_version: number;
+  state: Generated<'dialing' | 'done'>;
+  outcome: string | null;
+  cause: number | null;
+  cause_txt: string | null;
+  ring_ms: number | null;
+  talk_ms: number | null;
+  lost: Generated<boolean>;
+  started_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  answered_at: Timestamp | null;
+  ended_at: Timestamp | null;
+}
+
+export type DialStrategyRow = Selectable<DialStrategiesTable>;
+export type DialerCampaignRow = Selectable<DialerCampaignsTable>;
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -206,6 +287,10 @@ export interface Database {
   import_rejections: ImportRejectionsTable;
   company_contacts: CompanyContactsTable;
   phone_opt_outs: PhoneOptOutsTable;
+  dial_strategies: DialStrategiesTable;
+  dialer_campaigns: DialerCampaignsTable;
+  dialer_contacts: DialerContactsTable;
+  dial_attempts: DialAttemptsTable;
 }
 
 export type ContactGroup = Selectable<ContactGroupsTable>;

@@ -63,12 +63,19 @@ export async function* readRecords(source: AsyncIterable<Buffer>, options: Recor
       }
     }
     let start = 0;
+    // The next quote in this chunk, found once: most lines have none, and searching the rest of a
+    // 1 MiB chunk for every line would make the scan quadratic.
+    let nextQuote = chunk.indexOf(QUOTE);
     while (start < chunk.length) {
       const nl = chunk.indexOf(NL, start);
       const end = nl === -1 ? chunk.length : nl;
+      if (nextQuote !== -1 && nextQuote < start) nextQuote = chunk.indexOf(QUOTE, start);
       if (!tooLong) {
         // Quotes toggle "inside a field"; a newline inside quotes belongs to the field.
-        for (let q = chunk.indexOf(QUOTE, start); q !== -1 && q < end; q = chunk.indexOf(QUOTE, q + 1)) inQuotes = !inQuotes;
+        while (nextQuote !== -1 && nextQuote < end) {
+          inQuotes = !inQuotes;
+          nextQuote = chunk.indexOf(QUOTE, nextQuote + 1);
+        }
         parts.push(chunk.subarray(start, end));
         partBytes += end - start;
         // A runaway quote or a giant line: stop keeping it and resynchronise at the next newline.

@@ -1,0 +1,56 @@
+/**
+ * Dialer campaign states and the manual controls between them. Pure: the workflow's Update
+ * validators and the API use the same table, so a refusal has one code everywhere.
+ */
+
+export const DIALER_CAMPAIGN_STATUSES = ['draft', 'scheduled', 'running', 'paused', 'completed', 'stopped'] as const;
+export type DialerCampaignStatus = (typeof DIALER_CAMPAIGN_STATUSES)[number];
+
+export const CAMPAIGN_COMMANDS = ['start', 'pause', 'resume', 'stop'] as const;
+export type CampaignCommand = (typeof CAMPAIGN_COMMANDS)[number];
+
+export const isFinal = (status: DialerCampaignStatus) => status === 'completed' || status === 'stopped';
+
+/** Stable codes of refused transitions (the API answers them as 409 problems). */
+export const CAMPAIGN_FINISHED = 'CAMPAIGN_FINISHED';
+export const CAMPAIGN_ALREADY_STARTED = 'CAMPAIGN_ALREADY_STARTED';
+export const CAMPAIGN_NOT_RUNNING = 'CAMPAIGN_NOT_RUNNING';
+export const CAMPAIGN_NOT_PAUSED = 'CAMPAIGN_NOT_PAUSED';
+
+export type Transition =
+  | { ok: true; next: DialerCampaignStatus }
+  | { ok: false; code: string; message: string };
+
+const refuse = (code: string, message: string): Transition => ({ ok: false, code, message });
+
+export function transition(status: DialerCampaignStatus, command: CampaignCommand): Transition {
+  if (isFinal(status)) return refuse(CAMPAIGN_FINISHED, `The campaign is ${status}; it can no longer be ${pastTense[command]}.`);
+  switch (command) {
+    case 'start':
+      return status === 'draft' || status === 'scheduled'
+        ? { ok: true, next: 'running' }
+        : refuse(CAMPAIGN_ALREADY_STARTED, `The campaign is already ${status}; use resume to continue a paused campaign.`);
+    case 'pause':
+      return status === 'running' ? { ok: true, next: 'paused' } : refuse(CAMPAIGN_NOT_RUNNING, `Only a running campaign can be paused; it is ${status}.`);
+    case 'resume':
+      return status === 'paused' ? { ok: true, next: 'running' } : refuse(CAMPAIGN_NOT_PAUSED, `Only a paused campaign can be resumed; it is ${status}.`);
+    case 'stop':
+      return { ok: true, next: 'stopped' };
+  }
+}
+
+const pastTense: Record<CampaignCommand, string> = { start: 'started', pause: 'paused', resume: 'resumed', stop: 'stopped' };
+
+/** Why a campaign is paused (shown by the API). */
+export type PauseReason = 'manual' | 'network_failures';
+export const pauseReasonText: Record<PauseReason, string> = {
+  manual: 'Pausada pelo supervisor.',
+  network_failures: 'Pausada automaticamente: a maioria das últimas tentativas falhou por erro de rede/operadora.',
+};
+
+/** Auto-pause rule: most of the last `window` attempts were network failures. */
+export function tooManyNetworkFailures(recent: boolean[], window: number, ratio: number): boolean {
+  if (recent.length < window) return false;
+  const last = recent.slice(-window);
+  return last.filter(Boolean).length / window > ratio;
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { CALL_OUTCOMES, type CallOutcome } from '../call-outcome';
+
+/**
+ * A dialing strategy (Estratégia de Discagem): attempts, what each outcome does ("Tentativa x
+ * Status"), phone order, calling windows, pacing and call settings. Pure: the API validates with
+ * it, activities apply it.
+ */
+
+const hhmm = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'time as HH:MM (00:00–24:00)')
+  .describe('Local time, HH:MM');
+
+export const timeRangeSchema = z
+  .object({ from: hhmm, to: hhmm })
+  .refine((r) => r.from !== r.to, 'from and to must differ')
+  .describe('A time range; when `to` is earlier than `from` it ends the next day (across midnight)');
+export type TimeRange = z.infer<typeof timeRangeSchema>;
+
+/** 0 = Sunday … 6 = Saturday (JavaScript's getDay). */
+const weekday = z.number().int().min(0).max(6);
+
+export const callingWindowSchema = z.object({
+  timeZone: z
+    .string()
+    .default('America/Sao_Paulo')
+    .refine(isTimeZone, 'not an IANA time zone (e.g. America/Sao_Paulo)'),
+  days: z.array(weekday).min(1).default([1, 2, 3, 4, 5, 6]).describe('Days of week a range may start on: 0 = Sunday … 6 = Saturday'),
+  ranges: z.array(timeRangeSchema).min(1).default([{ from: '08:00', to: '20:00' }]),
+  excludeHolidays: z.boolean().default(true).describe('No calls on national holidays (date-holidays, Brazil)'),
+  stateTelemarketingHours: z
+    .boolean()
+    .default(false)
+    .describe('Also apply the stricter state telemarketing hours by the phone\'s DDD ("Perfil de DDD")'),
+});
+export type CallingWindow = z.infer<typeof callingWindowSchema>;
+
+export const outcomeActionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('finish') }),
+  z.object({ action: z.literal('retry'), afterMinutes: z.number().min(0).max(60 * 24 * 30) }),
+]);
+export type OutcomeAction = z.infer<typeof outcomeActionSchema>;
+
+/** Outcomes a strategy decides on; `blocked` never reaches a call. */
+export const STRATEGY_OUTCOMES = CALL_OUTCOMES.filter((o) => o !== 'blocked') as Exclude<CallOutcome, 'blocked'>[];
+
+export const DEFAULT_OUTCOME_ACTIONS: Record<Exclude<CallOutcome, 'blocked'>, OutcomeAction> = {
+  answered: { action: 'finish' },
+  busy: { action: 'retry', afterMinutes: 5 },
+  no_answer: { action: 'retry', afterMinutes: 30 },
+  rejected: { action: 'retry', afterMinutes: 60 },
+  invalid_number: { action: 'finish' },
+  network_failure: { action: 'retry', afterMinutes: 1 },
+  answering_machine: { action: 'retry', afterMinutes: 60 },
+};
+
+const outcomesSchema = z
+  .object(Object.fromEntries(STRATEGY_OUTCOMES.map((o) => [o, outcomeActionSchema.optional()])) as Record<
+    Exclude<CallOutcome, 'blocked'>,
+    z.ZodOptional<typeof outcomeActionSchema>
+  >)
+  .default({})
+  .transform((given) => ({ ...DEFAULT_OUTCOME_ACTIONS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v)) }) as Record<Exclude<CallOutcome, 'blocked'>, OutcomeAction>);
+
+export const strategyConfigSchema = z.object({
+  maxAttemptsPerContact: z.number().int().min(1).max(50).default(3),
+  maxAttemptsPerPhone: z.number().int().min(1).max(50).default(2),
+  outcomes: outcomesSchema,
+  phoneOrder: z
+    .object({
+      /** Positions in the contact's phone list (0 = first phone column), in dialling order. */
+      columns: z.array(z.number().int().min(0).max(9)).min(1).default([0, 1, 2]),
+      nextPhoneAfterFailure: z.boolean().default(true),
+    })
+    .default({ columns: [0, 1, 2], nextPhoneAfterFailure: true }),
+  callingWindow: callingWindowSchema.default(() => callingWindowSchema.parse({})),
+  pacing: z
+    .object({
+      channels: z.number().int().min(1).max(1000).default(10).describe('Maximum simultaneous calls'),
+      callsPerSecond: z.number().min(0.1).max(200).default(5).describe('Maximum new calls per second'),
+    })
+    .default({ channels: 10, callsPerSecond: 5 }),
+  ringTimeoutSec: z.number().int().min(5).max(120).default(30),
+  callerId: z.string().regex(/^\d{4,16}$/, 'digits only').optional(),
+  answeringMachineDetection: z.boolean().default(false),
+  /** Auto-pause: when more than `ratio` of the last `window` attempts are network failures. */
+  failurePause: z
+    .object({ window: z.number().int().min(5).max(1000).default(20), ratio: z.number().min(0.1).max(1).default(0.5) })
+    .default({ window: 20, ratio: 0.5 }),
+});
+export type StrategyConfig = z.infer<typeof strategyConfigSchema>;
+export type StrategyConfigInput = z.input<typeof strategyConfigSchema>;
+
+export const defaultStrategyConfig = (): StrategyConfig => strategyConfigSchema.parse({});
+
+/** Why a strategy cannot be saved (422), beyond its shape. */
+export interface StrategyProblem {
+  code: 'CALLER_ID_0303_REQUIRED';
+  message: string;
+}
+
+/**
+ * Anatel (Ato 10.413/2021): active telemarketing must show a 0303 caller id.
+ * Returns the problem, or undefined when the strategy may be saved.
+ */
+export function checkStrategy(config: StrategyConfig, telemarketing: boolean): StrategyProblem | undefined {
+  if (telemarketing && !(config.callerId ?? '').startsWith('0303')) {
+    return {
+      code: 'CALLER_ID_0303_REQUIRED',
+      message: 'A telemarketing strategy must use a caller id starting with 0303 (Anatel, Ato 10.413/2021).',
+    };
+  }
+  return undefined;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,226 @@
+import Holidays from 'date-holidays';
+import { DDD_STATE } from '../phone';
+import type { CallingWindow, TimeRange } from './strategy';
+
+/**
+ * Calling windows: days of week and time ranges in a time zone, national holidays excluded
+ * (date-holidays, not a hand-written list), ranges that cross midnight, and the stricter state
+ * telemarketing hours by DDD (shared/brazil-rules.md). Pure functions of their arguments.
+ */
+
+export interface WindowRule {
+  timeZone: string;
+  days: number[];
+  ranges: TimeRange[];
+  excludeHolidays: boolean;
+  /** State (UF) whose own holidays are also excluded, besides the national ones. */
+  holidayState?: string;
+}
+
+/**
+ * State telemarketing laws: weekdays only, weekends and holidays banned, in the state's local time
+ * (Mato Grosso do Sul is one hour behind Brasília).
+ */
+export const STATE_TELEMARKETING_HOURS: Readonly<Record<string, WindowRule>> = Object.freeze({
+  // Lei 7.853/2018
+  RJ: { timeZone: 'America/Sao_Paulo', days: [1, 2, 3, 4, 5], ranges: [{ from: '08:00', to: '18:00' }], excludeHolidays: true, holidayState: 'RJ' },
+  // Lei 10.626/2017
+  ES: { timeZone: 'America/Sao_Paulo', days: [1, 2, 3, 4, 5], ranges: [{ from: '08:00', to: '19:00' }], excludeHolidays: true, holidayState: 'ES' },
+  // Lei 16.836/2019
+  CE: { timeZone: 'America/Fortaleza', days: [1, 2, 3, 4, 5], ranges: [{ from: '08:00', to: '18:00' }], excludeHolidays: true, holidayState: 'CE' },
+  // Lei 3.641/2009
+  MS: { timeZone: 'America/Campo_Grande', days: [1, 2, 3, 4, 5], ranges: [{ from: '08:00', to: '18:00' }], excludeHolidays: true, holidayState: 'MS' },
+});
+
+/** DDDs that fall under a state telemarketing law. */
+export const RESTRICTED_DDDS: readonly string[] = Object.entries(DDD_STATE)
+  .filter(([, uf]) => uf in STATE_TELEMARKETING_HOURS)
+  .map(([ddd]) => ddd);
+
+export const stateRuleOfDdd = (ddd: string | null | undefined): WindowRule | undefined =>
+  ddd ? STATE_TELEMARKETING_HOURS[DDD_STATE[ddd] ?? ''] : undefined;
+
+/** The DDD of a normalized number (55 + DDD + …). */
+export const dddOf = (phone: string): string | null => (phone.startsWith('55') && phone.length >= 12 ? phone.slice(2, 4) : null);
+
+export const ruleOfWindow = (w: CallingWindow): WindowRule => ({
+  timeZone: w.timeZone,
+  days: w.days,
+  ranges: w.ranges,
+  excludeHolidays: w.excludeHolidays,
+});
+
+// ---- local time
+
+interface LocalDate {
+  y: number;
+  m: number;
+  d: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Wall-clock parts of `at` in `timeZone`. */
+export function localParts(at: Date, timeZone: string): LocalDate & { hh: number; mm: number; ss: number } {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  return { y: parts.year, m: parts.month, d: parts.day, hh: parts.hour, mm: parts.minute, ss: parts.second };
+}
+
+/** Offset of `timeZone` from UTC at `at`, in minutes (São Paulo: -180 all year since 2019). */
+export function offsetMinutes(at: Date, timeZone: string): number {
+  const p = localParts(at, timeZone);
+  const asUtc = Date.UTC(p.y, p.m - 1, p.d, p.hh, p.mm, p.ss);
+  return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+}
+
+/** The instant a wall-clock time happens in `timeZone` (the later one when a clock jumps back). */
+export function zonedTime(date: LocalDate, minutesOfDay: number, timeZone: string): Date {
+  const naive = Date.UTC(date.y, date.m - 1, date.d, 0, minutesOfDay);
+  let guess = naive - offsetMinutes(new Date(naive), timeZone) * 60_000;
+  guess = naive - offsetMinutes(new Date(guess), timeZone) * 60_000;
+  return new Date(guess);
+}
+
+const addDays = (date: LocalDate, days: number): LocalDate => {
+  const t = new Date(Date.UTC(date.y, date.m - 1, date.d + days));
+  return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
+};
+const weekdayOf = (date: LocalDate) => new Date(Date.UTC(date.y, date.m - 1, date.d)).getUTCDay();
+const ymd = (date: LocalDate) => `${date.y}-${String(date.m).padStart(2, '0')}-${String(date.d).padStart(2, '0')}`;
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+// ---- holidays
+
+const holidayCache = new Map<string, Set<string>>();
+
+/** Public holidays of Brazil (and of `state`, when given) in `year`, as YYYY-MM-DD. */
+export function publicHolidays(year: number, state?: string): Set<string> {
+  const key = `${year}:${state ?? ''}`;
+  let set = holidayCache.get(key);
+  if (!set) {
+    const hd = state ? new Holidays('BR', state) : new Holidays('BR');
+    set = new Set(
+      hd
+        .getHolidays(year)
+        .filter((h) => h.type === 'public')
+        .map((h) => h.date.slice(0, 10)),
+    );
+    holidayCache.set(key, set);
+  }
+  return set;
+}
+
+export const isHoliday = (date: LocalDate, state?: string) => publicHolidays(date.y, state).has(ymd(date));
+
+// ---- windows
+
+/** The open intervals that start on local `date` (a range across midnight ends the next day). */
+function intervalsStarting(rule: WindowRule, date: LocalDate): Array<[number, number]> {
+  if (!rule.days.includes(weekdayOf(date))) return [];
+  if (rule.excludeHolidays && isHoliday(date, rule.holidayState)) return [];
+  return rule.ranges.map((r) => {
+    const from = minutesOf(r.from);
+    const to = minutesOf(r.to);
+    const start = zonedTime(date, from, rule.timeZone).getTime();
+    const end = to > from ? zonedTime(date, to, rule.timeZone).getTime() : zonedTime(addDays(date, 1), to, rule.timeZone).getTime();
+    return [start, end];
+  });
+}
+
+/** Whether calls are allowed at `at`. */
+export function isOpen(rule: WindowRule, at: Date): boolean {
+  const t = at.getTime();
+  const today = localParts(at, rule.timeZone);
+  for (const day of [addDays(today, -1), today]) {
+    for (const [start, end] of intervalsStarting(rule, day)) if (t >= start && t < end) return true;
+  }
+  return false;
+}
+
+/** When the open interval containing `at` ends (undefined when closed at `at`). */
+export function closesAt(rule: WindowRule, at: Date): Date | undefined {
+  const t = at.getTime();
+  const today = localParts(at, rule.timeZone);
+  let latest: number | undefined;
+  for (const day of [addDays(today, -1), today]) {
+    for (const [start, end] of intervalsStarting(rule, day)) if (t >= start && t < end) latest = Math.max(latest ?? 0, end);
+  }
+  return latest === undefined ? undefined : new Date(latest);
+}
+
+/** `at` when open, else the start of the next open interval; undefined when none within a year. */
+export function nextOpen(rule: WindowRule, at: Date): Date | undefined {
+  if (isOpen(rule, at)) return at;
+  const t = at.getTime();
+  const today = localParts(at, rule.timeZone);
+  for (let i = 0; i <= 370; i++) {
+    const starts = intervalsStarting(rule, addDays(today, i))
+      .map(([start]) => start)
+      .filter((start) => start > t);
+    if (starts.length) return new Date(Math.min(...starts));
+  }
+  return undefined;
+}
+
+/** The first instant at or after `at` when every rule is open at once. */
+export function nextOpenAll(rules: WindowRule[], at: Date): Date | undefined {
+  let t: Date | undefined = at;
+  for (let i = 0; i < 200 && t; i++) {
+    const candidate: Date = t;
+    const moved = rules.map((r) => nextOpen(r, candidate));
+    if (moved.some((m) => m === undefined)) return undefined;
+    const latest = Math.max(...moved.map((m) => m!.getTime()));
+    if (latest === candidate.getTime()) return candidate;
+    t = new Date(latest);
+  }
+  return undefined;
+}
+
+/** The rules that apply to a phone with this DDD under `window`. */
+export function rulesForDdd(window: CallingWindow, ddd: string | null | undefined): WindowRule[] {
+  const base = ruleOfWindow(window);
+  const state = window.stateTelemarketingHours ? stateRuleOfDdd(ddd) : undefined;
+  return state ? [base, state] : [base];
+}
+
+/** Whether a phone with this DDD may be called at `at`. */
+export function isCallable(window: CallingWindow, ddd: string | null | undefined, at: Date): boolean {
+  return rulesForDdd(window, ddd).every((rule) => isOpen(rule, at));
+}
+
+/** DDDs that the state hours close at `at` (only when the window applies them). */
+export function closedDdds(window: CallingWindow, at: Date): string[] {
+  if (!window.stateTelemarketingHours) return [];
+  return RESTRICTED_DDDS.filter((ddd) => !isOpen(stateRuleOfDdd(ddd)!, at));
+}
+
+/**
+ * When something may next be called: the campaign window's next opening, or, while it is open but
+ * every remaining contact is in a closed state, the earliest opening among `ddds`.
+ */
+export function nextCallableAt(window: CallingWindow, ddds: Array<string | null>, at: Date): Date | undefined {
+  let best: Date | undefined;
+  for (const ddd of new Set(ddds.length ? ddds : [null])) {
+    const next = nextOpenAll(rulesForDdd(window, ddd), at);
+    if (next && (!best || next < best)) best = next;
+  }
+  return best;
+}

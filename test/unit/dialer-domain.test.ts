@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { applyOutcome, currentPhone, type ContactProgress } from '../../src/domain/dialer/contact-progress';
+import { transition, tooManyNetworkFailures } from '../../src/domain/dialer/campaign-state';
+import { checkStrategy, defaultStrategyConfig, strategyConfigSchema } from '../../src/domain/dialer/strategy';
+import { closedDdds, isCallable, isOpen, nextCallableAt, nextOpen, offsetMinutes, ruleOfWindow, zonedTime } from '../../src/domain/dialer/windows';
+
+const window = (over: object = {}) => strategyConfigSchema.parse({ callingWindow: over }).callingWindow;
+/** A São Paulo wall-clock time as an instant (UTC-3 all year). */
+const sp = (iso: string) => new Date(`${iso}-03:00`);
+
+describe('calling windows', () => {
+  it('a range across midnight is open after midnight on the next day and closed after it ends', () => {
+    const w = ruleOfWindow(window({ days: [5], ranges: [{ from: '22:00', to: '02:00' }] }));
+    // 2026-11-27 is a Friday.
+    expect(isOpen(w, sp('2026-11-27T21:59'))).toBe(false);
+    expect(isOpen(w, sp('2026-11-27T22:00'))).toBe(true);
+    expect(isOpen(w, sp('2026-11-28T01:30'))).toBe(true);
+    expect(isOpen(w, sp('2026-11-28T02:00'))).toBe(false);
+    // Saturday night is not a starting day.
+    expect(isOpen(w, sp('2026-11-28T23:00'))).toBe(false);
+    expect(nextOpen(w, sp('2026-11-27T12:00'))).toEqual(sp('2026-11-27T22:00'));
+    expect(nextOpen(w, sp('2026-11-28T03:00'))).toEqual(sp('2026-12-04T22:00'));
+  });
+
+  it('national holidays are closed when excluded, and the next window is the next working day', () => {
+    // 2026-11-20 (Friday): Dia da Consciência Negra, a national holiday.
+    const w = ruleOfWindow(window({ days: [1, 2, 3, 4, 5], ranges: [{ from: '09:00', to: '18:00' }] }));
+    expect(isOpen(w, sp('2026-11-20T10:00'))).toBe(false);
+    expect(isOpen(w, sp('2026-11-19T10:00'))).toBe(true);
+    expect(nextOpen(w, sp('2026-11-20T10:00'))).toEqual(sp('2026-11-23T09:00'));
+    expect(isOpen(ruleOfWindow(window({ excludeHolidays: false, ranges: [{ from: '09:00', to: '18:00' }] })), sp('2026-11-20T10:00'))).toBe(true);
+  });
+
+  it('state telemarketing hours by DDD: RJ weekdays 8–18, ES 8–19, MS in its own time zone, weekends banned', () => {
+    const w = window({ days: [0, 1, 2, 3, 4, 5, 6], ranges: [{ from: '07:00', to: '22:00' }], stateTelemarketingHours: true });
+    const monday1830 = sp('2026-11-23T18:30');
+    expect(isCallable(w, '11', monday1830)).toBe(true); // SP has no state rule
+    expect(isCallable(w, '21', monday1830)).toBe(false); // RJ closes at 18h
+    expect(isCallable(w, '21', sp('2026-11-23T17:59'))).toBe(true);
+    expect(isCallable(w, '27', monday1830)).toBe(true); // ES until 19h
+    expect(isCallable(w, '67', monday1830)).toBe(true); // MS: 17:30 in Campo Grande
+    expect(isCallable(w, '85', sp('2026-11-23T07:30'))).toBe(false); // CE opens at 8h
+    expect(isCallable(w, '21', sp('2026-11-28T10:00'))).toBe(false); // Saturday
+    expect(isCallable(w, '11', sp('2026-11-28T10:00'))).toBe(true);
+    expect(closedDdds(w, monday1830)).toEqual(expect.arrayContaining(['21', '22', '24', '85', '88']));
+    expect(closedDdds(w, monday1830)).not.toContain('27');
+    // Saturday: RJ waits for Monday 8h; the same strategy without state hours calls now.
+    expect(nextCallableAt(w, ['21'], sp('2026-11-28T10:00'))).toEqual(sp('2026-11-30T08:00'));
+    expect(isCallable({ ...w, stateTelemarketingHours: false }, '21', sp('2026-11-28T10:00'))).toBe(true);
+  });
+
+  it('America/Sao_Paulo has no daylight saving time: UTC-3 in January and July', () => {
+    expect(offsetMinutes(new Date('2026-01-15T12:00:00Z'), 'America/Sao_Paulo')).toBe(-180);
+    expect(offsetMinutes(new Date('2026-07-15T12:00:00Z'), 'America/Sao_Paulo')).toBe(-180);
+    // Before 2019 it had summer time, so the zone data (not a fixed offset) is what we use.
+    expect(offsetMinutes(new Date('2018-01-15T12:00:00Z'), 'America/Sao_Paulo')).toBe(-120);
+    expect(zonedTime({ y: 2026, m: 1, d: 15 }, 9 * 60, 'America/Sao_Paulo')).toEqual(new Date('2026-01-15T12:00:00Z'));
+    expect(zonedTime({ y: 2026, m: 11, d: 1 }, 0, 'America/Sao_Paulo')).toEqual(new Date('2026-11-01T03:00:00Z'));
+    const w = ruleOfWindow(window({ days: [0, 1, 2, 3, 4, 5, 6], ranges: [{ from: '08:00', to: '20:00' }], excludeHolidays: false }));
+    expect(nextOpen(w, new Date('2026-11-01T01:00:00Z'))).toEqual(new Date('2026-11-01T11:00:00Z'));
+  });
+});
+
+describe('strategy', () => {
+  it('has the defaults a supervisor accepts', () => {
+    const s = defaultStrategyConfig();
+    expect(s.outcomes.busy).toEqual({ action: 'retry', afterMinutes: 5 });
+    expect(s.outcomes.no_answer).toEqual({ action: 'retry', afterMinutes: 30 });
+    expect(s.outcomes.invalid_number).toEqual({ action: 'finish' });
+    expect(s.callingWindow.timeZone).toBe('America/Sao_Paulo');
+  });
+
+  it('requires a 0303 caller id for telemarketing', () => {
+    const s = strategyConfigSchema.parse({ callerId: '4833334444' });
+    expect(checkStrategy(s, true)?.code).toBe('CALLER_ID_0303_REQUIRED');
+    expect(checkStrategy(s, false)).toBeUndefined();
+    expect(checkStrategy(strategyConfigSchema.parse({ callerId: '03034445555' }), true)).toBeUndefined();
+  });
+});
+
+describe('contact progress', () => {
+  const strategy = strategyConfigSchema.parse({ maxAttemptsPerContact: 3, maxAttemptsPerPhone: 2 });
+  const fresh: ContactProgress = { phones: ['5511900000001', '5511900000002'], phoneIdx: 0, attempts: 0, phoneAttempts: [], dials: 0 };
+  const now = new Date('2026-11-23T12:00:00Z');
+
+  it('busy retries in 5 minutes on the next phone', () => {
+    const step = applyOutcome(strategy, fresh, 'busy', now);
+    expect(step).toMatchObject({ state: 'pending', nextAttemptAt: new Date(now.getTime() + 5 * 60_000) });
+    expect(currentPhone(strategy, step.progress)).toBe('5511900000002');
+    expect(step.progress.attempts).toBe(1);
+  });
+
+  it('a network failure is retried without using an attempt, on the same phone', () => {
+    const step = applyOutcome(strategy, fresh, 'network_failure', now);
+    expect(step.state).toBe('pending');
+    expect(step.progress).toMatchObject({ attempts: 0, dials: 1, phoneIdx: 0 });
+  });
+
+  it('answered and invalid finish; running out of attempts exhausts', () => {
+    expect(applyOutcome(strategy, fresh, 'answered', now)).toMatchObject({ state: 'done', finalOutcome: 'answered' });
+    expect(applyOutcome(strategy, fresh, 'invalid_number', now)).toMatchObject({ state: 'done', finalOutcome: 'invalid_number' });
+    let c = fresh;
+    const states: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const step = applyOutcome(strategy, c, 'no_answer', now);
+      states.push(step.state);
+      c = step.progress;
+    }
+    expect(states).toEqual(['pending', 'pending', 'exhausted']);
+  });
+});
+
+describe('campaign transitions', () => {
+  it('refuses impossible transitions with clear codes', () => {
+    expect(transition('stopped', 'resume')).toMatchObject({ ok: false, code: 'CAMPAIGN_FINISHED' });
+    expect(transition('running', 'resume')).toMatchObject({ ok: false, code: 'CAMPAIGN_NOT_PAUSED' });
+    expect(transition('paused', 'pause')).toMatchObject({ ok: false, code: 'CAMPAIGN_NOT_RUNNING' });
+    expect(transition('scheduled', 'start')).toEqual({ ok: true, next: 'running' });
+    expect(transition('paused', 'resume')).toEqual({ ok: true, next: 'running' });
+  });
+
+  it('auto-pauses only when most of the last N attempts are network failures', () => {
+    expect(tooManyNetworkFailures([true, true, true], 5, 0.5)).toBe(false);
+    expect(tooManyNetworkFailures([false, true, true, true, false], 5, 0.5)).toBe(true);
+    expect(tooManyNetworkFailures([false, true, false, true, false], 5, 0.5)).toBe(false);
+  });
+});
