@@ -70,7 +70,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('group_phones')
     .addColumn('group_id', 'uuid', (c) => c.notNull())
-    .addColumn('phone', 'text', (c) => c.notNull())
+    .addColumn('phone', sql`text COLLATE "C"`, (c) => c.notNull())
     .addColumn('contact_id', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('group_phones_pkey', ['group_id', 'phone'])
     .execute();
@@ -142,7 +142,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('phone_opt_outs')
     .addColumn('tenant_id', 'uuid', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
     .addColumn('channel', 'text', (c) => c.notNull().check(sql`channel IN ('voice', 'whatsapp')`))
-    .addColumn('phone', 'text', (c) => c.notNull())
+    .addColumn('phone', sql`text COLLATE "C"`, (c) => c.notNull())
     .addColumn('source', 'text', (c) => c.notNull())
     .addColumn('reason', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
