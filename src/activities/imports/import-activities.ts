@@ -129,7 +129,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
           startLine: row.checkpoint_line + 1,
           maxRecordBytes: deps.maxRecordBytes,
         });
-        for await (const record of records) {
+        for await (const chunkRecords of records) for (const record of chunkRecords) {
           const text = decode(record.bytes, encoding);
           const lastLine = record.line + record.lineCount - 1;
           if (!header) {
