@@ -93,6 +93,18 @@ describe('importing a real-looking Brazilian file', () => {
     expect(csv.body).toContain('Maria Conceição');
   });
 
+  it('lists the import in the Histórico Importação CSV', async () => {
+    const csv = await get('/v1/imports/history.csv?groupKind=dialer');
+    expect(csv.statusCode).toBe(200);
+    const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('importacao;grupo;tipo;arquivo;usuario;inicio;fim;duracao_s;situacao;linhas_lidas;importadas;rejeitadas;erro');
+    const row = lines.find((l) => l.startsWith(importId))!.split(';');
+    expect(row.slice(1, 5)).toEqual(['Clientes Março', 'dialer', 'contatos.csv', 'supervisor Call Center Sul']);
+    expect(row.slice(8, 12)).toEqual(['completed', '9', '3', '6']);
+    const broadcastOnly = await get('/v1/imports/history.csv?groupKind=broadcast');
+    expect(broadcastOnly.body).not.toContain(importId);
+  });
+
   it('shows the import in the group history and is findable by search attributes', async () => {
     const history = (await get(`/v1/contact-groups/${groupId}/imports`)).json().items;
     expect(history).toHaveLength(1);
