@@ -51,6 +51,15 @@ export const configSchema = z.object({
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
   /** Key used to encrypt provider secrets at rest (32 bytes, hex or base64). Generated for the embedded stack. */
   SECRETS_KEY: optionalString,
+
+  /** WhatsApp Cloud API base URL; unset: https://graph.facebook.com (npm start runs the simulator and sets it). */
+  WHATSAPP_GRAPH_URL: optionalString.pipe(z.url().optional()),
+  WHATSAPP_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/).default('v21.0'),
+  /** How long a broadcast message may stay `sending` with no status webhook before it is reported `unknown`. */
+  BROADCAST_UNKNOWN_AFTER_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  /** Messages per page of a broadcast send, and pages in flight at once. */
+  BROADCAST_PAGE_SIZE: z.coerce.number().int().min(10).max(5000).default(500),
+  BROADCAST_PAGES_IN_FLIGHT: z.coerce.number().int().min(1).max(32).default(4),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/schema';
+import { createBroadcastActivities, type BroadcastActivityDeps } from './broadcast/index';
 import { createExportActivities } from './exports';
 import { createImportActivities } from './imports/import-activities';
 
@@ -11,12 +12,15 @@ export interface ActivityDeps {
   pool: pg.Pool;
   /** Import tuning (tests use small slices to exercise resuming). */
   imports?: { batchSize?: number; sliceMs?: number };
+  /** WhatsApp access (Graph URL, SECRETS_KEY) and broadcast tuning. */
+  broadcast?: BroadcastActivityDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createExportActivities({ db: deps.db }),
     ...createImportActivities({ db: deps.db, pool: deps.pool, ...deps.imports }),
+    ...createBroadcastActivities(deps.db, deps.broadcast),
   };
 }
 

@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { apiKeyRoutes } from './api-keys/routes';
 import { auditLogRoutes } from './audit-log/routes';
+import { broadcastRoutes } from './broadcast/routes';
 import { companyContactRoutes } from './company-contacts/routes';
 import { groupContactRoutes } from './contact-groups/contacts-routes';
 import { contactGroupRoutes } from './contact-groups/routes';
@@ -25,6 +26,8 @@ import { optOutRoutes } from './opt-outs/routes';
 import { registerMetrics } from './metrics';
 import type { ApiDeps, App, RoutePlugin } from './types';
 import { userRoutes } from './users/routes';
+import { whatsappChannelRoutes } from './whatsapp-channels/routes';
+import { whatsappWebhookRoutes } from './whatsapp-webhooks/routes';
 
 /** Resource route folders served under /v1. Add a resource here. */
 const v1Resources: RoutePlugin[] = [
@@ -36,6 +39,9 @@ const v1Resources: RoutePlugin[] = [
   contactGroupRoutes,
   groupContactRoutes,
   importRoutes,
+  whatsappChannelRoutes,
+  broadcastRoutes,
+  whatsappWebhookRoutes,
   companyContactRoutes,
   optOutRoutes,
 ];

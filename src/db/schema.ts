@@ -271,6 +271,143 @@ export interface DialAttemptsTable {
 export type DialStrategyRow = Selectable<DialStrategiesTable>;
 export type DialerCampaignRow = Selectable<DialerCampaignsTable>;
 
+// ---- Broadcast (0004)
+
+export interface WhatsAppChannelsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  phone_number_id: string;
+  waba_id: string;
+  display_number: string;
+  access_token_enc: string;
+  app_secret_enc: string;
+  verify_token: string;
+  mps_limit: Generated<number>;
+  templates_synced_at: Timestamp | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface WhatsAppTemplatesTable {
+  channel_id: string;
+  name: string;
+  language: string;
+  meta_id: string;
+  status: string;
+  category: string;
+  quality: string | null;
+  parameter_format: Generated<string>;
+  components: JsonWithDefault<unknown[]>;
+  placeholders: string[];
+  synced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface BroadcastCampaignsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  channel_id: string;
+  name: string;
+  name_key: string;
+  description: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export type SendStatus = 'scheduled' | 'running' | 'paused' | 'waiting' | 'completed' | 'stopped';
+export type VariableSource = { column: string } | { text: string };
+
+export interface BroadcastSendsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  campaign_id: string;
+  channel_id: string;
+  group_id: string;
+  template_name: string;
+  template_language: string;
+  variables: JsonWithDefault<Record<string, VariableSource>>;
+  start_at: Timestamp | null;
+  sending_hours: Json<unknown> | null;
+  pace_mps: number;
+  gradual: Json<{ percent: number; everyMinutes: number }> | null;
+  status: SendStatus;
+  status_reason: string | null;
+  state_version: Generated<number>;
+  halt_action: 'pause' | 'stop' | null;
+  halt_reason: string | null;
+  total_contacts: Generated<number>;
+  prepared: Generated<boolean>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export type MessageState = 'pending' | 'sending' | 'accepted' | 'sent' | 'delivered' | 'read' | 'failed' | 'skipped' | 'unknown';
+
+export interface BroadcastMessagesTable {
+  id: Generated<number>;
+  send_id: string;
+  tenant_id: string;
+  contact_id: number;
+  seq: number;
+  phone: string;
+  phone_key: string;
+  wa_id: string | null;
+  state: MessageState;
+  skip_reason: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  sending_since: Timestamp | null;
+  wamid: string | null;
+  message_status: string | null;
+  error_code: number | null;
+  error_title: string | null;
+  error_details: string | null;
+  accepted_at: Timestamp | null;
+  sent_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  read_at: Timestamp | null;
+  failed_at: Timestamp | null;
+  unknown_at: Timestamp | null;
+  skipped_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface RateBucketsTable {
+  key: string;
+  rate: number;
+  burst: number;
+  tokens: number;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface WebhookEventsTable {
+  id: Generated<number>;
+  provider: Generated<string>;
+  channel_id: string;
+  tenant_id: string;
+  payload: Json<unknown>;
+  received_at: CreatedAt;
+  applied_at: Timestamp | null;
+  statuses: Generated<number>;
+  error: string | null;
+}
+
+export interface WebhookOrphanStatusesTable {
+  id: Generated<number>;
+  tenant_id: string;
+  event: Json<unknown>;
+  received_at: CreatedAt;
+  tries: Generated<number>;
+}
+
+export type WhatsAppChannel = Selectable<WhatsAppChannelsTable>;
+export type WhatsAppTemplateRow = Selectable<WhatsAppTemplatesTable>;
+export type BroadcastCampaign = Selectable<BroadcastCampaignsTable>;
+export type BroadcastSend = Selectable<BroadcastSendsTable>;
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -291,6 +428,14 @@ export interface Database {
   dialer_campaigns: DialerCampaignsTable;
   dialer_contacts: DialerContactsTable;
   dial_attempts: DialAttemptsTable;
+  whatsapp_channels: WhatsAppChannelsTable;
+  whatsapp_templates: WhatsAppTemplatesTable;
+  broadcast_campaigns: BroadcastCampaignsTable;
+  broadcast_sends: BroadcastSendsTable;
+  broadcast_messages: BroadcastMessagesTable;
+  rate_buckets: RateBucketsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_orphan_statuses: WebhookOrphanStatusesTable;
 }
 
 export type ContactGroup = Selectable<ContactGroupsTable>;

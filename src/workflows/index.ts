@@ -1,3 +1,5 @@
 // Every workflow the worker runs. Workflow code imports only domain/ and the Temporal workflow API.
 export { exportWorkflow } from './exports/export-workflow';
 export { importWorkflow } from './imports/import-workflow';
+export { broadcastSendWorkflow } from './broadcast/send-workflow';
+export { whatsappWebhookApplierWorkflow } from './broadcast/webhook-applier';

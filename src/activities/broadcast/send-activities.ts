@@ -1,0 +1,396 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import { sql, type Kysely } from 'kysely';
+import type { BroadcastSend, Database, SendStatus } from '../../db/schema';
+import type { ChannelClients } from '../../db/whatsapp-channels';
+import { messageKey, resolveParameters, type ContactFields, type VariableMapping } from '../../domain/broadcast';
+import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
+import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
+import { bucketFor, createRateLimiter } from './limiter';
+import { createRecorder, type Outcome } from './recorder';
+
+export interface BroadcastSendDeps {
+  db: Kysely<Database>;
+  clients: ChannelClients;
+  /** Tries per message for retryable errors before it fails with the last code. */
+  maxAttempts?: number;
+  /** API calls in flight at once per page activity. */
+  concurrency?: number;
+}
+
+export interface PageRef {
+  sendId: string;
+  /** Exclusive. */
+  fromSeq: number;
+  /** Inclusive. */
+  toSeq: number;
+}
+
+export interface Halt {
+  action: 'pause' | 'stop';
+  reason: string;
+}
+
+export interface PageResult {
+  claimed: number;
+  accepted: number;
+  failed: number;
+  retry: number;
+  skipped: number;
+  /** Calls whose outcome is unknown (connection lost after sending): left `sending` for the webhook. */
+  unsettled: number;
+  /** The page stopped early: the send is no longer running, or this worker is shutting down. */
+  interrupted: boolean;
+  halt?: Halt;
+}
+
+export interface SendSummary {
+  pending: number;
+  /** Pending messages within the released share (gradual release). */
+  pendingReleased: number;
+  /** Earliest retry time among those, ISO; null when some are due now. */
+  nextDueAt: string | null;
+  sending: number;
+  oldestSendingAt: string | null;
+  halt?: Halt;
+}
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+const withoutNinthSql = (col: string) =>
+  sql.raw(`CASE WHEN length(${col}) = 13 AND left(${col}, 2) = '55' AND substr(${col}, 5, 1) = '9' THEN left(${col}, 4) || substr(${col}, 6) ELSE ${col} END`);
+
+const haltOf = (row: { halt_action: string | null; halt_reason: string | null }): Halt | undefined =>
+  row.halt_action ? { action: row.halt_action as Halt['action'], reason: row.halt_reason ?? row.halt_action } : undefined;
+
+/** Activities of the send workflow: prepare the message rows, send pages, settle, record states. */
+export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
+  const { db, clients } = deps;
+  const limiter = createRateLimiter(db);
+  const maxAttempts = deps.maxAttempts ?? 6;
+  const concurrency = deps.concurrency ?? 200;
+
+  const loadSend = (sendId: string) => db.selectFrom('broadcast_sends').selectAll().where('id', '=', sendId).executeTakeFirstOrThrow();
+
+  async function setHalt(sendId: string, halt: Halt): Promise<void> {
+    await db
+      .updateTable('broadcast_sends')
+      .set({ halt_action: halt.action, halt_reason: halt.reason })
+      .where('id', '=', sendId)
+      .where(sql<boolean>`halt_action IS NULL OR (halt_action = 'pause' AND ${halt.action}::text = 'stop')`)
+      .execute();
+  }
+
+  return {
+    /**
+     * One message row per contact (the business key), numbered 1..N in contact order, with the
+     * number to use and opt-outs marked skipped. Batches commit on their own; a retry resumes
+     * after the last contact written.
+     */
+    async prepareSend(input: { sendId: string; batchSize?: number }): Promise<{ total: number }> {
+      const send = await loadSend(input.sendId);
+      const batch = input.batchSize ?? 20_000;
+      if (!send.prepared) {
+        for (;;) {
+          Context.current().heartbeat();
+          const last = await db
+            .selectFrom('broadcast_messages')
+            .select([sql<number>`coalesce(max(contact_id), 0)`.as('contact'), sql<number>`coalesce(max(seq), 0)`.as('seq')])
+            .where('send_id', '=', send.id)
+            .executeTakeFirstOrThrow();
+          const inserted = await sql<{ n: number }>`
+            WITH src AS (
+              SELECT c.id, c.company_contact_id,
+                     coalesce((SELECT x FROM unnest(c.phones) x WHERE length(x) = 13 LIMIT 1), c.phones[1]) AS phone
+              FROM contacts c WHERE c.group_id = ${send.group_id} AND c.id > ${last.contact} AND cardinality(c.phones) > 0
+              ORDER BY c.id LIMIT ${batch}
+            ), keyed AS (
+              SELECT src.*, ${withoutNinthSql('src.phone')} AS phone_key,
+                     row_number() OVER (ORDER BY src.id) + ${last.seq} AS seq FROM src
+            ), marked AS (
+              SELECT keyed.*, (
+                EXISTS (SELECT 1 FROM phone_opt_outs o WHERE o.tenant_id = ${send.tenant_id} AND o.channel = 'whatsapp'
+                          AND o.phone IN (keyed.phone, keyed.phone_key))
+                OR EXISTS (SELECT 1 FROM company_contacts cc WHERE cc.tenant_id = ${send.tenant_id} AND cc.opt_out_whatsapp
+                          AND (cc.id = keyed.company_contact_id OR cc.phones @> ARRAY[keyed.phone]))
+              ) AS opted_out FROM keyed
+            ), ins AS (
+              INSERT INTO broadcast_messages (send_id, tenant_id, contact_id, seq, phone, phone_key, state, skip_reason, skipped_at)
+              SELECT ${send.id}, ${send.tenant_id}, id, seq, phone, phone_key,
+                     CASE WHEN opted_out THEN 'skipped' ELSE 'pending' END,
+                     CASE WHEN opted_out THEN 'opt_out' END, CASE WHEN opted_out THEN now() END
+              FROM marked ORDER BY seq
+              ON CONFLICT (send_id, contact_id) DO NOTHING RETURNING 1
+            ) SELECT count(*)::int AS n FROM ins`.execute(db);
+          if ((inserted.rows[0]?.n ?? 0) < batch) break;
+        }
+        const total = await db
+          .selectFrom('broadcast_messages')
+          .select(sql<number>`count(*)::int`.as('n'))
+          .where('send_id', '=', send.id)
+          .executeTakeFirstOrThrow();
+        await db.updateTable('broadcast_sends').set({ total_contacts: total.n, prepared: true }).where('id', '=', send.id).execute();
+        return { total: total.n };
+      }
+      return { total: send.total_contacts };
+    },
+
+    /** The next page of due pending messages after `afterSeq` (within the released share). */
+    async nextPage(input: { sendId: string; afterSeq: number; limit: number; maxSeq: number }): Promise<{ page: PageRef | null; halt?: Halt }> {
+      const rows = await db
+        .selectFrom('broadcast_messages')
+        .select('seq')
+        .where('send_id', '=', input.sendId)
+        .where('state', '=', 'pending')
+        .where('seq', '>', input.afterSeq)
+        .where('seq', '<=', input.maxSeq)
+        .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
+        .orderBy('seq')
+        .limit(input.limit)
+        .execute();
+      const send = await db.selectFrom('broadcast_sends').select(['halt_action', 'halt_reason']).where('id', '=', input.sendId).executeTakeFirstOrThrow();
+      const last = rows[rows.length - 1];
+      return { page: last ? { sendId: input.sendId, fromSeq: input.afterSeq, toSeq: last.seq } : null, halt: haltOf(send) };
+    },
+
+    /**
+     * Sends the page's due pending messages at the pace both buckets allow (the channel's number
+     * and the send). For each batch of slots: record the intent (`sending`) first, then call the
+     * API with our key in biz_opaque_callback_data, then record the answer. A message left
+     * `sending` (worker died, answer lost) is never sent again: a webhook or the unknown-timeout
+     * settles it.
+     */
+    async sendPage(page: PageRef): Promise<PageResult> {
+      const ctx = Context.current();
+      const result: PageResult = { claimed: 0, accepted: 0, failed: 0, retry: 0, skipped: 0, unsettled: 0, interrupted: false };
+      let send: BroadcastSend = await loadSend(page.sendId);
+      if (send.status !== 'running' || send.halt_action) return { ...result, interrupted: true, halt: haltOf(send) };
+      const channel = await clients.channel(send.channel_id);
+      const client = clients.clientFor(channel);
+      const template = await db
+        .selectFrom('whatsapp_templates')
+        .select(['placeholders', 'parameter_format'])
+        .where('channel_id', '=', send.channel_id)
+        .where('name', '=', send.template_name)
+        .where('language', '=', send.template_language)
+        .executeTakeFirstOrThrow();
+      const numberBucket = bucketFor(`wa:${channel.phone_number_id}`, channel.mps_limit);
+      const sendBucket = bucketFor(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit));
+      await limiter.define([numberBucket, sendBucket]);
+      const keys = [numberBucket.key, sendBucket.key];
+
+      const rows = await db
+        .selectFrom('broadcast_messages as m')
+        .innerJoin('contacts as c', 'c.id', 'm.contact_id')
+        .select(['m.id', 'm.contact_id', 'm.phone', 'm.phone_key', 'm.attempts', 'c.name', 'c.email', 'c.document', 'c.custom'])
+        .where('m.send_id', '=', page.sendId)
+        .where('m.seq', '>', page.fromSeq)
+        .where('m.seq', '<=', page.toSeq)
+        .where('m.state', '=', 'pending')
+        .where((eb) => eb.or([eb('m.next_attempt_at', 'is', null), eb('m.next_attempt_at', '<=', sql<Date>`now()`)]))
+        .orderBy('m.seq')
+        .execute();
+      if (rows.length === 0) return result;
+
+      // Opted out since the rows were prepared (a SAIR reply during the campaign).
+      const phones = [...new Set(rows.flatMap((r) => [r.phone, r.phone_key]))];
+      const opted = new Set(
+        (
+          await db
+            .selectFrom('phone_opt_outs')
+            .select('phone')
+            .where('tenant_id', '=', send.tenant_id)
+            .where('channel', '=', 'whatsapp')
+            .where('phone', 'in', phones)
+            .execute()
+        ).map((r) => r.phone),
+      );
+      const skip = rows.filter((r) => opted.has(r.phone) || opted.has(r.phone_key)).map((r) => r.id);
+      if (skip.length > 0) {
+        const skipped = await db
+          .updateTable('broadcast_messages')
+          .set({ state: 'skipped', skip_reason: 'opt_out', skipped_at: new Date() })
+          .where('id', 'in', skip)
+          .where('state', '=', 'pending')
+          .executeTakeFirst();
+        result.skipped = Number(skipped.numUpdatedRows);
+      }
+      const queue = rows.filter((r) => !skip.includes(r.id));
+
+      const recorder = createRecorder(db);
+      const inflight = new Set<Promise<void>>();
+      let checkedAt = Date.now();
+      const mapping = send.variables as VariableMapping;
+
+      const record = (o: Outcome) => recorder.add(o);
+      const callOne = async (row: (typeof queue)[number], attempt: number) => {
+        const contact: ContactFields = { name: row.name, phone: row.phone, email: row.email, document: row.document, custom: row.custom };
+        try {
+          const answer = await client.sendTemplate({
+            phoneNumberId: channel.phone_number_id,
+            to: row.phone,
+            templateName: send.template_name,
+            language: send.template_language,
+            bodyParameters: resolveParameters(mapping, template.placeholders, template.parameter_format, contact),
+            bizOpaqueCallbackData: messageKey(send.id, row.contact_id),
+          });
+          if (answer.ok) {
+            result.accepted++;
+            return record({ id: row.id, kind: 'accepted', wamid: answer.wamid, waId: answer.waId, messageStatus: answer.messageStatus });
+          }
+          const decision = classifyWhatsAppError(answer.code);
+          const error = { code: answer.code, title: answer.title, details: answer.details };
+          switch (decision.action) {
+            case 'retry':
+            case 'retry_recipient_later': {
+              if (attempt >= maxAttempts) {
+                result.failed++;
+                return record({ id: row.id, kind: 'failed', ...error });
+              }
+              result.retry++;
+              const base = decision.retryAfterMs ?? 1000;
+              const delayMs = decision.action === 'retry' ? Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1)) : base;
+              return record({ id: row.id, kind: 'retry', ...error, delayMs: Math.round(delayMs * (1 + Math.random() * 0.2)) });
+            }
+            case 'permanent':
+              result.failed++;
+              return record({ id: row.id, kind: 'failed', ...error });
+            case 'permanent_opt_out':
+              result.failed++;
+              record({ id: row.id, kind: 'failed', ...error });
+              await db
+                .insertInto('phone_opt_outs')
+                .values({ tenant_id: send.tenant_id, channel: 'whatsapp', phone: row.phone, source: 'whatsapp_131050', reason: answer.title })
+                .onConflict((oc) => oc.doNothing())
+                .execute();
+              return;
+            case 'pause_campaign':
+            case 'stop_campaign': {
+              const halt: Halt = { action: decision.action === 'pause_campaign' ? 'pause' : 'stop', reason: decision.reason };
+              if (!result.halt || halt.action === 'stop') result.halt = halt;
+              record({ id: row.id, kind: 'release', ...error });
+              await setHalt(send.id, halt);
+              return;
+            }
+          }
+        } catch (error) {
+          if (error instanceof WhatsAppTransportError && !error.maybeSent) {
+            result.retry++;
+            return record({ id: row.id, kind: 'retry', code: null, title: error.message, delayMs: 2000 });
+          }
+          // Maybe accepted: leave it `sending`; the status webhook (our key) or the timeout settles it.
+          result.unsettled++;
+        }
+      };
+
+      while (queue.length > 0 && !result.halt) {
+        if (ctx.cancellationSignal.aborted) {
+          result.interrupted = true;
+          break;
+        }
+        if (Date.now() - checkedAt > 300) {
+          checkedAt = Date.now();
+          send = await loadSend(page.sendId);
+          if (send.status !== 'running' || send.halt_action) {
+            result.interrupted = true;
+            result.halt ??= haltOf(send);
+            break;
+          }
+          ctx.heartbeat({ left: queue.length });
+        }
+        if (inflight.size >= concurrency) {
+          await Promise.race(inflight);
+          continue;
+        }
+        const want = Math.min(queue.length, concurrency - inflight.size, sendBucket.burst, numberBucket.burst);
+        const grant = await limiter.acquire(keys, want);
+        if (grant.granted === 0) {
+          await sleep(Math.min(grant.waitMs, 250));
+          continue;
+        }
+        const batch = queue.splice(0, grant.granted);
+        // The intent, committed before any call: from here on a retry never sends these again.
+        const claimed = await db
+          .updateTable('broadcast_messages')
+          .set({ state: 'sending', sending_since: new Date(), attempts: sql`attempts + 1`, next_attempt_at: null })
+          .where('id', 'in', batch.map((r) => r.id))
+          .where('state', '=', 'pending')
+          .returning(['id', 'attempts'])
+          .execute();
+        const attempts = new Map(claimed.map((c) => [Number(c.id), c.attempts]));
+        result.claimed += claimed.length;
+        for (const row of batch) {
+          const attempt = attempts.get(Number(row.id));
+          if (attempt === undefined) continue;
+          const call: Promise<void> = callOne(row, attempt).finally(() => inflight.delete(call));
+          inflight.add(call);
+        }
+      }
+      await Promise.all(inflight);
+      await recorder.flush();
+      if (result.halt) result.interrupted = true;
+      return result;
+    },
+
+    async sendSummary(input: { sendId: string; maxSeq: number }): Promise<SendSummary> {
+      const row = await sql<{ pending: number; released: number; next_due: Date | null; due_now: number; sending: number; oldest: Date | null }>`
+        SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending,
+               count(*) FILTER (WHERE state = 'pending' AND seq <= ${input.maxSeq})::int AS released,
+               count(*) FILTER (WHERE state = 'pending' AND seq <= ${input.maxSeq} AND (next_attempt_at IS NULL OR next_attempt_at <= now()))::int AS due_now,
+               min(next_attempt_at) FILTER (WHERE state = 'pending' AND seq <= ${input.maxSeq}) AS next_due,
+               count(*) FILTER (WHERE state = 'sending')::int AS sending,
+               min(sending_since) FILTER (WHERE state = 'sending') AS oldest
+        FROM broadcast_messages WHERE send_id = ${input.sendId}`.execute(db);
+      const r = row.rows[0];
+      const send = await db.selectFrom('broadcast_sends').select(['halt_action', 'halt_reason']).where('id', '=', input.sendId).executeTakeFirstOrThrow();
+      return {
+        pending: r.pending,
+        pendingReleased: r.released,
+        nextDueAt: r.due_now > 0 || !r.next_due ? null : new Date(r.next_due).toISOString(),
+        sending: r.sending,
+        oldestSendingAt: r.oldest ? new Date(r.oldest).toISOString() : null,
+        halt: haltOf(send),
+      };
+    },
+
+    /** Messages `sending` for longer than the settle time and not settled by a webhook: `unknown`. */
+    async settleUnknown(input: { sendId: string; olderThanMs: number }): Promise<number> {
+      const res = await db
+        .updateTable('broadcast_messages')
+        .set({ state: 'unknown', unknown_at: new Date() })
+        .where('send_id', '=', input.sendId)
+        .where('state', '=', 'sending')
+        .where('sending_since', '<', sql<Date>`now() - ${input.olderThanMs} * interval '1 millisecond'`)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows);
+    },
+
+    /** Mirrors the workflow's state in PostgreSQL (API lists, page activities' control checks). */
+    async setSendState(input: { sendId: string; status: SendStatus; reason: string | null; version: number; clearHalt?: boolean }): Promise<void> {
+      const final = input.status === 'completed' || input.status === 'stopped';
+      if (input.status === 'stopped') {
+        await db
+          .updateTable('broadcast_messages')
+          .set({ state: 'skipped', skip_reason: 'send_stopped', skipped_at: new Date() })
+          .where('send_id', '=', input.sendId)
+          .where('state', '=', 'pending')
+          .execute();
+      }
+      await db
+        .updateTable('broadcast_sends')
+        .set((eb) => ({
+          status: input.status,
+          status_reason: input.reason,
+          state_version: input.version,
+          halt_action: input.clearHalt ? null : eb.ref('halt_action'),
+          halt_reason: input.clearHalt ? null : eb.ref('halt_reason'),
+          started_at: input.status === 'running' ? sql`coalesce(started_at, now())` : eb.ref('started_at'),
+          finished_at: final ? sql`coalesce(finished_at, now())` : eb.ref('finished_at'),
+        }))
+        .where('id', '=', input.sendId)
+        .where('state_version', '<', input.version)
+        .execute();
+    },
+  };
+}
+
+export type BroadcastSendActivities = ReturnType<typeof createBroadcastSendActivities>;

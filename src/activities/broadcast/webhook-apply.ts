@@ -1,0 +1,289 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, MessageState } from '../../db/schema';
+import { canonicalWhatsAppNumber, parseMessageKey } from '../../domain/broadcast';
+import { withoutNinthDigit } from '../../domain/phone';
+import { classifyWhatsAppError, isOptOutReply, nextStatus, type WhatsAppMessageStatus } from '../../domain/whatsapp-error-policy';
+import { parseWebhook, type InboundMessage, type StatusEvent } from '../../integrations/whatsapp/webhook';
+import { retryOnDeadlock } from './recorder';
+
+export interface WebhookApplyDeps {
+  db: Kysely<Database>;
+}
+
+export interface ApplyResult {
+  events: number;
+  statuses: number;
+  orphansApplied: number;
+  optOuts: number;
+}
+
+type Trx = Transaction<Database>;
+const ORPHAN_MAX_AGE_MS = 7 * 86_400_000;
+const toStatus = (state: MessageState): WhatsAppMessageStatus | undefined =>
+  state === 'accepted' || state === 'sent' || state === 'delivered' || state === 'read' || state === 'failed' ? state : undefined;
+
+interface Target {
+  id: number;
+  send_id: string;
+  contact_id: number;
+  wamid: string | null;
+  state: MessageState;
+  phone_key: string;
+}
+
+/**
+ * Applies status events of one tenant to their messages: matched by our key (biz_opaque_callback_data),
+ * then by wamid, then — for a message still `sending`/`unknown` with no wamid — by the recipient
+ * with or without the ninth digit when exactly one message fits. Statuses only move forward;
+ * each status keeps its first timestamp. Returns the indexes of events with no message yet.
+ */
+export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEvent[]): Promise<{ unmatched: number[]; optOuts: number }> {
+  if (events.length === 0) return { unmatched: [], optOuts: 0 };
+  const keys = events.map((e) => parseMessageKey(e.bizOpaqueCallbackData));
+  const keyed = keys.filter((k): k is NonNullable<typeof k> => k !== undefined);
+  const wamids = [...new Set(events.map((e) => e.wamid))];
+  const { rows } = await sql<Target>`
+    SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages
+    WHERE tenant_id = ${tenantId} AND (
+      wamid = ANY(${wamids}::text[])
+      OR (send_id, contact_id) IN (SELECT * FROM unnest(${keyed.map((k) => k.sendId)}::uuid[], ${keyed.map((k) => k.contactId)}::bigint[])))
+    ORDER BY id FOR UPDATE`.execute(trx);
+  const byKey = new Map(rows.map((r) => [`${r.send_id}:${r.contact_id}`, r]));
+  const byWamid = new Map(rows.filter((r) => r.wamid).map((r) => [r.wamid!, r]));
+
+  const targets: (Target | undefined)[] = events.map((e, i) => {
+    const k = keys[i];
+    return (k && byKey.get(`${k.sendId}:${k.contactId}`)) || byWamid.get(e.wamid);
+  });
+  // Last resort: the recipient, for a message whose answer (wamid) we never recorded.
+  const loose = events.map((e, i) => (targets[i] || e.bizOpaqueCallbackData ? undefined : withoutNinthDigit(e.recipientId))).filter((k): k is string => !!k);
+  if (loose.length > 0) {
+    const candidates = await sql<Target>`
+      SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages
+      WHERE tenant_id = ${tenantId} AND phone_key = ANY(${[...new Set(loose)]}::text[]) AND wamid IS NULL AND state IN ('sending', 'unknown')
+      ORDER BY id FOR UPDATE`.execute(trx);
+    const byPhone = new Map<string, Target[]>();
+    for (const c of candidates.rows) byPhone.set(c.phone_key, [...(byPhone.get(c.phone_key) ?? []), c]);
+    events.forEach((e, i) => {
+      if (targets[i] || e.bizOpaqueCallbackData) return;
+      const fits = byPhone.get(withoutNinthDigit(e.recipientId));
+      if (fits?.length === 1) targets[i] = fits[0];
+    });
+  }
+
+  interface Change {
+    state: WhatsAppMessageStatus | undefined;
+    original: MessageState;
+    wamid: string;
+    waId: string;
+    at: Partial<Record<WhatsAppMessageStatus, Date>>;
+    error?: { code: number; title?: string; details?: string };
+  }
+  const changes = new Map<number, Change>();
+  const unmatched: number[] = [];
+  let optOuts = 0;
+  const halts: { sendId: string; action: 'pause' | 'stop'; reason: string }[] = [];
+  const optOutPhones: { phone: string; reason: string }[] = [];
+  events.forEach((e, i) => {
+    const t = targets[i];
+    if (!t) return void unmatched.push(i);
+    const change = changes.get(t.id) ?? { state: toStatus(t.state), original: t.state, wamid: e.wamid, waId: e.recipientId, at: {} };
+    change.state = nextStatus(change.state, e.status);
+    const seen = change.at[e.status];
+    if (!seen || e.timestamp < seen) change.at[e.status] = e.timestamp;
+    if (e.status === 'failed' && e.errors?.[0]) {
+      const err = e.errors[0];
+      change.error = { code: err.code, title: err.title ?? err.message, details: err.details };
+      const decision = classifyWhatsAppError(err.code);
+      if (decision.action === 'permanent_opt_out') optOutPhones.push({ phone: canonicalWhatsAppNumber(e.recipientId), reason: err.title ?? 'user stopped marketing messages' });
+      if (decision.action === 'pause_campaign' || decision.action === 'stop_campaign') {
+        halts.push({ sendId: t.send_id, action: decision.action === 'pause_campaign' ? 'pause' : 'stop', reason: decision.reason });
+      }
+    }
+    changes.set(t.id, change);
+  });
+
+  if (changes.size > 0) {
+    const list = [...changes.entries()].sort((a, b) => a[0] - b[0]);
+    const col = <T>(f: (c: Change, id: number) => T) => list.map(([id, c]) => f(c, id));
+    await sql`
+      UPDATE broadcast_messages m SET
+        state = coalesce(v.state, m.state),
+        wamid = coalesce(m.wamid, v.wamid),
+        wa_id = coalesce(m.wa_id, v.wa_id),
+        sent_at = LEAST(m.sent_at, v.sent_at),
+        delivered_at = LEAST(m.delivered_at, v.delivered_at),
+        read_at = LEAST(m.read_at, v.read_at),
+        failed_at = CASE WHEN v.state = 'failed' THEN LEAST(m.failed_at, v.failed_at) ELSE m.failed_at END,
+        error_code = CASE WHEN v.state = 'failed' THEN coalesce(v.code, m.error_code) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_code END,
+        error_title = CASE WHEN v.state = 'failed' THEN coalesce(v.title, m.error_title) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_title END,
+        error_details = CASE WHEN v.state = 'failed' THEN coalesce(v.details, m.error_details) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_details END
+      FROM unnest(
+        ${col((_, id) => id)}::bigint[], ${col((c) => c.state ?? null)}::text[], ${col((c) => c.wamid)}::text[], ${col((c) => c.waId)}::text[],
+        ${col((c) => c.at.sent ?? null)}::timestamptz[], ${col((c) => c.at.delivered ?? null)}::timestamptz[],
+        ${col((c) => c.at.read ?? null)}::timestamptz[], ${col((c) => c.at.failed ?? null)}::timestamptz[],
+        ${col((c) => c.error?.code ?? null)}::int[], ${col((c) => c.error?.title ?? null)}::text[], ${col((c) => c.error?.details ?? null)}::text[]
+      ) AS v(id, state, wamid, wa_id, sent_at, delivered_at, read_at, failed_at, code, title, details)
+      WHERE m.id = v.id`.execute(trx);
+  }
+  for (const o of optOutPhones) optOuts += await addOptOut(trx, tenantId, o.phone, 'whatsapp_131050', o.reason);
+  for (const h of halts) {
+    await trx
+      .updateTable('broadcast_sends')
+      .set({ halt_action: h.action, halt_reason: h.reason })
+      .where('id', '=', h.sendId)
+      .where('status', 'in', ['running', 'waiting', 'scheduled'])
+      .where(sql<boolean>`halt_action IS NULL OR (halt_action = 'pause' AND ${h.action}::text = 'stop')`)
+      .execute();
+  }
+  return { unmatched, optOuts };
+}
+
+/** Puts a number on the tenant's WhatsApp opt-out list and flags the company contacts that have it. */
+async function addOptOut(trx: Trx, tenantId: string, phone: string, source: string, reason: string): Promise<number> {
+  const added = await trx
+    .insertInto('phone_opt_outs')
+    .values({ tenant_id: tenantId, channel: 'whatsapp', phone, source, reason })
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  await trx
+    .updateTable('company_contacts')
+    .set({ opt_out_whatsapp: true, updated_at: new Date() })
+    .where('tenant_id', '=', tenantId)
+    .where(sql<boolean>`phones && ${[phone, withoutNinthDigit(phone)]}::text[]`)
+    .where('opt_out_whatsapp', '=', false)
+    .execute();
+  return Number(added.numInsertedOrUpdatedRows ?? 0n);
+}
+
+async function applyInbound(trx: Trx, tenantId: string, messages: InboundMessage[]): Promise<number> {
+  let added = 0;
+  for (const m of messages) {
+    if (!isOptOutReply(m.text)) continue;
+    added += await addOptOut(trx, tenantId, canonicalWhatsAppNumber(m.waId), 'whatsapp_reply', `Resposta "${(m.text ?? '').slice(0, 60)}"`);
+  }
+  return added;
+}
+
+interface StoredEvent extends Omit<StatusEvent, 'timestamp'> {
+  timestamp: string;
+}
+const revive = (e: StoredEvent): StatusEvent => ({ ...e, timestamp: new Date(e.timestamp) });
+
+/**
+ * The worker side of the webhooks: takes stored POSTs in order (SKIP LOCKED, so several appliers
+ * can share the work), applies their statuses and opt-out replies in one transaction per batch,
+ * keeps events with no message yet as orphans and retries them.
+ */
+export function createWebhookActivities({ db }: WebhookApplyDeps) {
+  async function applyBatch(limit: number): Promise<ApplyResult> {
+    return retryOnDeadlock(() =>
+      db.transaction().execute(async (trx) => {
+        const events = await trx
+          .selectFrom('webhook_events')
+          .select(['id', 'tenant_id', 'payload'])
+          .where('applied_at', 'is', null)
+          .orderBy('id')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked()
+          .execute();
+        const result: ApplyResult = { events: events.length, statuses: 0, orphansApplied: 0, optOuts: 0 };
+        if (events.length === 0) return result;
+        const byTenant = new Map<string, { statuses: StatusEvent[]; messages: InboundMessage[] }>();
+        const counts = new Map<number, number>();
+        const errors = new Map<number, string>();
+        for (const e of events) {
+          try {
+            const parsed = parseWebhook(e.payload);
+            const bucket = byTenant.get(e.tenant_id) ?? { statuses: [], messages: [] };
+            bucket.statuses.push(...parsed.statuses);
+            bucket.messages.push(...parsed.messages);
+            byTenant.set(e.tenant_id, bucket);
+            counts.set(e.id, parsed.statuses.length);
+          } catch (error) {
+            errors.set(e.id, String((error as Error).message).slice(0, 500));
+          }
+        }
+        for (const [tenantId, { statuses, messages }] of byTenant) {
+          const { unmatched, optOuts } = await applyStatuses(trx, tenantId, statuses);
+          result.statuses += statuses.length;
+          result.optOuts += optOuts + (await applyInbound(trx, tenantId, messages));
+          if (unmatched.length > 0) {
+            await trx
+              .insertInto('webhook_orphan_statuses')
+              .values(unmatched.map((i) => ({ tenant_id: tenantId, event: JSON.stringify(statuses[i]) })))
+              .execute();
+          }
+        }
+        await sql`
+          UPDATE webhook_events w SET applied_at = now(), statuses = v.n, error = v.err
+          FROM unnest(${events.map((e) => e.id)}::bigint[], ${events.map((e) => counts.get(e.id) ?? 0)}::int[],
+                      ${events.map((e) => errors.get(e.id) ?? null)}::text[]) AS v(id, n, err)
+          WHERE w.id = v.id`.execute(trx);
+        return result;
+      }),
+    );
+  }
+
+  async function retryOrphans(limit: number): Promise<number> {
+    return retryOnDeadlock(() =>
+      db.transaction().execute(async (trx) => {
+        const orphans = await trx
+          .selectFrom('webhook_orphan_statuses')
+          .select(['id', 'tenant_id', 'event', 'received_at'])
+          .orderBy('id')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked()
+          .execute();
+        if (orphans.length === 0) return 0;
+        const done: number[] = [];
+        const kept: number[] = [];
+        const byTenant = new Map<string, typeof orphans>();
+        for (const o of orphans) byTenant.set(o.tenant_id, [...(byTenant.get(o.tenant_id) ?? []), o]);
+        for (const [tenantId, list] of byTenant) {
+          const { unmatched } = await applyStatuses(trx, tenantId, list.map((o) => revive(o.event as StoredEvent)));
+          const still = new Set(unmatched);
+          list.forEach((o, i) => {
+            const expired = Date.now() - new Date(o.received_at).getTime() > ORPHAN_MAX_AGE_MS;
+            (still.has(i) && !expired ? kept : done).push(o.id);
+          });
+        }
+        if (done.length) await trx.deleteFrom('webhook_orphan_statuses').where('id', 'in', done).execute();
+        if (kept.length) await trx.updateTable('webhook_orphan_statuses').set({ tries: sql`tries + 1` }).where('id', 'in', kept).execute();
+        return done.length;
+      }),
+    );
+  }
+
+  return {
+    /**
+     * Applies stored webhooks for up to `maxMs`, then returns (the workflow calls it again). Idle,
+     * it looks for new events every `idleMs`; orphans are retried every `orphanEveryMs`.
+     */
+    async applyWebhookEvents(input: { maxMs: number; batch?: number; idleMs?: number; orphanEveryMs?: number }): Promise<ApplyResult> {
+      const ctx = Context.current();
+      const total: ApplyResult = { events: 0, statuses: 0, orphansApplied: 0, optOuts: 0 };
+      const until = Date.now() + input.maxMs;
+      let orphansAt = 0;
+      while (Date.now() < until && !ctx.cancellationSignal.aborted) {
+        const r = await applyBatch(input.batch ?? 20);
+        total.events += r.events;
+        total.statuses += r.statuses;
+        total.optOuts += r.optOuts;
+        if (Date.now() - orphansAt > (input.orphanEveryMs ?? 500)) {
+          orphansAt = Date.now();
+          total.orphansApplied += await retryOrphans(2000);
+        }
+        ctx.heartbeat(total);
+        if (r.events === 0) await sleep(input.idleMs ?? 100);
+      }
+      return total;
+    },
+  };
+}
+
+export type WebhookActivities = ReturnType<typeof createWebhookActivities>;

@@ -1,0 +1,57 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, MessageState } from '../../db/schema';
+
+export interface Totals {
+  total: number;
+  pending: number;
+  sending: number;
+  accepted: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  skipped: number;
+  unknown: number;
+  failedByCode: { code: number | null; title: string | null; count: number }[];
+  skippedByReason: Record<string, number>;
+}
+
+const RECENT_S = 10;
+
+/** Counts by state (failures by code, skips by reason) and the accepted rate of the last 10 s. */
+export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Promise<{ totals: Totals; currentMps: number }> {
+  const totals: Totals = { total: 0, pending: 0, sending: 0, accepted: 0, sent: 0, delivered: 0, read: 0, failed: 0, skipped: 0, unknown: 0, failedByCode: [], skippedByReason: {} };
+  if (sendIds.length === 0) return { totals, currentMps: 0 };
+  const { rows } = await sql<{ state: MessageState; code: number | null; title: string | null; reason: string | null; n: number; recent: number }>`
+    SELECT state, CASE WHEN state = 'failed' THEN error_code END AS code, CASE WHEN state = 'failed' THEN max(error_title) END AS title,
+           skip_reason AS reason, count(*)::int AS n,
+           count(*) FILTER (WHERE coalesce(accepted_at, sent_at) > now() - ${RECENT_S} * interval '1 second')::int AS recent
+    FROM broadcast_messages WHERE send_id = ANY(${sendIds}::uuid[])
+    GROUP BY state, CASE WHEN state = 'failed' THEN error_code END, skip_reason`.execute(db);
+  let recent = 0;
+  for (const r of rows) {
+    totals.total += r.n;
+    totals[r.state] += r.n;
+    recent += r.recent;
+    if (r.state === 'failed') totals.failedByCode.push({ code: r.code, title: r.title, count: r.n });
+    if (r.state === 'skipped') totals.skippedByReason[r.reason ?? 'other'] = (totals.skippedByReason[r.reason ?? 'other'] ?? 0) + r.n;
+  }
+  totals.failedByCode.sort((a, b) => b.count - a.count);
+  return { totals, currentMps: Math.round((recent / RECENT_S) * 10) / 10 };
+}
+
+export function monitorView(state: string, reason: string | null, totals: Totals, currentMps: number, paceMps: number) {
+  const handed = totals.accepted + totals.sent + totals.delivered + totals.read + totals.failed + totals.unknown;
+  const share = (n: number) => (handed === 0 ? 0 : Math.round((n / handed) * 10_000) / 10_000);
+  const left = totals.pending + totals.sending;
+  const rate = currentMps > 0 ? currentMps : state === 'running' ? paceMps : 0;
+  return {
+    state,
+    reason,
+    totals,
+    rates: { delivery: share(totals.delivered + totals.read), read: share(totals.read), failure: share(totals.failed) },
+    currentMps,
+    etaSeconds: left === 0 ? 0 : state === 'running' && rate > 0 ? Math.ceil(left / rate) : null,
+    at: new Date().toISOString(),
+  };
+}

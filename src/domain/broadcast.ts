@@ -1,0 +1,182 @@
+/**
+ * Rules of a broadcast send (Envio) that the workflow, the activities and the API share. Pure:
+ * safe for workflows.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Business key
+
+/** Our key for one message: sent as `biz_opaque_callback_data`, echoed by every status webhook. */
+export const messageKey = (sendId: string, contactId: number | string) => `bm:${sendId}:${contactId}`;
+
+export function parseMessageKey(key: string | undefined | null): { sendId: string; contactId: number } | undefined {
+  const match = /^bm:([0-9a-f-]{36}):(\d{1,18})$/i.exec(key ?? '');
+  return match ? { sendId: match[1].toLowerCase(), contactId: Number(match[2]) } : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Send states and manual controls
+
+export type SendState = 'scheduled' | 'running' | 'paused' | 'waiting' | 'completed' | 'stopped';
+export type SendControl = 'start' | 'pause' | 'resume' | 'stop';
+
+/** Why a control cannot apply in a state (the 409's code), or undefined when it can. */
+export function refuseControl(control: SendControl, state: SendState): { code: string; message: string } | undefined {
+  if (state === 'completed' || state === 'stopped') return { code: 'SEND_FINISHED', message: `The send is ${state}.` };
+  switch (control) {
+    case 'start':
+      return state === 'scheduled' ? undefined : { code: 'SEND_NOT_SCHEDULED', message: `The send is ${state}; only a scheduled send can be started now.` };
+    case 'pause':
+      return state === 'paused' ? { code: 'SEND_ALREADY_PAUSED', message: 'The send is already paused.' } : undefined;
+    case 'resume':
+      return state === 'paused' ? undefined : { code: 'SEND_NOT_PAUSED', message: `The send is ${state}; only a paused send can be resumed.` };
+    case 'stop':
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending hours (America/Sao_Paulo)
+
+/** Days 0 (Sunday) … 6 (Saturday); times `HH:MM`, `to` exclusive. */
+export interface SendingWindow {
+  days: number[];
+  from: string;
+  to: string;
+}
+export type SendingHours = SendingWindow[];
+
+/**
+ * America/Sao_Paulo has had no daylight saving time since 2019: a fixed UTC−03:00 keeps this
+ * pure (workflows must not depend on the host's time zone data).
+ */
+export const SAO_PAULO_OFFSET_MS = -3 * 3600_000;
+const DAY_MS = 86_400_000;
+
+export const minutesOf = (hhmm: string) => {
+  const [h, m] = hhmm.split(':').map(Number);
+  return h * 60 + m;
+};
+
+function localParts(ms: number): { day: number; minute: number; midnight: number } {
+  const local = ms + SAO_PAULO_OFFSET_MS;
+  const midnightLocal = Math.floor(local / DAY_MS) * DAY_MS;
+  return {
+    day: new Date(midnightLocal).getUTCDay(),
+    minute: Math.floor((local - midnightLocal) / 60_000),
+    midnight: midnightLocal - SAO_PAULO_OFFSET_MS,
+  };
+}
+
+export function isWithinSendingHours(ms: number, hours: SendingHours | null | undefined): boolean {
+  if (!hours || hours.length === 0) return true;
+  const { day, minute } = localParts(ms);
+  return hours.some((w) => w.days.includes(day) && minute >= minutesOf(w.from) && minute < minutesOf(w.to));
+}
+
+/** The next instant (ms) at which a window opens, at or after `ms`; undefined when none ever does. */
+export function nextWindowStart(ms: number, hours: SendingHours | null | undefined): number | undefined {
+  if (!hours || hours.length === 0) return ms;
+  if (isWithinSendingHours(ms, hours)) return ms;
+  const { midnight } = localParts(ms);
+  let best: number | undefined;
+  for (let d = 0; d <= 7; d++) {
+    const dayStart = midnight + d * DAY_MS;
+    const weekday = localParts(dayStart).day;
+    for (const w of hours) {
+      if (!w.days.includes(weekday)) continue;
+      const at = dayStart + minutesOf(w.from) * 60_000;
+      if (at > ms && (best === undefined || at < best)) best = at;
+    }
+    if (best !== undefined) return best;
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gradual release: a share of the group every N minutes
+
+export interface Gradual {
+  percent: number;
+  everyMinutes: number;
+}
+
+/** How many messages (by seq) may be released at `now`, and when the next share opens. */
+export function gradualQuota(total: number, gradual: Gradual | null | undefined, startedAtMs: number, nowMs: number) {
+  if (!gradual) return { allowed: total, nextReleaseAt: undefined as number | undefined };
+  const share = Math.max(1, Math.ceil((total * gradual.percent) / 100));
+  const periodMs = gradual.everyMinutes * 60_000;
+  const periods = Math.max(0, Math.floor((nowMs - startedAtMs) / periodMs));
+  const allowed = Math.min(total, share * (periods + 1));
+  return { allowed, nextReleaseAt: allowed >= total ? undefined : startedAtMs + (periods + 1) * periodMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Template variables
+
+export type VariableSource = { column: string } | { text: string };
+export type VariableMapping = Record<string, VariableSource>;
+
+export interface ContactFields {
+  name: string;
+  phone: string;
+  email: string | null;
+  document: string | null;
+  custom: Record<string, string>;
+}
+
+/** Columns every group has besides its CSV's own: the contact's fields. */
+export const BUILTIN_COLUMNS: Record<string, (c: ContactFields) => string | null> = {
+  nome: (c) => c.name,
+  telefone: (c) => c.phone,
+  email: (c) => c.email,
+  documento: (c) => c.document,
+};
+
+const fold = (text: string) =>
+  text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, '');
+
+/** The group column a mapping names (case, accents and separators ignored), or undefined. */
+export function findColumn(wanted: string, columns: readonly string[]): string | undefined {
+  return columns.find((c) => c === wanted) ?? columns.find((c) => fold(c) === fold(wanted));
+}
+
+/** A contact's value for a column: a built-in field or a CSV column (matched loosely). */
+export function columnValue(column: string, contact: ContactFields): string {
+  const builtin = BUILTIN_COLUMNS[fold(column)];
+  if (builtin) return builtin(contact) ?? '';
+  const key = findColumn(column, Object.keys(contact.custom));
+  return key === undefined ? '' : contact.custom[key] ?? '';
+}
+
+/**
+ * The body parameters of one message: positional values in placeholder order, or by name for a
+ * NAMED template. Meta refuses an empty parameter (and newlines or tabs in one), so an empty
+ * value becomes "-" and whitespace runs are flattened.
+ */
+export function resolveParameters(
+  mapping: VariableMapping,
+  placeholders: readonly string[],
+  format: string,
+  contact: ContactFields,
+): string[] | Record<string, string> {
+  const valueOf = (p: string) => {
+    const source = mapping[p];
+    const value = !source ? '' : 'text' in source ? source.text : columnValue(source.column, contact);
+    const clean = value.replace(/[\r\n\t]+/g, ' ').replace(/ {5,}/g, '    ').trim();
+    return clean === '' ? '-' : clean;
+  };
+  if (format === 'NAMED') return Object.fromEntries(placeholders.map((p) => [p, valueOf(p)]));
+  return placeholders.map(valueOf);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers
+
+/**
+ * The number as dialled from a wa_id: a Brazilian mobile given without its ninth digit
+ * (55 + DDD + 8 digits starting 6–9) gets it back; anything else is kept.
+ */
+export function canonicalWhatsAppNumber(waId: string): string {
+  return /^55\d{2}[6-9]\d{7}$/.test(waId) ? `${waId.slice(0, 4)}9${waId.slice(4)}` : waId;
+}

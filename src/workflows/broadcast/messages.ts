@@ -1,0 +1,74 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Gradual, SendingHours, SendState } from '../../domain/broadcast';
+
+/** Message definitions shared by the send workflow and its callers (API, Temporal CLI/UI). */
+
+export interface SendInput {
+  sendId: string;
+  tenantId: string;
+  campaignId: string;
+  groupId: string;
+  /** ISO; absent: start at once. */
+  startAt?: string | null;
+  sendingHours?: SendingHours | null;
+  gradual?: Gradual | null;
+  /** Messages per second of this send (the page size follows from it). */
+  paceMps: number;
+  /** How long a message may stay `sending` with no webhook before it is marked `unknown`. */
+  unknownAfterMs: number;
+  pageSize: number;
+  pagesInFlight: number;
+  /** Carried across continue-as-new. */
+  resume?: SendResume;
+}
+
+export interface SendCounters {
+  pages: number;
+  claimed: number;
+  accepted: number;
+  failed: number;
+  skipped: number;
+  retries: number;
+  unsettled: number;
+  markedUnknown: number;
+}
+
+export interface SendResume {
+  state: SendState;
+  reason: string | null;
+  version: number;
+  cursor: number;
+  total: number;
+  releaseStartedAt: number | null;
+  counters: SendCounters;
+}
+
+export interface SendProgress {
+  sendId: string;
+  state: SendState;
+  reason: string | null;
+  total: number;
+  cursor: number;
+  counters: SendCounters;
+}
+
+export interface ControlRequest {
+  by: string;
+}
+
+export const sendProgressQuery = defineQuery<SendProgress>('progress');
+/** Manual controls as Updates: the caller hears whether they applied (a validator refuses with a code). */
+export const startSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('start');
+export const pauseSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('pause');
+export const resumeSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('resume');
+export const stopSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('stop');
+/** The same as signals, for operations (`temporal workflow signal --name pause-signal`); invalid ones are ignored. */
+export const startSendSignal = defineSignal<[Partial<ControlRequest>?]>('start-signal');
+export const pauseSendSignal = defineSignal<[Partial<ControlRequest>?]>('pause-signal');
+export const resumeSendSignal = defineSignal<[Partial<ControlRequest>?]>('resume-signal');
+export const stopSendSignal = defineSignal<[Partial<ControlRequest>?]>('stop-signal');
+/** The system's own pause/stop (template paused or disabled on sync), with the reason shown. */
+export const haltSendSignal = defineSignal<[{ action: 'pause' | 'stop' | 'resume'; reason: string }]>('halt');
+
+export const sendWorkflowId = (sendId: string) => `broadcast-send-${sendId}`;
+export const WEBHOOK_APPLIER_ID = 'whatsapp-webhook-applier';

@@ -1,0 +1,261 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { BroadcastSendActivities, Halt, PageRef } from '../../activities/broadcast/send-activities';
+import { gradualQuota, isWithinSendingHours, nextWindowStart, refuseControl, type SendControl, type SendState } from '../../domain/broadcast';
+import { CampaignStatus, JobStatus } from '../search-attributes';
+import {
+  haltSendSignal,
+  pauseSendSignal,
+  pauseSendUpdate,
+  resumeSendSignal,
+  resumeSendUpdate,
+  sendProgressQuery,
+  startSendSignal,
+  startSendUpdate,
+  stopSendSignal,
+  stopSendUpdate,
+  type ControlRequest,
+  type SendCounters,
+  type SendInput,
+  type SendProgress,
+} from './messages';
+
+const { nextPage, sendSummary, settleUnknown, setSendState } = proxyActivities<BroadcastSendActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '20s' },
+});
+const { prepareSend } = proxyActivities<BroadcastSendActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '20s' },
+});
+const { sendPage } = proxyActivities<BroadcastSendActivities>({
+  // A page takes about 20 s at the send's pace; a dead worker is noticed by the heartbeat.
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
+});
+
+/** Pages per run before continuing as new, so a million-contact send keeps a small history. */
+const PAGES_PER_RUN = 300;
+
+const zero = (): SendCounters => ({ pages: 0, claimed: 0, accepted: 0, failed: 0, skipped: 0, retries: 0, unsettled: 0, markedUnknown: 0 });
+
+/**
+ * One broadcast send (Envio): prepares a message row per contact, then pages through the pending
+ * ones with a bounded number of pages in flight, honouring the start time, sending hours, gradual
+ * release, manual controls and the workers' halts; passes again over messages to retry; settles
+ * unknown outcomes; completes when nothing is pending or sending. Carries only a cursor and counters.
+ */
+export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgress> {
+  const r = input.resume;
+  let state: SendState = r?.state ?? (input.startAt && Date.parse(input.startAt) > Date.now() ? 'scheduled' : 'running');
+  let reason: string | null = r?.reason ?? null;
+  let version = r?.version ?? 0;
+  let cursor = r?.cursor ?? 0;
+  let total = r?.total ?? 0;
+  let releaseStartedAt = r?.releaseStartedAt ?? null;
+  const counters = r?.counters ?? zero();
+  let inflight = 0;
+  let persisting = 0;
+  const pageSize = Math.max(10, Math.min(input.pageSize, input.paceMps * 20));
+
+  const progress = (): SendProgress => ({ sendId: input.sendId, state, reason, total, cursor, counters: { ...counters } });
+
+  const persist = async (clearHalt = false) => {
+    persisting++;
+    try {
+      await setSendState({ sendId: input.sendId, status: state, reason, version, clearHalt });
+    } finally {
+      persisting--;
+    }
+  };
+  const transition = (next: SendState, why: string | null) => {
+    if (state === next && reason === why) return false;
+    state = next;
+    reason = why;
+    version++;
+    upsertSearchAttributes([
+      { key: CampaignStatus, value: next },
+      { key: JobStatus, value: next },
+    ]);
+    return true;
+  };
+
+  const apply = (control: SendControl, by: string): boolean => {
+    if (refuseControl(control, state)) return false;
+    switch (control) {
+      case 'start':
+      case 'resume':
+        cursor = 0;
+        return transition('running', null);
+      case 'pause':
+        return transition('paused', `manual:${by}`);
+      case 'stop':
+        return transition('stopped', `manual:${by}`);
+    }
+  };
+  const adoptHalt = (halt: Halt) => {
+    if (state === 'completed' || state === 'stopped') return;
+    const changed = halt.action === 'stop' ? transition('stopped', halt.reason) : state === 'paused' ? false : transition('paused', halt.reason);
+    log.info('send halted', { sendId: input.sendId, ...halt, changed });
+    void persist(true);
+  };
+
+  setHandler(sendProgressQuery, progress);
+  for (const [update, signal, control] of [
+    [startSendUpdate, startSendSignal, 'start'],
+    [pauseSendUpdate, pauseSendSignal, 'pause'],
+    [resumeSendUpdate, resumeSendSignal, 'resume'],
+    [stopSendUpdate, stopSendSignal, 'stop'],
+  ] as const) {
+    setHandler(
+      update,
+      async ({ by }) => {
+        if (apply(control, by)) await persist(control === 'resume' || control === 'start');
+        return progress();
+      },
+      {
+        validator: (_request: ControlRequest) => {
+          const refusal = refuseControl(control, state);
+          if (refusal) throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true });
+        },
+      },
+    );
+    setHandler(signal, (request) => {
+      if (apply(control, request?.by ?? 'operations')) void persist(control === 'resume' || control === 'start');
+    });
+  }
+  setHandler(haltSendSignal, ({ action, reason: why }) => {
+    if (action === 'resume') {
+      // A lifted condition (e.g. the template approved again) resumes only the pause it caused.
+      if (state === 'paused' && reason === why && apply('resume', 'system')) void persist(true);
+      return;
+    }
+    adoptHalt({ action, reason: why });
+  });
+
+  if (!r) {
+    version++;
+    await persist();
+    total = (await prepareSend({ sendId: input.sendId })).total;
+  }
+
+  const dispatch = (page: PageRef) => {
+    inflight++;
+    counters.pages++;
+    sendPage(page)
+      .then((res) => {
+        counters.claimed += res.claimed;
+        counters.accepted += res.accepted;
+        counters.failed += res.failed;
+        counters.skipped += res.skipped;
+        counters.retries += res.retry;
+        counters.unsettled += res.unsettled;
+        if (res.halt) adoptHalt(res.halt);
+      })
+      .catch((error) => log.warn('page failed; its messages are retried on the next pass', { page, error: String(error) }))
+      .finally(() => inflight--);
+  };
+
+  let pagesThisRun = 0;
+  const hours = input.sendingHours ?? null;
+  for (;;) {
+    if (state === 'stopped' || state === 'completed') break;
+    if (inflight === 0 && (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
+      await condition(() => allHandlersFinished() && persisting === 0);
+      await continueAsNew<typeof broadcastSendWorkflow>({
+        ...input,
+        resume: { state, reason, version, cursor, total, releaseStartedAt, counters },
+      });
+    }
+    if (state === 'scheduled') {
+      const due = Date.parse(input.startAt ?? '') - Date.now();
+      if (due > 0) await condition(() => state !== 'scheduled', due);
+      if (state === 'scheduled' && transition('running', null)) await persist();
+      continue;
+    }
+    if (state === 'paused') {
+      await condition(() => state !== 'paused');
+      continue;
+    }
+    if (hours && hours.length > 0) {
+      const now = Date.now();
+      if (!isWithinSendingHours(now, hours)) {
+        if (transition('waiting', 'outside_sending_hours')) await persist();
+        const opens = nextWindowStart(now, hours);
+        if (opens === undefined) await condition(() => state !== 'waiting');
+        else await condition(() => state !== 'waiting', Math.max(1000, opens - now));
+        if (state === 'waiting' && transition('running', null)) await persist();
+        cursor = 0;
+        continue;
+      }
+      if (state === 'waiting' && transition('running', null)) await persist();
+    }
+    if (state !== 'running') continue;
+
+    releaseStartedAt ??= Date.now();
+    const quota = gradualQuota(total, input.gradual, releaseStartedAt, Date.now());
+    if (inflight >= input.pagesInFlight) {
+      await condition(() => inflight < input.pagesInFlight || state !== 'running');
+      continue;
+    }
+    const next = await nextPage({ sendId: input.sendId, afterSeq: cursor, limit: pageSize, maxSeq: quota.allowed });
+    if (next.halt) {
+      adoptHalt(next.halt);
+      continue;
+    }
+    if (state !== 'running') continue;
+    if (next.page) {
+      cursor = next.page.toSeq;
+      dispatch(next.page);
+      pagesThisRun++;
+      continue;
+    }
+
+    // The end of a pass: wait for its pages, then see what is left.
+    await condition(() => inflight === 0);
+    if (state !== 'running') continue;
+    const s = await sendSummary({ sendId: input.sendId, maxSeq: quota.allowed });
+    if (s.halt) {
+      adoptHalt(s.halt);
+      continue;
+    }
+    cursor = 0;
+    if (s.pendingReleased > 0) {
+      const wait = s.nextDueAt ? Date.parse(s.nextDueAt) - Date.now() : 0;
+      if (wait > 0) await condition(() => state !== 'running', wait);
+      continue;
+    }
+    if (s.pending > 0) {
+      // Held back by the gradual release.
+      const opens = quota.nextReleaseAt ?? Date.now() + 1000;
+      await condition(() => state !== 'running', Math.max(1000, opens - Date.now()));
+      continue;
+    }
+    if (s.sending > 0) {
+      const settleAt = Date.parse(s.oldestSendingAt ?? '') + input.unknownAfterMs;
+      const wait = settleAt - Date.now();
+      if (wait > 0) await condition(() => state !== 'running', Math.min(wait + 250, 60_000));
+      else counters.markedUnknown += await settleUnknown({ sendId: input.sendId, olderThanMs: input.unknownAfterMs });
+      continue;
+    }
+    transition('completed', null);
+  }
+
+  // Final: pages still finishing must record their answers before the last state is written.
+  await condition(() => inflight === 0);
+  version++;
+  await persist(true);
+  await condition(() => allHandlersFinished() && persisting === 0);
+  return progress();
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import { importWorkflowId } from '../../src/workflows/imports/messages';
+import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
+import { seedTemplates } from '../../src/simulators/whatsapp/seed-templates';
+import { bearer, type TestStack, type TestTenant } from './app';
+import { multipart } from './multipart';
+import { waitFor } from './worker-process';
+
+export const SIM_TOKEN = 'sim-access-token-teste';
+export const SIM_SECRET = 'sim-app-secret-teste';
+export const PHONE_NUMBER_ID = '106540352242922';
+export const WABA_ID = '102290129340398';
+export const SECRETS_KEY = randomBytes(32).toString('hex');
+export { seedTemplates };
+
+/** Distinct Brazilian mobiles: 55 + DDD 48 + 9 + 8 digits. */
+export const mobile = (i: number, ddd = '48') => `55${ddd}9${String(80_000_000 + i).padStart(8, '0')}`;
+
+export function contactsCsv(count: number, phone = mobile): string {
+  const lines = ['nome;telefone1;vencimento;cidade'];
+  for (let i = 1; i <= count; i++) lines.push(`Cliente ${i};${phone(i)};${String((i % 28) + 1).padStart(2, '0')}/12;Florianópolis`);
+  return lines.join('\n') + '\n';
+}
+
+export async function createGroup(stack: TestStack, tenant: TestTenant, name: string, csv: string, kind = 'broadcast'): Promise<string> {
+  const form = multipart({ name, kind }, { filename: `${name}.csv`, content: csv });
+  const res = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+  expect(res.statusCode).toBe(202);
+  const { group, import: started } = res.json();
+  const result = await stack.temporal.workflow.getHandle(importWorkflowId(started.id)).result();
+  expect(result.state).toBe('completed');
+  return group.id;
+}
+
+export async function createChannel(stack: TestStack, tenant: TestTenant, mpsLimit = 80) {
+  const res = await stack.app.inject({
+    method: 'POST',
+    url: '/v1/whatsapp/channels',
+    headers: bearer(tenant.supervisorKey),
+    payload: { name: 'Central', phoneNumberId: PHONE_NUMBER_ID, wabaId: WABA_ID, displayNumber: '554830000000', accessToken: SIM_TOKEN, appSecret: SIM_SECRET, verifyToken: 'verifica-123', mpsLimit },
+  });
+  expect(res.statusCode).toBe(201);
+  return res.json() as { id: string; webhookUrl: string; verifyToken: string };
+}
+
+export async function syncTemplates(stack: TestStack, tenant: TestTenant, channelId: string) {
+  const res = await stack.app.inject({ method: 'POST', url: `/v1/whatsapp/channels/${channelId}/templates/sync`, headers: bearer(tenant.supervisorKey) });
+  expect(res.statusCode).toBe(200);
+  return res.json();
+}
+
+export async function createCampaign(stack: TestStack, tenant: TestTenant, channelId: string, name: string): Promise<string> {
+  const res = await stack.app.inject({ method: 'POST', url: '/v1/broadcast/campaigns', headers: bearer(tenant.supervisorKey), payload: { name, channelId } });
+  expect(res.statusCode).toBe(201);
+  return res.json().id;
+}
+
+export const reminderVariables = { '1': { column: 'nome' }, '2': { column: 'Vencimento' } };
+
+export async function waitSendFinished(stack: TestStack, sendId: string) {
+  return stack.temporal.workflow.getHandle(sendWorkflowId(sendId)).result();
+}
+
+/** Every message of the send in a final state (read, failed, skipped or unknown), within a deadline. */
+export async function waitAllFinal(stack: TestStack, sendId: string, timeoutMs = 60_000, finals = ['read', 'failed', 'skipped', 'unknown']) {
+  return waitFor(
+    async () => {
+      const rows = await stack.database.db
+        .selectFrom('broadcast_messages')
+        .select(['state'])
+        .where('send_id', '=', sendId)
+        .where('state', 'not in', finals as never)
+        .limit(1)
+        .execute();
+      return rows.length === 0;
+    },
+    'every message to reach a final state',
+    timeoutMs,
+    200,
+  );
+}

@@ -1,0 +1,365 @@
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signBody } from '../../src/integrations/whatsapp/webhook';
+import { startWhatsAppSimulator, type WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
+import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
+import { CampaignId, CampaignKind, CampaignStatus, ContactGroupId, TenantId } from '../../src/workflows/search-attributes';
+import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
+import {
+  contactsCsv,
+  createCampaign,
+  createChannel,
+  createGroup,
+  mobile,
+  PHONE_NUMBER_ID,
+  reminderVariables,
+  SECRETS_KEY,
+  seedTemplates,
+  SIM_SECRET,
+  SIM_TOKEN,
+  syncTemplates,
+  waitAllFinal,
+  waitSendFinished,
+  WABA_ID,
+} from '../helpers/broadcast';
+import { startTestWorker, type RunningWorker } from '../helpers/temporal';
+import { waitFor } from '../helpers/worker-process';
+
+let sim: WhatsAppSimulator;
+let stack: TestStack;
+let worker: RunningWorker;
+let tenant: TestTenant;
+let other: TestTenant;
+let channel: { id: string; webhookUrl: string; verifyToken: string };
+let campaignId: string;
+
+beforeAll(async () => {
+  sim = await startWhatsAppSimulator({
+    accessToken: SIM_TOKEN,
+    appSecret: SIM_SECRET,
+    mps: 80,
+    templates: seedTemplates,
+    config: {
+      wabaId: WABA_ID,
+      pairWindowMs: 6000,
+      // Brazilian accounts older than the ninth digit: the wa_id comes back with 12 digits.
+      waIdWithoutNinthDigit: ['^55489800000[0-4]'],
+      webhook: { duplicateFraction: 0.2, outOfOrderFraction: 0.3, skipDeliveredFraction: 0.2, deliveredDelayMs: 30, readDelayMs: 60 },
+    },
+  });
+  stack = await createTestStack({
+    name: 'broadcast',
+    env: { SECRETS_KEY, WHATSAPP_GRAPH_URL: sim.url, BROADCAST_UNKNOWN_AFTER_MS: '3000', BROADCAST_PAGE_SIZE: '100' },
+  });
+  await stack.app.listen({ port: 0, host: '127.0.0.1' });
+  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
+    db: stack.database.db,
+    pool: stack.database.pool,
+    broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY },
+  });
+  tenant = await stack.createTenant('Cobrança Sul');
+  other = await stack.createTenant('Outra');
+  channel = await createChannel(stack, tenant);
+  const port = (stack.app.server.address() as AddressInfo).port;
+  sim.configure({ webhook: { url: `http://127.0.0.1:${port}/v1/webhooks/whatsapp/${channel.id}` } });
+  campaignId = await createCampaign(stack, tenant, channel.id, 'Lembretes de Dezembro');
+});
+afterAll(async () => {
+  await worker?.stop();
+  await stack?.close();
+  await sim?.stop();
+});
+
+const get = (url: string, key = tenant.viewerKey) => stack.app.inject({ method: 'GET', url, headers: bearer(key) });
+const post = (url: string, payload?: unknown, key = tenant.supervisorKey) => stack.app.inject({ method: 'POST', url, headers: bearer(key), payload: payload as never });
+
+describe('channel and templates', () => {
+  it('stores the secrets encrypted and never returns them', async () => {
+    const res = await get(`/v1/whatsapp/channels/${channel.id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ phoneNumberId: PHONE_NUMBER_ID, mpsLimit: 80, secrets: { accessToken: 'stored', appSecret: 'stored' } });
+    expect(res.body).not.toContain(SIM_TOKEN);
+    expect(res.body).not.toContain(SIM_SECRET);
+    const row = await stack.database.db.selectFrom('whatsapp_channels').selectAll().where('id', '=', channel.id).executeTakeFirstOrThrow();
+    expect(row.access_token_enc).not.toContain(SIM_TOKEN);
+    expect(row.access_token_enc).toMatch(/^v1:/);
+    expect((await get(`/v1/whatsapp/channels/${channel.id}`, other.viewerKey)).statusCode).toBe(404);
+  });
+
+  it('synchronises the templates with their placeholders; only APPROVED are usable', async () => {
+    const body = await syncTemplates(stack, tenant, channel.id);
+    expect(body.synced).toBe(3);
+    const list = (await get(`/v1/whatsapp/channels/${channel.id}/templates`)).json();
+    const byName = Object.fromEntries(list.items.map((t: { name: string }) => [t.name, t]));
+    expect(byName.lembrete_pagamento).toMatchObject({ status: 'APPROVED', usable: true, placeholders: ['1', '2'], category: 'UTILITY' });
+    expect(byName.oferta_renovacao).toMatchObject({ status: 'PENDING', usable: false, placeholders: ['1', '2', '3'] });
+    expect(byName.pesquisa_satisfacao).toMatchObject({ status: 'PAUSED', usable: false });
+  });
+
+  it('answers the webhook subscription check only with the right verify token', async () => {
+    const ok = await stack.app.inject({ method: 'GET', url: `/v1/webhooks/whatsapp/${channel.id}?hub.mode=subscribe&hub.verify_token=${channel.verifyToken}&hub.challenge=1158201444` });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toBe('1158201444');
+    const bad = await stack.app.inject({ method: 'GET', url: `/v1/webhooks/whatsapp/${channel.id}?hub.mode=subscribe&hub.verify_token=errado&hub.challenge=1` });
+    expect(bad.statusCode).toBe(403);
+  });
+
+  it('refuses a webhook with a missing or wrong signature and stores nothing', async () => {
+    const before = await stack.database.db.selectFrom('webhook_events').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [] });
+    const url = `/v1/webhooks/whatsapp/${channel.id}`;
+    const missing = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: body });
+    expect(missing.statusCode).toBe(401);
+    const wrong = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, 'outro-segredo') }, payload: body });
+    expect(wrong.statusCode).toBe(403);
+    // Signed over other bytes than those received (a re-serialised body): refused too.
+    const reserialised = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body + ' ', SIM_SECRET) }, payload: body });
+    expect(reserialised.statusCode).toBe(403);
+    const after = await stack.database.db.selectFrom('webhook_events').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
+  });
+});
+
+describe('creating a send is checked against the template and the group', () => {
+  let groupId: string;
+  beforeAll(async () => {
+    groupId = await createGroup(stack, tenant, 'Validação', contactsCsv(3, (i) => mobile(900 + i)));
+  });
+  const create = (payload: Record<string, unknown>) => post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento', language: 'pt_BR' }, variables: reminderVariables, ...payload });
+
+  it('refuses a template that is not approved', async () => {
+    const res = await create({ template: { name: 'oferta_renovacao', language: 'pt_BR' } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'TEMPLATE_NOT_APPROVED', templateStatus: 'PENDING' });
+  });
+  it('refuses a wrong number of variables with 422, naming what is expected', async () => {
+    const res = await create({ variables: { '1': { column: 'nome' } } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'TEMPLATE_VARIABLES_MISMATCH', expected: ['1', '2'], missing: ['2'] });
+  });
+  it('refuses a column the group does not have', async () => {
+    const res = await create({ variables: { '1': { column: 'nome' }, '2': { column: 'data_nascimento' } } });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'VARIABLE_COLUMN_UNKNOWN', column: 'data_nascimento' });
+  });
+  it('refuses a pace above the channel limit and a dialer group', async () => {
+    expect((await create({ paceMps: 81 })).json()).toMatchObject({ code: 'PACE_ABOVE_CHANNEL_LIMIT' });
+    const dialer = await createGroup(stack, tenant, 'Discador', contactsCsv(2, (i) => mobile(950 + i)), 'dialer');
+    expect((await create({ groupId: dialer })).json()).toMatchObject({ code: 'GROUP_KIND_NOT_BROADCAST' });
+  });
+  it('links and locks the group; a second send with it is refused', async () => {
+    const res = await create({ variables: { '1': { column: 'nome' }, '2': { text: '10/12' } }, startAt: new Date(Date.now() + 3600_000).toISOString() });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ status: 'scheduled' });
+    const group = (await get(`/v1/contact-groups/${groupId}`)).json();
+    expect(group).toMatchObject({ locked: true, campaign: { id: campaignId } });
+    expect((await create({})).json()).toMatchObject({ code: 'GROUP_ALREADY_LINKED' });
+    // Stop it for good: the scheduled send never sends anything.
+    const stop = await post(`/v1/broadcast/sends/${res.json().id}/stop`);
+    expect(stop.statusCode).toBe(200);
+    const result = await waitSendFinished(stack, res.json().id);
+    expect(result.state).toBe('stopped');
+    expect((await post(`/v1/broadcast/sends/${res.json().id}/resume`)).json()).toMatchObject({ code: 'SEND_FINISHED' });
+  });
+});
+
+describe('a scheduled send with CSV variables, run at its pace, paused and resumed', () => {
+  const N = 240;
+  const optedOut = mobile(7);
+  let sendId: string;
+  let groupId: string;
+
+  it('runs from its scheduled start at the set pace to completion, each contact exactly once', async () => {
+    await stack.database.db.insertInto('phone_opt_outs').values({ tenant_id: tenant.tenantId, channel: 'whatsapp', phone: optedOut, source: 'manual', reason: 'pediu' }).execute();
+    groupId = await createGroup(stack, tenant, 'Vencimentos', contactsCsv(N));
+    const startAt = new Date(Date.now() + 1500).toISOString();
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 60, startAt });
+    expect(res.statusCode).toBe(201);
+    sendId = res.json().id;
+    expect(res.json()).toMatchObject({ status: 'scheduled', paceMps: 60, workflowId: `broadcast-send-${sendId}` });
+
+    // Found by campaign id, as an operator would in the Temporal UI.
+    const handle = stack.temporal.workflow.getHandle(sendWorkflowId(sendId));
+    const attrs = (await handle.describe()).typedSearchAttributes;
+    expect(attrs.get(CampaignId)).toBe(campaignId);
+    expect(attrs.get(CampaignKind)).toBe('broadcast');
+    expect(attrs.get(TenantId)).toBe(tenant.tenantId);
+    expect(attrs.get(ContactGroupId)).toBe(groupId);
+
+    // Scheduled: nothing goes out before startAt.
+    expect(sim.stats({ detail: false }).accepted).toBe(0);
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the scheduled start', 20_000, 100);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(startAt));
+
+    // Pause while it runs, then resume.
+    await waitFor(async () => sim.stats({ detail: false }).accepted >= 40, 'some messages out', 20_000, 50);
+    const paused = await post(`/v1/broadcast/sends/${sendId}/pause`);
+    expect(paused.statusCode).toBe(200);
+    expect(paused.json()).toMatchObject({ status: 'paused', statusReason: expect.stringMatching(/^manual:/) });
+    expect((await post(`/v1/broadcast/sends/${sendId}/pause`)).json()).toMatchObject({ status: 409, code: 'SEND_ALREADY_PAUSED' });
+    // Once in-flight calls settle, nothing more is accepted while paused.
+    await waitFor(async () => {
+      const a = sim.stats({ detail: false }).accepted;
+      await new Promise((r) => setTimeout(r, 700));
+      return sim.stats({ detail: false }).accepted === a;
+    }, 'the pause to take effect', 10_000, 0);
+    const whilePaused = sim.stats({ detail: false }).accepted;
+    expect(whilePaused).toBeLessThan(N - 1);
+    const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
+    expect(monitor).toMatchObject({ state: 'paused', etaSeconds: null });
+    expect(monitor.totals.pending).toBeGreaterThan(0);
+    expect((await handle.describe()).typedSearchAttributes.get(CampaignStatus)).toBe('paused');
+
+    const resumedAt = Date.now();
+    const resumed = await post(`/v1/broadcast/sends/${sendId}/resume`);
+    expect(resumed.json()).toMatchObject({ status: 'running', statusReason: null });
+    const result = await waitSendFinished(stack, sendId);
+    expect(result.state).toBe('completed');
+    // The pace held: the rest (N - 1 - whilePaused messages) took at least that many / 60 seconds (10% slack).
+    const rest = N - 1 - whilePaused;
+    expect(Date.now() - resumedAt).toBeGreaterThanOrEqual(((rest / 60) * 1000) * 0.9);
+
+    const stats = sim.stats();
+    expect(stats.accepted).toBe(N - 1);
+    expect(stats.duplicateRecipients).toEqual([]);
+    expect(stats.duplicateCallbackData).toEqual([]);
+    expect(stats.acceptedByRecipient?.[optedOut]).toBeUndefined();
+  });
+
+  it('applies deliveries and reads from out-of-order, duplicated and skipped webhooks, matching 12-digit wa_ids', async () => {
+    await sim.webhooksIdle();
+    await waitAllFinal(stack, sendId, 30_000);
+    const db = stack.database.db;
+    const rows = await db.selectFrom('broadcast_messages').selectAll().where('send_id', '=', sendId).orderBy('seq').execute();
+    expect(rows).toHaveLength(N);
+    const read = rows.filter((r) => r.state === 'read');
+    expect(read).toHaveLength(N - 1);
+    for (const r of read) {
+      expect(r.sent_at).not.toBeNull();
+      expect(r.read_at).not.toBeNull();
+      expect(r.wamid).toMatch(/^wamid\./);
+    }
+    const skipped = rows.find((r) => r.phone === optedOut)!;
+    expect(skipped).toMatchObject({ state: 'skipped', skip_reason: 'opt_out' });
+    // Numbers sent with 13 digits whose wa_id came back with 12.
+    const short = rows.filter((r) => r.wa_id && r.wa_id.length === 12);
+    expect(short.length).toBeGreaterThan(0);
+    for (const r of short) expect(r.phone).toBe(`${r.wa_id!.slice(0, 4)}9${r.wa_id!.slice(4)}`);
+
+    const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
+    expect(monitor).toMatchObject({ state: 'completed', etaSeconds: 0, totals: { total: N, read: N - 1, skipped: 1, skippedByReason: { opt_out: 1 }, pending: 0, sending: 0, failed: 0 } });
+    expect(monitor.rates).toMatchObject({ delivery: 1, read: 1 });
+    const campaign = (await get(`/v1/broadcast/campaigns/${campaignId}/monitor`)).json();
+    expect(campaign.totals.read).toBeGreaterThanOrEqual(N - 1);
+    expect(campaign.sends.map((s: { id: string }) => s.id)).toContain(sendId);
+  });
+
+  it('streams the monitor as Server-Sent Events', async () => {
+    const res = await get(`/v1/broadcast/sends/${sendId}/monitor/stream?everyMs=250`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+    const event = res.body.split('\n\n').find((e) => e.includes('event: monitor'))!;
+    const data = JSON.parse(event.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
+    expect(data).toMatchObject({ state: 'completed', totals: { read: N - 1 } });
+  });
+
+  it('downloads both reports: formula-safe CSV with a BOM, one row per message and per day/template', async () => {
+    const detailed = await get(`/v1/broadcast/sends/${sendId}/reports/detalhado.csv`);
+    expect(detailed.statusCode).toBe(200);
+    expect(detailed.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const lines = detailed.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toMatch(/^contato;telefone;wa_id;template;idioma;estado;/);
+    expect(lines).toHaveLength(N + 1);
+    expect(lines.filter((l) => l.includes(';read;'))).toHaveLength(N - 1);
+    expect(lines.find((l) => l.includes(optedOut))).toContain(';skipped;opt_out;');
+
+    const consolidated = await get(`/v1/broadcast/sends/${sendId}/reports/consolidado.csv`);
+    const rows = consolidated.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(rows[0]).toBe('data;campanha;envio;template;idioma;total;enviadas;entregues;lidas;falhas;ignoradas;desconhecidas;pendentes;taxa_entrega_pct;taxa_leitura_pct');
+    const totals = rows.slice(1).map((r) => r.split(';')).reduce((sum, c) => sum + Number(c[5]), 0);
+    expect(totals).toBe(N);
+    expect(rows[1]).toContain(';lembrete_pagamento;pt_BR;');
+    expect(rows[1]).toMatch(/;100,00;100,00$/);
+  });
+
+  it('takes an opt-out reply (SAIR) from a message webhook into the opt-out list', async () => {
+    const from = mobile(3); // its wa_id lacks the ninth digit
+    sim.inbound({ from, text: 'Sair', phoneNumberId: PHONE_NUMBER_ID });
+    await waitFor(
+      async () => (await stack.database.db.selectFrom('phone_opt_outs').selectAll().where('tenant_id', '=', tenant.tenantId).where('phone', '=', from).where('source', '=', 'whatsapp_reply').executeTakeFirst()) ?? false,
+      'the opt-out to be recorded',
+      15_000,
+    );
+    sim.inbound({ from: mobile(4), text: 'vou sair mais tarde', phoneNumberId: PHONE_NUMBER_ID });
+    await sim.webhooksIdle();
+    await waitFor(async () => (await stack.database.db.selectFrom('webhook_events').select('id').where('applied_at', 'is', null).executeTakeFirst()) === undefined, 'the events to be applied', 15_000);
+    const none = await stack.database.db.selectFrom('phone_opt_outs').selectAll().where('phone', '=', mobile(4)).execute();
+    expect(none).toEqual([]);
+  });
+});
+
+describe('error codes from WhatsApp', () => {
+  it('fails permanently with code and title, opts out on 131050, and pauses the send on an account error until resumed', async () => {
+    const base = 500;
+    const n = 40;
+    const groupId = await createGroup(stack, tenant, 'Erros', contactsCsv(n, (i) => mobile(base + i)));
+    sim.configure({
+      injections: [
+        { pattern: `^${mobile(base + 1)}$`, code: 131026 },
+        { pattern: `^${mobile(base + 2)}$`, code: 131050 },
+        { pattern: `^${mobile(base + 3)}$`, code: 131026, stage: 'status' },
+        { pattern: '^55489800005[2-3]\\d$', code: 131042, times: 1 },
+      ],
+    });
+    try {
+      const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 40 });
+      const sendId = res.json().id;
+      await waitFor(async () => {
+        const s = (await get(`/v1/broadcast/sends/${sendId}`)).json();
+        return s.status === 'paused' && s.statusReason === 'payment_problem';
+      }, 'the automatic pause on 131042', 30_000, 100);
+      const resumed = await post(`/v1/broadcast/sends/${sendId}/resume`);
+      expect(resumed.statusCode).toBe(200);
+      expect((await waitSendFinished(stack, sendId)).state).toBe('completed');
+      await sim.webhooksIdle();
+      await waitAllFinal(stack, sendId, 30_000);
+      const rows = await stack.database.db.selectFrom('broadcast_messages').selectAll().where('send_id', '=', sendId).execute();
+      const byPhone = new Map(rows.map((r) => [r.phone, r]));
+      expect(byPhone.get(mobile(base + 1))).toMatchObject({ state: 'failed', error_code: 131026 });
+      expect(byPhone.get(mobile(base + 1))!.error_title).toBeTruthy();
+      expect(byPhone.get(mobile(base + 2))).toMatchObject({ state: 'failed', error_code: 131050 });
+      expect(byPhone.get(mobile(base + 3))).toMatchObject({ state: 'failed', error_code: 131026 });
+      expect(rows.filter((r) => r.state === 'read')).toHaveLength(n - 3);
+      const optOut = await stack.database.db.selectFrom('phone_opt_outs').selectAll().where('phone', '=', mobile(base + 2)).executeTakeFirst();
+      expect(optOut).toMatchObject({ channel: 'whatsapp', source: 'whatsapp_131050' });
+      const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
+      expect(monitor.totals.failedByCode).toEqual(expect.arrayContaining([expect.objectContaining({ code: 131026, count: 2 }), expect.objectContaining({ code: 131050, count: 1 })]));
+      expect(sim.stats().duplicateCallbackData).toEqual([]);
+    } finally {
+      sim.configure({ injections: [] });
+    }
+  });
+
+  it('pauses a running send when its template is paused (seen on sync) and stops it when disabled', async () => {
+    const groupId = await createGroup(stack, tenant, 'Template pausado', contactsCsv(400, (i) => mobile(2000 + i)));
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 20 });
+    const sendId = res.json().id;
+    await waitFor(async () => sim.stats({ detail: false }).accepted > 0 && (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
+    sim.setTemplateStatus('lembrete_pagamento', 'pt_BR', 'PAUSED');
+    const sync = await syncTemplates(stack, tenant, channel.id);
+    expect(sync.affectedSends).toEqual([{ id: sendId, action: 'pause', reason: 'template_paused' }]);
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().statusReason === 'template_paused', 'the pause', 15_000);
+    sim.setTemplateStatus('lembrete_pagamento', 'pt_BR', 'DISABLED');
+    await syncTemplates(stack, tenant, channel.id);
+    const result = await waitSendFinished(stack, sendId);
+    expect(result).toMatchObject({ state: 'stopped', reason: 'template_disabled' });
+    const send = (await get(`/v1/broadcast/sends/${sendId}`)).json();
+    expect(send).toMatchObject({ status: 'stopped', statusReason: 'template_disabled' });
+    const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
+    expect(monitor.totals.skippedByReason.send_stopped).toBeGreaterThan(0);
+    expect(monitor.totals.pending).toBe(0);
+    sim.setTemplateStatus('lembrete_pagamento', 'pt_BR', 'APPROVED');
+    await syncTemplates(stack, tenant, channel.id);
+  });
+});
