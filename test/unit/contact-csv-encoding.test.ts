@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { chunkDecoder, createDecoder, detectEncoding } from '../../src/domain/contact-csv';
+import { chunkDecoder, createDecoder, decodeRecord, detectEncoding } from '../../src/domain/contact-csv';
 
 const cp1252 = (text: string) => iconv.encode(text, 'windows-1252');
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -62,5 +62,20 @@ describe('decoding', () => {
     const utf: string[] = [];
     for await (const part of Readable.from([Buffer.concat([BOM, Buffer.from('Conceição')])]).pipe(createDecoder('utf8'))) utf.push(part);
     expect(utf.join('')).toBe('Conceição');
+  });
+});
+
+describe('decodeRecord', () => {
+  it('reads UTF-8 and Windows-1252 records right, whatever the file was detected as', () => {
+    expect(decodeRecord(Buffer.from('João;Conceição'))).toBe('João;Conceição');
+    expect(decodeRecord(cp1252('João;Conceição'))).toBe('João;Conceição');
+    expect(decodeRecord(Buffer.concat([Buffer.from('João;'), cp1252('Conceição')]))).toBe('João;Conceição');
+    expect(decodeRecord(Buffer.from('nome;5548998288774'))).toBe('nome;5548998288774');
+  });
+
+  it('keeps a real U+FFFD and turns NUL, which PostgreSQL text refuses, into U+FFFD', () => {
+    expect(decodeRecord(Buffer.from('a\uFFFDb'))).toBe('a\uFFFDb');
+    expect(decodeRecord(Buffer.from([0x41, 0x00, 0x42, 0x00]))).toBe('A\uFFFDB\uFFFD');
+    expect(decodeRecord(Buffer.from([0x00, 0xe7, 0x00]))).toBe('\uFFFDç\uFFFD');
   });
 });

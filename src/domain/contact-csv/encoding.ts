@@ -87,6 +87,16 @@ function decodeMixed(b: Uint8Array): string {
 }
 
 /**
+ * One record of a contact file as text to store, whatever the file was detected as: valid UTF-8
+ * is read as UTF-8 and any other byte as Windows-1252, so a file pasted together from both kinds
+ * of line reads right whichever comes first. NUL, which PostgreSQL text cannot hold, becomes U+FFFD.
+ */
+export function decodeRecord(bytes: Uint8Array): string {
+  const text = isUtf8(bytes) ? asBuffer(bytes).toString('utf8') : decodeMixed(bytes);
+  return text.includes('\0') ? text.replace(/\0/g, '\uFFFD') : text;
+}
+
+/**
  * A UTF-8 decoder that reads stray Windows-1252 bytes as such instead of U+FFFD: the first 64 KiB
  * of a Windows-1252 file may be pure ASCII (accents come later), and some files are pasted
  * together from both encodings. Valid chunks take Node's fast path.

@@ -4,7 +4,7 @@
  */
 export * from './rules';
 export { checkFileStart, type FileStartOptions } from './file-check';
-export { chunkDecoder, createDecoder, detectEncoding, SNIFF_BYTES, type ChunkDecoder, type TextEncoding } from './encoding';
+export { chunkDecoder, createDecoder, decodeRecord, detectEncoding, SNIFF_BYTES, type ChunkDecoder, type TextEncoding } from './encoding';
 export {
   DEFAULT_MAX_LINE,
   parseContactCsv,
