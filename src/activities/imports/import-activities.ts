@@ -1,10 +1,9 @@
 import { Context } from '@temporalio/activity';
-import iconv from 'iconv-lite';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database, ImportRow } from '../../db/schema';
 import { readUpload } from '../../db/uploads';
-import { detectEncoding, type TextEncoding } from '../../domain/contact-csv/encoding';
+import { decodeRecord, detectEncoding, type TextEncoding } from '../../domain/contact-csv/encoding';
 import { mapHeader, type HeaderMap } from '../../domain/contact-csv/header';
 import { lineTooLong, malformedRow } from '../../domain/contact-csv/reject-reason';
 import { validateRow } from '../../domain/contact-csv/row';
@@ -43,16 +42,10 @@ const countsOf = (row: Pick<ImportRow, 'rows_read' | 'rows_imported' | 'rows_rej
 });
 
 /**
- * Decodes one record. A UTF-8 file with a stray Windows-1252 line (files pasted together) gets
- * that line read as Windows-1252 instead of replacement characters.
+ * Decodes one record per record, not per file: files pasted together from UTF-8 and Windows-1252
+ * lines read right whichever comes first (see decodeRecord; it also makes NUL storable).
  */
-function decode(bytes: Buffer, encoding: TextEncoding): string {
-  if (encoding !== 'utf8') return iconv.decode(bytes, 'win1252');
-  const text = bytes.toString('utf8');
-  if (text.includes('\uFFFD') && !bytes.includes(REPLACEMENT_UTF8)) return iconv.decode(bytes, 'win1252');
-  return text;
-}
-const REPLACEMENT_UTF8 = Buffer.from([0xef, 0xbf, 0xbd]);
+const decode = (bytes: Buffer, _encoding: TextEncoding): string => decodeRecord(bytes);
 
 export function createImportActivities(deps: ImportActivityDeps) {
   const { db, pool } = deps;
