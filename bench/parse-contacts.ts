@@ -2,7 +2,7 @@
  * How fast the contact CSV parser reads and validates a big file, on one core.
  *   npx tsx bench/parse-contacts.ts [rows=1000000] [utf8|windows-1252]
  * Writes the file to a temp folder (two phones per row, accents, ~10% invalid rows), then streams
- * it from disk through parseContactCsv and prints rows/s and peak RSS (which must not grow with
+ * it from disk through parseImportRows (what the import activity runs) and prints rows/s and peak RSS (which must not grow with
  * the file).
  */
 import { Buffer } from 'node:buffer';
@@ -10,7 +10,7 @@ import { createReadStream, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
-import { parseContactCsv } from '../src/domain/contact-csv';
+import { parseImportRows } from '../src/activities/imports/rows';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const encoding = process.argv[3] === 'windows-1252' ? 'windows-1252' : 'utf8';
@@ -59,7 +59,7 @@ let peak = 0;
 const started = performance.now();
 let ok = 0;
 let rejected = 0;
-for await (const event of parseContactCsv(createReadStream(path, { highWaterMark: 64 * 1024 }), { phonePolicy: 'reject_row' })) {
+for await (const batch of parseImportRows(createReadStream(path, { highWaterMark: 1 << 20 }), { phonePolicy: 'reject_row' })) for (const event of batch) {
   if (event.kind === 'row') {
     if (event.result.ok) ok++;
     else rejected++;

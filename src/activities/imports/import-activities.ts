@@ -3,12 +3,10 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database, ImportRow } from '../../db/schema';
 import { readUpload } from '../../db/uploads';
-import { decodeRecord, detectEncoding, type TextEncoding } from '../../domain/contact-csv/encoding';
-import { mapHeader, type HeaderMap } from '../../domain/contact-csv/header';
-import { lineTooLong, malformedRow } from '../../domain/contact-csv/reject-reason';
-import { validateRow } from '../../domain/contact-csv/row';
+import type { TextEncoding } from '../../domain/contact-csv/encoding';
 import type { Batch } from './batch';
-import { readRecords, splitFields } from './records';
+import { detectNewline } from './records';
+import { parseImportRows } from './rows';
 import { finishImportRow, writeBatch } from './write-batch';
 
 export interface ImportActivityDeps {
@@ -33,19 +31,11 @@ export interface ImportSliceResult extends ImportCounts {
   failure?: string;
 }
 
-const RAW_KEEP = 4000;
-
 const countsOf = (row: Pick<ImportRow, 'rows_read' | 'rows_imported' | 'rows_rejected'>): ImportCounts => ({
   rowsRead: row.rows_read,
   rowsImported: row.rows_imported,
   rowsRejected: row.rows_rejected,
 });
-
-/**
- * Decodes one record per record, not per file: files pasted together from UTF-8 and Windows-1252
- * lines read right whichever comes first (see decodeRecord; it also makes NUL storable).
- */
-const decode = (bytes: Buffer, _encoding: TextEncoding): string => decodeRecord(bytes);
 
 export function createImportActivities(deps: ImportActivityDeps) {
   const { db, pool } = deps;
@@ -65,26 +55,19 @@ export function createImportActivities(deps: ImportActivityDeps) {
       if (row.status === 'completed' || row.status === 'failed' || row.status === 'cancelled') return { done: true, ...countsOf(row) };
       const uploadId = row.upload_id;
       if (!uploadId) return { done: true, ...countsOf(row), failure: 'The uploaded file is no longer stored.' };
-      if (row.status === 'pending' || !row.encoding) {
-        const first = await db.selectFrom('upload_chunks').select('data').where('upload_id', '=', uploadId).where('seq', '=', 0).executeTakeFirst();
-        const encoding = detectEncoding(first?.data ?? Buffer.alloc(0));
-        row = await db
-          .updateTable('imports')
-          .set({ status: 'running', encoding, started_at: row.started_at ?? new Date() })
-          .where('id', '=', row.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+      if (row.status === 'pending') {
+        row = await db.updateTable('imports').set({ status: 'running', started_at: new Date() }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
       }
-      const encoding = row.encoding as TextEncoding;
-      // The byte-level record splitter needs an ASCII-compatible encoding; uploads refuse UTF-16.
-      if (encoding !== 'utf8' && encoding !== 'windows-1252') return { done: true, ...countsOf(row), failure: `Unsupported encoding ${encoding}.` };
+      const first = await db.selectFrom('upload_chunks').select('data').where('upload_id', '=', uploadId).where('seq', '=', 0).executeTakeFirst();
+      const resume = row.header ? { offset: Number(row.checkpoint_offset), line: row.checkpoint_line + 1, header: row.header } : undefined;
+      const events = parseImportRows(readUpload(db, uploadId, resume?.offset ?? 0), {
+        phonePolicy: row.phone_policy,
+        maxLineBytes: deps.maxRecordBytes,
+        resume,
+        encoding: resume ? ((row.encoding ?? 'utf8') as TextEncoding) : undefined,
+        newline: detectNewline(first?.data ?? Buffer.alloc(0)),
+      });
       const target = { importId: row.id, tenantId: row.tenant_id, groupId: row.group_id };
-      let header: HeaderMap | undefined;
-      if (row.header) {
-        const mapped = mapHeader(row.header);
-        if (!mapped.ok) return { done: true, ...countsOf(row), failure: mapped.problem.detail };
-        header = mapped.header;
-      }
 
       const client = await pool.connect();
       try {
@@ -117,52 +100,38 @@ export function createImportActivities(deps: ImportActivityDeps) {
           );
         };
 
-        const records = readRecords(readUpload(db, uploadId, Number(row.checkpoint_offset)), {
-          startOffset: Number(row.checkpoint_offset),
-          startLine: row.checkpoint_line + 1,
-          maxRecordBytes: deps.maxRecordBytes,
-        });
-        for await (const chunkRecords of records) for (const record of chunkRecords) {
-          const text = decode(record.bytes, encoding);
-          const lastLine = record.line + record.lineCount - 1;
-          if (!header) {
-            const cells = splitFields(text).fields;
-            const mapped = mapHeader(cells);
-            if (!mapped.ok) return { done: true, ...counts, failure: mapped.problem.detail };
-            header = mapped.header;
-            await db.updateTable('imports').set({ header: cells, checkpoint_line: lastLine, checkpoint_offset: record.endOffset }).where('id', '=', row.id).execute();
-            position.line = lastLine;
-            position.offset = record.endOffset;
-            batch = empty();
-            continue;
-          }
-          counts.rowsRead += 1;
-          const raw = text.length > RAW_KEEP ? text.slice(0, RAW_KEEP) + '…' : text;
-          if (record.tooLong) {
-            batch.rejected.push({ line: record.line, raw, reasons: [lineTooLong(deps.maxRecordBytes ?? 64 * 1024)] });
-          } else {
-            const { fields, malformed } = splitFields(text);
-            const result = validateRow(fields, header, { phonePolicy: row.phone_policy });
-            if (malformed) {
-              const reasons = result.ok ? [] : result.reasons;
-              batch.rejected.push({ line: record.line, raw, reasons: [malformedRow('Aspas desbalanceadas ou texto após o fechamento de aspas.'), ...reasons] });
-            } else if (result.ok) batch.valid.push({ line: record.line, raw, contact: result.contact });
-            else batch.rejected.push({ line: record.line, raw, reasons: result.reasons });
-          }
-          position.line = lastLine;
-          position.offset = record.endOffset;
-          batch.rowsRead = counts.rowsRead;
-          batch.checkpointLine = lastLine;
-          batch.checkpointOffset = record.endOffset;
-          if (batch.valid.length + batch.rejected.length >= batchSize) {
-            await flush();
-            if (Date.now() - started > sliceMs) {
+        for await (const eventBatch of events) {
+          for (const event of eventBatch) {
+            if (event.kind === 'file-problem') {
               await settle();
-              return { done: false, ...counts };
+              return { done: true, ...counts, failure: event.problem.detail };
+            }
+            position.line = event.lastLine;
+            position.offset = event.endOffset;
+            if (event.kind === 'header') {
+              await db
+                .updateTable('imports')
+                .set({ header: event.cells, encoding: event.encoding, checkpoint_line: event.lastLine, checkpoint_offset: event.endOffset })
+                .where('id', '=', row.id)
+                .execute();
+              batch = empty();
+              continue;
+            }
+            counts.rowsRead += 1;
+            if (event.result.ok) batch.valid.push({ line: event.line, raw: event.raw, contact: event.result.contact });
+            else batch.rejected.push({ line: event.line, raw: event.raw, reasons: event.result.reasons });
+            batch.rowsRead = counts.rowsRead;
+            batch.checkpointLine = event.lastLine;
+            batch.checkpointOffset = event.endOffset;
+            if (batch.valid.length + batch.rejected.length >= batchSize) {
+              await flush();
+              if (Date.now() - started > sliceMs) {
+                await settle();
+                return { done: false, ...counts };
+              }
             }
           }
         }
-        if (!header) return { done: true, ...counts, failure: 'The file has no header line.' };
         await flush();
         await settle();
         return { done: true, ...counts };

@@ -1,7 +1,7 @@
-import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { parseContactCsv, parseContactCsvBatches, type ParseEvent, type ParseOptions, type RowResult } from '../../src/domain/contact-csv';
+import { parseImportRows, type ImportEvent as ParseEvent, type ImportParseOptions as ParseOptions } from '../../src/activities/imports/rows';
+import type { RowResult } from '../../src/domain/contact-csv/row';
 
 type Row = Extract<ParseEvent, { kind: 'row' }>;
 
@@ -12,7 +12,10 @@ function* chunked(bytes: Buffer, size: number) {
 async function parse(content: string | Buffer, opts: Partial<ParseOptions> = {}, chunkSize = 64 * 1024): Promise<ParseEvent[]> {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
   const events: ParseEvent[] = [];
-  for await (const event of parseContactCsv(chunked(bytes, chunkSize), { phonePolicy: 'reject_row', ...opts })) events.push(event);
+  async function* source() {
+    yield* chunked(bytes, chunkSize);
+  }
+  for await (const batch of parseImportRows(source(), { phonePolicy: 'reject_row', ...opts })) events.push(...batch);
   return events;
 }
 
@@ -24,13 +27,16 @@ const summary = (events: ParseEvent[]) =>
 
 const HEADER = 'nome;telefone1;telefone2;cidade\n';
 
-describe('parseContactCsv', () => {
+describe('parseImportRows', () => {
   it('yields the header first, then each row with its line and original text', async () => {
-    const events = await parse(`${HEADER}João;5548998288774;554734322422;Florianópolis\n`);
+    const content = `${HEADER}João;5548998288774;554734322422;Florianópolis\n`;
+    const events = await parse(content);
     expect(events[0]).toMatchObject({ kind: 'header', encoding: 'utf8', line: 1, header: { width: 4 } });
     expect(events[1]).toEqual({
       kind: 'row',
       line: 2,
+      lastLine: 2,
+      endOffset: Buffer.byteLength(content),
       raw: 'João;5548998288774;554734322422;Florianópolis',
       result: { ok: true, contact: { name: 'João', phones: ['5548998288774', '554734322422'], custom: { cidade: 'Florianópolis' } } },
     });
@@ -161,7 +167,7 @@ describe('parseContactCsv', () => {
       yield Buffer.from('\nAna;554734322422;;y\n');
     }
     const events: ParseEvent[] = [];
-    for await (const event of parseContactCsv(source(), { phonePolicy: 'reject_row' })) events.push(event);
+    for await (const batch of parseImportRows(source(), { phonePolicy: 'reject_row' })) events.push(...batch);
     expect(summary(events)).toEqual([
       [2, 'LINE_TOO_LONG'],
       [3, 'Ana'],
@@ -201,25 +207,25 @@ describe('parseContactCsv', () => {
     for (const size of [1, 2, 3, 5, 17, 64]) expect(await parse(content, {}, size)).toEqual(whole);
   });
 
-  it('takes a Readable, an async iterable, an array or a Buffer; closes the stream when the caller stops early', async () => {
-    const content = `${HEADER}João;5548998288774;;x\nAna;554734322422;;y\n`;
-    expect(summary(await parse(content))).toHaveLength(2);
-    const fromArray: ParseEvent[] = [];
-    for await (const e of parseContactCsv([Buffer.from(content)], { phonePolicy: 'reject_row' })) fromArray.push(e);
-    const fromBuffer: ParseEvent[] = [];
-    for await (const e of parseContactCsv(Buffer.from(content), { phonePolicy: 'reject_row' })) fromBuffer.push(e);
-    expect(fromBuffer).toEqual(fromArray);
-
-    const stream = Readable.from(chunked(Buffer.from(HEADER + 'João;5548998288774;;x\n'.repeat(50_000)), 1024));
-    for await (const e of parseContactCsv(stream, { phonePolicy: 'reject_row' })) if (e.kind === 'row') break;
-    expect(stream.destroyed).toBe(true);
-  });
-
-  it('parseContactCsvBatches gives the same events in arrays', async () => {
-    const content = `${HEADER}João;5548998288774;;x\nAna;554734322422;;y\n`;
-    const batches: ParseEvent[][] = [];
-    for await (const batch of parseContactCsvBatches(chunked(Buffer.from(content), 8), { phonePolicy: 'reject_row' })) batches.push(batch);
-    expect(batches.flat()).toEqual(await parse(content));
+  it('resumes from a committed row: the same following events, offsets included', async () => {
+    const content = iconv.encode(`${HEADER}João;5548998288774;;x\r\n"Rua; A\r\nApto";554734322422;;y\r\n\r\nZé;1;;\r\nAna;554734322423;;z\r\n`, 'windows-1252');
+    const whole = rowsOf(await parse(content, {}, 7));
+    const header = (await parse(content))[0];
+    if (header.kind !== 'header') throw new Error('no header');
+    const committed = whole[1];
+    async function* rest() {
+      for (let i = committed.endOffset; i < content.length; i += 5) yield content.subarray(i, i + 5);
+    }
+    const resumed: ParseEvent[] = [];
+    for await (const batch of parseImportRows(rest(), {
+      phonePolicy: 'reject_row',
+      encoding: 'windows-1252',
+      newline: 'lf',
+      resume: { offset: committed.endOffset, line: committed.lastLine + 1, header: header.cells },
+    }))
+      resumed.push(...batch);
+    expect(resumed).toEqual(whole.slice(2));
+    expect(whole[1]).toMatchObject({ line: 3, lastLine: 4 });
   });
 });
 

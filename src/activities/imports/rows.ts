@@ -1,0 +1,140 @@
+/**
+ * The contact file as events: a header, then one validated row per record, each with the byte
+ * offset just after it (the import's resume point). Starts at the beginning of a file, checking
+ * it first, or at a committed offset with the header already known. Bad content never throws:
+ * a problem with the whole file is one `file-problem` event, a bad row is a rejected `row`.
+ */
+import { decodeRecord, detectEncoding, SNIFF_BYTES, type TextEncoding } from '../../domain/contact-csv/encoding';
+import { checkFileStart } from '../../domain/contact-csv/file-check';
+import type { FileProblem } from '../../domain/contact-csv/file-problem';
+import { mapHeader, type HeaderMap } from '../../domain/contact-csv/header';
+import { lineTooLong, malformedRow } from '../../domain/contact-csv/reject-reason';
+import { validateRow, type PhonePolicy, type RowResult } from '../../domain/contact-csv/row';
+import { detectNewline, readRecords, splitFields } from './records';
+
+export type ImportEvent =
+  | { kind: 'header'; cells: string[]; header: HeaderMap; encoding: TextEncoding; line: number; lastLine: number; endOffset: number }
+  /** `line`: physical line where the record starts; `raw`: its text (cut to RAW_PREVIEW_CHARS). */
+  | { kind: 'row'; line: number; lastLine: number; endOffset: number; raw: string; result: RowResult }
+  | { kind: 'file-problem'; problem: FileProblem };
+
+export interface ImportParseOptions {
+  phonePolicy: PhonePolicy;
+  /** Longest record, in bytes (default 64 KiB). */
+  maxLineBytes?: number;
+  /** Required when resuming; detected from the first bytes otherwise. */
+  encoding?: TextEncoding;
+  newline?: 'lf' | 'cr';
+  /** Resume point: the offset and line after the last committed record, and the header cells. */
+  resume?: { offset: number; line: number; header: string[] };
+}
+
+export const DEFAULT_MAX_LINE = 64 * 1024;
+export const RAW_PREVIEW_CHARS = 1000;
+const blank = /^[\s;\u00a0\ufeff]*$/;
+
+/**
+ * Decodes one record per record, not per file: files pasted together from UTF-8 and Windows-1252
+ * lines read right whichever comes first (see decodeRecord; it also makes NUL storable).
+ */
+const decode = (bytes: Buffer, _encoding: TextEncoding): string => decodeRecord(bytes);
+
+const preview = (text: string) => (text.length > RAW_PREVIEW_CHARS ? `${text.slice(0, RAW_PREVIEW_CHARS)}…` : text);
+
+/** Reads up to SNIFF_BYTES, then hands back an iterable that replays them before the rest. */
+async function peek(source: AsyncIterable<Buffer>): Promise<{ start: Buffer; complete: boolean; all: AsyncIterable<Buffer> }> {
+  const iterator = source[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  let complete = false;
+  while (size < SNIFF_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      complete = true;
+      break;
+    }
+    head.push(next.value);
+    size += next.value.length;
+  }
+  async function* all() {
+    yield* head;
+    if (complete) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { start: Buffer.concat(head), complete, all: all() };
+}
+
+export async function* parseImportRows(source: AsyncIterable<Buffer>, options: ImportParseOptions): AsyncGenerator<ImportEvent[]> {
+  let input = source;
+  let encoding = options.encoding;
+  let newline = options.newline;
+  let header: HeaderMap | undefined;
+  if (options.resume) {
+    const mapped = mapHeader(options.resume.header);
+    if (!mapped.ok) {
+      yield [{ kind: 'file-problem', problem: mapped.problem }];
+      return;
+    }
+    header = mapped.header;
+    if (!encoding || !newline) throw new Error('resuming needs the encoding and line terminator of the file');
+  } else {
+    const { start, complete, all } = await peek(source);
+    const problem = checkFileStart(start, { complete, encoding });
+    if (problem) {
+      yield [{ kind: 'file-problem', problem }];
+      return;
+    }
+    encoding ??= detectEncoding(start);
+    newline ??= detectNewline(start);
+    input = all;
+  }
+  if (encoding !== 'utf8' && encoding !== 'windows-1252') {
+    yield [{ kind: 'file-problem', problem: { code: 'FILE_BINARY', detail: `Codificação ${encoding} não suportada: salve como "CSV UTF-8".` } }];
+    return;
+  }
+
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE;
+  const records = readRecords(input, {
+    startOffset: options.resume?.offset ?? 0,
+    startLine: options.resume?.line ?? 1,
+    maxRecordBytes: maxLineBytes,
+    newline,
+  });
+  for await (const batch of records) {
+    const events: ImportEvent[] = [];
+    for (const record of batch) {
+      const text = decode(record.tooLong ? record.bytes.subarray(0, RAW_PREVIEW_CHARS * 4) : record.bytes, encoding);
+      const lastLine = record.line + record.lineCount - 1;
+      if (!record.tooLong && blank.test(text)) continue;
+      if (!header) {
+        const cells = splitFields(text).fields;
+        const mapped = record.tooLong ? undefined : mapHeader(cells);
+        if (!mapped?.ok) {
+          const problem: FileProblem = mapped ? mapped.problem : { code: 'HEADER_TOO_LONG', detail: 'A primeira linha (cabeçalho) é longa demais.' };
+          yield [...events, { kind: 'file-problem', problem }];
+          return;
+        }
+        header = mapped.header;
+        events.push({ kind: 'header', cells, header, encoding, line: record.line, lastLine, endOffset: record.endOffset });
+        continue;
+      }
+      const raw = preview(text);
+      let result: RowResult;
+      if (record.tooLong) result = { ok: false, reasons: [lineTooLong(maxLineBytes)] };
+      else {
+        const { fields, malformed } = splitFields(text);
+        // The cells of a malformed record are guesswork: say what is wrong with the line, not with them.
+        result = malformed
+          ? { ok: false, reasons: [malformedRow('Aspas abertas e não fechadas, ou texto após o fechamento das aspas.')] }
+          : validateRow(fields, header, { phonePolicy: options.phonePolicy });
+      }
+      events.push({ kind: 'row', line: record.line, lastLine, endOffset: record.endOffset, raw, result });
+    }
+    if (events.length) yield events;
+  }
+  if (!header) yield [{ kind: 'file-problem', problem: { code: 'HEADER_MISSING', detail: 'O arquivo não tem linha de cabeçalho.' } }];
+}
