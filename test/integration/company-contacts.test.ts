@@ -127,6 +127,13 @@ describe('create, read, update, delete', () => {
     expect((await patch(first.id, { phones: [p1, mobile()] })).statusCode).toBe(200);
   });
 
+  it('lets only one of two simultaneous creates with the same phone through', async () => {
+    const phone = mobile();
+    const results = await Promise.all([create({ name: 'Corrida A', phones: [phone] }), create({ name: 'Corrida B', phones: [mobile(), phone] })]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+    expect(names(await get(`/v1/company-contacts?phone=${phone}`))).toHaveLength(1);
+  });
+
   it('refuses a viewer key (403) and ids of another tenant (404)', async () => {
     expect((await create({ name: 'Leitor', phones: [mobile()] }, tenant.viewerKey)).statusCode).toBe(403);
     const phone = mobile();
@@ -378,5 +385,19 @@ describe('a broadcast group from the company contacts ("Utilizar contatos Omni")
       ['Carla', ['5548998400003'], { Plano: 'Ouro' }],
     ]);
     expect((await get(`/v1/contact-groups/${group.id}`, t.viewerKey)).json().contactCount).toBe(3);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents the company contact and opt-out routes', async () => {
+    const doc = await stack.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(doc.statusCode).toBe(200);
+    const openapi = doc.json();
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/v1/company-contacts', '/v1/company-contacts/{id}', '/v1/company-contacts/imports', '/v1/opt-outs']),
+    );
+    expect(openapi.components.schemas.CompanyContact).toBeDefined();
+    const search = openapi.paths['/v1/company-contacts'].get.parameters.map((p: { name: string }) => p.name);
+    expect(search).toEqual(expect.arrayContaining(['name', 'phone', 'email', 'document', 'optOutVoice', 'optOutWhatsapp']));
   });
 });

@@ -235,6 +235,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
       const { tenantId } = request.auth;
       const { phones: rawPhones, custom, ...rest } = request.body;
       const phones = rawPhones ? checkPhones(rawPhones) : undefined;
+      if (Object.keys(request.body).length === 0) return companyContactToApi(await findContact(db, tenantId, request.params.id));
       const updated = await db.transaction().execute(async (trx) => {
         if (phones) await lockCompanyPhones(trx, tenantId);
         const before = await findContact(trx, tenantId, request.params.id, { forUpdate: true });
