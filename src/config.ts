@@ -52,6 +52,17 @@ export const configSchema = z.object({
   /** Key used to encrypt provider secrets at rest (32 bytes, hex or base64). Generated for the embedded stack. */
   SECRETS_KEY: optionalString,
 
+  /** Asterisk REST Interface, e.g. http://pbx:8088; unset: npm start runs the ARI simulator and sets it. */
+  ARI_URL: optionalString.pipe(z.url().optional()),
+  ARI_USERNAME: z.string().min(1).default('omni'),
+  ARI_PASSWORD: z.string().min(1).default('omni'),
+  /** Stasis application name prefix; each worker process registers `<ARI_APP>-<random>`. */
+  ARI_APP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('omni-dialer'),
+  /** Port of the ARI simulator that npm start runs when ARI_URL is unset. */
+  ARI_SIM_PORT: port.default(8088),
+  /** How soon a dialing lane whose worker died is taken over by another worker (heartbeat timeout). */
+  DIALER_LANE_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
+
   /** WhatsApp Cloud API base URL; unset: https://graph.facebook.com (npm start runs the simulator and sets it). */
   WHATSAPP_GRAPH_URL: optionalString.pipe(z.url().optional()),
   WHATSAPP_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/).default('v21.0'),

@@ -61,6 +61,7 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
     deps: {
       db,
       pool,
+      dialer: config.ARI_URL ? { ari: { url: config.ARI_URL, username: config.ARI_USERNAME, password: config.ARI_PASSWORD, app: config.ARI_APP } } : undefined,
       broadcast: { graphUrl: config.WHATSAPP_GRAPH_URL, graphVersion: config.WHATSAPP_GRAPH_VERSION, secretsKey: config.SECRETS_KEY },
     },
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,

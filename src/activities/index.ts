@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/schema';
 import { createBroadcastActivities, type BroadcastActivityDeps } from './broadcast/index';
+import { createDialerActivities, type DialerActivityDeps } from './dialer/index';
 import { createExportActivities } from './exports';
 import { createImportActivities } from './imports/import-activities';
 
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   pool: pg.Pool;
   /** Import tuning (tests use small slices to exercise resuming). */
   imports?: { batchSize?: number; sliceMs?: number };
+  /** Dialer: ARI settings (or a ready session) and lane tuning. */
+  dialer?: Omit<DialerActivityDeps, 'db'>;
   /** WhatsApp access (Graph URL, SECRETS_KEY) and broadcast tuning. */
   broadcast?: BroadcastActivityDeps;
 }
@@ -20,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createExportActivities({ db: deps.db }),
     ...createImportActivities({ db: deps.db, pool: deps.pool, ...deps.imports }),
+    ...createDialerActivities({ db: deps.db, ...deps.dialer }),
     ...createBroadcastActivities(deps.db, deps.broadcast),
   };
 }

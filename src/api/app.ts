@@ -17,6 +17,10 @@ import { companyContactRoutes } from './company-contacts/routes';
 import { groupContactRoutes } from './contact-groups/contacts-routes';
 import { contactGroupRoutes } from './contact-groups/routes';
 import { importRoutes } from './imports/routes';
+import { blockListRoutes } from './dialer/block-list-routes';
+import { dialerCampaignRoutes } from './dialer/campaign-routes';
+import { dialerReportRoutes } from './dialer/report-routes';
+import { dialStrategyRoutes } from './dialer/strategy-routes';
 import { registerAuth } from './auth';
 import { registerErrorHandling } from './error-handler';
 import { exportRoutes } from './exports/routes';
@@ -39,6 +43,10 @@ const v1Resources: RoutePlugin[] = [
   contactGroupRoutes,
   groupContactRoutes,
   importRoutes,
+  dialStrategyRoutes,
+  dialerCampaignRoutes,
+  blockListRoutes,
+  dialerReportRoutes,
   whatsappChannelRoutes,
   broadcastRoutes,
   whatsappWebhookRoutes,

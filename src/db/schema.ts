@@ -219,6 +219,7 @@ export interface DialerCampaignsTable {
   waiting_window: Generated<boolean>;
   next_window_at: Timestamp | null;
   pause_reason: string | null;
+  state_seq: Generated<number>;
   start_at: Timestamp | null;
   end_at: Timestamp | null;
   recurrence: Json<unknown> | null;

@@ -3,3 +3,4 @@ export { exportWorkflow } from './exports/export-workflow';
 export { importWorkflow } from './imports/import-workflow';
 export { broadcastSendWorkflow } from './broadcast/send-workflow';
 export { whatsappWebhookApplierWorkflow } from './broadcast/webhook-applier';
+export { dialerCampaignWorkflow } from './dialer/dialer-campaign-workflow';

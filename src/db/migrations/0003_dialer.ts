@@ -36,6 +36,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       waiting_window boolean NOT NULL DEFAULT false,
       next_window_at timestamptz,
       pause_reason text,
+      -- the workflow's state sequence: a late write of an older state never overwrites a newer one
+      state_seq integer NOT NULL DEFAULT 0,
       start_at timestamptz,
       end_at timestamptz,
       recurrence jsonb,

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { CALL_OUTCOMES } from '../../domain/call-outcome';
+import { DIALER_CAMPAIGN_STATUSES } from '../../domain/dialer/campaign-state';
+import { strategyConfigSchema } from '../../domain/dialer/strategy';
+
+export const idParams = z.object({ id: z.uuid() });
+
+export const strategyInputSchema = z.object({
+  name: z.string().trim().min(1).max(120),
+  /** Active telemarketing: Anatel requires a 0303 caller id. */
+  telemarketing: z.boolean().default(false),
+  config: strategyConfigSchema.default(() => strategyConfigSchema.parse({})),
+});
+
+export const strategySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    telemarketing: z.boolean(),
+    version: z.number().int().describe('Bumped by every edit; every call attempt records the version that produced it'),
+    config: z.record(z.string(), z.unknown()).describe('The full strategy, defaults filled in'),
+    usedBy: z.array(z.object({ id: z.uuid(), name: z.string(), status: z.string() })),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'DialStrategy' });
+
+export const recurrenceSchema = z
+  .object({
+    days: z.array(z.number().int().min(0).max(6)).min(1).describe('0 = Sunday … 6 = Saturday'),
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/),
+    timeZone: z.string().default('America/Sao_Paulo'),
+  })
+  .describe('Run again at these days and time: contacts not reached (exhausted) get a fresh round of attempts');
+
+export const campaignInputSchema = z.object({
+  name: z.string().trim().min(1).max(120),
+  groupId: z.uuid(),
+  strategyId: z.uuid(),
+  startAt: z.iso.datetime({ offset: true }).optional().describe('Starts by itself at this time; without it the campaign waits in draft for a manual start'),
+  endAt: z.iso.datetime({ offset: true }).optional().describe('Stops by itself at this time'),
+  recurrence: recurrenceSchema.optional(),
+});
+
+export const headlineSchema = z.object({
+  contacts: z.number().int(),
+  finished: z.number().int(),
+  attempts: z.number().int(),
+  answered: z.number().int(),
+  answerRate: z.number().nullable(),
+  callsInProgress: z.number().int(),
+});
+
+export const campaignSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    groupId: z.uuid(),
+    strategyId: z.uuid(),
+    status: z.enum(DIALER_CAMPAIGN_STATUSES),
+    waitingWindow: z.boolean().describe('Running, but outside its calling window'),
+    nextWindowAt: z.string().nullable(),
+    pauseReason: z.string().nullable(),
+    pauseReasonText: z.string().nullable(),
+    startAt: z.string().nullable(),
+    endAt: z.string().nullable(),
+    recurrence: recurrenceSchema.nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    workflowId: z.string(),
+    headline: headlineSchema,
+    links: z.object({ self: z.string(), monitor: z.string(), stream: z.string(), callsReport: z.string() }),
+  })
+  .meta({ id: 'DialerCampaign' });
+
+export const monitorSchema = z
+  .object({
+    campaignId: z.uuid(),
+    status: z.enum(DIALER_CAMPAIGN_STATUSES),
+    why: z.string().nullable().describe('Why it is paused or waiting'),
+    waitingWindow: z.boolean(),
+    nextWindowAt: z.string().nullable(),
+    contacts: z.object({
+      total: z.number().int(),
+      pending: z.number().int(),
+      inProgress: z.number().int(),
+      blocked: z.number().int(),
+      exhausted: z.number().int(),
+      finishedByOutcome: z.record(z.string(), z.number().int()),
+    }),
+    attempts: z.number().int(),
+    callsInProgress: z.number().int(),
+    channels: z.number().int(),
+    callsPerMinute: z.number().int(),
+    answerRate: z.number().nullable(),
+    lineUtilisation: z.number().nullable().describe('Busy channel time ÷ channels over the last minute'),
+    etaSeconds: z.number().nullable().describe('Estimated time to finish, from the last five minutes'),
+    at: z.string(),
+  })
+  .meta({ id: 'DialerMonitor' });
+
+export const blockListEntrySchema = z
+  .object({ phone: z.string(), reason: z.string().nullable(), createdAt: z.string() })
+  .meta({ id: 'BlockListEntry' });
+
+export const outcomeSchema = z.enum(CALL_OUTCOMES);
+
+export const reportQuerySchema = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  campaignId: z.uuid().optional(),
+});

@@ -1,0 +1,55 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CampaignCommand, DialerCampaignStatus, PauseReason } from '../../domain/dialer/campaign-state';
+
+/** Message definitions shared by the dialer campaign workflow and its callers (API, CLI). */
+
+export interface DialerCampaignInput {
+  campaignId: string;
+  tenantId: string;
+  groupId: string;
+  /** `draft` waits for a manual start; `scheduled` starts by itself at startAt. */
+  initialStatus: 'draft' | 'scheduled';
+  startAt?: string;
+  endAt?: string;
+  /** Heartbeat timeout of the dialing lane: how soon a dead worker's lane is retried elsewhere. */
+  laneHeartbeatTimeoutMs?: number;
+  /** Carried across continue-as-new. */
+  resume?: DialerCampaignResume;
+}
+
+export interface DialerCampaignResume {
+  status: DialerCampaignStatus;
+  pauseReason: PauseReason | null;
+  seq: number;
+  prepared: boolean;
+  lanes: number;
+  dialed: number;
+}
+
+export interface DialerCampaignProgress {
+  campaignId: string;
+  status: DialerCampaignStatus;
+  pauseReason: PauseReason | null;
+  /** Running, but outside the calling window. */
+  waitingWindow: boolean;
+  nextWindowAt: string | null;
+  lanes: number;
+  dialed: number;
+  lastLane?: { reason: string; dialed: number; finished: number };
+}
+
+export interface ControlRequest {
+  command: CampaignCommand;
+  by: string;
+}
+
+export const dialerProgressQuery = defineQuery<DialerCampaignProgress>('progress');
+/** start / pause / resume / stop; answers once the workflow has accepted and recorded it. */
+export const dialerControlUpdate = defineUpdate<DialerCampaignProgress, [ControlRequest]>('control');
+/** The same controls as signals, for operations in the Temporal UI/CLI (no answer). */
+export const startSignal = defineSignal<[{ by?: string }?]>('start');
+export const pauseSignal = defineSignal<[{ by?: string }?]>('pause');
+export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
+export const stopSignal = defineSignal<[{ by?: string }?]>('stop');
+
+export const dialerCampaignWorkflowId = (campaignId: string) => `dialer-campaign-${campaignId}`;
