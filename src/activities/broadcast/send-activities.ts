@@ -282,53 +282,62 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         }
       };
 
-      while (queue.length > 0 && !result.halt) {
-        if (ctx.cancellationSignal.aborted) {
-          result.interrupted = true;
-          break;
-        }
-        if (Date.now() - checkedAt > 300) {
-          checkedAt = Date.now();
-          send = await loadSend(page.sendId);
-          if (send.status !== 'running' || send.halt_action) {
-            result.interrupted = true;
-            result.halt ??= haltOf(send);
-            break;
-          }
-          ctx.heartbeat({ left: queue.length });
-        }
-        if (inflight.size >= concurrency) {
-          await Promise.race(inflight);
-          continue;
-        }
-        const want = Math.min(queue.length, concurrency - inflight.size, sendBucket.burst, numberBucket.burst);
-        const grant = await limiter.acquire(keys, want);
-        if (grant.granted === 0) {
-          await sleep(Math.min(grant.waitMs, 250));
-          continue;
-        }
-        const batch = queue.splice(0, grant.granted);
-        // The intent, committed before any call: from here on a retry never sends these again.
-        const claimed = await db
-          .updateTable('broadcast_messages')
-          .set({ state: 'sending', sending_since: new Date(), attempts: sql`attempts + 1`, next_attempt_at: null })
-          .where('id', 'in', batch.map((r) => r.id))
-          .where('state', '=', 'pending')
-          .returning(['id', 'attempts'])
-          .execute();
-        const attempts = new Map(claimed.map((c) => [Number(c.id), c.attempts]));
-        result.claimed += claimed.length;
-        for (const row of batch) {
-          const attempt = attempts.get(Number(row.id));
-          if (attempt === undefined) continue;
-          const call: Promise<void> = callOne(row, attempt).finally(() => inflight.delete(call));
-          inflight.add(call);
-        }
+      // Heartbeats go on while the last answers come in, so only a dead worker misses them.
+      const beat = setInterval(() => ctx.heartbeat({ left: queue.length, inflight: inflight.size }), 1000);
+      try {
+        await sendQueue();
+      } finally {
+        clearInterval(beat);
       }
-      await Promise.all(inflight);
       await recorder.flush();
       if (result.halt) result.interrupted = true;
       return result;
+
+      async function sendQueue() {
+        while (queue.length > 0 && !result.halt) {
+          if (ctx.cancellationSignal.aborted) {
+            result.interrupted = true;
+            break;
+          }
+          if (Date.now() - checkedAt > 300) {
+            checkedAt = Date.now();
+            send = await loadSend(page.sendId);
+            if (send.status !== 'running' || send.halt_action) {
+              result.interrupted = true;
+              result.halt ??= haltOf(send);
+              break;
+            }
+          }
+          if (inflight.size >= concurrency) {
+            await Promise.race(inflight);
+            continue;
+          }
+          const want = Math.min(queue.length, concurrency - inflight.size, sendBucket.burst, numberBucket.burst);
+          const grant = await limiter.acquire(keys, want);
+          if (grant.granted === 0) {
+            await sleep(Math.min(grant.waitMs, 250));
+            continue;
+          }
+          const batch = queue.splice(0, grant.granted);
+          // The intent, committed before any call: from here on a retry never sends these again.
+          const claimed = await db
+            .updateTable('broadcast_messages')
+            .set({ state: 'sending', sending_since: new Date(), attempts: sql`attempts + 1`, next_attempt_at: null })
+            .where('id', 'in', batch.map((r) => r.id))
+            .where('state', '=', 'pending')
+            .returning(['id', 'attempts'])
+            .execute();
+          const attempts = new Map(claimed.map((c) => [Number(c.id), c.attempts]));
+          result.claimed += claimed.length;
+          for (const row of batch) {
+            const attempt = attempts.get(Number(row.id));
+            if (attempt === undefined) continue;
+            const call: Promise<void> = callOne(row, attempt).finally(() => inflight.delete(call));
+            inflight.add(call);
+          }
+        }
+        await Promise.all(inflight);
+      }
     },
 
     async sendSummary(input: { sendId: string; maxSeq: number }): Promise<SendSummary> {

@@ -41,7 +41,7 @@ const { prepareSend } = proxyActivities<BroadcastSendActivities>({
 const { sendPage } = proxyActivities<BroadcastSendActivities>({
   // A page takes about 20 s at the send's pace; a dead worker is noticed by the heartbeat.
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '15 seconds',
+  heartbeatTimeout: '8 seconds',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
 });
 

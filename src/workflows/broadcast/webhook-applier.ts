@@ -3,7 +3,7 @@ import type { WebhookActivities } from '../../activities/broadcast/webhook-apply
 
 const { applyWebhookEvents } = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: '8 seconds',
   retry: { initialInterval: '1s', maximumInterval: '20s' },
 });
 

@@ -1,0 +1,128 @@
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { messageKey } from '../../src/domain/broadcast';
+import { startWhatsAppSimulator, type WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
+import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
+import {
+  contactsCsv,
+  createCampaign,
+  createChannel,
+  createGroup,
+  reminderVariables,
+  SECRETS_KEY,
+  seedTemplates,
+  SIM_SECRET,
+  SIM_TOKEN,
+  syncTemplates,
+  waitAllFinal,
+  WABA_ID,
+} from '../helpers/broadcast';
+import { startTestWorker } from '../helpers/temporal';
+import { startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process';
+
+let sim: WhatsAppSimulator;
+let stack: TestStack;
+let tenant: TestTenant;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  sim = await startWhatsAppSimulator({
+    accessToken: SIM_TOKEN,
+    appSecret: SIM_SECRET,
+    mps: 300,
+    templates: seedTemplates,
+    config: {
+      wabaId: WABA_ID,
+      // 10% transient refusals (retried), and 2% of accepted sends whose answer is lost on the way back.
+      transient: { fraction: 0.1, codes: [131000, 130429, 131016] },
+      lostAnswerFraction: 0.02,
+      webhook: { duplicateFraction: 0.1, outOfOrderFraction: 0.2, deliveredDelayMs: 20, readDelayMs: 40 },
+    },
+  });
+  stack = await createTestStack({
+    name: 'broadcast-crash',
+    env: { SECRETS_KEY, WHATSAPP_GRAPH_URL: sim.url, BROADCAST_UNKNOWN_AFTER_MS: '4000', BROADCAST_PAGE_SIZE: '200' },
+  });
+  await stack.app.listen({ port: 0, host: '127.0.0.1' });
+  tenant = await stack.createTenant('Resiliente');
+});
+afterAll(async () => {
+  for (const w of workers) await w.kill();
+  await stack?.close();
+  await sim?.stop();
+});
+
+it('completes a send whose worker is SIGKILLed three times: no contact twice, every message final', async () => {
+  const N = 3000;
+  const taskQueue = stack.config.TEMPORAL_TASK_QUEUE;
+  const spawnWorker = async () => {
+    const w = await startWorkerProcess({ taskQueue, schema: stack.database.schema, env: { WHATSAPP_GRAPH_URL: sim.url, SECRETS_KEY } });
+    workers.push(w);
+    return w;
+  };
+
+  // The group import runs on an in-process worker (the crash is the send's business).
+  const importer = await startTestWorker(taskQueue, { db: stack.database.db, pool: stack.database.pool });
+  const channel = await createChannel(stack, tenant, 300);
+  const port = (stack.app.server.address() as AddressInfo).port;
+  sim.configure({ webhook: { url: `http://127.0.0.1:${port}/v1/webhooks/whatsapp/${channel.id}` } });
+  await syncTemplates(stack, tenant, channel.id);
+  const groupId = await createGroup(stack, tenant, 'Grande', contactsCsv(N));
+  const campaignId = await createCampaign(stack, tenant, channel.id, 'Resistente');
+  await importer.stop();
+
+  const t0 = Date.now();
+  const mark = (what: string) => console.log(`[crash] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s, accepted ${sim.stats({ detail: false }).accepted}`);
+  let worker = await spawnWorker();
+  mark('worker up');
+  const res = await stack.app.inject({
+    method: 'POST',
+    url: `/v1/broadcast/campaigns/${campaignId}/sends`,
+    headers: bearer(tenant.supervisorKey),
+    payload: { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 300 },
+  });
+  expect(res.statusCode).toBe(201);
+  const sendId: string = res.json().id;
+
+  const accepted = () => sim.stats({ detail: false }).accepted;
+  for (let kill = 1; kill <= 3; kill++) {
+    const target = Math.floor((N * kill) / 4);
+    await waitFor(async () => accepted() >= target, `${target} messages accepted`, 90_000, 50);
+    mark(`kill ${kill}`);
+    await worker.kill();
+    worker = await spawnWorker();
+    mark(`worker ${kill + 1} up`);
+  }
+
+  const result = await stack.temporal.workflow.getHandle(`broadcast-send-${sendId}`).result();
+  expect(result.state).toBe('completed');
+  mark('completed');
+  await sim.webhooksIdle();
+  await waitAllFinal(stack, sendId, 60_000);
+  mark('all final');
+
+  const stats = sim.stats();
+  // Exactly once: no recipient and no key accepted twice, whatever died when.
+  expect(stats.duplicateRecipients).toEqual([]);
+  expect(stats.duplicateCallbackData).toEqual([]);
+  expect(stats.lostAnswers).toBeGreaterThan(0);
+  expect(stats.refused).toBeGreaterThan(0);
+
+  const db = stack.database.db;
+  const rows = await db.selectFrom('broadcast_messages').select(['contact_id', 'state', 'attempts']).where('send_id', '=', sendId).execute();
+  expect(rows).toHaveLength(N);
+  const counts = Object.fromEntries(
+    (await db.selectFrom('broadcast_messages').select(['state', sql<number>`count(*)::int`.as('n')]).where('send_id', '=', sendId).groupBy('state').execute()).map((r) => [r.state, r.n]),
+  );
+  expect(Object.keys(counts).every((s) => ['read', 'failed', 'unknown'].includes(s))).toBe(true);
+  // What WhatsApp accepted is exactly what we report as read; an `unknown` was never accepted.
+  const acceptedKeys = new Set(Object.keys(stats.acceptedByCallbackData ?? {}));
+  const read = rows.filter((r) => r.state === 'read');
+  expect(read.length).toBe(acceptedKeys.size);
+  for (const r of read) expect(acceptedKeys.has(messageKey(sendId, r.contact_id))).toBe(true);
+  for (const r of rows.filter((x) => x.state === 'unknown')) expect(acceptedKeys.has(messageKey(sendId, r.contact_id))).toBe(false);
+  // Transient errors are retried, boundedly: failures here can only be retries that ran out.
+  expect(counts.failed ?? 0).toBeLessThan(N * 0.01);
+  expect(Math.max(...rows.map((r) => r.attempts))).toBeLessThanOrEqual(6);
+}, 240_000);
