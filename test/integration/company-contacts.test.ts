@@ -216,7 +216,7 @@ describe('search', () => {
 });
 
 describe('opt-outs follow the contact (phone_opt_outs, source company_contact)', () => {
-  it('adds a row per phone and channel, moves them with the phones, clears them, and removes them on delete', async () => {
+  it('adds a row per phone and channel, moves them with the phones, clears them, and keeps them after the contact is deleted', async () => {
     const [a, b, c] = [mobile(), mobile(), mobile()];
     const contact = (await create({ name: 'Optante', phones: [a, b], optOutWhatsapp: true })).json();
     expect(await optOuts(`phone=${a}`)).toEqual([`whatsapp:${a}:company_contact`]);
@@ -242,8 +242,9 @@ describe('opt-outs follow the contact (phone_opt_outs, source company_contact)',
     expect((await get(`/v1/opt-outs?phone=${c}`)).json().items).toEqual(before);
 
     expect((await api('DELETE', `/v1/company-contacts/${contact.id}`)).statusCode).toBe(204);
-    expect(await optOuts(`phone=${b}`)).toEqual([]);
-    expect(await optOuts(`phone=${c}`)).toEqual([]);
+    // A revoked consent outlives the contact record (LGPD).
+    expect(await optOuts(`phone=${b}`)).toEqual([`voice:${b}:company_contact`]);
+    expect(await optOuts(`phone=${c}`)).toEqual([`voice:${c}:company_contact`]);
     expect(await optOuts(`phone=${a}`)).toEqual([`whatsapp:${a}:whatsapp_reply`]);
 
     const audited = await stack.database.db.selectFrom('audit_log').select(['action', 'summary']).where('target_id', '=', contact.id).orderBy('id').execute();

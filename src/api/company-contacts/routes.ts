@@ -279,7 +279,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
     {
       schema: {
         tags: ['company contacts'],
-        summary: 'Delete a company contact (groups already built from it keep their snapshot)',
+        summary: 'Delete a company contact (groups already built from it keep their snapshot; its opt-outs stay in force)',
         params: companyContactIdParams,
         response: { 204: z.null().describe('Deleted'), ...errorResponses },
       },
@@ -289,7 +289,8 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
       await db.transaction().execute(async (trx) => {
         const before = await findContact(trx, tenantId, request.params.id, { forUpdate: true });
         await trx.deleteFrom('company_contacts').where('id', '=', before.id).execute();
-        await syncCompanyOptOuts(trx, tenantId, before.id, optOutState(before), null);
+        // Its opt-outs stay: a revoked consent (LGPD art. 8 §5) must outlive the contact record, or
+        // the same phone arriving in a later CSV group would be called or messaged again.
         await audit(trx, request, {
           action: 'company_contact.delete',
           targetType: 'company_contact',
