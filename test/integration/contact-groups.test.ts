@@ -1,4 +1,6 @@
 import iconv from 'iconv-lite';
+import { startImportWorkflow } from '../../src/api/imports/start';
+import { storeUpload } from '../../src/db/uploads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importWorkflowId, importProgressQuery } from '../../src/workflows/imports/messages';
 import { ContactGroupId, JobKind, JobStatus, TenantId } from '../../src/workflows/search-attributes';
@@ -262,5 +264,31 @@ describe('managing groups', () => {
     const [header, example] = res.body.replace(/^\uFEFF/, '').split('\r\n');
     expect(header).toBe(['nome', ...Array.from({ length: 10 }, (_, i) => `telefone${i + 1}`), 'email', 'documento'].join(';'));
     expect(example).toContain('554734322422');
+  });
+});
+
+describe('an import that can never be stored', () => {
+  it('fails at once with the reason instead of retrying the same batch', async () => {
+    const db = stack.database.db;
+    async function* file() {
+      yield Buffer.from('nome;telefone1\nA;5548998289001\nB;5548998289002\n');
+    }
+    const upload = await storeUpload(db, { tenantId: tenant.tenantId, fileName: 'x.csv', createdBy: null, source: file(), maxBytes: 1e6 });
+    const group = await db.insertInto('contact_groups').values({ tenant_id: tenant.tenantId, kind: 'dialer', name: 'Impossível', name_key: 'impossivel', source: 'csv' }).returningAll().executeTakeFirstOrThrow();
+    const row = await db
+      .insertInto('imports')
+      .values({ tenant_id: tenant.tenantId, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: 'x.csv', status: 'pending' })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    // Line 2 of this import is already written (its business key is taken): every retry would collide.
+    await db.insertInto('contacts').values({ group_id: group.id, name: 'A', phones: ['5548998289999'], import_id: row.id, line_no: 2 }).execute();
+    await startImportWorkflow({ temporal: stack.temporal, config: stack.config, db }, row);
+    const result = await waitImport(row.id);
+    expect(result).toMatchObject({ state: 'failed', error: expect.stringContaining('Line 2 onwards could not be stored') });
+    const stored = await db.selectFrom('imports').select(['status', 'error', 'rows_imported']).where('id', '=', row.id).executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ status: 'failed', rows_imported: 0 });
+    const history = await stack.temporal.workflow.getHandle(importWorkflowId(row.id)).fetchHistory();
+    const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
+    expect(attempts).toEqual([1, 1]);
   });
 });

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database, ImportRow } from '../../db/schema';
@@ -36,6 +36,12 @@ const countsOf = (row: Pick<ImportRow, 'rows_read' | 'rows_imported' | 'rows_rej
   rowsImported: row.rows_imported,
   rowsRejected: row.rows_rejected,
 });
+
+/**
+ * PostgreSQL errors of data (22), integrity (23) and syntax/schema (42) classes repeat on every
+ * retry: failing the import at once beats retrying the same batch for minutes.
+ */
+const deterministic = (error: unknown) => /^(22|23|42)/.test(String((error as { code?: string })?.code ?? ''));
 
 export function createImportActivities(deps: ImportActivityDeps) {
   const { db, pool } = deps;
@@ -95,7 +101,9 @@ export function createImportActivities(deps: ImportActivityDeps) {
               Context.current().heartbeat({ line: full.checkpointLine, ...counts });
             },
             (error) => {
-              writeError = error;
+              writeError = deterministic(error)
+                ? ApplicationFailure.nonRetryable(`Line ${full.valid[0]?.line ?? full.rejected[0]?.line} onwards could not be stored: ${(error as Error).message}`, 'IMPORT_BATCH_REJECTED')
+                : error;
             },
           );
         };

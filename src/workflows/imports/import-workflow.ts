@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ImportActivities } from '../../activities/imports/import-activities';
 import { JobStatus } from '../search-attributes';
 import {
@@ -55,7 +55,16 @@ export async function importWorkflow(input: ImportInput): Promise<ImportProgress
       final = 'cancelled';
       break;
     }
-    const slice = await importSlice({ importId: input.importId });
+    let slice;
+    try {
+      slice = await importSlice({ importId: input.importId });
+    } catch (error) {
+      // Retries exhausted, or a failure that no retry can fix: the import ends failed, with why.
+      if (!(error instanceof ActivityFailure)) throw error;
+      final = 'failed';
+      progress.error = error.cause?.message ?? error.message;
+      break;
+    }
     progress.rowsRead = slice.rowsRead;
     progress.rowsImported = slice.rowsImported;
     progress.rowsRejected = slice.rowsRejected;
