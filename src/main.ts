@@ -11,6 +11,7 @@ import { migrateToLatest } from './db/migrate';
 import { runManaged, WORKER_NODE_ARGS, type ManagedProcess } from './embedded/child-process';
 import { startEmbeddedPostgres } from './embedded/postgres';
 import { startTemporalDevServer } from './embedded/temporal-server';
+import { prepareEmbeddedWhatsApp } from './embedded/whatsapp';
 
 const say = (line: string) => console.log(`[omni] ${line}`);
 
@@ -55,12 +56,14 @@ async function main() {
     firstKey = key.key;
     say(`created the default tenant "${tenant.name}" (${tenant.id})`);
   }
+  const whatsapp = await prepareEmbeddedWhatsApp(db, config, dataDir, say);
   await close();
 
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
+  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ...whatsapp.env };
   const children: ManagedProcess[] = [
     runManaged('worker', 'src/worker.ts', env, say, WORKER_NODE_ARGS),
     runManaged('api', 'src/server.ts', env, say),
+    ...whatsapp.start(env),
   ];
 
   const api = `http://localhost:${config.API_PORT}`;
