@@ -62,7 +62,7 @@ export async function waitSendFinished(stack: TestStack, sendId: string) {
   return stack.temporal.workflow.getHandle(sendWorkflowId(sendId)).result();
 }
 
-/** Every message of the send in a final state (read, failed, skipped or unknown), within a deadline. */
+/** Every message of the send in a final state (read, failed, skipped or unknown) and no webhook left to apply (call after sim.webhooksIdle()). */
 export async function waitAllFinal(stack: TestStack, sendId: string, timeoutMs = 60_000, finals = ['read', 'failed', 'skipped', 'unknown']) {
   return waitFor(
     async () => {
@@ -73,9 +73,12 @@ export async function waitAllFinal(stack: TestStack, sendId: string, timeoutMs =
         .where('state', 'not in', finals as never)
         .limit(1)
         .execute();
-      return rows.length === 0;
+      if (rows.length > 0) return false;
+      // And every stored webhook applied (a `sent` may come after the `read`).
+      const unapplied = await stack.database.db.selectFrom('webhook_events').select('id').where('applied_at', 'is', null).limit(1).execute();
+      return unapplied.length === 0;
     },
-    'every message to reach a final state',
+    'every message to reach a final state and every webhook to be applied',
     timeoutMs,
     200,
   );

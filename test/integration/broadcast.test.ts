@@ -363,3 +363,69 @@ describe('error codes from WhatsApp', () => {
     await syncTemplates(stack, tenant, channel.id);
   });
 });
+
+describe('automated controls', () => {
+  const dayNow = () => new Date(Date.now() - 3 * 3600_000).getUTCDay();
+
+  it('waits outside its sending hours (reason shown) and can still be stopped', async () => {
+    const groupId = await createGroup(stack, tenant, 'Fora do horário', contactsCsv(5, (i) => mobile(3000 + i)));
+    const closedToday = [{ days: [(dayNow() + 1) % 7], from: '08:00', to: '18:00' }];
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, sendingHours: closedToday });
+    expect(res.statusCode).toBe(201);
+    const sendId = res.json().id;
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'waiting', 'the send to wait for its hours', 20_000);
+    expect((await get(`/v1/broadcast/sends/${sendId}`)).json()).toMatchObject({ status: 'waiting', statusReason: 'outside_sending_hours', totalContacts: 5 });
+    expect((await post(`/v1/broadcast/sends/${sendId}/resume`)).json()).toMatchObject({ code: 'SEND_NOT_PAUSED' });
+    expect((await post(`/v1/broadcast/sends/${sendId}/stop`)).statusCode).toBe(200);
+    expect((await waitSendFinished(stack, sendId)).state).toBe('stopped');
+    const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
+    expect(monitor.totals).toMatchObject({ skipped: 5, skippedByReason: { send_stopped: 5 } });
+  });
+
+  it('releases a gradual send share by share', async () => {
+    const groupId = await createGroup(stack, tenant, 'Gradual', contactsCsv(10, (i) => mobile(3100 + i)));
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, gradual: { percent: 30, everyMinutes: 60 } });
+    const sendId = res.json().id;
+    const states = async () =>
+      Object.fromEntries(
+        (await stack.database.db.selectFrom('broadcast_messages').select(['state', sql<number>`count(*)::int`.as('n')]).where('send_id', '=', sendId).groupBy('state').execute()).map((r) => [r.state, r.n]),
+      );
+    await waitFor(async () => (await states()).pending === 7 && !(await states()).sending, 'the first share (3 of 10) to go out', 20_000);
+    expect((await get(`/v1/broadcast/sends/${sendId}`)).json().status).toBe('running');
+    await post(`/v1/broadcast/sends/${sendId}/stop`);
+    expect((await waitSendFinished(stack, sendId)).state).toBe('stopped');
+  });
+});
+
+describe('webhook events that arrive before their message is recorded', () => {
+  const signed = (statuses: unknown[]) => {
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: WABA_ID, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '554830000000', phone_number_id: PHONE_NUMBER_ID }, statuses } }] }],
+    });
+    return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SIM_SECRET) } };
+  };
+
+  it('applies a status by the recipient (wa_id without the ninth digit) to a message whose answer was lost, and an orphan once its wamid is recorded', async () => {
+    const db = stack.database.db;
+    const [lost, later] = await db.selectFrom('broadcast_messages').selectAll().where('tenant_id', '=', tenant.tenantId).where('state', '=', 'read').where('phone', 'like', '5548980000%').orderBy('id').limit(2).execute();
+    // As if the worker died between the call and recording the answer, and another was never answered yet.
+    await db.updateTable('broadcast_messages').set({ state: 'sending', wamid: null, sent_at: null, delivered_at: null, read_at: null }).where('id', 'in', [lost.id, later.id]).execute();
+    const ts = String(Math.floor(Date.now() / 1000));
+    const shortWaId = `${lost.phone.slice(0, 4)}${lost.phone.slice(5)}`;
+    const a = signed([{ id: 'wamid.PERDIDA', status: 'delivered', timestamp: ts, recipient_id: shortWaId }]);
+    expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: a.headers, payload: a.body })).statusCode).toBe(200);
+    const b = signed([{ id: 'wamid.DEPOIS', status: 'read', timestamp: ts, recipient_id: '5511999999999' }]);
+    expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: b.headers, payload: b.body })).statusCode).toBe(200);
+
+    await waitFor(async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', lost.id).executeTakeFirstOrThrow()).state === 'delivered', 'the recipient match', 15_000);
+    expect(await db.selectFrom('broadcast_messages').select(['wamid', 'delivered_at']).where('id', '=', lost.id).executeTakeFirstOrThrow()).toMatchObject({ wamid: 'wamid.PERDIDA' });
+    await waitFor(async () => (await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).executeTakeFirst()) ?? false, 'the orphan to be kept', 15_000);
+    expect((await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state).toBe('sending');
+
+    // The send's answer is recorded now: the waiting event applies.
+    await db.updateTable('broadcast_messages').set({ wamid: 'wamid.DEPOIS', state: 'accepted' }).where('id', '=', later.id).execute();
+    await waitFor(async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state === 'read', 'the orphan to apply', 15_000);
+    expect((await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).execute()).length).toBe(0);
+  });
+});
