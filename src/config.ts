@@ -71,6 +71,8 @@ export const configSchema = z.object({
   /** Messages per page of a broadcast send, and pages in flight at once. */
   BROADCAST_PAGE_SIZE: z.coerce.number().int().min(10).max(5000).default(500),
   BROADCAST_PAGES_IN_FLIGHT: z.coerce.number().int().min(1).max(32).default(4),
+  /** Pages a send workflow run dispatches before it continues as new (keeps the history small). */
+  BROADCAST_PAGES_PER_RUN: z.coerce.number().int().min(1).max(5000).default(300),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -42,7 +42,7 @@ beforeAll(async () => {
   });
   stack = await createTestStack({
     name: 'broadcast-crash',
-    env: { SECRETS_KEY, WHATSAPP_GRAPH_URL: sim.url, BROADCAST_UNKNOWN_AFTER_MS: '4000', BROADCAST_PAGE_SIZE: '200' },
+    env: { SECRETS_KEY, WHATSAPP_GRAPH_URL: sim.url, BROADCAST_UNKNOWN_AFTER_MS: '4000', BROADCAST_PAGE_SIZE: '200', BROADCAST_PAGES_PER_RUN: '6' },
   });
   await stack.app.listen({ port: 0, host: '127.0.0.1' });
   tenant = await stack.createTenant('Resiliente');
@@ -84,6 +84,7 @@ it('completes a send whose worker is SIGKILLed three times: no contact twice, ev
   });
   expect(res.statusCode).toBe(201);
   const sendId: string = res.json().id;
+  const firstRunId = (await stack.temporal.workflow.getHandle(`broadcast-send-${sendId}`).describe()).runId;
 
   const accepted = () => sim.stats({ detail: false }).accepted;
   for (let kill = 1; kill <= 3; kill++) {
@@ -97,6 +98,9 @@ it('completes a send whose worker is SIGKILLed three times: no contact twice, ev
 
   const result = await stack.temporal.workflow.getHandle(`broadcast-send-${sendId}`).result();
   expect(result.state).toBe('completed');
+  // It continued as new on the way (6 pages per run), carrying its cursor and counters.
+  expect((await stack.temporal.workflow.getHandle(`broadcast-send-${sendId}`).describe()).runId).not.toBe(firstRunId);
+  expect(result.counters.pages).toBeGreaterThanOrEqual(N / 200);
   mark('completed');
   await sim.webhooksIdle();
   await waitAllFinal(stack, sendId, 60_000);

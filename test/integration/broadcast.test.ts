@@ -155,12 +155,17 @@ describe('creating a send is checked against the template and the group', () => 
     const group = (await get(`/v1/contact-groups/${groupId}`)).json();
     expect(group).toMatchObject({ locked: true, campaign: { id: campaignId } });
     expect((await create({})).json()).toMatchObject({ code: 'GROUP_ALREADY_LINKED' });
-    // Stop it for good: the scheduled send never sends anything.
-    const stop = await post(`/v1/broadcast/sends/${res.json().id}/stop`);
-    expect(stop.statusCode).toBe(200);
+    // "Start now" overrides the schedule; a second start is an impossible transition.
+    const started = await post(`/v1/broadcast/sends/${res.json().id}/start`);
+    expect(started.json()).toMatchObject({ status: 'running' });
+    const again = await post(`/v1/broadcast/sends/${res.json().id}/start`);
+    expect(again.statusCode).toBe(409);
+    expect(['SEND_NOT_SCHEDULED', 'SEND_FINISHED']).toContain(again.json().code);
     const result = await waitSendFinished(stack, res.json().id);
-    expect(result.state).toBe('stopped');
+    expect(result.state).toBe('completed');
     expect((await post(`/v1/broadcast/sends/${res.json().id}/resume`)).json()).toMatchObject({ code: 'SEND_FINISHED' });
+    const audit = (await get('/v1/audit-log?limit=200', tenant.adminKey)).json();
+    expect(audit.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['broadcast_send.create', 'broadcast_send.start']));
   });
 });
 
@@ -171,6 +176,9 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
   let groupId: string;
 
   it('runs from its scheduled start at the set pace to completion, each contact exactly once', async () => {
+    // Counts from here on (earlier sends' webhooks are all out first).
+    await sim.webhooksIdle();
+    sim.reset();
     await stack.database.db.insertInto('phone_opt_outs').values({ tenant_id: tenant.tenantId, channel: 'whatsapp', phone: optedOut, source: 'manual', reason: 'pediu' }).execute();
     groupId = await createGroup(stack, tenant, 'Vencimentos', contactsCsv(N));
     const startAt = new Date(Date.now() + 1500).toISOString();
@@ -186,6 +194,10 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     expect(attrs.get(CampaignKind)).toBe('broadcast');
     expect(attrs.get(TenantId)).toBe(tenant.tenantId);
     expect(attrs.get(ContactGroupId)).toBe(groupId);
+    await waitFor(async () => {
+      for await (const wf of stack.temporal.workflow.list({ query: `CampaignId="${campaignId}" AND CampaignKind="broadcast"` })) if (wf.workflowId === sendWorkflowId(sendId)) return true;
+      return false;
+    }, 'the send to be listed by campaign id', 20_000, 250);
 
     // Scheduled: nothing goes out before startAt.
     expect(sim.stats({ detail: false }).accepted).toBe(0);

@@ -241,6 +241,7 @@ export const broadcastRoutes: RoutePlugin = (app, { db, temporal, config }) => {
             unknownAfterMs: config.BROADCAST_UNKNOWN_AFTER_MS,
             pageSize: config.BROADCAST_PAGE_SIZE,
             pagesInFlight: config.BROADCAST_PAGES_IN_FLIGHT,
+            pagesPerRun: config.BROADCAST_PAGES_PER_RUN,
           },
         ],
         typedSearchAttributes: [

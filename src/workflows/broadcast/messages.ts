@@ -18,6 +18,8 @@ export interface SendInput {
   unknownAfterMs: number;
   pageSize: number;
   pagesInFlight: number;
+  /** Pages per workflow run before continue-as-new (default 300). */
+  pagesPerRun?: number;
   /** Carried across continue-as-new. */
   resume?: SendResume;
 }

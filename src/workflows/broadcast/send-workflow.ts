@@ -171,8 +171,9 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   const hours = input.sendingHours ?? null;
   for (;;) {
     if (state === 'stopped' || state === 'completed') break;
-    if (inflight === 0 && (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
-      await condition(() => allHandlersFinished() && persisting === 0);
+    if (pagesThisRun > 0 && (pagesThisRun >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested)) {
+      // Let the pages in flight finish, then carry only the cursor and counters into a new run.
+      await condition(() => inflight === 0 && allHandlersFinished() && persisting === 0);
       await continueAsNew<typeof broadcastSendWorkflow>({
         ...input,
         resume: { state, reason, version, cursor, total, releaseStartedAt, counters },
