@@ -376,6 +376,12 @@ describe('error codes from WhatsApp', () => {
   });
 });
 
+/** A webhook body as Meta signs it, with these changes for our number. */
+function signedWebhook(changes: { field: string; value: unknown }[]) {
+  const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: WABA_ID, changes }] });
+  return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SIM_SECRET) } };
+}
+
 describe('automated controls', () => {
   const dayNow = () => new Date(Date.now() - 3 * 3600_000).getUTCDay();
 
@@ -392,6 +398,22 @@ describe('automated controls', () => {
     expect((await waitSendFinished(stack, sendId)).state).toBe('stopped');
     const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
     expect(monitor.totals).toMatchObject({ skipped: 5, skippedByReason: { send_stopped: 5 } });
+  });
+
+  it("pauses a send when Meta's message_template_status_update webhook says its template is paused", async () => {
+    const groupId = await createGroup(stack, tenant, 'Webhook de template', contactsCsv(300, (i) => mobile(3300 + i)));
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 10 });
+    const sendId = res.json().id;
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
+    const hook = signedWebhook([{ field: 'message_template_status_update', value: { event: 'PAUSED', message_template_id: 1209384756102938, message_template_name: 'lembrete_pagamento', message_template_language: 'pt_BR', reason: 'LOW_QUALITY' } }]);
+    expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: hook.headers, payload: hook.body })).statusCode).toBe(200);
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().statusReason === 'template_paused', 'the pause from the webhook', 20_000);
+    expect((await get(`/v1/broadcast/sends/${sendId}`)).json().status).toBe('paused');
+    const templates = (await get(`/v1/whatsapp/channels/${channel.id}/templates?name=lembrete`)).json();
+    expect(templates.items[0]).toMatchObject({ status: 'PAUSED', usable: false });
+    await post(`/v1/broadcast/sends/${sendId}/stop`);
+    expect((await waitSendFinished(stack, sendId)).state).toBe('stopped');
+    await syncTemplates(stack, tenant, channel.id); // approved again at Meta
   });
 
   it('releases a gradual send share by share', async () => {

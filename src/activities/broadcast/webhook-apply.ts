@@ -167,6 +167,34 @@ async function applyInbound(trx: Trx, tenantId: string, messages: InboundMessage
   return added;
 }
 
+/**
+ * `message_template_status_update` changes (Meta tells us a template was paused, disabled,
+ * approved again…): the template's status is updated, and sends using it are paused (PAUSED) or
+ * stopped (DISABLED, gone) with the reason; their workflows adopt it.
+ */
+async function applyTemplateUpdates(trx: Trx, channelId: string, payload: unknown): Promise<void> {
+  const entries = (payload as { entry?: { changes?: { field?: string; value?: Record<string, unknown> }[] }[] })?.entry ?? [];
+  for (const change of entries.flatMap((e) => e.changes ?? [])) {
+    if (change.field !== 'message_template_status_update' || !change.value) continue;
+    const { event, message_template_name: name, message_template_language: language } = change.value as Record<string, string | undefined>;
+    if (!event || !name) continue;
+    let update = trx.updateTable('whatsapp_templates').set({ status: event.toUpperCase(), synced_at: new Date() }).where('channel_id', '=', channelId).where('name', '=', name);
+    if (language) update = update.where('language', '=', language);
+    await update.execute();
+    const halt = event.toUpperCase() === 'PAUSED' ? { action: 'pause', reason: 'template_paused' } : ['DISABLED', 'DELETED', 'PENDING_DELETION', 'ARCHIVED'].includes(event.toUpperCase()) ? { action: 'stop', reason: 'template_disabled' } : undefined;
+    if (!halt) continue;
+    let sends = trx
+      .updateTable('broadcast_sends')
+      .set({ halt_action: halt.action as 'pause' | 'stop', halt_reason: halt.reason })
+      .where('channel_id', '=', channelId)
+      .where('template_name', '=', name)
+      .where('status', 'in', ['scheduled', 'running', 'waiting', 'paused'])
+      .where(sql<boolean>`halt_action IS NULL OR (halt_action = 'pause' AND ${halt.action}::text = 'stop')`);
+    if (language) sends = sends.where('template_language', '=', language);
+    await sends.execute();
+  }
+}
+
 interface StoredEvent extends Omit<StatusEvent, 'timestamp'> {
   timestamp: string;
 }
@@ -183,7 +211,7 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
       db.transaction().execute(async (trx) => {
         const events = await trx
           .selectFrom('webhook_events')
-          .select(['id', 'tenant_id', 'payload'])
+          .select(['id', 'tenant_id', 'channel_id', 'payload'])
           .where('applied_at', 'is', null)
           .orderBy('id')
           .limit(limit)
@@ -203,6 +231,7 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
             bucket.messages.push(...parsed.messages);
             byTenant.set(e.tenant_id, bucket);
             counts.set(e.id, parsed.statuses.length);
+            await applyTemplateUpdates(trx, e.channel_id, e.payload);
           } catch (error) {
             errors.set(e.id, String((error as Error).message).slice(0, 500));
           }
