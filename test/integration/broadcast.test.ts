@@ -105,6 +105,25 @@ describe('channel and templates', () => {
     expect(bad.statusCode).toBe(403);
   });
 
+  it('documents the broadcast routes in the OpenAPI', async () => {
+    const doc = (await stack.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/whatsapp/channels',
+        '/v1/whatsapp/channels/{id}/templates/sync',
+        '/v1/broadcast/campaigns/{id}/sends',
+        '/v1/broadcast/sends/{id}/pause',
+        '/v1/broadcast/sends/{id}/monitor/stream',
+        '/v1/broadcast/sends/{id}/reports/detalhado.csv',
+        '/v1/webhooks/whatsapp/{channelId}',
+      ]),
+    );
+    expect(doc.components.schemas.BroadcastSend).toBeDefined();
+    // Secrets are write-only: the channel read shows only that they are stored.
+    expect(doc.components.schemas.WhatsAppChannel.properties.accessToken).toBeUndefined();
+    expect(doc.components.schemas.WhatsAppChannel.properties.appSecret).toBeUndefined();
+  });
+
   it('refuses a webhook with a missing or wrong signature and stores nothing', async () => {
     const before = await stack.database.db.selectFrom('webhook_events').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
     const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [] });

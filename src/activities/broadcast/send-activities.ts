@@ -374,7 +374,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
     },
 
     /** Mirrors the workflow's state in PostgreSQL (API lists, page activities' control checks). */
-    async setSendState(input: { sendId: string; status: SendStatus; reason: string | null; version: number; clearHalt?: boolean }): Promise<void> {
+    async setSendState(input: { sendId: string; status: SendStatus; reason: string | null; version: number; clearHalt?: boolean; last?: boolean }): Promise<void> {
       const final = input.status === 'completed' || input.status === 'stopped';
       if (input.status === 'stopped') {
         await db
@@ -398,6 +398,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .where('id', '=', input.sendId)
         .where('state_version', '<', input.version)
         .execute();
+      // A finished send's own pace bucket is no longer needed (the number's bucket stays).
+      if (input.last) await db.deleteFrom('rate_buckets').where('key', '=', `send:${input.sendId}`).execute();
     },
   };
 }

@@ -21,6 +21,8 @@ export interface ApplyResult {
 
 type Trx = Transaction<Database>;
 const ORPHAN_MAX_AGE_MS = 7 * 86_400_000;
+/** Applied webhook payloads are kept this long (for support), then deleted in small batches. */
+const APPLIED_KEEP_DAYS = 7;
 const toStatus = (state: MessageState): WhatsAppMessageStatus | undefined =>
   state === 'accepted' || state === 'sent' || state === 'delivered' || state === 'read' || state === 'failed' ? state : undefined;
 
@@ -298,6 +300,7 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
       const total: ApplyResult = { events: 0, statuses: 0, orphansApplied: 0, optOuts: 0 };
       const until = Date.now() + input.maxMs;
       let orphansAt = 0;
+      let prunedAt = 0;
       while (Date.now() < until && !ctx.cancellationSignal.aborted) {
         const r = await applyBatch(input.batch ?? 20);
         total.events += r.events;
@@ -306,6 +309,11 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
         if (Date.now() - orphansAt > (input.orphanEveryMs ?? 500)) {
           orphansAt = Date.now();
           total.orphansApplied += await retryOrphans(2000);
+        }
+        if (r.events === 0 && Date.now() - prunedAt > 60_000) {
+          prunedAt = Date.now();
+          await sql`DELETE FROM webhook_events WHERE id IN (
+            SELECT id FROM webhook_events WHERE applied_at < now() - ${APPLIED_KEEP_DAYS} * interval '1 day' ORDER BY id LIMIT 5000)`.execute(db);
         }
         ctx.heartbeat(total);
         if (r.events === 0) await sleep(input.idleMs ?? 100);

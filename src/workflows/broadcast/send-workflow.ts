@@ -71,10 +71,10 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
 
   const progress = (): SendProgress => ({ sendId: input.sendId, state, reason, total, cursor, counters: { ...counters } });
 
-  const persist = async (clearHalt = false) => {
+  const persist = async (clearHalt = false, last = false) => {
     persisting++;
     try {
-      await setSendState({ sendId: input.sendId, status: state, reason, version, clearHalt });
+      await setSendState({ sendId: input.sendId, status: state, reason, version, clearHalt, last });
     } finally {
       persisting--;
     }
@@ -256,7 +256,7 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   // Final: pages still finishing must record their answers before the last state is written.
   await condition(() => inflight === 0);
   version++;
-  await persist(true);
+  await persist(true, true);
   await condition(() => allHandlersFinished() && persisting === 0);
   return progress();
 }
