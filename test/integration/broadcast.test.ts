@@ -225,6 +225,8 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
 
     // Pause while it runs, then resume.
     await waitFor(async () => sim.stats({ detail: false }).accepted >= 40, 'some messages out', 20_000, 50);
+    expect((await post(`/v1/broadcast/sends/${sendId}/pause`, undefined, tenant.viewerKey)).statusCode).toBe(403);
+    expect((await post(`/v1/broadcast/sends/${sendId}/pause`, undefined, other.supervisorKey)).statusCode).toBe(404);
     const paused = await post(`/v1/broadcast/sends/${sendId}/pause`);
     expect(paused.statusCode).toBe(200);
     expect(paused.json()).toMatchObject({ status: 'paused', statusReason: expect.stringMatching(/^manual:/) });
@@ -305,6 +307,8 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     expect(lines.filter((l) => l.includes(';read;'))).toHaveLength(N - 1);
     expect(lines.find((l) => l.includes(optedOut))).toContain(';skipped;opt_out;');
 
+    expect((await get(`/v1/broadcast/sends/${sendId}/reports/detalhado.csv`, other.viewerKey)).statusCode).toBe(404);
+    expect((await get(`/v1/broadcast/campaigns/${campaignId}`, other.viewerKey)).statusCode).toBe(404);
     const consolidated = await get(`/v1/broadcast/sends/${sendId}/reports/consolidado.csv`);
     const rows = consolidated.body.replace(/^\uFEFF/, '').trim().split('\r\n');
     expect(rows[0]).toBe('data;campanha;envio;template;idioma;total;enviadas;entregues;lidas;falhas;ignoradas;desconhecidas;pendentes;taxa_entrega_pct;taxa_leitura_pct');
