@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
+import type { ConfigUpdate } from '../../src/simulators/whatsapp/config';
+import { startWhatsAppSimulator, type WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { importWorkflowId } from '../../src/workflows/imports/messages';
 import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
 import { seedTemplates } from '../../src/simulators/whatsapp/seed-templates';
-import { bearer, type TestStack, type TestTenant } from './app';
+import { bearer, createTestStack, type TestStack, type TestTenant } from './app';
 import { multipart } from './multipart';
 import { waitFor } from './worker-process';
 
@@ -13,6 +16,24 @@ export const PHONE_NUMBER_ID = '106540352242922';
 export const WABA_ID = '102290129340398';
 export const SECRETS_KEY = randomBytes(32).toString('hex');
 export { seedTemplates };
+
+/**
+ * The in-process simulator, and the API on a real port (the simulator posts webhooks to it), with
+ * SECRETS_KEY and the Graph URL set. `webhookUrl(channelId)` is the channel's webhook on that port.
+ */
+export async function startBroadcastStack(options: { name: string; mps: number; sim: ConfigUpdate; env?: Record<string, string> }) {
+  const sim: WhatsAppSimulator = await startWhatsAppSimulator({
+    accessToken: SIM_TOKEN,
+    appSecret: SIM_SECRET,
+    mps: options.mps,
+    templates: seedTemplates,
+    config: { wabaId: WABA_ID, ...options.sim },
+  });
+  const stack = await createTestStack({ name: options.name, env: { SECRETS_KEY, WHATSAPP_GRAPH_URL: sim.url, ...options.env } });
+  await stack.app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (stack.app.server.address() as AddressInfo).port;
+  return { sim, stack, webhookUrl: (channelId: string) => `http://127.0.0.1:${port}/v1/webhooks/whatsapp/${channelId}` };
+}
 
 /** Distinct Brazilian mobiles: 55 + DDD 48 + 9 + 8 digits. */
 export const mobile = (i: number, ddd = '48') => `55${ddd}9${String(80_000_000 + i).padStart(8, '0')}`;

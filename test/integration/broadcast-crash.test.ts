@@ -1,9 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { messageKey } from '../../src/domain/broadcast';
-import { startWhatsAppSimulator, type WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
-import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
+import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
+import { bearer, type TestStack, type TestTenant } from '../helpers/app';
 import {
   contactsCsv,
   createCampaign,
@@ -11,12 +10,9 @@ import {
   createGroup,
   reminderVariables,
   SECRETS_KEY,
-  seedTemplates,
-  SIM_SECRET,
-  SIM_TOKEN,
+  startBroadcastStack,
   syncTemplates,
   waitAllFinal,
-  WABA_ID,
 } from '../helpers/broadcast';
 import { startTestWorker } from '../helpers/temporal';
 import { startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process';
@@ -24,27 +20,21 @@ import { startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/work
 let sim: WhatsAppSimulator;
 let stack: TestStack;
 let tenant: TestTenant;
+let webhookUrl: (channelId: string) => string;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  sim = await startWhatsAppSimulator({
-    accessToken: SIM_TOKEN,
-    appSecret: SIM_SECRET,
+  ({ sim, stack, webhookUrl } = await startBroadcastStack({
+    name: 'broadcast-crash',
     mps: 300,
-    templates: seedTemplates,
-    config: {
-      wabaId: WABA_ID,
+    sim: {
       // 10% transient refusals (retried), and 2% of accepted sends whose answer is lost on the way back.
       transient: { fraction: 0.1, codes: [131000, 130429, 131016] },
       lostAnswerFraction: 0.02,
       webhook: { duplicateFraction: 0.1, outOfOrderFraction: 0.2, deliveredDelayMs: 20, readDelayMs: 40 },
     },
-  });
-  stack = await createTestStack({
-    name: 'broadcast-crash',
-    env: { SECRETS_KEY, WHATSAPP_GRAPH_URL: sim.url, BROADCAST_UNKNOWN_AFTER_MS: '4000', BROADCAST_PAGE_SIZE: '200', BROADCAST_PAGES_PER_RUN: '6' },
-  });
-  await stack.app.listen({ port: 0, host: '127.0.0.1' });
+    env: { BROADCAST_UNKNOWN_AFTER_MS: '4000', BROADCAST_PAGE_SIZE: '200', BROADCAST_PAGES_PER_RUN: '6' },
+  }));
   tenant = await stack.createTenant('Resiliente');
 });
 afterAll(async () => {
@@ -65,8 +55,7 @@ it('completes a send whose worker is SIGKILLed three times: no contact twice, ev
   // The group import runs on an in-process worker (the crash is the send's business).
   const importer = await startTestWorker(taskQueue, { db: stack.database.db, pool: stack.database.pool });
   const channel = await createChannel(stack, tenant, 300);
-  const port = (stack.app.server.address() as AddressInfo).port;
-  sim.configure({ webhook: { url: `http://127.0.0.1:${port}/v1/webhooks/whatsapp/${channel.id}` } });
+  sim.configure({ webhook: { url: webhookUrl(channel.id) } });
   await syncTemplates(stack, tenant, channel.id);
   const groupId = await createGroup(stack, tenant, 'Grande', contactsCsv(N));
   const campaignId = await createCampaign(stack, tenant, channel.id, 'Resistente');

@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/integrations/whatsapp/webhook';
-import { startWhatsAppSimulator, type WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
+import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
 import { CampaignId, CampaignKind, CampaignStatus, ContactGroupId, TenantId } from '../../src/workflows/search-attributes';
-import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
+import { bearer, type TestStack, type TestTenant } from '../helpers/app';
 import {
   contactsCsv,
   createCampaign,
@@ -15,9 +14,9 @@ import {
   PHONE_NUMBER_ID,
   reminderVariables,
   SECRETS_KEY,
-  seedTemplates,
   SIM_SECRET,
   SIM_TOKEN,
+  startBroadcastStack,
   syncTemplates,
   waitAllFinal,
   waitSendFinished,
@@ -35,24 +34,18 @@ let channel: { id: string; webhookUrl: string; verifyToken: string };
 let campaignId: string;
 
 beforeAll(async () => {
-  sim = await startWhatsAppSimulator({
-    accessToken: SIM_TOKEN,
-    appSecret: SIM_SECRET,
+  let webhookUrl: (channelId: string) => string;
+  ({ sim, stack, webhookUrl } = await startBroadcastStack({
+    name: 'broadcast',
     mps: 80,
-    templates: seedTemplates,
-    config: {
-      wabaId: WABA_ID,
+    sim: {
       pairWindowMs: 6000,
       // Brazilian accounts older than the ninth digit: the wa_id comes back with 12 digits.
       waIdWithoutNinthDigit: ['^55489800000[0-4]'],
       webhook: { duplicateFraction: 0.2, outOfOrderFraction: 0.3, skipDeliveredFraction: 0.2, deliveredDelayMs: 30, readDelayMs: 60 },
     },
-  });
-  stack = await createTestStack({
-    name: 'broadcast',
-    env: { SECRETS_KEY, WHATSAPP_GRAPH_URL: sim.url, BROADCAST_UNKNOWN_AFTER_MS: '3000', BROADCAST_PAGE_SIZE: '100' },
-  });
-  await stack.app.listen({ port: 0, host: '127.0.0.1' });
+    env: { BROADCAST_UNKNOWN_AFTER_MS: '3000', BROADCAST_PAGE_SIZE: '100' },
+  }));
   worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
     db: stack.database.db,
     pool: stack.database.pool,
@@ -61,8 +54,7 @@ beforeAll(async () => {
   tenant = await stack.createTenant('Cobrança Sul');
   other = await stack.createTenant('Outra');
   channel = await createChannel(stack, tenant);
-  const port = (stack.app.server.address() as AddressInfo).port;
-  sim.configure({ webhook: { url: `http://127.0.0.1:${port}/v1/webhooks/whatsapp/${channel.id}` } });
+  sim.configure({ webhook: { url: webhookUrl(channel.id) } });
   campaignId = await createCampaign(stack, tenant, channel.id, 'Lembretes de Dezembro');
 });
 afterAll(async () => {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { WhatsAppChannel } from '../../db/schema';
 import { createSecretBox } from '../../db/secrets';
@@ -203,7 +202,7 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
     async (request) => {
       const channel = await findChannel(request.auth.tenantId, request.params.id);
       const { limit, cursor, status, name } = request.query;
-      let query = db.selectFrom('whatsapp_templates').selectAll().select(sql<string>`name || '|' || language`.as('nl')).where('channel_id', '=', channel.id);
+      let query = db.selectFrom('whatsapp_templates').selectAll().where('channel_id', '=', channel.id);
       if (status) query = query.where('status', '=', status.toUpperCase());
       if (name) query = query.where('name', 'ilike', `%${name.replace(/[\\%_]/g, '\\$&')}%`);
       const rows = await keysetPage(query, { sort: { column: 'name', direction: 'asc', timestamp: false }, idColumn: 'language', limit, cursor }).execute();
