@@ -204,6 +204,11 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             .execute()
         ).map((r) => r.phone),
       );
+      // …or flagged on the company contact (Contatos Omni) meanwhile.
+      const flagged = await sql<{ phones: string[] }>`
+        SELECT phones FROM company_contacts
+        WHERE tenant_id = ${send.tenant_id} AND opt_out_whatsapp AND phones && ${phones}::text[]`.execute(db);
+      for (const f of flagged.rows) for (const p of f.phones) opted.add(p);
       const skip = rows.filter((r) => opted.has(r.phone) || opted.has(r.phone_key)).map((r) => r.id);
       if (skip.length > 0) {
         const skipped = await db
