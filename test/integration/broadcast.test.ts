@@ -440,6 +440,16 @@ describe('automated controls', () => {
     await syncTemplates(stack, tenant, channel.id); // approved again at Meta
   });
 
+  it('a scheduled send paused and resumed before its time goes back to waiting for it', async () => {
+    const groupId = await createGroup(stack, tenant, 'Agendado', contactsCsv(3, (i) => mobile(3400 + i)));
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: new Date(Date.now() + 3600_000).toISOString() });
+    const sendId = res.json().id;
+    expect((await post(`/v1/broadcast/sends/${sendId}/pause`)).json()).toMatchObject({ status: 'paused' });
+    expect((await post(`/v1/broadcast/sends/${sendId}/resume`)).json()).toMatchObject({ status: 'scheduled' });
+    expect((await post(`/v1/broadcast/sends/${sendId}/stop`)).json()).toMatchObject({ status: 'stopped' });
+    expect((await waitSendFinished(stack, sendId)).state).toBe('stopped');
+  });
+
   it('releases a gradual send share by share', async () => {
     const groupId = await createGroup(stack, tenant, 'Gradual', contactsCsv(10, (i) => mobile(3100 + i)));
     const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, gradual: { percent: 30, everyMinutes: 60 } });

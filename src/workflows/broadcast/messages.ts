@@ -43,6 +43,8 @@ export interface SendResume {
   total: number;
   releaseStartedAt: number | null;
   counters: SendCounters;
+  /** "Start now" was used before the scheduled time. */
+  startedEarly?: boolean;
 }
 
 export interface SendProgress {

@@ -67,6 +67,8 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   const counters = r?.counters ?? zero();
   let inflight = 0;
   let persisting = 0;
+  const startAt = input.startAt ? Date.parse(input.startAt) : 0;
+  let startedEarly = r?.startedEarly ?? false;
   const pageSize = Math.max(10, Math.min(input.pageSize, input.paceMps * 20));
 
   const progress = (): SendProgress => ({ sendId: input.sendId, state, reason, total, cursor, counters: { ...counters } });
@@ -95,9 +97,13 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     if (refuseControl(control, state)) return false;
     switch (control) {
       case 'start':
-      case 'resume':
+        startedEarly = true;
         cursor = 0;
         return transition('running', null);
+      case 'resume':
+        cursor = 0;
+        // Paused before its start time: back to waiting for it.
+        return transition(!startedEarly && startAt > Date.now() ? 'scheduled' : 'running', null);
       case 'pause':
         return transition('paused', `manual:${by}`);
       case 'stop':
@@ -176,7 +182,7 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
       await condition(() => inflight === 0 && allHandlersFinished() && persisting === 0);
       await continueAsNew<typeof broadcastSendWorkflow>({
         ...input,
-        resume: { state, reason, version, cursor, total, releaseStartedAt, counters },
+        resume: { state, reason, version, cursor, total, releaseStartedAt, counters, startedEarly },
       });
     }
     if (state === 'scheduled') {
@@ -246,7 +252,8 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     if (s.sending > 0) {
       const settleAt = Date.parse(s.oldestSendingAt ?? '') + input.unknownAfterMs;
       const wait = settleAt - Date.now();
-      if (wait > 0) await condition(() => state !== 'running', Math.min(wait + 250, 60_000));
+      // Look again every few seconds: webhooks usually settle these long before the timeout.
+      if (wait > 0) await condition(() => state !== 'running', Math.min(wait + 250, 5_000));
       else counters.markedUnknown += await settleUnknown({ sendId: input.sendId, olderThanMs: input.unknownAfterMs });
       continue;
     }
