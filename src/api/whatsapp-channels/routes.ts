@@ -18,6 +18,9 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code
 /** WhatsApp channels (the business number and its credentials) and their synced templates (HSM). */
 export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }) => {
   const box = createSecretBox(config.SECRETS_KEY);
+  const needSecretsKey = () => {
+    if (!config.SECRETS_KEY) throw new ProblemError(503, 'SECRETS_KEY_MISSING', 'The server has no SECRETS_KEY configured, so it cannot store provider secrets.');
+  };
   const findChannel = async (tenantId: string, id: string): Promise<WhatsAppChannel> => {
     const row = await db.selectFrom('whatsapp_channels').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
     if (!row) throw notFound('WhatsApp channel', id);
@@ -29,6 +32,7 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
     { schema: { tags, summary: 'Register a WhatsApp business number (secrets are stored encrypted and never returned)', body: channelCreateSchema, response: { 201: channelSchema, ...errorResponses } } },
     async (request, reply) => {
       const b = request.body;
+      needSecretsKey();
       const row = await db.transaction().execute(async (trx) => {
         const created = await trx
           .insertInto('whatsapp_channels')
@@ -80,6 +84,7 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
     async (request) => {
       const channel = await findChannel(request.auth.tenantId, request.params.id);
       const b = request.body;
+      if (b.accessToken !== undefined || b.appSecret !== undefined) needSecretsKey();
       const row = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('whatsapp_channels')
