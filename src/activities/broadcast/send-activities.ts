@@ -56,6 +56,8 @@ export interface SendSummary {
 }
 
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** A retry due this soon (e.g. 130429, throughput) is tried again by the same page instead of the next pass. */
+const INLINE_RETRY_MS = 2_000;
 const withoutNinthSql = (col: string) =>
   sql.raw(`CASE WHEN length(${col}) = 13 AND left(${col}, 2) = '55' AND substr(${col}, 5, 1) = '9' THEN left(${col}, 4) || substr(${col}, 6) ELSE ${col} END`);
 
@@ -223,6 +225,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
 
       const recorder = createRecorder(db);
       const inflight = new Set<Promise<void>>();
+      const later: { row: (typeof queue)[number]; due: number }[] = [];
       let checkedAt = Date.now();
       const mapping = send.variables as VariableMapping;
 
@@ -253,8 +256,12 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
               }
               result.retry++;
               const base = decision.retryAfterMs ?? 1000;
-              const delayMs = decision.action === 'retry' ? Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1)) : base;
-              return record({ id: row.id, kind: 'retry', ...error, delayMs: Math.round(delayMs * (1 + Math.random() * 0.2)) });
+              const backoff = decision.action === 'retry' ? Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1)) : base;
+              const delayMs = Math.round(backoff * (1 + Math.random() * 0.2));
+              // Back to `pending` first (it was not sent); a short wait is then spent in this page.
+              record({ id: row.id, kind: 'retry', ...error, delayMs });
+              if (delayMs <= INLINE_RETRY_MS) later.push({ row, due: Date.now() + delayMs });
+              return;
             }
             case 'permanent':
               result.failed++;
@@ -299,7 +306,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       return result;
 
       async function sendQueue() {
-        while (queue.length > 0 && !result.halt) {
+        while ((queue.length > 0 || later.length > 0 || inflight.size > 0) && !result.halt) {
           if (ctx.cancellationSignal.aborted) {
             result.interrupted = true;
             break;
@@ -312,6 +319,18 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
               result.halt ??= haltOf(send);
               break;
             }
+          }
+          if (later.some((l) => l.due <= Date.now())) {
+            // Their `pending` must be written before they are claimed again.
+            await recorder.flush();
+            const now = Date.now();
+            for (let i = later.length - 1; i >= 0; i--) if (later[i].due <= now) queue.push(...later.splice(i, 1).map((l) => l.row));
+          }
+          if (queue.length === 0) {
+            // Only answers in flight or short retries left: wait for whichever comes first.
+            const nextDue = later.length ? Math.max(1, Math.min(...later.map((l) => l.due)) - Date.now()) : 250;
+            await Promise.race([sleep(Math.min(nextDue, 250)), ...inflight]);
+            continue;
           }
           if (inflight.size >= concurrency) {
             await Promise.race(inflight);
