@@ -50,7 +50,12 @@ export const configSchema = z.object({
   /** Largest CSV upload accepted, in bytes (larger answers 413). */
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
   /** Key used to encrypt provider secrets at rest (32 bytes, hex or base64). Generated for the embedded stack. */
-  SECRETS_KEY: optionalString,
+  SECRETS_KEY: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)')
+      .optional(),
+  ),
 
   /** Asterisk REST Interface, e.g. http://pbx:8088; unset: npm start runs the ARI simulator and sets it. */
   ARI_URL: optionalString.pipe(z.url().optional()),
