@@ -147,7 +147,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     progress.lanes += 1;
     const lane = await dialLane({ campaignId: input.campaignId });
     progress.dialed += lane.dialed;
-    progress.lastLane = { reason: lane.reason, dialed: lane.dialed, finished: lane.finished };
+    progress.lastLane = { reason: lane.reason, dialed: lane.dialed, finished: lane.finished, metrics: lane.metrics };
 
     if (lane.reason === 'completed' && progress.status === 'running') {
       progress.status = 'completed';

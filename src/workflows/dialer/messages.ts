@@ -35,7 +35,13 @@ export interface DialerCampaignProgress {
   nextWindowAt: string | null;
   lanes: number;
   dialed: number;
-  lastLane?: { reason: string; dialed: number; finished: number };
+  lastLane?: {
+    reason: string;
+    dialed: number;
+    finished: number;
+    /** Free→originate delay and line utilisation of that lane (see activities/dialer/lane.ts). */
+    metrics?: { freeToOriginateMs: { count: number; p50: number; p99: number; max: number }; lineUtilisation: number; channels: number };
+  };
 }
 
 export interface ControlRequest {

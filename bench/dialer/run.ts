@@ -1,0 +1,189 @@
+// bench/dialer: a 20,000-contact campaign against the ARI simulator with 200 channels and short calls.
+//   npx tsx bench/dialer/run.ts [contacts=20000] [channels=200]
+// Needs a PostgreSQL server (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
+// starts its own Temporal dev server and a worker process; the ARI simulator and the API run in this process.
+// Reports: line utilisation (average calls up ÷ channels while contacts are due, seen by the simulator and
+// by the lane), the delay from a channel freeing to the next originate (p50/p99), and worker CPU.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { buildApp } from '../../src/api/app';
+import { parseConfig } from '../../src/config';
+import { bootstrapTenant, createUser, issueApiKey } from '../../src/db/accounts';
+import { createDb } from '../../src/db/database';
+import { migrateToLatest } from '../../src/db/migrate';
+import { startTemporalDevServer } from '../../src/embedded/temporal-server';
+import { startAriSimulator } from '../../src/simulators/ari/server';
+import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
+
+const contacts = Number(process.argv[2] ?? 20_000);
+const channels = Number(process.argv[3] ?? 200);
+const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const benchDb = 'omni_bench_dialer';
+const dbUrl = (() => {
+  const u = new URL(baseUrl);
+  u.pathname = `/${benchDb}`;
+  return u.toString();
+})();
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function startProcess(entry: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes(readyText) && resolve(child));
+    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));
+  });
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? 0;
+
+async function main() {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${benchDb}`);
+  await admin.end();
+  const { db, close } = createDb({ connectionString: dbUrl, poolSize: 4 });
+  await migrateToLatest(db);
+
+  const dir = mkdtempSync(join(tmpdir(), 'omni-bench-dialer-'));
+  const [tPort, uiPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const temporal = await startTemporalDevServer({ port: tPort, uiPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite') });
+  const sim = await startAriSimulator({
+    config: {
+      seed: 3,
+      ringMs: [300, 900],
+      talkMs: [600, 1800],
+      defaultMix: [
+        { outcome: 'answered', weight: 65 },
+        { outcome: 'no_answer', weight: 15 },
+        { outcome: 'busy', weight: 10 },
+        { outcome: 'rejected', weight: 5 },
+        { outcome: 'invalid_number', weight: 5 },
+      ],
+    },
+  });
+
+  // Tenant, keys and a dialer group of `contacts` contacts, written directly.
+  const { tenant } = await bootstrapTenant(db, { tenantName: 'Bench' });
+  const user = await createUser(db, { tenantId: tenant.id, name: 'sup', email: 'sup@bench.test', role: 'supervisor' });
+  const key = (await issueApiKey(db, { tenantId: tenant.id, userId: user.id, name: 'bench' })).key;
+  const group = await db
+    .insertInto('contact_groups')
+    .values({ tenant_id: tenant.id, kind: 'dialer', name: 'Bench', name_key: 'bench', source: 'csv', contact_count: contacts })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await sql`INSERT INTO contacts (group_id, name, phones)
+    SELECT ${group.id}::uuid, 'Contato ' || i, ARRAY['55119' || lpad(i::text, 8, '0')]
+    FROM generate_series(1, ${contacts}::int) i`.execute(db);
+
+  const taskQueue = 'bench-dialer';
+  const env = {
+    DATABASE_URL: dbUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ARI_URL: sim.url,
+    WORKER_METRICS_PORT: String(metricsPort),
+    LOG_LEVEL: 'info',
+  };
+  const config = parseConfig({ ...env, NODE_ENV: 'production', LOG_LEVEL: 'silent' });
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: 'default' });
+  const app = await buildApp({ config, db, temporal: client }, { logger: false });
+  log('starting the worker process');
+  const worker = await startProcess('src/worker.ts', env, 'worker running');
+
+  const headers = { authorization: `Bearer ${key}` };
+  const strategy = (
+    await app.inject({
+      method: 'POST',
+      url: '/v1/dialer/strategies',
+      headers,
+      payload: {
+        name: 'Bench',
+        config: {
+          callingWindow: { days: [0, 1, 2, 3, 4, 5, 6], ranges: [{ from: '00:00', to: '24:00' }], excludeHolidays: false },
+          pacing: { channels, callsPerSecond: 200 },
+          // One pass over the list: every outcome is final, so the campaign ends when the list does.
+          outcomes: { busy: { action: 'finish' }, no_answer: { action: 'finish' }, rejected: { action: 'finish' } },
+        },
+      },
+    })
+  ).json();
+  const campaign = (await app.inject({ method: 'POST', url: '/v1/dialer/campaigns', headers, payload: { name: 'Bench', groupId: group.id, strategyId: strategy.id } })).json();
+
+  // Simulator-side utilisation: calls up, sampled every 20 ms, from the first call until nothing is pending.
+  const samples: number[] = [];
+  let sampling = true;
+  let pendingLeft = contacts;
+  const sampler = (async () => {
+    while (sampling) {
+      const active = sim.stats().callsActive;
+      if (samples.length || active > 0) samples.push(active);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const pendingWatch = setInterval(async () => {
+    const row = await db
+      .selectFrom('dialer_contacts')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('campaign_id', '=', campaign.id)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    pendingLeft = row?.n ?? pendingLeft;
+    if (pendingLeft === 0 && samples.length) sampling = false;
+  }, 200);
+
+  const cpuBefore = cpuSeconds(worker.pid!);
+  const started = Date.now();
+  await app.inject({ method: 'POST', url: `/v1/dialer/campaigns/${campaign.id}/start`, headers });
+  const result = await client.workflow.getHandle(dialerCampaignWorkflowId(campaign.id)).result();
+  const seconds = (Date.now() - started) / 1000;
+  const cpu = cpuSeconds(worker.pid!) - cpuBefore;
+  sampling = false;
+  clearInterval(pendingWatch);
+  await sampler;
+
+  const stats = sim.stats();
+  const simUtil = samples.reduce((a, b) => a + b, 0) / (samples.length * channels);
+  const lane = result.lastLane?.metrics;
+  log(`campaign ${result.status}: ${contacts} contacts, ${stats.originatesAccepted} calls in ${seconds.toFixed(1)} s (${(stats.originatesAccepted / seconds).toFixed(0)} calls/s), max concurrent ${stats.maxConcurrent}/${channels}, reoriginated ${stats.reoriginated.length}`);
+  log(`line utilisation while contacts were due: ${(simUtil * 100).toFixed(1)}% (simulator, ${samples.length} samples), ${((lane?.lineUtilisation ?? 0) * 100).toFixed(1)}% (lane)`);
+  log(`channel free → next originate: p50 ${lane?.freeToOriginateMs.p50.toFixed(2)} ms, p99 ${lane?.freeToOriginateMs.p99.toFixed(2)} ms, max ${lane?.freeToOriginateMs.max.toFixed(2)} ms (${lane?.freeToOriginateMs.count} samples, last lane)`);
+  log(`worker CPU: ${cpu.toFixed(1)} s over ${seconds.toFixed(1)} s = ${((cpu / seconds) * 100).toFixed(0)}% of one core (${((cpu / stats.originatesAccepted) * 1000).toFixed(2)} ms per call)`);
+  void pct;
+
+  worker.kill('SIGTERM');
+  await app.close();
+  await client.connection.close();
+  await sim.stop();
+  await temporal.stop();
+  await close();
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
