@@ -59,11 +59,23 @@ async function main() {
   const whatsapp = await prepareEmbeddedWhatsApp(db, config, dataDir, say);
   await close();
 
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ...whatsapp.env };
+  // No Asterisk configured: run the ARI simulator and point the worker at it.
+  const ariSimulated = !config.ARI_URL;
+  const ariEnv = ariSimulated
+    ? {
+        ARI_URL: `http://127.0.0.1:${config.ARI_SIM_PORT}`,
+        ARI_SIM_PORT: String(config.ARI_SIM_PORT),
+        ARI_SIM_USER: config.ARI_USERNAME,
+        ARI_SIM_PASSWORD: config.ARI_PASSWORD,
+      }
+    : {};
+  if (ariSimulated) say(`no ARI_URL: the dialer uses the ARI simulator on 127.0.0.1:${config.ARI_SIM_PORT} (control API under /_sim)`);
+  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ...whatsapp.env, ...ariEnv };
   const children: ManagedProcess[] = [
     runManaged('worker', 'src/worker.ts', env, say, WORKER_NODE_ARGS),
     runManaged('api', 'src/server.ts', env, say),
     ...whatsapp.start(env),
+    ...(ariSimulated ? [runManaged('ari-simulator', 'src/simulators/ari/main.ts', env, say)] : []),
   ];
 
   const api = `http://localhost:${config.API_PORT}`;
