@@ -264,16 +264,20 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
         info: { contactId: c.contactId, progress: c.progress },
       };
     });
+    let recorded: Set<string>;
     try {
-      await insertAttempts(db, campaign, attempts);
+      recorded = await insertAttempts(db, campaign, attempts);
     } catch (error) {
       reserved -= batch.length;
       failure = error as Error;
       wake();
       return;
     }
+    // Keys another lane of this campaign already holds: that lane places those calls.
+    reserved -= attempts.length - recorded.size;
     const { ringTimeoutSec, callerId } = campaign.strategy;
     for (const a of attempts) {
+      if (!recorded.has(a.key)) continue;
       inflight.set(a.key, a.info);
       const report = tracker.track(a.key);
       report.then(

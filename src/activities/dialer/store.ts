@@ -145,19 +145,28 @@ export interface NewAttempt {
   phone: string;
 }
 
-/** Records attempts BEFORE their originate (one round trip for the batch) and marks the contacts `dialing`. */
-export async function insertAttempts(db: Kysely<Database>, campaign: CampaignContext, attempts: NewAttempt[]): Promise<void> {
-  if (!attempts.length) return;
-  await sql`
+/**
+ * Records attempts BEFORE their originate (one round trip for the batch) and marks the contacts
+ * `dialing`. Returns the keys actually recorded: a key already present belongs to another lane of
+ * the same campaign (an earlier activity attempt still finishing after a heartbeat timeout), and
+ * that lane places the call — this one must not.
+ */
+export async function insertAttempts(db: Kysely<Database>, campaign: CampaignContext, attempts: NewAttempt[]): Promise<Set<string>> {
+  if (!attempts.length) return new Set();
+  const { rows } = await sql<{ attempt_key: string }>`
     WITH ins AS (
       INSERT INTO dial_attempts (attempt_key, tenant_id, campaign_id, contact_id, dial_no, attempt_no, phone, strategy_version)
       SELECT k, ${campaign.tenantId}::uuid, ${campaign.campaignId}::uuid, c, d, a, p, ${campaign.strategyVersion}::int
       FROM unnest(${attempts.map((a) => a.key)}::text[], ${attempts.map((a) => a.contactId)}::bigint[],
                   ${attempts.map((a) => a.dialNo)}::int[], ${attempts.map((a) => a.attemptNo)}::int[],
                   ${attempts.map((a) => a.phone)}::text[]) AS t(k, c, d, a, p)
-      RETURNING contact_id)
-    UPDATE dialer_contacts SET state = 'dialing', updated_at = now()
-    WHERE campaign_id = ${campaign.campaignId} AND contact_id IN (SELECT contact_id FROM ins)`.execute(db);
+      ON CONFLICT (attempt_key) DO NOTHING
+      RETURNING contact_id, attempt_key),
+    marked AS (
+      UPDATE dialer_contacts SET state = 'dialing', updated_at = now()
+      WHERE campaign_id = ${campaign.campaignId} AND contact_id IN (SELECT contact_id FROM ins))
+    SELECT attempt_key FROM ins`.execute(db);
+  return new Set(rows.map((r) => r.attempt_key));
 }
 
 /** Drops attempts whose originate certainly did not place a call; their contacts are due again soon. */
