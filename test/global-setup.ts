@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/embedded/postgres';
+import { freePort } from '../src/embedded/ports';
 import { startTemporalDevServer } from '../src/embedded/temporal-server';
 import { workflowsPath } from '../src/workflows/path';
 
@@ -15,16 +15,6 @@ declare module 'vitest' {
     workflowBundlePath: string;
   }
 }
-
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /**
  * Once per `npm test`: one Temporal dev server (file-backed, WAL), one PostgreSQL (TEST_DATABASE_URL,

@@ -3,9 +3,7 @@
 //   npx tsx bench/broadcast/run.ts [contacts=100000] [mps=1000]
 // Needs a PostgreSQL server (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
 // starts its own Temporal dev server, WhatsApp simulator, API process and worker process.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { request } from 'undici';
 import { bootstrapTenant } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
@@ -14,33 +12,18 @@ import { messageKey } from '../../src/domain/broadcast';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { createWhatsAppClient } from '../../src/integrations/whatsapp/client';
 import { signBody } from '../../src/integrations/whatsapp/webhook';
+import { freshDatabase, log, startProcess } from '../lib';
 
 const contacts = Number(process.argv[2] ?? 100_000);
 const mps = Number(process.argv[3] ?? 1000);
 const CONCURRENCY = 128;
-const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const benchDb = 'omni_bench_broadcast';
-const dbUrl = (() => {
-  const u = new URL(baseUrl);
-  u.pathname = `/${benchDb}`;
-  return u.toString();
-})();
 const SIM = 'http://127.0.0.1:18089';
 const API = 'http://127.0.0.1:13001';
 const TOKEN = 'bench-token';
 const SECRET = 'bench-app-secret';
 const PHONE_ID = '106540352242922';
 const WABA = '102290129340398';
-const log = (line: string) => console.log(`[bench] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function startProcess(entry: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes(readyText) && resolve(child));
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));
-  });
-}
 
 async function json(method: string, url: string, body?: unknown, key?: string) {
   const res = await request(url, {
@@ -89,11 +72,7 @@ async function bareLoop(): Promise<{ seconds: number; accepted: number; refused:
 }
 
 async function main() {
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${benchDb}`);
-  await admin.query(`CREATE DATABASE ${benchDb}`);
-  await admin.end();
+  const dbUrl = await freshDatabase('omni_bench_broadcast');
   const { db, pool, close } = createDb({ connectionString: dbUrl });
   await migrateToLatest(db);
   const { key, tenant } = await bootstrapTenant(db, { tenantName: 'Bench' });

@@ -4,65 +4,28 @@
 // starts its own Temporal dev server and a worker process; the ARI simulator and the API run in this process.
 // Reports: line utilisation (average calls up ÷ channels while contacts are due, seen by the simulator and
 // by the lane), the delay from a channel freeing to the next originate (p50/p99), and worker CPU.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { buildApp } from '../../src/api/app';
 import { parseConfig } from '../../src/config';
 import { bootstrapTenant, createUser, issueApiKey } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
+import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
+import { cpuSeconds, freshDatabase, log, startProcess } from '../lib';
 import { startAriSimulator } from '../../src/simulators/ari/server';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 
 const contacts = Number(process.argv[2] ?? 20_000);
 const channels = Number(process.argv[3] ?? 200);
-const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const benchDb = 'omni_bench_dialer';
-const dbUrl = (() => {
-  const u = new URL(baseUrl);
-  u.pathname = `/${benchDb}`;
-  return u.toString();
-})();
-const log = (line: string) => console.log(`[bench] ${line}`);
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function startProcess(entry: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes(readyText) && resolve(child));
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));
-  });
-}
-
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? 0;
 
 async function main() {
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${benchDb}`);
-  await admin.end();
+  const dbUrl = await freshDatabase('omni_bench_dialer');
   const { db, close } = createDb({ connectionString: dbUrl, poolSize: 4 });
   await migrateToLatest(db);
 

@@ -2,11 +2,9 @@
 //   npx tsx bench/import/run.ts [rows=1000000]
 // Needs a PostgreSQL server (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
 // starts its own Temporal dev server, API process and worker process.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
@@ -14,49 +12,13 @@ import { bootstrapTenant } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
+import { cpuSeconds, freshDatabase, log, memorySampler, startProcess } from '../lib';
 import { generateContactsCsv } from './generate';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
 const outDir = join('bench', 'out');
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `contacts-${rows}.csv`);
-const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const benchDb = 'omni_bench_import';
-const dbUrl = (() => {
-  const u = new URL(baseUrl);
-  u.pathname = `/${benchDb}`;
-  return u.toString();
-})();
-
-const log = (line: string) => console.log(`[bench] ${line}`);
-
-/** Samples a process's resident memory every 50 ms; peak in MB. */
-function memorySampler(pid: number) {
-  let peak = 0;
-  const timer = setInterval(() => {
-    try {
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      peak = Math.max(peak, kb);
-    } catch {
-      // the process ended
-    }
-  }, 50);
-  return { stop: () => (clearInterval(timer), peak / 1024) };
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function startProcess(entry: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes(readyText) && resolve(child));
-    child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));
-  });
-}
-
 async function main() {
   if (!(() => { try { return statSync(file).size > 0; } catch { return false; } })()) {
     log(`generating ${rows} rows into ${file} …`);
@@ -65,11 +27,7 @@ async function main() {
   const size = statSync(file).size;
   log(`file: ${(size / 1e6).toFixed(1)} MB, ${rows} rows`);
 
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${benchDb}`);
-  await admin.query(`CREATE DATABASE ${benchDb}`);
-  await admin.end();
+  const dbUrl = await freshDatabase('omni_bench_import');
 
   const { db, pool, close } = createDb({ connectionString: dbUrl });
   await migrateToLatest(db);

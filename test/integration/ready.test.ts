@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app';
 import { createDb } from '../../src/db/database';
-import { freePort } from '../global-setup';
+import { freePort } from '../../src/embedded/ports';
 import { createTestStack, type TestStack } from '../helpers/app';
 
 let stack: TestStack;
