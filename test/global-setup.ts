@@ -26,7 +26,11 @@ export default async function setup(project: TestProject) {
   const [temporalPort, uiPort, pgPort] = await Promise.all([freePort(), freePort(), freePort()]);
 
   const [temporal, postgres, bundle] = await Promise.all([
-    startTemporalDevServer({ port: temporalPort, uiPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite') }),
+    // A port picked free can be taken by the time the server binds it (other servers start beside
+    // it): one more try on fresh ports.
+    startTemporalDevServer({ port: temporalPort, uiPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite') }).catch(async () =>
+      startTemporalDevServer({ port: await freePort(), uiPort: await freePort(), namespace: 'default', dbFile: join(dir, 'temporal-2.sqlite') }),
+    ),
     process.env.TEST_DATABASE_URL
       ? Promise.resolve({ url: process.env.TEST_DATABASE_URL, stop: async () => undefined })
       : startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort }),
