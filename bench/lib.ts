@@ -1,6 +1,7 @@
 // What every bench needs: a fresh database, child processes, and their CPU and memory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CHILD_ENV, nodeArgsFor } from '../src/embedded/child-process';
 import pg from 'pg';
 
 export const log = (line: string) => console.log(`[bench] ${line}`);
@@ -19,8 +20,8 @@ export async function freshDatabase(name: string): Promise<string> {
 }
 
 /** Runs a TypeScript entry point as its own process; resolves once it prints `readyText`. */
-export function startProcess(entry: string, env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+export function startProcess(entry: string, env: NodeJS.ProcessEnv, readyText: string, nodeArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, ...nodeArgsFor(entry)], { env: { ...CHILD_ENV, ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes(readyText) && resolve(child));
     child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));

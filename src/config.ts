@@ -114,3 +114,10 @@ export function loadConfig(): Config {
 }
 
 export const configVariables = Object.keys(configSchema.shape) as (keyof Config)[];
+
+export function requireDatabaseUrl(config: Config): string {
+  if (!config.DATABASE_URL) {
+    throw new Error('DATABASE_URL is not set. `npm start` sets it for the embedded stack; set it to run this process alone.');
+  }
+  return config.DATABASE_URL;
+}

@@ -9,6 +9,7 @@ import { bootstrapTenant } from './db/accounts';
 import { createDb } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { runManaged, WORKER_NODE_ARGS, type ManagedProcess } from './embedded/child-process';
+import { compileEntry } from './embedded/compile-entry';
 import { startEmbeddedPostgres } from './embedded/postgres';
 import { startTemporalDevServer } from './embedded/temporal-server';
 import { prepareEmbeddedWhatsApp } from './embedded/whatsapp';
@@ -71,9 +72,11 @@ async function main() {
     : {};
   if (ariSimulated) say(`no ARI_URL: the dialer uses the ARI simulator on 127.0.0.1:${config.ARI_SIM_PORT} (control API under /_sim)`);
   const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ...whatsapp.env, ...ariEnv };
+  // The worker and the API run compiled (see compileEntry): less memory, faster start.
+  const [workerEntry, apiEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts')]);
   const children: ManagedProcess[] = [
-    runManaged('worker', 'src/worker.ts', env, say, WORKER_NODE_ARGS),
-    runManaged('api', 'src/server.ts', env, say),
+    runManaged('worker', workerEntry, env, say, WORKER_NODE_ARGS),
+    runManaged('api', apiEntry, env, say),
     ...whatsapp.start(env),
     ...(ariSimulated ? [runManaged('ari-simulator', 'src/simulators/ari/main.ts', env, say)] : []),
   ];

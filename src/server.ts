@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
 import { buildApp } from './api/app';
-import { loadConfig, type Config } from './config';
+import { loadConfig, requireDatabaseUrl, type Config } from './config';
 import { createDb } from './db/database';
 import { isMain } from './logger';
 import { connectClient } from './temporal/connection';
-import { requireDatabaseUrl } from './worker';
 
 /** `npm run api`: the HTTP API alone. */
 export async function runApiProcess(config: Config = loadConfig()): Promise<void> {

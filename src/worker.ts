@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index';
-import { loadConfig, type Config } from './config';
+import { loadConfig, requireDatabaseUrl, type Config } from './config';
 import { createDb } from './db/database';
 import { createLogger, isMain } from './logger';
 import { connectWorker } from './temporal/connection';
 
-export { workflowsPath } from './workflows/path';
 
 /**
  * Bundles the workflows in a child process and returns the file: webpack needs a few hundred MB
@@ -73,12 +72,6 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
   log.info('worker stopped');
 }
 
-export function requireDatabaseUrl(config: Config): string {
-  if (!config.DATABASE_URL) {
-    throw new Error('DATABASE_URL is not set. `npm start` sets it for the embedded stack; set it to run this process alone.');
-  }
-  return config.DATABASE_URL;
-}
 
 if (isMain(import.meta.url)) {
   runWorkerProcess().catch((error) => {

@@ -24,14 +24,16 @@ const imp = await db.insertInto('imports').values({ tenant_id: tenant.id, target
 const activities = createImportActivities({ db, pool, sliceMs: 1e9 });
 let peakRss = 0;
 let peakHeap = 0;
+let peakExternal = 0;
 const sampler = setInterval(() => {
   const m = process.memoryUsage();
   peakRss = Math.max(peakRss, m.rss);
   peakHeap = Math.max(peakHeap, m.heapUsed);
+  peakExternal = Math.max(peakExternal, m.external);
 }, 50);
 const started = process.hrtime.bigint();
 const result = await new MockActivityEnvironment().run(activities.importSlice, { importId: imp.id });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 clearInterval(sampler);
-console.log(result, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, cpu ${(process.cpuUsage().user / 1e6).toFixed(1)} s, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB`);
+console.log(result, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, cpu ${(process.cpuUsage().user / 1e6).toFixed(1)} s, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB, peak external ${(peakExternal / 2 ** 20).toFixed(0)} MB`);
 await close();

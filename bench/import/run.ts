@@ -11,6 +11,9 @@ import { request } from 'undici';
 import { bootstrapTenant } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
+import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
+import { compileEntry } from '../../src/embedded/compile-entry';
+import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { cpuSeconds, freshDatabase, log, memorySampler, startProcess } from '../lib';
 import { generateContactsCsv } from './generate';
@@ -42,18 +45,23 @@ async function main() {
   copyClient.release();
   log(`COPY baseline: ${copySeconds.toFixed(2)} s`);
 
-  const temporal = await startTemporalDevServer({ port: 17233, uiPort: 18233, namespace: 'default' });
+  const [temporalPort, uiPort, apiPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const temporal = await startTemporalDevServer({ port: temporalPort, uiPort, namespace: 'default' });
   const env = {
     DATABASE_URL: dbUrl,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: 'bench-import',
-    API_PORT: '13000',
-    WORKER_METRICS_PORT: '19464',
+    API_PORT: String(apiPort),
+    WORKER_METRICS_PORT: String(metricsPort),
     LOG_LEVEL: 'info',
     IMPORT_MAX_BYTES: String(2 * 1024 * 1024 * 1024),
   };
-  const worker = await startProcess('src/worker.ts', { ...env, NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=192' }, 'worker running');
-  const api = await startProcess('src/server.ts', env, 'Server listening');
+  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const workerArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // The processes run as `npm start` runs them: compiled.
+  const [workerEntry, apiEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts')]);
+  const worker = await startProcess(workerEntry, { ...env, ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}) }, 'worker running', [...WORKER_NODE_ARGS, ...workerArgs]);
+  const api = await startProcess(apiEntry, env, 'Server listening');
   const apiMemory = memorySampler(api.pid!);
   const workerMemory = memorySampler(worker.pid!);
   const workerCpuBefore = cpuSeconds(worker.pid!);
@@ -69,7 +77,7 @@ async function main() {
     yield Buffer.from(tail);
   }
   const started = process.hrtime.bigint();
-  const res = await request('http://127.0.0.1:13000/v1/contact-groups', {
+  const res = await request(`http://127.0.0.1:${apiPort}/v1/contact-groups`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key.key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
     body: Readable.from(body()),
@@ -81,7 +89,7 @@ async function main() {
   const uploadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   let status: { status: string; rowsRead: number; rowsImported: number; rowsRejected: number };
   for (;;) {
-    const r = await request(`http://127.0.0.1:13000/v1/imports/${accepted.import.id}`, { headers: { authorization: `Bearer ${key.key}` } });
+    const r = await request(`http://127.0.0.1:${apiPort}/v1/imports/${accepted.import.id}`, { headers: { authorization: `Bearer ${key.key}` } });
     status = (await r.body.json()) as typeof status;
     if (status.status !== 'pending' && status.status !== 'running') break;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -4,12 +4,11 @@
 //   create-key --user <id> [--name N]                                      → prints the key once
 //   list-tenants
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { loadConfig, requireDatabaseUrl } from '../config';
 import { bootstrapTenant, createUser, issueApiKey } from '../db/accounts';
 import { createDb } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import type { Role } from '../db/schema';
-import { requireDatabaseUrl } from '../worker';
 
 const usage = `usage: npm run admin -- <create-tenant|create-user|create-key|list-tenants> [options]
   create-tenant --name NAME [--admin-name NAME] [--admin-email EMAIL]

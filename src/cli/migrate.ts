@@ -1,8 +1,7 @@
 // `npm run migrate`: applies pending migrations to DATABASE_URL (deployments run it before api/worker).
-import { loadConfig } from '../config';
+import { loadConfig, requireDatabaseUrl } from '../config';
 import { createDb } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
-import { requireDatabaseUrl } from '../worker';
 
 const config = loadConfig();
 const { db, close } = createDb({ connectionString: requireDatabaseUrl(config) });

@@ -102,6 +102,8 @@ export interface ContactGroupsTable {
   source: 'csv' | 'company_contacts';
   status: Generated<GroupStatus>;
   contact_count: Generated<number>;
+  /** Bumped by every write that adds, changes or removes the group's phones. */
+  phones_revision: Generated<string>;
   campaign_id: string | null;
   campaign_name: string | null;
   linked_at: Timestamp | null;
@@ -121,12 +123,6 @@ export interface ContactsTable {
   line_no: number | null;
   company_contact_id: string | null;
   created_at: CreatedAt;
-}
-
-export interface GroupPhonesTable {
-  group_id: string;
-  phone: string;
-  contact_id: number;
 }
 
 export type ImportStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -420,7 +416,6 @@ export interface Database {
   upload_chunks: UploadChunksTable;
   contact_groups: ContactGroupsTable;
   contacts: ContactsTable;
-  group_phones: GroupPhonesTable;
   imports: ImportsTable;
   import_rejections: ImportRejectionsTable;
   company_contacts: CompanyContactsTable;

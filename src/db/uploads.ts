@@ -69,6 +69,9 @@ export async function storeUpload(
   return { uploadId: upload.id, sizeBytes: size, chunkCount: seq };
 }
 
+/** Chunks fetched per query when reading an upload: each comes as hex text, twice its size. */
+const CHUNKS_PER_QUERY = 2;
+
 /** Reads an upload back from a byte offset, a few chunks per query. */
 export function readUpload(db: Kysely<Database>, uploadId: string, fromByte = 0): Readable {
   async function* chunks() {
@@ -81,13 +84,13 @@ export function readUpload(db: Kysely<Database>, uploadId: string, fromByte = 0)
         .where('upload_id', '=', uploadId)
         .where('seq', '>=', seq)
         .orderBy('seq')
-        .limit(4)
+        .limit(CHUNKS_PER_QUERY)
         .execute();
       for (const row of rows) {
         yield skip > 0 ? row.data.subarray(skip) : row.data;
         skip = 0;
       }
-      if (rows.length < 4) return;
+      if (rows.length < CHUNKS_PER_QUERY) return;
       seq = rows[rows.length - 1].seq + 1;
     }
   }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import iconv from 'iconv-lite';
 import { startImportWorkflow } from '../../src/api/imports/start';
 import { storeUpload } from '../../src/db/uploads';
@@ -256,6 +257,44 @@ describe('managing groups', () => {
     const removed = await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/contacts/remove`, headers: bearer(tenant.supervisorKey), payload: { contactIds: [b.id, '999999999'] } });
     expect(removed.json()).toEqual({ removed: 1, notFound: ['999999999'] });
     expect((await get(`/v1/contact-groups/${created.group.id}`)).json().contactCount).toBe(1);
+  });
+
+  it('after removing and correcting contacts, a new import sees the freed and the new phones', async () => {
+    const created = (await upload('Revisada', 'nome;telefone1\nA;5548998281020\nB;5548998281021\n')).json();
+    await waitImport(created.import.id);
+    const [a, b] = (await get(`/v1/contact-groups/${created.group.id}/contacts`)).json().items;
+    await stack.app.inject({ method: 'PATCH', url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`, headers: bearer(tenant.supervisorKey), payload: { phones: ['5548998281022'] } });
+    await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/contacts/remove`, headers: bearer(tenant.supervisorKey), payload: { contactIds: [b.id] } });
+    // 1020 and 1021 are free again; 1022 is A's now.
+    const form = multipart({}, { filename: 'volta.csv', content: 'nome;telefone1\nC;5548998281020\nD;5548998281021\nE;5548998281022\n' });
+    const res = await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/imports`, headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+    expect(await waitImport(res.json().id)).toMatchObject({ rowsImported: 2, rowsRejected: 1 });
+    const rejected = (await get(`/v1/imports/${res.json().id}/rejections`)).json().items;
+    expect(rejected).toEqual([expect.objectContaining({ line: 4, reasons: [expect.objectContaining({ code: 'DUPLICATE' })] })]);
+  });
+
+  it('refuses a second append while one is running into the group, and counts every row of the one that ran', async () => {
+    const rows = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `P${from + i};55489982${String(from + i).padStart(5, '0')}`);
+    const created = (await upload('Concorrida', ['nome;telefone1', ...rows(1, 100)].join('\n'))).json();
+    await waitImport(created.import.id);
+    const appends = await Promise.all(
+      [rows(50, 200), rows(150, 300)].map((lines, i) => {
+        const form = multipart({}, { filename: `parte${i}.csv`, content: ['nome;telefone1', ...lines].join('\n') });
+        return stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/imports`, headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+      }),
+    );
+    const accepted = appends.filter((res) => res.statusCode === 202);
+    const refused = appends.filter((res) => res.statusCode === 409);
+    expect([accepted.length, refused.length]).toEqual([1, 1]);
+    expect(refused[0].json()).toMatchObject({ code: 'IMPORT_IN_PROGRESS', importId: accepted[0].json().id });
+    const result = await waitImport(accepted[0].json().id);
+    expect(result.rowsImported + result.rowsRejected).toBe(151);
+    const phones = await stack.database.db
+      .selectFrom('contacts')
+      .select([sql<number>`count(*)::int`.as('n'), sql<number>`count(DISTINCT phones[1])::int`.as('distinct')])
+      .where('group_id', '=', created.group.id)
+      .executeTakeFirstOrThrow();
+    expect(phones).toEqual({ n: 100 + result.rowsImported, distinct: 100 + result.rowsImported });
   });
 
   it('downloads the CSV model', async () => {

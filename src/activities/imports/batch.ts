@@ -27,6 +27,8 @@ export interface Batch {
 export interface BatchOutcome {
   imported: number;
   rejected: number;
+  /** The group's phones_revision after the batch (group imports). */
+  revision?: number;
 }
 
 /**

@@ -7,7 +7,9 @@ import type { TextEncoding } from '../../domain/contact-csv/encoding';
 import type { Batch } from './batch';
 import { detectNewline } from './records';
 import { parseImportRows } from './rows';
-import { finishImportRow, writeBatch } from './write-batch';
+import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImports } from './group-phones';
+import type { PhoneSet } from './phone-set';
+import { finishImportRow, writeBatch, type ImportTarget } from './write-batch';
 
 export interface ImportActivityDeps {
   db: Kysely<Database>;
@@ -17,6 +19,8 @@ export interface ImportActivityDeps {
   /** How long one activity call works before handing back to the workflow (progress becomes visible). */
   sliceMs?: number;
   maxRecordBytes?: number;
+  /** How often an import waiting for another import into the same group tries again. */
+  lockPollMs?: number;
 }
 
 export interface ImportCounts {
@@ -48,6 +52,26 @@ export function createImportActivities(deps: ImportActivityDeps) {
   const batchSize = deps.batchSize ?? 5000;
   const sliceMs = deps.sliceMs ?? 15_000;
 
+  const lockPollMs = deps.lockPollMs ?? 250;
+  const phoneCache = new GroupPhoneCache();
+
+  /** The group's phones: this worker's set from the previous slice if nothing else wrote since. */
+  const groupPhones = async (client: pg.PoolClient, importId: string, groupId: string, uploadId: string): Promise<PhoneSet> => {
+    const { rows } = await client.query<{ phones_revision: string; contact_count: number; size_bytes: string | null }>(
+      'SELECT g.phones_revision, g.contact_count, u.size_bytes FROM contact_groups g, uploads u WHERE g.id = $1 AND u.id = $2',
+      [groupId, uploadId],
+    );
+    const revision = Number(rows[0].phones_revision);
+    const cached = phoneCache.get(importId, revision);
+    if (cached) return cached;
+    // Sized once for the group plus the file (about one phone per 50 bytes of CSV): growing a
+    // large table would hold the old and the new one at the same time.
+    const expected = rows[0].contact_count * 2 + Math.ceil(Number(rows[0].size_bytes ?? 0) / 50);
+    const phones = await loadGroupPhones(client, groupId, expected);
+    phoneCache.set(importId, revision, phones);
+    return phones;
+  };
+
   const load = (importId: string) => db.selectFrom('imports').selectAll().where('id', '=', importId).executeTakeFirstOrThrow();
 
   return {
@@ -73,10 +97,23 @@ export function createImportActivities(deps: ImportActivityDeps) {
         encoding: resume ? ((row.encoding ?? 'utf8') as TextEncoding) : undefined,
         newline: detectNewline(first?.data ?? Buffer.alloc(0)),
       });
-      const target = { importId: row.id, tenantId: row.tenant_id, groupId: row.group_id };
-
       const client = await pool.connect();
+      const groupId = row.group_id;
+      let locked = false;
       try {
+        let phones: PhoneSet | undefined;
+        if (groupId) {
+          // Another import into the same group goes first; this one waits, heartbeating, and hands
+          // back to the workflow at the end of its slice if it is still waiting.
+          while (!(locked = await tryLockGroupImports(client, groupId))) {
+            Context.current().heartbeat({ waiting: 'another import into this group' });
+            if (Date.now() - started > sliceMs) return { done: false, ...countsOf(row) };
+            await Context.current().sleep(lockPollMs);
+          }
+          phones = await groupPhones(client, row.id, groupId, uploadId);
+        }
+        const target: ImportTarget = { importId: row.id, tenantId: row.tenant_id, groupId, phones };
+
         const counts = countsOf(row);
         // Where the last consumed record ends; a batch commits it as the resume point.
         const position = { line: row.checkpoint_line, offset: Number(row.checkpoint_offset) };
@@ -96,11 +133,14 @@ export function createImportActivities(deps: ImportActivityDeps) {
           await settle();
           writing = writeBatch(client, target, full).then(
             (outcome) => {
+              if (outcome.revision !== undefined && phones) phoneCache.set(row.id, outcome.revision, phones);
               counts.rowsImported += outcome.imported;
               counts.rowsRejected += outcome.rejected;
               Context.current().heartbeat({ line: full.checkpointLine, ...counts });
             },
             (error) => {
+              // The set already holds this batch's phones: it is loaded again on the retry.
+              phoneCache.forget(row.id);
               writeError = deterministic(error)
                 ? ApplicationFailure.nonRetryable(`Line ${full.valid[0]?.line ?? full.rejected[0]?.line} onwards could not be stored: ${(error as Error).message}`, 'IMPORT_BATCH_REJECTED')
                 : error;
@@ -142,8 +182,10 @@ export function createImportActivities(deps: ImportActivityDeps) {
         }
         await flush();
         await settle();
+        phoneCache.forget(row.id);
         return { done: true, ...counts };
       } finally {
+        if (locked && groupId) await unlockGroupImports(client, groupId).catch(() => undefined);
         client.release();
       }
     },

@@ -5,6 +5,7 @@ import { copyRows } from '../../db/copy';
 import type { Database } from '../../db/schema';
 import { textKey } from '../../domain/text-key';
 import { duplicate } from '../../domain/contact-csv/reject-reason';
+import type { PhoneSet } from './phone-set';
 import { claimPhones, type Batch, type BatchOutcome, type RejectedBatchRow, type ValidBatchRow } from './batch';
 
 export interface ImportTarget {
@@ -12,6 +13,8 @@ export interface ImportTarget {
   tenantId: string;
   /** Set for a contact group import; unset for company contacts. */
   groupId: string | null;
+  /** The phones already in the group (a group import holds them while it writes). */
+  phones?: PhoneSet;
 }
 
 /**
@@ -22,22 +25,28 @@ export interface ImportTarget {
 export async function writeBatch(client: pg.PoolClient, target: ImportTarget, batch: Batch): Promise<BatchOutcome> {
   await client.query('BEGIN');
   try {
-    // One writer per group at a time, so two imports cannot both claim the same phone.
+    // The group's row lock orders this batch with edits made through the API (the import itself
+    // is the group's only importer: it holds the group's import lock).
     if (target.groupId) await client.query('SELECT 1 FROM contact_groups WHERE id = $1 FOR UPDATE', [target.groupId]);
     // Likewise one writer of the tenant's company-contact phones (imports and the API alike).
     else await client.query(COMPANY_PHONES_LOCK_SQL, [target.tenantId]);
     let kept: ValidBatchRow[];
     let duplicates: RejectedBatchRow[];
+    let revision: number | undefined;
     if (target.groupId) {
-      const claimed = await claimGroupPhones(client, target.groupId, batch.valid);
-      ({ kept, duplicates } = claimed);
+      if (!target.phones) throw new Error('a group import writes with the set of the group phones');
+      ({ kept, duplicates } = claimGroupPhones(target.phones, batch.valid));
       await copyRows(
         client,
         'contacts',
-        ['id', 'group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'],
-        claimed.kept.map((r) => [r.id, target.groupId, r.contact.name, r.contact.phones, r.contact.email ?? null, r.contact.document ?? null, r.contact.custom, target.importId, r.line]),
+        ['group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'],
+        kept.map((r) => [target.groupId, r.contact.name, r.contact.phones, r.contact.email ?? null, r.contact.document ?? null, r.contact.custom, target.importId, r.line]),
       );
-      await client.query('UPDATE contact_groups SET contact_count = contact_count + $2 WHERE id = $1', [target.groupId, kept.length]);
+      const group = await client.query<{ phones_revision: string }>(
+        'UPDATE contact_groups SET contact_count = contact_count + $2, phones_revision = phones_revision + 1 WHERE id = $1 RETURNING phones_revision',
+        [target.groupId, kept.length],
+      );
+      revision = Number(group.rows[0].phones_revision);
     } else {
       ({ kept, duplicates } = await claimCompanyPhones(client, target.tenantId, batch.valid));
       await copyRows(
@@ -56,20 +65,11 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
       [target.importId, batch.rowsRead, kept.length, rejected.length, batch.checkpointLine, batch.checkpointOffset],
     );
     await client.query('COMMIT');
-    return { imported: kept.length, rejected: rejected.length };
+    return { imported: kept.length, rejected: rejected.length, revision };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
-}
-
-async function allocateContactIds(client: pg.PoolClient, count: number): Promise<number[]> {
-  if (count === 0) return [];
-  const result = await client.query<{ id: string }>(
-    `SELECT nextval(pg_get_serial_sequence('contacts', 'id')) AS id FROM generate_series(1, $1)`,
-    [count],
-  );
-  return result.rows.map((r) => Number(r.id));
 }
 
 async function phonesTaken(client: pg.PoolClient, query: string, params: unknown[]): Promise<Set<string>> {
@@ -78,35 +78,19 @@ async function phonesTaken(client: pg.PoolClient, query: string, params: unknown
 }
 
 /**
- * Inserts the batch's phones into the group (first row of the batch owning each phone) and keeps
- * the rows that got at least one phone in: one round trip instead of a lookup then an insert.
- * The group row lock taken by writeBatch makes this race-free between imports.
+ * Claims the batch's phones in the group's phone set, in file order: a row is kept when it brings
+ * at least one phone new to the group, else it is a DUPLICATE. The set is updated as it goes; if
+ * the batch then fails to commit, the caller drops the set and loads it again.
  */
-async function claimGroupPhones(client: pg.PoolClient, groupId: string, rows: ValidBatchRow[]) {
-  const ids = await allocateContactIds(client, rows.length);
-  const phones: string[] = [];
-  const owners: number[] = [];
-  const ownerOf = new Map<string, number>();
-  rows.forEach((row, i) => {
-    for (const phone of row.contact.phones) {
-      if (ownerOf.has(phone)) continue;
-      ownerOf.set(phone, ids[i]);
-      phones.push(phone);
-      owners.push(ids[i]);
-    }
-  });
-  const inserted = await client.query<{ contact_id: string }>(
-    `INSERT INTO group_phones (group_id, phone, contact_id)
-     SELECT $1, p, c FROM unnest($2::text[], $3::bigint[]) AS t(p, c) ON CONFLICT DO NOTHING RETURNING contact_id`,
-    [groupId, phones, owners],
-  );
-  const winners = new Set(inserted.rows.map((r) => Number(r.contact_id)));
-  const kept: (ValidBatchRow & { id: number })[] = [];
+function claimGroupPhones(phones: PhoneSet, rows: ValidBatchRow[]) {
+  const kept: ValidBatchRow[] = [];
   const duplicates: RejectedBatchRow[] = [];
-  rows.forEach((row, i) => {
-    if (winners.has(ids[i])) kept.push({ ...row, id: ids[i] });
+  for (const row of rows) {
+    let claimed = false;
+    for (const phone of row.contact.phones) if (phones.add(phone)) claimed = true;
+    if (claimed) kept.push(row);
     else duplicates.push({ line: row.line, raw: row.raw, reasons: [duplicate(row.contact.phones)] });
-  });
+  }
   return { kept, duplicates };
 }
 

@@ -121,11 +121,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
           ), ins AS (
             INSERT INTO contacts (group_id, name, phones, email, document, custom, company_contact_id)
             SELECT ${created.id}, name, phones, email, document, custom, id FROM src ORDER BY id
-            RETURNING id, phones
-          ), ph AS (
-            INSERT INTO group_phones (group_id, phone, contact_id)
-            SELECT DISTINCT ON (p) ${created.id}::uuid, p, id FROM ins, unnest(phones) AS p ORDER BY p, id
-            ON CONFLICT DO NOTHING
+            RETURNING id
           )
           SELECT count(*)::int AS count FROM ins`.execute(trx);
         const count = inserted.rows[0]?.count ?? 0;
