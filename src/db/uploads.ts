@@ -1,5 +1,5 @@
-import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { readChunks } from './chunks';
 import type { Database } from './schema';
 
 /** Uploaded files live in PostgreSQL as 1 MiB chunks, so any worker can read them. */
@@ -69,30 +69,12 @@ export async function storeUpload(
   return { uploadId: upload.id, sizeBytes: size, chunkCount: seq };
 }
 
-/** Chunks fetched per query when reading an upload: each comes as hex text, twice its size. */
-const CHUNKS_PER_QUERY = 2;
-
-/** Reads an upload back from a byte offset, a few chunks per query. */
-export function readUpload(db: Kysely<Database>, uploadId: string, fromByte = 0): Readable {
-  async function* chunks() {
-    let seq = Math.floor(fromByte / UPLOAD_CHUNK_BYTES);
-    let skip = fromByte - seq * UPLOAD_CHUNK_BYTES;
-    for (;;) {
-      const rows = await db
-        .selectFrom('upload_chunks')
-        .select(['seq', 'data'])
-        .where('upload_id', '=', uploadId)
-        .where('seq', '>=', seq)
-        .orderBy('seq')
-        .limit(CHUNKS_PER_QUERY)
-        .execute();
-      for (const row of rows) {
-        yield skip > 0 ? row.data.subarray(skip) : row.data;
-        skip = 0;
-      }
-      if (rows.length < CHUNKS_PER_QUERY) return;
-      seq = rows[rows.length - 1].seq + 1;
-    }
+/** Reads an upload back from a byte offset (1 MiB chunks: two per query). */
+export async function* readUpload(db: Kysely<Database>, uploadId: string, fromByte = 0): AsyncGenerator<Buffer> {
+  const fromSeq = Math.floor(fromByte / UPLOAD_CHUNK_BYTES);
+  let skip = fromByte - fromSeq * UPLOAD_CHUNK_BYTES;
+  for await (const chunk of readChunks(db, 'upload_chunks', uploadId, { fromSeq, perQuery: 2 })) {
+    yield skip > 0 ? (chunk as Buffer).subarray(skip) : (chunk as Buffer);
+    skip = 0;
   }
-  return Readable.from(chunks(), { objectMode: false });
 }
