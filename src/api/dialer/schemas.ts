@@ -78,6 +78,8 @@ export const monitorSchema = z
     why: z.string().nullable().describe('Why it is paused or waiting'),
     waitingWindow: z.boolean(),
     nextWindowAt: z.string().nullable(),
+    cycle: z.number().int().describe('Current cycle (recurring campaigns run one per occurrence)'),
+    nextRunAt: z.string().nullable().describe('Between cycles: when the next one starts'),
     contacts: z.object({
       total: z.number().int(),
       pending: z.number().int(),
