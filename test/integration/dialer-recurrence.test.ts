@@ -87,8 +87,35 @@ it('runs a cycle per Schedule occurrence, re-arming only contacts not reached; p
   const perNumber = t.sim.stats().perNumber;
   expect([perNumber[phones[0][0]], perNumber[phones[1][0]], perNumber[phones[2][0]], perNumber[phones[3][0]]]).toEqual([1, 1, 2, 2]);
 
+  // The calls report says which cycle each attempt belongs to.
+  const report = await api('GET', `/v1/dialer/reports/calls?campaignId=${id}`);
+  const [header, ...lines] = report.body.replace(/^\uFEFF/, '').trim().split('\r\n').map((l) => l.split(';'));
+  const cycleColumn = header.indexOf('ciclo');
+  expect(lines.map((l) => l[cycleColumn]).sort()).toEqual(['1', '1', '1', '1', '2', '2']);
+
   // Stop: final, and the Schedule is gone.
   expect((await api('POST', `/v1/dialer/campaigns/${id}/stop`)).json()).toMatchObject({ status: 'stopped', cycle: 2 });
   expect((await t.stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(id)).result()).status).toBe('stopped');
+  await expect(schedule.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+});
+
+it('completes after a cycle when no occurrence is left before its end date-time, and deletes its Schedule', async () => {
+  const groupId = await importDialerGroup(t.stack, t.tenant, 'Última vez', [[phoneOf(10, 1)], [phoneOf(11, 5)]]);
+  const strategy = (await api('POST', '/v1/dialer/strategies', fastStrategy('Até o fim', { maxAttemptsPerContact: 1 }))).json();
+  // The only daily occurrence is twelve hours away, after the campaign's end.
+  const hour = (localParts(new Date(), 'America/Sao_Paulo').hh + 12) % 24;
+  const recurrence = { days: [0, 1, 2, 3, 4, 5, 6], time: `${String(hour).padStart(2, '0')}:00` };
+  const endAt = new Date(Date.now() + 3 * 3600_000).toISOString();
+  const created = (await api('POST', '/v1/dialer/campaigns', { name: 'Última vez', groupId, strategyId: strategy.id, recurrence, endAt })).json();
+  expect(created).toMatchObject({ status: 'scheduled', nextRunAt: null });
+  const schedule = t.stack.temporal.schedule.getHandle(dialerRecurrenceScheduleId(created.id));
+  const described = await waitFor(() => schedule.describe().catch(() => undefined), 'the Schedule', 60_000);
+  expect(described.spec.endAt?.toISOString()).toBe(endAt);
+  expect(described.info.nextActionTimes).toEqual([]);
+
+  // Started by hand, it runs one cycle; with nothing left to wait for, it completes (busy contact exhausted).
+  expect((await api('POST', `/v1/dialer/campaigns/${created.id}/start`)).json().status).toBe('running');
+  const result = await t.stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(created.id)).result();
+  expect(result).toMatchObject({ status: 'completed', cycle: 1, nextRunAt: null });
   await expect(schedule.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
 });

@@ -102,7 +102,9 @@ describe('editing a strategy used by a running campaign', () => {
     }
     // The calls report carries the version of each attempt too.
     const report = await t.api('GET', `/v1/dialer/reports/calls?campaignId=${id}`);
-    const reported = report.body.trim().split('\r\n').slice(1).map((l) => Number(l.split(';')[13]));
-    expect(reported.sort()).toEqual([...versions].sort());
+    const [header, ...lines] = report.body.replace(/^\uFEFF/, '').trim().split('\r\n').map((l) => l.split(';'));
+    const column = (name: string) => lines.map((l) => l[header.indexOf(name)]).sort();
+    expect(column('versao_estrategia')).toEqual(versions.map(String).sort());
+    expect(column('amd')).toEqual(attempts.map((a) => a.amd_status ?? '').sort());
   });
 });
