@@ -77,6 +77,13 @@ it('runs a cycle per Schedule occurrence, re-arming only contacts not reached; p
   expect(resumed.nextRunAt).not.toBeNull();
   expect((await schedule.describe()).state.paused).toBe(false);
 
+  // Operations' signals govern the Schedule the same way.
+  const workflow = t.stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(id));
+  await workflow.signal('pause');
+  await waitFor(async () => (await schedule.describe()).state.paused && (await campaign(id)).status === 'paused', 'the pause signal', 60_000);
+  await workflow.signal('resume');
+  await waitFor(async () => !(await schedule.describe()).state.paused && (await campaign(id)).status === 'scheduled', 'the resume signal', 60_000);
+
   // Cycle 2: only the busy contacts are called again, with fresh counters.
   await schedule.trigger();
   await cycleDone(id, 2);

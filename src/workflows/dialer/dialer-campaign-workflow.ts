@@ -87,8 +87,11 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   };
 
   // The Schedule follows the campaign: paused with it, deleted once it is final; asked for the
-  // next run whenever the campaign waits for one.
-  const govern = async () => {
+  // next run whenever the campaign waits for one. One change at a time, in order: a quick pause
+  // and resume must not reach the Schedule the other way round.
+  let governing: Promise<void> = Promise.resolve();
+  const govern = () => (governing = governing.catch(() => undefined).then(governNow));
+  const governNow = async () => {
     if (!recurrence) return;
     const want: ScheduleState = isFinal(progress.status) ? 'deleted' : progress.status === 'paused' ? 'paused' : 'active';
     if (want === scheduleState && progress.status !== 'scheduled') return;

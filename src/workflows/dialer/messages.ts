@@ -2,7 +2,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignCommand, DialerCampaignStatus, PauseReason } from '../../domain/dialer/campaign-state';
 import type { Recurrence, ScheduleState } from '../../domain/dialer/recurrence';
 
-export { dialerCycleWorkflowId, type ScheduleState } from '../../domain/dialer/recurrence';
+// Types only: the recurrence schema (zod) stays out of the workflow bundle.
+export type { ScheduleState } from '../../domain/dialer/recurrence';
 
 /** Message definitions shared by the dialer campaign workflow and its callers (API, CLI). */
 
