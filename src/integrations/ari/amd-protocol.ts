@@ -7,7 +7,9 @@
  *    same => n,Stasis(${OMNI_APP},amd-done)
  *    same => n,Hangup()
  *
- * 1. Originate with our app (so we get every event of the call) and the argument `amd`.
+ * 1. Originate with our app and the argument `amd`. The originate subscribes our app to the
+ *    channel, and Asterisk counts subscriptions: the one Stasis() adds ends with its StasisEnd,
+ *    the originate's stays, so the call's events (a hangup during AMD too) keep reaching us.
  * 2. On StasisStart(amd), continue the answered channel into that context: AMD() listens and sets
  *    AMDSTATUS (MACHINE, HUMAN, NOTSURE, HANGUP) and AMDCAUSE.
  * 3. The dialplan returns it to our app with StasisStart(amd-done); we read AMDSTATUS with
