@@ -63,6 +63,8 @@ export const configSchema = z.object({
   ARI_PASSWORD: z.string().min(1).default('omni'),
   /** Stasis application name prefix; each worker process registers `<ARI_APP>-<random>`. */
   ARI_APP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('omni-dialer'),
+  /** Dialplan context that runs AMD() and returns to Stasis (see src/integrations/ari/amd-protocol.ts). */
+  ARI_AMD_CONTEXT: z.string().regex(/^[A-Za-z0-9_-]+$/).default('omni-amd'),
   /** Port of the ARI simulator that npm start runs when ARI_URL is unset. */
   ARI_SIM_PORT: port.default(8088),
   /** How soon a dialing lane whose worker died is taken over by another worker (heartbeat timeout). */

@@ -39,6 +39,9 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     taskQueue: setup.taskQueue,
     activities: createActivities(setup.deps),
     maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 100,
+    // The SDK otherwise sends heartbeats only every 0.8 × the heartbeat timeout, leaving a fifth of
+    // it as margin: too little for a busy machine (a dialing lane's timeout is a few seconds).
+    maxHeartbeatThrottleInterval: '1 second',
     workflowBundle: setup.workflowBundle ?? { codePath: bundleWorkflowsToFile() },
   };
   return Worker.create(options);
@@ -60,7 +63,7 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
     deps: {
       db,
       pool,
-      dialer: config.ARI_URL ? { ari: { url: config.ARI_URL, username: config.ARI_USERNAME, password: config.ARI_PASSWORD, app: config.ARI_APP } } : undefined,
+      dialer: config.ARI_URL ? { ari: { url: config.ARI_URL, username: config.ARI_USERNAME, password: config.ARI_PASSWORD, app: config.ARI_APP, amdContext: config.ARI_AMD_CONTEXT } } : undefined,
       broadcast: { graphUrl: config.WHATSAPP_GRAPH_URL, graphVersion: config.WHATSAPP_GRAPH_VERSION, secretsKey: config.SECRETS_KEY },
     },
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -225,6 +225,10 @@ export interface DialerCampaignsTable {
   created_at: CreatedAt;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** 0 before the first start; each recurrence occurrence begins the next (0005). */
+  cycle: Generated<number>;
+  /** A recurring campaign between cycles: when the next one starts. */
+  next_run_at: Timestamp | null;
 }
 
 export interface DialerContactsTable {
@@ -263,6 +267,9 @@ export interface DialAttemptsTable {
   started_at: ColumnType<Date, Date | string | undefined, Date | string>;
   answered_at: Timestamp | null;
   ended_at: Timestamp | null;
+  cycle: Generated<number>;
+  /** AMDSTATUS of an answered call when the strategy asked for detection (MACHINE, HUMAN, NOTSURE, HANGUP). */
+  amd_status: string | null;
 }
 
 export type DialStrategyRow = Selectable<DialStrategiesTable>;

@@ -58,10 +58,15 @@ export interface HangupFacts {
   cause: number;
   /** Whether the channel was ever in state `Up` (the callee picked up). */
   reachedUp: boolean;
+  /** AMDSTATUS when the call went through answering-machine detection. */
+  amdStatus?: string;
 }
 
 /**
  * Maps a hangup to an outcome (table in shared/ari-contract.md).
+ *
+ * An answered call that AMD classified as MACHINE is `answering_machine` (HUMAN, NOTSURE and
+ * HANGUP keep the cause's outcome: only a sure machine is not counted as reached).
  *
  * Causes outside the table (0 "not defined", 20 subscriber absent, 31 normal unspecified, 127
  * interworking, …) fall back to what we observed: a channel that reached `Up` was answered,
@@ -69,7 +74,9 @@ export interface HangupFacts {
  * strategy but uses up an attempt, so a number that keeps failing oddly is not dialled forever (as
  * `network_failure` would allow) nor written off after one try (as `invalid_number` would).
  */
-export function outcomeFromHangup({ cause, reachedUp }: HangupFacts): CallOutcome {
+export function outcomeFromHangup({ cause, reachedUp, amdStatus }: HangupFacts): CallOutcome {
+  // A machine picked up: whatever ended the call (usually our own hangup), nobody was reached.
+  if (reachedUp && amdStatus === 'MACHINE') return 'answering_machine';
   if (cause === Q850.normalClearing) return reachedUp ? 'answered' : 'no_answer';
   const known = outcomeByCause.get(cause);
   if (known) return known;

@@ -4,3 +4,4 @@ export { importWorkflow } from './imports/import-workflow';
 export { broadcastSendWorkflow } from './broadcast/send-workflow';
 export { whatsappWebhookApplierWorkflow } from './broadcast/webhook-applier';
 export { dialerCampaignWorkflow } from './dialer/dialer-campaign-workflow';
+export { dialerCycleWorkflow } from './dialer/dialer-cycle-workflow';

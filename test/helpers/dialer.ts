@@ -12,6 +12,8 @@ export const outcomeRules = [
   { match: '2$', mix: [{ outcome: 'no_answer' as const, weight: 1 }] },
   { match: '3$', mix: [{ outcome: 'invalid_number' as const, weight: 1 }] },
   { match: '4$', mix: [{ outcome: 'network_failure' as const, weight: 1 }] },
+  // Every other number answers, whatever the seed and the channel ids (no fall-through to the random default mix).
+  { match: '.', mix: [{ outcome: 'answered' as const, weight: 1 }] },
 ];
 
 /** Imports a dialer group through the API (CSV upload + import workflow) and returns its id. */

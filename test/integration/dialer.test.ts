@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialerCampaignWorkflowId, dialerProgressQuery } from '../../src/workflows/dialer/messages';
+import { createAriClient } from '../../src/integrations/ari';
 import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
 import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
 import { fastStrategy, importDialerGroup, outcomeRules, phoneOf } from '../helpers/dialer';
@@ -78,6 +79,10 @@ describe('a campaign on an imported group', () => {
     // 24 contacts: outcomes by last digit; contacts 0 and 1 are on the block list (one by each of their phones).
     const phones = Array.from({ length: 24 }, (_, i) => [phoneOf(i, i % 6), ...(i % 4 === 0 ? [phoneOf(i + 100, 5)] : [])]);
     const blocked = [phones[0][0], phones[1][0]];
+    // Contact 5's call is held up until the test hangs it up: the campaign cannot finish before
+    // the pause below, however fast or slow the machine is.
+    const held = phones[5][0];
+    sim.configure({ rules: [{ match: `^${held}$`, mix: [{ outcome: 'answered', weight: 1 }], talkMs: [3_600_000, 3_600_000] }, ...outcomeRules] });
     for (const phone of blocked) expect((await api('POST', '/v1/dialer/block-list', { phone })).statusCode).toBe(201);
     const groupId = await importDialerGroup(stack, tenant, 'Cobrança Novembro', phones);
     const strategy = (await api('POST', '/v1/dialer/strategies', fastStrategy('Rápida'))).json();
@@ -93,7 +98,7 @@ describe('a campaign on an imported group', () => {
     expect((await api('DELETE', `/v1/dialer/strategies/${strategy.id}`)).json().code).toBe('STRATEGY_IN_USE');
 
     // Nobody starts it: the workflow does at startAt.
-    await waitFor(async () => (await campaign(created.id)).status === 'running', 'the scheduled start', 30_000);
+    await waitFor(async () => (await campaign(created.id)).status === 'running', 'the scheduled start', 120_000);
     expect(Date.now()).toBeGreaterThanOrEqual(new Date(startAt).getTime());
 
     const paused = await api('POST', `/v1/dialer/campaigns/${created.id}/pause`);
@@ -106,6 +111,12 @@ describe('a campaign on an imported group', () => {
     const handle = stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(created.id));
     expect((await handle.query(dialerProgressQuery)).status).toBe('paused');
     expect((await api('POST', `/v1/dialer/campaigns/${created.id}/resume`)).json().status).toBe('running');
+
+    // Release the held call (a normal hangup: answered, cause 16); then the campaign can complete.
+    const ari = createAriClient({ baseUrl: sim.url, username: 'omni', password: 'omni', app: 'dialer-it-test' });
+    const heldChannel = await waitFor(async () => (await ari.listChannels()).find((c) => c.connected.number === held && c.state === 'Up'), 'the held call', 120_000);
+    expect(await ari.hangup(heldChannel.id)).toBe(true);
+    await ari.close();
 
     const result = await handle.result();
     expect(result.status).toBe('completed');

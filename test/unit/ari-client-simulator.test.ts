@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { AnsweringMachineDetector } from '../../src/integrations/ari/amd';
 import { CallTracker } from '../../src/integrations/ari/call-tracker';
 import { createAriClient, type AriClient, type OriginateRequest } from '../../src/integrations/ari/client';
 import { AriError } from '../../src/integrations/ari/errors';
@@ -427,5 +428,50 @@ describe('wire protocol details', () => {
     const { channelId, report: placed } = await dial('0017', { endpoint: 'PJSIP/551100000017@trunk' });
     await placed;
     expect(await (await raw(`/_sim/originates/${channelId}`)).json()).toEqual({ channelId, accepted: 1 });
+  });
+});
+
+describe('answering-machine detection (AMD() in the dialplan, AMDSTATUS read over ARI)', () => {
+  const amdRules: SimConfigPatch = {
+    amdMs: [5, 10],
+    rules: [
+      { match: '0007$', mix: [{ outcome: 'answered', weight: 1 }], machineShare: 1 },
+      { match: '0008$', mix: [{ outcome: 'answered', weight: 1 }], machineShare: 0 },
+      ...baseConfig.rules!,
+    ],
+  };
+  let detector: AnsweringMachineDetector;
+  beforeEach(() => {
+    sim.configure(amdRules);
+    detector = new AnsweringMachineDetector(client.events(), client, tracker, { context: 'omni-amd' });
+  });
+  afterEach(() => detector.close());
+
+  const stasisArgs = (channelId: string) =>
+    (seen.get(channelId) ?? []).filter((e) => e.type === 'StasisStart').map((e) => (e as { args: string[] }).args);
+
+  it('a machine: the answered call goes through AMD, comes back, is hung up and ends as answering_machine', async () => {
+    const { channelId, report } = await dial('0007', { detectMachine: true });
+    expect(await report).toMatchObject({ outcome: 'answering_machine', amdStatus: 'MACHINE', cause: 16, reachedUp: true });
+    expect(stasisArgs(channelId)).toEqual([['amd'], ['amd-done']]);
+    expect(typesOf(channelId)).toContain('StasisEnd');
+    expect(sim.stats().hangupsRequested).toBe(1);
+  });
+
+  it('a human stays on the line and is answered; without detection a machine is just answered', async () => {
+    const human = await dial('0008', { detectMachine: true });
+    expect(await human.report).toMatchObject({ outcome: 'answered', amdStatus: 'HUMAN' });
+    const undetected = await dial('0007');
+    expect(await undetected.report).toMatchObject({ outcome: 'answered', amdStatus: undefined });
+    expect(stasisArgs(undetected.channelId)).toEqual([[]]);
+    expect(sim.stats().hangupsRequested).toBe(0);
+  });
+
+  it('the variable and continue resources answer like Asterisk for bad requests', async () => {
+    expect((await raw('/ari/channels/nope/variable')).status).toBe(400);
+    expect((await raw('/ari/channels/nope/variable?variable=AMDSTATUS')).status).toBe(404);
+    expect((await raw('/ari/channels/nope/continue?context=omni-amd', { method: 'POST' })).status).toBe(404);
+    expect(await client.getVariable('nope', 'AMDSTATUS')).toBeUndefined();
+    expect(await client.continueInDialplan('nope', { context: 'omni-amd' })).toBe(false);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyOutcome, currentPhone, type ContactProgress } from '../../src/domain/dialer/contact-progress';
 import { transition, tooManyNetworkFailures } from '../../src/domain/dialer/campaign-state';
+import { outcomeFromHangup } from '../../src/domain/call-outcome';
+import { recurrenceCalendar, recurrenceSchema } from '../../src/domain/dialer/recurrence';
 import { checkStrategy, defaultStrategyConfig, strategyConfigSchema } from '../../src/domain/dialer/strategy';
 import { closedDdds, isCallable, isOpen, nextCallableAt, nextOpen, offsetMinutes, ruleOfWindow, zonedTime } from '../../src/domain/dialer/windows';
 
@@ -123,5 +125,47 @@ describe('campaign transitions', () => {
     expect(tooManyNetworkFailures([true, true, true], 5, 0.5)).toBe(false);
     expect(tooManyNetworkFailures([false, true, true, true, false], 5, 0.5)).toBe(true);
     expect(tooManyNetworkFailures([false, true, false, true, false], 5, 0.5)).toBe(false);
+  });
+});
+
+describe('recurring campaigns', () => {
+  const between = { recurring: true, cycleOpen: false };
+
+  it('may be paused while waiting for the next cycle, and resuming goes back to waiting', () => {
+    expect(transition('scheduled', 'pause')).toMatchObject({ ok: false, code: 'CAMPAIGN_NOT_RUNNING' });
+    expect(transition('scheduled', 'pause', between)).toEqual({ ok: true, next: 'paused' });
+    expect(transition('paused', 'resume', between)).toEqual({ ok: true, next: 'scheduled' });
+    expect(transition('paused', 'resume', { recurring: true, cycleOpen: true })).toEqual({ ok: true, next: 'running' });
+    // "Start now" between cycles begins the next cycle at once.
+    expect(transition('scheduled', 'start', between)).toEqual({ ok: true, next: 'running' });
+    expect(transition('completed', 'start', between)).toMatchObject({ ok: false, code: 'CAMPAIGN_FINISHED' });
+  });
+
+  it('becomes a Temporal calendar: named weekdays, hour and minute; the time zone must exist', () => {
+    const weekdays = recurrenceSchema.parse({ days: [5, 1, 2, 3, 4, 1], time: '09:30' });
+    expect(weekdays.timeZone).toBe('America/Sao_Paulo');
+    expect(recurrenceCalendar(weekdays)).toEqual({ dayOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'], hour: 9, minute: 30 });
+    expect(recurrenceSchema.safeParse({ days: [1], time: '09:00', timeZone: 'America/Recife_X' }).success).toBe(false);
+    expect(recurrenceSchema.safeParse({ days: [1], time: '24:00' }).success).toBe(false);
+  });
+});
+
+describe('answering-machine detection', () => {
+  it('an answered call AMD calls a machine is answering_machine; HUMAN, NOTSURE and unanswered calls keep their outcome', () => {
+    expect(outcomeFromHangup({ cause: 16, reachedUp: true, amdStatus: 'MACHINE' })).toBe('answering_machine');
+    expect(outcomeFromHangup({ cause: 16, reachedUp: true, amdStatus: 'HUMAN' })).toBe('answered');
+    expect(outcomeFromHangup({ cause: 16, reachedUp: true, amdStatus: 'NOTSURE' })).toBe('answered');
+    expect(outcomeFromHangup({ cause: 17, reachedUp: false, amdStatus: 'MACHINE' })).toBe('busy');
+  });
+
+  it('applies the strategy\'s action for answering_machine and uses up an attempt', () => {
+    const strategy = strategyConfigSchema.parse({ maxAttemptsPerContact: 2, outcomes: { answering_machine: { action: 'retry', afterMinutes: 90 } } });
+    const contact: ContactProgress = { phones: ['5511987654321'], phoneIdx: 0, attempts: 0, phoneAttempts: [0], dials: 0 };
+    const now = new Date('2026-11-27T12:00:00Z');
+    const first = applyOutcome(strategy, contact, 'answering_machine', now);
+    expect(first).toMatchObject({ state: 'pending', nextAttemptAt: new Date(now.getTime() + 90 * 60_000), progress: { attempts: 1 } });
+    expect(applyOutcome(strategy, first.progress, 'answering_machine', now)).toMatchObject({ state: 'exhausted', finalOutcome: 'answering_machine' });
+    const finish = strategyConfigSchema.parse({ outcomes: { answering_machine: { action: 'finish' } } });
+    expect(applyOutcome(finish, contact, 'answering_machine', now)).toMatchObject({ state: 'done', finalOutcome: 'answering_machine' });
   });
 });

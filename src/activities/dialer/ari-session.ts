@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CallTracker, createAriClient, type AriClient } from '../../integrations/ari';
+import { AnsweringMachineDetector, CallTracker, createAriClient, type AriClient } from '../../integrations/ari';
 
 /** Where the worker reaches Asterisk (ARI_URL, ARI_USERNAME, ARI_PASSWORD, ARI_APP). */
 export interface AriSettings {
@@ -8,6 +8,8 @@ export interface AriSettings {
   password: string;
   /** Stasis application name prefix; each worker process adds its own suffix. */
   app: string;
+  /** Dialplan context that runs AMD() and returns to Stasis (integrations/ari/amd-protocol.ts). */
+  amdContext?: string;
 }
 
 export interface AriSession {
@@ -35,6 +37,8 @@ export function createAriSessionProvider(settings: AriSettings): () => Promise<A
       const events = client.events();
       // Listen before any originate: a call's first events can beat the HTTP answer.
       const tracker = new CallTracker(events, { getChannel: (id) => client.getChannel(id) });
+      // Only acts on calls originated with detectMachine (the strategy's AMD switch).
+      new AnsweringMachineDetector(events, client, tracker, { context: settings.amdContext });
       await events.ready(15_000);
       return { client, tracker };
     })().catch((error) => {

@@ -4,6 +4,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, DialerCampaignStatus } from '../../db/schema';
 import { createAriSessionProvider, type AriSession, type AriSettings } from './ari-session';
 import { runLane, type LaneResult, type LaneTuning } from './lane';
+import { startCycle } from './cycles';
+import { syncDialerRecurrenceActivity, type RecurrenceSync } from './recurrence';
 import { loadCampaign, prepareContacts } from './store';
 
 export interface DialerActivityDeps {
@@ -15,6 +17,9 @@ export interface DialerActivityDeps {
   tuning?: LaneTuning;
 }
 
+/** Well under the smallest heartbeat timeout allowed (DIALER_LANE_HEARTBEAT_TIMEOUT_MS ≥ 1 s … see config). */
+const LANE_HEARTBEAT_EVERY_MS = 500;
+
 export interface CampaignStateUpdate {
   campaignId: string;
   /** The workflow's state sequence: older writes never overwrite newer ones. */
@@ -23,6 +28,8 @@ export interface CampaignStateUpdate {
   waitingWindow: boolean;
   nextWindowAt: string | null;
   pauseReason: string | null;
+  /** A recurring campaign between cycles: when the next one starts. */
+  nextRunAt?: string | null;
 }
 
 export function createDialerActivities(deps: DialerActivityDeps) {
@@ -33,6 +40,16 @@ export function createDialerActivities(deps: DialerActivityDeps) {
     /** Builds the campaign's contacts from its group and marks blocked ones (idempotent). */
     async prepareDialerCampaign(input: { campaignId: string }): Promise<{ total: number; blocked: number }> {
       return prepareContacts(db, await loadCampaign(db, input.campaignId));
+    },
+
+    /** Begins cycle N (1: builds the contact list; later: re-arms contacts not yet reached). Idempotent. */
+    async startDialerCycle(input: { campaignId: string; cycle: number }): Promise<{ rearmed: number }> {
+      return startCycle(db, input.campaignId, input.cycle);
+    },
+
+    /** Creates, pauses, unpauses or deletes the recurrence Schedule; answers the next run. */
+    async syncDialerRecurrence(input: RecurrenceSync): Promise<{ nextRunAt: string | null }> {
+      return syncDialerRecurrenceActivity(input);
     },
 
     /** Writes the workflow's view of the campaign (status, waiting flag, pause reason) to PostgreSQL. */
@@ -46,6 +63,7 @@ export function createDialerActivities(deps: DialerActivityDeps) {
           waiting_window: input.waitingWindow,
           next_window_at: input.nextWindowAt,
           pause_reason: input.pauseReason,
+          next_run_at: input.nextRunAt ?? null,
           ...(input.status === 'running' ? { started_at: sql`COALESCE(started_at, now())` } : {}),
           ...(final ? { finished_at: sql`COALESCE(finished_at, now())` } : {}),
         })
@@ -60,10 +78,19 @@ export function createDialerActivities(deps: DialerActivityDeps) {
         throw ApplicationFailure.create({ type: 'ARI_NOT_CONFIGURED', message: 'The worker has no ARI_URL: it cannot place calls.', nonRetryable: true });
       }
       const ctx = Context.current();
-      return runLane(
-        { db, ari: session, heartbeat: (details) => ctx.heartbeat(details), cancelled: ctx.cancellationSignal, tuning: deps.tuning },
-        input.campaignId,
-      );
+      // Heartbeat on a timer as well as from the lane's loop: a slow query, the ARI session
+      // opening or reconciling a dead lane's calls must not look like a dead worker under load.
+      let details: unknown = { starting: true };
+      const beat = setInterval(() => ctx.heartbeat(details), LANE_HEARTBEAT_EVERY_MS);
+      try {
+        const heartbeat = (d: unknown) => {
+          details = d;
+          ctx.heartbeat(d);
+        };
+        return await runLane({ db, ari: session, heartbeat, cancelled: ctx.cancellationSignal, tuning: deps.tuning }, input.campaignId);
+      } finally {
+        clearInterval(beat);
+      }
     },
   };
 }

@@ -140,7 +140,11 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
     return granted;
   };
 
-  function finishCall(key: string, info: Inflight, report: Pick<CallReport, 'outcome' | 'cause' | 'causeTxt' | 'ringMs' | 'talkMs' | 'lost' | 'answeredAt' | 'endedAt'>): void {
+  function finishCall(
+    key: string,
+    info: Inflight,
+    report: Pick<CallReport, 'outcome' | 'cause' | 'causeTxt' | 'ringMs' | 'talkMs' | 'lost' | 'answeredAt' | 'endedAt'> & { amdStatus?: string },
+  ): void {
     if (settled.has(key)) return;
     settled.add(key);
     inflight.delete(key);
@@ -164,6 +168,7 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
       lost: report.lost,
       answeredAt: report.answeredAt ?? null,
       endedAt: report.endedAt,
+      amdStatus: report.amdStatus ?? null,
       step,
     });
     pump();
@@ -222,6 +227,7 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
       lost: false,
       answeredAt: null,
       endedAt: now,
+      amdStatus: null,
       step: { state: 'done', finalOutcome: 'blocked', progress: c.progress },
     }));
     await recordResults(db, campaign, rows);
@@ -256,7 +262,7 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
     const attempts: Array<NewAttempt & { info: Inflight }> = batch.map((c) => {
       const dialNo = c.progress.dials + 1;
       return {
-        key: attemptKey(campaignId, c.contactId, dialNo),
+        key: attemptKey(campaignId, c.contactId, campaign.cycle, dialNo),
         contactId: c.contactId,
         dialNo,
         attemptNo: c.progress.attempts + 1,
@@ -275,7 +281,7 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
     }
     // Keys another lane of this campaign already holds: that lane places those calls.
     reserved -= attempts.length - recorded.size;
-    const { ringTimeoutSec, callerId } = campaign.strategy;
+    const { ringTimeoutSec, callerId, answeringMachineDetection } = campaign.strategy;
     for (const a of attempts) {
       if (!recorded.has(a.key)) continue;
       inflight.set(a.key, a.info);
@@ -295,7 +301,13 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
       activeCalls++;
       dialed++;
       client
-        .originate({ endpoint: `PJSIP/${a.phone}@trunk`, callerId: callerId ?? '', timeoutSec: ringTimeoutSec, channelId: a.key })
+        .originate({
+          endpoint: `PJSIP/${a.phone}@trunk`,
+          callerId: callerId ?? '',
+          timeoutSec: ringTimeoutSec,
+          channelId: a.key,
+          detectMachine: answeringMachineDetection,
+        })
         .then(
           () => tracker.placed(a.key),
           (error) => void originateFailed(a.key, a.info, error as Error),

@@ -16,13 +16,15 @@ export interface CampaignContext {
   endAt: Date | null;
   strategyVersion: number;
   strategy: StrategyConfig;
+  /** The cycle under way; attempts record it. */
+  cycle: number;
 }
 
 export async function loadCampaign(db: Kysely<Database>, campaignId: string): Promise<CampaignContext> {
   const row = await db
     .selectFrom('dialer_campaigns as c')
     .innerJoin('dial_strategies as s', 's.id', 'c.strategy_id')
-    .select(['c.id', 'c.tenant_id', 'c.group_id', 'c.status', 'c.end_at', 's.version', 's.config'])
+    .select(['c.id', 'c.tenant_id', 'c.group_id', 'c.status', 'c.end_at', 'c.cycle', 's.version', 's.config'])
     .where('c.id', '=', campaignId)
     .executeTakeFirstOrThrow();
   return {
@@ -33,6 +35,7 @@ export async function loadCampaign(db: Kysely<Database>, campaignId: string): Pr
     endAt: row.end_at ? new Date(row.end_at) : null,
     strategyVersion: row.version,
     strategy: strategyConfigSchema.parse(row.config),
+    cycle: Math.max(1, row.cycle),
   };
 }
 
@@ -135,7 +138,8 @@ export async function claimDue(db: Kysely<Database>, campaign: CampaignContext, 
   }));
 }
 
-export const attemptKey = (campaignId: string, contactId: number, dialNo: number) => `dc:${campaignId}:${contactId}:${dialNo}`;
+/** The business key of an attempt, also its ARI channelId: unique per campaign, contact, cycle and dial. */
+export const attemptKey = (campaignId: string, contactId: number, cycle: number, dialNo: number) => `dc:${campaignId}:${contactId}:${cycle}:${dialNo}`;
 
 export interface NewAttempt {
   key: string;
@@ -155,8 +159,8 @@ export async function insertAttempts(db: Kysely<Database>, campaign: CampaignCon
   if (!attempts.length) return new Set();
   const { rows } = await sql<{ attempt_key: string }>`
     WITH ins AS (
-      INSERT INTO dial_attempts (attempt_key, tenant_id, campaign_id, contact_id, dial_no, attempt_no, phone, strategy_version)
-      SELECT k, ${campaign.tenantId}::uuid, ${campaign.campaignId}::uuid, c, d, a, p, ${campaign.strategyVersion}::int
+      INSERT INTO dial_attempts (attempt_key, tenant_id, campaign_id, contact_id, dial_no, attempt_no, phone, strategy_version, cycle)
+      SELECT k, ${campaign.tenantId}::uuid, ${campaign.campaignId}::uuid, c, d, a, p, ${campaign.strategyVersion}::int, ${campaign.cycle}::int
       FROM unnest(${attempts.map((a) => a.key)}::text[], ${attempts.map((a) => a.contactId)}::bigint[],
                   ${attempts.map((a) => a.dialNo)}::int[], ${attempts.map((a) => a.attemptNo)}::int[],
                   ${attempts.map((a) => a.phone)}::text[]) AS t(k, c, d, a, p)
@@ -189,6 +193,7 @@ export interface CallResult {
   lost: boolean;
   answeredAt: Date | null;
   endedAt: Date;
+  amdStatus: string | null;
   step: NextStep;
 }
 
@@ -199,12 +204,12 @@ export async function recordResults(db: Kysely<Database>, campaign: CampaignCont
   await db.transaction().execute(async (trx) => {
     await sql`
       UPDATE dial_attempts a SET state = 'done', outcome = t.outcome, cause = t.cause, cause_txt = t.cause_txt,
-        ring_ms = t.ring_ms, talk_ms = t.talk_ms, lost = t.lost, answered_at = t.answered_at, ended_at = t.ended_at
+        ring_ms = t.ring_ms, talk_ms = t.talk_ms, lost = t.lost, answered_at = t.answered_at, ended_at = t.ended_at, amd_status = t.amd_status
       FROM unnest(${results.map((r) => r.key)}::text[], ${results.map((r) => r.outcome)}::text[], ${results.map((r) => r.cause)}::int[],
                   ${results.map((r) => r.causeTxt)}::text[], ${results.map((r) => r.ringMs)}::int[], ${results.map((r) => r.talkMs)}::int[],
                   ${results.map((r) => r.lost)}::boolean[], ${results.map((r) => iso(r.answeredAt))}::timestamptz[],
-                  ${results.map((r) => iso(r.endedAt))}::timestamptz[])
-        AS t(key, outcome, cause, cause_txt, ring_ms, talk_ms, lost, answered_at, ended_at)
+                  ${results.map((r) => iso(r.endedAt))}::timestamptz[], ${results.map((r) => r.amdStatus)}::text[])
+        AS t(key, outcome, cause, cause_txt, ring_ms, talk_ms, lost, answered_at, ended_at, amd_status)
       WHERE a.attempt_key = t.key AND a.state = 'dialing'`.execute(trx);
     await sql`
       UPDATE dialer_contacts d SET state = t.state, next_attempt_at = COALESCE(t.next_at, d.next_attempt_at), phone_idx = t.phone_idx,

@@ -36,6 +36,8 @@ export function campaignToApi(row: DialerCampaignRow, headline: Headline) {
     startAt: iso(row.start_at),
     endAt: iso(row.end_at),
     recurrence: recurrence?.success ? recurrence.data : null,
+    cycle: row.cycle,
+    nextRunAt: iso(row.next_run_at),
     createdAt: new Date(row.created_at).toISOString(),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
@@ -98,7 +100,8 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
               name_key: textKey(name),
               group_id: groupId,
               strategy_id: strategyId,
-              status: startAt ? 'scheduled' : 'draft',
+              // A recurring campaign waits for its first occurrence (or startAt, or a manual start).
+              status: startAt || recurrence ? 'scheduled' : 'draft',
               start_at: startAt ?? null,
               end_at: endAt ?? null,
               recurrence: recurrence ? JSON.stringify(recurrence) : null,
@@ -112,7 +115,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
             targetType: 'dialer_campaign',
             targetId: created.id,
             summary: `Campanha de discador "${name}" criada${startAt ? ` (agendada para ${startAt})` : ''}`,
-            details: { groupId, strategyId, startAt, endAt },
+            details: { groupId, strategyId, startAt, endAt, recurrence },
           });
           return created;
         })
@@ -130,9 +133,10 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
               campaignId: row.id,
               tenantId,
               groupId,
-              initialStatus: startAt ? 'scheduled' : 'draft',
+              initialStatus: row.status === 'scheduled' ? 'scheduled' : 'draft',
               startAt,
               endAt,
+              recurrence,
               laneHeartbeatTimeoutMs: config.DIALER_LANE_HEARTBEAT_TIMEOUT_MS,
             },
           ],

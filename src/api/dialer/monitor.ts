@@ -56,11 +56,14 @@ export async function headlines(db: Kysely<Database>, campaigns: DialerCampaignR
   return map;
 }
 
-export function whyOf(row: Pick<DialerCampaignRow, 'status' | 'pause_reason' | 'waiting_window' | 'next_window_at'>): string | null {
+export function whyOf(row: Pick<DialerCampaignRow, 'status' | 'pause_reason' | 'waiting_window' | 'next_window_at' | 'next_run_at' | 'cycle'>): string | null {
   if (row.status === 'paused') return pauseReasonText[(row.pause_reason ?? 'manual') as PauseReason] ?? row.pause_reason;
   if (row.status === 'running' && row.waiting_window) {
     const at = row.next_window_at ? ` (próxima janela: ${new Date(row.next_window_at).toISOString()})` : '';
     return `Aguardando a janela de discagem${at}.`;
+  }
+  if (row.status === 'scheduled' && row.cycle > 0 && row.next_run_at) {
+    return `Ciclo ${row.cycle} concluído; o próximo começa em ${new Date(row.next_run_at).toISOString()}.`;
   }
   if (row.status === 'scheduled') return 'Agendada.';
   return null;
@@ -116,6 +119,8 @@ export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow)
     why: whyOf(campaign),
     waitingWindow: campaign.waiting_window,
     nextWindowAt: campaign.next_window_at ? new Date(campaign.next_window_at).toISOString() : null,
+    cycle: campaign.cycle,
+    nextRunAt: campaign.next_run_at ? new Date(campaign.next_run_at).toISOString() : null,
     contacts,
     attempts: row.attempts,
     callsInProgress: row.dialing,

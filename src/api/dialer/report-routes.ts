@@ -9,7 +9,7 @@ import { reportQuerySchema } from './schemas';
 
 const CALLS_HEADER = [
   'quando', 'campanha', 'campanha_id', 'contato_id', 'contato', 'telefone', 'tentativa', 'discagem', 'resultado',
-  'causa_q850', 'causa_texto', 'toque_s', 'conversa_s', 'versao_estrategia', 'chave',
+  'causa_q850', 'causa_texto', 'toque_s', 'conversa_s', 'versao_estrategia', 'chave', 'ciclo', 'amd',
 ];
 const CAMPAIGNS_HEADER = [
   'campanha', 'campanha_id', 'status', 'contatos', 'tentativas', 'atendidas', 'ocupado', 'nao_atendeu', 'rejeitadas',
@@ -39,6 +39,7 @@ function callsReport(db: Kysely<Database>, f: Filter, pageSize = 2000): Readable
         .select([
           'a.id', 'a.started_at', 'c.name as campaign', 'a.campaign_id', 'a.contact_id', 'ct.name as contact', 'a.phone', 'a.attempt_no',
           'a.dial_no', 'a.outcome', 'a.state', 'a.cause', 'a.cause_txt', 'a.ring_ms', 'a.talk_ms', 'a.strategy_version', 'a.attempt_key',
+          'a.cycle', 'a.amd_status',
         ])
         .where('a.tenant_id', '=', f.tenantId)
         .where('a.id', '>', after)
@@ -53,7 +54,7 @@ function callsReport(db: Kysely<Database>, f: Filter, pageSize = 2000): Readable
         chunk += csvLine([
           iso(r.started_at), r.campaign, r.campaign_id, r.contact_id, r.contact, r.phone, r.attempt_no, r.dial_no,
           r.outcome ?? (r.state === 'dialing' ? 'em_andamento' : ''), r.cause, r.cause_txt, seconds(r.ring_ms), seconds(r.talk_ms),
-          r.strategy_version, r.attempt_key,
+          r.strategy_version, r.attempt_key, r.cycle, r.amd_status,
         ]);
       }
       if (chunk) yield chunk;

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { CALL_OUTCOMES } from '../../domain/call-outcome';
 import { DIALER_CAMPAIGN_STATUSES } from '../../domain/dialer/campaign-state';
+import { recurrenceSchema } from '../../domain/dialer/recurrence';
 import { strategyConfigSchema } from '../../domain/dialer/strategy';
+
+export { recurrenceSchema };
 
 export const idParams = z.object({ id: z.uuid() });
 
@@ -24,14 +27,6 @@ export const strategySchema = z
     updatedAt: z.string(),
   })
   .meta({ id: 'DialStrategy' });
-
-export const recurrenceSchema = z
-  .object({
-    days: z.array(z.number().int().min(0).max(6)).min(1).describe('0 = Sunday … 6 = Saturday'),
-    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/),
-    timeZone: z.string().default('America/Sao_Paulo'),
-  })
-  .describe('Run again at these days and time: contacts not reached (exhausted) get a fresh round of attempts');
 
 export const campaignInputSchema = z.object({
   name: z.string().trim().min(1).max(120),
@@ -65,6 +60,8 @@ export const campaignSchema = z
     startAt: z.string().nullable(),
     endAt: z.string().nullable(),
     recurrence: recurrenceSchema.nullable(),
+    cycle: z.number().int().describe('Current cycle: 0 before the first start; each recurrence occurrence begins the next'),
+    nextRunAt: z.string().nullable().describe('A recurring campaign between cycles: when the next cycle starts'),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
@@ -81,6 +78,8 @@ export const monitorSchema = z
     why: z.string().nullable().describe('Why it is paused or waiting'),
     waitingWindow: z.boolean(),
     nextWindowAt: z.string().nullable(),
+    cycle: z.number().int().describe('Current cycle (recurring campaigns run one per occurrence)'),
+    nextRunAt: z.string().nullable().describe('Between cycles: when the next one starts'),
     contacts: z.object({
       total: z.number().int(),
       pending: z.number().int(),

@@ -23,7 +23,20 @@ export type Transition =
 
 const refuse = (code: string, message: string): Transition => ({ ok: false, code, message });
 
-export function transition(status: DialerCampaignStatus, command: CampaignCommand): Transition {
+/**
+ * What a transition may depend on besides the status. A recurring campaign between cycles is
+ * `scheduled` (waiting for its next occurrence): it may be paused (the Schedule is paused too),
+ * and resuming it goes back to waiting instead of dialling.
+ */
+export interface TransitionContext {
+  recurring: boolean;
+  /** A cycle is under way (started and not yet finished). */
+  cycleOpen: boolean;
+}
+
+const oneShot: TransitionContext = { recurring: false, cycleOpen: true };
+
+export function transition(status: DialerCampaignStatus, command: CampaignCommand, ctx: TransitionContext = oneShot): Transition {
   if (isFinal(status)) return refuse(CAMPAIGN_FINISHED, `The campaign is ${status}; it can no longer be ${pastTense[command]}.`);
   switch (command) {
     case 'start':
@@ -31,9 +44,13 @@ export function transition(status: DialerCampaignStatus, command: CampaignComman
         ? { ok: true, next: 'running' }
         : refuse(CAMPAIGN_ALREADY_STARTED, `The campaign is already ${status}; use resume to continue a paused campaign.`);
     case 'pause':
-      return status === 'running' ? { ok: true, next: 'paused' } : refuse(CAMPAIGN_NOT_RUNNING, `Only a running campaign can be paused; it is ${status}.`);
+      return status === 'running' || (status === 'scheduled' && ctx.recurring)
+        ? { ok: true, next: 'paused' }
+        : refuse(CAMPAIGN_NOT_RUNNING, `Only a running campaign can be paused; it is ${status}.`);
     case 'resume':
-      return status === 'paused' ? { ok: true, next: 'running' } : refuse(CAMPAIGN_NOT_PAUSED, `Only a paused campaign can be resumed; it is ${status}.`);
+      return status === 'paused'
+        ? { ok: true, next: ctx.cycleOpen ? 'running' : 'scheduled' }
+        : refuse(CAMPAIGN_NOT_PAUSED, `Only a paused campaign can be resumed; it is ${status}.`);
     case 'stop':
       return { ok: true, next: 'stopped' };
   }

@@ -114,7 +114,7 @@ export function checkStrategy(config: StrategyConfig, telemarketing: boolean): S
   return undefined;
 }
 
-function isTimeZone(zone: string): boolean {
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;

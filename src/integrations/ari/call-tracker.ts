@@ -11,6 +11,8 @@ export interface CallReport {
   cause: number;
   causeTxt: string;
   reachedUp: boolean;
+  /** AMDSTATUS, when the call went through answering-machine detection. */
+  amdStatus: string | undefined;
   /** From channel creation to answer (or to the end, when unanswered). */
   ringMs: number;
   /** From answer to the end; 0 when unanswered. */
@@ -42,6 +44,7 @@ interface Watch {
   reachedUp: boolean;
   createdAt: Date | undefined;
   answeredAt: Date | undefined;
+  amdStatus: string | undefined;
   report: Promise<CallReport>;
   resolve: (report: CallReport) => void;
   reject: (error: Error) => void;
@@ -91,6 +94,7 @@ export class CallTracker {
       reachedUp: false,
       createdAt: undefined,
       answeredAt: undefined,
+      amdStatus: undefined,
       report,
       resolve,
       reject,
@@ -102,6 +106,12 @@ export class CallTracker {
   placed(channelId: string): void {
     const watch = this.watches.get(channelId);
     if (watch) watch.placed = true;
+  }
+
+  /** What answering-machine detection said about this call (see amd.ts). */
+  noteAmd(channelId: string, status: string): void {
+    const watch = this.watches.get(channelId);
+    if (watch) watch.amdStatus = status;
   }
 
   /** Stop tracking (e.g. the originate failed); the pending promise is rejected. */
@@ -166,12 +176,14 @@ export class CallTracker {
 
   private settle(watch: Watch, end: { cause: number; causeTxt: string; endedAt: Date; lost: boolean }): void {
     this.watches.delete(watch.channelId);
-    const { reachedUp, answeredAt } = watch;
+    const { reachedUp, answeredAt, amdStatus } = watch;
     const outcome: CallOutcome = end.lost
       ? reachedUp
-        ? 'answered'
+        ? amdStatus === 'MACHINE'
+          ? 'answering_machine'
+          : 'answered'
         : 'network_failure'
-      : outcomeFromHangup({ cause: end.cause, reachedUp });
+      : outcomeFromHangup({ cause: end.cause, reachedUp, amdStatus });
     const ended = end.endedAt.getTime();
     const started = watch.createdAt?.getTime() ?? ended;
     watch.resolve({
@@ -180,6 +192,7 @@ export class CallTracker {
       cause: end.cause,
       causeTxt: end.causeTxt,
       reachedUp,
+      amdStatus,
       ringMs: Math.max(0, (answeredAt?.getTime() ?? ended) - started),
       talkMs: answeredAt ? Math.max(0, ended - answeredAt.getTime()) : 0,
       answeredAt,

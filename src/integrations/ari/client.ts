@@ -1,3 +1,4 @@
+import { AMD_APP_VARIABLE, AMD_START_ARG } from './amd-protocol';
 import { AriError } from './errors';
 import { AriEventStream, type AriEventStreamOptions } from './events';
 import { createAriHttp, type AriHttpOptions } from './http';
@@ -20,6 +21,11 @@ export interface OriginateRequest {
   channelId: string;
   variables?: Record<string, string>;
   appArgs?: string;
+  /**
+   * Answering-machine detection: the answered call enters our app with the argument `amd`, which
+   * the AnsweringMachineDetector sends through the dialplan's `AMD()` (see amd.ts).
+   */
+  detectMachine?: boolean;
 }
 
 export type OriginateResult = { status: 'placed'; channel: Channel } | { status: 'already_exists' };
@@ -30,6 +36,10 @@ export interface AriClient {
   /** The live channel, or undefined once Asterisk no longer knows it (hung up and destroyed). */
   getChannel(channelId: string): Promise<Channel | undefined>;
   listChannels(): Promise<Channel[]>;
+  /** Leaves Stasis for the dialplan; false when the channel is gone or not in Stasis. */
+  continueInDialplan(channelId: string, target: { context: string; extension?: string; priority?: number }): Promise<boolean>;
+  /** A channel variable (e.g. AMDSTATUS), or undefined when the channel or the variable is not there. */
+  getVariable(channelId: string, variable: string): Promise<string | undefined>;
   /** True when Asterisk hung the channel up, false when it was already gone. */
   hangup(channelId: string, reason?: HangupReason): Promise<boolean>;
   /** The application's event stream; one per client, opened on first use. */
@@ -62,6 +72,8 @@ export function createAriClient(options: AriClientOptions): AriClient {
     app: options.app,
 
     async originate(request) {
+      // The AMD dialplan returns the call to `Stasis(${OMNI_APP},amd-done)`: it needs our app's name.
+      const variables = request.detectMachine ? { ...request.variables, [AMD_APP_VARIABLE]: options.app } : request.variables;
       const { status, body } = await http.request(
         'originate',
         'POST',
@@ -69,12 +81,12 @@ export function createAriClient(options: AriClientOptions): AriClient {
         {
           endpoint: request.endpoint,
           app: options.app,
-          appArgs: request.appArgs,
+          appArgs: request.detectMachine ? AMD_START_ARG : request.appArgs,
           callerId: request.callerId,
           timeout: request.timeoutSec,
           channelId: request.channelId,
         },
-        request.variables ? { variables: request.variables } : undefined,
+        variables ? { variables } : undefined,
       );
       if (status === 200) return { status: 'placed', channel: channelFrom('originate', body) };
       // The channel id is taken by a live channel: our earlier request got through. Never re-place it.
@@ -94,6 +106,27 @@ export function createAriClient(options: AriClientOptions): AriClient {
       if (status !== 200) throw failure('list channels', status, body);
       const raw = JSON.parse(body) as unknown[];
       return raw.map((item) => parseChannel(item));
+    },
+
+    async continueInDialplan(channelId, target) {
+      const { status, body } = await http.request('continue', 'POST', `${channelPath(channelId)}/continue`, {
+        context: target.context,
+        extension: target.extension ?? 's',
+        priority: target.priority ?? 1,
+      });
+      if (status === 204 || status === 200) return true;
+      if (status === 404 || status === 409) return false;
+      throw failure('continue', status, body);
+    },
+
+    async getVariable(channelId, variable) {
+      const { status, body } = await http.request('get variable', 'GET', `${channelPath(channelId)}/variable`, { variable });
+      if (status === 200) {
+        const value = (JSON.parse(body) as { value?: unknown }).value;
+        return typeof value === 'string' ? value : undefined;
+      }
+      if (status === 404 || status === 409) return undefined;
+      throw failure('get variable', status, body);
     },
 
     async hangup(channelId, reason) {

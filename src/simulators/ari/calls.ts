@@ -1,3 +1,4 @@
+import { AMD_APP_VARIABLE, AMD_DONE_ARG } from '../../integrations/ari/amd-protocol';
 import { HANGUP_REASONS, type Channel, type ChannelState, type HangupReason } from '../../integrations/ari/types';
 import { causeOfHangupReason, causeTxt } from './causes';
 import { defaultCauseOf, type MixEntry, type SimConfig } from './config';
@@ -29,6 +30,7 @@ interface LiveCall {
   appArgs: string[];
   inStasis: boolean;
   timers: Set<NodeJS.Timeout>;
+  plan: Plan;
 }
 
 /** What the simulated call will do, decided when it is placed. */
@@ -37,6 +39,9 @@ interface Plan {
   cause: number;
   ringMs: number;
   talkMs: number;
+  /** Answered by a machine: what `AMD()` reports, if the call is sent through it. */
+  machine: boolean;
+  amdMs: number;
 }
 
 export interface CallStats {
@@ -116,13 +121,14 @@ export class CallSimulator {
       appArgs: params.appArgs ? params.appArgs.split(',') : [],
       inStasis: false,
       timers: new Set(),
+      plan: this.plan(endpoint.number, id),
     };
     this.live.set(id, call);
     this.count(this.acceptedById, id);
     this.count(this.perNumber, endpoint.number);
     this.counters.accepted++;
     this.counters.maxConcurrent = Math.max(this.counters.maxConcurrent, this.live.size);
-    this.play(call, this.plan(endpoint.number, id), timeoutSec);
+    this.play(call, call.plan, timeoutSec);
 
     if (this.faultRandom() < originateLostResponseRate) {
       this.counters.failed++;
@@ -158,6 +164,47 @@ export class CallSimulator {
     this.counters.hangups++;
     this.end(call, cause, { soft: true });
     return { status: 204 };
+  }
+
+  /**
+   * `POST /ari/channels/{id}/continue`: the channel leaves Stasis for the dialplan. The AMD context
+   * plays `AMD()` (setting AMDSTATUS and AMDCAUSE) and then `Stasis(${OMNI_APP},amd-done)`; any
+   * other context just keeps the call going until it ends.
+   */
+  continueInDialplan(channelId: string, context: string | undefined, extension: string | undefined, priority: string | undefined): Answer<never> {
+    const call = this.live.get(channelId);
+    if (!call) return { status: 404, message: 'Channel not found' };
+    if (!call.inStasis) return { status: 409, message: 'Channel not in Stasis application' };
+    call.inStasis = false;
+    this.emit(call, 'StasisEnd');
+    const target = context ?? call.channel.dialplan.context;
+    call.channel.dialplan = { context: target, exten: extension ?? 's', priority: Number(priority ?? 1) || 1, app_name: '', app_data: '' };
+    if (target === this.config().amdContext) {
+      call.channel.dialplan = { ...call.channel.dialplan, app_name: 'AMD', app_data: '' };
+      this.after(call, call.plan.amdMs, () => {
+        const vars = call.channel.channelvars ?? {};
+        call.channel.channelvars = call.plan.machine
+          ? { ...vars, AMDSTATUS: 'MACHINE', AMDCAUSE: `LONGGREETING-${call.plan.amdMs}-1500` }
+          : { ...vars, AMDSTATUS: 'HUMAN', AMDCAUSE: `HUMAN-${call.plan.amdMs}-500` };
+        const app = vars[AMD_APP_VARIABLE] || call.app;
+        if (!app) return;
+        call.app = app;
+        call.inStasis = true;
+        call.channel.dialplan = { ...call.channel.dialplan, priority: call.channel.dialplan.priority + 1, app_name: 'Stasis', app_data: `${app},${AMD_DONE_ARG}` };
+        this.emit(call, 'StasisStart', { args: [AMD_DONE_ARG] });
+      });
+    }
+    return { status: 204 };
+  }
+
+  /** `GET /ari/channels/{id}/variable?variable=NAME`: 200 `{ value }`; 404 when the channel or the variable is not there. */
+  getVariable(channelId: string, variable: string | undefined): Answer<{ value: string }> {
+    if (!variable) return { status: 400, message: 'Missing variable parameter.' };
+    const call = this.live.get(channelId);
+    if (!call) return { status: 404, message: 'Channel or variable not found' };
+    if (!call.inStasis) return { status: 409, message: 'Channel not in Stasis application' };
+    const value = call.channel.channelvars?.[variable];
+    return value === undefined ? { status: 404, message: 'Provided variable was not found' } : { status: 200, body: { value } };
   }
 
   acceptedOriginates(channelId: string): number {
@@ -207,7 +254,11 @@ export class CallSimulator {
     const entry: MixEntry = pickWeighted(random, rule?.mix ?? config.defaultMix) ?? { outcome: 'answered', weight: 1 };
     const answers = entry.outcome === 'answered' || (entry.outcome === undefined && entry.cause === 16);
     const cause = entry.cause ?? defaultCauseOf[entry.outcome ?? 'answered'];
-    return { answers, cause, ringMs: between(random, config.ringMs), talkMs: between(random, config.talkMs) };
+    const ringMs = between(random, config.ringMs);
+    const talkMs = between(random, rule?.talkMs ?? config.talkMs);
+    // Drawn after the durations so adding machines leaves every other call exactly as it was.
+    const machine = answers && random() < (rule?.machineShare ?? config.machineShare);
+    return { answers, cause, ringMs, talkMs, machine, amdMs: between(random, config.amdMs) };
   }
 
   private play(call: LiveCall, plan: Plan, timeoutSec: number): void {

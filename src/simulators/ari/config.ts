@@ -39,6 +39,10 @@ const rule = z.object({
     }
   }, 'not a valid regular expression'),
   mix: z.array(mixEntry).min(1),
+  /** Share (0–1) of this pattern's answered calls picked up by an answering machine. */
+  machineShare: z.number().min(0).max(1).optional(),
+  /** This pattern's talk time instead of the global one (e.g. a call held until hung up). */
+  talkMs: range.optional(),
 });
 export type OutcomeRule = z.infer<typeof rule>;
 
@@ -61,6 +65,12 @@ export const simConfigSchema = z.object({
   defaultMix: z.array(mixEntry).min(1),
   ringMs: range,
   talkMs: range,
+  /** Share of answered calls that are machines, for numbers no rule matches (or rules without one). */
+  machineShare: z.number().min(0).max(1),
+  /** The dialplan context whose `AMD()` the simulator plays; it then re-enters `Stasis(${OMNI_APP},amd-done)`. */
+  amdContext: z.string().min(1),
+  /** How long AMD() listens before deciding. */
+  amdMs: range,
   faults,
 });
 export type SimConfig = z.infer<typeof simConfigSchema>;
@@ -94,6 +104,9 @@ export const defaultSimConfig: SimConfig = {
   ],
   ringMs: [3_000, 15_000],
   talkMs: [5_000, 60_000],
+  machineShare: 0.15,
+  amdContext: 'omni-amd',
+  amdMs: [1_500, 3_500],
   faults: noFaults,
 };
 

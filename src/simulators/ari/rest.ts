@@ -1,4 +1,4 @@
-import type { CallSimulator, OriginateParams } from './calls';
+import type { Answer, CallSimulator, OriginateParams } from './calls';
 import { problem, reply, type Reply } from './http-kit';
 
 const originateKeys = ['endpoint', 'app', 'appArgs', 'extension', 'context', 'priority', 'callerId', 'timeout', 'channelId'] as const;
@@ -22,6 +22,14 @@ export function ariRoute(calls: CallSimulator, method: string, url: URL, rawBody
     if (method === 'DELETE') {
       return answer(calls.hangup(channelId, url.searchParams.get('reason') ?? undefined, url.searchParams.get('reason_code') ?? undefined));
     }
+    return problem(405, 'Invalid method');
+  }
+  const sub = /^\/ari\/channels\/([^/]+)\/(continue|variable)$/.exec(path);
+  if (sub) {
+    const channelId = decodeURIComponent(sub[1]);
+    const q = (name: string) => url.searchParams.get(name) ?? undefined;
+    if (sub[2] === 'continue' && method === 'POST') return answer(calls.continueInDialplan(channelId, q('context'), q('extension'), q('priority')));
+    if (sub[2] === 'variable' && method === 'GET') return answer(calls.getVariable(channelId, q('variable')));
     return problem(405, 'Invalid method');
   }
   if (path === '/ari/asterisk/ping' && method === 'GET') {
@@ -59,6 +67,6 @@ function originate(calls: CallSimulator, url: URL, rawBody: string, pathChannelI
   return answer(calls.originate(params));
 }
 
-function answer(result: ReturnType<CallSimulator['get']> | ReturnType<CallSimulator['hangup']>): Reply {
+function answer(result: Answer<unknown>): Reply {
   return 'message' in result ? problem(result.status, result.message) : reply(result.status, result.body);
 }

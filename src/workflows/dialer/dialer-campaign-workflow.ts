@@ -12,6 +12,7 @@ import type { DialerActivities } from '../../activities/dialer/index';
 import { isFinal, transition, type CampaignCommand, type DialerCampaignStatus, type PauseReason } from '../../domain/dialer/campaign-state';
 import { CampaignStatus, JobStatus } from '../search-attributes';
 import {
+  cycleSignal,
   dialerControlUpdate,
   dialerProgressQuery,
   pauseSignal,
@@ -20,9 +21,10 @@ import {
   stopSignal,
   type DialerCampaignInput,
   type DialerCampaignProgress,
+  type ScheduleState,
 } from './messages';
 
-const { prepareDialerCampaign, recordDialerCampaignState } = proxyActivities<DialerActivities>({
+const { startDialerCycle, recordDialerCampaignState, syncDialerRecurrence } = proxyActivities<DialerActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
@@ -33,10 +35,13 @@ const TURNS_PER_RUN = 200;
 const MAX_SLEEP_MS = 60_000;
 
 /**
- * A dialer campaign (`dialer-campaign-<id>`): waits for its start (manual, or startAt via a
- * durable timer), builds its contact list, then runs dialing lanes until every contact is final,
- * pausing outside its calling window and when the dialer fails too much. Contact state lives in
- * PostgreSQL; the workflow carries only its status and counters across continue-as-new.
+ * A dialer campaign (`dialer-campaign-<id>`): waits for its start (manual, startAt via a durable
+ * timer, or an occurrence of its recurrence Schedule), then runs cycles: each builds or re-arms
+ * the contact list and runs dialing lanes until every contact is final, pausing outside its
+ * calling window and when the dialer fails too much. A recurring campaign goes back to
+ * `scheduled` between cycles; its Schedule is paused with it and deleted when it ends. Contact
+ * state lives in PostgreSQL; the workflow carries only its status and counters across
+ * continue-as-new.
  */
 export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promise<DialerCampaignProgress> {
   const { dialLane } = proxyActivities<DialerActivities>({
@@ -46,6 +51,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   });
 
   const resume = input.resume;
+  const recurrence = input.recurrence;
   const progress: DialerCampaignProgress = {
     campaignId: input.campaignId,
     status: resume?.status ?? input.initialStatus,
@@ -54,10 +60,14 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     nextWindowAt: null,
     lanes: resume?.lanes ?? 0,
     dialed: resume?.dialed ?? 0,
+    cycle: resume?.cycle ?? 0,
+    nextRunAt: resume?.nextRunAt ?? null,
   };
   let seq = resume?.seq ?? 0;
-  let prepared = resume?.prepared ?? false;
-  let autoStarted = false;
+  let cycleOpen = resume?.cycleOpen ?? (resume?.prepared ?? false);
+  let scheduleState: ScheduleState | undefined = resume?.scheduleState;
+  // Occurrences of the Schedule not yet acted on (only counted while waiting between cycles).
+  let occurrences = resume?.occurrences ?? 0;
 
   const persist = async () => {
     seq += 1;
@@ -72,15 +82,37 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
       waitingWindow: progress.waitingWindow,
       nextWindowAt: progress.nextWindowAt,
       pauseReason: progress.pauseReason,
+      nextRunAt: progress.nextRunAt,
     });
   };
 
+  // The Schedule follows the campaign: paused with it, deleted once it is final; asked for the
+  // next run whenever the campaign waits for one. One change at a time, in order: a quick pause
+  // and resume must not reach the Schedule the other way round.
+  let governing: Promise<void> = Promise.resolve();
+  const govern = () => (governing = governing.catch(() => undefined).then(governNow));
+  const governNow = async () => {
+    if (!recurrence) return;
+    const want: ScheduleState = isFinal(progress.status) ? 'deleted' : progress.status === 'paused' ? 'paused' : 'active';
+    if (want === scheduleState && progress.status !== 'scheduled') return;
+    scheduleState = want;
+    const { nextRunAt } = await syncDialerRecurrence({ campaignId: input.campaignId, recurrence, startAt: input.startAt, endAt: input.endAt, state: want });
+    const firstStart = progress.cycle === 0 && input.startAt ? input.startAt : undefined;
+    progress.nextRunAt = progress.status === 'scheduled' ? (firstStart ?? nextRunAt) : null;
+  };
+  const changed = async () => {
+    await govern();
+    await persist();
+  };
+
+  const ctx = () => ({ recurring: recurrence !== undefined, cycleOpen });
   const apply = (command: CampaignCommand, reason: PauseReason | null = null): boolean => {
-    const t = transition(progress.status, command);
+    const t = transition(progress.status, command, ctx());
     if (!t.ok) return false;
     progress.status = t.next;
     progress.pauseReason = t.next === 'paused' ? (reason ?? 'manual') : null;
     if (t.next !== 'running') progress.waitingWindow = false;
+    if (t.next !== 'scheduled') progress.nextRunAt = null;
     return true;
   };
 
@@ -89,99 +121,127 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     dialerControlUpdate,
     async ({ command }) => {
       apply(command);
-      await persist();
+      await changed();
       return progress;
     },
     {
       validator: ({ command }) => {
-        const t = transition(progress.status, command);
+        const t = transition(progress.status, command, ctx());
         if (!t.ok) throw ApplicationFailure.create({ type: t.code, message: t.message, nonRetryable: true });
       },
     },
   );
   const signalled = (command: CampaignCommand) => () => {
-    if (apply(command)) void persist();
+    if (apply(command)) void changed();
   };
   setHandler(startSignal, signalled('start'));
   setHandler(pauseSignal, signalled('pause'));
   setHandler(resumeSignal, signalled('resume'));
   setHandler(stopSignal, signalled('stop'));
+  // An occurrence while a cycle is under way (or paused) is skipped: that cycle keeps going.
+  setHandler(cycleSignal, () => {
+    if (recurrence && progress.status === 'scheduled') occurrences += 1;
+  });
 
+  const startAt = input.startAt ? new Date(input.startAt).getTime() : undefined;
   const endAt = input.endAt ? new Date(input.endAt).getTime() : undefined;
   const msUntil = (t: number) => Math.max(0, t - Date.now());
   const untilEnd = () => (endAt === undefined ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, msUntil(endAt)));
 
-  if (!resume) await persist();
+  if (!resume) await changed();
 
-  // ---- waiting for the start
-  while (progress.status === 'draft' || progress.status === 'scheduled') {
-    if (progress.status === 'scheduled' && input.startAt) {
-      const startIn = msUntil(new Date(input.startAt).getTime());
-      const changed = await condition(() => progress.status !== 'scheduled', startIn);
-      if (!changed) {
-        autoStarted = apply('start');
-        await persist();
-      }
-    } else {
-      await condition(() => progress.status !== 'draft' && progress.status !== 'scheduled');
+  /** Waits for a start: manual, startAt (first cycle only) or a Schedule occurrence. */
+  const waitForStart = async () => {
+    const firstStart = progress.cycle === 0 && startAt !== undefined ? startAt : undefined;
+    const wait = firstStart === undefined ? untilEnd() : Math.min(untilEnd(), msUntil(firstStart));
+    await condition(() => progress.status !== 'scheduled' || occurrences > 0, wait);
+    if (progress.status !== 'scheduled') return;
+    if (occurrences > 0 || (firstStart !== undefined && Date.now() >= firstStart)) {
+      occurrences = 0;
+      apply('start');
+      await changed();
     }
-  }
-  void autoStarted;
+  };
 
-  // ---- running
-  let turns = 0;
-  while (!isFinal(progress.status)) {
-    if (endAt !== undefined && Date.now() >= endAt) {
-      apply('stop');
-      await persist();
-      break;
+  /** A new cycle: the first builds the contact list, later ones re-arm contacts not yet reached. */
+  const openCycle = async () => {
+    progress.cycle += 1;
+    await startDialerCycle({ campaignId: input.campaignId, cycle: progress.cycle });
+    cycleOpen = true;
+  };
+
+  /** The cycle is over: wait for the next occurrence, or complete when there is none. */
+  const closeCycle = async () => {
+    cycleOpen = false;
+    progress.waitingWindow = false;
+    progress.nextWindowAt = null;
+    if (recurrence) {
+      progress.status = 'scheduled';
+      await govern();
+      if (progress.nextRunAt) return persist();
     }
-    if (progress.status === 'paused') {
-      await condition(() => progress.status !== 'paused', untilEnd());
-      continue;
-    }
-    if (!prepared) {
-      await prepareDialerCampaign({ campaignId: input.campaignId });
-      prepared = true;
-    }
+    progress.status = 'completed';
+    await changed();
+  };
+
+  const runLane = async () => {
+    if (!cycleOpen) await openCycle();
     progress.lanes += 1;
     const lane = await dialLane({ campaignId: input.campaignId });
     progress.dialed += lane.dialed;
     progress.lastLane = { reason: lane.reason, dialed: lane.dialed, finished: lane.finished, metrics: lane.metrics };
 
-    if (lane.reason === 'completed' && progress.status === 'running') {
-      progress.status = 'completed';
-      progress.waitingWindow = false;
-      await persist();
-      break;
-    }
+    if (lane.reason === 'completed' && progress.status === 'running') return closeCycle();
     if (lane.reason === 'network_failures' && progress.status === 'running') {
       apply('pause', 'network_failures');
+      return changed();
+    }
+    if (progress.status !== 'running' || (lane.reason !== 'idle' && lane.reason !== 'window_closed')) return;
+    const waiting = lane.waitingWindow;
+    if (waiting !== progress.waitingWindow || lane.nextAt !== progress.nextWindowAt) {
+      progress.waitingWindow = waiting;
+      progress.nextWindowAt = waiting ? lane.nextAt : null;
       await persist();
-      continue;
     }
-    if (progress.status !== 'running') continue;
-    if (lane.reason === 'idle' || lane.reason === 'window_closed') {
-      const waiting = lane.waitingWindow;
-      if (waiting !== progress.waitingWindow || lane.nextAt !== progress.nextWindowAt) {
-        progress.waitingWindow = waiting;
-        progress.nextWindowAt = waiting ? lane.nextAt : null;
-        await persist();
-      }
-      const sleep = lane.nextAt ? Math.min(untilEnd(), msUntil(new Date(lane.nextAt).getTime())) : untilEnd();
-      await condition(() => progress.status !== 'running', Math.max(sleep, 250));
-      if (progress.waitingWindow && progress.status === 'running') {
-        progress.waitingWindow = false;
-        progress.nextWindowAt = null;
-        await persist();
-      }
+    const sleep = lane.nextAt ? Math.min(untilEnd(), msUntil(new Date(lane.nextAt).getTime())) : untilEnd();
+    await condition(() => progress.status !== 'running', Math.max(sleep, 250));
+    if (progress.waitingWindow && progress.status === 'running') {
+      progress.waitingWindow = false;
+      progress.nextWindowAt = null;
+      await persist();
     }
+  };
+
+  let turns = 0;
+  while (!isFinal(progress.status)) {
+    if (endAt !== undefined && Date.now() >= endAt) {
+      apply('stop');
+      await changed();
+      break;
+    }
+    if (progress.status === 'draft') await condition(() => progress.status !== 'draft', untilEnd());
+    else if (progress.status === 'scheduled') await waitForStart();
+    else if (progress.status === 'paused') await condition(() => progress.status !== 'paused', untilEnd());
+    else await runLane();
+
     turns += 1;
     if (!isFinal(progress.status) && (turns >= TURNS_PER_RUN || workflowInfo().continueAsNewSuggested)) {
-      await condition(() => true);
+      await condition(allHandlersFinished);
       await continueAsNew<typeof dialerCampaignWorkflow>({
         ...input,
-        resume: { status: progress.status, pauseReason: progress.pauseReason, seq, prepared, lanes: progress.lanes, dialed: progress.dialed },
+        resume: {
+          status: progress.status,
+          pauseReason: progress.pauseReason,
+          seq,
+          prepared: progress.cycle > 0,
+          lanes: progress.lanes,
+          dialed: progress.dialed,
+          cycle: progress.cycle,
+          cycleOpen,
+          nextRunAt: progress.nextRunAt,
+          scheduleState,
+          occurrences,
+        },
       });
     }
   }

@@ -1,5 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignCommand, DialerCampaignStatus, PauseReason } from '../../domain/dialer/campaign-state';
+import type { Recurrence, ScheduleState } from '../../domain/dialer/recurrence';
+
+// Types only: the recurrence schema (zod) stays out of the workflow bundle.
+export type { ScheduleState } from '../../domain/dialer/recurrence';
 
 /** Message definitions shared by the dialer campaign workflow and its callers (API, CLI). */
 
@@ -11,6 +15,8 @@ export interface DialerCampaignInput {
   initialStatus: 'draft' | 'scheduled';
   startAt?: string;
   endAt?: string;
+  /** Run in cycles, one per occurrence of this recurrence (a Temporal Schedule), until endAt or a stop. */
+  recurrence?: Recurrence;
   /** Heartbeat timeout of the dialing lane: how soon a dead worker's lane is retried elsewhere. */
   laneHeartbeatTimeoutMs?: number;
   /** Carried across continue-as-new. */
@@ -24,6 +30,11 @@ export interface DialerCampaignResume {
   prepared: boolean;
   lanes: number;
   dialed: number;
+  cycle?: number;
+  cycleOpen?: boolean;
+  nextRunAt?: string | null;
+  scheduleState?: ScheduleState;
+  occurrences?: number;
 }
 
 export interface DialerCampaignProgress {
@@ -35,6 +46,10 @@ export interface DialerCampaignProgress {
   nextWindowAt: string | null;
   lanes: number;
   dialed: number;
+  /** 0 before the first start; each recurrence occurrence begins the next. */
+  cycle: number;
+  /** Between cycles of a recurring campaign: when the next one starts. */
+  nextRunAt: string | null;
   lastLane?: {
     reason: string;
     dialed: number;
@@ -58,4 +73,8 @@ export const pauseSignal = defineSignal<[{ by?: string }?]>('pause');
 export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
 export const stopSignal = defineSignal<[{ by?: string }?]>('stop');
 
+/** An occurrence of the recurrence Schedule: start the next cycle (ignored while one is under way). */
+export const cycleSignal = defineSignal<[{ occurrence: string }]>('cycle');
+
 export const dialerCampaignWorkflowId = (campaignId: string) => `dialer-campaign-${campaignId}`;
+
