@@ -28,3 +28,20 @@ export const customSearchAttributes = [
 /** `Name=Keyword` pairs, the form `temporal server start-dev --search-attribute` takes. */
 export const searchAttributeFlags = (): string[] =>
   customSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+
+/** What a campaign workflow (dialer campaign or broadcast send) is found by, set when it starts. */
+export const campaignSearchAttributes = (campaign: { tenantId: string; campaignId: string; kind: 'dialer' | 'broadcast'; status: string; groupId: string }) => [
+  { key: TenantId, value: campaign.tenantId },
+  { key: CampaignId, value: campaign.campaignId },
+  { key: CampaignKind, value: campaign.kind },
+  { key: CampaignStatus, value: campaign.status },
+  { key: ContactGroupId, value: campaign.groupId },
+  { key: JobKind, value: campaign.kind === 'dialer' ? 'dialer-campaign' : 'broadcast-send' },
+  { key: JobStatus, value: campaign.status },
+];
+
+/** A campaign's new status, as the workflow upserts it. */
+export const campaignStatusAttributes = (status: string) => [
+  { key: CampaignStatus, value: status },
+  { key: JobStatus, value: status },
+];
