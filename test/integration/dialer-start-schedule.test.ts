@@ -37,6 +37,7 @@ it('a future startAt is a one-action Schedule at that second, paused and resumed
   expect(created.status).toBe('scheduled');
   const schedule = t.stack.temporal.schedule.getHandle(dialerStartScheduleId(created.id));
   await waitFor(async () => (await campaign(created.id)).nextRunAt === startAt, 'the start Schedule', 60_000);
+  expect((await api('GET', `/v1/dialer/campaigns/${created.id}/monitor`)).json()).toMatchObject({ status: 'scheduled', nextRunAt: startAt, why: `Agendada para ${startAt}.` });
 
   const at = new Date(startAt);
   const described = await schedule.describe();
