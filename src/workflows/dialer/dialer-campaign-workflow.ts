@@ -41,9 +41,8 @@ const MAX_SLEEP_MS = 60_000;
  * the contact list and runs dialing lanes until every contact is final, pausing outside its
  * calling window and when the dialer fails too much. A recurring campaign goes back to
  * `scheduled` between cycles. Its Schedules are paused with it and deleted when it ends (the start
- * Schedule as soon as it has started, however it started). Contact
- * state lives in PostgreSQL; the workflow carries only its status and counters across
- * continue-as-new.
+ * Schedule as soon as it has started, however it started). Contact state lives in PostgreSQL;
+ * the workflow carries only its status and counters across continue-as-new.
  */
 export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promise<DialerCampaignProgress> {
   const { dialLane } = proxyActivities<DialerActivities>({
@@ -70,7 +69,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   let scheduleState: ScheduleState | undefined = resume?.scheduleState;
   let startScheduleState: ScheduleState | undefined = resume?.startScheduleState;
   let started = resume?.started ?? progress.cycle > 0;
-  // Occurrences of the Schedule not yet acted on (only counted while waiting between cycles).
+  // Firings of its Schedules not yet acted on (only counted while `scheduled`).
   let occurrences = resume?.occurrences ?? 0;
 
   const persist = async () => {
