@@ -1,4 +1,6 @@
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialerStartScheduleId } from '../../src/domain/dialer/start-schedule';
 import { dialerCampaignWorkflowId, dialerProgressQuery } from '../../src/workflows/dialer/messages';
 import { createAriClient } from '../../src/integrations/ari';
 import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
@@ -75,7 +77,7 @@ describe('strategies', () => {
 });
 
 describe('a campaign on an imported group', () => {
-  it('starts by itself at its time, pauses and resumes by API with 409s, never calls blocked contacts, and its report matches the simulator', async () => {
+  it('starts when its start Schedule fires, pauses and resumes by API with 409s, never calls blocked contacts, and its report matches the simulator', async () => {
     // 24 contacts: outcomes by last digit; contacts 0 and 1 are on the block list (one by each of their phones).
     const phones = Array.from({ length: 24 }, (_, i) => [phoneOf(i, i % 6), ...(i % 4 === 0 ? [phoneOf(i + 100, 5)] : [])]);
     const blocked = [phones[0][0], phones[1][0]];
@@ -88,18 +90,23 @@ describe('a campaign on an imported group', () => {
     const strategy = (await api('POST', '/v1/dialer/strategies', fastStrategy('Rápida'))).json();
 
     // A broadcast group or an inactive one is refused.
-    const startAt = new Date(Date.now() + 3000).toISOString();
+    // Tomorrow, on a whole second: only the test's trigger of the start Schedule starts it.
+    const startAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 86_400_000).toISOString();
     const res = await api('POST', '/v1/dialer/campaigns', { name: 'Cobrança', groupId, strategyId: strategy.id, startAt });
     expect(res.statusCode).toBe(201);
     const created = res.json();
-    expect(created.status).toBe('scheduled');
+    expect(created).toMatchObject({ status: 'scheduled', startAt, nextRunAt: null });
     expect((await api('GET', `/v1/contact-groups/${groupId}`)).json()).toMatchObject({ locked: true, campaign: { id: created.id } });
     expect((await api('POST', '/v1/dialer/campaigns', { name: 'Outra', groupId, strategyId: strategy.id })).json().code).toBe('GROUP_ALREADY_LINKED');
     expect((await api('DELETE', `/v1/dialer/strategies/${strategy.id}`)).json().code).toBe('STRATEGY_IN_USE');
 
-    // Nobody starts it: the workflow does at startAt.
+    // Nobody starts it: its start Schedule does, at startAt (here, now, by the Schedules page's "trigger").
+    const schedule = stack.temporal.schedule.getHandle(dialerStartScheduleId(created.id));
+    await waitFor(async () => (await campaign(created.id)).nextRunAt === startAt, 'the start Schedule', 60_000);
+    expect((await schedule.describe()).info.nextActionTimes[0].toISOString()).toBe(startAt);
+    await schedule.trigger();
     await waitFor(async () => (await campaign(created.id)).status === 'running', 'the scheduled start', 120_000);
-    expect(Date.now()).toBeGreaterThanOrEqual(new Date(startAt).getTime());
+    await expect(schedule.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
 
     const paused = await api('POST', `/v1/dialer/campaigns/${created.id}/pause`);
     expect(paused.statusCode).toBe(200);

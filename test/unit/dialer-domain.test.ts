@@ -3,6 +3,7 @@ import { applyOutcome, currentPhone, type ContactProgress } from '../../src/doma
 import { transition, tooManyNetworkFailures } from '../../src/domain/dialer/campaign-state';
 import { outcomeFromHangup } from '../../src/domain/call-outcome';
 import { recurrenceCalendar, recurrenceSchema } from '../../src/domain/dialer/recurrence';
+import { startCalendar, startSecond } from '../../src/domain/dialer/start-schedule';
 import { checkStrategy, defaultStrategyConfig, strategyConfigSchema } from '../../src/domain/dialer/strategy';
 import { closedDdds, isCallable, isOpen, nextCallableAt, nextOpen, offsetMinutes, ruleOfWindow, zonedTime } from '../../src/domain/dialer/windows';
 
@@ -119,6 +120,8 @@ describe('campaign transitions', () => {
     expect(transition('paused', 'pause')).toMatchObject({ ok: false, code: 'CAMPAIGN_NOT_RUNNING' });
     expect(transition('scheduled', 'start')).toEqual({ ok: true, next: 'running' });
     expect(transition('paused', 'resume')).toEqual({ ok: true, next: 'running' });
+    // Only a started or scheduled campaign can be paused: a draft waits for its manual start anyway.
+    expect(transition('draft', 'pause')).toMatchObject({ ok: false, code: 'CAMPAIGN_NOT_RUNNING' });
   });
 
   it('auto-pauses only when most of the last N attempts are network failures', () => {
@@ -129,13 +132,12 @@ describe('campaign transitions', () => {
 });
 
 describe('recurring campaigns', () => {
-  const between = { recurring: true, cycleOpen: false };
+  const between = { cycleOpen: false };
 
   it('may be paused while waiting for the next cycle, and resuming goes back to waiting', () => {
-    expect(transition('scheduled', 'pause')).toMatchObject({ ok: false, code: 'CAMPAIGN_NOT_RUNNING' });
     expect(transition('scheduled', 'pause', between)).toEqual({ ok: true, next: 'paused' });
     expect(transition('paused', 'resume', between)).toEqual({ ok: true, next: 'scheduled' });
-    expect(transition('paused', 'resume', { recurring: true, cycleOpen: true })).toEqual({ ok: true, next: 'running' });
+    expect(transition('paused', 'resume', { cycleOpen: true })).toEqual({ ok: true, next: 'running' });
     // "Start now" between cycles begins the next cycle at once.
     expect(transition('scheduled', 'start', between)).toEqual({ ok: true, next: 'running' });
     expect(transition('completed', 'start', between)).toMatchObject({ ok: false, code: 'CAMPAIGN_FINISHED' });
@@ -167,5 +169,16 @@ describe('answering-machine detection', () => {
     expect(applyOutcome(strategy, first.progress, 'answering_machine', now)).toMatchObject({ state: 'exhausted', finalOutcome: 'answering_machine' });
     const finish = strategyConfigSchema.parse({ outcomes: { answering_machine: { action: 'finish' } } });
     expect(applyOutcome(finish, contact, 'answering_machine', now)).toMatchObject({ state: 'done', finalOutcome: 'answering_machine' });
+  });
+});
+
+describe('the one-off start Schedule', () => {
+  it('is one calendar second in UTC, the year included, never before startAt', () => {
+    expect(startCalendar('2027-03-01T12:04:05.000Z')).toEqual({ year: 2027, month: 'MARCH', dayOfMonth: 1, hour: 12, minute: 4, second: 5 });
+    // A time zone offset is just another way to write the same instant.
+    expect(startCalendar('2026-12-31T21:30:00-03:00')).toEqual({ year: 2027, month: 'JANUARY', dayOfMonth: 1, hour: 0, minute: 30, second: 0 });
+    // Schedules fire on whole seconds: a fraction rounds up, to the next second.
+    expect(startSecond('2027-03-01T12:04:05.001Z').toISOString()).toBe('2027-03-01T12:04:06.000Z');
+    expect(startCalendar('2027-03-01T23:59:59.500Z')).toEqual({ year: 2027, month: 'MARCH', dayOfMonth: 2, hour: 0, minute: 0, second: 0 });
   });
 });

@@ -6,6 +6,7 @@ import { createAriSessionProvider, type AriSession, type AriSettings } from './a
 import { runLane, type LaneResult, type LaneTuning } from './lane';
 import { startCycle } from './cycles';
 import { syncDialerRecurrenceActivity, type RecurrenceSync } from './recurrence';
+import { syncDialerStartActivity, type StartScheduleSync } from './start-schedule';
 import { loadCampaign, prepareContacts } from './store';
 
 export interface DialerActivityDeps {
@@ -50,6 +51,11 @@ export function createDialerActivities(deps: DialerActivityDeps) {
     /** Creates, pauses, unpauses or deletes the recurrence Schedule; answers the next run. */
     async syncDialerRecurrence(input: RecurrenceSync): Promise<{ nextRunAt: string | null }> {
       return syncDialerRecurrenceActivity(input);
+    },
+
+    /** Creates, pauses, unpauses or deletes the one-off start Schedule; answers when it fires. */
+    async syncDialerStart(input: StartScheduleSync): Promise<{ nextRunAt: string | null }> {
+      return syncDialerStartActivity(input);
     },
 
     /** Writes the workflow's view of the campaign (status, waiting flag, pause reason) to PostgreSQL. */

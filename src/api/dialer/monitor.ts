@@ -65,6 +65,7 @@ export function whyOf(row: Pick<DialerCampaignRow, 'status' | 'pause_reason' | '
   if (row.status === 'scheduled' && row.cycle > 0 && row.next_run_at) {
     return `Ciclo ${row.cycle} concluído; o próximo começa em ${new Date(row.next_run_at).toISOString()}.`;
   }
+  if (row.status === 'scheduled' && row.next_run_at) return `Agendada para ${new Date(row.next_run_at).toISOString()}.`;
   if (row.status === 'scheduled') return 'Agendada.';
   return null;
 }

@@ -32,7 +32,7 @@ export const campaignInputSchema = z.object({
   name: z.string().trim().min(1).max(120),
   groupId: z.uuid(),
   strategyId: z.uuid(),
-  startAt: z.iso.datetime({ offset: true }).optional().describe('Starts by itself at this time; without it the campaign waits in draft for a manual start'),
+  startAt: z.iso.datetime({ offset: true }).optional().describe('Starts by itself at this time (a one-action Temporal Schedule `dialer-start-<id>`; already past: at once); without it the campaign waits in draft for a manual start'),
   endAt: z.iso.datetime({ offset: true }).optional().describe('Stops by itself at this time'),
   recurrence: recurrenceSchema.optional(),
 });
@@ -61,7 +61,7 @@ export const campaignSchema = z
     endAt: z.string().nullable(),
     recurrence: recurrenceSchema.nullable(),
     cycle: z.number().int().describe('Current cycle: 0 before the first start; each recurrence occurrence begins the next'),
-    nextRunAt: z.string().nullable().describe('A recurring campaign between cycles: when the next cycle starts'),
+    nextRunAt: z.string().nullable().describe('While scheduled: when it starts (startAt) or, between cycles, when the next cycle starts'),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),

@@ -24,19 +24,18 @@ export type Transition =
 const refuse = (code: string, message: string): Transition => ({ ok: false, code, message });
 
 /**
- * What a transition may depend on besides the status. A recurring campaign between cycles is
- * `scheduled` (waiting for its next occurrence): it may be paused (the Schedule is paused too),
- * and resuming it goes back to waiting instead of dialling.
+ * What a transition may depend on besides the status. A `scheduled` campaign waits on a Temporal
+ * Schedule (its one-off start or its next recurrence): it may be paused (the Schedule is paused
+ * too), and resuming it goes back to waiting instead of dialling.
  */
 export interface TransitionContext {
-  recurring: boolean;
   /** A cycle is under way (started and not yet finished). */
   cycleOpen: boolean;
 }
 
-const oneShot: TransitionContext = { recurring: false, cycleOpen: true };
+const midCycle: TransitionContext = { cycleOpen: true };
 
-export function transition(status: DialerCampaignStatus, command: CampaignCommand, ctx: TransitionContext = oneShot): Transition {
+export function transition(status: DialerCampaignStatus, command: CampaignCommand, ctx: TransitionContext = midCycle): Transition {
   if (isFinal(status)) return refuse(CAMPAIGN_FINISHED, `The campaign is ${status}; it can no longer be ${pastTense[command]}.`);
   switch (command) {
     case 'start':
@@ -44,9 +43,9 @@ export function transition(status: DialerCampaignStatus, command: CampaignComman
         ? { ok: true, next: 'running' }
         : refuse(CAMPAIGN_ALREADY_STARTED, `The campaign is already ${status}; use resume to continue a paused campaign.`);
     case 'pause':
-      return status === 'running' || (status === 'scheduled' && ctx.recurring)
+      return status === 'running' || status === 'scheduled'
         ? { ok: true, next: 'paused' }
-        : refuse(CAMPAIGN_NOT_RUNNING, `Only a running campaign can be paused; it is ${status}.`);
+        : refuse(CAMPAIGN_NOT_RUNNING, `Only a running or scheduled campaign can be paused; it is ${status}.`);
     case 'resume':
       return status === 'paused'
         ? { ok: true, next: ctx.cycleOpen ? 'running' : 'scheduled' }

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { DialerActivities } from '../../activities/dialer/index';
 import { isFinal, transition, type CampaignCommand, type DialerCampaignStatus, type PauseReason } from '../../domain/dialer/campaign-state';
+import { startSecond } from '../../domain/dialer/start-schedule';
 import { CampaignStatus, JobStatus } from '../search-attributes';
 import {
   cycleSignal,
@@ -24,7 +25,7 @@ import {
   type ScheduleState,
 } from './messages';
 
-const { startDialerCycle, recordDialerCampaignState, syncDialerRecurrence } = proxyActivities<DialerActivities>({
+const { startDialerCycle, recordDialerCampaignState, syncDialerRecurrence, syncDialerStart } = proxyActivities<DialerActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
@@ -35,13 +36,13 @@ const TURNS_PER_RUN = 200;
 const MAX_SLEEP_MS = 60_000;
 
 /**
- * A dialer campaign (`dialer-campaign-<id>`): waits for its start (manual, startAt via a durable
- * timer, or an occurrence of its recurrence Schedule), then runs cycles: each builds or re-arms
+ * A dialer campaign (`dialer-campaign-<id>`): waits for its start (manual, its start Schedule at
+ * startAt, or an occurrence of its recurrence Schedule), then runs cycles: each builds or re-arms
  * the contact list and runs dialing lanes until every contact is final, pausing outside its
  * calling window and when the dialer fails too much. A recurring campaign goes back to
- * `scheduled` between cycles; its Schedule is paused with it and deleted when it ends. Contact
- * state lives in PostgreSQL; the workflow carries only its status and counters across
- * continue-as-new.
+ * `scheduled` between cycles. Its Schedules are paused with it and deleted when it ends (the start
+ * Schedule as soon as it has started, however it started). Contact state lives in PostgreSQL;
+ * the workflow carries only its status and counters across continue-as-new.
  */
 export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promise<DialerCampaignProgress> {
   const { dialLane } = proxyActivities<DialerActivities>({
@@ -66,7 +67,9 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   let seq = resume?.seq ?? 0;
   let cycleOpen = resume?.cycleOpen ?? (resume?.prepared ?? false);
   let scheduleState: ScheduleState | undefined = resume?.scheduleState;
-  // Occurrences of the Schedule not yet acted on (only counted while waiting between cycles).
+  let startScheduleState: ScheduleState | undefined = resume?.startScheduleState;
+  let started = resume?.started ?? progress.cycle > 0;
+  // Firings of its Schedules not yet acted on (only counted while `scheduled`).
   let occurrences = resume?.occurrences ?? 0;
 
   const persist = async () => {
@@ -86,29 +89,39 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     });
   };
 
-  // The Schedule follows the campaign: paused with it, deleted once it is final; asked for the
-  // next run whenever the campaign waits for one. One change at a time, in order: a quick pause
-  // and resume must not reach the Schedule the other way round.
+  // The Schedules follow the campaign: paused with it, deleted once it is final (the start
+  // Schedule also once it has started); the recurrence one is asked for the next run whenever the
+  // campaign waits for one. One change at a time, in order: a quick pause and resume must not
+  // reach a Schedule the other way round.
   let governing: Promise<void> = Promise.resolve();
   const govern = () => (governing = governing.catch(() => undefined).then(governNow));
   const governNow = async () => {
-    if (!recurrence) return;
     const want: ScheduleState = isFinal(progress.status) ? 'deleted' : progress.status === 'paused' ? 'paused' : 'active';
-    if (want === scheduleState && progress.status !== 'scheduled') return;
-    scheduleState = want;
-    const { nextRunAt } = await syncDialerRecurrence({ campaignId: input.campaignId, recurrence, startAt: input.startAt, endAt: input.endAt, state: want });
-    const firstStart = progress.cycle === 0 && input.startAt ? input.startAt : undefined;
-    progress.nextRunAt = progress.status === 'scheduled' ? (firstStart ?? nextRunAt) : null;
+    const startWant: ScheduleState = started ? 'deleted' : want;
+    // Only a campaign with a startAt has a start Schedule.
+    if (input.startAt && startWant !== startScheduleState) {
+      startScheduleState = startWant;
+      const { nextRunAt } = await syncDialerStart({ campaignId: input.campaignId, startAt: input.startAt, state: startWant });
+      // Its second passed before it was created or while it was paused: it will never fire, so the start is due now.
+      if (startWant === 'active' && nextRunAt === null) occurrences += 1;
+    }
+    if (recurrence && (want !== scheduleState || progress.status === 'scheduled')) {
+      scheduleState = want;
+      const { nextRunAt } = await syncDialerRecurrence({ campaignId: input.campaignId, recurrence, startAt: input.startAt, endAt: input.endAt, state: want });
+      if (progress.status === 'scheduled') progress.nextRunAt = nextRunAt;
+    }
+    if (progress.status === 'scheduled' && !started && input.startAt) progress.nextRunAt = startSecond(input.startAt).toISOString();
   };
   const changed = async () => {
     await govern();
     await persist();
   };
 
-  const ctx = () => ({ recurring: recurrence !== undefined, cycleOpen });
+  const ctx = () => ({ cycleOpen });
   const apply = (command: CampaignCommand, reason: PauseReason | null = null): boolean => {
     const t = transition(progress.status, command, ctx());
     if (!t.ok) return false;
+    if (command === 'start') started = true;
     progress.status = t.next;
     progress.pauseReason = t.next === 'paused' ? (reason ?? 'manual') : null;
     if (t.next !== 'running') progress.waitingWindow = false;
@@ -138,29 +151,25 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   setHandler(pauseSignal, signalled('pause'));
   setHandler(resumeSignal, signalled('resume'));
   setHandler(stopSignal, signalled('stop'));
-  // An occurrence while a cycle is under way (or paused) is skipped: that cycle keeps going.
-  setHandler(cycleSignal, () => {
-    if (recurrence && progress.status === 'scheduled') occurrences += 1;
+  // An occurrence while a cycle is under way (or paused) is skipped: that cycle keeps going. The
+  // start Schedule firing after the campaign started (a manual start raced it) does nothing.
+  setHandler(cycleSignal, ({ first }) => {
+    if (progress.status === 'scheduled' && !(first && started)) occurrences += 1;
   });
 
-  const startAt = input.startAt ? new Date(input.startAt).getTime() : undefined;
   const endAt = input.endAt ? new Date(input.endAt).getTime() : undefined;
   const msUntil = (t: number) => Math.max(0, t - Date.now());
   const untilEnd = () => (endAt === undefined ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, msUntil(endAt)));
 
   if (!resume) await changed();
 
-  /** Waits for a start: manual, startAt (first cycle only) or a Schedule occurrence. */
+  /** Waits for a start: manual, or one of its Schedules firing. */
   const waitForStart = async () => {
-    const firstStart = progress.cycle === 0 && startAt !== undefined ? startAt : undefined;
-    const wait = firstStart === undefined ? untilEnd() : Math.min(untilEnd(), msUntil(firstStart));
-    await condition(() => progress.status !== 'scheduled' || occurrences > 0, wait);
-    if (progress.status !== 'scheduled') return;
-    if (occurrences > 0 || (firstStart !== undefined && Date.now() >= firstStart)) {
-      occurrences = 0;
-      apply('start');
-      await changed();
-    }
+    await condition(() => progress.status !== 'scheduled' || occurrences > 0, untilEnd());
+    if (progress.status !== 'scheduled' || occurrences === 0) return;
+    occurrences = 0;
+    apply('start');
+    await changed();
   };
 
   /** A new cycle: the first builds the contact list, later ones re-arm contacts not yet reached. */
@@ -240,6 +249,8 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
           cycleOpen,
           nextRunAt: progress.nextRunAt,
           scheduleState,
+          startScheduleState,
+          started,
           occurrences,
         },
       });

@@ -2,12 +2,14 @@ import { ApplicationFailure, getExternalWorkflowHandle, workflowInfo } from '@te
 import { cycleSignal, dialerCampaignWorkflowId } from './messages';
 
 /**
- * The action of a recurring campaign's Schedule (a Schedule can only start workflows): tells the
- * campaign workflow that an occurrence is due. The campaign decides whether a cycle starts.
+ * The action of a campaign's Schedules (a Schedule can only start workflows): tells the campaign
+ * workflow that an occurrence of its recurrence, or its one-off start (`first`), is due. The
+ * campaign decides whether a cycle starts.
  */
-export async function dialerCycleWorkflow(input: { campaignId: string }): Promise<{ signalled: boolean }> {
+export async function dialerCycleWorkflow(input: { campaignId: string; first?: boolean }): Promise<{ signalled: boolean }> {
   try {
-    await getExternalWorkflowHandle(dialerCampaignWorkflowId(input.campaignId)).signal(cycleSignal, { occurrence: workflowInfo().workflowId });
+    const occurrence = { occurrence: workflowInfo().workflowId, ...(input.first ? { first: true } : {}) };
+    await getExternalWorkflowHandle(dialerCampaignWorkflowId(input.campaignId)).signal(cycleSignal, occurrence);
     return { signalled: true };
   } catch (error) {
     // The campaign already finished (its stop deletes the Schedule; this occurrence raced it).

@@ -11,7 +11,7 @@ export interface DialerCampaignInput {
   campaignId: string;
   tenantId: string;
   groupId: string;
-  /** `draft` waits for a manual start; `scheduled` starts by itself at startAt. */
+  /** `draft` waits for a manual start; `scheduled` waits for its start Schedule (startAt) or recurrence. */
   initialStatus: 'draft' | 'scheduled';
   startAt?: string;
   endAt?: string;
@@ -34,6 +34,9 @@ export interface DialerCampaignResume {
   cycleOpen?: boolean;
   nextRunAt?: string | null;
   scheduleState?: ScheduleState;
+  startScheduleState?: ScheduleState;
+  /** Started once (manually or by a Schedule): the start Schedule is gone for good. */
+  started?: boolean;
   occurrences?: number;
 }
 
@@ -48,7 +51,7 @@ export interface DialerCampaignProgress {
   dialed: number;
   /** 0 before the first start; each recurrence occurrence begins the next. */
   cycle: number;
-  /** Between cycles of a recurring campaign: when the next one starts. */
+  /** While scheduled: when the campaign (startAt) or its next cycle starts. */
   nextRunAt: string | null;
   lastLane?: {
     reason: string;
@@ -73,8 +76,11 @@ export const pauseSignal = defineSignal<[{ by?: string }?]>('pause');
 export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
 export const stopSignal = defineSignal<[{ by?: string }?]>('stop');
 
-/** An occurrence of the recurrence Schedule: start the next cycle (ignored while one is under way). */
-export const cycleSignal = defineSignal<[{ occurrence: string }]>('cycle');
+/**
+ * An occurrence of the recurrence Schedule, or the start Schedule firing (`first`): start the next
+ * cycle (ignored while one is under way; `first` is ignored once the campaign has started).
+ */
+export const cycleSignal = defineSignal<[{ occurrence: string; first?: boolean }]>('cycle');
 
 export const dialerCampaignWorkflowId = (campaignId: string) => `dialer-campaign-${campaignId}`;
 
