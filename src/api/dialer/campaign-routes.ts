@@ -5,7 +5,7 @@ import { textKey } from '../../domain/text-key';
 import type { DialerCampaignRow } from '../../db/schema';
 import { dialerCampaignWorkflow } from '../../workflows/dialer/dialer-campaign-workflow';
 import { dialerCampaignWorkflowId, dialerControlUpdate } from '../../workflows/dialer/messages';
-import { CampaignId, CampaignKind, CampaignStatus, ContactGroupId, JobKind, JobStatus, TenantId } from '../../workflows/search-attributes';
+import { campaignSearchAttributes } from '../../workflows/search-attributes';
 import { audit } from '../audit';
 import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
@@ -140,15 +140,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
               laneHeartbeatTimeoutMs: config.DIALER_LANE_HEARTBEAT_TIMEOUT_MS,
             },
           ],
-          typedSearchAttributes: [
-            { key: TenantId, value: tenantId },
-            { key: CampaignId, value: row.id },
-            { key: CampaignKind, value: 'dialer' },
-            { key: CampaignStatus, value: row.status },
-            { key: ContactGroupId, value: groupId },
-            { key: JobKind, value: 'dialer-campaign' },
-            { key: JobStatus, value: row.status },
-          ],
+          typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: row.id, kind: 'dialer', status: row.status, groupId }),
         });
       } catch (error) {
         // No workflow, no campaign: undo so the group is free again.

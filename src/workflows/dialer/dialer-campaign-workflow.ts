@@ -11,7 +11,7 @@ import {
 import type { DialerActivities } from '../../activities/dialer/index';
 import { isFinal, transition, type CampaignCommand, type DialerCampaignStatus, type PauseReason } from '../../domain/dialer/campaign-state';
 import { startSecond } from '../../domain/dialer/start-schedule';
-import { CampaignStatus, JobStatus } from '../search-attributes';
+import { campaignStatusAttributes } from '../search-attributes';
 import {
   cycleSignal,
   dialerControlUpdate,
@@ -74,10 +74,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
 
   const persist = async () => {
     seq += 1;
-    upsertSearchAttributes([
-      { key: CampaignStatus, value: progress.status },
-      { key: JobStatus, value: progress.status },
-    ]);
+    upsertSearchAttributes(campaignStatusAttributes(progress.status));
     await recordDialerCampaignState({
       campaignId: input.campaignId,
       seq,
