@@ -4,9 +4,12 @@ import { sql, type Kysely } from 'kysely';
 import type { BroadcastSend, Database, SendStatus } from '../../db/schema';
 import type { ChannelClients } from '../../db/whatsapp-channels';
 import { messageKey, resolveParameters, type ContactFields, type VariableMapping } from '../../domain/broadcast';
+import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-limits';
 import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
 import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
+import { claimBatch, type MessagingLimit } from './claim';
 import { bucketFor, createRateLimiter } from './limiter';
+import { blockedRecipients, blockRecipients } from './recipient-blocks';
 import { createRecorder, type Outcome } from './recorder';
 
 export interface BroadcastSendDeps {
@@ -42,6 +45,8 @@ export interface PageResult {
   /** The page stopped early: the send is no longer running, or this worker is shutting down. */
   interrupted: boolean;
   halt?: Halt;
+  /** The channel's messaging limit is reached: nothing more can start before this time (ISO). */
+  limitedUntil?: string;
 }
 
 export interface SendSummary {
@@ -211,17 +216,24 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         SELECT phones FROM company_contacts
         WHERE tenant_id = ${send.tenant_id} AND opt_out_whatsapp AND phones && ${phones}::text[]`.execute(db);
       for (const f of flagged.rows) for (const p of f.phones) opted.add(p);
-      const skip = rows.filter((r) => opted.has(r.phone) || opted.has(r.phone_key)).map((r) => r.id);
-      if (skip.length > 0) {
+      const skip = new Set(rows.filter((r) => opted.has(r.phone) || opted.has(r.phone_key)).map((r) => r.id));
+      // Capped by Meta (131049) in the last 24 h, by this send or another of the channel.
+      const capped = await blockedRecipients(db, send.channel_id, [...new Set(rows.map((r) => r.phone_key))]);
+      const cap = rows.filter((r) => !skip.has(r.id) && capped.has(r.phone_key)).map((r) => r.id);
+      for (const [ids, reason] of [[[...skip], 'opt_out'], [cap, USER_CAP_SKIP_REASON]] as const) {
+        if (ids.length === 0) continue;
         const skipped = await db
           .updateTable('broadcast_messages')
-          .set({ state: 'skipped', skip_reason: 'opt_out', skipped_at: new Date() })
-          .where('id', 'in', skip)
+          .set({ state: 'skipped', skip_reason: reason, skipped_at: new Date() })
+          .where('id', 'in', ids)
           .where('state', '=', 'pending')
           .executeTakeFirst();
-        result.skipped = Number(skipped.numUpdatedRows);
+        result.skipped += Number(skipped.numUpdatedRows);
       }
-      const queue = rows.filter((r) => !skip.includes(r.id));
+      for (const id of cap) skip.add(id);
+      const queue = rows.filter((r) => !skip.has(r.id));
+      const users = messagingLimitOf(channel.messaging_limit_tier);
+      const limit: MessagingLimit | undefined = users === null ? undefined : { channelId: channel.id, users };
 
       const recorder = createRecorder(db);
       const inflight = new Set<Promise<void>>();
@@ -265,7 +277,10 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             }
             case 'permanent':
               result.failed++;
-              return record({ id: row.id, kind: 'failed', ...error });
+              record({ id: row.id, kind: 'failed', ...error });
+              // 131049: no send of this channel may try this user again for a while.
+              if (decision.retryAfterMs) await blockRecipients(db, [{ messageId: row.id, forMs: decision.retryAfterMs, reason: decision.reason, code: answer.code }]);
+              return;
             case 'permanent_opt_out':
               result.failed++;
               record({ id: row.id, kind: 'failed', ...error });
@@ -306,7 +321,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       return result;
 
       async function sendQueue() {
-        while ((queue.length > 0 || later.length > 0 || inflight.size > 0) && !result.halt) {
+        while ((queue.length > 0 || later.length > 0 || inflight.size > 0) && !result.halt && !result.limitedUntil) {
           if (ctx.cancellationSignal.aborted) {
             result.interrupted = true;
             break;
@@ -344,15 +359,10 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
           }
           const batch = queue.splice(0, grant.granted);
           // The intent, committed before any call: from here on a retry never sends these again.
-          const claimed = await db
-            .updateTable('broadcast_messages')
-            .set({ state: 'sending', sending_since: new Date(), attempts: sql`attempts + 1`, next_attempt_at: null })
-            .where('id', 'in', batch.map((r) => r.id))
-            .where('state', '=', 'pending')
-            .returning(['id', 'attempts'])
-            .execute();
-          const attempts = new Map(claimed.map((c) => [Number(c.id), c.attempts]));
-          result.claimed += claimed.length;
+          const { attempts, limitedUntil } = await claimBatch(db, batch, limit);
+          result.claimed += attempts.size;
+          // Refused by the messaging limit: left `pending` for when capacity frees; this page ends.
+          if (limitedUntil) result.limitedUntil = limitedUntil;
           for (const row of batch) {
             const attempt = attempts.get(Number(row.id));
             if (attempt === undefined) continue;
@@ -398,7 +408,16 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
     },
 
     /** Mirrors the workflow's state in PostgreSQL (API lists, page activities' control checks). */
-    async setSendState(input: { sendId: string; status: SendStatus; reason: string | null; version: number; clearHalt?: boolean; last?: boolean }): Promise<void> {
+    async setSendState(input: {
+      sendId: string;
+      status: SendStatus;
+      reason: string | null;
+      version: number;
+      clearHalt?: boolean;
+      last?: boolean;
+      /** ISO: until when a waiting send expects to wait. */
+      until?: string | null;
+    }): Promise<void> {
       const final = input.status === 'completed' || input.status === 'stopped';
       if (input.status === 'stopped') {
         await db
@@ -413,6 +432,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .set((eb) => ({
           status: input.status,
           status_reason: input.reason,
+          status_until: input.until ?? null,
           state_version: input.version,
           halt_action: input.clearHalt ? null : eb.ref('halt_action'),
           halt_reason: input.clearHalt ? null : eb.ref('halt_reason'),

@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation';
 import * as m0002 from './0002_contacts';
 import * as m0003 from './0003_dialer';
 import * as m0004 from './0004_broadcast';
+import * as m0006 from './0006_broadcast_limits';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_contacts': m0002,
   '0003_dialer': m0003,
   '0004_broadcast': m0004,
+  '0006_broadcast_limits': m0006,
 };
