@@ -183,7 +183,9 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       const numberBucket = bucketFor(`wa:${channel.phone_number_id}`, channel.mps_limit);
       const sendBucket = bucketFor(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit));
       await limiter.define([numberBucket, sendBucket]);
-      const keys = [numberBucket.key, sendBucket.key];
+      const burst = Math.min(sendBucket.burst, numberBucket.burst);
+      // Wait for a small batch of slots rather than polling for each one.
+      const pace = { keys: [numberBucket.key, sendBucket.key], least: Math.max(1, Math.min(10, Math.floor(burst / 4))) };
 
       const rows = await db
         .selectFrom('broadcast_messages as m')
@@ -237,7 +239,14 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
 
       const recorder = createRecorder(db);
       const inflight = new Set<Promise<void>>();
-      const later: { row: (typeof queue)[number]; due: number }[] = [];
+      type Row = (typeof queue)[number];
+      /** Short retries waiting in this page; `prepaid`: refused for throughput, so Meta never used the slot it took. */
+      const later: { row: Row; due: number; prepaid: boolean }[] = [];
+      const prepaid: Row[] = [];
+      /** Batches whose intent is being recorded: the next slots are taken meanwhile, so the two round trips overlap. */
+      const claims = new Set<Promise<void>>();
+      let claiming = 0;
+      let claimFailure: unknown;
       let checkedAt = Date.now();
       const mapping = send.variables as VariableMapping;
 
@@ -272,7 +281,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
               const delayMs = Math.round(backoff * (1 + Math.random() * 0.2));
               // Back to `pending` first (it was not sent); a short wait is then spent in this page.
               record({ id: row.id, kind: 'retry', ...error, delayMs });
-              if (delayMs <= INLINE_RETRY_MS) later.push({ row, due: Date.now() + delayMs });
+              if (delayMs <= INLINE_RETRY_MS) later.push({ row, due: Date.now() + delayMs, prepaid: decision.reason === 'throughput_limit' });
               return;
             }
             case 'permanent':
@@ -321,7 +330,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       return result;
 
       async function sendQueue() {
-        while ((queue.length > 0 || later.length > 0 || inflight.size > 0) && !result.halt && !result.limitedUntil) {
+        while ((queue.length > 0 || later.length > 0 || prepaid.length > 0 || inflight.size > 0 || claims.size > 0) && !result.halt && !result.limitedUntil) {
+          if (claimFailure) throw claimFailure;
           if (ctx.cancellationSignal.aborted) {
             result.interrupted = true;
             break;
@@ -339,26 +349,49 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             // Their `pending` must be written before they are claimed again.
             await recorder.flush();
             const now = Date.now();
-            for (let i = later.length - 1; i >= 0; i--) if (later[i].due <= now) queue.push(...later.splice(i, 1).map((l) => l.row));
+            for (let i = later.length - 1; i >= 0; i--) {
+              if (later[i].due > now) continue;
+              const [due] = later.splice(i, 1);
+              (due.prepaid ? prepaid : queue).push(due.row);
+            }
+          }
+          if (prepaid.length > 0 && inflight.size + claiming < concurrency) {
+            // A 130429 means Meta did not count that call: its retry goes in the slot it already took,
+            // so the refusals cost no throughput (Meta's own one-second window still decides).
+            dispatch(prepaid.splice(0, concurrency - inflight.size - claiming));
+            continue;
           }
           if (queue.length === 0) {
             // Only answers in flight or short retries left: wait for whichever comes first.
             const nextDue = later.length ? Math.max(1, Math.min(...later.map((l) => l.due)) - Date.now()) : 250;
-            await Promise.race([sleep(Math.min(nextDue, 250)), ...inflight]);
+            await Promise.race([sleep(Math.min(nextDue, 250)), ...inflight, ...claims]);
             continue;
           }
-          if (inflight.size >= concurrency) {
-            await Promise.race(inflight);
+          if (inflight.size + claiming >= concurrency) {
+            await Promise.race([...inflight, ...claims]);
             continue;
           }
-          const want = Math.min(queue.length, concurrency - inflight.size, sendBucket.burst, numberBucket.burst);
-          const grant = await limiter.acquire(keys, want);
+          const want = Math.min(queue.length, concurrency - inflight.size - claiming, burst);
+          const grant = await limiter.acquire(pace.keys, want, pace.least);
           if (grant.granted === 0) {
             await sleep(Math.min(grant.waitMs, 250));
             continue;
           }
-          const batch = queue.splice(0, grant.granted);
-          // The intent, committed before any call: from here on a retry never sends these again.
+          dispatch(queue.splice(0, grant.granted));
+        }
+        await Promise.all(claims);
+        await Promise.all(inflight);
+        if (claimFailure) throw claimFailure;
+      }
+
+      /**
+       * Records the intent (and the messaging-limit admission) for a batch that has its slots, then
+       * calls; runs alongside the loop, which only waits for it to count the batch as in flight.
+       */
+      function dispatch(batch: Row[]): void {
+        claiming += batch.length;
+        const claim: Promise<void> = (async () => {
+          // Committed before any call: from here on a retry never sends these again.
           const { attempts, limitedUntil } = await claimBatch(db, batch, limit);
           result.claimed += attempts.size;
           // Refused by the messaging limit: left `pending` for when capacity frees; this page ends.
@@ -369,8 +402,15 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             const call: Promise<void> = callOne(row, attempt).finally(() => inflight.delete(call));
             inflight.add(call);
           }
-        }
-        await Promise.all(inflight);
+        })()
+          .catch((error) => {
+            claimFailure ??= error;
+          })
+          .finally(() => {
+            claiming -= batch.length;
+            claims.delete(claim);
+          });
+        claims.add(claim);
       }
     },
 

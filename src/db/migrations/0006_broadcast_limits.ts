@@ -72,6 +72,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     END
     $fn$`.execute(db);
 
+  /**
+   * The pace buckets are taken hundreds of times a second under a row lock: unlogged, their commits
+   * need no WAL flush, so the lock is held for microseconds. Their state is only a few ms of tokens;
+   * after a database crash the table comes back empty and every page defines its buckets again.
+   */
+  await sql`ALTER TABLE rate_buckets SET UNLOGGED`.execute(db);
+
   /** Recipients no send of the channel may message before `until` (131049: Meta's per-user marketing cap). */
   await db.schema
     .createTable('whatsapp_recipient_blocks')
@@ -88,6 +95,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('whatsapp_recipient_blocks').ifExists().execute();
+  await sql`ALTER TABLE rate_buckets SET LOGGED`.execute(db);
   await sql`DROP FUNCTION IF EXISTS whatsapp_limit_admit(uuid, int, text[])`.execute(db);
   await db.schema.dropTable('whatsapp_limit_usage').ifExists().execute();
   await db.schema.dropTable('whatsapp_limit_users').ifExists().execute();
