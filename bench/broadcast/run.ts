@@ -103,7 +103,7 @@ async function main() {
     await json('POST', `${SIM}/_sim/reset`, {});
 
     // 2. Ours: channel, templates, a 100,000-contact group, a campaign and a send at the full pace.
-    const channel = await json('POST', `${API}/v1/whatsapp/channels`, { name: 'Bench', phoneNumberId: PHONE_ID, wabaId: WABA, displayNumber: '551140040000', accessToken: TOKEN, appSecret: SECRET, mpsLimit: mps }, key.key);
+    const channel = await json('POST', `${API}/v1/whatsapp/channels`, { name: 'Bench', phoneNumberId: PHONE_ID, wabaId: WABA, displayNumber: '551140040000', accessToken: TOKEN, appSecret: SECRET, mpsLimit: mps, messagingLimitTier: 'TIER_UNLIMITED' }, key.key);
     await json('PUT', `${SIM}/_sim/config`, { webhook: { url: channel.webhookUrl.replace('http://localhost:13001', API) } });
     await json('POST', `${API}/v1/whatsapp/channels/${channel.id}/templates/sync`, undefined, key.key);
     const group = await pool.query(

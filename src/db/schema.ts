@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { MessagingLimitTier } from '../domain/messaging-limits';
 
 /** Kysely table types. One interface per table; migrations are the source of truth. */
 
@@ -288,6 +289,8 @@ export interface WhatsAppChannelsTable {
   app_secret_enc: string;
   verify_token: string;
   mps_limit: Generated<number>;
+  /** 0006: unique users per rolling 24 h (Meta's messaging limit). */
+  messaging_limit_tier: Generated<MessagingLimitTier>;
   templates_synced_at: Timestamp | null;
   created_by: string | null;
   created_at: CreatedAt;
@@ -346,6 +349,8 @@ export interface BroadcastSendsTable {
   created_at: CreatedAt;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** 0006: until when a waiting send expects to go on. */
+  status_until: Timestamp | null;
 }
 
 export type MessageState = 'pending' | 'sending' | 'accepted' | 'sent' | 'delivered' | 'read' | 'failed' | 'skipped' | 'unknown';
@@ -385,6 +390,31 @@ export interface RateBucketsTable {
   burst: number;
   tokens: number;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+// ---- Broadcast limits (0006)
+
+
+export interface WhatsAppLimitUsersTable {
+  channel_id: string;
+  user_key: string;
+  window_start: Timestamp;
+  counted: boolean;
+}
+
+export interface WhatsAppLimitUsageTable {
+  channel_id: string;
+  used: Generated<number>;
+}
+
+export interface WhatsAppRecipientBlocksTable {
+  channel_id: string;
+  phone_key: string;
+  until: Timestamp;
+  reason: string;
+  error_code: number | null;
+  send_id: string | null;
+  created_at: CreatedAt;
 }
 
 export interface WebhookEventsTable {
@@ -437,6 +467,9 @@ export interface Database {
   broadcast_sends: BroadcastSendsTable;
   broadcast_messages: BroadcastMessagesTable;
   rate_buckets: RateBucketsTable;
+  whatsapp_limit_users: WhatsAppLimitUsersTable;
+  whatsapp_limit_usage: WhatsAppLimitUsageTable;
+  whatsapp_recipient_blocks: WhatsAppRecipientBlocksTable;
   webhook_events: WebhookEventsTable;
   webhook_orphan_statuses: WebhookOrphanStatusesTable;
 }

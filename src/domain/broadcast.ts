@@ -35,6 +35,15 @@ export function refuseControl(control: SendControl, state: SendState): { code: s
   }
 }
 
+/**
+ * Why a send's settings cannot be edited in a state (the 409's code), or undefined when they can:
+ * only before it has started, because pages already sent used the old settings.
+ */
+export function refuseEdit(state: SendState): { code: string; message: string } | undefined {
+  if (state === 'scheduled') return undefined;
+  return { code: 'SEND_NOT_EDITABLE', message: `The send is ${state}; only a send that has not started yet (scheduled) can be edited.` };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sending hours (America/Sao_Paulo)
 

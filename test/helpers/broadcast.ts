@@ -54,15 +54,29 @@ export async function createGroup(stack: TestStack, tenant: TestTenant, name: st
   return group.id;
 }
 
-export async function createChannel(stack: TestStack, tenant: TestTenant, mpsLimit = 80) {
+/**
+ * A channel on the simulator. Unlimited messaging by default: most tests reach more unique users
+ * in a day than Meta's starting tier (250) allows, and the limit has tests of its own.
+ */
+export async function createChannel(stack: TestStack, tenant: TestTenant, mpsLimit = 80, options: { messagingLimitTier?: string; phoneNumberId?: string } = {}) {
   const res = await stack.app.inject({
     method: 'POST',
     url: '/v1/whatsapp/channels',
     headers: bearer(tenant.supervisorKey),
-    payload: { name: 'Central', phoneNumberId: PHONE_NUMBER_ID, wabaId: WABA_ID, displayNumber: '554830000000', accessToken: SIM_TOKEN, appSecret: SIM_SECRET, verifyToken: 'verifica-123', mpsLimit },
+    payload: {
+      name: 'Central',
+      phoneNumberId: options.phoneNumberId ?? PHONE_NUMBER_ID,
+      wabaId: WABA_ID,
+      displayNumber: '554830000000',
+      accessToken: SIM_TOKEN,
+      appSecret: SIM_SECRET,
+      verifyToken: 'verifica-123',
+      mpsLimit,
+      messagingLimitTier: options.messagingLimitTier ?? 'TIER_UNLIMITED',
+    },
   });
   expect(res.statusCode).toBe(201);
-  return res.json() as { id: string; webhookUrl: string; verifyToken: string };
+  return res.json() as { id: string; webhookUrl: string; verifyToken: string; messagingLimitTier: string; messagingLimit: number | null };
 }
 
 export async function syncTemplates(stack: TestStack, tenant: TestTenant, channelId: string) {

@@ -54,3 +54,19 @@ it('holds the number’s rate across several workers together, and a send’s pa
   expect(paced.length).toBeLessThanOrEqual(50 * 1.5 + send.burst + number.burst + 2);
   expect(paced.length).toBeGreaterThan(50 * 1.5 * 0.7);
 });
+
+it('hands out a batch or nothing: below `least` tokens it grants none and says how long until the batch is due', async () => {
+  const limiter = createRateLimiter(database.db);
+  const bucket = { key: 'wa:batch', rate: 100, burst: 20 };
+  await limiter.define([bucket]);
+  expect(await limiter.acquire([bucket.key], 20)).toEqual({ granted: 20, waitMs: 0 });
+  // Empty now: 10 tokens take about 100 ms at 100/s; asking for them at once is refused with that wait.
+  const refused = await limiter.acquire([bucket.key], 20, 10);
+  expect(refused.granted).toBe(0);
+  expect(refused.waitMs).toBeGreaterThan(50);
+  expect(refused.waitMs).toBeLessThanOrEqual(100);
+  await new Promise((r) => setTimeout(r, refused.waitMs + 5));
+  const granted = await limiter.acquire([bucket.key], 20, 10);
+  expect(granted.granted).toBeGreaterThanOrEqual(10);
+  expect(granted.granted).toBeLessThan(13);
+});

@@ -10,9 +10,11 @@ import {
   nextWindowStart,
   parseMessageKey,
   refuseControl,
+  refuseEdit,
   resolveParameters,
   type SendingHours,
 } from '../../src/domain/broadcast';
+import { DEFAULT_MESSAGING_LIMIT_TIER, MESSAGING_LIMIT_TIERS, messagingLimitOf } from '../../src/domain/messaging-limits';
 
 /** A São Paulo wall-clock time (UTC−03:00) as epoch ms. */
 const sp = (iso: string) => Date.parse(`${iso}-03:00`);
@@ -92,6 +94,17 @@ describe('keys, numbers and controls', () => {
     expect(refuseControl('start', 'scheduled')).toBeUndefined();
     expect(refuseControl('stop', 'completed')?.code).toBe('SEND_FINISHED');
     expect(refuseControl('stop', 'waiting')).toBeUndefined();
+  });
+});
+
+describe('editing and messaging limits', () => {
+  it('lets only a send that has not started be edited', () => {
+    expect(refuseEdit('scheduled')).toBeUndefined();
+    for (const state of ['running', 'paused', 'waiting', 'completed', 'stopped'] as const) expect(refuseEdit(state)?.code).toBe('SEND_NOT_EDITABLE');
+  });
+  it("maps Meta's tiers to unique users per 24 h, starting at 250", () => {
+    expect(MESSAGING_LIMIT_TIERS.map(messagingLimitOf)).toEqual([250, 2_000, 10_000, 100_000, null]);
+    expect(messagingLimitOf(DEFAULT_MESSAGING_LIMIT_TIER)).toBe(250);
   });
 });
 

@@ -11,7 +11,7 @@ export interface BucketSpec {
 
 export interface Grant {
   granted: number;
-  /** When nothing was granted: how long until a token is due, in ms. */
+  /** When nothing was granted: how long until enough tokens are due, in ms. */
   waitMs: number;
 }
 
@@ -37,22 +37,27 @@ export function createRateLimiter(db: Kysely<Database>) {
       }
     },
 
-    /** Takes up to `want` tokens from every bucket at once (the least any of them can give). */
-    async acquire(keys: string[], want: number): Promise<Grant> {
+    /**
+     * Takes up to `want` tokens from every bucket at once (the least any of them can give), and
+     * none unless at least `least` can be had: waiting for a small batch instead of polling for
+     * each token keeps the round trips (and the time the bucket rows stay locked) few.
+     */
+    async acquire(keys: string[], want: number, least = 1): Promise<Grant> {
       const sorted = [...keys].sort();
+      const needed = Math.max(1, Math.min(least, want));
       const { rows } = await sql<{ granted: number; avail: number; rate: number }>`
         WITH cur AS (
           SELECT key, rate,
                  LEAST(burst, tokens + rate * GREATEST(0, extract(epoch FROM clock_timestamp() - updated_at))) AS avail
           FROM rate_buckets WHERE key = ANY(${sorted}::text[]) ORDER BY key FOR UPDATE
-        ), g AS (SELECT LEAST(${want}::int, floor(min(avail))::int) AS granted FROM cur)
+        ), g AS (SELECT CASE WHEN floor(min(avail)) >= ${needed}::int THEN LEAST(${want}::int, floor(min(avail))::int) ELSE 0 END AS granted FROM cur)
         UPDATE rate_buckets b SET tokens = cur.avail - g.granted, updated_at = clock_timestamp()
         FROM cur, g WHERE b.key = cur.key
         RETURNING g.granted, cur.avail, cur.rate`.execute(db);
       if (rows.length !== sorted.length) throw new Error(`rate buckets missing: ${sorted.join(', ')}`);
       const granted = Math.max(0, rows[0]?.granted ?? 0);
       if (granted > 0) return { granted, waitMs: 0 };
-      const waitMs = Math.max(...rows.map((r) => (Math.max(0, 1 - r.avail) / r.rate) * 1000));
+      const waitMs = Math.max(...rows.map((r) => (Math.max(0, needed - r.avail) / r.rate) * 1000));
       return { granted: 0, waitMs: Math.max(1, Math.ceil(waitMs)) };
     },
   };
@@ -60,5 +65,9 @@ export function createRateLimiter(db: Kysely<Database>) {
 
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
 
-/** A bucket for a rate: a burst of about 20 ms of traffic, at least one message. */
-export const bucketFor = (key: string, rate: number): BucketSpec => ({ key, rate, burst: Math.max(1, Math.ceil(rate / 50)) });
+/**
+ * A bucket for a rate: a burst of about 50 ms of traffic, at least one message. Enough that a
+ * worker held up for a moment (CPU contention, a slow round trip) catches up instead of losing
+ * those slots; after a short stall Meta's one-second window is short of just what is caught up.
+ */
+export const bucketFor = (key: string, rate: number): BucketSpec => ({ key, rate, burst: Math.max(1, Math.ceil(rate / 20)) });

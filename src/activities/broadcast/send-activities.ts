@@ -4,9 +4,12 @@ import { sql, type Kysely } from 'kysely';
 import type { BroadcastSend, Database, SendStatus } from '../../db/schema';
 import type { ChannelClients } from '../../db/whatsapp-channels';
 import { messageKey, resolveParameters, type ContactFields, type VariableMapping } from '../../domain/broadcast';
+import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-limits';
 import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
 import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
+import { claimBatch, type MessagingLimit } from './claim';
 import { bucketFor, createRateLimiter } from './limiter';
+import { blockedRecipients, blockRecipients } from './recipient-blocks';
 import { createRecorder, type Outcome } from './recorder';
 
 export interface BroadcastSendDeps {
@@ -42,6 +45,8 @@ export interface PageResult {
   /** The page stopped early: the send is no longer running, or this worker is shutting down. */
   interrupted: boolean;
   halt?: Halt;
+  /** The channel's messaging limit is reached: nothing more can start before this time (ISO). */
+  limitedUntil?: string;
 }
 
 export interface SendSummary {
@@ -178,7 +183,9 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       const numberBucket = bucketFor(`wa:${channel.phone_number_id}`, channel.mps_limit);
       const sendBucket = bucketFor(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit));
       await limiter.define([numberBucket, sendBucket]);
-      const keys = [numberBucket.key, sendBucket.key];
+      const burst = Math.min(sendBucket.burst, numberBucket.burst);
+      // Wait for a small batch of slots rather than polling for each one.
+      const pace = { keys: [numberBucket.key, sendBucket.key], least: Math.max(1, Math.min(10, Math.floor(burst / 4))) };
 
       const rows = await db
         .selectFrom('broadcast_messages as m')
@@ -211,21 +218,35 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         SELECT phones FROM company_contacts
         WHERE tenant_id = ${send.tenant_id} AND opt_out_whatsapp AND phones && ${phones}::text[]`.execute(db);
       for (const f of flagged.rows) for (const p of f.phones) opted.add(p);
-      const skip = rows.filter((r) => opted.has(r.phone) || opted.has(r.phone_key)).map((r) => r.id);
-      if (skip.length > 0) {
+      const skip = new Set(rows.filter((r) => opted.has(r.phone) || opted.has(r.phone_key)).map((r) => r.id));
+      // Capped by Meta (131049) in the last 24 h, by this send or another of the channel.
+      const capped = await blockedRecipients(db, send.channel_id, [...new Set(rows.map((r) => r.phone_key))]);
+      const cap = rows.filter((r) => !skip.has(r.id) && capped.has(r.phone_key)).map((r) => r.id);
+      for (const [ids, reason] of [[[...skip], 'opt_out'], [cap, USER_CAP_SKIP_REASON]] as const) {
+        if (ids.length === 0) continue;
         const skipped = await db
           .updateTable('broadcast_messages')
-          .set({ state: 'skipped', skip_reason: 'opt_out', skipped_at: new Date() })
-          .where('id', 'in', skip)
+          .set({ state: 'skipped', skip_reason: reason, skipped_at: new Date() })
+          .where('id', 'in', ids)
           .where('state', '=', 'pending')
           .executeTakeFirst();
-        result.skipped = Number(skipped.numUpdatedRows);
+        result.skipped += Number(skipped.numUpdatedRows);
       }
-      const queue = rows.filter((r) => !skip.includes(r.id));
+      for (const id of cap) skip.add(id);
+      const queue = rows.filter((r) => !skip.has(r.id));
+      const users = messagingLimitOf(channel.messaging_limit_tier);
+      const limit: MessagingLimit | undefined = users === null ? undefined : { channelId: channel.id, users };
 
       const recorder = createRecorder(db);
       const inflight = new Set<Promise<void>>();
-      const later: { row: (typeof queue)[number]; due: number }[] = [];
+      type Row = (typeof queue)[number];
+      /** Short retries waiting in this page; `prepaid`: refused for throughput, so Meta never used the slot it took. */
+      const later: { row: Row; due: number; prepaid: boolean }[] = [];
+      const prepaid: Row[] = [];
+      /** Batches whose intent is being recorded: the next slots are taken meanwhile, so the two round trips overlap. */
+      const claims = new Set<Promise<void>>();
+      let claiming = 0;
+      let claimFailure: unknown;
       let checkedAt = Date.now();
       const mapping = send.variables as VariableMapping;
 
@@ -260,12 +281,15 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
               const delayMs = Math.round(backoff * (1 + Math.random() * 0.2));
               // Back to `pending` first (it was not sent); a short wait is then spent in this page.
               record({ id: row.id, kind: 'retry', ...error, delayMs });
-              if (delayMs <= INLINE_RETRY_MS) later.push({ row, due: Date.now() + delayMs });
+              if (delayMs <= INLINE_RETRY_MS) later.push({ row, due: Date.now() + delayMs, prepaid: decision.reason === 'throughput_limit' });
               return;
             }
             case 'permanent':
               result.failed++;
-              return record({ id: row.id, kind: 'failed', ...error });
+              record({ id: row.id, kind: 'failed', ...error });
+              // 131049: no send of this channel may try this user again for a while.
+              if (decision.retryAfterMs) await blockRecipients(db, [{ messageId: row.id, forMs: decision.retryAfterMs, reason: decision.reason, code: answer.code }]);
+              return;
             case 'permanent_opt_out':
               result.failed++;
               record({ id: row.id, kind: 'failed', ...error });
@@ -306,7 +330,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       return result;
 
       async function sendQueue() {
-        while ((queue.length > 0 || later.length > 0 || inflight.size > 0) && !result.halt) {
+        while ((queue.length > 0 || later.length > 0 || prepaid.length > 0 || inflight.size > 0 || claims.size > 0) && !result.halt && !result.limitedUntil) {
+          if (claimFailure) throw claimFailure;
           if (ctx.cancellationSignal.aborted) {
             result.interrupted = true;
             break;
@@ -324,43 +349,68 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             // Their `pending` must be written before they are claimed again.
             await recorder.flush();
             const now = Date.now();
-            for (let i = later.length - 1; i >= 0; i--) if (later[i].due <= now) queue.push(...later.splice(i, 1).map((l) => l.row));
+            for (let i = later.length - 1; i >= 0; i--) {
+              if (later[i].due > now) continue;
+              const [due] = later.splice(i, 1);
+              (due.prepaid ? prepaid : queue).push(due.row);
+            }
+          }
+          if (prepaid.length > 0 && inflight.size + claiming < concurrency) {
+            // A 130429 means Meta did not count that call: its retry goes in the slot it already took,
+            // so the refusals cost no throughput (Meta's own one-second window still decides).
+            dispatch(prepaid.splice(0, concurrency - inflight.size - claiming));
+            continue;
           }
           if (queue.length === 0) {
             // Only answers in flight or short retries left: wait for whichever comes first.
             const nextDue = later.length ? Math.max(1, Math.min(...later.map((l) => l.due)) - Date.now()) : 250;
-            await Promise.race([sleep(Math.min(nextDue, 250)), ...inflight]);
+            await Promise.race([sleep(Math.min(nextDue, 250)), ...inflight, ...claims]);
             continue;
           }
-          if (inflight.size >= concurrency) {
-            await Promise.race(inflight);
+          if (inflight.size + claiming >= concurrency) {
+            await Promise.race([...inflight, ...claims]);
             continue;
           }
-          const want = Math.min(queue.length, concurrency - inflight.size, sendBucket.burst, numberBucket.burst);
-          const grant = await limiter.acquire(keys, want);
+          const want = Math.min(queue.length, concurrency - inflight.size - claiming, burst);
+          const grant = await limiter.acquire(pace.keys, want, pace.least);
           if (grant.granted === 0) {
             await sleep(Math.min(grant.waitMs, 250));
             continue;
           }
-          const batch = queue.splice(0, grant.granted);
-          // The intent, committed before any call: from here on a retry never sends these again.
-          const claimed = await db
-            .updateTable('broadcast_messages')
-            .set({ state: 'sending', sending_since: new Date(), attempts: sql`attempts + 1`, next_attempt_at: null })
-            .where('id', 'in', batch.map((r) => r.id))
-            .where('state', '=', 'pending')
-            .returning(['id', 'attempts'])
-            .execute();
-          const attempts = new Map(claimed.map((c) => [Number(c.id), c.attempts]));
-          result.claimed += claimed.length;
+          dispatch(queue.splice(0, grant.granted));
+        }
+        await Promise.all(claims);
+        await Promise.all(inflight);
+        if (claimFailure) throw claimFailure;
+      }
+
+      /**
+       * Records the intent (and the messaging-limit admission) for a batch that has its slots, then
+       * calls; runs alongside the loop, which only waits for it to count the batch as in flight.
+       */
+      function dispatch(batch: Row[]): void {
+        claiming += batch.length;
+        const claim: Promise<void> = (async () => {
+          // Committed before any call: from here on a retry never sends these again.
+          const { attempts, limitedUntil } = await claimBatch(db, batch, limit);
+          result.claimed += attempts.size;
+          // Refused by the messaging limit: left `pending` for when capacity frees; this page ends.
+          if (limitedUntil) result.limitedUntil = limitedUntil;
           for (const row of batch) {
             const attempt = attempts.get(Number(row.id));
             if (attempt === undefined) continue;
             const call: Promise<void> = callOne(row, attempt).finally(() => inflight.delete(call));
             inflight.add(call);
           }
-        }
-        await Promise.all(inflight);
+        })()
+          .catch((error) => {
+            claimFailure ??= error;
+          })
+          .finally(() => {
+            claiming -= batch.length;
+            claims.delete(claim);
+          });
+        claims.add(claim);
       }
     },
 
@@ -398,7 +448,16 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
     },
 
     /** Mirrors the workflow's state in PostgreSQL (API lists, page activities' control checks). */
-    async setSendState(input: { sendId: string; status: SendStatus; reason: string | null; version: number; clearHalt?: boolean; last?: boolean }): Promise<void> {
+    async setSendState(input: {
+      sendId: string;
+      status: SendStatus;
+      reason: string | null;
+      version: number;
+      clearHalt?: boolean;
+      last?: boolean;
+      /** ISO: until when a waiting send expects to wait. */
+      until?: string | null;
+    }): Promise<void> {
       const final = input.status === 'completed' || input.status === 'stopped';
       if (input.status === 'stopped') {
         await db
@@ -413,6 +472,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .set((eb) => ({
           status: input.status,
           status_reason: input.reason,
+          status_until: input.until ?? null,
           state_version: input.version,
           halt_action: input.clearHalt ? null : eb.ref('halt_action'),
           halt_reason: input.clearHalt ? null : eb.ref('halt_reason'),

@@ -6,6 +6,7 @@ import { canonicalWhatsAppNumber, parseMessageKey } from '../../domain/broadcast
 import { withoutNinthDigit } from '../../domain/phone';
 import { classifyWhatsAppError, isOptOutReply, nextStatus, type WhatsAppMessageStatus } from '../../domain/whatsapp-error-policy';
 import { parseWebhook, type InboundMessage, type StatusEvent } from '../../integrations/whatsapp/webhook';
+import { blockRecipients, type RecipientBlock } from './recipient-blocks';
 import { retryOnDeadlock } from './recorder';
 
 export interface WebhookApplyDeps {
@@ -88,6 +89,7 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
   let optOuts = 0;
   const halts: { sendId: string; action: 'pause' | 'stop'; reason: string }[] = [];
   const optOutPhones: { phone: string; reason: string }[] = [];
+  const blocks: RecipientBlock[] = [];
   events.forEach((e, i) => {
     const t = targets[i];
     if (!t) return void unmatched.push(i);
@@ -99,6 +101,7 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
       const err = e.errors[0];
       change.error = { code: err.code, title: err.title ?? err.message, details: err.details };
       const decision = classifyWhatsAppError(err.code);
+      if (decision.action === 'permanent' && decision.retryAfterMs) blocks.push({ messageId: t.id, forMs: decision.retryAfterMs, reason: decision.reason, code: err.code });
       if (decision.action === 'permanent_opt_out') optOutPhones.push({ phone: canonicalWhatsAppNumber(e.recipientId), reason: err.title ?? 'user stopped marketing messages' });
       if (decision.action === 'pause_campaign' || decision.action === 'stop_campaign') {
         halts.push({ sendId: t.send_id, action: decision.action === 'pause_campaign' ? 'pause' : 'stop', reason: decision.reason });
@@ -130,6 +133,7 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
       ) AS v(id, state, wamid, wa_id, sent_at, delivered_at, read_at, failed_at, code, title, details)
       WHERE m.id = v.id`.execute(trx);
   }
+  await blockRecipients(trx, blocks);
   for (const o of optOutPhones) optOuts += await addOptOut(trx, tenantId, o.phone, 'whatsapp_131050', o.reason);
   for (const h of halts) {
     await trx

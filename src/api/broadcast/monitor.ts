@@ -40,7 +40,7 @@ export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Pr
   return { totals, currentMps: Math.round((recent / RECENT_S) * 10) / 10 };
 }
 
-export function monitorView(state: string, reason: string | null, totals: Totals, currentMps: number, paceMps: number) {
+export function monitorView(state: string, reason: string | null, totals: Totals, currentMps: number, paceMps: number, until: Date | null = null) {
   const handed = totals.accepted + totals.sent + totals.delivered + totals.read + totals.failed + totals.unknown;
   const share = (n: number) => (handed === 0 ? 0 : Math.round((n / handed) * 10_000) / 10_000);
   const left = totals.pending + totals.sending;
@@ -48,6 +48,7 @@ export function monitorView(state: string, reason: string | null, totals: Totals
   return {
     state,
     reason,
+    until: state === 'waiting' && until ? new Date(until).toISOString() : null,
     totals,
     rates: { delivery: share(totals.delivered + totals.read), read: share(totals.read), failure: share(totals.failed) },
     currentMps,

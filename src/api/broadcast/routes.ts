@@ -1,8 +1,6 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { BroadcastSend } from '../../db/schema';
-import { BUILTIN_COLUMNS, findColumn } from '../../domain/broadcast';
 import { textKey } from '../../domain/text-key';
 import { broadcastSendWorkflow } from '../../workflows/broadcast/send-workflow';
 import {
@@ -22,6 +20,8 @@ import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { messageTotals, monitorView } from './monitor';
 import { consolidatedReport, detailedReport } from './reports';
+import { sendEditRoute } from './edit-route';
+import { checkColumns, checkMapping, checkPace, usableTemplate } from './send-checks';
 import { campaignCreateSchema, campaignSchema, campaignToApi, idParams, monitorSchema, sendCreateSchema, sendSchema, sendStatusSchema, sendToApi } from './schemas';
 
 const tags = ['broadcast'];
@@ -32,7 +32,9 @@ const FINAL = new Set(['completed', 'stopped']);
  * Broadcast campaigns (Campanha) and their sends (Envios): each send is a Temporal workflow
  * `broadcast-send-<id>` with manual controls as Updates, a live monitor and CSV reports.
  */
-export const broadcastRoutes: RoutePlugin = (app, { db, temporal, config }) => {
+export const broadcastRoutes: RoutePlugin = async (app, deps) => {
+  const { db, temporal, config } = deps;
+  await sendEditRoute(app, deps);
   const findCampaign = async (tenantId: string, id: string) => {
     const row = await db.selectFrom('broadcast_campaigns').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
     if (!row) throw notFound('broadcast campaign', id);
@@ -45,7 +47,7 @@ export const broadcastRoutes: RoutePlugin = (app, { db, temporal, config }) => {
   };
   const sendMonitor = async (send: BroadcastSend) => {
     const { totals, currentMps } = await messageTotals(db, [send.id]);
-    return monitorView(send.status, send.status_reason, totals, currentMps, send.pace_mps);
+    return monitorView(send.status, send.status_reason, totals, currentMps, send.pace_mps, send.status_until);
   };
 
   app.post(
@@ -132,36 +134,9 @@ export const broadcastRoutes: RoutePlugin = (app, { db, temporal, config }) => {
       const campaign = await findCampaign(tenantId, request.params.id);
       const b = request.body;
       const channel = await db.selectFrom('whatsapp_channels').selectAll().where('id', '=', campaign.channel_id).executeTakeFirstOrThrow();
-      const template = await db
-        .selectFrom('whatsapp_templates')
-        .selectAll()
-        .where('channel_id', '=', channel.id)
-        .where('name', '=', b.template.name)
-        .where('language', '=', b.template.language)
-        .executeTakeFirst();
-      if (!template) {
-        throw unprocessable('TEMPLATE_NOT_FOUND', `The channel has no template "${b.template.name}" in ${b.template.language}; synchronise the templates first.`);
-      }
-      if (template.status !== 'APPROVED') {
-        throw unprocessable('TEMPLATE_NOT_APPROVED', `The template "${template.name}" (${template.language}) is ${template.status}; only APPROVED templates can be sent.`, { templateStatus: template.status });
-      }
-      const expected = template.placeholders;
-      const given = Object.keys(b.variables);
-      const missing = expected.filter((p) => !given.includes(p));
-      const extra = given.filter((p) => !expected.includes(p));
-      if (missing.length || extra.length) {
-        throw unprocessable(
-          'TEMPLATE_VARIABLES_MISMATCH',
-          `The template "${template.name}" has ${expected.length} placeholder(s) (${expected.map((p) => `{{${p}}}`).join(', ') || 'none'}); the mapping gives ${given.length}.` +
-            (missing.length ? ` Missing: ${missing.join(', ')}.` : '') +
-            (extra.length ? ` Not in the template: ${extra.join(', ')}.` : ''),
-          { expected, missing, extra },
-        );
-      }
-      const pace = b.paceMps ?? channel.mps_limit;
-      if (pace > channel.mps_limit) {
-        throw unprocessable('PACE_ABOVE_CHANNEL_LIMIT', `The pace ${pace} msg/s is above the channel's limit of ${channel.mps_limit} msg/s.`, { limit: channel.mps_limit });
-      }
+      const template = await usableTemplate(db, channel.id, b.template);
+      checkMapping(template, b.variables);
+      const pace = checkPace(b.paceMps ?? channel.mps_limit, channel);
 
       const send = await db.transaction().execute(async (trx) => {
         const group = await findGroup(trx, tenantId, b.groupId, { forUpdate: true }).catch(() => {
@@ -177,17 +152,7 @@ export const broadcastRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         const running = await trx.selectFrom('imports').select('id').where('group_id', '=', group.id).where('status', 'in', ['pending', 'running']).executeTakeFirst();
         if (running) throw conflict('IMPORT_IN_PROGRESS', `Import ${running.id} into this group is still running; wait for it to finish.`, { importId: running.id });
         if (group.contact_count === 0) throw unprocessable('GROUP_EMPTY', `The group "${group.name}" has no contacts.`);
-        const columns = [
-          ...Object.keys(BUILTIN_COLUMNS),
-          ...(
-            await sql<{ k: string }>`SELECT DISTINCT jsonb_object_keys(custom) AS k FROM (SELECT custom FROM contacts WHERE group_id = ${group.id} ORDER BY id LIMIT 500) c`.execute(trx)
-          ).rows.map((r) => r.k),
-        ];
-        for (const [placeholder, source] of Object.entries(b.variables)) {
-          if ('column' in source && !findColumn(source.column, columns)) {
-            throw unprocessable('VARIABLE_COLUMN_UNKNOWN', `Placeholder {{${placeholder}}} names the column "${source.column}", which the group does not have.`, { placeholder, column: source.column, columns });
-          }
-        }
+        await checkColumns(trx, group.id, b.variables);
         const scheduled = b.startAt !== undefined && Date.parse(b.startAt) > Date.now();
         const created = await trx
           .insertInto('broadcast_sends')

@@ -36,6 +36,19 @@ export const sendCreateSchema = z.object({
     .describe('Release only this share of the group every N minutes'),
 });
 
+export const sendEditSchema = z
+  .object({
+    template: z.object({ name: z.string().min(1).max(512), language: z.string().min(2).max(15).default('pt_BR') }),
+    variables: sendCreateSchema.shape.variables.unwrap().describe('The whole mapping, checked against the (new) template'),
+    startAt: z.iso.datetime({ offset: true }).nullable().describe('New scheduled start; null: start now'),
+    sendingHours: z.array(sendingWindowSchema).max(21).nullable().describe('New sending hours; null: any time'),
+    paceMps: z.number().int().min(1).max(1000),
+    gradual: sendCreateSchema.shape.gradual.unwrap().nullable().describe('New gradual release; null: all at once'),
+  })
+  .partial()
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: 'Give at least one setting to change' });
+
 export const sendStatusSchema = z.enum(['scheduled', 'running', 'paused', 'waiting', 'completed', 'stopped']);
 
 export const campaignSchema = z
@@ -61,7 +74,11 @@ export const sendSchema = z
     paceMps: z.number().int(),
     gradual: z.object({ percent: z.number(), everyMinutes: z.number() }).nullable(),
     status: sendStatusSchema,
-    statusReason: z.string().nullable().describe('Why it is paused, waiting or stopped (e.g. manual:…, access_token_invalid, template_paused, outside_sending_hours)'),
+    statusReason: z
+      .string()
+      .nullable()
+      .describe('Why it is paused, waiting or stopped (e.g. manual:…, access_token_invalid, template_paused, outside_sending_hours, waiting_messaging_limit)'),
+    statusUntil: z.string().nullable().describe('While waiting: when it expects to go on (sending hours open, messaging-limit capacity frees)'),
     totalContacts: z.number().int(),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
@@ -90,6 +107,7 @@ export const monitorSchema = z
   .object({
     state: z.string(),
     reason: z.string().nullable(),
+    until: z.string().nullable().describe('While waiting: when it expects to go on'),
     totals: totalsSchema,
     rates: z.object({ delivery: z.number(), read: z.number(), failure: z.number() }).describe('Shares of the messages handed to WhatsApp'),
     currentMps: z.number().describe('Messages accepted per second over the last 10 s'),
@@ -130,6 +148,7 @@ export function sendToApi(row: BroadcastSend) {
     gradual: row.gradual ?? null,
     status: row.status,
     statusReason: row.status_reason,
+    statusUntil: row.status === 'waiting' ? iso(row.status_until) : null,
     totalContacts: row.total_contacts,
     createdAt: new Date(row.created_at).toISOString(),
     startedAt: iso(row.started_at),

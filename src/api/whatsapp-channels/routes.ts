@@ -46,6 +46,7 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
             app_secret_enc: box.seal(b.appSecret),
             verify_token: b.verifyToken ?? randomBytes(18).toString('base64url'),
             mps_limit: b.mpsLimit,
+            messaging_limit_tier: b.messagingLimitTier,
             created_by: request.auth.userId,
           })
           .returningAll()
@@ -80,7 +81,7 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
 
   app.patch(
     '/whatsapp/channels/:id',
-    { schema: { tags, summary: 'Change a channel: name, number shown, secrets (write-only), throughput limit', params: channelIdParams, body: channelUpdateSchema, response: { 200: channelSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'Change a channel: name, number shown, secrets (write-only), throughput limit, messaging-limit tier', params: channelIdParams, body: channelUpdateSchema, response: { 200: channelSchema, ...errorResponses } } },
     async (request) => {
       const channel = await findChannel(request.auth.tenantId, request.params.id);
       const b = request.body;
@@ -95,6 +96,7 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
             ...(b.appSecret !== undefined ? { app_secret_enc: box.seal(b.appSecret) } : {}),
             ...(b.verifyToken !== undefined ? { verify_token: b.verifyToken } : {}),
             ...(b.mpsLimit !== undefined ? { mps_limit: b.mpsLimit } : {}),
+            ...(b.messagingLimitTier !== undefined ? { messaging_limit_tier: b.messagingLimitTier } : {}),
             updated_at: new Date(),
           })
           .where('id', '=', channel.id)

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { Config } from '../../config';
 import type { WhatsAppChannel, WhatsAppTemplateRow } from '../../db/schema';
+import { DEFAULT_MESSAGING_LIMIT_TIER, MESSAGING_LIMIT_TIERS, messagingLimitOf } from '../../domain/messaging-limits';
+
+const tierSchema = z
+  .enum(MESSAGING_LIMIT_TIERS)
+  .describe("Meta's messaging limit of the business portfolio: unique users a send may start conversations with in a rolling 24 h (TIER_250 = 250 … TIER_UNLIMITED)");
 
 const digits = (what: string) => z.string().trim().regex(/^\d{5,20}$/, `${what} is the numeric id Meta shows`);
 
@@ -13,6 +18,7 @@ export const channelCreateSchema = z.object({
   appSecret: z.string().min(8).max(512).describe('App secret that signs the webhooks; stored encrypted, never returned'),
   verifyToken: z.string().min(8).max(200).optional().describe('Webhook verify token; generated when absent'),
   mpsLimit: z.number().int().min(1).max(1000).default(80).describe('Messages per second this number may send (Meta: 80 by default, up to 1,000)'),
+  messagingLimitTier: tierSchema.default(DEFAULT_MESSAGING_LIMIT_TIER),
 });
 
 export const channelUpdateSchema = z
@@ -23,6 +29,7 @@ export const channelUpdateSchema = z
     appSecret: z.string().min(8).max(512),
     verifyToken: z.string().min(8).max(200),
     mpsLimit: z.number().int().min(1).max(1000),
+    messagingLimitTier: tierSchema,
   })
   .partial()
   .strict();
@@ -35,6 +42,8 @@ export const channelSchema = z
     wabaId: z.string(),
     displayNumber: z.string(),
     mpsLimit: z.number().int(),
+    messagingLimitTier: tierSchema,
+    messagingLimit: z.number().int().nullable().describe('Unique users per rolling 24 h; null: unlimited'),
     verifyToken: z.string().describe('Give Meta this token with the webhook URL'),
     webhookUrl: z.string().describe('Configure this URL as the webhook callback in Meta'),
     secrets: z.object({ accessToken: z.literal('stored'), appSecret: z.literal('stored') }).describe('Secrets are write-only'),
@@ -72,6 +81,8 @@ export function channelToApi(row: WhatsAppChannel, config: Config) {
     wabaId: row.waba_id,
     displayNumber: row.display_number,
     mpsLimit: row.mps_limit,
+    messagingLimitTier: row.messaging_limit_tier,
+    messagingLimit: messagingLimitOf(row.messaging_limit_tier),
     verifyToken: row.verify_token,
     webhookUrl: webhookUrlOf(config, row.id),
     secrets: { accessToken: 'stored' as const, appSecret: 'stored' as const },

@@ -4,7 +4,8 @@ import * as m0002 from './0002_contacts';
 import * as m0003 from './0003_dialer';
 import * as m0004 from './0004_broadcast';
 import * as m0005 from './0005_dialer_recurrence_amd';
-import * as m0006groups from './0006_group_phone_sets';
+import * as m0006 from './0006_broadcast_limits';
+import * as m0007 from './0007_group_phone_sets';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -16,5 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0003_dialer': m0003,
   '0004_broadcast': m0004,
   '0005_dialer_recurrence_amd': m0005,
-  '0006_group_phone_sets': m0006groups,
+  '0006_broadcast_limits': m0006,
+  '0007_group_phone_sets': m0007,
 };

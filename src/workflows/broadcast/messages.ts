@@ -60,12 +60,26 @@ export interface ControlRequest {
   by: string;
 }
 
+/** The settings the workflow itself applies; editable while the send has not started. */
+export interface SendSettings {
+  startAt: string | null;
+  sendingHours: SendingHours | null;
+  gradual: Gradual | null;
+  paceMps: number;
+}
+
+export interface EditRequest extends ControlRequest {
+  settings: SendSettings;
+}
+
 export const sendProgressQuery = defineQuery<SendProgress>('progress');
 /** Manual controls as Updates: the caller hears whether they applied (a validator refuses with a code). */
 export const startSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('start');
 export const pauseSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('pause');
 export const resumeSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('resume');
 export const stopSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('stop');
+/** New settings for a send that has not started (the validator refuses otherwise with SEND_NOT_EDITABLE). */
+export const editSendUpdate = defineUpdate<SendProgress, [EditRequest]>('edit');
 /** The same as signals, for operations (`temporal workflow signal --name pause-signal`); invalid ones are ignored. */
 export const startSendSignal = defineSignal<[Partial<ControlRequest>?]>('start-signal');
 export const pauseSendSignal = defineSignal<[Partial<ControlRequest>?]>('pause-signal');

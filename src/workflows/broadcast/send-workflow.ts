@@ -10,9 +10,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BroadcastSendActivities, Halt, PageRef } from '../../activities/broadcast/send-activities';
-import { gradualQuota, isWithinSendingHours, nextWindowStart, refuseControl, type SendControl, type SendState } from '../../domain/broadcast';
+import { gradualQuota, isWithinSendingHours, nextWindowStart, refuseControl, refuseEdit, type SendControl, type SendState } from '../../domain/broadcast';
+import { MESSAGING_LIMIT_REASON } from '../../domain/messaging-limits';
 import { CampaignStatus, JobStatus } from '../search-attributes';
 import {
+  editSendUpdate,
   haltSendSignal,
   pauseSendSignal,
   pauseSendUpdate,
@@ -24,9 +26,11 @@ import {
   stopSendSignal,
   stopSendUpdate,
   type ControlRequest,
+  type EditRequest,
   type SendCounters,
   type SendInput,
   type SendProgress,
+  type SendSettings,
 } from './messages';
 
 const { nextPage, sendSummary, settleUnknown, setSendState } = proxyActivities<BroadcastSendActivities>({
@@ -67,16 +71,21 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   const counters = r?.counters ?? zero();
   let inflight = 0;
   let persisting = 0;
-  const startAt = input.startAt ? Date.parse(input.startAt) : 0;
   let startedEarly = r?.startedEarly ?? false;
-  const pageSize = Math.max(10, Math.min(input.pageSize, input.paceMps * 20));
+  // Editable until the send starts; carried across continue-as-new in the input.
+  let settings: SendSettings = { startAt: input.startAt ?? null, sendingHours: input.sendingHours ?? null, gradual: input.gradual ?? null, paceMps: input.paceMps };
+  let edits = 0;
+  const startAtMs = () => (settings.startAt ? Date.parse(settings.startAt) : 0);
+  const pageSize = () => Math.max(10, Math.min(input.pageSize, settings.paceMps * 20));
+  /** When the channel's messaging limit frees capacity, as the last limited page reported (ms; 0: not limited). */
+  let limitUntil = 0;
 
   const progress = (): SendProgress => ({ sendId: input.sendId, state, reason, total, cursor, counters: { ...counters } });
 
-  const persist = async (clearHalt = false, last = false) => {
+  const persist = async (clearHalt = false, last = false, until: number | null = null) => {
     persisting++;
     try {
-      await setSendState({ sendId: input.sendId, status: state, reason, version, clearHalt, last });
+      await setSendState({ sendId: input.sendId, status: state, reason, version, clearHalt, last, until: until === null ? null : new Date(until).toISOString() });
     } finally {
       persisting--;
     }
@@ -103,7 +112,7 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
       case 'resume':
         cursor = 0;
         // Paused before its start time: back to waiting for it.
-        return transition(!startedEarly && startAt > Date.now() ? 'scheduled' : 'running', null);
+        return transition(!startedEarly && startAtMs() > Date.now() ? 'scheduled' : 'running', null);
       case 'pause':
         return transition('paused', `manual:${by}`);
       case 'stop':
@@ -141,6 +150,21 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
       if (apply(control, request?.by ?? 'operations')) void persist(control === 'resume' || control === 'start');
     });
   }
+  setHandler(
+    editSendUpdate,
+    ({ settings: next }) => {
+      // Only applied in memory: the API writes the row in the same transaction that awaits this.
+      settings = { ...next };
+      edits++;
+      return progress();
+    },
+    {
+      validator: (_request: EditRequest) => {
+        const refusal = refuseEdit(state);
+        if (refusal) throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true });
+      },
+    },
+  );
   setHandler(haltSendSignal, ({ action, reason: why }) => {
     if (action === 'resume') {
       // A lifted condition (e.g. the template approved again) resumes only the pause it caused.
@@ -168,26 +192,31 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
         counters.retries += res.retry;
         counters.unsettled += res.unsettled;
         if (res.halt) adoptHalt(res.halt);
+        if (res.limitedUntil) limitUntil = Math.max(limitUntil, Date.parse(res.limitedUntil));
       })
       .catch((error) => log.warn('page failed; its messages are retried on the next pass', { page, error: String(error) }))
       .finally(() => inflight--);
   };
 
   let pagesThisRun = 0;
-  const hours = input.sendingHours ?? null;
   for (;;) {
+    const hours = settings.sendingHours;
     if (state === 'stopped' || state === 'completed') break;
     if (pagesThisRun > 0 && (pagesThisRun >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested)) {
       // Let the pages in flight finish, then carry only the cursor and counters into a new run.
       await condition(() => inflight === 0 && allHandlersFinished() && persisting === 0);
       await continueAsNew<typeof broadcastSendWorkflow>({
         ...input,
+        ...settings,
         resume: { state, reason, version, cursor, total, releaseStartedAt, counters, startedEarly },
       });
     }
     if (state === 'scheduled') {
-      const due = Date.parse(input.startAt ?? '') - Date.now();
-      if (due > 0) await condition(() => state !== 'scheduled', due);
+      const seen = edits;
+      const due = startAtMs() - Date.now();
+      if (due > 0) await condition(() => state !== 'scheduled' || edits !== seen, due);
+      // Edited (maybe a new start time): wait again from the new settings.
+      if (edits !== seen) continue;
       if (state === 'scheduled' && transition('running', null)) await persist();
       continue;
     }
@@ -198,8 +227,8 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     if (hours && hours.length > 0) {
       const now = Date.now();
       if (!isWithinSendingHours(now, hours)) {
-        if (transition('waiting', 'outside_sending_hours')) await persist();
         const opens = nextWindowStart(now, hours);
+        if (transition('waiting', 'outside_sending_hours')) await persist(false, false, opens ?? null);
         if (opens === undefined) await condition(() => state !== 'waiting');
         else await condition(() => state !== 'waiting', Math.max(1000, opens - now));
         if (state === 'waiting' && transition('running', null)) await persist();
@@ -210,13 +239,27 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     }
     if (state !== 'running') continue;
 
+    if (limitUntil > 0) {
+      // The channel's messaging limit is reached: let the pages end, then wait for capacity.
+      await condition(() => inflight === 0 || state !== 'running');
+      if (state !== 'running') continue;
+      // At least a second, so clocks a little apart cannot make it spin on a slot not yet free.
+      const until = Math.max(limitUntil, Date.now() + 1000);
+      if (transition('waiting', MESSAGING_LIMIT_REASON)) await persist(false, false, until);
+      await condition(() => state !== 'waiting', until - Date.now());
+      if ((state as SendState) === 'waiting' && transition('running', null)) await persist();
+      limitUntil = 0;
+      cursor = 0;
+      continue;
+    }
+
     releaseStartedAt ??= Date.now();
-    const quota = gradualQuota(total, input.gradual, releaseStartedAt, Date.now());
+    const quota = gradualQuota(total, settings.gradual, releaseStartedAt, Date.now());
     if (inflight >= input.pagesInFlight) {
       await condition(() => inflight < input.pagesInFlight || state !== 'running');
       continue;
     }
-    const next = await nextPage({ sendId: input.sendId, afterSeq: cursor, limit: pageSize, maxSeq: quota.allowed });
+    const next = await nextPage({ sendId: input.sendId, afterSeq: cursor, limit: pageSize(), maxSeq: quota.allowed });
     if (next.halt) {
       adoptHalt(next.halt);
       continue;

@@ -1,0 +1,53 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema';
+
+export interface ClaimRow {
+  id: number;
+  phone_key: string;
+}
+
+export interface MessagingLimit {
+  channelId: string;
+  /** Unique users per rolling 24 h. */
+  users: number;
+}
+
+export interface Claimed {
+  /** Attempt number of each message now `sending`, by id. */
+  attempts: Map<number, number>;
+  /** Set when the messaging limit refused some: when its oldest slot frees (ISO). */
+  limitedUntil?: string;
+}
+
+/**
+ * Records the intent for a batch (`pending` → `sending`, attempts + 1), committed before any call
+ * so a retried activity never sends these again. With a messaging limit, the users are admitted
+ * against the channel's rolling 24 h count in the same statement, so a message is claimed exactly
+ * when its user was counted (or was already in the window) — across every worker of the channel.
+ */
+export async function claimBatch(db: Kysely<Database>, rows: ClaimRow[], limit?: MessagingLimit): Promise<Claimed> {
+  const ids = rows.map((r) => r.id);
+  if (!limit) {
+    const claimed = await db
+      .updateTable('broadcast_messages')
+      .set({ state: 'sending', sending_since: new Date(), attempts: sql`attempts + 1`, next_attempt_at: null })
+      .where('id', 'in', ids)
+      .where('state', '=', 'pending')
+      .returning(['id', 'attempts'])
+      .execute();
+    return { attempts: new Map(claimed.map((c) => [Number(c.id), c.attempts])) };
+  }
+  const { rows: [out] } = await sql<{ frees_at: Date | null; claimed: { id: number; attempts: number }[] }>`
+    WITH a AS MATERIALIZED (
+      SELECT admitted, frees_at FROM whatsapp_limit_admit(${limit.channelId}::uuid, ${limit.users}::int, ${rows.map((r) => r.phone_key)}::text[])
+    ), c AS (
+      UPDATE broadcast_messages m SET state = 'sending', sending_since = now(), attempts = m.attempts + 1, next_attempt_at = NULL
+      FROM a WHERE m.id = ANY(${ids}::bigint[]) AND m.state = 'pending' AND m.phone_key = ANY(a.admitted)
+      RETURNING m.id, m.attempts
+    )
+    SELECT (SELECT frees_at FROM a) AS frees_at, coalesce((SELECT json_agg(json_build_object('id', id, 'attempts', attempts)) FROM c), '[]'::json) AS claimed`.execute(db);
+  return {
+    attempts: new Map(out.claimed.map((c) => [Number(c.id), c.attempts])),
+    limitedUntil: out.frees_at ? new Date(out.frees_at).toISOString() : undefined,
+  };
+}
