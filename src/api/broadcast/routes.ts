@@ -10,7 +10,7 @@ import {
   startSendUpdate,
   stopSendUpdate,
 } from '../../workflows/broadcast/messages';
-import { CampaignId, CampaignKind, CampaignStatus, ContactGroupId, JobKind, JobStatus, TenantId } from '../../workflows/search-attributes';
+import { campaignSearchAttributes } from '../../workflows/search-attributes';
 import { audit } from '../audit';
 import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
@@ -209,15 +209,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
             pagesPerRun: config.BROADCAST_PAGES_PER_RUN,
           },
         ],
-        typedSearchAttributes: [
-          { key: TenantId, value: tenantId },
-          { key: CampaignId, value: campaign.id },
-          { key: CampaignKind, value: 'broadcast' },
-          { key: CampaignStatus, value: send.status },
-          { key: ContactGroupId, value: send.group_id },
-          { key: JobKind, value: 'broadcast-send' },
-          { key: JobStatus, value: send.status },
-        ],
+        typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: campaign.id, kind: 'broadcast', status: send.status, groupId: send.group_id }),
       });
       return reply.code(201).header('location', `/v1/broadcast/sends/${send.id}`).send(sendToApi(send));
     },

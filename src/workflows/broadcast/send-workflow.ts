@@ -12,7 +12,7 @@ import {
 import type { BroadcastSendActivities, Halt, PageRef } from '../../activities/broadcast/send-activities';
 import { gradualQuota, isWithinSendingHours, nextWindowStart, refuseControl, refuseEdit, type SendControl, type SendState } from '../../domain/broadcast';
 import { MESSAGING_LIMIT_REASON } from '../../domain/messaging-limits';
-import { CampaignStatus, JobStatus } from '../search-attributes';
+import { campaignStatusAttributes } from '../search-attributes';
 import {
   editSendUpdate,
   haltSendSignal,
@@ -95,10 +95,7 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     state = next;
     reason = why;
     version++;
-    upsertSearchAttributes([
-      { key: CampaignStatus, value: next },
-      { key: JobStatus, value: next },
-    ]);
+    upsertSearchAttributes(campaignStatusAttributes(next));
     return true;
   };
 
