@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { AnsweringMachineDetector } from '../../src/integrations/ari/amd';
+import { AnsweringMachineDetector, amdStage, type AmdStage } from '../../src/integrations/ari/amd';
 import { CallTracker } from '../../src/integrations/ari/call-tracker';
 import { createAriClient, type AriClient, type OriginateRequest } from '../../src/integrations/ari/client';
 import { AriError } from '../../src/integrations/ari/errors';
 import type { AriEvent, HangupReason, OtherAriEvent } from '../../src/integrations/ari/types';
 import type { SimConfigPatch } from '../../src/simulators/ari/config';
 import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
+import { waitFor } from '../helpers/worker-process';
 
 const APP = 'dialer-test';
 const ASTERISK_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/;
@@ -434,6 +435,9 @@ describe('wire protocol details', () => {
 describe('answering-machine detection (AMD() in the dialplan, AMDSTATUS read over ARI)', () => {
   const amdRules: SimConfigPatch = {
     amdMs: [5, 10],
+    // Far longer than AMD plus our round trips, even on a loaded machine: with the base 40 ms a
+    // call could end before AMDSTATUS was read (no amdStatus, no hangup of ours).
+    talkMs: [1_000, 1_000],
     rules: [
       { match: '0007$', mix: [{ outcome: 'answered', weight: 1 }], machineShare: 1 },
       { match: '0008$', mix: [{ outcome: 'answered', weight: 1 }], machineShare: 0 },
@@ -465,6 +469,38 @@ describe('answering-machine detection (AMD() in the dialplan, AMDSTATUS read ove
     expect(await undetected.report).toMatchObject({ outcome: 'answered', amdStatus: undefined });
     expect(stasisArgs(undetected.channelId)).toEqual([[]]);
     expect(sim.stats().hangupsRequested).toBe(0);
+  });
+
+  it('takeover: resume() carries a dead process\'s call through AMD from what polling shows, and hangs up the machine', async () => {
+    // Calls talk long enough to be polled at each stage (beforeEach configures the next test afresh).
+    sim.configure({ talkMs: [5_000, 5_000] });
+    const dead = clientFor('dead-worker');
+    try {
+      // Originated by a process whose app has no WebSocket: nobody sees its StasisStart(amd).
+      const channelId = randomUUID();
+      await dead.originate({ endpoint: 'PJSIP/55119876500007@trunk', callerId: '', timeoutSec: 30, channelId, detectMachine: true });
+      const stages: Array<AmdStage | undefined> = [];
+      const status = await waitFor(
+        async () => {
+          const channel = await client.getChannel(channelId);
+          if (!channel) throw new Error('the call ended before AMD decided');
+          if (stages.at(-1) !== amdStage(channel)) stages.push(amdStage(channel));
+          return detector.resume(channel);
+        },
+        'AMDSTATUS',
+        10_000,
+        5,
+      );
+      expect(status).toBe('MACHINE');
+      // Answered and left in Stasis(amd) (its StasisStart went nowhere): resume sent it to AMD, then
+      // read the verdict once back (the short AMD stage itself may fall between two polls).
+      expect(stages.filter(Boolean)[0]).toBe('answered');
+      expect(stages.at(-1)).toBe('decided');
+      expect(await client.getChannel(channelId)).toBeUndefined();
+      expect(sim.stats()).toMatchObject({ hangupsRequested: 1, originatesAccepted: 1 });
+    } finally {
+      await dead.close();
+    }
   });
 
   it('the variable and continue resources answer like Asterisk for bad requests', async () => {

@@ -15,6 +15,8 @@ export interface AriSettings {
 export interface AriSession {
   client: AriClient;
   tracker: CallTracker;
+  /** Also completes the detection of calls taken over from a dead worker (lane.ts). */
+  amd: AnsweringMachineDetector;
 }
 
 /**
@@ -38,9 +40,9 @@ export function createAriSessionProvider(settings: AriSettings): () => Promise<A
       // Listen before any originate: a call's first events can beat the HTTP answer.
       const tracker = new CallTracker(events, { getChannel: (id) => client.getChannel(id) });
       // Only acts on calls originated with detectMachine (the strategy's AMD switch).
-      new AnsweringMachineDetector(events, client, tracker, { context: settings.amdContext });
+      const amd = new AnsweringMachineDetector(events, client, tracker, { context: settings.amdContext });
       await events.ready(15_000);
-      return { client, tracker };
+      return { client, tracker, amd };
     })().catch((error) => {
       session = undefined;
       throw error;

@@ -94,7 +94,7 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
   if (campaign.status !== 'running') {
     return { reason: 'not_running', nextAt: null, waitingWindow: false, dialed: 0, finished: 0, reconciled: 0, metrics: emptyMetrics };
   }
-  const { client, tracker } = await deps.ari();
+  const { client, tracker, amd } = await deps.ari();
 
   const inflight = new Map<string, Inflight>();
   const settled = new Set<string>();
@@ -341,18 +341,29 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
     wake();
   }
 
-  /** Follows a call placed by an earlier (dead) lane: its events go to that lane's app, so poll. */
+  /**
+   * Follows a call placed by an earlier (dead) lane: its events go to that lane's app, so poll.
+   * A call that lane sent through answering-machine detection is carried through it here (its
+   * detector will never see the call come back): answered → sent to AMD(), in AMD → waited for,
+   * back → AMDSTATUS read and a machine hung up (amd.ts `resume`). If the channel vanishes first,
+   * what was seen decides, as for any call lost from sight (call-tracker.ts): up → `answered`
+   * (`answering_machine` if MACHINE was read), never up → `network_failure`. An AMD left undecided
+   * thus counts as answered: nothing says it was a machine.
+   */
   async function followReconciled(key: string, info: Inflight, startedAt: Date): Promise<void> {
     let sawUp = false;
+    let amdStatus: string | undefined;
     for (;;) {
       const channel = await client.getChannel(key).catch(() => null);
       if (channel === undefined) break;
       if (channel?.state === 'Up') sawUp = true;
+      // Errors are retried on the next poll, like getChannel's.
+      if (channel && !amdStatus) amdStatus = await amd.resume(channel).catch(() => undefined);
       await new Promise((r) => setTimeout(r, tuning.reconcilePollMs));
     }
     const endedAt = new Date();
     finishCall(key, info, {
-      outcome: sawUp ? 'answered' : 'network_failure',
+      outcome: sawUp ? (amdStatus === 'MACHINE' ? 'answering_machine' : 'answered') : 'network_failure',
       cause: 0,
       causeTxt: '',
       ringMs: 0,
@@ -360,6 +371,7 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
       lost: true,
       answeredAt: undefined,
       endedAt: endedAt < startedAt ? startedAt : endedAt,
+      amdStatus,
     });
   }
 

@@ -3,5 +3,5 @@ export { createAriClient, type AriClient, type AriClientOptions, type OriginateR
 export { AriError } from './errors';
 export { AriEventStream, type AriStreamListeners } from './events';
 export * from './types';
-export { AnsweringMachineDetector, type AnsweringMachineDetectorOptions } from './amd';
+export { AnsweringMachineDetector, amdStage, type AmdStage, type AnsweringMachineDetectorOptions } from './amd';
 export * from './amd-protocol';
