@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database, ImportRow } from '../../db/schema';
 import { readUpload } from '../../db/uploads';
@@ -88,14 +88,18 @@ export function createImportActivities(deps: ImportActivityDeps) {
       if (row.status === 'pending') {
         row = await db.updateTable('imports').set({ status: 'running', started_at: new Date() }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
       }
-      const first = await db.selectFrom('upload_chunks').select('data').where('upload_id', '=', uploadId).where('seq', '=', 0).executeTakeFirst();
       const resume = row.header ? { offset: Number(row.checkpoint_offset), line: row.checkpoint_line + 1, header: row.header } : undefined;
+      // A resumed slice starts mid-file and needs the file's line terminator: its first bytes tell
+      // (a fresh import finds it in the bytes it reads first anyway).
+      const first = resume
+        ? await sql<{ head: Buffer }>`SELECT substring(data FROM 1 FOR 65536) AS head FROM upload_chunks WHERE upload_id = ${uploadId} AND seq = 0`.execute(db)
+        : undefined;
       const events = parseImportRows(readUpload(db, uploadId, resume?.offset ?? 0), {
         phonePolicy: row.phone_policy,
         maxLineBytes: deps.maxRecordBytes,
         resume,
         encoding: resume ? ((row.encoding ?? 'utf8') as TextEncoding) : undefined,
-        newline: detectNewline(first?.data ?? Buffer.alloc(0)),
+        newline: first ? detectNewline(first.rows[0]?.head ?? Buffer.alloc(0)) : undefined,
       });
       const client = await pool.connect();
       const groupId = row.group_id;
