@@ -9,10 +9,31 @@ import { bootstrapTenant } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { messageKey } from '../../src/domain/broadcast';
+import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
+import { compileEntry } from '../../src/embedded/compile-entry';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { createWhatsAppClient } from '../../src/integrations/whatsapp/client';
 import { signBody } from '../../src/integrations/whatsapp/webhook';
-import { freshDatabase, log, startProcess } from '../lib';
+import { cpuSeconds, freshDatabase, log, startProcess } from '../lib';
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** CPU seconds of processes by pid (0 for one that has gone). */
+function cpuOf(pids: number[]): Map<number, number> {
+  return new Map(pids.map((pid) => {
+    try {
+      return [pid, cpuSeconds(pid)];
+    } catch {
+      return [pid, 0];
+    }
+  }));
+}
+
+/** CPU seconds of the whole machine (all cores): busy and idle. */
+function machineCpu(): { busy: number; idle: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: (f[0] + f[1] + f[2] + f[5] + f[6]) / 100, idle: (f[3] + f[4]) / 100 };
+}
 
 const contacts = Number(process.argv[2] ?? 100_000);
 const mps = Number(process.argv[3] ?? 1000);
@@ -78,7 +99,9 @@ async function main() {
   const { key, tenant } = await bootstrapTenant(db, { tenantName: 'Bench' });
 
   const temporal = await startTemporalDevServer({ port: 17234, uiPort: 18234, namespace: 'default' });
-  const sim = await startProcess('src/simulators/whatsapp/main.ts', { WA_SIM_PORT: '18089', WA_SIM_MPS: String(mps), WA_SIM_ACCESS_TOKEN: TOKEN, WA_SIM_APP_SECRET: SECRET }, 'simulator on');
+  // Every process runs as `npm start` runs it: compiled, the worker with its memory flags.
+  const [workerEntry, apiEntry, simEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts'), compileEntry('src/simulators/whatsapp/main.ts')]);
+  const sim = await startProcess(simEntry, { WA_SIM_PORT: '18089', WA_SIM_MPS: String(mps), WA_SIM_ACCESS_TOKEN: TOKEN, WA_SIM_APP_SECRET: SECRET }, 'simulator on');
   const env = {
     DATABASE_URL: dbUrl,
     DATABASE_POOL_SIZE: '20',
@@ -92,8 +115,10 @@ async function main() {
     BROADCAST_PAGE_SIZE: '1000',
     BROADCAST_PAGES_IN_FLIGHT: '4',
   };
-  const worker = await startProcess('src/worker.ts', { ...env, LOG_LEVEL: 'info' }, 'worker running');
-  const api = await startProcess('src/server.ts', { ...env, LOG_LEVEL: 'info' }, 'Server listening');
+  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const workerArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const worker = await startProcess(workerEntry, { ...env, LOG_LEVEL: 'info' }, 'worker running', [...WORKER_NODE_ARGS, ...workerArgs]);
+  const api = await startProcess(apiEntry, { ...env, LOG_LEVEL: 'info' }, 'Server listening');
 
   try {
     // 1. Bare HTTP loop (no webhooks, so it competes with nothing).
@@ -118,12 +143,18 @@ async function main() {
     );
     const campaign = await json('POST', `${API}/v1/broadcast/campaigns`, { name: 'Bench', channelId: channel.id }, key.key);
     log(`ours: send of ${contacts} at ${mps} msg/s …`);
+    // PostgreSQL's share: the backends serving this bench's database (pooled, so they live through the run).
+    const backends = async () => (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid);
+    const temporalPid = Number(execSync(`pgrep -f -- '--port 17234' | head -1`).toString().trim());
+    const pgBefore = cpuOf(await backends());
+    const cpuBefore = { temporal: cpuSeconds(temporalPid), worker: cpuSeconds(worker.pid!), api: cpuSeconds(api.pid!), sim: cpuSeconds(sim.pid!), machine: machineCpu() };
     const started = process.hrtime.bigint();
     const send = await json('POST', `${API}/v1/broadcast/campaigns/${campaign.id}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: { '1': { column: 'nome' }, '2': { column: 'vencimento' } }, paceMps: mps }, key.key);
     let status = send.status;
     let lastLog = Date.now();
+    // Watched as a supervisor's screen watches it: the monitor once a second (the SSE default).
     while (status !== 'completed' && status !== 'stopped') {
-      await sleep(200);
+      await sleep(1000);
       const s = await json('GET', `${API}/v1/broadcast/sends/${send.id}/monitor`, undefined, key.key);
       status = s.state;
       if (Date.now() - lastLog > 5000) {
@@ -132,6 +163,18 @@ async function main() {
       }
     }
     const oursWall = Number(process.hrtime.bigint() - started) / 1e9;
+    const machineAfter = machineCpu();
+    const pgAfter = cpuOf(await backends());
+    const postgres = [...pgAfter].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0);
+    const cpu = {
+      worker: cpuSeconds(worker.pid!) - cpuBefore.worker,
+      api: cpuSeconds(api.pid!) - cpuBefore.api,
+      sim: cpuSeconds(sim.pid!) - cpuBefore.sim,
+      temporal: cpuSeconds(temporalPid) - cpuBefore.temporal,
+      postgres,
+      busy: machineAfter.busy - cpuBefore.machine.busy,
+      idle: machineAfter.idle - cpuBefore.machine.idle,
+    };
     const window = await pool.query(
       `SELECT count(*)::int AS n, extract(epoch FROM max(coalesce(accepted_at, sent_at)) - min(coalesce(accepted_at, sent_at))) AS s,
               count(*) FILTER (WHERE state NOT IN ('accepted', 'sent', 'delivered', 'read'))::int AS other
@@ -189,6 +232,7 @@ broadcast send of ${contacts} contacts, simulator limit ${mps} msg/s, ${CONCURRE
   ours / bare                    ${((sustained / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (sustained)   ${(((contacts / oursWall) / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (wall)
   simulator: accepted ${simStats.accepted}, refused ${simStats.refused} ${JSON.stringify(simStats.refusedByCode)}, duplicates ${simStats.duplicateRecipients.length}
   messages not handed over: ${w.other}
+  CPU during ours (s): worker ${cpu.worker.toFixed(1)}, API ${cpu.api.toFixed(1)}, simulator ${cpu.sim.toFixed(1)}, PostgreSQL (this database's backends) ${cpu.postgres.toFixed(1)}, Temporal ${cpu.temporal.toFixed(1)}, rest of the machine ${(cpu.busy - cpu.worker - cpu.api - cpu.sim - cpu.postgres - cpu.temporal).toFixed(1)}; machine idle ${cpu.idle.toFixed(1)} of ${(cpu.busy + cpu.idle).toFixed(1)}
 webhooks
   during the run                 ${run.n} statuses in ${run.posts} POSTs, applied over ${Number(run.s).toFixed(1)} s (${(run.n / Number(run.s)).toFixed(0)} statuses/s, bounded by the send)
   burst of ${rows.length} statuses      POSTed in ${postSeconds.toFixed(1)} s (${(rows.length / postSeconds).toFixed(0)}/s received), all applied after ${applySeconds.toFixed(1)} s (${(rows.length / applySeconds).toFixed(0)} statuses/s applied)

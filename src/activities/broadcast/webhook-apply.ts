@@ -45,21 +45,38 @@ interface Target {
 export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEvent[]): Promise<{ unmatched: number[]; optOuts: number }> {
   if (events.length === 0) return { unmatched: [], optOuts: 0 };
   const keys = events.map((e) => parseMessageKey(e.bizOpaqueCallbackData));
-  const keyed = keys.filter((k): k is NonNullable<typeof k> => k !== undefined);
-  const wamids = [...new Set(events.map((e) => e.wamid))];
+  // Sorted by send and contact, which within a send is the rows' id order (the order the recorder
+  // locks in), so the two seldom wait on each other; a deadlock across sends is retried.
+  const keyed = keys
+    .filter((k): k is NonNullable<typeof k> => k !== undefined)
+    .sort((a, b) => (a.sendId === b.sendId ? a.contactId - b.contactId : a.sendId < b.sendId ? -1 : 1));
+  // By our key first: one probe of its unique index per event (LATERAL keeps the planner from
+  // scanning the tenant's whole history), whatever the table's size or statistics.
   const { rows } = await sql<Target>`
-    SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages
-    WHERE tenant_id = ${tenantId} AND (
-      wamid = ANY(${wamids}::text[])
-      OR (send_id, contact_id) IN (SELECT * FROM unnest(${keyed.map((k) => k.sendId)}::uuid[], ${keyed.map((k) => k.contactId)}::bigint[])))
-    ORDER BY id FOR UPDATE`.execute(trx);
+    SELECT m.id, m.send_id, m.contact_id, m.wamid, m.state, m.phone_key
+    FROM unnest(${keyed.map((k) => k.sendId)}::uuid[], ${keyed.map((k) => k.contactId)}::bigint[]) AS k(send_id, contact_id)
+    CROSS JOIN LATERAL (
+      SELECT b.id, b.send_id, b.contact_id, b.wamid, b.state, b.phone_key FROM broadcast_messages b
+      WHERE b.send_id = k.send_id AND b.contact_id = k.contact_id AND b.tenant_id = ${tenantId}
+      LIMIT 1 FOR UPDATE
+    ) m`.execute(trx);
   const byKey = new Map(rows.map((r) => [`${r.send_id}:${r.contact_id}`, r]));
-  const byWamid = new Map(rows.filter((r) => r.wamid).map((r) => [r.wamid!, r]));
-
-  const targets: (Target | undefined)[] = events.map((e, i) => {
+  const keyedTarget = (i: number) => {
     const k = keys[i];
-    return (k && byKey.get(`${k.sendId}:${k.contactId}`)) || byWamid.get(e.wamid);
-  });
+    return k ? byKey.get(`${k.sendId}:${k.contactId}`) : undefined;
+  };
+  // Then by wamid, for events without our key (or with a key of no message of this tenant).
+  const wamids = [...new Set(events.filter((_, i) => !keyedTarget(i)).map((e) => e.wamid))];
+  const byWamid = new Map<string, Target>();
+  if (wamids.length > 0) {
+    const found = await sql<Target>`
+      SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages
+      WHERE wamid = ANY(${wamids}::text[]) AND tenant_id = ${tenantId}
+      ORDER BY id FOR UPDATE`.execute(trx);
+    for (const r of found.rows) byWamid.set(r.wamid!, r);
+  }
+
+  const targets: (Target | undefined)[] = events.map((e, i) => keyedTarget(i) || byWamid.get(e.wamid));
   // Last resort: the recipient, for a message whose answer (wamid) we never recorded.
   const loose = events.map((e, i) => (targets[i] || e.bizOpaqueCallbackData ? undefined : withoutNinthDigit(e.recipientId))).filter((k): k is string => !!k);
   if (loose.length > 0) {

@@ -40,6 +40,32 @@ export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Pr
   return { totals, currentMps: Math.round((recent / RECENT_S) * 10) / 10 };
 }
 
+type TotalsResult = Awaited<ReturnType<typeof messageTotals>>;
+
+/**
+ * Every viewer of a running send (monitor polls, SSE streams, several supervisors) shares one
+ * count per `maxAgeMs`: the count reads all of the send's rows, and at 100,000 rows five viewers
+ * polling would cost PostgreSQL more than the send itself. `version` is part of the key (pass the
+ * send's state_version), so a pause, a resume or the end is never shown with older totals.
+ */
+export function createTotalsCache(count: (sendIds: string[]) => Promise<TotalsResult>, options: { maxAgeMs?: number; maxEntries?: number } = {}) {
+  const maxAgeMs = options.maxAgeMs ?? 1000;
+  const maxEntries = options.maxEntries ?? 1000;
+  const entries = new Map<string, { at: number; result: Promise<TotalsResult> }>();
+  return (sendIds: string[], version: string | number): Promise<TotalsResult> => {
+    const key = `${[...sendIds].sort().join(',')}|${version}`;
+    const now = Date.now();
+    const hit = entries.get(key);
+    if (hit && now - hit.at < maxAgeMs) return hit.result;
+    for (const [k, e] of entries) if (now - e.at >= maxAgeMs || entries.size >= maxEntries) entries.delete(k);
+    const result = count(sendIds);
+    entries.set(key, { at: now, result });
+    // A failed count is not kept: the next viewer tries again.
+    result.catch(() => entries.get(key)?.result === result && entries.delete(key));
+    return result;
+  };
+}
+
 export function monitorView(state: string, reason: string | null, totals: Totals, currentMps: number, paceMps: number, until: Date | null = null) {
   const handed = totals.accepted + totals.sent + totals.delivered + totals.read + totals.failed + totals.unknown;
   const share = (n: number) => (handed === 0 ? 0 : Math.round((n / handed) * 10_000) / 10_000);

@@ -18,7 +18,7 @@ import { conflict, notFound, unprocessable } from '../problem';
 import { errorResponses } from '../problem-schema';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
-import { messageTotals, monitorView } from './monitor';
+import { createTotalsCache, messageTotals, monitorView } from './monitor';
 import { consolidatedReport, detailedReport } from './reports';
 import { sendEditRoute } from './edit-route';
 import { checkColumns, checkMapping, checkPace, usableTemplate } from './send-checks';
@@ -45,8 +45,9 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
     if (!row) throw notFound('broadcast send', id);
     return row;
   };
+  const totalsOf = createTotalsCache((sendIds) => messageTotals(db, sendIds));
   const sendMonitor = async (send: BroadcastSend) => {
-    const { totals, currentMps } = await messageTotals(db, [send.id]);
+    const { totals, currentMps } = await totalsOf([send.id], send.state_version);
     return monitorView(send.status, send.status_reason, totals, currentMps, send.pace_mps, send.status_until);
   };
 
@@ -106,7 +107,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
     async (request) => {
       const campaign = await findCampaign(request.auth.tenantId, request.params.id);
       const sends = await db.selectFrom('broadcast_sends').selectAll().where('campaign_id', '=', campaign.id).orderBy('created_at').execute();
-      const { totals, currentMps } = await messageTotals(db, sends.map((s) => s.id));
+      const { totals, currentMps } = await totalsOf(sends.map((s) => s.id), sends.map((s) => s.state_version).join(','));
       const running = sends.filter((s) => s.status === 'running');
       const state = running.length ? 'running' : sends.some((s) => !FINAL.has(s.status)) ? (sends.find((s) => !FINAL.has(s.status))?.status ?? 'idle') : sends.length ? 'finished' : 'idle';
       return {

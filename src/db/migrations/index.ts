@@ -6,6 +6,7 @@ import * as m0004 from './0004_broadcast';
 import * as m0005 from './0005_dialer_recurrence_amd';
 import * as m0006 from './0006_broadcast_limits';
 import * as m0007 from './0007_group_phone_sets';
+import * as m0008 from './0008_broadcast_message_hot_updates';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_dialer_recurrence_amd': m0005,
   '0006_broadcast_limits': m0006,
   '0007_group_phone_sets': m0007,
+  '0008_broadcast_message_hot_updates': m0008,
 };

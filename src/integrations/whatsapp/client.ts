@@ -58,7 +58,7 @@ export function createWhatsAppClient(options: WhatsAppClientOptions): WhatsAppCl
         method,
         headers,
         body: json === undefined ? undefined : JSON.stringify(json),
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
       return { status: response.status, body: parseJson(await response.text()) };
     } catch (error) {
