@@ -28,13 +28,11 @@ export interface Claimed {
 export async function claimBatch(db: Kysely<Database>, rows: ClaimRow[], limit?: MessagingLimit): Promise<Claimed> {
   const ids = rows.map((r) => r.id);
   if (!limit) {
-    const claimed = await db
-      .updateTable('broadcast_messages')
-      .set({ state: 'sending', sending_since: new Date(), attempts: sql`attempts + 1`, next_attempt_at: null })
-      .where('id', 'in', ids)
-      .where('state', '=', 'pending')
-      .returning(['id', 'attempts'])
-      .execute();
+    // One array parameter (not an IN list of n): the same statement text for every batch size.
+    const { rows: claimed } = await sql<{ id: string; attempts: number }>`
+      UPDATE broadcast_messages SET state = 'sending', sending_since = now(), attempts = attempts + 1, next_attempt_at = NULL
+      WHERE id = ANY(${ids}::bigint[]) AND state = 'pending'
+      RETURNING id, attempts`.execute(db);
     return { attempts: new Map(claimed.map((c) => [Number(c.id), c.attempts])) };
   }
   const { rows: [out] } = await sql<{ frees_at: Date | null; claimed: { id: number; attempts: number }[] }>`

@@ -16,12 +16,13 @@ export type Outcome =
 export function createRecorder(db: Kysely<Database>, options: { maxBatch?: number; flushMs?: number } = {}) {
   const maxBatch = options.maxBatch ?? 500;
   const flushMs = options.flushMs ?? 100;
-  let buffer: (Outcome & { at: Date })[] = [];
+  // `at` in epoch milliseconds: node-postgres formats a Date in an array parameter slowly.
+  let buffer: (Outcome & { at: number })[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
   let failure: unknown;
 
-  const write = async (unsorted: (Outcome & { at: Date })[]) => {
+  const write = async (unsorted: (Outcome & { at: number })[]) => {
     const items = [...unsorted].sort((a, b) => a.id - b.id);
     const col = <T>(f: (o: Outcome) => T) => items.map(f);
     // Rows are locked in id order first, as the webhook applier does, so the two never deadlock.
@@ -51,8 +52,9 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
         ${col((o) => (o.kind === 'accepted' ? o.messageStatus : null))}::text[],
         ${col((o) => (o.kind === 'accepted' ? null : o.code))}::int[], ${col((o) => (o.kind === 'accepted' ? null : o.title))}::text[],
         ${col((o) => (o.kind === 'accepted' ? null : (o.details ?? null)))}::text[],
-        ${col((o) => (o.kind === 'retry' ? o.delayMs : 0))}::int[], ${items.map((o) => o.at)}::timestamptz[]
-      ) AS v(id, kind, wamid, wa_id, mstatus, code, title, details, delay_ms, at)
+        ${col((o) => (o.kind === 'retry' ? o.delayMs : 0))}::int[], ${items.map((o) => o.at)}::float8[]
+      ) AS u(id, kind, wamid, wa_id, mstatus, code, title, details, delay_ms, at_ms),
+      LATERAL (SELECT u.*, to_timestamp(u.at_ms / 1000) AS at) v
       WHERE m.id = v.id AND m.id IN (SELECT id FROM locked)`.execute(db));
   };
 
@@ -73,7 +75,7 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
 
   return {
     add(outcome: Outcome) {
-      buffer.push({ ...outcome, at: new Date() });
+      buffer.push({ ...outcome, at: Date.now() });
       if (buffer.length >= maxBatch) void flush().catch(() => undefined);
       else timer ??= setTimeout(() => void flush().catch(() => undefined), flushMs);
     },

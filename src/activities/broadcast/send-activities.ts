@@ -11,6 +11,7 @@ import { claimBatch, type MessagingLimit } from './claim';
 import { bucketFor, createRateLimiter } from './limiter';
 import { blockedRecipients, blockRecipients } from './recipient-blocks';
 import { createRecorder, type Outcome } from './recorder';
+import { createWakeup } from './wakeup';
 
 export interface BroadcastSendDeps {
   db: Kysely<Database>;
@@ -143,20 +144,16 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
 
     /** The next page of due pending messages after `afterSeq` (within the released share). */
     async nextPage(input: { sendId: string; afterSeq: number; limit: number; maxSeq: number }): Promise<{ page: PageRef | null; halt?: Halt }> {
-      const rows = await db
-        .selectFrom('broadcast_messages')
-        .select('seq')
-        .where('send_id', '=', input.sendId)
-        .where('state', '=', 'pending')
-        .where('seq', '>', input.afterSeq)
-        .where('seq', '<=', input.maxSeq)
-        .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
-        .orderBy('seq')
-        .limit(input.limit)
-        .execute();
+      // Only the page's last seq comes back (not a row per message).
+      const { rows } = await sql<{ last: number | null }>`
+        SELECT max(seq)::int AS last FROM (
+          SELECT seq FROM broadcast_messages
+          WHERE send_id = ${input.sendId} AND state = 'pending' AND seq > ${input.afterSeq} AND seq <= ${input.maxSeq}
+            AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+          ORDER BY seq LIMIT ${input.limit}) page`.execute(db);
       const send = await db.selectFrom('broadcast_sends').select(['halt_action', 'halt_reason']).where('id', '=', input.sendId).executeTakeFirstOrThrow();
-      const last = rows[rows.length - 1];
-      return { page: last ? { sendId: input.sendId, fromSeq: input.afterSeq, toSeq: last.seq } : null, halt: haltOf(send) };
+      const last = rows[0]?.last;
+      return { page: last ? { sendId: input.sendId, fromSeq: input.afterSeq, toSeq: last } : null, halt: haltOf(send) };
     },
 
     /**
@@ -245,6 +242,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       const prepaid: Row[] = [];
       /** Batches whose intent is being recorded: the next slots are taken meanwhile, so the two round trips overlap. */
       const claims = new Set<Promise<void>>();
+      /** Rung whenever a call or an intent write finishes. */
+      const wakeup = createWakeup();
       let claiming = 0;
       let claimFailure: unknown;
       let checkedAt = Date.now();
@@ -364,11 +363,11 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
           if (queue.length === 0) {
             // Only answers in flight or short retries left: wait for whichever comes first.
             const nextDue = later.length ? Math.max(1, Math.min(...later.map((l) => l.due)) - Date.now()) : 250;
-            await Promise.race([sleep(Math.min(nextDue, 250)), ...inflight, ...claims]);
+            await wakeup.wait(Math.min(nextDue, 250));
             continue;
           }
           if (inflight.size + claiming >= concurrency) {
-            await Promise.race([...inflight, ...claims]);
+            await wakeup.wait();
             continue;
           }
           const want = Math.min(queue.length, concurrency - inflight.size - claiming, burst);
@@ -399,7 +398,10 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
           for (const row of batch) {
             const attempt = attempts.get(Number(row.id));
             if (attempt === undefined) continue;
-            const call: Promise<void> = callOne(row, attempt).finally(() => inflight.delete(call));
+            const call: Promise<void> = callOne(row, attempt).finally(() => {
+              inflight.delete(call);
+              wakeup.ring();
+            });
             inflight.add(call);
           }
         })()
@@ -409,6 +411,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
           .finally(() => {
             claiming -= batch.length;
             claims.delete(claim);
+            wakeup.ring();
           });
         claims.add(claim);
       }

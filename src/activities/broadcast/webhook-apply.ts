@@ -27,6 +27,9 @@ const APPLIED_KEEP_DAYS = 7;
 const toStatus = (state: MessageState): WhatsAppMessageStatus | undefined =>
   state === 'accepted' || state === 'sent' || state === 'delivered' || state === 'read' || state === 'failed' ? state : undefined;
 
+/** Timestamps go to PostgreSQL as epoch milliseconds: node-postgres formats a Date in an array parameter slowly. */
+const ms = (d: Date | undefined) => d?.getTime() ?? null;
+
 interface Target {
   id: number;
   send_id: string;
@@ -61,22 +64,19 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
       LIMIT 1 FOR UPDATE
     ) m`.execute(trx);
   const byKey = new Map(rows.map((r) => [`${r.send_id}:${r.contact_id}`, r]));
-  const keyedTarget = (i: number) => {
-    const k = keys[i];
-    return k ? byKey.get(`${k.sendId}:${k.contactId}`) : undefined;
-  };
+  const found: (Target | undefined)[] = keys.map((k) => (k ? byKey.get(`${k.sendId}:${k.contactId}`) : undefined));
   // Then by wamid, for events without our key (or with a key of no message of this tenant).
-  const wamids = [...new Set(events.filter((_, i) => !keyedTarget(i)).map((e) => e.wamid))];
+  const wamids = [...new Set(events.filter((_, i) => !found[i]).map((e) => e.wamid))];
   const byWamid = new Map<string, Target>();
   if (wamids.length > 0) {
-    const found = await sql<Target>`
+    const byId = await sql<Target>`
       SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages
       WHERE wamid = ANY(${wamids}::text[]) AND tenant_id = ${tenantId}
       ORDER BY id FOR UPDATE`.execute(trx);
-    for (const r of found.rows) byWamid.set(r.wamid!, r);
+    for (const r of byId.rows) byWamid.set(r.wamid!, r);
   }
 
-  const targets: (Target | undefined)[] = events.map((e, i) => keyedTarget(i) || byWamid.get(e.wamid));
+  const targets: (Target | undefined)[] = events.map((e, i) => found[i] || byWamid.get(e.wamid));
   // Last resort: the recipient, for a message whose answer (wamid) we never recorded.
   const loose = events.map((e, i) => (targets[i] || e.bizOpaqueCallbackData ? undefined : withoutNinthDigit(e.recipientId))).filter((k): k is string => !!k);
   if (loose.length > 0) {
@@ -135,19 +135,19 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
         state = coalesce(v.state, m.state),
         wamid = coalesce(m.wamid, v.wamid),
         wa_id = coalesce(m.wa_id, v.wa_id),
-        sent_at = LEAST(m.sent_at, v.sent_at),
-        delivered_at = LEAST(m.delivered_at, v.delivered_at),
-        read_at = LEAST(m.read_at, v.read_at),
-        failed_at = CASE WHEN v.state = 'failed' THEN LEAST(m.failed_at, v.failed_at) ELSE m.failed_at END,
+        sent_at = LEAST(m.sent_at, to_timestamp(v.sent_ms / 1000)),
+        delivered_at = LEAST(m.delivered_at, to_timestamp(v.delivered_ms / 1000)),
+        read_at = LEAST(m.read_at, to_timestamp(v.read_ms / 1000)),
+        failed_at = CASE WHEN v.state = 'failed' THEN LEAST(m.failed_at, to_timestamp(v.failed_ms / 1000)) ELSE m.failed_at END,
         error_code = CASE WHEN v.state = 'failed' THEN coalesce(v.code, m.error_code) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_code END,
         error_title = CASE WHEN v.state = 'failed' THEN coalesce(v.title, m.error_title) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_title END,
         error_details = CASE WHEN v.state = 'failed' THEN coalesce(v.details, m.error_details) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_details END
       FROM unnest(
         ${col((_, id) => id)}::bigint[], ${col((c) => c.state ?? null)}::text[], ${col((c) => c.wamid)}::text[], ${col((c) => c.waId)}::text[],
-        ${col((c) => c.at.sent ?? null)}::timestamptz[], ${col((c) => c.at.delivered ?? null)}::timestamptz[],
-        ${col((c) => c.at.read ?? null)}::timestamptz[], ${col((c) => c.at.failed ?? null)}::timestamptz[],
+        ${col((c) => ms(c.at.sent))}::float8[], ${col((c) => ms(c.at.delivered))}::float8[],
+        ${col((c) => ms(c.at.read))}::float8[], ${col((c) => ms(c.at.failed))}::float8[],
         ${col((c) => c.error?.code ?? null)}::int[], ${col((c) => c.error?.title ?? null)}::text[], ${col((c) => c.error?.details ?? null)}::text[]
-      ) AS v(id, state, wamid, wa_id, sent_at, delivered_at, read_at, failed_at, code, title, details)
+      ) AS v(id, state, wamid, wa_id, sent_ms, delivered_ms, read_ms, failed_ms, code, title, details)
       WHERE m.id = v.id`.execute(trx);
   }
   await blockRecipients(trx, blocks);
