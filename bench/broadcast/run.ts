@@ -101,7 +101,9 @@ async function main() {
   const temporal = await startTemporalDevServer({ port: 17234, uiPort: 18234, namespace: 'default' });
   // Every process runs as `npm start` runs it: compiled, the worker with its memory flags.
   const [workerEntry, apiEntry, simEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts'), compileEntry('src/simulators/whatsapp/main.ts')]);
-  const sim = await startProcess(simEntry, { WA_SIM_PORT: '18089', WA_SIM_MPS: String(mps), WA_SIM_ACCESS_TOKEN: TOKEN, WA_SIM_APP_SECRET: SECRET }, 'simulator on');
+  // BENCH_<WORKER|API|SIM>_NODE_ARGS: extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const extraArgs = (name: string) => process.env[`BENCH_${name}_NODE_ARGS`]?.split(' ').filter(Boolean) ?? [];
+  const sim = await startProcess(simEntry, { WA_SIM_PORT: '18089', WA_SIM_MPS: String(mps), WA_SIM_ACCESS_TOKEN: TOKEN, WA_SIM_APP_SECRET: SECRET }, 'simulator on', extraArgs('SIM'));
   const env = {
     DATABASE_URL: dbUrl,
     DATABASE_POOL_SIZE: '20',
@@ -115,10 +117,8 @@ async function main() {
     BROADCAST_PAGE_SIZE: '1000',
     BROADCAST_PAGES_IN_FLIGHT: '4',
   };
-  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const workerArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const worker = await startProcess(workerEntry, { ...env, LOG_LEVEL: 'info' }, 'worker running', [...WORKER_NODE_ARGS, ...workerArgs]);
-  const api = await startProcess(apiEntry, { ...env, LOG_LEVEL: 'info' }, 'Server listening');
+  const worker = await startProcess(workerEntry, { ...env, LOG_LEVEL: 'info' }, 'worker running', [...WORKER_NODE_ARGS, ...extraArgs('WORKER')]);
+  const api = await startProcess(apiEntry, { ...env, LOG_LEVEL: 'info' }, 'Server listening', extraArgs('API'));
 
   try {
     // 1. Bare HTTP loop (no webhooks, so it competes with nothing).

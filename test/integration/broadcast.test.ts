@@ -127,6 +127,12 @@ describe('channel and templates', () => {
     // Signed over other bytes than those received (a re-serialised body): refused too.
     const reserialised = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body + ' ', SIM_SECRET) }, payload: body });
     expect(reserialised.statusCode).toBe(403);
+    // Correctly signed but not JSON (cut short, a NUL escape jsonb refuses): 400 with a problem body.
+    for (const text of ['{"object": "whatsapp_business_account", "entry": [', '{"a": "\\u0000"}']) {
+      const notJson = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(text, SIM_SECRET) }, payload: text });
+      expect(notJson.statusCode).toBe(400);
+      expect(notJson.json()).toMatchObject({ code: 'WEBHOOK_BODY_INVALID' });
+    }
     const after = await stack.database.db.selectFrom('webhook_events').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
   });

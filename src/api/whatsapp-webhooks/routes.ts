@@ -96,13 +96,15 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
         const signature = Array.isArray(header) ? header[0] : header;
         if (!signature) throw new ProblemError(401, 'WEBHOOK_SIGNATURE_MISSING', `The ${SIGNATURE_HEADER} header is required.`);
         if (!verifySignature(raw, signature, entry.appSecret)) throw new ProblemError(403, 'WEBHOOK_SIGNATURE_INVALID', 'The signature does not match the body.');
-        let payload: unknown;
+        // The signed text goes to PostgreSQL as it came (no parse and stringify here); jsonb input
+        // is the JSON check: a body it refuses is answered 400 and nothing is stored.
         try {
-          payload = JSON.parse(raw.toString('utf8'));
-        } catch {
-          throw new ProblemError(400, 'WEBHOOK_BODY_INVALID', 'The body is not JSON.');
+          await db.insertInto('webhook_events').values({ channel_id: entry.channel.id, tenant_id: entry.channel.tenant_id, payload: raw.toString('utf8') }).execute();
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if (code === '22P02' || code === '22P05') throw new ProblemError(400, 'WEBHOOK_BODY_INVALID', 'The body is not JSON.');
+          throw error;
         }
-        await db.insertInto('webhook_events').values({ channel_id: entry.channel.id, tenant_id: entry.channel.tenant_id, payload: JSON.stringify(payload) }).execute();
         void ensureApplier();
         return { received: true };
       },

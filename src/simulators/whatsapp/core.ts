@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { WhatsAppTemplate } from '../../integrations/whatsapp/types';
 import { defaultConfig, mergeConfig, type ConfigUpdate, type SimulatorConfig } from './config';
 import { inboundBodySchema, resetBodySchema, type InboundReply, type ResetOptions } from './control';
 import { compileConfig, createSendHandler, type CompiledConfig, type SendOutcome } from './messages';
 import { recipientDigits, waIdFor } from './numbers';
 import { PairLimiter, ThroughputLimiter } from './rate-limits';
+import { randomSlice } from './random-pool';
 import { SendStats } from './stats';
 import { TemplateStore, type TemplateInput, type TemplatePage } from './template-store';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -88,7 +88,7 @@ export class SimulatorCore {
   inbound(reply: InboundReply): string {
     const { from, text, phoneNumberId, name, replyTo } = inboundBodySchema.parse(reply);
     const waId = waIdFor(recipientDigits(from) ?? from, this.compiled.waIdWithoutNinthDigit);
-    const id = `wamid.${randomBytes(18).toString('base64')}`;
+    const id = `wamid.${randomSlice(18).toString('base64')}`;
     const display = this.compiled.config.displayPhoneNumbers[phoneNumberId];
     this.stats.inbound++;
     this.webhooks.sendChange(

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomSlice } from './random-pool';
 
 interface CatalogueEntry {
   title: string;
@@ -59,7 +59,7 @@ export function describeCode(code: number): CatalogueEntry {
 }
 
 export function fbtraceId(): string {
-  return randomBytes(8).toString('base64url');
+  return randomSlice(8).toString('base64url');
 }
 
 /** The error body of a refused Graph request. */

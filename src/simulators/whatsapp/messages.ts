@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { parameterFormat, templatePlaceholders } from '../../integrations/whatsapp/templates';
+import { randomSlice } from './random-pool';
 import type { WhatsAppTemplate } from '../../integrations/whatsapp/types';
 import type { ErrorInjection, SimulatorConfig } from './config';
 import { graphErrorBody } from './graph-errors';
@@ -168,8 +168,12 @@ function checkTemplate(template: WhatsAppTemplate | undefined, name: string, lan
   if (template.status !== 'APPROVED') throw new Refusal(132001, missing);
 }
 
+/** A template's placeholders, worked out once per template version (templates are replaced, not mutated). */
+const placeholdersOf = new WeakMap<WhatsAppTemplate, string[]>();
+
 function checkParameters(template: WhatsAppTemplate, components: unknown): void {
-  const expected = templatePlaceholders(template);
+  let expected = placeholdersOf.get(template);
+  if (!expected) placeholdersOf.set(template, (expected = templatePlaceholders(template)));
   const body = Array.isArray(components)
     ? (components as { type?: unknown; parameters?: unknown }[]).find((component) => String(component?.type).toLowerCase() === 'body')
     : undefined;
@@ -184,7 +188,7 @@ function checkParameters(template: WhatsAppTemplate, components: unknown): void 
 
 function newWamid(waId: string): string {
   sequence = (sequence + 1) % 0x7fffffff;
-  const tail = randomBytes(9).toString('hex').toUpperCase();
+  const tail = randomSlice(9).toString('hex').toUpperCase();
   // Real wamids are base64 of a binary blob that starts with the user id; unique is what matters.
   return `wamid.${Buffer.from(`${waId}:${tail}:${sequence.toString(16)}`).toString('base64')}`;
 }

@@ -91,9 +91,14 @@ export async function startWhatsAppSimulator(options: WhatsAppSimulatorOptions =
 }
 
 async function route(core: SimulatorCore, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
-  const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  if (segments[0] === '_sim') return control(core, request, response, segments.slice(1), url);
+  // The path is cut by hand and a URL built only when the query is needed: a URL per send was a
+  // visible share of the simulator's CPU at a thousand sends a second.
+  const raw = request.url ?? '/';
+  const queryAt = raw.indexOf('?');
+  let parsed: URL | undefined;
+  const url = () => (parsed ??= new URL(raw, `http://${request.headers.host ?? 'localhost'}`));
+  const segments = (queryAt < 0 ? raw : raw.slice(0, queryAt)).split('/').filter(Boolean).map(decodeURIComponent);
+  if (segments[0] === '_sim') return control(core, request, response, segments.slice(1), url());
 
   if (segments.length > 0 && graphVersion.test(segments[0])) segments.shift();
   if (!authorized(core, request, url)) return graph(response, graphErrorBody(190, 'Invalid OAuth access token - Cannot parse access token'));
@@ -108,14 +113,14 @@ async function route(core: SimulatorCore, request: IncomingMessage, response: Se
     return json(response, outcome.httpStatus, outcome.body);
   }
   if (segments.length === 2 && edge === 'message_templates' && request.method === 'GET') {
-    return listTemplates(core, response, objectId, url);
+    return listTemplates(core, response, objectId, url());
   }
   return graph(response, graphErrorBody(100, `Unsupported ${request.method} request. Object with ID '${objectId ?? ''}' does not exist or does not support this operation.`));
 }
 
-function authorized(core: SimulatorCore, request: IncomingMessage, url: URL): boolean {
+function authorized(core: SimulatorCore, request: IncomingMessage, url: () => URL): boolean {
   const header = request.headers.authorization;
-  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('access_token');
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : url().searchParams.get('access_token');
   return token === core.config.accessToken;
 }
 
@@ -194,15 +199,23 @@ async function readControlBody(request: IncomingMessage): Promise<unknown> {
   return text === '' ? undefined : JSON.parse(text);
 }
 
-async function readText(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The body as text; plain events rather than an async iterator, which costs several times more per request. */
+function readText(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.removeAllListeners('data');
+        request.resume();
+        return reject(new Error('request body too large'));
+      }
+      chunks.push(chunk);
+    });
+    request.once('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    request.once('error', reject);
+  });
 }
 
 function graph(response: ServerResponse, error: { httpStatus: number; body: unknown }): void {
