@@ -114,8 +114,8 @@ async function main() {
     LOG_LEVEL: 'warn',
     SECRETS_KEY: randomBytes(32).toString('hex'),
     WHATSAPP_GRAPH_URL: SIM,
-    BROADCAST_PAGE_SIZE: '1000',
-    BROADCAST_PAGES_IN_FLIGHT: '4',
+    BROADCAST_PAGE_SIZE: process.env.BENCH_PAGE_SIZE ?? '1000',
+    BROADCAST_PAGES_IN_FLIGHT: process.env.BENCH_PAGES_IN_FLIGHT ?? '4',
   };
   const worker = await startProcess(workerEntry, { ...env, LOG_LEVEL: 'info' }, 'worker running', [...WORKER_NODE_ARGS, ...extraArgs('WORKER')]);
   const api = await startProcess(apiEntry, { ...env, LOG_LEVEL: 'info' }, 'Server listening', extraArgs('API'));
@@ -123,7 +123,9 @@ async function main() {
   try {
     // 1. Bare HTTP loop (no webhooks, so it competes with nothing).
     log(`bare HTTP loop: ${contacts} requests, ${CONCURRENCY} concurrent, simulator limit ${mps}/s …`);
+    const bareCpuBefore = { own: process.cpuUsage(), sim: cpuSeconds(sim.pid!) };
     const bare = await bareLoop();
+    const bareCpu = { own: (() => { const u = process.cpuUsage(bareCpuBefore.own); return (u.user + u.system) / 1e6; })(), sim: cpuSeconds(sim.pid!) - bareCpuBefore.sim };
     log(`bare: ${bare.accepted} accepted in ${bare.seconds.toFixed(1)} s (${bare.refused} refusals retried)`);
     await json('POST', `${SIM}/_sim/reset`, {});
 
@@ -205,6 +207,7 @@ async function main() {
       const statuses = rows.slice(i, i + 200).map((r) => ({ id: r.wamid, status: 'read', timestamp: ts, recipient_id: r.wa_id, biz_opaque_callback_data: messageKey(send.id, r.contact_id) }));
       bodies.push(Buffer.from(JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: WABA, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '551140040000', phone_number_id: PHONE_ID }, statuses } }] }] })));
     }
+    const burstCpu = { worker: cpuSeconds(worker.pid!), api: cpuSeconds(api.pid!), pg: cpuOf(await backends()) };
     const burstStart = process.hrtime.bigint();
     let nextBody = 0;
     await Promise.all(
@@ -223,11 +226,13 @@ async function main() {
       await sleep(50);
     }
     const applySeconds = Number(process.hrtime.bigint() - burstStart) / 1e9;
+    const burstPg = [...cpuOf(await backends())].reduce((sum, [pid, s]) => sum + s - (burstCpu.pg.get(pid) ?? 0), 0);
+    const burstCpuLine = `worker ${(cpuSeconds(worker.pid!) - burstCpu.worker).toFixed(1)} s, API ${(cpuSeconds(api.pid!) - burstCpu.api).toFixed(1)} s, PostgreSQL ${burstPg.toFixed(1)} s`;
 
     const sustained = w.n / Number(w.s);
     console.log(`
 broadcast send of ${contacts} contacts, simulator limit ${mps} msg/s, ${CONCURRENCY} concurrent for the bare loop
-  bare HTTP loop                 ${bare.seconds.toFixed(1)} s   ${(bare.accepted / bare.seconds).toFixed(0)} msg/s  (${bare.refused} refusals retried)
+  bare HTTP loop                 ${bare.seconds.toFixed(1)} s   ${(bare.accepted / bare.seconds).toFixed(0)} msg/s  (${bare.refused} refusals retried); CPU: loop ${bareCpu.own.toFixed(1)} s, simulator ${bareCpu.sim.toFixed(1)} s
   ours (API → workflow → PG)     ${oursWall.toFixed(1)} s wall (create → completed); sustained ${sustained.toFixed(0)} msg/s over ${Number(w.s).toFixed(1)} s
   ours / bare                    ${((sustained / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (sustained)   ${(((contacts / oursWall) / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (wall)
   simulator: accepted ${simStats.accepted}, refused ${simStats.refused} ${JSON.stringify(simStats.refusedByCode)}, duplicates ${simStats.duplicateRecipients.length}
@@ -235,7 +240,7 @@ broadcast send of ${contacts} contacts, simulator limit ${mps} msg/s, ${CONCURRE
   CPU during ours (s): worker ${cpu.worker.toFixed(1)}, API ${cpu.api.toFixed(1)}, simulator ${cpu.sim.toFixed(1)}, PostgreSQL (this database's backends) ${cpu.postgres.toFixed(1)}, Temporal ${cpu.temporal.toFixed(1)}, rest of the machine ${(cpu.busy - cpu.worker - cpu.api - cpu.sim - cpu.postgres - cpu.temporal).toFixed(1)}; machine idle ${cpu.idle.toFixed(1)} of ${(cpu.busy + cpu.idle).toFixed(1)}
 webhooks
   during the run                 ${run.n} statuses in ${run.posts} POSTs, applied over ${Number(run.s).toFixed(1)} s (${(run.n / Number(run.s)).toFixed(0)} statuses/s, bounded by the send)
-  burst of ${rows.length} statuses      POSTed in ${postSeconds.toFixed(1)} s (${(rows.length / postSeconds).toFixed(0)}/s received), all applied after ${applySeconds.toFixed(1)} s (${(rows.length / applySeconds).toFixed(0)} statuses/s applied)
+  burst of ${rows.length} statuses      POSTed in ${postSeconds.toFixed(1)} s (${(rows.length / postSeconds).toFixed(0)}/s received), all applied after ${applySeconds.toFixed(1)} s (${(rows.length / applySeconds).toFixed(0)} statuses/s applied); CPU: ${burstCpuLine}
 `);
   } finally {
     for (const child of [api, worker, sim]) child.kill('SIGTERM');

@@ -11,6 +11,7 @@ import { claimBatch, type MessagingLimit } from './claim';
 import { bucketFor, createRateLimiter } from './limiter';
 import { blockedRecipients, blockRecipients } from './recipient-blocks';
 import { createRecorder, type Outcome } from './recorder';
+import { createPageTurns } from './page-turns';
 import { createWakeup } from './wakeup';
 
 export interface BroadcastSendDeps {
@@ -74,6 +75,7 @@ const haltOf = (row: { halt_action: string | null; halt_reason: string | null })
 export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
   const { db, clients } = deps;
   const limiter = createRateLimiter(db);
+  const turns = createPageTurns();
   const maxAttempts = deps.maxAttempts ?? 6;
   const concurrency = deps.concurrency ?? 200;
 
@@ -276,7 +278,11 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
               }
               result.retry++;
               const base = decision.retryAfterMs ?? 1000;
-              const backoff = decision.action === 'retry' ? Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1)) : base;
+              // A throughput refusal (130429) only says Meta's one-second window was full at that
+              // instant: the pace already holds to the limit, so it is tried again a second later,
+              // not after a doubling wait that would push it past the end of the page.
+              const exponential = decision.action === 'retry' && decision.reason !== 'throughput_limit';
+              const backoff = exponential ? Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1)) : base;
               const delayMs = Math.round(backoff * (1 + Math.random() * 0.2));
               // Back to `pending` first (it was not sent); a short wait is then spent in this page.
               record({ id: row.id, kind: 'retry', ...error, delayMs });
@@ -323,6 +329,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         await sendQueue();
       } finally {
         clearInterval(beat);
+        turns.set(page.sendId, page.fromSeq, false, wakeup.ring);
       }
       await recorder.flush();
       if (result.halt) result.interrupted = true;
@@ -370,6 +377,11 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             await wakeup.wait();
             continue;
           }
+          turns.set(page.sendId, page.fromSeq, true, wakeup.ring);
+          if (!turns.isTurn(page.sendId, page.fromSeq)) {
+            await wakeup.wait(250);
+            continue;
+          }
           const want = Math.min(queue.length, concurrency - inflight.size - claiming, burst);
           const grant = await limiter.acquire(pace.keys, want, pace.least);
           if (grant.granted === 0) {
@@ -377,6 +389,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             continue;
           }
           dispatch(queue.splice(0, grant.granted));
+          if (queue.length === 0) turns.set(page.sendId, page.fromSeq, false, wakeup.ring);
         }
         await Promise.all(claims);
         await Promise.all(inflight);
