@@ -43,6 +43,24 @@ describe('monitor totals cache', () => {
     expect((await longLived(['s1', 's2'], 4)).totals.pending).toBe(3);
   });
 
+  it('keeps a slow count longer, in proportion to how long it took', async () => {
+    let clock = 0;
+    const calls: number[] = [];
+    // Each count takes 500 ms of the fake clock.
+    const slow = async () => {
+      calls.push(clock);
+      clock += 500;
+      return { totals: totals(calls.length), currentMps: 0 };
+    };
+    const cached = createTotalsCache(slow, { maxAgeMs: 1000, costFactor: 10, now: () => clock });
+    await cached(['s1'], 1);
+    clock += 2000; // older than maxAgeMs, but younger than 10 × 500 ms
+    expect((await cached(['s1'], 1)).totals.pending).toBe(1);
+    clock += 3000;
+    expect((await cached(['s1'], 1)).totals.pending).toBe(2);
+    expect(calls).toHaveLength(2);
+  });
+
   it('does not keep a failed count', async () => {
     const c = counter();
     const cached = createTotalsCache(c.count, { maxAgeMs: 60_000 });

@@ -45,23 +45,34 @@ type TotalsResult = Awaited<ReturnType<typeof messageTotals>>;
 /**
  * Every viewer of a running send (monitor polls, SSE streams, several supervisors) shares one
  * count per `maxAgeMs`: the count reads all of the send's rows, and at 100,000 rows five viewers
- * polling would cost PostgreSQL more than the send itself. `version` is part of the key (pass the
+ * polling would cost PostgreSQL more than the send itself. A count that takes long (a send of
+ * millions) is kept `costFactor` times as long as it took, so watching a send never costs
+ * PostgreSQL more than about 1/costFactor of a core. `version` is part of the key (pass the
  * send's state_version), so a pause, a resume or the end is never shown with older totals.
  */
-export function createTotalsCache(count: (sendIds: string[]) => Promise<TotalsResult>, options: { maxAgeMs?: number; maxEntries?: number } = {}) {
+export function createTotalsCache(
+  count: (sendIds: string[]) => Promise<TotalsResult>,
+  options: { maxAgeMs?: number; maxEntries?: number; costFactor?: number; now?: () => number } = {},
+) {
   const maxAgeMs = options.maxAgeMs ?? 1000;
   const maxEntries = options.maxEntries ?? 1000;
-  const entries = new Map<string, { at: number; result: Promise<TotalsResult> }>();
+  const costFactor = options.costFactor ?? 10;
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, { at: number; ttl: number; result: Promise<TotalsResult> }>();
   return (sendIds: string[], version: string | number): Promise<TotalsResult> => {
     const key = `${[...sendIds].sort().join(',')}|${version}`;
-    const now = Date.now();
+    const started = now();
     const hit = entries.get(key);
-    if (hit && now - hit.at < maxAgeMs) return hit.result;
-    for (const [k, e] of entries) if (now - e.at >= maxAgeMs || entries.size >= maxEntries) entries.delete(k);
+    if (hit && started - hit.at < hit.ttl) return hit.result;
+    for (const [k, e] of entries) if (started - e.at >= e.ttl || entries.size >= maxEntries) entries.delete(k);
     const result = count(sendIds);
-    entries.set(key, { at: now, result });
-    // A failed count is not kept: the next viewer tries again.
-    result.catch(() => entries.get(key)?.result === result && entries.delete(key));
+    const entry = { at: started, ttl: hit?.ttl ?? maxAgeMs, result };
+    entries.set(key, entry);
+    result.then(
+      () => (entry.ttl = Math.max(maxAgeMs, (now() - started) * costFactor)),
+      // A failed count is not kept: the next viewer tries again.
+      () => entries.get(key) === entry && entries.delete(key),
+    );
     return result;
   };
 }
