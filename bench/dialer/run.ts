@@ -16,6 +16,8 @@ import { createDb } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
+import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
+import { compileEntry } from '../../src/embedded/compile-entry';
 import { cpuSeconds, freshDatabase, log, startProcess } from '../lib';
 import { startAriSimulator } from '../../src/simulators/ari/server';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
@@ -73,7 +75,8 @@ async function main() {
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: 'default' });
   const app = await buildApp({ config, db, temporal: client }, { logger: false });
   log('starting the worker process');
-  const worker = await startProcess('src/worker.ts', env, 'worker running');
+  // The worker runs as `npm start` runs it: compiled, with its memory flags.
+  const worker = await startProcess(await compileEntry('src/worker.ts'), env, 'worker running', WORKER_NODE_ARGS);
 
   const headers = { authorization: `Bearer ${key}` };
   const strategy = (
