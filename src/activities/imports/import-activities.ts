@@ -94,7 +94,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
       const first = resume
         ? await sql<{ head: Buffer }>`SELECT substring(data FROM 1 FOR 65536) AS head FROM upload_chunks WHERE upload_id = ${uploadId} AND seq = 0`.execute(db)
         : undefined;
-      const events = parseImportRows(readUpload(db, uploadId, resume?.offset ?? 0), {
+      const events = parseImportRows(readUpload(pool, uploadId, resume?.offset ?? 0), {
         phonePolicy: row.phone_policy,
         maxLineBytes: deps.maxRecordBytes,
         resume,

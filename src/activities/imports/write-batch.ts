@@ -2,9 +2,11 @@ import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { COMPANY_PHONES_LOCK_SQL } from '../../db/company-contacts';
 import { copyRows } from '../../db/copy';
+import type { CopyEncoder } from '../../db/copy-encoder';
 import type { Database } from '../../db/schema';
 import { textKey } from '../../domain/text-key';
 import { duplicate } from '../../domain/contact-csv/reject-reason';
+import type { ImportedContact } from '../../domain/contact-csv/row';
 import type { PhoneSet } from './phone-set';
 import { claimPhones, type Batch, type BatchOutcome, type RejectedBatchRow, type ValidBatchRow } from './batch';
 
@@ -33,14 +35,12 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
     let kept: ValidBatchRow[];
     let duplicates: RejectedBatchRow[];
     let revision: number | undefined;
-    if (target.groupId) {
+    const groupId = target.groupId;
+    if (groupId) {
       if (!target.phones) throw new Error('a group import writes with the set of the group phones');
       ({ kept, duplicates } = claimGroupPhones(target.phones, batch.valid));
-      await copyRows(
-        client,
-        'contacts',
-        ['group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'],
-        kept.map((r) => [target.groupId, r.contact.name, r.contact.phones, r.contact.email ?? null, r.contact.document ?? null, r.contact.custom, target.importId, r.line]),
+      await copyRows(client, 'contacts', ['group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'], kept, (out, r) =>
+        contactFields(out.text(groupId).text(r.contact.name), r.contact).text(target.importId).number(r.line),
       );
       const group = await client.query<{ phones_revision: string }>(
         'UPDATE contact_groups SET contact_count = contact_count + $2, phones_revision = phones_revision + 1 WHERE id = $1 RETURNING phones_revision',
@@ -53,12 +53,16 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
         client,
         'company_contacts',
         ['tenant_id', 'name', 'name_key', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'],
-        kept.map((r) => [target.tenantId, r.contact.name, textKey(r.contact.name), r.contact.phones, r.contact.email ?? null, r.contact.document ?? null, r.contact.custom, target.importId, r.line]),
+        kept,
+        (out, r) =>
+          contactFields(out.text(target.tenantId).text(r.contact.name).text(textKey(r.contact.name)), r.contact).text(target.importId).number(r.line),
       );
     }
 
     const rejected = [...batch.rejected, ...duplicates];
-    await copyRows(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], rejected.map((r) => [target.importId, r.line, r.raw, JSON.stringify(r.reasons)]));
+    await copyRows(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], rejected, (out, r) =>
+      out.text(target.importId).number(r.line).text(r.raw).text(JSON.stringify(r.reasons)),
+    );
     await client.query(
       `UPDATE imports SET rows_read = $2, rows_imported = rows_imported + $3, rows_rejected = rows_rejected + $4,
          checkpoint_line = $5, checkpoint_offset = $6 WHERE id = $1`,
@@ -71,6 +75,10 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
     throw error;
   }
 }
+
+/** phones, email, document, custom: the columns both contact tables share. */
+const contactFields = (out: CopyEncoder, contact: ImportedContact) =>
+  out.textArray(contact.phones).optionalText(contact.email).optionalText(contact.document).json(contact.custom);
 
 async function phonesTaken(client: pg.PoolClient, query: string, params: unknown[]): Promise<Set<string>> {
   const result = await client.query<{ phone: string }>(query, params);

@@ -1,0 +1,238 @@
+/**
+ * Rows in COPY's text format, encoded as UTF-8 straight into Buffers: no per-value strings, no
+ * regular expressions, no string concatenation turned into bytes later (the import writes a
+ * million rows, and that was a fifth of its CPU).
+ *
+ * Text escaping is COPY's: `\`, tab, line feed and carriage return become `\\`, `\t`, `\n`, `\r`.
+ * Strings are written as Buffer.from would write them (a lone surrogate becomes U+FFFD).
+ */
+const BACKSLASH = 0x5c;
+const QUOTE = 0x22;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Most UTF-8 bytes one UTF-16 unit takes, escaped once for an array or JSON string and again for COPY. */
+const MAX_BYTES_PER_UNIT = 4;
+
+export class CopyEncoder {
+  private block: Buffer;
+  private pos = 0;
+  private rowStarted = false;
+
+  /** `emit` receives each filled block; blocks are never reused (the socket may still hold them). */
+  constructor(
+    private readonly emit: (block: Buffer) => void,
+    private readonly blockBytes = 64 * 1024,
+  ) {
+    this.block = Buffer.allocUnsafe(blockBytes);
+  }
+
+  /** A text value. */
+  text(value: string): this {
+    this.field(MAX_BYTES_PER_UNIT * value.length);
+    this.pos = this.writeText(value, this.pos);
+    return this;
+  }
+
+  /** A text value, NULL when undefined or null. */
+  optionalText(value: string | null | undefined): this {
+    return value === undefined || value === null ? this.null() : this.text(value);
+  }
+
+  null(): this {
+    this.field(2);
+    this.block[this.pos++] = BACKSLASH;
+    this.block[this.pos++] = 0x4e; // N
+    return this;
+  }
+
+  /** A number (integers written digit by digit, without a string). */
+  number(value: number): this {
+    if (!Number.isSafeInteger(value)) return this.text(String(value));
+    this.field(17);
+    let n = value;
+    if (n < 0) {
+      this.block[this.pos++] = 0x2d;
+      n = -n;
+    }
+    let digits = 1;
+    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    for (let i = this.pos + digits - 1; i >= this.pos; i--) {
+      this.block[i] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    }
+    this.pos += digits;
+    return this;
+  }
+
+  /** A text[] literal: digit-only elements bare, others quoted with `"` and `\` escaped. */
+  textArray(values: readonly string[]): this {
+    let units = 2;
+    for (const v of values) units += v.length + 3;
+    this.field(MAX_BYTES_PER_UNIT * units);
+    let p = this.pos;
+    const b = this.block;
+    b[p++] = 0x7b; // {
+    for (let i = 0; i < values.length; i++) {
+      if (i > 0) b[p++] = 0x2c; // ,
+      const v = values[i];
+      if (isDigits(v)) for (let k = 0; k < v.length; k++) b[p++] = v.charCodeAt(k);
+      else p = this.writeQuoted(v, p);
+    }
+    b[p++] = 0x7d; // }
+    this.pos = p;
+    return this;
+  }
+
+  /**
+   * A jsonb object, byte for byte as JSON.stringify writes it. Objects of plain string values
+   * (custom fields) take a direct path; anything else goes through JSON.stringify.
+   */
+  json(value: object): this {
+    let units = 2;
+    let plain = !Array.isArray(value);
+    for (const key in value) {
+      const v = (value as Record<string, unknown>)[key];
+      if (typeof v !== 'string' || !jsonPlain(key) || !jsonPlain(v)) {
+        plain = false;
+        break;
+      }
+      units += key.length + v.length + 8;
+    }
+    if (!plain) return this.text(JSON.stringify(value));
+    this.field(MAX_BYTES_PER_UNIT * units);
+    const b = this.block;
+    let p = this.pos;
+    b[p++] = 0x7b; // {
+    let first = true;
+    for (const key in value) {
+      if (!first) b[p++] = 0x2c; // ,
+      first = false;
+      p = this.writeQuoted(key, p);
+      b[p++] = 0x3a; // :
+      p = this.writeQuoted((value as Record<string, string>)[key], p);
+    }
+    b[p++] = 0x7d; // }
+    this.pos = p;
+    return this;
+  }
+
+  /** Ends the current row. */
+  endRow(): this {
+    this.reserve(1);
+    this.block[this.pos++] = LF;
+    this.rowStarted = false;
+    return this;
+  }
+
+  /** Hands over what is left (call once, after the last row). */
+  finish(): void {
+    if (this.pos > 0) this.emit(this.block.subarray(0, this.pos));
+    this.block = Buffer.alloc(0);
+    this.pos = 0;
+  }
+
+  /** Room for a field of up to `bytes` bytes, after its tab. */
+  private field(bytes: number): void {
+    this.reserve(bytes + 1);
+    if (this.rowStarted) this.block[this.pos++] = TAB;
+    this.rowStarted = true;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.pos + bytes <= this.block.length) return;
+    if (this.pos > 0) this.emit(this.block.subarray(0, this.pos));
+    this.block = Buffer.allocUnsafe(Math.max(this.blockBytes, bytes));
+    this.pos = 0;
+  }
+
+  /** UTF-8 with COPY's escapes, from `p`; returns the position after it. */
+  private writeText(s: string, p: number): number {
+    const b = this.block;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        if (c > CR && c !== BACKSLASH) b[p++] = c;
+        else p = writeAsciiEscaped(b, p, c);
+      } else if (c < 0x800) {
+        b[p++] = 0xc0 | (c >> 6);
+        b[p++] = 0x80 | (c & 0x3f);
+      } else if (c < 0xd800 || c > 0xdfff) {
+        p = writeThreeBytes(b, p, c);
+      } else {
+        const next = s.charCodeAt(i + 1);
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+          b[p++] = 0xf0 | (cp >> 18);
+          b[p++] = 0x80 | ((cp >> 12) & 0x3f);
+          b[p++] = 0x80 | ((cp >> 6) & 0x3f);
+          b[p++] = 0x80 | (cp & 0x3f);
+          i++;
+        } else p = writeThreeBytes(b, p, 0xfffd);
+      }
+    }
+    return p;
+  }
+
+  /** `"s"` with `"` and `\` escaped by a backslash (arrays and JSON alike), then escaped for COPY. */
+  private writeQuoted(s: string, p: number): number {
+    const b = this.block;
+    b[p++] = QUOTE;
+    let from = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === QUOTE || c === BACKSLASH) {
+        p = this.writeText(s.slice(from, i), p);
+        // The escaping backslash, itself escaped for COPY.
+        b[p++] = BACKSLASH;
+        b[p++] = BACKSLASH;
+        if (c === QUOTE) b[p++] = QUOTE;
+        else {
+          b[p++] = BACKSLASH;
+          b[p++] = BACKSLASH;
+        }
+        from = i + 1;
+      }
+    }
+    p = this.writeText(from === 0 ? s : s.slice(from), p);
+    b[p++] = QUOTE;
+    return p;
+  }
+}
+
+function writeAsciiEscaped(b: Buffer, p: number, c: number): number {
+  const escape = c === BACKSLASH ? BACKSLASH : c === TAB ? 0x74 : c === LF ? 0x6e : c === CR ? 0x72 : 0;
+  if (escape === 0) {
+    b[p++] = c;
+    return p;
+  }
+  b[p++] = BACKSLASH;
+  b[p++] = escape;
+  return p;
+}
+
+function writeThreeBytes(b: Buffer, p: number, c: number): number {
+  b[p++] = 0xe0 | (c >> 12);
+  b[p++] = 0x80 | ((c >> 6) & 0x3f);
+  b[p++] = 0x80 | (c & 0x3f);
+  return p;
+}
+
+/** A string JSON.stringify writes as itself between quotes, but for `"` and `\`. */
+function jsonPlain(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+function isDigits(v: string): boolean {
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
