@@ -6,6 +6,8 @@
  * Text escaping is COPY's: `\`, tab, line feed and carriage return become `\\`, `\t`, `\n`, `\r`.
  * Strings are written as Buffer.from would write them (a lone surrogate becomes U+FFFD).
  */
+import { isDigits } from '../domain/digits';
+
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 const TAB = 0x09;
@@ -228,11 +230,3 @@ function jsonPlain(v: string): boolean {
   return true;
 }
 
-function isDigits(v: string): boolean {
-  if (v.length === 0) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
-  }
-  return true;
-}
