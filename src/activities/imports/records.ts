@@ -96,8 +96,13 @@ class QuoteState {
 }
 
 /**
- * Yields the records of each input chunk as one array: one await per chunk instead of one per
- * record (a million promise hops cost seconds).
+ * A few hundred records per yield: one await per record would cost seconds over a million, and a
+ * whole chunk's records (and the rows made of them) would outlive the young generation.
+ */
+const RECORDS_PER_YIELD = 256;
+
+/**
+ * Yields the records in arrays of up to RECORDS_PER_YIELD.
  *
  * A quote opened at the start of a cell and never closed (within maxRecordBytes, or before the end
  * of the file) would swallow the lines after it: then only its first line is the record (it comes
@@ -158,7 +163,7 @@ export async function* readRecords(source: AsyncIterable<Buffer>, options: Recor
       bom.skipped = 0;
       queue.push(next.value);
     }
-    const out: RawRecord[] = [];
+    let out: RawRecord[] = [];
     while (queue.length) {
       const chunk = queue.shift()!;
       let start = 0;
@@ -198,6 +203,10 @@ export async function* readRecords(source: AsyncIterable<Buffer>, options: Recor
         }
         const record = finish(offset);
         if (record) out.push(record);
+        if (out.length === RECORDS_PER_YIELD) {
+          yield out;
+          out = [];
+        }
       }
     }
     if (out.length) yield out;
