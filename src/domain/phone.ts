@@ -3,7 +3,6 @@
  * de Contatos"): DDI 55 + DDD + number, landline 12 digits, mobile 13 digits with the ninth digit.
  * Pure code: safe to import from Temporal workflows.
  */
-import { isDigits } from './digits';
 
 /** Federative unit (state) of a DDD. 61 also serves some Goiás towns around Brasília. */
 export const DDD_STATE: Readonly<Record<string, string>> = Object.freeze({
@@ -32,6 +31,16 @@ export type PhoneCheck =
 export type PhoneProblem = Extract<PhoneCheck, { ok: false }>;
 
 const formatting = /[\s+\-.()]/g;
+
+/** One or more ASCII digits (what /^\d+$/ matches), checked without a regular expression. */
+function isDigits(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 /** DDD_STATE by number (00–99), for checking a DDD without cutting it out of the phone. */
 const KNOWN_DDD = new Uint8Array(100);
