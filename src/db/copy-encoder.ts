@@ -20,12 +20,25 @@ export class CopyEncoder {
   private pos = 0;
   private rowStarted = false;
 
-  /** `emit` receives each filled block; blocks are never reused (the socket may still hold them). */
+  /**
+   * `emit` receives each filled block; blocks are never reused (the socket may still hold them).
+   * Without `emit` everything stays in one Buffer that grows: see `written`.
+   */
   constructor(
-    private readonly emit: (block: Buffer) => void,
+    private readonly emit?: (block: Buffer) => void,
     private readonly blockBytes = 64 * 1024,
   ) {
     this.block = Buffer.allocUnsafe(blockBytes);
+  }
+
+  /** Bytes written so far (without `emit`: the offset where the next row starts). */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** Without `emit`: all that was written. */
+  written(): Buffer {
+    return this.block.subarray(0, this.pos);
   }
 
   /** A text value. */
@@ -104,7 +117,7 @@ export class CopyEncoder {
 
   /** Hands over what is left (call once, after the last row). */
   finish(): void {
-    if (this.pos > 0) this.emit(this.block.subarray(0, this.pos));
+    if (this.pos > 0) this.emit?.(this.block.subarray(0, this.pos));
     this.block = Buffer.alloc(0);
     this.pos = 0;
   }
@@ -118,6 +131,12 @@ export class CopyEncoder {
 
   private reserve(bytes: number): void {
     if (this.pos + bytes <= this.block.length) return;
+    if (!this.emit) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.block.length, this.pos + bytes));
+      this.block.copy(grown, 0, 0, this.pos);
+      this.block = grown;
+      return;
+    }
     if (this.pos > 0) this.emit(this.block.subarray(0, this.pos));
     this.block = Buffer.allocUnsafe(Math.max(this.blockBytes, bytes));
     this.pos = 0;

@@ -16,22 +16,25 @@ export async function copyRows<T>(
   writeRow: (out: CopyEncoder, row: T) => void,
 ): Promise<void> {
   if (rows.length === 0) return;
+  const blocks: Buffer[] = [];
+  const out = new CopyEncoder((block) => blocks.push(block));
+  for (const row of rows) {
+    writeRow(out, row);
+    out.endRow();
+  }
+  out.finish();
+  await copyBytes(client, table, columns, blocks);
+}
+
+/** COPY … FROM STDIN of rows already encoded in the text format (see CopyEncoder). */
+export async function copyBytes(client: pg.PoolClient, table: string, columns: readonly string[], pieces: readonly Buffer[]): Promise<void> {
+  if (pieces.length === 0) return;
   const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
-  let full = false;
-  const out = new CopyEncoder((block) => {
-    if (!stream.write(block)) full = true;
-  });
   try {
-    for (const row of rows) {
-      writeRow(out, row);
-      out.endRow();
-      if (full) {
-        // The socket is behind: wait instead of holding the whole batch's bytes.
-        full = false;
-        await once(stream, 'drain');
-      }
+    for (const piece of pieces) {
+      // The socket is behind: wait instead of queueing every piece.
+      if (!stream.write(piece)) await once(stream, 'drain');
     }
-    out.finish();
     stream.end();
     await finished(stream);
   } catch (error) {

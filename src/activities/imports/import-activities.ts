@@ -9,7 +9,8 @@ import { detectNewline } from './records';
 import { parseImportRows } from './rows';
 import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImports } from './group-phones';
 import type { PhoneSet } from './phone-set';
-import { finishImportRow, writeBatch, type ImportTarget } from './write-batch';
+import { ValidRows } from './valid-rows';
+import { contactRowWriter, finishImportRow, writeBatch, type ImportTarget } from './write-batch';
 
 export interface ImportActivityDeps {
   db: Kysely<Database>;
@@ -121,7 +122,8 @@ export function createImportActivities(deps: ImportActivityDeps) {
         const counts = countsOf(row);
         // Where the last consumed record ends; a batch commits it as the resume point.
         const position = { line: row.checkpoint_line, offset: Number(row.checkpoint_offset) };
-        const empty = (): Batch => ({ valid: [], rejected: [], rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset });
+        const writeContactRow = contactRowWriter(target);
+        const empty = (): Batch => ({ valid: new ValidRows(writeContactRow), rejected: [], rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset });
         let batch = empty();
         // Parsing the next batch overlaps with PostgreSQL writing the previous one (one connection,
         // so writes stay in file order); a failed write is rethrown at the next flush.
@@ -146,7 +148,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
               // The set already holds this batch's phones: it is loaded again on the retry.
               phoneCache.forget(row.id);
               writeError = deterministic(error)
-                ? ApplicationFailure.nonRetryable(`Line ${full.valid[0]?.line ?? full.rejected[0]?.line} onwards could not be stored: ${(error as Error).message}`, 'IMPORT_BATCH_REJECTED')
+                ? ApplicationFailure.nonRetryable(`Line ${full.valid.length > 0 ? full.valid.line(0) : full.rejected[0]?.line} onwards could not be stored: ${(error as Error).message}`, 'IMPORT_BATCH_REJECTED')
                 : error;
             },
           );
@@ -170,7 +172,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
               continue;
             }
             counts.rowsRead += 1;
-            if (event.result.ok) batch.valid.push({ line: event.line, raw: event.raw, contact: event.result.contact });
+            if (event.result.ok) batch.valid.add(event.line, event.raw, event.result.contact);
             else batch.rejected.push({ line: event.line, raw: event.raw, reasons: event.result.reasons });
             batch.rowsRead = counts.rowsRead;
             batch.checkpointLine = event.lastLine;
