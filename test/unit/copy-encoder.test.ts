@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CopyEncoder } from '../../src/db/copy-encoder';
+import { CopyEncoder, encodedText } from '../../src/db/copy-encoder';
 
 /** Everything the encoder writes, as one Buffer; `blockBytes` small to cross block boundaries. */
 function encode(write: (out: CopyEncoder) => void, blockBytes = 64 * 1024): Buffer {
@@ -63,6 +63,20 @@ describe('COPY text-format encoder', () => {
     const rows = Array.from({ length: 50 }, (_, i) => [`row ${i}\t`, long.slice(0, i * 97)]);
     const expected = rows.map(([a, b]) => `${escapeText(a)}\t${b}\n`).join('');
     expect(text((out) => rows.forEach(([a, b]) => out.text(a).text(b).endRow()), 64)).toBe(expected);
+  });
+
+  it('a value encoded once writes on every row as text() would write it', () => {
+    const importId = encodedText('6f1c…\tid');
+    expect(text((out) => out.encoded(importId).number(1).endRow().number(2).encoded(importId).endRow(), 8)).toBe(
+      text((out) => out.text('6f1c…\tid').number(1).endRow().number(2).text('6f1c…\tid').endRow()),
+    );
+  });
+
+  it('without an emit, keeps growing one buffer: every row in order', () => {
+    const out = new CopyEncoder(undefined, 8);
+    for (let i = 0; i < 100; i++) out.number(i).text('Conceição').endRow();
+    expect(out.length).toBe(out.written().length);
+    expect(out.written().toString()).toBe(Array.from({ length: 100 }, (_, i) => `${i}\tConceição\n`).join(''));
   });
 
   it('never writes into a block once emitted (the socket may still be sending it)', () => {

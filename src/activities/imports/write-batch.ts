@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { COMPANY_PHONES_LOCK_SQL } from '../../db/company-contacts';
 import { copyBytes, copyRows } from '../../db/copy';
-import type { CopyEncoder } from '../../db/copy-encoder';
+import { encodedText, type CopyEncoder } from '../../db/copy-encoder';
 import type { Database } from '../../db/schema';
 import { textKey } from '../../domain/text-key';
 import { duplicate } from '../../domain/contact-csv/reject-reason';
@@ -22,11 +22,13 @@ export interface ImportTarget {
 
 /** The target table's COPY row for a valid contact: encoded as the row is parsed (see ValidRows). */
 export function contactRowWriter(target: ImportTarget): ContactRowWriter {
-  const groupId = target.groupId;
-  if (groupId) {
-    return (out, line, contact) => contactFields(out.text(groupId).text(contact.name), contact).text(target.importId).number(line);
+  const importId = encodedText(target.importId);
+  if (target.groupId) {
+    const groupId = encodedText(target.groupId);
+    return (out, line, contact) => contactFields(out.encoded(groupId).text(contact.name), contact).encoded(importId).number(line);
   }
-  return (out, line, contact) => contactFields(out.text(target.tenantId).text(contact.name).text(textKey(contact.name)), contact).text(target.importId).number(line);
+  const tenantId = encodedText(target.tenantId);
+  return (out, line, contact) => contactFields(out.encoded(tenantId).text(contact.name).text(textKey(contact.name)), contact).encoded(importId).number(line);
 }
 
 const GROUP_CONTACT_COLUMNS = ['group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'];
