@@ -1,7 +1,8 @@
 import { duplicate, type RejectReason } from '../../domain/contact-csv/reject-reason';
+import type { RejectedRows } from './rejected-rows';
 import type { ValidRows } from './valid-rows';
 
-/** A rejected row of a batch. */
+/** A row found to be a DUPLICATE when the batch is written. */
 export interface RejectedBatchRow {
   line: number;
   raw: string;
@@ -11,7 +12,7 @@ export interface RejectedBatchRow {
 /** One parsed batch of an import, in file order. */
 export interface Batch {
   valid: ValidRows;
-  rejected: RejectedBatchRow[];
+  rejected: RejectedRows;
   /** Rows read so far, the physical line and byte offset just after the batch's last record. */
   rowsRead: number;
   checkpointLine: number;

@@ -9,8 +9,9 @@ import { detectNewline } from './records';
 import { parseImportRows } from './rows';
 import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImports } from './group-phones';
 import type { PhoneSet } from './phone-set';
+import { RejectedRows } from './rejected-rows';
 import { ValidRows } from './valid-rows';
-import { contactRowWriter, finishImportRow, writeBatch, type ImportTarget } from './write-batch';
+import { contactRowWriter, finishImportRow, rejectionRowWriter, writeBatch, type ImportTarget } from './write-batch';
 
 export interface ImportActivityDeps {
   db: Kysely<Database>;
@@ -47,6 +48,10 @@ const countsOf = (row: Pick<ImportRow, 'rows_read' | 'rows_imported' | 'rows_rej
  * retry: failing the import at once beats retrying the same batch for minutes.
  */
 const deterministic = (error: unknown) => /^(22|23|42)/.test(String((error as { code?: string })?.code ?? ''));
+
+/** The line of the batch's first valid row, else of its first rejected one. */
+const firstLine = (batch: Batch): number | undefined =>
+  batch.valid.length > 0 ? batch.valid.line(0) : batch.rejected.length > 0 ? batch.rejected.line(0) : undefined;
 
 export function createImportActivities(deps: ImportActivityDeps) {
   const { db, pool } = deps;
@@ -123,7 +128,14 @@ export function createImportActivities(deps: ImportActivityDeps) {
         // Where the last consumed record ends; a batch commits it as the resume point.
         const position = { line: row.checkpoint_line, offset: Number(row.checkpoint_offset) };
         const writeContactRow = contactRowWriter(target);
-        const empty = (): Batch => ({ valid: new ValidRows(writeContactRow), rejected: [], rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset });
+        const writeRejectionRow = rejectionRowWriter(target);
+        const empty = (): Batch => ({
+          valid: new ValidRows(writeContactRow, batchSize),
+          rejected: new RejectedRows(writeRejectionRow),
+          rowsRead: counts.rowsRead,
+          checkpointLine: position.line,
+          checkpointOffset: position.offset,
+        });
         let batch = empty();
         // Parsing the next batch overlaps with PostgreSQL writing the previous one (one connection,
         // so writes stay in file order); a failed write is rethrown at the next flush.
@@ -148,7 +160,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
               // The set already holds this batch's phones: it is loaded again on the retry.
               phoneCache.forget(row.id);
               writeError = deterministic(error)
-                ? ApplicationFailure.nonRetryable(`Line ${full.valid.length > 0 ? full.valid.line(0) : full.rejected[0]?.line} onwards could not be stored: ${(error as Error).message}`, 'IMPORT_BATCH_REJECTED')
+                ? ApplicationFailure.nonRetryable(`Line ${firstLine(full)} onwards could not be stored: ${(error as Error).message}`, 'IMPORT_BATCH_REJECTED')
                 : error;
             },
           );
@@ -173,7 +185,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
             }
             counts.rowsRead += 1;
             if (event.result.ok) batch.valid.add(event.line, event.raw, event.result.contact);
-            else batch.rejected.push({ line: event.line, raw: event.raw, reasons: event.result.reasons });
+            else batch.rejected.add(event.line, event.raw, event.result.reasons);
             batch.rowsRead = counts.rowsRead;
             batch.checkpointLine = event.lastLine;
             batch.checkpointOffset = event.endOffset;

@@ -1,5 +1,6 @@
 import { CopyEncoder } from '../../db/copy-encoder';
 import type { ImportedContact } from '../../domain/contact-csv/row';
+import { NumberList } from './number-list';
 import { phoneKey, phoneOfKey } from './phone-set';
 
 /** Writes one contact as its table's COPY row (without the row's end). */
@@ -14,15 +15,31 @@ export type ContactRowWriter = (out: CopyEncoder, line: number, contact: Importe
  */
 export class ValidRows {
   private readonly out = new CopyEncoder(undefined, 256 * 1024);
-  /** Per row: its line, its text (for a DUPLICATE rejection), where its COPY row ends. */
-  private readonly lines: number[] = [];
-  private readonly raws: string[] = [];
-  private readonly rowEnds: number[] = [];
+  /**
+   * The rows' texts (for a DUPLICATE rejection) as UTF-8, one after the other: a few read back, the
+   * rest never, and as strings they would all be promoted to the old generation.
+   */
+  private raws = Buffer.allocUnsafe(256 * 1024);
+  private rawsLength = 0;
+  /** Per row: its line, where its text ends, where its COPY row ends. */
+  private readonly lines: NumberList;
+  private readonly rawEnds: NumberList;
+  private readonly rowEnds: NumberList;
   /** The rows' phones in file order, and per row where its phones end. */
-  private readonly keys: number[] = [];
-  private readonly phoneEnds: number[] = [];
+  private readonly keys: NumberList;
+  private readonly phoneEnds: NumberList;
 
-  constructor(private readonly writeRow: ContactRowWriter) {}
+  /** `capacity`: the rows expected (more may come). */
+  constructor(
+    private readonly writeRow: ContactRowWriter,
+    capacity = 1024,
+  ) {
+    this.lines = new NumberList(capacity);
+    this.rawEnds = new NumberList(capacity);
+    this.rowEnds = new NumberList(capacity);
+    this.keys = new NumberList(2 * capacity);
+    this.phoneEnds = new NumberList(capacity);
+  }
 
   get length(): number {
     return this.lines.length;
@@ -35,34 +52,45 @@ export class ValidRows {
     for (const phone of contact.phones) this.keys.push(phoneKey(phone));
     this.phoneEnds.push(this.keys.length);
     this.lines.push(line);
-    this.raws.push(raw);
+    this.keepRaw(raw);
   }
 
   line(row: number): number {
-    return this.lines[row];
+    return this.lines.at(row);
   }
 
   raw(row: number): string {
-    return this.raws[row];
+    return this.raws.toString('utf8', row === 0 ? 0 : this.rawEnds.at(row - 1), this.rawEnds.at(row));
   }
 
   /** The row's phones as keys are `key(k)` for k in [phonesFrom(row), phonesTo(row)). */
   phonesFrom(row: number): number {
-    return row === 0 ? 0 : this.phoneEnds[row - 1];
+    return row === 0 ? 0 : this.phoneEnds.at(row - 1);
   }
 
   phonesTo(row: number): number {
-    return this.phoneEnds[row];
+    return this.phoneEnds.at(row);
   }
 
   key(k: number): number {
-    return this.keys[k];
+    return this.keys.at(k);
   }
 
   phones(row: number): string[] {
     const phones: string[] = [];
-    for (let k = this.phonesFrom(row); k < this.phonesTo(row); k++) phones.push(phoneOfKey(this.keys[k]));
+    for (let k = this.phonesFrom(row); k < this.phonesTo(row); k++) phones.push(phoneOfKey(this.keys.at(k)));
     return phones;
+  }
+
+  private keepRaw(raw: string): void {
+    const most = 3 * raw.length;
+    if (this.rawsLength + most > this.raws.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.raws.length, this.rawsLength + most));
+      this.raws.copy(grown, 0, 0, this.rawsLength);
+      this.raws = grown;
+    }
+    this.rawsLength += this.raws.write(raw, this.rawsLength);
+    this.rawEnds.push(this.rawsLength);
   }
 
   /** The COPY bytes of the given rows (ascending), consecutive rows as one piece. */
@@ -74,7 +102,7 @@ export class ValidRows {
       let last = first;
       while (i + 1 < rows.length && rows[i + 1] === last + 1) last = rows[++i];
       i++;
-      pieces.push(all.subarray(first === 0 ? 0 : this.rowEnds[first - 1], this.rowEnds[last]));
+      pieces.push(all.subarray(first === 0 ? 0 : this.rowEnds.at(first - 1), this.rowEnds.at(last)));
     }
     return pieces;
   }

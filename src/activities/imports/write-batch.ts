@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { COMPANY_PHONES_LOCK_SQL } from '../../db/company-contacts';
-import { copyBytes, copyRows } from '../../db/copy';
+import { copyBytes } from '../../db/copy';
 import { encodedText, type CopyEncoder } from '../../db/copy-encoder';
 import type { Database } from '../../db/schema';
 import { textKey } from '../../domain/text-key';
@@ -9,6 +9,7 @@ import { duplicate } from '../../domain/contact-csv/reject-reason';
 import type { ImportedContact } from '../../domain/contact-csv/row';
 import type { PhoneSet } from './phone-set';
 import { claimPhones, type Batch, type BatchOutcome, type RejectedBatchRow } from './batch';
+import type { RejectionRowWriter } from './rejected-rows';
 import type { ContactRowWriter, ValidRows } from './valid-rows';
 
 export interface ImportTarget {
@@ -29,6 +30,12 @@ export function contactRowWriter(target: ImportTarget): ContactRowWriter {
   }
   const tenantId = encodedText(target.tenantId);
   return (out, line, contact) => contactFields(out.encoded(tenantId).text(contact.name).text(textKey(contact.name)), contact).encoded(importId).number(line);
+}
+
+/** The COPY row of a rejection. */
+export function rejectionRowWriter(target: ImportTarget): RejectionRowWriter {
+  const importId = encodedText(target.importId);
+  return (out, line, raw, reasons) => out.encoded(importId).number(line).text(raw).text(JSON.stringify(reasons));
 }
 
 const GROUP_CONTACT_COLUMNS = ['group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'];
@@ -68,10 +75,10 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
       await copyBytes(client, 'company_contacts', COMPANY_CONTACT_COLUMNS, batch.valid.copyBytes(kept));
     }
 
-    const rejected = [...batch.rejected, ...duplicates];
-    await copyRows(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], rejected, (out, r) =>
-      out.text(target.importId).number(r.line).text(r.raw).text(JSON.stringify(r.reasons)),
-    );
+    // The batch's own rejections, then its duplicates.
+    const rejected = batch.rejected;
+    for (const row of duplicates) rejected.add(row.line, row.raw, row.reasons);
+    await copyBytes(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], rejected.copyBytes());
     await client.query(
       `UPDATE imports SET rows_read = $2, rows_imported = rows_imported + $3, rows_rejected = rows_rejected + $4,
          checkpoint_line = $5, checkpoint_offset = $6 WHERE id = $1`,
