@@ -19,6 +19,7 @@ export class CopyEncoder {
   private block: Buffer;
   private pos = 0;
   private rowStarted = false;
+  private readonly jsonKeys = new Map<string, Buffer>();
 
   /**
    * `emit` receives each filled block; blocks are never reused (the socket may still hold them).
@@ -43,12 +44,8 @@ export class CopyEncoder {
 
   /** A text value. */
   text(value: string): this {
-    this.field(MAX_BYTES_PER_UNIT * value.length);
-    const start = this.pos;
-    // Node's encoder first (fast whatever the string's representation), then a look at the bytes:
-    // only a value with a byte to escape is written again, escaped.
-    const end = start + utf8Write(this.block, value, start);
-    this.pos = needsEscape(this.block, start, end) ? this.writeText(value, start) : end;
+    this.field(0);
+    this.textValue(value);
     return this;
   }
 
@@ -114,7 +111,63 @@ export class CopyEncoder {
 
   /** A jsonb value, as JSON.stringify writes it. */
   json(value: object): this {
-    return this.text(JSON.stringify(value));
+    this.field(0);
+    if (Array.isArray(value) || !this.stringRecord(value as Record<string, unknown>)) this.textValue(JSON.stringify(value));
+    return this;
+  }
+
+  /** Escaped UTF-8 of the text, at the current position. */
+  private textValue(value: string): void {
+    this.reserve(MAX_BYTES_PER_UNIT * value.length);
+    const start = this.pos;
+    // Node's encoder first (fast whatever the string's representation), then a look at the bytes:
+    // only a value with a byte to escape is written again, escaped.
+    const end = start + utf8Write(this.block, value, start);
+    this.pos = needsEscape(this.block, start, end) ? this.writeText(value, start) : end;
+  }
+
+  /**
+   * An object of string values (the custom fields) as JSON.stringify writes it, keys encoded
+   * once per encoder. False, with nothing written, when a value is not a string or holds
+   * something JSON escapes (`"`, `\`, a control character, a lone surrogate): the caller uses
+   * JSON.stringify then.
+   */
+  private stringRecord(value: Record<string, unknown>): boolean {
+    let bytes = 2;
+    for (const key in value) {
+      const v = value[key];
+      if (typeof v !== 'string') return false;
+      bytes += this.jsonKey(key).length + 3 * v.length + 3;
+    }
+    this.reserve(bytes);
+    const b = this.block;
+    const start = this.pos;
+    let p = start;
+    b[p++] = 0x7b; // {
+    let first = true;
+    for (const key in value) {
+      if (!first) b[p++] = 0x2c; // ,
+      first = false;
+      p += this.jsonKey(key).copy(b, p);
+      b[p++] = QUOTE;
+      const end = p + utf8Write(b, value[key] as string, p);
+      if (!jsonPlain(b, p, end)) return false;
+      p = end;
+      b[p++] = QUOTE;
+    }
+    b[p++] = 0x7d; // }
+    this.pos = p;
+    return true;
+  }
+
+  /** `"key":`, JSON- then COPY-escaped. */
+  private jsonKey(key: string): Buffer {
+    let encoded = this.jsonKeys.get(key);
+    if (encoded === undefined) {
+      encoded = encodedText(`${JSON.stringify(key)}:`);
+      this.jsonKeys.set(key, encoded);
+    }
+    return encoded;
   }
 
   /** Ends the current row. */
@@ -236,7 +289,7 @@ export function encodedText(value: string): Buffer {
  * Buffer#utf8Write, which Buffer#write calls after checking its arguments: for the short strings
  * of a contact row, the checks cost about as much as the writing.
  */
-const utf8Write = (b: Buffer, value: string, at: number): number => (b as Buffer & { utf8Write(value: string, offset: number): number }).utf8Write(value, at);
+export const utf8Write = (b: Buffer, value: string, at: number): number => (b as Buffer & { utf8Write(value: string, offset: number): number }).utf8Write(value, at);
 
 /** Whether bytes written hold one COPY escapes: `\`, tab, line feed or carriage return. */
 function needsEscape(b: Buffer, start: number, end: number): boolean {
@@ -245,6 +298,18 @@ function needsEscape(b: Buffer, start: number, end: number): boolean {
     if (c === BACKSLASH || (c <= CR && c >= TAB && c !== 0x0b && c !== 0x0c)) return true;
   }
   return false;
+}
+
+/**
+ * Whether UTF-8 written for a string is what JSON.stringify writes between its quotes: no `"`,
+ * `\` or control character, and no U+FFFD (which may stand for a lone surrogate).
+ */
+function jsonPlain(b: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH || (c === 0xef && b[i + 1] === 0xbf && b[i + 2] === 0xbd)) return false;
+  }
+  return true;
 }
 
 /** One or more ASCII digits: an array element that needs no quotes. */

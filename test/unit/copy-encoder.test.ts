@@ -49,6 +49,8 @@ describe('COPY text-format encoder', () => {
       { '2024': 'integer keys come first', a: 'x' },
       { linhas: 'a\nb\tc\r', nul: '\u0000' },
       { lone: '\udc00' },
+      { replacement: 'a\ufffdb', emoji: '😀', sep: '\u2028', del: '\u007f' },
+      {},
       { nested: { n: 1 }, list: [1, 'a'] },
       [{ code: 'X' }],
     ];
@@ -56,6 +58,12 @@ describe('COPY text-format encoder', () => {
     Object.defineProperty(proto, '__proto__', { value: 'plain field', enumerable: true, writable: true, configurable: true });
     objects.push(proto);
     for (const value of objects) expect(text((out) => out.json(value))).toBe(escapeText(JSON.stringify(value)));
+    // The same encoder again (keys already encoded), mid-row and across small blocks.
+    const blocks: Buffer[] = [];
+    const out = new CopyEncoder((block) => blocks.push(block), 16);
+    for (const value of objects) out.number(1).json(value).endRow();
+    out.finish();
+    expect(Buffer.concat(blocks).toString()).toBe(objects.map((v) => `1\t${escapeText(JSON.stringify(v))}\n`).join(''));
   });
 
   it('rows larger than a block, and rows across blocks, come out whole', () => {

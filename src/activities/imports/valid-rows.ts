@@ -1,4 +1,4 @@
-import { CopyEncoder } from '../../db/copy-encoder';
+import { CopyEncoder, utf8Write } from '../../db/copy-encoder';
 import type { ImportedContact } from '../../domain/contact-csv/row';
 import { NumberList } from './number-list';
 import { phoneKey, phoneOfKey } from './phone-set';
@@ -89,7 +89,7 @@ export class ValidRows {
       this.raws.copy(grown, 0, 0, this.rawsLength);
       this.raws = grown;
     }
-    this.rawsLength += this.raws.write(raw, this.rawsLength);
+    this.rawsLength += utf8Write(this.raws, raw, this.rawsLength);
     this.rawEnds.push(this.rawsLength);
   }
 
