@@ -14,12 +14,12 @@ export type ContactRowWriter = (out: CopyEncoder, line: number, contact: Importe
  * phones are claimed.
  */
 export class ValidRows {
-  private readonly out = new CopyEncoder(undefined, 256 * 1024);
+  private readonly out: CopyEncoder;
   /**
    * The rows' texts (for a DUPLICATE rejection) as UTF-8, one after the other: a few read back, the
    * rest never, and as strings they would all be promoted to the old generation.
    */
-  private raws = Buffer.allocUnsafe(256 * 1024);
+  private raws: Buffer;
   private rawsLength = 0;
   /** Per row: its line, where its text ends, where its COPY row ends. */
   private readonly lines: NumberList;
@@ -34,6 +34,9 @@ export class ValidRows {
     private readonly writeRow: ContactRowWriter,
     capacity = 1024,
   ) {
+    // Sized for typical rows (about 200 bytes as COPY, 100 as text) so that few batches regrow.
+    this.out = new CopyEncoder(undefined, capacity * 256);
+    this.raws = Buffer.allocUnsafe(capacity * 128);
     this.lines = new NumberList(capacity);
     this.rawEnds = new NumberList(capacity);
     this.rowEnds = new NumberList(capacity);
