@@ -42,6 +42,12 @@ export class CopyEncoder {
     return this.block.subarray(0, this.pos);
   }
 
+  /** Without `emit`: starts again from nothing, keeping the buffer (once what was written is sent). */
+  reset(): void {
+    this.pos = 0;
+    this.rowStarted = false;
+  }
+
   /** A text value. */
   text(value: string): this {
     this.field(0);

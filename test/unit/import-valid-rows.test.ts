@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { claimPhones } from '../../src/activities/imports/batch';
 import { phoneKey, phoneOfKey } from '../../src/activities/imports/phone-set';
+import { RejectedRows } from '../../src/activities/imports/rejected-rows';
 import { ValidRows } from '../../src/activities/imports/valid-rows';
 import type { ImportedContact } from '../../src/domain/contact-csv/row';
 
@@ -36,6 +37,27 @@ describe('valid rows of a batch', () => {
     const rows = rowsOf(...names.map((n) => contact(n, '5548998288774')));
     const all = Buffer.concat(rows.copyBytes(names.map((_, i) => i))).toString();
     expect(all).toBe(names.map((n, i) => `${i + 2}\t${n}\n`).join(''));
+  });
+});
+
+describe('batches used again', () => {
+  it('valid rows cleared for another batch hold only the new rows', () => {
+    const rows = rowsOf(...Array.from({ length: 40 }, (_, i) => contact(`Conceição ${i}`, `55489982887${String(i).padStart(2, '0')}`)));
+    rows.clear();
+    expect(rows.length).toBe(0);
+    rows.add(7, 'Zé;0048998288774', contact('Zé', '0048998288774'));
+    expect([rows.length, rows.line(0), rows.raw(0), rows.phones(0)]).toEqual([1, 7, 'Zé;0048998288774', ['0048998288774']]);
+    expect(rows.copyBytes([0]).map((p) => p.toString())).toEqual(['7\tZé\n']);
+  });
+
+  it('rejected rows cleared for another batch hold only the new rows', () => {
+    const rejected = new RejectedRows((out, line, raw) => out.number(line).text(raw));
+    rejected.add(2, 'a\tb', []);
+    rejected.clear();
+    expect(rejected.copyBytes()).toEqual([]);
+    rejected.add(3, 'c', []);
+    expect([rejected.length, rejected.line(0)]).toEqual([1, 3]);
+    expect(rejected.copyBytes().map((p) => p.toString())).toEqual(['3\tc\n']);
   });
 });
 

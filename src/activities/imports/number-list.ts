@@ -20,6 +20,10 @@ export class NumberList {
     this.values[this.length++] = value;
   }
 
+  clear(): void {
+    this.length = 0;
+  }
+
   at(index: number): number {
     return this.values[index];
   }

@@ -19,6 +19,12 @@ export class RejectedRows {
     return this.lines.length;
   }
 
+  /** Empties the rows for another batch, keeping the memory (once the COPY bytes are sent). */
+  clear(): void {
+    this.out.reset();
+    this.lines.clear();
+  }
+
   add(line: number, raw: string, reasons: RejectReason[]): void {
     this.writeRow(this.out, line, raw, reasons);
     this.out.endRow();

@@ -48,6 +48,13 @@ export class ValidRows {
     return this.lines.length;
   }
 
+  /** Empties the rows for another batch, keeping the memory (once the COPY bytes are sent). */
+  clear(): void {
+    this.out.reset();
+    this.rawsLength = 0;
+    for (const list of [this.lines, this.rawEnds, this.rowEnds, this.keys, this.phoneEnds]) list.clear();
+  }
+
   add(line: number, raw: string, contact: ImportedContact): void {
     this.writeRow(this.out, line, contact);
     this.out.endRow();
