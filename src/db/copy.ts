@@ -5,14 +5,13 @@ import { from as copyFrom } from 'pg-copy-streams';
 
 /**
  * COPY … FROM STDIN in text format, the fastest way to write many rows, of rows already encoded
- * (see CopyEncoder).
+ * (see CopyEncoder). Pass few large pieces: each costs a CopyData message and a socket write.
  */
 export async function copyBytes(client: pg.PoolClient, table: string, columns: readonly string[], pieces: readonly Buffer[]): Promise<void> {
-  if (pieces.length === 0) return;
+  if (pieces.every((piece) => piece.length === 0)) return;
   const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
   try {
-    // Few large writes: each piece costs a CopyData message and a socket write.
-    for (const piece of joined(pieces, 1024 * 1024)) {
+    for (const piece of pieces) {
       // The socket is behind: wait instead of queueing every piece.
       if (!stream.write(piece)) await once(stream, 'drain');
     }
@@ -25,20 +24,3 @@ export async function copyBytes(client: pg.PoolClient, table: string, columns: r
   }
 }
 
-/** The pieces joined into Buffers of about `bytes` each (a piece larger than that stays whole). */
-function joined(pieces: readonly Buffer[], bytes: number): Buffer[] {
-  const out: Buffer[] = [];
-  let group: Buffer[] = [];
-  let size = 0;
-  for (const piece of pieces) {
-    if (size > 0 && size + piece.length > bytes) {
-      out.push(group.length === 1 ? group[0] : Buffer.concat(group, size));
-      group = [];
-      size = 0;
-    }
-    group.push(piece);
-    size += piece.length;
-  }
-  if (size > 0) out.push(group.length === 1 ? group[0] : Buffer.concat(group, size));
-  return out;
-}

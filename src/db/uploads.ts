@@ -72,8 +72,8 @@ export async function storeUpload(
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** One chunk's bytes, or undefined past the last chunk. */
-async function readUploadChunk(pool: pg.Pool, uploadId: string, seq: number): Promise<Buffer | undefined> {
+/** One chunk's bytes (in the pieces they arrived in), or undefined past the last chunk. */
+async function readUploadChunk(pool: pg.Pool, uploadId: string, seq: number): Promise<Buffer[] | undefined> {
   const client = await pool.connect();
   try {
     return await copyOutBytea(client, `SELECT data FROM upload_chunks WHERE upload_id = '${uploadId}' AND seq = ${seq}`);
@@ -84,7 +84,7 @@ async function readUploadChunk(pool: pg.Pool, uploadId: string, seq: number): Pr
 
 /**
  * Reads an upload back from a byte offset, chunk by chunk in binary, the next chunk already on
- * its way while the caller works on the current one.
+ * its way while the caller works on the current one. Yields the pieces each chunk arrived in.
  */
 export async function* readUpload(pool: pg.Pool, uploadId: string, fromByte = 0): AsyncGenerator<Buffer> {
   // COPY takes no parameters: the id is checked to be a UUID before it is written into the SQL.
@@ -94,12 +94,18 @@ export async function* readUpload(pool: pg.Pool, uploadId: string, fromByte = 0)
   let next = readUploadChunk(pool, uploadId, seq);
   try {
     for (;;) {
-      const chunk = await next;
-      if (chunk === undefined) return;
+      const pieces = await next;
+      if (pieces === undefined) return;
       seq += 1;
       next = readUploadChunk(pool, uploadId, seq);
-      yield skip > 0 ? chunk.subarray(skip) : chunk;
-      skip = 0;
+      for (const piece of pieces) {
+        if (skip >= piece.length) {
+          skip -= piece.length;
+          continue;
+        }
+        yield skip > 0 ? piece.subarray(skip) : piece;
+        skip = 0;
+      }
     }
   } finally {
     // Stopped early: the chunk read ahead is not wanted, nor its failure.

@@ -24,18 +24,18 @@ describe('valid rows of a batch', () => {
     expect(rows.phones(2)).toEqual([]);
   });
 
-  it('gives the COPY bytes of the rows asked for, consecutive ones in one piece', () => {
-    const rows = rowsOf(...['a', 'b', 'c', 'd', 'e'].map((n) => contact(n, '5548998288774')));
-    const pieces = rows.copyBytes([0, 1, 3, 4]);
-    expect(pieces.map((p) => p.toString())).toEqual(['2\ta\n3\tb\n', '5\td\n6\te\n']);
-    expect(rows.copyBytes([2]).map((p) => p.toString())).toEqual(['4\tc\n']);
-    expect(rows.copyBytes([])).toEqual([]);
+  it('gives the COPY bytes of the rows asked for in one piece, the others left out', () => {
+    const batch = () => rowsOf(...['a', 'b', 'c', 'd', 'e'].map((n) => contact(n, '5548998288774')));
+    expect(batch().copyBytes([0, 1, 3, 4]).toString()).toBe('2\ta\n3\tb\n5\td\n6\te\n');
+    expect(batch().copyBytes([2]).toString()).toBe('4\tc\n');
+    expect(batch().copyBytes([1, 4]).toString()).toBe('3\tb\n6\te\n');
+    expect(batch().copyBytes([]).length).toBe(0);
   });
 
   it('keeps every row whole when they outgrow the first buffer', () => {
     const names = Array.from({ length: 3000 }, (_, i) => `Conceição ${i} ${'x'.repeat(i % 300)}`);
     const rows = rowsOf(...names.map((n) => contact(n, '5548998288774')));
-    const all = Buffer.concat(rows.copyBytes(names.map((_, i) => i))).toString();
+    const all = rows.copyBytes(names.map((_, i) => i)).toString();
     expect(all).toBe(names.map((n, i) => `${i + 2}\t${n}\n`).join(''));
   });
 });
@@ -47,17 +47,17 @@ describe('batches used again', () => {
     expect(rows.length).toBe(0);
     rows.add(7, 'Zé;0048998288774', contact('Zé', '0048998288774'));
     expect([rows.length, rows.line(0), rows.raw(0), rows.phones(0)]).toEqual([1, 7, 'Zé;0048998288774', ['0048998288774']]);
-    expect(rows.copyBytes([0]).map((p) => p.toString())).toEqual(['7\tZé\n']);
+    expect(rows.copyBytes([0]).toString()).toBe('7\tZé\n');
   });
 
   it('rejected rows cleared for another batch hold only the new rows', () => {
     const rejected = new RejectedRows((out, line, raw) => out.number(line).text(raw));
     rejected.add(2, 'a\tb', []);
     rejected.clear();
-    expect(rejected.copyBytes()).toEqual([]);
+    expect(rejected.copyBytes().length).toBe(0);
     rejected.add(3, 'c', []);
     expect([rejected.length, rejected.line(0)]).toEqual([1, 3]);
-    expect(rejected.copyBytes().map((p) => p.toString())).toEqual(['3\tc\n']);
+    expect(rejected.copyBytes().toString()).toBe('3\tc\n');
   });
 });
 

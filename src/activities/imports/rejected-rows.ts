@@ -36,7 +36,7 @@ export class RejectedRows {
   }
 
   /** The COPY rows of all the rejections, in the order they were added. */
-  copyBytes(): Buffer[] {
-    return this.length === 0 ? [] : [this.out.written()];
+  copyBytes(): Buffer {
+    return this.out.written();
   }
 }

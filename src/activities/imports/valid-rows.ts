@@ -103,17 +103,23 @@ export class ValidRows {
     this.rawEnds.push(this.rawsLength);
   }
 
-  /** The COPY bytes of the given rows (ascending), consecutive rows as one piece. */
-  copyBytes(rows: readonly number[]): Buffer[] {
+  /**
+   * The COPY bytes of the given rows (ascending) as one piece: moved together in place over the
+   * rows left out (no new Buffer), which are gone afterwards.
+   */
+  copyBytes(rows: readonly number[]): Buffer {
     const all = this.out.written();
-    const pieces: Buffer[] = [];
+    let length = 0;
     for (let i = 0; i < rows.length; ) {
       const first = rows[i];
       let last = first;
       while (i + 1 < rows.length && rows[i + 1] === last + 1) last = rows[++i];
       i++;
-      pieces.push(all.subarray(first === 0 ? 0 : this.rowEnds.at(first - 1), this.rowEnds.at(last)));
+      const start = first === 0 ? 0 : this.rowEnds.at(first - 1);
+      const end = this.rowEnds.at(last);
+      if (start !== length) all.copyWithin(length, start, end);
+      length += end - start;
     }
-    return pieces;
+    return all.subarray(0, length);
   }
 }

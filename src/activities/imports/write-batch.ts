@@ -64,7 +64,7 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
     if (target.groupId) {
       if (!target.phones) throw new Error('a group import writes with the set of the group phones');
       ({ kept, duplicates } = claimGroupPhones(target.phones, batch.valid));
-      await copyBytes(client, 'contacts', GROUP_CONTACT_COLUMNS, batch.valid.copyBytes(kept));
+      await copyBytes(client, 'contacts', GROUP_CONTACT_COLUMNS, [batch.valid.copyBytes(kept)]);
       const group = await client.query<{ phones_revision: string }>(
         'UPDATE contact_groups SET contact_count = contact_count + $2, phones_revision = phones_revision + 1 WHERE id = $1 RETURNING phones_revision',
         [target.groupId, kept.length],
@@ -72,13 +72,13 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
       revision = Number(group.rows[0].phones_revision);
     } else {
       ({ kept, duplicates } = await claimCompanyPhones(client, target.tenantId, batch.valid));
-      await copyBytes(client, 'company_contacts', COMPANY_CONTACT_COLUMNS, batch.valid.copyBytes(kept));
+      await copyBytes(client, 'company_contacts', COMPANY_CONTACT_COLUMNS, [batch.valid.copyBytes(kept)]);
     }
 
     // The batch's own rejections, then its duplicates.
     const rejected = batch.rejected;
     for (const row of duplicates) rejected.add(row.line, row.raw, row.reasons);
-    await copyBytes(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], rejected.copyBytes());
+    await copyBytes(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], [rejected.copyBytes()]);
     await client.query(
       `UPDATE imports SET rows_read = $2, rows_imported = rows_imported + $3, rows_rejected = rows_rejected + $4,
          checkpoint_line = $5, checkpoint_offset = $6 WHERE id = $1`,
