@@ -151,8 +151,9 @@ export function createImportActivities(deps: ImportActivityDeps) {
         };
         const flush = async () => {
           const full = batch;
-          batch = empty();
+          // After the previous write: its batch is then free to take the next rows.
           await settle();
+          batch = empty();
           writing = writeBatch(client, target, full).then(
             (outcome) => {
               if (outcome.revision !== undefined && phones) phoneCache.set(row.id, outcome.revision, phones);
