@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { readChunks } from './chunks';
+import type pg from 'pg';
+import { copyOutBytea } from './bytea-copy';
 import type { Database } from './schema';
 
 /** Uploaded files live in PostgreSQL as 1 MiB chunks, so any worker can read them. */
@@ -69,12 +70,45 @@ export async function storeUpload(
   return { uploadId: upload.id, sizeBytes: size, chunkCount: seq };
 }
 
-/** Reads an upload back from a byte offset (1 MiB chunks: two per query). */
-export async function* readUpload(db: Kysely<Database>, uploadId: string, fromByte = 0): AsyncGenerator<Buffer> {
-  const fromSeq = Math.floor(fromByte / UPLOAD_CHUNK_BYTES);
-  let skip = fromByte - fromSeq * UPLOAD_CHUNK_BYTES;
-  for await (const chunk of readChunks(db, 'upload_chunks', uploadId, { fromSeq, perQuery: 2 })) {
-    yield skip > 0 ? (chunk as Buffer).subarray(skip) : (chunk as Buffer);
-    skip = 0;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One chunk's bytes (in the pieces they arrived in), or undefined past the last chunk. */
+async function readUploadChunk(pool: pg.Pool, uploadId: string, seq: number): Promise<Buffer[] | undefined> {
+  const client = await pool.connect();
+  try {
+    return await copyOutBytea(client, `SELECT data FROM upload_chunks WHERE upload_id = '${uploadId}' AND seq = ${seq}`);
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Reads an upload back from a byte offset, chunk by chunk in binary, the next chunk already on
+ * its way while the caller works on the current one. Yields the pieces each chunk arrived in.
+ */
+export async function* readUpload(pool: pg.Pool, uploadId: string, fromByte = 0): AsyncGenerator<Buffer> {
+  // COPY takes no parameters: the id is checked to be a UUID before it is written into the SQL.
+  if (!UUID.test(uploadId)) throw new Error(`not an upload id: ${uploadId}`);
+  let seq = Math.floor(fromByte / UPLOAD_CHUNK_BYTES);
+  let skip = fromByte - seq * UPLOAD_CHUNK_BYTES;
+  let next = readUploadChunk(pool, uploadId, seq);
+  try {
+    for (;;) {
+      const pieces = await next;
+      if (pieces === undefined) return;
+      seq += 1;
+      next = readUploadChunk(pool, uploadId, seq);
+      for (const piece of pieces) {
+        if (skip >= piece.length) {
+          skip -= piece.length;
+          continue;
+        }
+        yield skip > 0 ? piece.subarray(skip) : piece;
+        skip = 0;
+      }
+    }
+  } finally {
+    // Stopped early: the chunk read ahead is not wanted, nor its failure.
+    next.catch(() => undefined);
   }
 }

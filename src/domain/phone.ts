@@ -28,15 +28,30 @@ export type PhoneCheck =
   | { ok: true; phone: string; type: PhoneType; ddd: string }
   | { ok: false; reason: PhoneProblemCode; message: string };
 
+export type PhoneProblem = Extract<PhoneCheck, { ok: false }>;
+
 const formatting = /[\s+\-.()]/g;
-const onlyDigits = /^\d+$/;
+
+/** One or more ASCII digits (what /^\d+$/ matches), checked without a regular expression. */
+function isDigits(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** DDD_STATE by number (00–99), for checking a DDD without cutting it out of the phone. */
+const KNOWN_DDD = new Uint8Array(100);
+for (const ddd of Object.keys(DDD_STATE)) KNOWN_DDD[Number(ddd)] = 1;
 
 /** Removes what people type around a number: spaces, `+`, `-`, `.`, `(` and `)`. */
 export function normalizePhone(raw: string): string {
-  return onlyDigits.test(raw) ? raw : raw.replace(formatting, '');
+  return isDigits(raw) ? raw : raw.replace(formatting, '');
 }
 
-const fail = (reason: PhoneProblemCode, message: string): PhoneCheck => ({ ok: false, reason, message });
+const fail = (reason: PhoneProblemCode, message: string): PhoneProblem => ({ ok: false, reason, message });
 
 /**
  * Checks in the order that explains the most: stray characters, then a missing or wrong DDI
@@ -44,14 +59,24 @@ const fail = (reason: PhoneProblemCode, message: string): PhoneCheck => ({ ok: f
  * digit of the local number (a 12-digit number starting with 6–9 is a mobile without its 9).
  */
 export function validateBrazilPhone(raw: string): PhoneCheck {
+  const checked = checkBrazilPhone(raw);
+  if (typeof checked !== 'string') return checked;
+  return { ok: true, phone: checked, type: checked.length === 13 ? 'mobile' : 'landline', ddd: checked.slice(2, 4) };
+}
+
+/**
+ * validateBrazilPhone for the import's million rows: the normalised phone when it is valid (no
+ * object for it), else the problem.
+ */
+export function checkBrazilPhone(raw: string): string | PhoneProblem {
   const phone = normalizePhone(raw);
   if (phone === '') return fail('LENGTH', 'Telefone vazio.');
-  if (!onlyDigits.test(phone)) {
+  if (!isDigits(phone)) {
     // Excel shows long numbers as 5,54899E+12 and may save them that way: the digits are lost.
     const hint = /e\+?\d+$/i.test(phone) ? ' O Excel salvou o número em notação científica: formate a coluna como texto.' : '';
     return fail('NON_DIGITS', `O telefone tem caracteres que não são números: "${raw.trim()}".${hint}`);
   }
-  const hasDdi = phone.startsWith('55');
+  const hasDdi = phone.charCodeAt(0) === 53 && phone.charCodeAt(1) === 53; // 55
   if (!hasDdi && (phone.length >= 10 && phone.length <= 13)) {
     return fail('DDI', `O telefone deve começar com o DDI 55 do Brasil (ex.: 5548998288774); veio "${phone}".`);
   }
@@ -61,16 +86,15 @@ export function validateBrazilPhone(raw: string): PhoneCheck {
       `O telefone tem ${phone.length} dígitos; fixo tem 12 (55 + DDD + 8) e celular 13 (55 + DDD + 9 + 8).`,
     );
   }
-  const ddd = phone.slice(2, 4);
-  if (!(ddd in DDD_STATE)) return fail('DDD', `O DDD ${ddd} não existe no Brasil.`);
+  if (KNOWN_DDD[(phone.charCodeAt(2) - 48) * 10 + phone.charCodeAt(3) - 48] === 0) return fail('DDD', `O DDD ${phone.slice(2, 4)} não existe no Brasil.`);
   const first = phone.charCodeAt(4) - 48;
   if (phone.length === 13) {
     if (first !== 9) {
       return fail('NINTH_DIGIT', 'Celular com 13 dígitos deve ter o 9 na 5ª posição (55 + DDD + 9 + 8 dígitos).');
     }
-    return { ok: true, phone, type: 'mobile', ddd };
+    return phone;
   }
-  if (first >= 2 && first <= 5) return { ok: true, phone, type: 'landline', ddd };
+  if (first >= 2 && first <= 5) return phone;
   if (first >= 6) {
     return fail('NINTH_DIGIT', 'Parece um celular sem o nono dígito: celular tem 13 dígitos (55 + DDD + 9 + 8).');
   }

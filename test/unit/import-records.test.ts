@@ -52,9 +52,57 @@ describe('record reader', () => {
   });
 });
 
+describe('record reader across chunk boundaries', () => {
+  const crlf = Buffer.from('nome;telefone1\r\n"Conceição; ""Ção""\r\nApto 2";5548998288774\r\nJoão;554734322422\r\nZé;1\r\n');
+  const summary = (records: RawRecord[]) => records.map((r) => [r.line, r.lineCount, r.endOffset, r.bytes.toString('utf8')]);
+
+  it('gives the same records wherever the file is cut in two (CRLF and UTF-8 sequences split too)', async () => {
+    const whole = summary(await collect(crlf, crlf.length));
+    expect(whole.map((r) => r[3])).toEqual(['nome;telefone1', '"Conceição; ""Ção""\r\nApto 2";5548998288774', 'João;554734322422', 'Zé;1']);
+    for (let cut = 1; cut < crlf.length; cut++) {
+      async function* twoChunks() {
+        yield crlf.subarray(0, cut);
+        yield crlf.subarray(cut);
+      }
+      const out: RawRecord[] = [];
+      for await (const batch of readRecords(twoChunks())) out.push(...batch);
+      expect(summary(out)).toEqual(whole);
+    }
+  });
+
+  it('a record inside one chunk, quoted line breaks and all, is a view of that chunk, not a copy', async () => {
+    const chunk = Buffer.from('nome\n"a\nb";c\n');
+    async function* one() {
+      yield chunk;
+    }
+    const out: RawRecord[] = [];
+    for await (const batch of readRecords(one())) out.push(...batch);
+    expect(out[1].bytes.toString()).toBe('"a\nb";c');
+    expect(out[1].source).toBe(out[0].source);
+    expect([out[1].start, out[1].end]).toEqual([5, 12]);
+  });
+
+  it('hands records over a few hundred at a time, in order', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => `linha ${i}`);
+    const batches: RawRecord[][] = [];
+    async function* one() {
+      yield Buffer.from(lines.join('\n'));
+    }
+    for await (const batch of readRecords(one())) batches.push(batch);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(256);
+    expect(batches.flat().map((r) => r.bytes.toString())).toEqual(lines);
+  });
+});
+
 describe('field splitter', () => {
   it('splits on ; honouring quotes and doubled quotes', () => {
     expect(splitFields('a;"b;c";"say ""oi""";;')).toEqual({ fields: ['a', 'b;c', 'say "oi"', '', ''], malformed: false });
+  });
+
+  it('splits a line without quotes on every ;, empty cells included', () => {
+    expect(splitFields('João;;5548998288774;')).toEqual({ fields: ['João', '', '5548998288774', ''], malformed: false });
+    expect(splitFields('')).toEqual({ fields: [''], malformed: false });
   });
 
   it('flags an unclosed quote or text after a closing quote, keeping the text', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DDD_STATE, normalizePhone, stateOfPhone, validateBrazilPhone, withoutNinthDigit } from '../../src/domain/phone';
+import { checkBrazilPhone, DDD_STATE, normalizePhone, stateOfPhone, validateBrazilPhone, withoutNinthDigit } from '../../src/domain/phone';
 
 const IN_USE = [
   ...[11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22, 24, 27, 28, 31, 32, 33, 34, 35, 37, 38],
@@ -111,5 +111,20 @@ describe('withoutNinthDigit', () => {
   it('leaves landlines and other numbers alone', () => {
     expect(withoutNinthDigit('554734322422')).toBe('554734322422');
     expect(withoutNinthDigit('554898288774')).toBe('554898288774');
+  });
+});
+
+describe('checkBrazilPhone (the import\'s form of validateBrazilPhone)', () => {
+  it('answers the normalised phone itself when valid, the same problem as validateBrazilPhone otherwise', () => {
+    const inputs = ['5548998288774', '+55 (48) 99828-8774', '554734322422', '0048998288774', '055489982887', '5520998288774', '5548898288774', '554714322422', '55489982A8774', '5,54899E+12', '', ' ', '٥٥٤٨٩٩٨٢٨٨٧٧٤'];
+    for (const raw of inputs) {
+      const check = validateBrazilPhone(raw);
+      expect(checkBrazilPhone(raw)).toEqual(check.ok ? check.phone : check);
+    }
+    expect(checkBrazilPhone('+55 (48) 99828-8774')).toBe('5548998288774');
+    // Leading zeros are digits like any other: no DDI, then the length.
+    expect(checkBrazilPhone('0048998288774')).toMatchObject({ ok: false, reason: 'DDI' });
+    expect(checkBrazilPhone('00554899828877')).toMatchObject({ ok: false, reason: 'LENGTH' });
+    expect(checkBrazilPhone('٥٥٤٨٩٩٨٢٨٨٧٧٤')).toMatchObject({ ok: false, reason: 'NON_DIGITS' });
   });
 });

@@ -1,23 +1,18 @@
-import type { ImportedContact } from '../../domain/contact-csv/row';
 import { duplicate, type RejectReason } from '../../domain/contact-csv/reject-reason';
+import type { RejectedRows } from './rejected-rows';
+import type { ValidRows } from './valid-rows';
 
-/** One parsed batch of an import, in file order. */
-export interface BatchRow {
+/** A row found to be a DUPLICATE when the batch is written. */
+export interface RejectedBatchRow {
   line: number;
   raw: string;
-}
-
-export interface ValidBatchRow extends BatchRow {
-  contact: ImportedContact;
-}
-
-export interface RejectedBatchRow extends BatchRow {
   reasons: RejectReason[];
 }
 
+/** One parsed batch of an import, in file order. */
 export interface Batch {
-  valid: ValidBatchRow[];
-  rejected: RejectedBatchRow[];
+  valid: ValidRows;
+  rejected: RejectedRows;
   /** Rows read so far, the physical line and byte offset just after the batch's last record. */
   rowsRead: number;
   checkpointLine: number;
@@ -32,41 +27,41 @@ export interface BatchOutcome {
 }
 
 /**
- * Decides, in file order, which rows bring at least one phone that is new to the target.
- * `taken` are the phones already there before the batch. A row whose phones are all taken (by
- * the target or by an earlier row) is a DUPLICATE.
+ * Decides, in file order, which rows bring at least one phone that is new to the target (the
+ * rows kept, by index). `taken` are the phones already there before the batch. A row whose phones
+ * are all taken (by the target or by an earlier row) is a DUPLICATE.
  *
  * With `exclusive` (company contacts, where a phone belongs to one contact of the tenant) a row
  * with any phone already taken is the DUPLICATE: it is the same person, and keeping it would put
  * one phone on two contacts (and their opt-outs).
  */
 export function claimPhones(
-  rows: ValidBatchRow[],
+  rows: ValidRows,
   taken: ReadonlySet<string>,
   options: { exclusive?: boolean } = {},
-): { kept: ValidBatchRow[]; duplicates: RejectedBatchRow[]; firstOwner: Map<string, number> } {
-  const firstOwner = new Map<string, number>();
-  const kept: ValidBatchRow[] = [];
+): { kept: number[]; duplicates: RejectedBatchRow[] } {
+  const claimed = new Set<string>();
+  const kept: number[] = [];
   const duplicates: RejectedBatchRow[] = [];
-  const isTaken = (phone: string) => taken.has(phone) || firstOwner.has(phone);
-  rows.forEach((row) => {
-    const phones = row.contact.phones;
+  const isTaken = (phone: string) => taken.has(phone) || claimed.has(phone);
+  for (let row = 0; row < rows.length; row++) {
+    const phones = rows.phones(row);
     if (options.exclusive) {
       const inUse = phones.filter(isTaken);
       if (inUse.length === 0) {
-        for (const phone of phones) firstOwner.set(phone, kept.length);
+        for (const phone of phones) claimed.add(phone);
         kept.push(row);
-      } else duplicates.push({ line: row.line, raw: row.raw, reasons: [duplicate(inUse, 'company_contacts')] });
-      return;
+      } else duplicates.push({ line: rows.line(row), raw: rows.raw(row), reasons: [duplicate(inUse, 'company_contacts')] });
+      continue;
     }
-    let claimed = false;
+    let claimedOne = false;
     for (const phone of phones) {
       if (isTaken(phone)) continue;
-      firstOwner.set(phone, kept.length);
-      claimed = true;
+      claimed.add(phone);
+      claimedOne = true;
     }
-    if (claimed) kept.push(row);
-    else duplicates.push({ line: row.line, raw: row.raw, reasons: [duplicate(phones)] });
-  });
-  return { kept, duplicates, firstOwner };
+    if (claimedOne) kept.push(row);
+    else duplicates.push({ line: rows.line(row), raw: rows.raw(row), reasons: [duplicate(phones)] });
+  }
+  return { kept, duplicates };
 }

@@ -9,7 +9,9 @@ import { detectNewline } from './records';
 import { parseImportRows } from './rows';
 import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImports } from './group-phones';
 import type { PhoneSet } from './phone-set';
-import { finishImportRow, writeBatch, type ImportTarget } from './write-batch';
+import { RejectedRows } from './rejected-rows';
+import { ValidRows } from './valid-rows';
+import { contactRowWriter, finishImportRow, rejectionRowWriter, writeBatch, type ImportTarget } from './write-batch';
 
 export interface ImportActivityDeps {
   db: Kysely<Database>;
@@ -46,6 +48,10 @@ const countsOf = (row: Pick<ImportRow, 'rows_read' | 'rows_imported' | 'rows_rej
  * retry: failing the import at once beats retrying the same batch for minutes.
  */
 const deterministic = (error: unknown) => /^(22|23|42)/.test(String((error as { code?: string })?.code ?? ''));
+
+/** The line of the batch's first valid row, else of its first rejected one. */
+const firstLine = (batch: Batch): number | undefined =>
+  batch.valid.length > 0 ? batch.valid.line(0) : batch.rejected.length > 0 ? batch.rejected.line(0) : undefined;
 
 export function createImportActivities(deps: ImportActivityDeps) {
   const { db, pool } = deps;
@@ -94,7 +100,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
       const first = resume
         ? await sql<{ head: Buffer }>`SELECT substring(data FROM 1 FOR 65536) AS head FROM upload_chunks WHERE upload_id = ${uploadId} AND seq = 0`.execute(db)
         : undefined;
-      const events = parseImportRows(readUpload(db, uploadId, resume?.offset ?? 0), {
+      const events = parseImportRows(readUpload(pool, uploadId, resume?.offset ?? 0), {
         phonePolicy: row.phone_policy,
         maxLineBytes: deps.maxRecordBytes,
         resume,
@@ -121,7 +127,19 @@ export function createImportActivities(deps: ImportActivityDeps) {
         const counts = countsOf(row);
         // Where the last consumed record ends; a batch commits it as the resume point.
         const position = { line: row.checkpoint_line, offset: Number(row.checkpoint_offset) };
-        const empty = (): Batch => ({ valid: [], rejected: [], rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset });
+        const writeContactRow = contactRowWriter(target);
+        const writeRejectionRow = rejectionRowWriter(target);
+        // Written batches are used again: new ones would allocate megabytes of buffers each time,
+        // and V8 counts that memory towards starting its next full collection.
+        const spare: Batch[] = [];
+        const empty = (): Batch => {
+          const reused = spare.pop();
+          reused?.valid.clear();
+          reused?.rejected.clear();
+          const valid = reused?.valid ?? new ValidRows(writeContactRow, batchSize);
+          const rejected = reused?.rejected ?? new RejectedRows(writeRejectionRow);
+          return { valid, rejected, rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset };
+        };
         let batch = empty();
         // Parsing the next batch overlaps with PostgreSQL writing the previous one (one connection,
         // so writes stay in file order); a failed write is rethrown at the next flush.
@@ -133,20 +151,22 @@ export function createImportActivities(deps: ImportActivityDeps) {
         };
         const flush = async () => {
           const full = batch;
-          batch = empty();
+          // After the previous write: its batch is then free to take the next rows.
           await settle();
+          batch = empty();
           writing = writeBatch(client, target, full).then(
             (outcome) => {
               if (outcome.revision !== undefined && phones) phoneCache.set(row.id, outcome.revision, phones);
               counts.rowsImported += outcome.imported;
               counts.rowsRejected += outcome.rejected;
               Context.current().heartbeat({ line: full.checkpointLine, ...counts });
+              spare.push(full);
             },
             (error) => {
               // The set already holds this batch's phones: it is loaded again on the retry.
               phoneCache.forget(row.id);
               writeError = deterministic(error)
-                ? ApplicationFailure.nonRetryable(`Line ${full.valid[0]?.line ?? full.rejected[0]?.line} onwards could not be stored: ${(error as Error).message}`, 'IMPORT_BATCH_REJECTED')
+                ? ApplicationFailure.nonRetryable(`Line ${firstLine(full)} onwards could not be stored: ${(error as Error).message}`, 'IMPORT_BATCH_REJECTED')
                 : error;
             },
           );
@@ -170,8 +190,8 @@ export function createImportActivities(deps: ImportActivityDeps) {
               continue;
             }
             counts.rowsRead += 1;
-            if (event.result.ok) batch.valid.push({ line: event.line, raw: event.raw, contact: event.result.contact });
-            else batch.rejected.push({ line: event.line, raw: event.raw, reasons: event.result.reasons });
+            if (event.result.ok) batch.valid.add(event.line, event.raw, event.result.contact);
+            else batch.rejected.add(event.line, event.raw, event.result.reasons);
             batch.rowsRead = counts.rowsRead;
             batch.checkpointLine = event.lastLine;
             batch.checkpointOffset = event.endOffset;

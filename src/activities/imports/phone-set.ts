@@ -19,7 +19,7 @@ export class PhoneSet {
   }
 
   has(phone: string): boolean {
-    const key = toKey(phone);
+    const key = phoneKey(phone);
     if (key === 0) return false;
     for (let i = hash(key) & this.mask; ; i = (i + 1) & this.mask) {
       const slot = this.slots[i];
@@ -30,8 +30,13 @@ export class PhoneSet {
 
   /** Adds the phone; false when it was already there. */
   add(phone: string): boolean {
-    const key = toKey(phone);
+    const key = phoneKey(phone);
     if (key === 0) throw new Error(`not a normalised phone: ${phone}`);
+    return this.addKey(key);
+  }
+
+  /** add, for a phone already made a key (see phoneKey). */
+  addKey(key: number): boolean {
     if ((this.size + 1) * 2 > this.slots.length) this.grow();
     return this.insert(key);
   }
@@ -61,7 +66,7 @@ export class PhoneSet {
  * Digits only, up to 14 of them; anything else is not a key (0). The length is part of the key so
  * that a leading zero still tells two phones apart.
  */
-function toKey(phone: string): number {
+export function phoneKey(phone: string): number {
   if (phone.length === 0 || phone.length > 14) return 0;
   let key = 0;
   for (let i = 0; i < phone.length; i++) {
@@ -70,6 +75,12 @@ function toKey(phone: string): number {
     key = key * 10 + digit;
   }
   return key + phone.length * 1e14;
+}
+
+/** The phone a key was made from. */
+export function phoneOfKey(key: number): string {
+  const length = Math.floor(key / 1e14);
+  return String(key - length * 1e14).padStart(length, '0');
 }
 
 function hash(key: number): number {

@@ -8,17 +8,27 @@
  * one is a quote, and a line break inside one belongs to the cell. A stray `"` in the middle of an
  * unquoted cell is just text.
  */
-export interface RawRecord {
-  /** Physical line number (1-based) where the record starts. */
-  line: number;
-  /** The record's bytes without its line terminator. */
-  bytes: Buffer;
-  /** Byte offset in the file just after the record's terminator. */
-  endOffset: number;
-  /** Lines the record spans (quoted line breaks make it more than one). */
-  lineCount: number;
-  /** Set when the record was cut because it exceeded the maximum size. */
-  tooLong?: boolean;
+import { RecordParts } from './record-parts';
+
+export class RawRecord {
+  constructor(
+    /** Physical line number (1-based) where the record starts. */
+    readonly line: number,
+    /** The record's bytes without its line terminator are `source[start, end)` (no Buffer per record). */
+    readonly source: Buffer,
+    readonly start: number,
+    readonly end: number,
+    /** Byte offset in the file just after the record's terminator. */
+    readonly endOffset: number,
+    /** Lines the record spans (quoted line breaks make it more than one). */
+    readonly lineCount: number,
+    /** The record was cut because it exceeded the maximum size. */
+    readonly tooLong: boolean,
+  ) {}
+
+  get bytes(): Buffer {
+    return this.source.subarray(this.start, this.end);
+  }
 }
 
 const LF = 0x0a;
@@ -86,8 +96,13 @@ class QuoteState {
 }
 
 /**
- * Yields the records of each input chunk as one array: one await per chunk instead of one per
- * record (a million promise hops cost seconds).
+ * A few hundred records per yield: one await per record would cost seconds over a million, and a
+ * whole chunk's records (and the rows made of them) would outlive the young generation.
+ */
+const RECORDS_PER_YIELD = 256;
+
+/**
+ * Yields the records in arrays of up to RECORDS_PER_YIELD.
  *
  * A quote opened at the start of a cell and never closed (within maxRecordBytes, or before the end
  * of the file) would swallow the lines after it: then only its first line is the record (it comes
@@ -99,35 +114,36 @@ export async function* readRecords(source: AsyncIterable<Buffer>, options: Recor
   let offset = options.startOffset ?? 0;
   let line = options.startLine ?? 1;
   let recordStart = offset;
-  let parts: Buffer[] = [];
-  let partBytes = 0;
+  const parts = new RecordParts();
   let newlinesInside = 0;
   let tooLong = false;
   const quotes = new QuoteState();
 
   const reset = () => {
-    parts = [];
-    partBytes = 0;
+    parts.clear();
     newlinesInside = 0;
     tooLong = false;
     quotes.reset();
   };
   const finish = (endOffset: number): RawRecord | undefined => {
-    let bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, partBytes);
-    if (NL === LF && bytes.length && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
-    const record: RawRecord = { line, bytes, endOffset, lineCount: newlinesInside + 1, ...(tooLong ? { tooLong } : {}) };
+    parts.collapse();
+    const { source, start } = parts;
+    let end = parts.end;
+    if (NL === LF && end > start && source[end - 1] === CR) end--;
+    const record = end > start || tooLong ? new RawRecord(line, source, start, end, endOffset, newlinesInside + 1, tooLong) : undefined;
     line += newlinesInside + 1;
     recordStart = endOffset;
     reset();
-    return record.bytes.length > 0 || record.tooLong ? record : undefined;
+    return record;
   };
   /** The unclosed-quote case: the record is its first line; the bytes after it are read again. */
   const cutAtFirstLine = (): { record: RawRecord | undefined; reread: Buffer } => {
-    const all = Buffer.concat(parts, partBytes);
+    parts.collapse();
+    const all = parts.source.subarray(parts.start, parts.end);
     const nl = all.indexOf(NL);
     const reread = all.subarray(nl + 1);
-    parts = [all.subarray(0, nl)];
-    partBytes = nl;
+    parts.clear();
+    parts.add(all, 0, nl);
     newlinesInside = 0;
     tooLong = false;
     const record = finish(recordStart + nl + 1);
@@ -147,7 +163,7 @@ export async function* readRecords(source: AsyncIterable<Buffer>, options: Recor
       bom.skipped = 0;
       queue.push(next.value);
     }
-    const out: RawRecord[] = [];
+    let out: RawRecord[] = [];
     while (queue.length) {
       const chunk = queue.shift()!;
       let start = 0;
@@ -162,9 +178,8 @@ export async function* readRecords(source: AsyncIterable<Buffer>, options: Recor
           // Only segments with a quote, or inside a quoted cell, need the byte-by-byte state machine.
           if ((nextQuote !== -1 && nextQuote < end) || quotes.pendingQuote) quotes.scan(chunk, start, end);
           else if (!quotes.inQuotes && end > start) quotes.cellStart = chunk[end - 1] === SEMI;
-          parts.push(chunk.subarray(start, end));
-          partBytes += end - start;
-          if (partBytes > maxBytes) {
+          parts.add(chunk, start, end);
+          if (parts.bytes > maxBytes) {
             if (quotes.inQuotes && newlinesInside > 0) {
               const { record, reread } = cutAtFirstLine();
               if (record) out.push(record);
@@ -182,18 +197,21 @@ export async function* readRecords(source: AsyncIterable<Buffer>, options: Recor
         offset += nl + 1 - start;
         start = nl + 1;
         if (!tooLong && quotes.breakInsideQuotes()) {
-          parts.push(chunk.subarray(nl, nl + 1));
-          partBytes += 1;
+          parts.add(chunk, nl, nl + 1);
           newlinesInside += 1;
           continue;
         }
         const record = finish(offset);
         if (record) out.push(record);
+        if (out.length === RECORDS_PER_YIELD) {
+          yield out;
+          out = [];
+        }
       }
     }
     if (out.length) yield out;
   }
-  while (partBytes > 0 || tooLong) {
+  while (parts.bytes > 0 || tooLong) {
     if (quotes.inQuotes && newlinesInside > 0 && !tooLong) {
       // The file ended inside a quote: keep the first line as a record, read the rest again.
       const { record, reread } = cutAtFirstLine();
@@ -237,6 +255,8 @@ async function* withoutBom(source: AsyncIterable<Buffer>, bom: { skipped: number
  * as malformed (the text is kept).
  */
 export function splitFields(text: string): { fields: string[]; malformed: boolean } {
+  // Without a quote the rules are plain `;` splitting, done natively.
+  if (!text.includes('"')) return { fields: text.split(';'), malformed: false };
   const fields: string[] = [];
   let malformed = false;
   let i = 0;

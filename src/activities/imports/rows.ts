@@ -10,7 +10,7 @@ import type { FileProblem } from '../../domain/contact-csv/file-problem';
 import { mapHeader, type HeaderMap } from '../../domain/contact-csv/header';
 import { lineTooLong, malformedRow } from '../../domain/contact-csv/reject-reason';
 import { validateRow, type PhonePolicy, type RowResult } from '../../domain/contact-csv/row';
-import { detectNewline, readRecords, splitFields } from './records';
+import { detectNewline, readRecords, splitFields, type RawRecord } from './records';
 
 export type ImportEvent =
   | { kind: 'header'; cells: string[]; header: HeaderMap; encoding: TextEncoding; line: number; lastLine: number; endOffset: number }
@@ -32,12 +32,21 @@ export interface ImportParseOptions {
 export const DEFAULT_MAX_LINE = 64 * 1024;
 export const RAW_PREVIEW_CHARS = 1000;
 const blank = /^[\s;\u00a0\ufeff]*$/;
+const SEMI = 0x3b;
 
 /**
- * Decodes one record per record, not per file: files pasted together from UTF-8 and Windows-1252
- * lines read right whichever comes first (see decodeRecord; it also makes NUL storable).
+ * Decodes record per record, not per file: files pasted together from UTF-8 and Windows-1252
+ * lines read right whichever comes first (see decodeRecord; it also makes NUL storable). A line
+ * too long is decoded only as far as its preview.
  */
-const decode = (bytes: Buffer, _encoding: TextEncoding): string => decodeRecord(bytes);
+const decode = (record: RawRecord): string =>
+  decodeRecord(record.source, record.start, record.tooLong ? Math.min(record.end, record.start + RAW_PREVIEW_CHARS * 4) : record.end);
+
+/** Most rows start with a letter or digit: only the others are matched against `blank`. */
+const isBlank = (text: string): boolean => {
+  const c = text.charCodeAt(0);
+  return !(c > 0x20 && c < 0x7f && c !== SEMI) && blank.test(text);
+};
 
 const preview = (text: string) => (text.length > RAW_PREVIEW_CHARS ? `${text.slice(0, RAW_PREVIEW_CHARS)}…` : text);
 
@@ -107,9 +116,9 @@ export async function* parseImportRows(source: AsyncIterable<Buffer>, options: I
   for await (const batch of records) {
     const events: ImportEvent[] = [];
     for (const record of batch) {
-      const text = decode(record.tooLong ? record.bytes.subarray(0, RAW_PREVIEW_CHARS * 4) : record.bytes, encoding);
+      const text = decode(record);
       const lastLine = record.line + record.lineCount - 1;
-      if (!record.tooLong && blank.test(text)) continue;
+      if (!record.tooLong && isBlank(text)) continue;
       if (!header) {
         const cells = splitFields(text).fields;
         const mapped = record.tooLong ? undefined : mapHeader(cells);

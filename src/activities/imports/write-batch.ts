@@ -1,12 +1,16 @@
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { COMPANY_PHONES_LOCK_SQL } from '../../db/company-contacts';
-import { copyRows } from '../../db/copy';
+import { copyBytes } from '../../db/copy';
+import { encodedText, type CopyEncoder } from '../../db/copy-encoder';
 import type { Database } from '../../db/schema';
 import { textKey } from '../../domain/text-key';
 import { duplicate } from '../../domain/contact-csv/reject-reason';
+import type { ImportedContact } from '../../domain/contact-csv/row';
 import type { PhoneSet } from './phone-set';
-import { claimPhones, type Batch, type BatchOutcome, type RejectedBatchRow, type ValidBatchRow } from './batch';
+import { claimPhones, type Batch, type BatchOutcome, type RejectedBatchRow } from './batch';
+import type { RejectionRowWriter } from './rejected-rows';
+import type { ContactRowWriter, ValidRows } from './valid-rows';
 
 export interface ImportTarget {
   importId: string;
@@ -16,6 +20,30 @@ export interface ImportTarget {
   /** The phones already in the group (a group import holds them while it writes). */
   phones?: PhoneSet;
 }
+
+/** The target table's COPY row for a valid contact: encoded as the row is parsed (see ValidRows). */
+export function contactRowWriter(target: ImportTarget): ContactRowWriter {
+  const importId = encodedText(target.importId);
+  if (target.groupId) {
+    const groupId = encodedText(target.groupId);
+    return (out, line, contact) => contactFields(out.encoded(groupId).text(contact.name), contact).encoded(importId).number(line);
+  }
+  const tenantId = encodedText(target.tenantId);
+  return (out, line, contact) => contactFields(out.encoded(tenantId).text(contact.name).text(textKey(contact.name)), contact).encoded(importId).number(line);
+}
+
+/** The COPY row of a rejection. */
+export function rejectionRowWriter(target: ImportTarget): RejectionRowWriter {
+  const importId = encodedText(target.importId);
+  return (out, line, raw, reasons) => out.encoded(importId).number(line).text(raw).text(JSON.stringify(reasons));
+}
+
+const GROUP_CONTACT_COLUMNS = ['group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'];
+const COMPANY_CONTACT_COLUMNS = ['tenant_id', 'name', 'name_key', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'];
+
+/** phones, email, document, custom: the columns both contact tables share. */
+const contactFields = (out: CopyEncoder, contact: ImportedContact) =>
+  out.textArray(contact.phones).optionalText(contact.email).optionalText(contact.document).json(contact.custom);
 
 /**
  * Writes one batch in one transaction: contacts, their phones, rejections, and the import's
@@ -30,18 +58,13 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
     if (target.groupId) await client.query('SELECT 1 FROM contact_groups WHERE id = $1 FOR UPDATE', [target.groupId]);
     // Likewise one writer of the tenant's company-contact phones (imports and the API alike).
     else await client.query(COMPANY_PHONES_LOCK_SQL, [target.tenantId]);
-    let kept: ValidBatchRow[];
+    let kept: number[];
     let duplicates: RejectedBatchRow[];
     let revision: number | undefined;
     if (target.groupId) {
       if (!target.phones) throw new Error('a group import writes with the set of the group phones');
       ({ kept, duplicates } = claimGroupPhones(target.phones, batch.valid));
-      await copyRows(
-        client,
-        'contacts',
-        ['group_id', 'name', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'],
-        kept.map((r) => [target.groupId, r.contact.name, r.contact.phones, r.contact.email ?? null, r.contact.document ?? null, r.contact.custom, target.importId, r.line]),
-      );
+      await copyBytes(client, 'contacts', GROUP_CONTACT_COLUMNS, [batch.valid.copyBytes(kept)]);
       const group = await client.query<{ phones_revision: string }>(
         'UPDATE contact_groups SET contact_count = contact_count + $2, phones_revision = phones_revision + 1 WHERE id = $1 RETURNING phones_revision',
         [target.groupId, kept.length],
@@ -49,16 +72,13 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
       revision = Number(group.rows[0].phones_revision);
     } else {
       ({ kept, duplicates } = await claimCompanyPhones(client, target.tenantId, batch.valid));
-      await copyRows(
-        client,
-        'company_contacts',
-        ['tenant_id', 'name', 'name_key', 'phones', 'email', 'document', 'custom', 'import_id', 'line_no'],
-        kept.map((r) => [target.tenantId, r.contact.name, textKey(r.contact.name), r.contact.phones, r.contact.email ?? null, r.contact.document ?? null, r.contact.custom, target.importId, r.line]),
-      );
+      await copyBytes(client, 'company_contacts', COMPANY_CONTACT_COLUMNS, [batch.valid.copyBytes(kept)]);
     }
 
-    const rejected = [...batch.rejected, ...duplicates];
-    await copyRows(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], rejected.map((r) => [target.importId, r.line, r.raw, JSON.stringify(r.reasons)]));
+    // The batch's own rejections, then its duplicates.
+    const rejected = batch.rejected;
+    for (const row of duplicates) rejected.add(row.line, row.raw, row.reasons);
+    await copyBytes(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], [rejected.copyBytes()]);
     await client.query(
       `UPDATE imports SET rows_read = $2, rows_imported = rows_imported + $3, rows_rejected = rows_rejected + $4,
          checkpoint_line = $5, checkpoint_offset = $6 WHERE id = $1`,
@@ -82,25 +102,26 @@ async function phonesTaken(client: pg.PoolClient, query: string, params: unknown
  * at least one phone new to the group, else it is a DUPLICATE. The set is updated as it goes; if
  * the batch then fails to commit, the caller drops the set and loads it again.
  */
-function claimGroupPhones(phones: PhoneSet, rows: ValidBatchRow[]) {
-  const kept: ValidBatchRow[] = [];
+function claimGroupPhones(phones: PhoneSet, rows: ValidRows) {
+  const kept: number[] = [];
   const duplicates: RejectedBatchRow[] = [];
-  for (const row of rows) {
+  for (let row = 0; row < rows.length; row++) {
     let claimed = false;
-    for (const phone of row.contact.phones) if (phones.add(phone)) claimed = true;
+    for (let k = rows.phonesFrom(row); k < rows.phonesTo(row); k++) if (phones.addKey(rows.key(k))) claimed = true;
     if (claimed) kept.push(row);
-    else duplicates.push({ line: row.line, raw: row.raw, reasons: [duplicate(row.contact.phones)] });
+    else duplicates.push({ line: rows.line(row), raw: rows.raw(row), reasons: [duplicate(rows.phones(row))] });
   }
   return { kept, duplicates };
 }
 
-async function claimCompanyPhones(client: pg.PoolClient, tenantId: string, rows: ValidBatchRow[]) {
-  const phones = [...new Set(rows.flatMap((r) => r.contact.phones))];
+async function claimCompanyPhones(client: pg.PoolClient, tenantId: string, rows: ValidRows) {
+  const phones = new Set<string>();
+  for (let row = 0; row < rows.length; row++) for (const phone of rows.phones(row)) phones.add(phone);
   const taken = await phonesTaken(
     client,
     `SELECT DISTINCT p AS phone FROM company_contacts, unnest(phones) AS p
       WHERE tenant_id = $1 AND phones && $2::text[] AND p = ANY($2::text[])`,
-    [tenantId, phones],
+    [tenantId, [...phones]],
   );
   return claimPhones(rows, taken, { exclusive: true });
 }

@@ -90,9 +90,16 @@ function decodeMixed(b: Uint8Array): string {
  * One record of a contact file as text to store, whatever the file was detected as: valid UTF-8
  * is read as UTF-8 and any other byte as Windows-1252, so a file pasted together from both kinds
  * of line reads right whichever comes first. NUL, which PostgreSQL text cannot hold, becomes U+FFFD.
+ * `start`/`end` pick the record out of a larger buffer without a Buffer for it.
  */
-export function decodeRecord(bytes: Uint8Array): string {
-  const text = isUtf8(bytes) ? asBuffer(bytes).toString('utf8') : decodeMixed(bytes);
+export function decodeRecord(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  const buffer = asBuffer(bytes);
+  let text = buffer.toString('utf8', start, end);
+  // Invalid UTF-8 always decodes with a U+FFFD in it: only then is the record checked byte by byte.
+  if (text.includes('\uFFFD')) {
+    const record = buffer.subarray(start, end);
+    if (!isUtf8(record)) text = decodeMixed(record);
+  }
   return text.includes('\0') ? text.replace(/\0/g, '\uFFFD') : text;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The rules for one data row of a contact file (contract: issue 3, "Import rules"). Pure code.
  */
-import { validateBrazilPhone } from '../phone';
+import { checkBrazilPhone } from '../phone';
 import type { HeaderColumn, HeaderMap } from './header';
 import {
   columnCount,
@@ -61,18 +61,18 @@ export function validateRow(
   checkLength(reasons, header.nameColumn, name, FIELD_LIMITS.name);
 
   const phones: string[] = [];
-  const invalid: RejectReason[] = [];
+  let invalid: RejectReason[] | undefined;
   let filled = 0;
   for (const column of header.phoneColumns) {
     const value = cellOf(record, column);
     if (value === '') continue;
     filled++;
-    const check = validateBrazilPhone(value);
-    if (!check.ok) invalid.push(phoneInvalid(column.label, value, check.reason, check.message));
-    else if (!phones.includes(check.phone)) phones.push(check.phone);
+    const check = checkBrazilPhone(value);
+    if (typeof check !== 'string') (invalid ??= []).push(phoneInvalid(column.label, value, check.reason, check.message));
+    else if (!phones.includes(check)) phones.push(check);
   }
   if (filled === 0) reasons.push(noPhone());
-  else if (opts.phonePolicy === 'reject_row' || phones.length === 0) reasons.push(...invalid);
+  else if (invalid && (opts.phonePolicy === 'reject_row' || phones.length === 0)) reasons.push(...invalid);
 
   const email = cellOf(record, header.emailColumn);
   checkLength(reasons, header.emailColumn, email, FIELD_LIMITS.email);
@@ -83,13 +83,14 @@ export function validateRow(
   for (const column of header.customColumns) {
     const value = cellOf(record, column);
     checkLength(reasons, column, value, FIELD_LIMITS.custom);
-    // defineProperty: a column named "__proto__" must stay a plain field.
-    Object.defineProperty(custom, column.label, { value, enumerable: true, writable: true, configurable: true });
+    // A column named "__proto__" must stay a plain field (defineProperty is much slower: only for it).
+    if (column.label === '__proto__') Object.defineProperty(custom, column.label, { value, enumerable: true, writable: true, configurable: true });
+    else custom[column.label] = value;
   }
 
   if (reasons.length > 0) return { ok: false, reasons };
   const contact: ImportedContact = { name, phones, custom };
   if (email !== '') contact.email = email;
   if (document !== '') contact.document = document;
-  return invalid.length > 0 ? { ok: true, contact, droppedPhones: invalid } : { ok: true, contact };
+  return invalid ? { ok: true, contact, droppedPhones: invalid } : { ok: true, contact };
 }
