@@ -47,3 +47,20 @@ export function memorySampler(pid: number) {
   }, 50);
   return { stop: () => (clearInterval(timer), peak / 1024) };
 }
+
+/** CPU seconds of processes by pid (0 for one that has gone). */
+export function cpuOf(pids: number[]): Map<number, number> {
+  return new Map(pids.map((pid) => {
+    try {
+      return [pid, cpuSeconds(pid)];
+    } catch {
+      return [pid, 0];
+    }
+  }));
+}
+
+/** CPU seconds of the whole machine (all cores): busy and idle. */
+export function machineCpu(): { busy: number; idle: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { busy: (f[0] + f[1] + f[2] + f[5] + f[6]) / 100, idle: (f[3] + f[4]) / 100 };
+}

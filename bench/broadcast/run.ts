@@ -14,26 +14,8 @@ import { compileEntry } from '../../src/embedded/compile-entry';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { createWhatsAppClient } from '../../src/integrations/whatsapp/client';
 import { signBody } from '../../src/integrations/whatsapp/webhook';
-import { cpuSeconds, freshDatabase, log, startProcess } from '../lib';
+import { cpuOf, cpuSeconds, freshDatabase, log, machineCpu, startProcess } from '../lib';
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-
-/** CPU seconds of processes by pid (0 for one that has gone). */
-function cpuOf(pids: number[]): Map<number, number> {
-  return new Map(pids.map((pid) => {
-    try {
-      return [pid, cpuSeconds(pid)];
-    } catch {
-      return [pid, 0];
-    }
-  }));
-}
-
-/** CPU seconds of the whole machine (all cores): busy and idle. */
-function machineCpu(): { busy: number; idle: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return { busy: (f[0] + f[1] + f[2] + f[5] + f[6]) / 100, idle: (f[3] + f[4]) / 100 };
-}
 
 const contacts = Number(process.argv[2] ?? 100_000);
 const mps = Number(process.argv[3] ?? 1000);

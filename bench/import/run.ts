@@ -15,7 +15,7 @@ import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
 import { compileEntry } from '../../src/embedded/compile-entry';
 import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
-import { cpuSeconds, freshDatabase, log, memorySampler, startProcess } from '../lib';
+import { cpuOf, cpuSeconds, freshDatabase, log, machineCpu, memorySampler, startProcess } from '../lib';
 import { generateContactsCsv } from './generate';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
@@ -66,6 +66,10 @@ async function main() {
   const workerMemory = memorySampler(worker.pid!);
   const workerCpuBefore = cpuSeconds(worker.pid!);
   const apiCpuBefore = cpuSeconds(api.pid!);
+  // PostgreSQL's share: the backends serving this bench's database (pooled, so they live through the run).
+  const backends = async () => (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid);
+  const pgBefore = cpuOf(await backends());
+  const machineBefore = machineCpu();
 
   // Upload, streamed from disk as multipart/form-data.
   const boundary = '----omnibench';
@@ -97,6 +101,8 @@ async function main() {
   const oursSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const workerCpu = cpuSeconds(worker.pid!) - workerCpuBefore;
   const apiCpu = cpuSeconds(api.pid!) - apiCpuBefore;
+  const machineAfter = machineCpu();
+  const pgCpu = [...cpuOf(await backends())].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0);
   const apiPeak = apiMemory.stop();
   const workerPeak = workerMemory.stop();
 
@@ -107,7 +113,7 @@ import of ${rows} rows (${(size / 1e6).toFixed(1)} MB), ${status.status}: import
   ours: upload until import done   ${oursSeconds.toFixed(2)} s   (${Math.round(rows / oursSeconds)} rows/s)
   ratio ours / COPY                ${(oursSeconds / copySeconds).toFixed(2)}×   (target ≤ 2×)
   peak RSS during the run          api ${apiPeak.toFixed(0)} MB, worker ${workerPeak.toFixed(0)} MB   (target ≤ 300 MB each)
-  CPU during the run               api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s
+  CPU during the run               api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s, PostgreSQL (this database's backends) ${pgCpu.toFixed(1)} s; machine busy ${(machineAfter.busy - machineBefore.busy).toFixed(1)} s, idle ${(machineAfter.idle - machineBefore.idle).toFixed(1)} s
 `);
   api.kill('SIGTERM');
   worker.kill('SIGTERM');
