@@ -239,11 +239,17 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       const recorder = createRecorder(db);
       const inflight = new Set<Promise<void>>();
       type Row = (typeof queue)[number];
-      /** Short retries waiting in this page; `prepaid`: refused for throughput, so Meta never used the slot it took. */
-      const later: { row: Row; due: number; prepaid: boolean }[] = [];
-      const prepaid: Row[] = [];
+      /**
+       * Short retries waiting in this page. A throughput refusal (130429) takes a new slot like any
+       * message: sending it again in the slot it had (Meta did not count it) put more calls than
+       * the limit into Meta's window and kept a tenth of all calls refused (measured: 12,599
+       * refusals and 897 msg/s for 100,000 messages, against 3,375 and 942 msg/s this way).
+       */
+      const later: { row: Row; due: number }[] = [];
       /** Batches whose intent is being recorded: the next slots are taken meanwhile, so the two round trips overlap. */
       const claims = new Set<Promise<void>>();
+      /** Retries whose `pending` is being written before they go back to the queue. */
+      const returning = new Set<Promise<void>>();
       /** Rung whenever a call or an intent write finishes. */
       const wakeup = createWakeup();
       let claiming = 0;
@@ -286,7 +292,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
               const delayMs = Math.round(backoff * (1 + Math.random() * 0.2));
               // Back to `pending` first (it was not sent); a short wait is then spent in this page.
               record({ id: row.id, kind: 'retry', ...error, delayMs });
-              if (delayMs <= INLINE_RETRY_MS) later.push({ row, due: Date.now() + delayMs, prepaid: decision.reason === 'throughput_limit' });
+              if (delayMs <= INLINE_RETRY_MS) later.push({ row, due: Date.now() + delayMs });
               return;
             }
             case 'permanent':
@@ -336,7 +342,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       return result;
 
       async function sendQueue() {
-        while ((queue.length > 0 || later.length > 0 || prepaid.length > 0 || inflight.size > 0 || claims.size > 0) && !result.halt && !result.limitedUntil) {
+        while ((queue.length > 0 || later.length > 0 || inflight.size > 0 || claims.size > 0 || returning.size > 0) && !result.halt && !result.limitedUntil) {
           if (claimFailure) throw claimFailure;
           if (ctx.cancellationSignal.aborted) {
             result.interrupted = true;
@@ -352,20 +358,25 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             }
           }
           if (later.some((l) => l.due <= Date.now())) {
-            // Their `pending` must be written before they are claimed again.
-            await recorder.flush();
             const now = Date.now();
-            for (let i = later.length - 1; i >= 0; i--) {
-              if (later[i].due > now) continue;
-              const [due] = later.splice(i, 1);
-              (due.prepaid ? prepaid : queue).push(due.row);
-            }
-          }
-          if (prepaid.length > 0 && inflight.size + claiming < concurrency) {
-            // A 130429 means Meta did not count that call: its retry goes in the slot it already took,
-            // so the refusals cost no throughput (Meta's own one-second window still decides).
-            dispatch(prepaid.splice(0, concurrency - inflight.size - claiming));
-            continue;
+            const due = later.filter((l) => l.due <= now);
+            later.splice(0, later.length, ...later.filter((l) => l.due > now));
+            // Their `pending` must be written before they are claimed again. Not awaited here: a
+            // recorder write waiting on rows the webhook applier holds must not stop this page
+            // (nor, while it holds the turn, the pages after it) from sending the others.
+            const back: Promise<void> = recorder
+              .flush()
+              .then(() => {
+                for (const d of due) queue.push(d.row);
+              })
+              .catch((error) => {
+                claimFailure ??= error;
+              })
+              .finally(() => {
+                returning.delete(back);
+                wakeup.ring();
+              });
+            returning.add(back);
           }
           if (queue.length === 0) {
             // Only answers in flight or short retries left: wait for whichever comes first.
@@ -393,6 +404,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         }
         await Promise.all(claims);
         await Promise.all(inflight);
+        await Promise.all(returning);
         if (claimFailure) throw claimFailure;
       }
 
