@@ -27,6 +27,12 @@ export interface WhatsAppErrorDecision {
    * (131049 only): how long no new marketing message may be tried on this user.
    */
   retryAfterMs?: number;
+  /**
+   * For `retry`: every try waits `retryAfterMs` instead of doubling it. A throughput refusal
+   * (130429) only says Meta's one-second window was full at that instant, and the pacer already
+   * holds to the limit; doubling would push the message past the end of its page.
+   */
+  flatBackoff?: boolean;
   /** Stable snake_case key, stored with the message or shown as the campaign's pause reason. */
   reason: string;
 }
@@ -41,7 +47,7 @@ function rule(codes: number[], decision: WhatsAppErrorDecision): void {
 }
 
 // Transient: the same request can succeed later.
-rule([130429], { action: 'retry', retryAfterMs: SECOND, reason: 'throughput_limit' });
+rule([130429], { action: 'retry', retryAfterMs: SECOND, flatBackoff: true, reason: 'throughput_limit' });
 rule([4, 80007], { action: 'retry', retryAfterMs: MINUTE, reason: 'api_call_rate_limit' });
 rule([1, 2, 131000, 131016], { action: 'retry', retryAfterMs: 5 * SECOND, reason: 'service_unavailable' });
 rule([131057], { action: 'retry', retryAfterMs: MINUTE, reason: 'account_in_maintenance' });

@@ -49,6 +49,11 @@ describe('classifyWhatsAppError follows shared/whatsapp-errors.md', () => {
     expect(classifyWhatsAppError(300).action).toBe('permanent');
   });
 
+  it('retries a throughput refusal (130429) at a flat wait, the other retries with backoff', () => {
+    expect(classifyWhatsAppError(130429)).toMatchObject({ action: 'retry', flatBackoff: true });
+    for (const code of [4, 80007, 131000, 131057]) expect(classifyWhatsAppError(code).flatBackoff).toBeUndefined();
+  });
+
   it('hands out copies, so a caller cannot change the table', () => {
     const decision = classifyWhatsAppError(130429);
     decision.action = 'stop_campaign';

@@ -284,10 +284,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
               }
               result.retry++;
               const base = decision.retryAfterMs ?? 1000;
-              // A throughput refusal (130429) only says Meta's one-second window was full at that
-              // instant: the pace already holds to the limit, so it is tried again a second later,
-              // not after a doubling wait that would push it past the end of the page.
-              const exponential = decision.action === 'retry' && decision.reason !== 'throughput_limit';
+              const exponential = decision.action === 'retry' && !decision.flatBackoff;
               const backoff = exponential ? Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1)) : base;
               const delayMs = Math.round(backoff * (1 + Math.random() * 0.2));
               // Back to `pending` first (it was not sent); a short wait is then spent in this page.
