@@ -64,3 +64,13 @@ export function machineCpu(): { busy: number; idle: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { busy: (f[0] + f[1] + f[2] + f[5] + f[6]) / 100, idle: (f[3] + f[4]) / 100 };
 }
+
+/** Pids of the PostgreSQL backends serving the pool's database: PostgreSQL's share of a run's CPU (pooled, so they live through it). */
+export async function databaseBackends(pool: pg.Pool): Promise<number[]> {
+  return (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid);
+}
+
+/** CPU seconds the processes of `after` used since `before` (a process new since then counts from 0). */
+export function cpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  return [...after].reduce((sum, [pid, s]) => sum + s - (before.get(pid) ?? 0), 0);
+}

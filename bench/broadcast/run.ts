@@ -14,7 +14,7 @@ import { compileEntry } from '../../src/embedded/compile-entry';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { createWhatsAppClient } from '../../src/integrations/whatsapp/client';
 import { signBody } from '../../src/integrations/whatsapp/webhook';
-import { cpuOf, cpuSeconds, freshDatabase, log, machineCpu, startProcess } from '../lib';
+import { cpuOf, cpuSeconds, cpuSpent, databaseBackends, freshDatabase, log, machineCpu, startProcess } from '../lib';
 import { execSync } from 'node:child_process';
 
 const contacts = Number(process.argv[2] ?? 100_000);
@@ -127,8 +127,7 @@ async function main() {
     );
     const campaign = await json('POST', `${API}/v1/broadcast/campaigns`, { name: 'Bench', channelId: channel.id }, key.key);
     log(`ours: send of ${contacts} at ${mps} msg/s …`);
-    // PostgreSQL's share: the backends serving this bench's database (pooled, so they live through the run).
-    const backends = async () => (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid);
+    const backends = () => databaseBackends(pool);
     const temporalPid = Number(execSync(`pgrep -f -- '--port 17234' | head -1`).toString().trim());
     const pgBefore = cpuOf(await backends());
     const cpuBefore = { temporal: cpuSeconds(temporalPid), worker: cpuSeconds(worker.pid!), api: cpuSeconds(api.pid!), sim: cpuSeconds(sim.pid!), machine: machineCpu() };
@@ -149,7 +148,7 @@ async function main() {
     const oursWall = Number(process.hrtime.bigint() - started) / 1e9;
     const machineAfter = machineCpu();
     const pgAfter = cpuOf(await backends());
-    const postgres = [...pgAfter].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0);
+    const postgres = cpuSpent(pgBefore, pgAfter);
     const cpu = {
       worker: cpuSeconds(worker.pid!) - cpuBefore.worker,
       api: cpuSeconds(api.pid!) - cpuBefore.api,
@@ -208,7 +207,7 @@ async function main() {
       await sleep(50);
     }
     const applySeconds = Number(process.hrtime.bigint() - burstStart) / 1e9;
-    const burstPg = [...cpuOf(await backends())].reduce((sum, [pid, s]) => sum + s - (burstCpu.pg.get(pid) ?? 0), 0);
+    const burstPg = cpuSpent(burstCpu.pg, cpuOf(await backends()));
     const burstCpuLine = `worker ${(cpuSeconds(worker.pid!) - burstCpu.worker).toFixed(1)} s, API ${(cpuSeconds(api.pid!) - burstCpu.api).toFixed(1)} s, PostgreSQL ${burstPg.toFixed(1)} s`;
 
     const sustained = w.n / Number(w.s);

@@ -15,7 +15,7 @@ import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
 import { compileEntry } from '../../src/embedded/compile-entry';
 import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
-import { cpuOf, cpuSeconds, freshDatabase, log, machineCpu, memorySampler, startProcess } from '../lib';
+import { cpuOf, cpuSeconds, cpuSpent, databaseBackends, freshDatabase, log, machineCpu, memorySampler, startProcess } from '../lib';
 import { generateContactsCsv } from './generate';
 
 const rows = Number(process.argv[2] ?? 1_000_000);
@@ -66,8 +66,7 @@ async function main() {
   const workerMemory = memorySampler(worker.pid!);
   const workerCpuBefore = cpuSeconds(worker.pid!);
   const apiCpuBefore = cpuSeconds(api.pid!);
-  // PostgreSQL's share: the backends serving this bench's database (pooled, so they live through the run).
-  const backends = async () => (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid);
+  const backends = () => databaseBackends(pool);
   const pgBefore = cpuOf(await backends());
   const machineBefore = machineCpu();
 
@@ -102,7 +101,7 @@ async function main() {
   const workerCpu = cpuSeconds(worker.pid!) - workerCpuBefore;
   const apiCpu = cpuSeconds(api.pid!) - apiCpuBefore;
   const machineAfter = machineCpu();
-  const pgCpu = [...cpuOf(await backends())].reduce((sum, [pid, s]) => sum + s - (pgBefore.get(pid) ?? 0), 0);
+  const pgCpu = cpuSpent(pgBefore, cpuOf(await backends()));
   const apiPeak = apiMemory.stop();
   const workerPeak = workerMemory.stop();
 
