@@ -78,6 +78,11 @@ export const configSchema = z.object({
   /** Messages per page of a broadcast send, and pages in flight at once. */
   BROADCAST_PAGE_SIZE: z.coerce.number().int().min(10).max(5000).default(500),
   BROADCAST_PAGES_IN_FLIGHT: z.coerce.number().int().min(1).max(32).default(4),
+  /**
+   * How much longer our one-second pace window is than Meta's, in ms: room for a batch to reach the
+   * API later than the batch a window after it. Each ms costs a thousandth of the number's limit.
+   */
+  BROADCAST_WINDOW_MARGIN_MS: z.coerce.number().int().min(0).max(500).default(10),
   /** Pages a send workflow run dispatches before it continues as new (keeps the history small). */
   BROADCAST_PAGES_PER_RUN: z.coerce.number().int().min(1).max(5000).default(300),
 });

@@ -64,7 +64,12 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
       db,
       pool,
       dialer: config.ARI_URL ? { ari: { url: config.ARI_URL, username: config.ARI_USERNAME, password: config.ARI_PASSWORD, app: config.ARI_APP, amdContext: config.ARI_AMD_CONTEXT } } : undefined,
-      broadcast: { graphUrl: config.WHATSAPP_GRAPH_URL, graphVersion: config.WHATSAPP_GRAPH_VERSION, secretsKey: config.SECRETS_KEY },
+      broadcast: {
+        graphUrl: config.WHATSAPP_GRAPH_URL,
+        graphVersion: config.WHATSAPP_GRAPH_VERSION,
+        secretsKey: config.SECRETS_KEY,
+        windowMarginMs: config.BROADCAST_WINDOW_MARGIN_MS,
+      },
     },
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });

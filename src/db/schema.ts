@@ -384,12 +384,13 @@ export interface BroadcastMessagesTable {
   created_at: CreatedAt;
 }
 
-export interface RateBucketsTable {
+/** A pace as a sliding window (0009): the grants still in it, oldest first. */
+export interface RateWindowsTable {
   key: string;
-  rate: number;
-  burst: number;
-  tokens: number;
-  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  max_count: number;
+  window_ms: number;
+  grant_times: ColumnType<string[], string[] | undefined, string[]>;
+  grant_sizes: ColumnType<number[], number[] | undefined, number[]>;
 }
 
 // ---- Broadcast limits (0006)
@@ -466,7 +467,7 @@ export interface Database {
   broadcast_campaigns: BroadcastCampaignsTable;
   broadcast_sends: BroadcastSendsTable;
   broadcast_messages: BroadcastMessagesTable;
-  rate_buckets: RateBucketsTable;
+  rate_windows: RateWindowsTable;
   whatsapp_limit_users: WhatsAppLimitUsersTable;
   whatsapp_limit_usage: WhatsAppLimitUsageTable;
   whatsapp_recipient_blocks: WhatsAppRecipientBlocksTable;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bucketFor, createRateLimiter } from '../../src/activities/broadcast/limiter';
+import { createRateLimiter, paceWindow } from '../../src/activities/broadcast/limiter';
 import { createDb, type Db } from '../../src/db/database';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
@@ -14,59 +14,125 @@ afterAll(async () => {
   await database.destroy();
 });
 
+/** A grant as the client saw it: the limiter stamped it between `before` and `after`. */
+interface SeenGrant {
+  before: number;
+  after: number;
+  size: number;
+}
+
 /** One "worker": its own pool, taking slots as fast as it can for `ms`, as a page activity does. */
-async function hammer(limiter: ReturnType<typeof createRateLimiter>, keys: string[], want: number, ms: number): Promise<number[]> {
-  const grants: number[] = [];
+async function hammer(limiter: ReturnType<typeof createRateLimiter>, keys: string[], want: number, ms: number): Promise<SeenGrant[]> {
+  const grants: SeenGrant[] = [];
   const until = Date.now() + ms;
   while (Date.now() < until) {
+    const before = Date.now();
     const g = await limiter.acquire(keys, want);
-    if (g.granted > 0) for (let i = 0; i < g.granted; i++) grants.push(Date.now());
+    if (g.granted > 0) grants.push({ before, after: Date.now(), size: g.granted });
     else await new Promise((r) => setTimeout(r, Math.min(g.waitMs, 50)));
   }
   return grants;
 }
 
-it('holds the number’s rate across several workers together, and a send’s pace below it', async () => {
-  // Four workers, each with its own connection pool, share the bucket rows in PostgreSQL.
-  const limiters = [database.db, ...Array.from({ length: 3 }, () => {
+/** The most slots stamped within any one second: grants seen wholly inside [t, t + 1 s). */
+function busiestSecond(grants: SeenGrant[]): number {
+  let most = 0;
+  for (const start of grants) {
+    let n = 0;
+    for (const g of grants) if (g.before >= start.before && g.after < start.before + 1000) n += g.size;
+    most = Math.max(most, n);
+  }
+  return most;
+}
+
+const total = (grants: SeenGrant[]) => grants.reduce((n, g) => n + g.size, 0);
+
+function workers(n: number) {
+  return [database.db, ...Array.from({ length: n - 1 }, () => {
     const other = createDb({ connectionString: database.url, schema: database.schema, poolSize: 2 });
     others.push(other);
     return other.db;
   })].map((db) => createRateLimiter(db));
-  const number = bucketFor('wa:999', 200);
-  const send = bucketFor('send:a', 50);
+}
+
+it('holds the number’s limit in every second across several workers together, and a send’s pace below it', async () => {
+  // Four workers, each with its own connection pool, share the window rows in PostgreSQL.
+  const limiters = workers(4);
+  const number = paceWindow('wa:999', 200);
+  const send = paceWindow('send:a', 50);
   await limiters[0].define([number, send]);
 
-  const seconds = 2;
-  const all = (await Promise.all(limiters.map((l) => hammer(l, [number.key], 10, seconds * 1000)))).flat();
-  // At most rate × time plus one burst, and close to it (the workers kept asking).
-  expect(all.length).toBeLessThanOrEqual(200 * seconds + number.burst + 5);
-  expect(all.length).toBeGreaterThan(200 * seconds * 0.8);
-  // No sliding one-second window went over the rate plus one burst.
-  all.sort((a, b) => a - b);
-  for (let i = 0, j = 0; i < all.length; i++) {
-    while (all[i] - all[j] >= 1000) j++;
-    expect(i - j + 1).toBeLessThanOrEqual(200 + number.burst + 2);
-  }
+  const all = (await Promise.all(limiters.map((l) => hammer(l, [number.key], 10, 2000)))).flat();
+  expect(busiestSecond(all)).toBeLessThanOrEqual(200);
+  // The window is used fully: a whole second's worth at once, then again once it has passed
+  // (2 s hold two windows of 1,010 ms).
+  expect(total(all)).toBe(400);
 
-  // A send at 50 msg/s on that number: both buckets hold, the smaller wins.
+  // A send at 50 msg/s on that number: both windows hold, the smaller wins.
   const paced = (await Promise.all(limiters.map((l) => hammer(l, [number.key, send.key], 10, 1500)))).flat();
-  expect(paced.length).toBeLessThanOrEqual(50 * 1.5 + send.burst + number.burst + 2);
-  expect(paced.length).toBeGreaterThan(50 * 1.5 * 0.7);
+  expect(busiestSecond(paced)).toBeLessThanOrEqual(50);
+  expect(total(paced)).toBe(100);
 });
 
-it('hands out a batch or nothing: below `least` tokens it grants none and says how long until the batch is due', async () => {
-  const limiter = createRateLimiter(database.db);
-  const bucket = { key: 'wa:batch', rate: 100, burst: 20 };
-  await limiter.define([bucket]);
-  expect(await limiter.acquire([bucket.key], 20)).toEqual({ granted: 20, waitMs: 0 });
-  // Empty now: 10 tokens take about 100 ms at 100/s; asking for them at once is refused with that wait.
-  const refused = await limiter.acquire([bucket.key], 20, 10);
+it('grants a whole window at once, then a batch or nothing: below `least` it grants none and says when the oldest slots free', async () => {
+  const [limiter] = workers(1);
+  const window = { key: 'wa:batch', limit: 100, windowMs: 1000 };
+  await limiter.define([window]);
+  const first = Date.now();
+  expect(await limiter.acquire([window.key], 150)).toMatchObject({ granted: 100, waitMs: 0 });
+  // Full: the slots free when that grant leaves the window, a second after it was made.
+  const refused = await limiter.acquire([window.key], 20, 10);
   expect(refused.granted).toBe(0);
-  expect(refused.waitMs).toBeGreaterThan(50);
-  expect(refused.waitMs).toBeLessThanOrEqual(100);
+  expect(refused.waitMs).toBeGreaterThan(1000 - (Date.now() - first) - 5);
+  expect(refused.waitMs).toBeLessThanOrEqual(1001);
   await new Promise((r) => setTimeout(r, refused.waitMs + 5));
-  const granted = await limiter.acquire([bucket.key], 20, 10);
-  expect(granted.granted).toBeGreaterThanOrEqual(10);
-  expect(granted.granted).toBeLessThan(13);
+  expect(await limiter.acquire([window.key], 20, 10)).toMatchObject({ granted: 20, waitMs: 0 });
+});
+
+it('refuses to take from a window that was never defined', async () => {
+  const [limiter] = workers(1);
+  await expect(limiter.acquire(['wa:nowhere'], 1)).rejects.toThrow(/pace windows missing/);
+});
+
+it('counts a restamped grant from when its calls leave, so its slots free a window after that', async () => {
+  const [limiter] = workers(1);
+  const window = { key: 'wa:restamp', limit: 100, windowMs: 1000 };
+  await limiter.define([window]);
+  const grant = await limiter.acquire([window.key], 100);
+  expect(grant.granted).toBe(100);
+  // The intent took 300 ms to record; the calls leave now.
+  await new Promise((r) => setTimeout(r, 300));
+  const left = Date.now();
+  await limiter.restamp([window.key], grant, 100);
+  await new Promise((r) => setTimeout(r, 800));
+  // A window after the grant was taken, but not yet a window after its calls left: still full.
+  const early = await limiter.acquire([window.key], 10);
+  expect(early.granted).toBe(0);
+  expect(early.waitMs).toBeGreaterThan(1000 - (Date.now() - left) - 5);
+  await new Promise((r) => setTimeout(r, early.waitMs + 5));
+  expect((await limiter.acquire([window.key], 10)).granted).toBe(10);
+});
+
+it('grants slots that free within the lead ahead, counted from when they free', async () => {
+  const [limiter] = workers(1);
+  const window = { key: 'wa:lead', limit: 100, windowMs: 1000 };
+  await limiter.define([window]);
+  const first = await limiter.acquire([window.key], 100);
+  const takenAt = Date.now();
+  await new Promise((r) => setTimeout(r, 900));
+  // 100 ms before the slots free: nothing now, and nothing with a lead of 50 ms either.
+  const tooEarly = await limiter.acquire([window.key], 100, 1, 50);
+  expect(tooEarly.granted).toBe(0);
+  expect(tooEarly.waitMs).toBeLessThanOrEqual(1000 - 50 - (Date.now() - takenAt) + 5);
+  await new Promise((r) => setTimeout(r, tooEarly.waitMs));
+  // Within the lead: the whole window, to be used when the first grant has left it.
+  const ahead = await limiter.acquire([window.key], 100, 1, 50);
+  expect(ahead.granted).toBe(100);
+  expect(ahead.stamp).toBe(first.stamp + 1000);
+  expect(ahead.delayMs).toBeGreaterThan(0);
+  expect(ahead.delayMs).toBeLessThanOrEqual(50);
+  // And the window after it is counted from that time too.
+  const next = await limiter.acquire([window.key], 1, 1, 50);
+  expect(next.granted).toBe(0);
+  expect(next.waitMs).toBeGreaterThan(800);
 });

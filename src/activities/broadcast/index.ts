@@ -9,13 +9,15 @@ export interface BroadcastActivityDeps extends WhatsAppAccess {
   maxAttempts?: number;
   /** API calls in flight at once per page activity. */
   concurrency?: number;
+  /** How much longer our pace window is than Meta's second (see paceWindow). */
+  windowMarginMs?: number;
 }
 
 /** The broadcast activities: the send workflow's and the webhook applier's. */
 export function createBroadcastActivities(db: Kysely<Database>, deps: BroadcastActivityDeps = {}) {
   const clients = createChannelClients(db, deps);
   return {
-    ...createBroadcastSendActivities({ db, clients, maxAttempts: deps.maxAttempts, concurrency: deps.concurrency }),
+    ...createBroadcastSendActivities({ db, clients, maxAttempts: deps.maxAttempts, concurrency: deps.concurrency, windowMarginMs: deps.windowMarginMs }),
     ...createWebhookActivities({ db }),
   };
 }

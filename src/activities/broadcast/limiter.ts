@@ -1,36 +1,40 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema';
 
-export interface BucketSpec {
+export interface PaceWindow {
   key: string;
-  /** Tokens per second. */
-  rate: number;
-  /** Most tokens held (the largest burst). */
-  burst: number;
+  /** Most messages in any window. */
+  limit: number;
+  windowMs: number;
 }
 
 export interface Grant {
   granted: number;
-  /** When nothing was granted: how long until enough tokens are due, in ms. */
+  /** When nothing was granted: how long until asking again can get the batch, in ms. */
   waitMs: number;
+  /** The slots are counted from this many ms after the answer: call then, not before. */
+  delayMs: number;
+  /** The time the slots are counted from (the limiter's clock, epoch ms): names the grant for `restamp`. */
+  stamp: number;
 }
 
 /**
- * Token buckets in PostgreSQL, shared by every worker process: one row per key, refilled and
- * spent in a single statement under a row lock, so N workers together never exceed the rate.
- * Slots are handed out in batches (up to `want` at once) to keep the round trips few.
+ * Sliding windows in PostgreSQL, shared by every worker process: one row per key holding the
+ * grants still in its window, taken and recorded by one function call under a row lock, so N
+ * workers together never put more than `limit` messages into any window. Slots are handed out in
+ * batches (up to `want` at once) to keep the round trips few.
  */
 export function createRateLimiter(db: Kysely<Database>) {
   return {
-    /** Creates the buckets, or updates their rate and burst (tokens kept). */
-    async define(buckets: BucketSpec[]): Promise<void> {
-      for (const b of [...buckets].sort((x, y) => x.key.localeCompare(y.key))) {
+    /** Creates the windows, or updates their limit and length (the grants in them are kept). */
+    async define(windows: PaceWindow[]): Promise<void> {
+      for (const w of [...windows].sort((x, y) => x.key.localeCompare(y.key))) {
         await db
-          .insertInto('rate_buckets')
-          .values({ key: b.key, rate: b.rate, burst: b.burst, tokens: b.burst })
+          .insertInto('rate_windows')
+          .values({ key: w.key, max_count: w.limit, window_ms: w.windowMs })
           .onConflict((oc) =>
-            oc.column('key').doUpdateSet({ rate: b.rate, burst: b.burst, tokens: sql`LEAST(rate_buckets.tokens, ${b.burst}::float8)` }).where(
-              sql<boolean>`rate_buckets.rate <> ${b.rate}::float8 OR rate_buckets.burst <> ${b.burst}::float8`,
+            oc.column('key').doUpdateSet({ max_count: w.limit, window_ms: w.windowMs }).where(
+              sql<boolean>`rate_windows.max_count <> ${w.limit}::int OR rate_windows.window_ms <> ${w.windowMs}::int`,
             ),
           )
           .execute();
@@ -38,27 +42,25 @@ export function createRateLimiter(db: Kysely<Database>) {
     },
 
     /**
-     * Takes up to `want` tokens from every bucket at once (the least any of them can give), and
+     * Takes up to `want` slots from every window at once (the least any of them has room for), and
      * none unless at least `least` can be had: waiting for a small batch instead of polling for
-     * each token keeps the round trips (and the time the bucket rows stay locked) few.
+     * each slot keeps the round trips (and the time the rows stay locked) few. Slots that free
+     * within `leadMs` may be granted ahead, to be used after `delayMs`.
      */
-    async acquire(keys: string[], want: number, least = 1): Promise<Grant> {
-      const sorted = [...keys].sort();
-      const needed = Math.max(1, Math.min(least, want));
-      const { rows } = await sql<{ granted: number; avail: number; rate: number }>`
-        WITH cur AS (
-          SELECT key, rate,
-                 LEAST(burst, tokens + rate * GREATEST(0, extract(epoch FROM clock_timestamp() - updated_at))) AS avail
-          FROM rate_buckets WHERE key = ANY(${sorted}::text[]) ORDER BY key FOR UPDATE
-        ), g AS (SELECT CASE WHEN floor(min(avail)) >= ${needed}::int THEN LEAST(${want}::int, floor(min(avail))::int) ELSE 0 END AS granted FROM cur)
-        UPDATE rate_buckets b SET tokens = cur.avail - g.granted, updated_at = clock_timestamp()
-        FROM cur, g WHERE b.key = cur.key
-        RETURNING g.granted, cur.avail, cur.rate`.execute(db);
-      if (rows.length !== sorted.length) throw new Error(`rate buckets missing: ${sorted.join(', ')}`);
-      const granted = Math.max(0, rows[0]?.granted ?? 0);
-      if (granted > 0) return { granted, waitMs: 0 };
-      const waitMs = Math.max(...rows.map((r) => (Math.max(0, needed - r.avail) / r.rate) * 1000));
-      return { granted: 0, waitMs: Math.max(1, Math.ceil(waitMs)) };
+    async acquire(keys: string[], want: number, least = 1, leadMs = 0): Promise<Grant> {
+      const sorted = [...new Set(keys)].sort();
+      const { rows } = await sql<{ granted: number; wait_ms: number; delay_ms: number; stamp: string; windows: number }>`
+        SELECT granted, wait_ms, delay_ms, stamp, windows
+        FROM rate_windows_take(${sorted}::text[], ${Math.max(1, want)}::int, ${least}::int, ${leadMs}::int)`.execute(db);
+      const r = rows[0];
+      if (r.windows !== sorted.length) throw new Error(`pace windows missing: ${sorted.join(', ')}`);
+      return { granted: r.granted, waitMs: r.wait_ms, delayMs: r.delay_ms, stamp: Number(r.stamp) };
+    },
+
+    /** Counts `size` slots of a grant from now instead of from when it was taken (their calls leave now). */
+    async restamp(keys: string[], grant: Pick<Grant, 'stamp'>, size: number): Promise<void> {
+      const sorted = [...new Set(keys)].sort();
+      await sql`SELECT rate_windows_restamp(${sorted}::text[], ${grant.stamp}::bigint, ${size}::int)`.execute(db);
     },
   };
 }
@@ -66,8 +68,16 @@ export function createRateLimiter(db: Kysely<Database>) {
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
 
 /**
- * A bucket for a rate: a burst of about 50 ms of traffic, at least one message. Enough that a
- * worker held up for a moment (CPU contention, a slow round trip) catches up instead of losing
- * those slots; after a short stall Meta's one-second window is short of just what is caught up.
+ * How much longer our window is than the provider's one second. Our grant is stamped before the
+ * intent is recorded and the call made; a batch that reaches the provider later than the one a
+ * window after it would be counted in the same second by the provider. The margin absorbs that
+ * difference; it costs the same share of the limit (10 ms of 1 s: 1 %).
  */
-export const bucketFor = (key: string, rate: number): BucketSpec => ({ key, rate, burst: Math.max(1, Math.ceil(rate / 20)) });
+export const WINDOW_MARGIN_MS = 10;
+
+/** Meta counts messages per second: `perSecond` in any second (plus our margin). */
+export const paceWindow = (key: string, perSecond: number, marginMs = WINDOW_MARGIN_MS): PaceWindow => ({
+  key,
+  limit: Math.max(1, Math.floor(perSecond)),
+  windowMs: 1000 + marginMs,
+});

@@ -8,7 +8,7 @@ import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-l
 import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
 import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
 import { claimBatch, type MessagingLimit } from './claim';
-import { bucketFor, createRateLimiter } from './limiter';
+import { createRateLimiter, paceWindow, type Grant } from './limiter';
 import { blockedRecipients, blockRecipients } from './recipient-blocks';
 import { createRecorder, type Outcome } from './recorder';
 import { createPageTurns } from './page-turns';
@@ -21,6 +21,8 @@ export interface BroadcastSendDeps {
   maxAttempts?: number;
   /** API calls in flight at once per page activity. */
   concurrency?: number;
+  /** How much longer our pace window is than Meta's second (see paceWindow). */
+  windowMarginMs?: number;
 }
 
 export interface PageRef {
@@ -63,6 +65,12 @@ export interface SendSummary {
 }
 
 const MAX_BACKOFF_MS = 5 * 60_000;
+/**
+ * How far ahead of their time slots are taken: the batch's intent is recorded meanwhile, and its
+ * calls leave when the slots are counted from instead of that much later. Claimed rows wait at
+ * most this long for their call (a worker dying then leaves them `sending`, settled as any other).
+ */
+const CLAIM_LEAD_MS = 50;
 /** A retry due this soon (e.g. 130429, throughput) is tried again by the same page instead of the next pass. */
 const INLINE_RETRY_MS = 2_000;
 const withoutNinthSql = (col: string) =>
@@ -179,12 +187,16 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .where('name', '=', send.template_name)
         .where('language', '=', send.template_language)
         .executeTakeFirstOrThrow();
-      const numberBucket = bucketFor(`wa:${channel.phone_number_id}`, channel.mps_limit);
-      const sendBucket = bucketFor(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit));
-      await limiter.define([numberBucket, sendBucket]);
-      const burst = Math.min(sendBucket.burst, numberBucket.burst);
-      // Wait for a small batch of slots rather than polling for each one.
-      const pace = { keys: [numberBucket.key, sendBucket.key], least: Math.max(1, Math.min(10, Math.floor(burst / 4))) };
+      const numberWindow = paceWindow(`wa:${channel.phone_number_id}`, channel.mps_limit, deps.windowMarginMs);
+      const sendWindow = paceWindow(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit), deps.windowMarginMs);
+      await limiter.define([numberWindow, sendWindow]);
+      // Slots in small batches: at least a hundredth of the window (not polling for each one), at
+      // most a fortieth, so no batch's calls reach the API bunched up, later one time than another.
+      const pace = {
+        keys: [numberWindow.key, sendWindow.key],
+        least: Math.max(1, Math.min(10, Math.floor(sendWindow.limit / 100))),
+        most: Math.max(1, Math.floor(sendWindow.limit / 40)),
+      };
 
       const rows = await db
         .selectFrom('broadcast_messages as m')
@@ -390,13 +402,13 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             await wakeup.wait(250);
             continue;
           }
-          const want = Math.min(queue.length, concurrency - inflight.size - claiming, burst);
-          const grant = await limiter.acquire(pace.keys, want, pace.least);
+          const want = Math.min(queue.length, concurrency - inflight.size - claiming, pace.most);
+          const grant = await limiter.acquire(pace.keys, want, pace.least, CLAIM_LEAD_MS);
           if (grant.granted === 0) {
             await sleep(Math.min(grant.waitMs, 250));
             continue;
           }
-          dispatch(queue.splice(0, grant.granted));
+          dispatch(queue.splice(0, grant.granted), grant, Date.now() + grant.delayMs);
           if (queue.length === 0) turns.set(page.sendId, page.fromSeq, false, wakeup.ring);
         }
         await Promise.all(claims);
@@ -407,13 +419,20 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
 
       /**
        * Records the intent (and the messaging-limit admission) for a batch that has its slots, then
-       * calls; runs alongside the loop, which only waits for it to count the batch as in flight.
+       * calls when its slots are counted from (`callAt`, local clock); runs alongside the loop,
+       * which only waits for it to count the batch as in flight.
        */
-      function dispatch(batch: Row[]): void {
+      function dispatch(batch: Row[], grant: Grant, callAt: number): void {
         claiming += batch.length;
         const claim: Promise<void> = (async () => {
           // Committed before any call: from here on a retry never sends these again.
           const { attempts, limitedUntil } = await claimBatch(db, batch, limit);
+          if (callAt > Date.now()) await sleep(callAt - Date.now());
+          // Late (recording took longer than the lead, or the timer fired late): the calls leave
+          // now, and the window counts them from now. Not awaited (the calls need not wait for
+          // bookkeeping of the next window); if it fails the grant keeps its earlier time, which
+          // risks a 130429, nothing more.
+          if (Date.now() - callAt > 1) limiter.restamp(pace.keys, grant, batch.length).catch(() => undefined);
           result.claimed += attempts.size;
           // Refused by the messaging limit: left `pending` for when capacity frees; this page ends.
           if (limitedUntil) result.limitedUntil = limitedUntil;
@@ -507,8 +526,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .where('id', '=', input.sendId)
         .where('state_version', '<', input.version)
         .execute();
-      // A finished send's own pace bucket is no longer needed (the number's bucket stays).
-      if (input.last) await db.deleteFrom('rate_buckets').where('key', '=', `send:${input.sendId}`).execute();
+      // A finished send's own pace window is no longer needed (the number's window stays).
+      if (input.last) await db.deleteFrom('rate_windows').where('key', '=', `send:${input.sendId}`).execute();
     },
   };
 }

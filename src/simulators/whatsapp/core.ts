@@ -81,7 +81,7 @@ export class SimulatorCore {
   }
 
   snapshot(detail = true) {
-    return { ...this.stats.snapshot(detail), webhooks: this.webhooks.stats() };
+    return { ...this.stats.snapshot(detail), busiestSecond: this.throughput.busiestSecond(), webhooks: this.webhooks.stats() };
   }
 
   /** A user's message (e.g. "SAIR") as an inbound-message webhook; returns its wamid. */

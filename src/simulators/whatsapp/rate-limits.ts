@@ -10,6 +10,8 @@ const WINDOW_MS = 1_000;
 class SlidingWindow {
   private times: number[] = [];
   private head = 0;
+  /** The most messages this window has held at once: the busiest second seen. */
+  peak = 0;
 
   hasRoom(now: number, limit: number): boolean {
     while (this.head < this.times.length && this.times[this.head] <= now - WINDOW_MS) this.head++;
@@ -22,6 +24,7 @@ class SlidingWindow {
 
   record(now: number): void {
     this.times.push(now);
+    this.peak = Math.max(this.peak, this.times.length - this.head);
   }
 }
 
@@ -40,6 +43,13 @@ export class ThroughputLimiter {
 
   record(phoneNumberId: string, now: number): void {
     this.window(phoneNumberId).record(now);
+  }
+
+  /** The most messages any number was accepted in one second (its pace as Meta counts it). */
+  busiestSecond(): number {
+    let most = 0;
+    for (const window of this.windows.values()) most = Math.max(most, window.peak);
+    return most;
   }
 
   clear(): void {
