@@ -3,7 +3,7 @@
  * with messages left to dispatch takes them, the next ones wait ready (rows loaded, opt-outs
  * checked). Shared evenly, the pages would finish together and the send would stall while the
  * next ones start; in order, one page drains while the next is already waiting for its turn.
- * (Workers in other processes still share the pace through the PostgreSQL buckets.)
+ * (Workers in other processes still share the pace through the PostgreSQL windows.)
  */
 export function createPageTurns() {
   /** Per send: the pages with messages waiting for slots, by first seq, and how to wake each. */

@@ -167,7 +167,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
     },
 
     /**
-     * Sends the page's due pending messages at the pace both buckets allow (the channel's number
+     * Sends the page's due pending messages at the pace both windows allow (the channel's number
      * and the send). For each batch of slots: record the intent (`sending`) first, then call the
      * API with our key in biz_opaque_callback_data, then record the answer. A message left
      * `sending` (worker died, answer lost) is never sent again: a webhook or the unknown-timeout
