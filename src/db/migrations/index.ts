@@ -7,6 +7,7 @@ import * as m0005 from './0005_dialer_recurrence_amd';
 import * as m0006 from './0006_broadcast_limits';
 import * as m0007 from './0007_group_phone_sets';
 import * as m0008 from './0008_broadcast_message_hot_updates';
+import * as m0010 from './0010_upload_chunks_uncompressed';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_broadcast_limits': m0006,
   '0007_group_phone_sets': m0007,
   '0008_broadcast_message_hot_updates': m0008,
+  '0010_upload_chunks_uncompressed': m0010,
 };
