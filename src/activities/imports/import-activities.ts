@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
@@ -173,6 +174,10 @@ export function createImportActivities(deps: ImportActivityDeps) {
         };
 
         for await (const eventBatch of events) {
+          // The upload is read ahead, so parsing never waits for I/O and would keep the event loop
+          // to itself: the write in flight, a handful of round trips, would only move on between
+          // upload chunks. A turn of the loop after each piece lets it move on meanwhile.
+          await setImmediate();
           for (const event of eventBatch) {
             if (event.kind === 'file-problem') {
               await settle();
