@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Database, ImportRow } from '../../db/schema';
 import { readUpload } from '../../db/uploads';
 import type { TextEncoding } from '../../domain/contact-csv/encoding';
-import type { Batch } from './batch';
+import { CheckpointMovedError, type Batch } from './batch';
 import { detectNewline } from './records';
 import { parseImportRows } from './rows';
 import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImports } from './group-phones';
@@ -139,7 +139,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
           reused?.rejected.clear();
           const valid = reused?.valid ?? new ValidRows(writeContactRow, batchSize);
           const rejected = reused?.rejected ?? new RejectedRows(writeRejectionRow);
-          return { valid, rejected, rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset };
+          return { valid, rejected, fromLine: position.line, rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset };
         };
         let batch = empty();
         // Parsing the next batch overlaps with PostgreSQL writing the previous one (one connection,
@@ -186,11 +186,14 @@ export function createImportActivities(deps: ImportActivityDeps) {
             position.line = event.lastLine;
             position.offset = event.endOffset;
             if (event.kind === 'header') {
-              await db
+              // Only the first attempt to read the header sets it (and the checkpoint after it).
+              const stored = await db
                 .updateTable('imports')
                 .set({ header: event.cells, encoding: event.encoding, checkpoint_line: event.lastLine, checkpoint_offset: event.endOffset })
                 .where('id', '=', row.id)
-                .execute();
+                .where('header', 'is', null)
+                .executeTakeFirst();
+              if (stored.numUpdatedRows === 0n) throw new CheckpointMovedError(row.id, row.checkpoint_line);
               batch = empty();
               continue;
             }
