@@ -2,6 +2,8 @@
 // the worker's heap flags:
 //   node --max-old-space-size=128 --max-semi-space-size=8 [--cpu-prof --cpu-prof-dir=/tmp/prof] --import tsx bench/import/activity-profile.ts [rows]
 // The file is generated once per row count and reused (bench/out/contacts-<rows>.csv).
+// PROFILE_SQL: statements (`;` separated) run after the migrations, to try a schema change, e.g.
+//   PROFILE_SQL='DROP INDEX contacts_import_line_key'
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'kysely';
@@ -10,6 +12,7 @@ import { bootstrapTenant } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { storeUpload } from '../../src/db/uploads';
+import { cpuOf, cpuSpent, databaseBackends } from '../lib';
 import { generateContactsCsv } from './generate';
 
 const rows = Number(process.argv[2] ?? 100_000);
@@ -20,6 +23,7 @@ const schema = 'bench_profile';
 const { db, pool, close } = createDb({ connectionString: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema });
 await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
 await migrateToLatest(db, schema);
+for (const stmt of (process.env.PROFILE_SQL ?? '').split(';').filter((s) => s.trim())) await sql.raw(stmt).execute(db);
 const { tenant } = await bootstrapTenant(db, { tenantName: 'Profile' });
 const upload = await storeUpload(db, { tenantId: tenant.id, fileName: 'x.csv', createdBy: null, source: createReadStream(file), maxBytes: 1e10 });
 const group = await db.insertInto('contact_groups').values({ tenant_id: tenant.id, kind: 'dialer', name: 'p', name_key: 'p', source: 'csv' }).returning('id').executeTakeFirstOrThrow();
@@ -37,9 +41,12 @@ const sampler = setInterval(() => {
 const started = process.hrtime.bigint();
 // The CPU of the import alone: not tsx compiling, the migrations or the upload above.
 const cpuBefore = process.cpuUsage();
+// And PostgreSQL's: the backends of this database (the pool's, kept through the run).
+const pgBefore = cpuOf(await databaseBackends(pool));
 const result = await new MockActivityEnvironment().run(activities.importSlice, { importId: imp.id });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const cpu = process.cpuUsage(cpuBefore);
+const pgCpu = cpuSpent(pgBefore, cpuOf(await databaseBackends(pool)));
 clearInterval(sampler);
-console.log(result, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, import cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}), peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB, peak external ${(peakExternal / 2 ** 20).toFixed(0)} MB`);
+console.log(result, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, import cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}), PostgreSQL cpu ${pgCpu.toFixed(2)} s, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB, peak external ${(peakExternal / 2 ** 20).toFixed(0)} MB`);
 await close();

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { BINARY_COPY_SIGNATURE as SIGNATURE } from './binary-copy-encoder';
 
 /**
  * One bytea value read with COPY … TO STDOUT (FORMAT binary): the bytes as stored, in the pieces
@@ -17,15 +18,10 @@ export async function copyOutBytea(client: pg.PoolClient, select: string): Promi
   return firstByteaOf(parts);
 }
 
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** Signature, flags, extension length; then a row's field count and its first field's length. */
 const HEADER_BYTES = 19;
 
-/**
- * The binary COPY format: an 11-byte signature, int32 flags, int32 header-extension length and
- * the extension, then per row an int16 field count (-1 ends the data) and per field an int32
- * length (-1 for NULL) and the bytes.
- */
+/** The first row's bytea in a binary COPY stream (see BinaryCopyEncoder for the format). */
 export function firstByteaOf(parts: readonly Buffer[]): Buffer[] | undefined {
   const head = startOf(parts, HEADER_BYTES);
   if (head.length < HEADER_BYTES || !head.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('not a binary COPY stream');

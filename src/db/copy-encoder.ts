@@ -1,3 +1,9 @@
+import { JsonRecordWriter } from './json-record';
+import { RowBuffer } from './row-buffer';
+import { utf8Write } from './utf8';
+
+export { utf8Write };
+
 /**
  * Rows in COPY's text format, encoded as UTF-8 straight into Buffers: no string concatenation
  * turned into bytes later, no regular expressions (the import writes a million rows, and that was
@@ -15,11 +21,10 @@ const CR = 0x0d;
 /** Most bytes one UTF-16 unit takes: UTF-8, escaped once inside an array element and again for COPY. */
 const MAX_BYTES_PER_UNIT = 4;
 
-export class CopyEncoder {
-  private block: Buffer;
-  private pos = 0;
+export class CopyEncoder extends RowBuffer {
   private rowStarted = false;
-  private readonly jsonKeys = new Map<string, Buffer>();
+  /** Keys JSON- then COPY-escaped. */
+  private readonly jsonRecord = new JsonRecordWriter((key) => encodedText(key));
 
   /**
    * `emit` receives each filled block; blocks are never reused (the socket may still hold them).
@@ -29,22 +34,12 @@ export class CopyEncoder {
     private readonly emit?: (block: Buffer) => void,
     private readonly blockBytes = 64 * 1024,
   ) {
-    this.block = Buffer.allocUnsafe(blockBytes);
-  }
-
-  /** Bytes written so far (without `emit`: the offset where the next row starts). */
-  get length(): number {
-    return this.pos;
-  }
-
-  /** Without `emit`: all that was written. */
-  written(): Buffer {
-    return this.block.subarray(0, this.pos);
+    super(blockBytes);
   }
 
   /** Without `emit`: starts again from nothing, keeping the buffer (once what was written is sent). */
-  reset(): void {
-    this.pos = 0;
+  override reset(): void {
+    super.reset();
     this.rowStarted = false;
   }
 
@@ -52,16 +47,6 @@ export class CopyEncoder {
   text(value: string): this {
     this.field(0);
     this.textValue(value);
-    return this;
-  }
-
-  /**
-   * A field already encoded (see `encodedText`): a value repeated on every row, such as the
-   * import's id, is encoded once.
-   */
-  encoded(field: Buffer): this {
-    this.field(field.length);
-    this.pos += field.copy(this.block, this.pos);
     return this;
   }
 
@@ -133,47 +118,17 @@ export class CopyEncoder {
   }
 
   /**
-   * An object of string values (the custom fields) as JSON.stringify writes it, keys encoded
-   * once per encoder. False, with nothing written, when a value is not a string or holds
-   * something JSON escapes (`"`, `\`, a control character, a lone surrogate): the caller uses
-   * JSON.stringify then.
+   * An object of string values (the custom fields) as JSON.stringify writes it (see
+   * JsonRecordWriter). False, with nothing written, when JSON.stringify must write it.
    */
   private stringRecord(value: Record<string, unknown>): boolean {
-    let bytes = 2;
-    for (const key in value) {
-      const v = value[key];
-      if (typeof v !== 'string') return false;
-      bytes += this.jsonKey(key).length + 3 * v.length + 3;
-    }
+    const bytes = this.jsonRecord.bound(value);
+    if (bytes < 0) return false;
     this.reserve(bytes);
-    const b = this.block;
-    const start = this.pos;
-    let p = start;
-    b[p++] = 0x7b; // {
-    let first = true;
-    for (const key in value) {
-      if (!first) b[p++] = 0x2c; // ,
-      first = false;
-      p += this.jsonKey(key).copy(b, p);
-      b[p++] = QUOTE;
-      const end = p + utf8Write(b, value[key] as string, p);
-      if (!jsonPlain(b, p, end)) return false;
-      p = end;
-      b[p++] = QUOTE;
-    }
-    b[p++] = 0x7d; // }
-    this.pos = p;
+    const end = this.jsonRecord.write(this.block, this.pos, value);
+    if (end < 0) return false;
+    this.pos = end;
     return true;
-  }
-
-  /** `"key":`, JSON- then COPY-escaped. */
-  private jsonKey(key: string): Buffer {
-    let encoded = this.jsonKeys.get(key);
-    if (encoded === undefined) {
-      encoded = encodedText(`${JSON.stringify(key)}:`);
-      this.jsonKeys.set(key, encoded);
-    }
-    return encoded;
   }
 
   /** Ends the current row. */
@@ -192,7 +147,7 @@ export class CopyEncoder {
   }
 
   /** Room for a field of up to `bytes` bytes, after its tab. */
-  private field(bytes: number): void {
+  protected field(bytes: number): void {
     this.reserve(bytes + 1);
     if (this.rowStarted) this.block[this.pos++] = TAB;
     this.rowStarted = true;
@@ -200,12 +155,7 @@ export class CopyEncoder {
 
   private reserve(bytes: number): void {
     if (this.pos + bytes <= this.block.length) return;
-    if (!this.emit) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.block.length, this.pos + bytes));
-      this.block.copy(grown, 0, 0, this.pos);
-      this.block = grown;
-      return;
-    }
+    if (!this.emit) return this.grow(bytes);
     if (this.pos > 0) this.emit(this.block.subarray(0, this.pos));
     this.block = Buffer.allocUnsafe(Math.max(this.blockBytes, bytes));
     this.pos = 0;
@@ -291,12 +241,6 @@ export function encodedText(value: string): Buffer {
   return Buffer.concat(blocks);
 }
 
-/**
- * Buffer#utf8Write, which Buffer#write calls after checking its arguments: for the short strings
- * of a contact row, the checks cost about as much as the writing.
- */
-export const utf8Write = (b: Buffer, value: string, at: number): number => (b as Buffer & { utf8Write(value: string, offset: number): number }).utf8Write(value, at);
-
 /** Whether bytes written hold one COPY escapes: `\`, tab, line feed or carriage return. */
 function needsEscape(b: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
@@ -304,18 +248,6 @@ function needsEscape(b: Buffer, start: number, end: number): boolean {
     if (c === BACKSLASH || (c <= CR && c >= TAB && c !== 0x0b && c !== 0x0c)) return true;
   }
   return false;
-}
-
-/**
- * Whether UTF-8 written for a string is what JSON.stringify writes between its quotes: no `"`,
- * `\` or control character, and no U+FFFD (which may stand for a lone surrogate).
- */
-function jsonPlain(b: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = b[i];
-    if (c < 0x20 || c === QUOTE || c === BACKSLASH || (c === 0xef && b[i + 1] === 0xbf && b[i + 2] === 0xbd)) return false;
-  }
-  return true;
 }
 
 /** One or more ASCII digits: an array element that needs no quotes. */

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER } from './binary-copy-encoder';
 
 /**
  * COPY … FROM STDIN in text format, the fastest way to write many rows, of rows already encoded
@@ -9,7 +10,17 @@ import { from as copyFrom } from 'pg-copy-streams';
  */
 export async function copyBytes(client: pg.PoolClient, table: string, columns: readonly string[], pieces: readonly Buffer[]): Promise<void> {
   if (pieces.every((piece) => piece.length === 0)) return;
-  const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+  await copyIn(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN`, pieces);
+}
+
+/** COPY … FROM STDIN (FORMAT binary) of rows already encoded (see BinaryCopyEncoder). */
+export async function copyBinaryRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: Buffer): Promise<void> {
+  if (rows.length === 0) return;
+  await copyIn(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT binary)`, [BINARY_COPY_HEADER, rows, BINARY_COPY_TRAILER]);
+}
+
+async function copyIn(client: pg.PoolClient, statement: string, pieces: readonly Buffer[]): Promise<void> {
+  const stream = client.query(copyFrom(statement));
   try {
     for (const piece of pieces) {
       // The socket is behind: wait instead of queueing every piece.

@@ -40,6 +40,16 @@ export async function storeUpload(
   let size = 0;
   let seq = 0;
   let inspected = !input.inspect;
+  // One chunk's insert in flight while the next chunk is received: the request is not held up by
+  // every insert, and at most two chunks are in memory. Its failure surfaces at the next write.
+  let writing: Promise<unknown> = Promise.resolve();
+
+  const write = async (data: Buffer) => {
+    await writing;
+    writing = db.insertInto('upload_chunks').values({ upload_id: upload.id, seq, data }).execute();
+    writing.catch(() => undefined);
+    seq += 1;
+  };
 
   const flush = async (all: boolean) => {
     while (pendingBytes >= UPLOAD_CHUNK_BYTES || (all && pendingBytes > 0)) {
@@ -48,24 +58,30 @@ export async function storeUpload(
       const rest = joined.subarray(data.length);
       pending = rest.length ? [rest] : [];
       pendingBytes = rest.length;
-      await db.insertInto('upload_chunks').values({ upload_id: upload.id, seq, data }).execute();
-      seq += 1;
+      await write(data);
     }
   };
 
-  for await (const piece of input.source) {
-    size += piece.length;
-    if (size > input.maxBytes) throw new UploadTooLargeError(input.maxBytes);
-    pending.push(piece);
-    pendingBytes += piece.length;
-    if (!inspected && pendingBytes >= inspectBytes) {
-      input.inspect?.(Buffer.concat(pending).subarray(0, inspectBytes));
-      inspected = true;
+  try {
+    for await (const piece of input.source) {
+      size += piece.length;
+      if (size > input.maxBytes) throw new UploadTooLargeError(input.maxBytes);
+      pending.push(piece);
+      pendingBytes += piece.length;
+      if (!inspected && pendingBytes >= inspectBytes) {
+        input.inspect?.(Buffer.concat(pending).subarray(0, inspectBytes));
+        inspected = true;
+      }
+      if (inspected) await flush(false);
     }
-    if (inspected) await flush(false);
+    if (!inspected) input.inspect?.(Buffer.concat(pending));
+    await flush(true);
+    await writing;
+  } catch (error) {
+    // The caller rolls back once the insert in flight is done with the connection.
+    await writing.catch(() => undefined);
+    throw error;
   }
-  if (!inspected) input.inspect?.(Buffer.concat(pending));
-  await flush(true);
   await db.updateTable('uploads').set({ size_bytes: size, chunk_count: seq }).where('id', '=', upload.id).execute();
   return { uploadId: upload.id, sizeBytes: size, chunkCount: seq };
 }

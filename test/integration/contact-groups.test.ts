@@ -319,10 +319,10 @@ describe('an import that can never be stored', () => {
       .values({ tenant_id: tenant.tenantId, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: 'x.csv', status: 'pending' })
       .returningAll()
       .executeTakeFirstOrThrow();
-    // Line 2 of this import is already written (its business key is taken): every retry would collide.
-    await db.insertInto('contacts').values({ group_id: group.id, name: 'A', phones: ['5548998289999'], import_id: row.id, line_no: 2 }).execute();
+    // The table refuses this group's contacts (a check violation): every retry would fail the same way.
+    await sql`ALTER TABLE contacts ADD CONSTRAINT refuses_impossivel CHECK (group_id <> ${sql.lit(group.id)}) NOT VALID`.execute(db);
     await startImportWorkflow({ temporal: stack.temporal, config: stack.config, db }, row);
-    const result = await waitImport(row.id);
+    const result = await waitImport(row.id).finally(() => sql`ALTER TABLE contacts DROP CONSTRAINT refuses_impossivel`.execute(db));
     expect(result).toMatchObject({ state: 'failed', error: expect.stringContaining('Line 2 onwards could not be stored') });
     const stored = await db.selectFrom('imports').select(['status', 'error', 'rows_imported']).where('id', '=', row.id).executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ status: 'failed', rows_imported: 0 });

@@ -7,11 +7,25 @@ import type { ImportedContact } from '../../src/domain/contact-csv/row';
 
 const contact = (name: string, ...phones: string[]): ImportedContact => ({ name, phones, custom: {} });
 
-/** Rows written as `line<TAB>name`, enough to see which rows' bytes come out. */
+/** Rows written as (line, name), enough to see which rows' bytes come out. */
 function rowsOf(...contacts: ImportedContact[]): ValidRows {
-  const rows = new ValidRows((out, line, c) => out.number(line).text(c.name));
+  const rows = new ValidRows((out, line, c) => out.int4(line).text(c.name));
   contacts.forEach((c, i) => rows.add(i + 2, `${c.name};${c.phones.join(';')}`, c));
   return rows;
+}
+
+/** The binary COPY rows (line, name) expected: two fields, an int4 and a text. */
+function expected(...rows: [number, string][]): Buffer {
+  return Buffer.concat(
+    rows.map(([line, name]) => {
+      const head = Buffer.alloc(14);
+      head.writeInt16BE(2, 0);
+      head.writeInt32BE(4, 2);
+      head.writeInt32BE(line, 6);
+      head.writeInt32BE(Buffer.byteLength(name), 10);
+      return Buffer.concat([head, Buffer.from(name)]);
+    }),
+  );
 }
 
 describe('valid rows of a batch', () => {
@@ -26,17 +40,17 @@ describe('valid rows of a batch', () => {
 
   it('gives the COPY bytes of the rows asked for in one piece, the others left out', () => {
     const batch = () => rowsOf(...['a', 'b', 'c', 'd', 'e'].map((n) => contact(n, '5548998288774')));
-    expect(batch().copyBytes([0, 1, 3, 4]).toString()).toBe('2\ta\n3\tb\n5\td\n6\te\n');
-    expect(batch().copyBytes([2]).toString()).toBe('4\tc\n');
-    expect(batch().copyBytes([1, 4]).toString()).toBe('3\tb\n6\te\n');
+    expect(batch().copyBytes([0, 1, 3, 4])).toEqual(expected([2, 'a'], [3, 'b'], [5, 'd'], [6, 'e']));
+    expect(batch().copyBytes([2])).toEqual(expected([4, 'c']));
+    expect(batch().copyBytes([1, 4])).toEqual(expected([3, 'b'], [6, 'e']));
     expect(batch().copyBytes([]).length).toBe(0);
   });
 
   it('keeps every row whole when they outgrow the first buffer', () => {
     const names = Array.from({ length: 3000 }, (_, i) => `Conceição ${i} ${'x'.repeat(i % 300)}`);
     const rows = rowsOf(...names.map((n) => contact(n, '5548998288774')));
-    const all = rows.copyBytes(names.map((_, i) => i)).toString();
-    expect(all).toBe(names.map((n, i) => `${i + 2}\t${n}\n`).join(''));
+    const all = rows.copyBytes(names.map((_, i) => i));
+    expect(all).toEqual(expected(...names.map((n, i): [number, string] => [i + 2, n])));
   });
 });
 
@@ -47,7 +61,7 @@ describe('batches used again', () => {
     expect(rows.length).toBe(0);
     rows.add(7, 'Zé;0048998288774', contact('Zé', '0048998288774'));
     expect([rows.length, rows.line(0), rows.raw(0), rows.phones(0)]).toEqual([1, 7, 'Zé;0048998288774', ['0048998288774']]);
-    expect(rows.copyBytes([0]).toString()).toBe('7\tZé\n');
+    expect(rows.copyBytes([0])).toEqual(expected([7, 'Zé']));
   });
 
   it('rejected rows cleared for another batch hold only the new rows', () => {

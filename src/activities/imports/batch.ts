@@ -13,10 +13,26 @@ export interface RejectedBatchRow {
 export interface Batch {
   valid: ValidRows;
   rejected: RejectedRows;
+  /**
+   * The committed checkpoint line the batch continues from: it is written only if the import's
+   * checkpoint is still there (see writeBatch).
+   */
+  fromLine: number;
   /** Rows read so far, the physical line and byte offset just after the batch's last record. */
   rowsRead: number;
   checkpointLine: number;
   checkpointOffset: number;
+}
+
+/**
+ * The import's checkpoint moved since this attempt read it: another attempt of the same import
+ * (one that timed out but still ran, say) wrote these lines. Retryable: the retry resumes from
+ * the checkpoint as it is now.
+ */
+export class CheckpointMovedError extends Error {
+  constructor(importId: string, line: number) {
+    super(`Import ${importId} is no longer at line ${line}: another attempt wrote past it.`);
+  }
 }
 
 export interface BatchOutcome {

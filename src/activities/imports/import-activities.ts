@@ -1,10 +1,11 @@
+import { setImmediate } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database, ImportRow } from '../../db/schema';
 import { readUpload } from '../../db/uploads';
 import type { TextEncoding } from '../../domain/contact-csv/encoding';
-import type { Batch } from './batch';
+import { CheckpointMovedError, type Batch } from './batch';
 import { detectNewline } from './records';
 import { parseImportRows } from './rows';
 import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImports } from './group-phones';
@@ -138,7 +139,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
           reused?.rejected.clear();
           const valid = reused?.valid ?? new ValidRows(writeContactRow, batchSize);
           const rejected = reused?.rejected ?? new RejectedRows(writeRejectionRow);
-          return { valid, rejected, rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset };
+          return { valid, rejected, fromLine: position.line, rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset };
         };
         let batch = empty();
         // Parsing the next batch overlaps with PostgreSQL writing the previous one (one connection,
@@ -173,6 +174,10 @@ export function createImportActivities(deps: ImportActivityDeps) {
         };
 
         for await (const eventBatch of events) {
+          // The upload is read ahead, so parsing never waits for I/O and would keep the event loop
+          // to itself: the write in flight, a handful of round trips, would only move on between
+          // upload chunks. A turn of the loop after each piece lets it move on meanwhile.
+          await setImmediate();
           for (const event of eventBatch) {
             if (event.kind === 'file-problem') {
               await settle();
@@ -181,11 +186,14 @@ export function createImportActivities(deps: ImportActivityDeps) {
             position.line = event.lastLine;
             position.offset = event.endOffset;
             if (event.kind === 'header') {
-              await db
+              // Only the first attempt to read the header sets it (and the checkpoint after it).
+              const stored = await db
                 .updateTable('imports')
                 .set({ header: event.cells, encoding: event.encoding, checkpoint_line: event.lastLine, checkpoint_offset: event.endOffset })
                 .where('id', '=', row.id)
-                .execute();
+                .where('header', 'is', null)
+                .executeTakeFirst();
+              if (stored.numUpdatedRows === 0n) throw new CheckpointMovedError(row.id, row.checkpoint_line);
               batch = empty();
               continue;
             }

@@ -1,20 +1,21 @@
-import { CopyEncoder, utf8Write } from '../../db/copy-encoder';
+import { BinaryCopyEncoder } from '../../db/binary-copy-encoder';
+import { utf8Write } from '../../db/utf8';
 import type { ImportedContact } from '../../domain/contact-csv/row';
 import { NumberList } from './number-list';
 import { phoneKey, phoneOfKey } from './phone-set';
 
-/** Writes one contact as its table's COPY row (without the row's end). */
-export type ContactRowWriter = (out: CopyEncoder, line: number, contact: ImportedContact) => void;
+/** Writes one contact as its table's binary COPY row (without the row's end). */
+export type ContactRowWriter = (out: BinaryCopyEncoder, line: number, contact: ImportedContact) => void;
 
 /**
- * The valid rows of a batch, each already encoded as its COPY row, with its phones as keys (see
+ * The valid rows of a batch, each already encoded as its binary COPY row, with its phones as keys (see
  * phoneKey). A batch waits in memory while the one before it is written: kept as objects, its
  * thousands of contacts would outlive the young generation and the garbage collector would copy
  * them, twice, into the old one. Which rows are stored is decided at write time, when their
  * phones are claimed.
  */
 export class ValidRows {
-  private readonly out: CopyEncoder;
+  private readonly out: BinaryCopyEncoder;
   /**
    * The rows' texts (for a DUPLICATE rejection) as UTF-8, one after the other: a few read back, the
    * rest never, and as strings they would all be promoted to the old generation.
@@ -35,7 +36,7 @@ export class ValidRows {
     capacity = 1024,
   ) {
     // Sized for typical rows (about 200 bytes as COPY, 100 as text) so that few batches regrow.
-    this.out = new CopyEncoder(undefined, capacity * 256);
+    this.out = new BinaryCopyEncoder(capacity * 256);
     this.raws = Buffer.allocUnsafe(capacity * 128);
     this.lines = new NumberList(capacity);
     this.rawEnds = new NumberList(capacity);
@@ -104,7 +105,7 @@ export class ValidRows {
   }
 
   /**
-   * The COPY bytes of the given rows (ascending) as one piece: moved together in place over the
+   * The COPY rows (binary) of the given rows (ascending) as one piece: moved together in place over the
    * rows left out (no new Buffer), which are gone afterwards.
    */
   copyBytes(rows: readonly number[]): Buffer {

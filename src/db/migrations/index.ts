@@ -8,6 +8,8 @@ import * as m0006 from './0006_broadcast_limits';
 import * as m0007 from './0007_group_phone_sets';
 import * as m0008 from './0008_broadcast_message_hot_updates';
 import * as m0009 from './0009_broadcast_rate_windows';
+import * as m0010 from './0010_upload_chunks_uncompressed';
+import * as m0011 from './0011_contacts_without_import_line_key';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -23,4 +25,6 @@ export const migrations: Record<string, Migration> = {
   '0007_group_phone_sets': m0007,
   '0008_broadcast_message_hot_updates': m0008,
   '0009_broadcast_rate_windows': m0009,
+  '0010_upload_chunks_uncompressed': m0010,
+  '0011_contacts_without_import_line_key': m0011,
 };
