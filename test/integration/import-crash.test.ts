@@ -75,6 +75,15 @@ it('completes with exact counts after its worker is SIGKILLed twice mid-import',
   expect(result).toMatchObject({ state: 'completed', rowsRead: rows, rowsImported: file.expectedImported, rowsRejected: file.expectedRejected });
 
   const db = stack.database.db;
+  // The file's bytes are dropped once the import is over; its name and size stay for history.
+  const upload = await db
+    .selectFrom('imports as i')
+    .innerJoin('uploads as u', 'u.id', 'i.upload_id')
+    .select(['u.file_name', 'u.size_bytes', sql<number>`(SELECT count(*) FROM upload_chunks c WHERE c.upload_id = u.id)::int`.as('chunks')])
+    .where('i.id', '=', started.id)
+    .executeTakeFirstOrThrow();
+  expect(upload).toMatchObject({ file_name: 'grande.csv', chunks: 0 });
+  expect(Number(upload.size_bytes)).toBe(Buffer.byteLength(file.content));
   const contacts = await db
     .selectFrom('contacts')
     .select([sql<number>`count(*)::int`.as('n'), sql<number>`count(DISTINCT line_no)::int`.as('lines')])

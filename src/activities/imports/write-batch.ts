@@ -136,12 +136,20 @@ async function claimCompanyPhones(client: pg.PoolClient, tenantId: string, rows:
   return claimPhones(rows, taken, { exclusive: true });
 }
 
-/** Marks the import finished (or failed) and stamps its times. */
+/**
+ * Marks the import finished (or failed), stamps its times, and drops the file's bytes: nothing
+ * reads them once the import is over (its rejected rows keep their own lines), and a contact list
+ * is personal data not to be kept without a reason. The upload's name and size stay for history.
+ */
 export async function finishImportRow(db: Kysely<Database>, importId: string, status: 'completed' | 'failed' | 'cancelled', error?: string) {
-  await db
-    .updateTable('imports')
-    .set({ status, error: error ?? null, finished_at: sql`now()` })
-    .where('id', '=', importId)
-    .where('status', 'in', ['pending', 'running'])
-    .execute();
+  await db.transaction().execute(async (trx) => {
+    const finished = await trx
+      .updateTable('imports')
+      .set({ status, error: error ?? null, finished_at: sql`now()` })
+      .where('id', '=', importId)
+      .where('status', 'in', ['pending', 'running'])
+      .returning('upload_id')
+      .executeTakeFirst();
+    if (finished?.upload_id) await trx.deleteFrom('upload_chunks').where('upload_id', '=', finished.upload_id).execute();
+  });
 }
