@@ -19,6 +19,8 @@ import { execSync } from 'node:child_process';
 
 const contacts = Number(process.argv[2] ?? 100_000);
 const mps = Number(process.argv[3] ?? 1000);
+// BENCH_SIM_MPS: the simulator's own limit when it should differ from the channel's (default: the same).
+const simMps = Number(process.env.BENCH_SIM_MPS ?? mps);
 const CONCURRENCY = 128;
 const SIM = 'http://127.0.0.1:18089';
 const API = 'http://127.0.0.1:13001';
@@ -85,7 +87,7 @@ async function main() {
   const [workerEntry, apiEntry, simEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts'), compileEntry('src/simulators/whatsapp/main.ts')]);
   // BENCH_<WORKER|API|SIM>_NODE_ARGS: extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const extraArgs = (name: string) => process.env[`BENCH_${name}_NODE_ARGS`]?.split(' ').filter(Boolean) ?? [];
-  const sim = await startProcess(simEntry, { WA_SIM_PORT: '18089', WA_SIM_MPS: String(mps), WA_SIM_ACCESS_TOKEN: TOKEN, WA_SIM_APP_SECRET: SECRET }, 'simulator on', extraArgs('SIM'));
+  const sim = await startProcess(simEntry, { WA_SIM_PORT: '18089', WA_SIM_MPS: String(simMps), WA_SIM_ACCESS_TOKEN: TOKEN, WA_SIM_APP_SECRET: SECRET }, 'simulator on', extraArgs('SIM'));
   const env = {
     DATABASE_URL: dbUrl,
     DATABASE_POOL_SIZE: '20',
@@ -104,7 +106,7 @@ async function main() {
 
   try {
     // 1. Bare HTTP loop (no webhooks, so it competes with nothing).
-    log(`bare HTTP loop: ${contacts} requests, ${CONCURRENCY} concurrent, simulator limit ${mps}/s …`);
+    log(`bare HTTP loop: ${contacts} requests, ${CONCURRENCY} concurrent, simulator limit ${simMps}/s …`);
     const bareCpuBefore = { own: process.cpuUsage(), sim: cpuSeconds(sim.pid!) };
     const bare = await bareLoop();
     const bareCpu = { own: (() => { const u = process.cpuUsage(bareCpuBefore.own); return (u.user + u.system) / 1e6; })(), sim: cpuSeconds(sim.pid!) - bareCpuBefore.sim };
@@ -212,7 +214,7 @@ async function main() {
 
     const sustained = w.n / Number(w.s);
     console.log(`
-broadcast send of ${contacts} contacts, simulator limit ${mps} msg/s, ${CONCURRENCY} concurrent for the bare loop
+broadcast send of ${contacts} contacts at ${mps} msg/s, simulator limit ${simMps} msg/s, ${CONCURRENCY} concurrent for the bare loop
   bare HTTP loop                 ${bare.seconds.toFixed(1)} s   ${(bare.accepted / bare.seconds).toFixed(0)} msg/s  (${bare.refused} refusals retried); CPU: loop ${bareCpu.own.toFixed(1)} s, simulator ${bareCpu.sim.toFixed(1)} s
   ours (API → workflow → PG)     ${oursWall.toFixed(1)} s wall (create → completed); sustained ${sustained.toFixed(0)} msg/s over ${Number(w.s).toFixed(1)} s
   ours / bare                    ${((sustained / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (sustained)   ${(((contacts / oursWall) / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (wall)
