@@ -143,7 +143,6 @@ export class BinaryCopyEncoder extends RowBuffer {
     } else this.grow(bytes);
     this.fields += 1;
   }
-
 }
 
 /** A uuid as a binary COPY field (its length, then its 16 bytes), to write on many rows with `encoded`. */

@@ -2,8 +2,6 @@ import { JsonRecordWriter } from './json-record';
 import { RowBuffer } from './row-buffer';
 import { utf8Write } from './utf8';
 
-export { utf8Write };
-
 /**
  * Rows in COPY's text format, encoded as UTF-8 straight into Buffers: no string concatenation
  * turned into bytes later, no regular expressions (the import writes a million rows, and that was
