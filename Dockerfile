@@ -1,5 +1,5 @@
 # The api and worker image (one image, two commands). Build: docker build -t omni-campaigns .
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

@@ -18,7 +18,7 @@ export async function compileEntry(entry: string): Promise<string> {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     packages: 'external',
     sourcemap: 'linked',
     logLevel: 'warning',
