@@ -99,7 +99,7 @@ ${
 `
     : `
     API keys: the first one was printed on the first start. Make another with
-      DATABASE_URL=${databaseUrl} npm run admin -- create-key --user <user id>
+      npm run admin -- create-key --user <user id>
 `
 }  Ctrl-C stops everything.
 `);

@@ -4,18 +4,17 @@
 //   create-key --user <id> [--name N]                                      → prints the key once
 //   list-tenants
 import { parseArgs } from 'node:util';
-import { loadConfig, requireDatabaseUrl } from '../config';
 import { bootstrapTenant, createUser, issueApiKey } from '../db/accounts';
-import { createDb } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import type { Role } from '../db/schema';
+import { withCliDatabase } from './with-database';
 
 const usage = `usage: npm run admin -- <create-tenant|create-user|create-key|list-tenants> [options]
   create-tenant --name NAME [--admin-name NAME] [--admin-email EMAIL]
   create-user --tenant TENANT_ID --name NAME --email EMAIL --role admin|supervisor|viewer
   create-key --user USER_ID [--name NAME]
   list-tenants
-DATABASE_URL must point at the database (npm start prints it for the embedded one).`;
+The database: DATABASE_URL, or else the embedded stack's under DATA_DIR (running or not).`;
 
 async function main() {
   const [command, ...rest] = process.argv.slice(2);
@@ -31,9 +30,12 @@ async function main() {
       role: { type: 'string' },
     },
   });
-  const config = loadConfig();
-  const { db, close } = createDb({ connectionString: requireDatabaseUrl(config) });
-  try {
+  if (!['create-tenant', 'create-user', 'create-key', 'list-tenants'].includes(command ?? '')) {
+    console.error(usage);
+    process.exitCode = 2;
+    return;
+  }
+  await withCliDatabase(async (db) => {
     await migrateToLatest(db);
     switch (command) {
       case 'create-tenant': {
@@ -70,13 +72,8 @@ async function main() {
         for (const t of rows) console.log(`${t.id}  ${t.name}`);
         break;
       }
-      default:
-        console.error(usage);
-        process.exitCode = 2;
     }
-  } finally {
-    await close();
-  }
+  });
 }
 
 main().catch((error) => {

@@ -1,14 +1,12 @@
-// `npm run migrate`: applies pending migrations to DATABASE_URL (deployments run it before api/worker).
-import { loadConfig, requireDatabaseUrl } from '../config';
-import { createDb } from '../db/database';
+// `npm run migrate`: applies pending migrations to DATABASE_URL (deployments run it before api/worker),
+// or, when it is unset, to the embedded stack's database under DATA_DIR.
 import { migrateToLatest } from '../db/migrate';
+import { withCliDatabase } from './with-database';
 
-const config = loadConfig();
-const { db, close } = createDb({ connectionString: requireDatabaseUrl(config) });
-migrateToLatest(db)
-  .then((applied) => console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date'))
-  .catch((error) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
-  })
-  .finally(() => close());
+withCliDatabase(async (db) => {
+  const applied = await migrateToLatest(db);
+  console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+}).catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

