@@ -6,9 +6,10 @@ import { WEBHOOK_APPLIER_ID } from '../../src/workflows/broadcast/messages';
 import { JobKind } from '../../src/workflows/search-attributes';
 import { bearer, type TestStack, type TestTenant } from './app';
 import { createCampaign, createChannel, createGroup, contactsCsv, reminderVariables, SECRETS_KEY, startBroadcastStack, syncTemplates } from './broadcast';
-import { fastStrategy, importDialerGroup, phoneOf } from './dialer';
+import { fastStrategy, importDialerGroup, outcomeRules, phoneOf } from './dialer';
 import { multipart } from './multipart';
 import { startTestWorker, type RunningWorker } from './temporal';
+import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 /**
  * One stack on which a job of every workflow kind can be made: the API on a real port with the
@@ -22,18 +23,26 @@ export interface JobStack {
   ari: AriSimulator;
   channelId: string;
   api(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<{ statusCode: number; json(): any; body: string }>;
-  startWorker(): Promise<void>;
+  /** The current code's worker, in process; or `checkout`'s own worker (another commit) in a child process. */
+  startWorker(checkout?: Checkout): Promise<void>;
   stopWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Another commit's tree (test/replay/checkout.ts): its worker entry and its workflow bundle. */
+export interface Checkout {
+  ref: string;
+  entry: string;
+  bundlePath: string;
+}
+
 export async function startJobStack(name: string): Promise<JobStack> {
   const { sim, stack } = await startBroadcastStack({ name, mps: 80, sim: {} });
-  const ari = await startAriSimulator({ config: { seed: 1, ringMs: [60_000, 60_000], talkMs: [10, 20] } });
+  const ari = await startAriSimulator({ config: { seed: 1, ringMs: [60_000, 60_000], talkMs: [10, 20], rules: outcomeRules } });
   const tenant = await stack.createTenant(name);
   const channel = await createChannel(stack, tenant);
   await syncTemplates(stack, tenant, channel.id);
-  let worker: RunningWorker | undefined;
+  let worker: RunningWorker | WorkerProcess | undefined;
   const api: JobStack['api'] = (method, url, payload) =>
     stack.app.inject({ method, url, headers: bearer(tenant.supervisorKey), ...(payload !== undefined ? { payload: payload as object } : {}) });
   return {
@@ -42,8 +51,19 @@ export async function startJobStack(name: string): Promise<JobStack> {
     ari,
     channelId: channel.id,
     api,
-    startWorker: async () => {
-      worker ??= await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
+    startWorker: async (checkout) => {
+      if (worker) return;
+      if (checkout) {
+        worker = await startWorkerProcess({
+          taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+          schema: stack.database.schema,
+          entry: checkout.entry,
+          bundlePath: checkout.bundlePath,
+          env: { ARI_URL: ari.url, ARI_APP: name, WHATSAPP_GRAPH_URL: sim.url, SECRETS_KEY },
+        });
+        return;
+      }
+      worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
         db: stack.database.db,
         pool: stack.database.pool,
         dialer: { ari: { url: ari.url, username: 'omni', password: 'omni', app: name } },
@@ -77,11 +97,11 @@ export async function startExport(t: JobStack): Promise<string> {
   return res.json().id;
 }
 
-/** A draft dialer campaign over `contacts` numbers that all ring (needs the worker for its group's import). */
-export async function createDialerCampaign(t: JobStack, name: string, contacts = 3): Promise<string> {
+/** A dialer campaign (a draft unless `extra` says otherwise) over `contacts` numbers that all ring (needs the worker for its group's import). */
+export async function createDialerCampaign(t: JobStack, name: string, contacts = 3, extra: Record<string, unknown> = {}): Promise<string> {
   const groupId = await importDialerGroup(t.stack, t.tenant, name, Array.from({ length: contacts }, (_, i) => [phoneOf(i + 1, 5)]));
   const strategy = (await t.api('POST', '/v1/dialer/strategies', fastStrategy(`${name} estratégia`))).json();
-  const res = await t.api('POST', '/v1/dialer/campaigns', { name, groupId, strategyId: strategy.id });
+  const res = await t.api('POST', '/v1/dialer/campaigns', { name, groupId, strategyId: strategy.id, ...extra });
   expect(res.statusCode).toBe(201);
   return res.json().id;
 }
