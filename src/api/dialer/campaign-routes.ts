@@ -4,7 +4,7 @@ import { CAMPAIGN_COMMANDS, CAMPAIGN_FINISHED, DIALER_CAMPAIGN_STATUSES, type Ca
 import { textKey } from '../../domain/text-key';
 import type { DialerCampaignRow } from '../../db/schema';
 import { dialerCampaignWorkflow } from '../../workflows/dialer/dialer-campaign-workflow';
-import { dialerCampaignWorkflowId, dialerControlUpdate } from '../../workflows/dialer/messages';
+import { dialerCampaignWorkflowId, dialerControlUpdates } from '../../workflows/dialer/messages';
 import { campaignSearchAttributes } from '../../workflows/search-attributes';
 import { audit } from '../audit';
 import { findGroup } from '../contact-groups/guards';
@@ -197,7 +197,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
           () =>
             temporal.workflow
               .getHandle(dialerCampaignWorkflowId(row.id))
-              .executeUpdate(dialerControlUpdate, { args: [{ command, by: request.auth.userName }] }),
+              .executeUpdate(dialerControlUpdates[command], { args: [{ by: request.auth.userName }] }),
           CAMPAIGN_FINISHED,
           'campaign',
         );

@@ -13,19 +13,11 @@ import type { BroadcastSendActivities, Halt, PageRef } from '../../activities/br
 import { gradualQuota, isWithinSendingHours, nextWindowStart, refuseControl, refuseEdit, type SendControl, type SendState } from '../../domain/broadcast';
 import { MESSAGING_LIMIT_REASON } from '../../domain/messaging-limits';
 import { campaignStatusAttributes } from '../search-attributes';
+import { setJobControls, type JobAct } from '../operations';
 import {
   editSendUpdate,
   haltSendSignal,
-  pauseSendSignal,
-  pauseSendUpdate,
-  resumeSendSignal,
-  resumeSendUpdate,
   sendProgressQuery,
-  startSendSignal,
-  startSendUpdate,
-  stopSendSignal,
-  stopSendUpdate,
-  type ControlRequest,
   type EditRequest,
   type SendCounters,
   type SendInput,
@@ -124,29 +116,17 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   };
 
   setHandler(sendProgressQuery, progress);
-  for (const [update, signal, control] of [
-    [startSendUpdate, startSendSignal, 'start'],
-    [pauseSendUpdate, pauseSendSignal, 'pause'],
-    [resumeSendUpdate, resumeSendSignal, 'resume'],
-    [stopSendUpdate, stopSendSignal, 'stop'],
-  ] as const) {
-    setHandler(
-      update,
-      async ({ by }) => {
-        if (apply(control, by)) await persist(control === 'resume' || control === 'start');
-        return progress();
-      },
-      {
-        validator: (_request: ControlRequest) => {
-          const refusal = refuseControl(control, state);
-          if (refusal) throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true });
-        },
-      },
-    );
-    setHandler(signal, (request) => {
-      if (apply(control, request?.by ?? 'operations')) void persist(control === 'resume' || control === 'start');
-    });
-  }
+  // `cancel` is the vocabulary's other name for `stop`.
+  const control = (act: JobAct): SendControl => (act === 'cancel' ? 'stop' : act);
+  setJobControls({
+    progress,
+    refuse: (act) => refuseControl(control(act), state),
+    apply: async (act, by) => {
+      if (apply(control(act), by)) await persist(act === 'resume' || act === 'start');
+    },
+    newSignals: ['start', 'pause', 'resume', 'stop', 'cancel'],
+    retiredSignals: { 'start-signal': 'start', 'pause-signal': 'pause', 'resume-signal': 'resume', 'stop-signal': 'stop' },
+  });
   setHandler(
     editSendUpdate,
     ({ settings: next }) => {

@@ -1,14 +1,8 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ImportActivities } from '../../activities/imports/import-activities';
 import { JobStatus } from '../search-attributes';
-import {
-  cancelImportSignal,
-  cancelImportUpdate,
-  IMPORT_NOT_RUNNING,
-  importProgressQuery,
-  type ImportInput,
-  type ImportProgress,
-} from './messages';
+import { notSupported, setJobControls } from '../operations';
+import { IMPORT_NOT_RUNNING, importProgressQuery, type ImportInput, type ImportProgress } from './messages';
 
 const { importSlice } = proxyActivities<ImportActivities>({
   // A slice works ~15 s heartbeating every batch; a worker that dies is noticed within 10 s.
@@ -31,22 +25,19 @@ export async function importWorkflow(input: ImportInput): Promise<ImportProgress
     if (progress.state === 'running') progress.state = 'cancelling';
   };
   setHandler(importProgressQuery, () => progress);
-  setHandler(cancelImportSignal, requestCancel);
-  setHandler(
-    cancelImportUpdate,
-    async () => {
+  setJobControls({
+    progress: () => progress,
+    refuse: (act) => {
+      if (act !== 'cancel' && act !== 'stop') return notSupported('An import', act, 'cancel it to end it early');
+      return progress.state === 'running' ? undefined : { code: IMPORT_NOT_RUNNING, message: `The import is ${progress.state}.` };
+    },
+    apply: async () => {
       requestCancel();
       await condition(() => progress.state !== 'cancelling');
-      return progress;
     },
-    {
-      validator: (_request: { by: string }) => {
-        if (progress.state !== 'running') {
-          throw ApplicationFailure.create({ type: IMPORT_NOT_RUNNING, message: `The import is ${progress.state}.`, nonRetryable: true });
-        }
-      },
-    },
-  );
+    newSignals: ['start', 'pause', 'resume', 'stop', 'cancel'],
+    retiredSignals: { 'cancel-signal': 'cancel' },
+  });
   upsertSearchAttributes([{ key: JobStatus, value: 'running' }]);
 
   let final: 'completed' | 'failed' | 'cancelled' = 'completed';
