@@ -150,6 +150,9 @@ export interface ImportsTable {
   created_at: CreatedAt;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** Set by a cancel: no batch commits after it (0020). */
+  cancel_requested_at: Timestamp | null;
+  cancelled_by: string | null;
 }
 
 export interface ImportRejectionsTable {

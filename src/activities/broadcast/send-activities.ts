@@ -178,7 +178,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       const result: PageResult = { claimed: 0, accepted: 0, failed: 0, retry: 0, skipped: 0, unsettled: 0, interrupted: false };
       let send: BroadcastSend = await loadSend(page.sendId);
       if (send.status !== 'running' || send.halt_action) return { ...result, interrupted: true, halt: haltOf(send) };
-      const channel = await clients.channel(send.channel_id);
+      // Read afresh: a tier or throughput just changed (and the send woken for it) applies now.
+      const channel = await clients.channel(send.channel_id, 0);
       const client = clients.clientFor(channel);
       const template = await db
         .selectFrom('whatsapp_templates')

@@ -12,6 +12,8 @@ import {
 } from '../../workflows/broadcast/messages';
 import { campaignSearchAttributes } from '../../workflows/search-attributes';
 import { audit } from '../audit';
+import { startJob } from '../jobs';
+import { checkScheduleTimes } from '../schedule-time';
 import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { conflict, notFound, unprocessable } from '../problem';
@@ -134,6 +136,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
       const tenantId = request.auth.tenantId;
       const campaign = await findCampaign(tenantId, request.params.id);
       const b = request.body;
+      checkScheduleTimes({ startAt: b.startAt });
       const channel = await db.selectFrom('whatsapp_channels').selectAll().where('id', '=', campaign.channel_id).executeTakeFirstOrThrow();
       const template = await usableTemplate(db, channel.id, b.template);
       checkMapping(template, b.variables);
@@ -190,27 +193,38 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
         return created;
       });
 
-      await temporal.workflow.start(broadcastSendWorkflow, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
+      await startJob({ temporal, db }, request, {
+        kind: 'broadcast_send',
+        id: send.id,
         workflowId: sendWorkflowId(send.id),
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [
-          {
-            sendId: send.id,
-            tenantId,
-            campaignId: campaign.id,
-            groupId: send.group_id,
-            startAt: b.startAt ?? null,
-            sendingHours: b.sendingHours ?? null,
-            gradual: b.gradual ?? null,
-            paceMps: pace,
-            unknownAfterMs: config.BROADCAST_UNKNOWN_AFTER_MS,
-            pageSize: config.BROADCAST_PAGE_SIZE,
-            pagesInFlight: config.BROADCAST_PAGES_IN_FLIGHT,
-            pagesPerRun: config.BROADCAST_PAGES_PER_RUN,
-          },
-        ],
-        typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: campaign.id, kind: 'broadcast', status: send.status, groupId: send.group_id }),
+        start: () =>
+          temporal.workflow.start(broadcastSendWorkflow, {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId: sendWorkflowId(send.id),
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [
+              {
+                sendId: send.id,
+                tenantId,
+                campaignId: campaign.id,
+                groupId: send.group_id,
+                startAt: b.startAt ?? null,
+                sendingHours: b.sendingHours ?? null,
+                gradual: b.gradual ?? null,
+                paceMps: pace,
+                unknownAfterMs: config.BROADCAST_UNKNOWN_AFTER_MS,
+                pageSize: config.BROADCAST_PAGE_SIZE,
+                pagesInFlight: config.BROADCAST_PAGES_IN_FLIGHT,
+                pagesPerRun: config.BROADCAST_PAGES_PER_RUN,
+              },
+            ],
+            typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: campaign.id, kind: 'broadcast', status: send.status, groupId: send.group_id }),
+          }),
+        // No workflow, no send: its row goes and the group is free again.
+        undo: async (trx) => {
+          await trx.updateTable('contact_groups').set({ campaign_id: null, campaign_name: null, linked_at: null }).where('id', '=', send.group_id).where('campaign_id', '=', campaign.id).execute();
+          await trx.deleteFrom('broadcast_sends').where('id', '=', send.id).execute();
+        },
       });
       return reply.code(201).header('location', `/v1/broadcast/sends/${send.id}`).send(sendToApi(send));
     },

@@ -190,7 +190,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
         });
         return row;
       });
-      await startImportWorkflow(deps, importRow);
+      await startImportWorkflow(deps, importRow, request);
       return reply.code(202).header('location', `/v1/imports/${importRow.id}`).send(importToApi(importRow));
     },
   );

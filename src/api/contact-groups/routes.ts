@@ -83,7 +83,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         });
         return { group, importRow };
       });
-      await startImportWorkflow(deps, importRow);
+      await startImportWorkflow(deps, importRow, request);
       return reply
         .code(202)
         .header('location', `/v1/imports/${importRow.id}`)
@@ -273,7 +273,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         await audit(trx, request, { action: 'contact_group.import', targetType: 'contact_group', targetId: group.id, summary: `Importação de ${received.upload.fileName} no grupo "${group.name}"`, details: { importId: row.id } });
         return row;
       });
-      await startImportWorkflow(deps, importRow);
+      await startImportWorkflow(deps, importRow, request);
       return reply.code(202).header('location', `/v1/imports/${importRow.id}`).send(importToApi(importRow));
     },
   );

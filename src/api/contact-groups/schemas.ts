@@ -25,6 +25,7 @@ export const importSchema = z
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
     durationMs: z.number().int().nullable(),
+    cancelRequestedAt: z.string().nullable().describe('When a cancel was accepted: no batch commits after it'),
     workflowId: z.string(),
     links: z.object({ self: z.string(), rejections: z.string(), rejectionsCsv: z.string() }),
   })
@@ -69,6 +70,7 @@ export function importToApi(row: ImportRow & { created_by_name?: string | null }
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
     durationMs: started !== null && finished !== null ? finished - started : null,
+    cancelRequestedAt: iso(row.cancel_requested_at ?? null),
     workflowId: importWorkflowIdOf(row.id),
     links: {
       self: `/v1/imports/${row.id}`,

@@ -5,6 +5,7 @@ import { exportWorkflow } from '../../workflows/exports/export-workflow';
 import { cancelExportUpdate, exportProgressQuery, exportWorkflowId } from '../../workflows/exports/messages';
 import { JobKind, TenantId } from '../../workflows/search-attributes';
 import { audit } from '../audit';
+import { startJob } from '../jobs';
 import { streamExportFile } from '../downloads';
 import { keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage, dateCursor } from '../pagination';
 import { conflict, notFound } from '../problem';
@@ -76,15 +77,24 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         });
         return created;
       });
-      await temporal.workflow.start(exportWorkflow, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
+      await startJob({ temporal, db }, request, {
+        kind: 'export',
+        id: row.id,
         workflowId: exportWorkflowId(row.id),
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [{ exportId: row.id, tenantId: row.tenant_id, kind: 'activity-report', from, to }],
-        typedSearchAttributes: [
-          { key: TenantId, value: row.tenant_id },
-          { key: JobKind, value: 'export' },
-        ],
+        start: () =>
+          temporal.workflow.start(exportWorkflow, {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId: exportWorkflowId(row.id),
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [{ exportId: row.id, tenantId: row.tenant_id, kind: 'activity-report', from, to }],
+            typedSearchAttributes: [
+              { key: TenantId, value: row.tenant_id },
+              { key: JobKind, value: 'export' },
+            ],
+          }),
+        undo: async (trx) => {
+          await trx.updateTable('exports').set({ status: 'failed', error: 'The export could not be started; ask for it again.', finished_at: new Date() }).where('id', '=', row.id).execute();
+        },
       });
       return reply.code(202).header('location', `/v1/exports/${row.id}`).send(toApi(row));
     },

@@ -6,6 +6,7 @@ import { DEFAULT_GRAPH_URL } from '../../db/whatsapp-channels';
 import { createWhatsAppClient, templatePlaceholders, WhatsAppApiError, WhatsAppTransportError } from '../../integrations/whatsapp/client';
 import { haltSendSignal, sendWorkflowId } from '../../workflows/broadcast/messages';
 import { audit } from '../audit';
+import { wakeChannelSends } from '../broadcast/wake';
 import { keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage, dateCursor } from '../pagination';
 import { conflict, notFound, ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
@@ -106,6 +107,9 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
         await audit(trx, request, { action: 'whatsapp_channel.update', targetType: 'whatsapp_channel', targetId: channel.id, summary: `Canal WhatsApp "${updated.name}" alterado: ${changed.join(', ')}` });
         return updated;
       });
+      if (row.messaging_limit_tier !== channel.messaging_limit_tier || row.mps_limit !== channel.mps_limit) {
+        await wakeChannelSends({ temporal, db, log: request.log }, channel.id, 'channel_limits_changed');
+      }
       return channelToApi(row, config);
     },
   );

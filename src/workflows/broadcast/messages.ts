@@ -87,5 +87,11 @@ export const editSendUpdate = defineUpdate<SendProgress, [EditRequest]>('edit');
 /** The system's own pause/stop (template paused or disabled on sync), with the reason shown. */
 export const haltSendSignal = defineSignal<[{ action: 'pause' | 'stop' | 'resume'; reason: string }]>('halt');
 
+/**
+ * Something that may free a waiting send changed (the channel's messaging tier or throughput, an
+ * opt-out lifted): the send looks again at once instead of at the end of its wait.
+ */
+export const wakeSendSignal = defineSignal<[{ reason?: string }?]>('wake');
+
 export const sendWorkflowId = (sendId: string) => `broadcast-send-${sendId}`;
 export const WEBHOOK_APPLIER_ID = 'whatsapp-webhook-applier';

@@ -59,6 +59,10 @@ export async function importWorkflow(input: ImportInput): Promise<ImportProgress
     progress.rowsRead = slice.rowsRead;
     progress.rowsImported = slice.rowsImported;
     progress.rowsRejected = slice.rowsRejected;
+    if (slice.cancelled) {
+      final = 'cancelled';
+      break;
+    }
     if (slice.failure) {
       final = 'failed';
       progress.error = slice.failure;
@@ -66,7 +70,8 @@ export async function importWorkflow(input: ImportInput): Promise<ImportProgress
     }
     if (slice.done) break;
   }
-  await finishImport({ importId: input.importId, status: final, error: progress.error });
+  // The row decides: a cancel accepted while the last batch committed ends the import cancelled.
+  final = (await finishImport({ importId: input.importId, status: final, error: progress.error })) ?? final;
   progress.state = final;
   upsertSearchAttributes([{ key: JobStatus, value: final }]);
   return progress;
