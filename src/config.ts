@@ -49,6 +49,11 @@ export const configSchema = z.object({
 
   /** Largest CSV upload accepted, in bytes (larger answers 413). */
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+  /** Uploads one tenant may have in progress at once in one API process (more answer 429). */
+  UPLOAD_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(4),
+  /** An upload slower than this over any UPLOAD_RATE_WINDOW_MS is cut off with 408. */
+  UPLOAD_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(1).default(4096),
+  UPLOAD_RATE_WINDOW_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Key used to encrypt provider secrets at rest (32 bytes, hex or base64). Generated for the embedded stack. */
   SECRETS_KEY: optionalString.pipe(
     z
