@@ -28,6 +28,7 @@ import { healthRoutes } from './health/routes';
 import { registerInputGuard } from './input-guard';
 import { meRoutes } from './me/routes';
 import { optOutRoutes } from './opt-outs/routes';
+import { requestSerializer } from '../logger';
 import { registerMetrics } from './metrics';
 import type { ApiDeps, App, RoutePlugin } from './types';
 import { registerUnreadBodyClose } from './uploads';
@@ -58,7 +59,7 @@ const v1Resources: RoutePlugin[] = [
 
 export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<App> {
   const app = Fastify({
-    logger: options.logger ?? { level: deps.config.LOG_LEVEL },
+    logger: options.logger ?? { level: deps.config.LOG_LEVEL, serializers: { req: requestSerializer } },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
