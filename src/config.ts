@@ -45,10 +45,21 @@ export const configSchema = z.object({
   EMBEDDED_TEMPORAL_UI_PORT: port.default(8233),
 
   WORKER_METRICS_PORT: port.default(9464),
+  /** Interface the worker's metrics listen on: loopback unless said otherwise (they are unauthenticated). */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(100),
 
   /** Largest CSV upload accepted, in bytes (larger answers 413). */
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+  /** How often /ready's answer is measured in the background (it is served from memory). */
+  READY_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** A task-queue poller seen longer ago than this does not count as a live worker (a long poll lasts about a minute). */
+  READY_POLLER_MAX_AGE_MS: z.coerce.number().int().min(1000).default(90_000),
+  /** Uploads one tenant may have in progress at once in one API process (more answer 429). */
+  UPLOAD_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(4),
+  /** An upload slower than this over any UPLOAD_RATE_WINDOW_MS is cut off with 408. */
+  UPLOAD_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(1).default(4096),
+  UPLOAD_RATE_WINDOW_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Key used to encrypt provider secrets at rest (32 bytes, hex or base64). Generated for the embedded stack. */
   SECRETS_KEY: optionalString.pipe(
     z

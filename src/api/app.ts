@@ -25,10 +25,13 @@ import { registerAuth } from './auth';
 import { registerErrorHandling } from './error-handler';
 import { exportRoutes } from './exports/routes';
 import { healthRoutes } from './health/routes';
+import { registerInputGuard } from './input-guard';
 import { meRoutes } from './me/routes';
 import { optOutRoutes } from './opt-outs/routes';
+import { requestSerializer } from '../logger';
 import { registerMetrics } from './metrics';
 import type { ApiDeps, App, RoutePlugin } from './types';
+import { registerUnreadBodyClose } from './uploads';
 import { userRoutes } from './users/routes';
 import { whatsappChannelRoutes } from './whatsapp-channels/routes';
 import { whatsappWebhookRoutes } from './whatsapp-webhooks/routes';
@@ -56,7 +59,7 @@ const v1Resources: RoutePlugin[] = [
 
 export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<App> {
   const app = Fastify({
-    logger: options.logger ?? { level: deps.config.LOG_LEVEL },
+    logger: options.logger ?? { level: deps.config.LOG_LEVEL, serializers: { req: requestSerializer } },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
@@ -92,6 +95,8 @@ export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerO
   // Files stream through; the limit answers 413. One file per request.
   await app.register(fastifyMultipart, { limits: { fileSize: deps.config.IMPORT_MAX_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024 } });
   registerErrorHandling(app);
+  registerUnreadBodyClose(app);
+  registerInputGuard(app);
   registerAuth(app, deps.db);
   registerMetrics(app);
   await healthRoutes(app, deps);

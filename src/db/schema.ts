@@ -436,6 +436,8 @@ export interface WebhookEventsTable {
 export interface WebhookOrphanStatusesTable {
   id: Generated<number>;
   tenant_id: string;
+  /** The channel whose webhook brought it (null: stored before 0040). */
+  channel_id: string | null;
   event: Json<unknown>;
   received_at: CreatedAt;
   tries: Generated<number>;

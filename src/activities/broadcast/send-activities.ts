@@ -8,7 +8,7 @@ import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-l
 import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
 import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
 import { claimBatch, type MessagingLimit } from './claim';
-import { createRateLimiter, paceWindow, type Grant } from './limiter';
+import { channelPaceKey, createRateLimiter, paceWindow, type Grant } from './limiter';
 import { blockedRecipients, blockRecipients } from './recipient-blocks';
 import { createRecorder, type Outcome } from './recorder';
 import { createPageTurns } from './page-turns';
@@ -188,7 +188,10 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .where('name', '=', send.template_name)
         .where('language', '=', send.template_language)
         .executeTakeFirstOrThrow();
-      const numberWindow = paceWindow(`wa:${channel.phone_number_id}`, channel.mps_limit, deps.windowMarginMs);
+      // Keyed by our channel id, which no other tenant can name (a number is registered once, so
+      // the channel stands for its number); a key built from the number let another tenant's
+      // channel of the same id share the window and set its limit.
+      const numberWindow = paceWindow(channelPaceKey(channel.id), channel.mps_limit, deps.windowMarginMs);
       const sendWindow = paceWindow(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit), deps.windowMarginMs);
       await limiter.define([numberWindow, sendWindow]);
       // Slots in small batches: at least a hundredth of the window (not polling for each one), at

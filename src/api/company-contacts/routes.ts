@@ -12,7 +12,7 @@ import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQue
 import { badRequest, conflict, notFound, ProblemError, unprocessable } from '../problem';
 import { errorResponses } from '../problem-schema';
 import type { RoutePlugin } from '../types';
-import { receiveContactFile } from '../uploads';
+import { withContactFile } from '../uploads';
 import type { Kysely } from 'kysely';
 import {
   companyContactIdParams,
@@ -171,8 +171,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
       },
     },
     async (request, reply) => {
-      const importRow = await db.transaction().execute(async (trx) => {
-        const received = await receiveContactFile(trx, request, { maxBytes: config.IMPORT_MAX_BYTES });
+      const importRow = await withContactFile(db, request, config, async (trx, received) => {
         const parsed = importFieldsSchema.safeParse(received.fields);
         if (!parsed.success) {
           throw new ProblemError(400, 'VALIDATION_FAILED', 'The form fields are invalid.', {

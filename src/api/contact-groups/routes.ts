@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
+import type { Database } from '../../db/schema';
 import { templateCsv } from '../../domain/contact-csv/header';
 import { textKey } from '../../domain/text-key';
 import { audit } from '../audit';
@@ -9,7 +10,7 @@ import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQue
 import { conflict, notFound, ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
 import type { RoutePlugin } from '../types';
-import { receiveContactFile } from '../uploads';
+import { withContactFile } from '../uploads';
 import { groupIdParams, groupKindSchema, groupSchema, groupStatusSchema, groupToApi, importSchema, importToApi, phonePolicySchema } from './schemas';
 import { findGroup, refuseIfLocked } from './guards';
 
@@ -58,8 +59,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       },
     },
     async (request, reply) => {
-      const { group, importRow } = await db.transaction().execute(async (trx) => {
-        const received = await receiveContactFile(trx, request, { maxBytes: config.IMPORT_MAX_BYTES });
+      const { group, importRow } = await withContactFile(db, request, config, async (trx, received) => {
         const parsed = createFieldsSchema.safeParse(received.fields);
         if (!parsed.success) throw validationProblem(parsed.error);
         if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
@@ -260,12 +260,17 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       },
     },
     async (request, reply) => {
-      const importRow = await db.transaction().execute(async (trx) => {
-        const group = await findGroup(trx, request.auth.tenantId, request.params.id, { forUpdate: true });
+      const appendable = async (trx: Kysely<Database>, forUpdate: boolean) => {
+        const group = await findGroup(trx, request.auth.tenantId, request.params.id, { forUpdate });
         refuseIfLocked(group);
         const running = await trx.selectFrom('imports').select('id').where('group_id', '=', group.id).where('status', 'in', ['pending', 'running']).executeTakeFirst();
         if (running) throw conflict('IMPORT_IN_PROGRESS', `Import ${running.id} into this group is still running; wait for it to finish.`, { importId: running.id });
-        const received = await receiveContactFile(trx, request, { maxBytes: config.IMPORT_MAX_BYTES });
+        return group;
+      };
+      // Checked before the file is received (answered at once) and again, under the lock, after.
+      await appendable(db, false);
+      const importRow = await withContactFile(db, request, config, async (trx, received) => {
+        const group = await appendable(trx, true);
         const parsed = z.object({ phonePolicy: phonePolicySchema.default('reject_row') }).safeParse(received.fields);
         if (!parsed.success) throw validationProblem(parsed.error);
         if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');

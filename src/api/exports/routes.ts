@@ -6,12 +6,14 @@ import { cancelExportUpdate, exportProgressQuery, exportWorkflowId } from '../..
 import { JobKind, TenantId } from '../../workflows/search-attributes';
 import { audit } from '../audit';
 import { startJob } from '../jobs';
+import { requireRole } from '../auth';
 import { streamExportFile } from '../downloads';
 import { keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage, dateCursor } from '../pagination';
 import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
+import { exportRole, visibleExports } from './roles';
 import { activityReportRequestSchema, exportIdParams, exportSchema } from './schemas';
 
 const toApi = (row: ExportRow) => ({
@@ -119,6 +121,8 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
       let query = db.selectFrom('exports').selectAll().where('tenant_id', '=', request.auth.tenantId);
       if (status) query = query.where('status', '=', status);
       if (kind) query = query.where('kind', '=', kind);
+      // Only the exports whose data the key's role may read.
+      query = query.where(visibleExports(request.auth.role));
       const spec = parseSort(sort, { createdAt: 'created_at:ts' });
       const rows = await keysetPage(query, { sort: spec, idColumn: 'id', limit, cursor }).execute();
       return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], toApi);
@@ -137,6 +141,7 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
     },
     async (request) => {
       const row = await findExport(request.auth.tenantId, request.params.id);
+      requireRole(request, exportRole(row.kind), `Export ${row.kind}`);
       const body = toApi(row);
       if (row.status !== 'running') return body;
       const progress = await temporal.workflow
@@ -182,6 +187,7 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
     },
     async (request, reply) => {
       const row = await findExport(request.auth.tenantId, request.params.id);
+      requireRole(request, exportRole(row.kind), `Export ${row.kind}`);
       if (row.status !== 'completed') throw conflict('EXPORT_NOT_READY', `The export is ${row.status}; the file is ready once it completes.`);
       return reply
         .type('text/csv; charset=utf-8')
