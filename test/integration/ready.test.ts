@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app';
 import { createDb } from '../../src/db/database';
 import { freePort } from '../../src/embedded/ports';
-import { createTestStack, type TestStack } from '../helpers/app';
+import { buildTestApp, createTestStack, type TestStack } from '../helpers/app';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -19,7 +18,7 @@ it('/ready answers 200 when PostgreSQL and Temporal answer', async () => {
 it('/ready answers 503 naming PostgreSQL when the database is down', async () => {
   // Nothing listens on this port: the database is "down".
   const down = createDb({ connectionString: `postgres://nobody@127.0.0.1:${await freePort()}/none` });
-  const app = await buildApp({ config: stack.config, db: down.db, temporal: stack.temporal }, { logger: false });
+  const app = await buildTestApp({ config: stack.config, db: down.db, temporal: stack.temporal });
   try {
     const res = await app.inject({ method: 'GET', url: '/ready' });
     expect(res.statusCode).toBe(503);
