@@ -4,7 +4,6 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import {
-  jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
@@ -30,6 +29,7 @@ import { meRoutes } from './me/routes';
 import { optOutRoutes } from './opt-outs/routes';
 import { requestSerializer } from '../logger';
 import { registerMetrics } from './metrics';
+import { openapiTransform } from './openapi';
 import type { ApiDeps, App, RoutePlugin } from './types';
 import { registerUnreadBodyClose } from './uploads';
 import { userRoutes } from './users/routes';
@@ -57,7 +57,13 @@ const v1Resources: RoutePlugin[] = [
   optOutRoutes,
 ];
 
-export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<App> {
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger'];
+  /** Called before any route is registered, so its hooks see every route (tests check responses against the document). */
+  instrument?: (app: App) => void;
+}
+
+export async function buildApp(deps: ApiDeps, options: BuildOptions = {}): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? { level: deps.config.LOG_LEVEL, serializers: { req: requestSerializer } },
     requestIdHeader: 'x-request-id',
@@ -73,21 +79,25 @@ export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerO
 
   await app.register(fastifySwagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'Omni Campaigns API',
         description:
           'Dialer (Discador) and WhatsApp (Broadcast) campaigns for Brazilian contact centres. ' +
           'Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem+json with a stable `code`. ' +
-          'Lists take `limit`, `cursor` and `sort` and answer `{ items, nextCursor }`.',
+          'Lists take `limit`, `cursor` and `sort` and answer `{ items, nextCursor }`. ' +
+          'JSON request bodies are at most 1 MiB unless a route says otherwise (413 beyond).',
         version: '1.0.0',
       },
       components: {
-        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'omni_… API key' } },
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'omni_… API key' },
+          xApiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'The same key, in a header of its own' },
+        },
       },
-      security: [{ apiKey: [] }],
+      security: [{ apiKey: [] }, { xApiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openapiTransform,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
@@ -99,6 +109,7 @@ export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerO
   registerInputGuard(app);
   registerAuth(app, deps.db);
   registerMetrics(app);
+  options.instrument?.(app as App);
   await healthRoutes(app, deps);
   await app.register(async (v1) => {
     for (const resource of v1Resources) await resource(v1 as App, deps);

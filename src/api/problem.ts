@@ -12,7 +12,7 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-const titles: Record<number, string> = {
+export const problemTitles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -43,7 +43,7 @@ export class ProblemError extends Error {
   toBody(instance?: string): ProblemBody {
     return {
       type: problemType(this.code),
-      title: titles[this.status] ?? 'Error',
+      title: problemTitles[this.status] ?? 'Error',
       status: this.status,
       detail: this.message,
       code: this.code,

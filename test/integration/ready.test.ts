@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app';
 import { createDb } from '../../src/db/database';
 import { freePort } from '../../src/embedded/ports';
-import { createTestStack, type TestStack } from '../helpers/app';
+import { buildTestApp, createTestStack, type TestStack } from '../helpers/app';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
 let stack: TestStack;
@@ -29,7 +28,7 @@ it('/ready answers 200 when PostgreSQL and Temporal answer and a worker polls th
 
 it('/ready answers 503 naming the worker when nothing polls the task queue', async () => {
   const config = { ...stack.config, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('nobody') };
-  const app = await buildApp({ config, db: stack.database.db, temporal: stack.temporal }, { logger: false });
+  const app = await buildTestApp({ config, db: stack.database.db, temporal: stack.temporal });
   try {
     const res = await app.inject({ method: 'GET', url: '/ready' });
     expect(res.statusCode).toBe(503);
@@ -46,7 +45,7 @@ it('many concurrent /ready calls are answered from memory and never 503 spurious
     pings++;
     await stack.database.pool.query('SELECT 1');
   };
-  const app = await buildApp({ config: stack.config, db: stack.database.db, temporal: stack.temporal, pingDatabase }, { logger: false });
+  const app = await buildTestApp({ config: stack.config, db: stack.database.db, temporal: stack.temporal, pingDatabase });
   try {
     await readyUntil(app, 200);
     const before = pings;
@@ -67,7 +66,7 @@ it('many concurrent /ready calls are answered from memory and never 503 spurious
 it('/ready answers 503 naming PostgreSQL when the database is down', async () => {
   // Nothing listens on this port: the database is "down".
   const down = createDb({ connectionString: `postgres://nobody@127.0.0.1:${await freePort()}/none` });
-  const app = await buildApp({ config: stack.config, db: down.db, temporal: stack.temporal }, { logger: false });
+  const app = await buildTestApp({ config: stack.config, db: down.db, temporal: stack.temporal });
   try {
     const res = await app.inject({ method: 'GET', url: '/ready' });
     expect(res.statusCode).toBe(503);

@@ -18,6 +18,7 @@ import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { conflict, notFound, unprocessable } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { csvResponse, eventStreamResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { createTotalsCache, messageTotals, monitorView } from './monitor';
@@ -303,7 +304,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
         summary: 'The monitor as Server-Sent Events (`event: monitor`), every `everyMs`; ends when the send finishes',
         params: idParams,
         querystring: z.object({ everyMs: z.coerce.number().int().min(250).max(60_000).default(1000) }),
-        response: { 200: z.any().describe('text/event-stream'), ...errorResponses },
+        response: { 200: eventStreamResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -328,7 +329,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   const csv = (fileName: string) => ({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${fileName}"` });
   app.get(
     '/broadcast/sends/:id/reports/detalhado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Detalhado: one row per message (CSV `;`, UTF-8 BOM, streamed)', params: idParams, response: { 200: z.any().describe('text/csv'), ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Detalhado: one row per message (CSV `;`, UTF-8 BOM, streamed)', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const send = await findSend(request.auth.tenantId, request.params.id);
       return reply.headers(csv(`broadcast-hsm-detalhado-${send.id}.csv`)).send(detailedReport(db, send.id));
@@ -336,7 +337,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   );
   app.get(
     '/broadcast/sends/:id/reports/consolidado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado of one send: per day and template, totals and rates', params: idParams, response: { 200: z.any().describe('text/csv'), ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado of one send: per day and template, totals and rates', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const send = await findSend(request.auth.tenantId, request.params.id);
       return reply.headers(csv(`broadcast-hsm-consolidado-${send.id}.csv`)).send(consolidatedReport(db, { sendId: send.id }));
@@ -344,7 +345,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   );
   app.get(
     '/broadcast/campaigns/:id/reports/consolidado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado: per day, send and template', params: idParams, response: { 200: z.any().describe('text/csv'), ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado: per day, send and template', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const campaign = await findCampaign(request.auth.tenantId, request.params.id);
       return reply.headers(csv(`broadcast-hsm-consolidado-${campaign.id}.csv`)).send(consolidatedReport(db, { campaignId: campaign.id }));

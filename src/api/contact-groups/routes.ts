@@ -9,9 +9,10 @@ import { startImportWorkflow } from '../imports/start';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { conflict, notFound, ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { csvResponse, multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
 import { withContactFile } from '../uploads';
-import { groupIdParams, groupKindSchema, groupSchema, groupStatusSchema, groupToApi, importSchema, importToApi, phonePolicySchema } from './schemas';
+import { contactFileForm, groupIdParams, groupKindSchema, groupSchema, groupStatusSchema, groupToApi, importSchema, importToApi, phonePolicySchema } from './schemas';
 import { findGroup, refuseIfLocked } from './guards';
 
 const createFieldsSchema = z.object({
@@ -27,14 +28,12 @@ const validationProblem = (error: z.ZodError) =>
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
 
-const multipartBody = z
-  .object({
-    name: z.string().describe('Group name (chosen once; cannot be changed)'),
-    kind: groupKindSchema,
-    phonePolicy: phonePolicySchema.optional(),
-    file: z.any().describe('The CSV file (`;` separated, UTF-8 or Windows-1252)'),
-  })
-  .describe('multipart/form-data');
+/** The form of a new group (documented only: the handler reads the parts itself). */
+const createForm = z.object({
+  name: createFieldsSchema.shape.name.describe('Group name (chosen once; cannot be changed)'),
+  kind: groupKindSchema,
+  ...contactFileForm.shape,
+});
 
 /** Contact groups (Grupo de Contatos): create by CSV upload or from company contacts, list, (de)activate. */
 export const contactGroupRoutes: RoutePlugin = (app, deps) => {
@@ -42,7 +41,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
 
   app.get(
     '/contact-groups/template.csv',
-    { schema: { tags: ['contact groups'], summary: 'Download the CSV model (nome, telefone1…telefone10, email, documento)', response: { 200: z.any() } } },
+    { schema: { tags: ['contact groups'], summary: 'Download the CSV model (nome, telefone1…telefone10, email, documento)', response: { 200: csvResponse } } },
     async (_request, reply) =>
       reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="modelo-grupo-de-contatos.csv"').send(templateCsv()),
   );
@@ -54,7 +53,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         tags: ['contact groups'],
         summary: 'Create a group by uploading a CSV; the import runs as a workflow',
         description: 'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`. Answers 202 with the group and its import.',
-        consumes: ['multipart/form-data'],
+        bodyForDocs: multipartForm(createForm),
         response: { 202: z.object({ group: groupSchema, import: importSchema }), 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
       },
     },
@@ -254,7 +253,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         tags: ['contact groups'],
         summary: 'Append contacts to a group with another CSV (refused once the group is linked to a campaign)',
         description: 'multipart/form-data with the `file` and an optional `phonePolicy`.',
-        consumes: ['multipart/form-data'],
+        bodyForDocs: multipartForm(contactFileForm),
         params: groupIdParams,
         response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
       },

@@ -13,6 +13,7 @@ import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
 import { conflict, notFound, unprocessable } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { eventStreamResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { headlines, monitor, whyOf, type Headline } from './monitor';
@@ -236,7 +237,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
           everyMs: z.coerce.number().int().min(250).max(60_000).default(2000),
           maxEvents: z.coerce.number().int().min(1).optional().describe('Close after this many events'),
         }),
-        response: { 200: z.any().describe('text/event-stream'), ...errorResponses },
+        response: { 200: eventStreamResponse, ...errorResponses },
       },
     },
     async (request, reply) => {

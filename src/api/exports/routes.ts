@@ -11,6 +11,7 @@ import { streamExportFile } from '../downloads';
 import { keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage, dateCursor } from '../pagination';
 import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { csvResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { exportRole, visibleExports } from './roles';
@@ -182,7 +183,7 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         tags: ['exports'],
         summary: 'Download a completed export (CSV, `;`, UTF-8 with BOM)',
         params: exportIdParams,
-        response: { 200: z.any().describe('text/csv'), ...errorResponses },
+        response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) => {

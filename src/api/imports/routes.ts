@@ -9,6 +9,7 @@ import { importSchema, importToApi } from '../contact-groups/schemas';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
 import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { csvResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 
@@ -108,7 +109,7 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
           from: z.iso.datetime({ offset: true }).optional(),
           to: z.iso.datetime({ offset: true }).optional(),
         }),
-        response: { 200: z.any(), ...errorResponses },
+        response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -189,7 +190,7 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
         tags: ['imports'],
         summary: 'Download the rejected rows as CSV (`;`, UTF-8 with BOM, formula-safe)',
         params: importIdParams,
-        response: { 200: z.any(), ...errorResponses },
+        response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) => {

@@ -9,9 +9,19 @@ import { whatsappWebhookApplierWorkflow } from '../../workflows/broadcast/webhoo
 import { JobKind } from '../../workflows/search-attributes';
 import { ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { mediaResponse } from '../openapi';
 import type { App, RoutePlugin } from '../types';
 
 const params = z.object({ channelId: z.uuid() });
+const subscriptionQuery = z.object({
+  'hub.mode': z.string().optional().describe('`subscribe`'),
+  'hub.verify_token': z.string().optional().describe("The channel's verify token"),
+  'hub.challenge': z.string().optional().describe('Echoed back when the token matches'),
+});
+const webhookPayload = z
+  .object({ object: z.string(), entry: z.array(z.record(z.string(), z.unknown())) })
+  .catchall(z.unknown())
+  .describe("Meta's webhook payload, signed with the channel's app secret in X-Hub-Signature-256 (sha256=<hex HMAC of the raw bytes>)");
 const ENSURE_EVERY_MS = 60_000;
 /** Meta's webhook payloads nest about 6 deep; far deeper is an attack on the parsers. */
 const MAX_WEBHOOK_DEPTH = 64;
@@ -75,8 +85,8 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
           tags: ['webhooks'],
           summary: "Meta's webhook verification: echoes hub.challenge when hub.verify_token matches",
           params,
-          querystring: z.record(z.string(), z.string()),
-          response: { 200: z.string(), ...errorResponses },
+          querystring: subscriptionQuery,
+          response: { 200: mediaResponse('text/plain', 'The hub.challenge, echoed'), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -94,7 +104,9 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
         schema: {
           tags: ['webhooks'],
           summary: 'WhatsApp status and message webhooks (signed with X-Hub-Signature-256); stored and applied asynchronously',
+          description: 'The body (JSON, up to 5 MiB) is checked against X-Hub-Signature-256 as it came: 401 without the header, 403 when it does not match.',
           params,
+          bodyForDocs: { mediaTypes: ['application/json'], schema: webhookPayload },
           response: { 200: z.object({ received: z.boolean() }), ...errorResponses },
         },
       },
