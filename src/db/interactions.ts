@@ -7,8 +7,9 @@ import type { Database, HandledByKind, InteractionChannel, InteractionDirection 
  * is an upsert on (tenant, channel, source key) that MERGES into what is there, so writers may come
  * in any order and any number of times:
  * - identity (phone, contacts, buyer, campaign/send/account) fills gaps, never overwrites;
- * - `startedAt` keeps the earliest, `endedAt` the latest; `outcome` and `handledBy` take the
- *   newest value given (null leaves them alone); `details` is merged key by key (newest wins);
+ * - `startedAt` keeps the earliest, `endedAt` the latest; `outcome` takes the newest value given
+ *   (null leaves it alone), `handledBy` too unless a person already handled it (see handlerRank);
+ *   `details` is merged key by key (newest wins);
  * - `events` are added by `key`: an event already recorded under that key is kept as it was.
  * Call it with the transaction that records the event itself.
  */
@@ -70,6 +71,22 @@ export const phoneKeySql = (phone: RawBuilder<unknown>) =>
   sql<string>`CASE WHEN length(${phone}) = 13 AND left(${phone}, 2) = '55' AND substr(${phone}, 5, 1) = '9'
     THEN left(${phone}, 4) || substr(${phone}, 6) ELSE ${phone} END`;
 
+/** SQL for a timestamp as the events' `at` (the ISO 8601 form of JavaScript's toISOString). */
+export const isoSql = (ts: RawBuilder<unknown>) => sql<string>`to_char(${ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** SQL for one event, `[]` when its time is null: `events` is the `||` of several. */
+export const eventSql = (type: string, at: RawBuilder<unknown>, data?: RawBuilder<unknown>) =>
+  sql`CASE WHEN ${at} IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+    'key', ${type}::text, 'at', ${isoSql(at)}, 'type', ${type}::text, 'data', ${data ?? sql`NULL::jsonb`}))) END`;
+
+/**
+ * Who handled it: a person (agent, then user) outranks an automatic rule, which outranks the system;
+ * among equals the newest write wins. So the dialer's "system" at the end of a call never hides the
+ * agent who took it.
+ */
+const handlerRank = (kind: string) => sql`CASE ${sql.raw(kind)} WHEN 'agent' THEN 4 WHEN 'user' THEN 3 WHEN 'rule' THEN 2 WHEN 'system' THEN 1 ELSE 0 END`;
+const takesHandler = sql`EXCLUDED.handled_by_kind IS NOT NULL AND ${handlerRank('EXCLUDED.handled_by_kind')} >= ${handlerRank('i.handled_by_kind')}`;
+
 /**
  * Upserts the rows of `source` (a SELECT yielding {@link INTERACTION_COLUMNS}, at most one row per
  * source key) with the merge rules above. For the hot paths that project their own rows in SQL
@@ -91,8 +108,8 @@ export async function upsertInteractionsFrom(db: Executor, source: RawBuilder<un
       started_at = LEAST(i.started_at, EXCLUDED.started_at),
       ended_at = GREATEST(i.ended_at, EXCLUDED.ended_at),
       outcome = COALESCE(EXCLUDED.outcome, i.outcome),
-      handled_by_kind = COALESCE(EXCLUDED.handled_by_kind, i.handled_by_kind),
-      handled_by_id = CASE WHEN EXCLUDED.handled_by_kind IS NULL THEN i.handled_by_id ELSE EXCLUDED.handled_by_id END,
+      handled_by_kind = CASE WHEN ${takesHandler} THEN EXCLUDED.handled_by_kind ELSE i.handled_by_kind END,
+      handled_by_id = CASE WHEN ${takesHandler} THEN EXCLUDED.handled_by_id ELSE i.handled_by_id END,
       details = i.details || EXCLUDED.details,
       events = i.events || COALESCE((
         SELECT jsonb_agg(e) FROM jsonb_array_elements(EXCLUDED.events) e
