@@ -16,6 +16,7 @@ import { companyContactRoutes } from './company-contacts/routes';
 import { groupContactRoutes } from './contact-groups/contacts-routes';
 import { contactGroupRoutes } from './contact-groups/routes';
 import { importRoutes } from './imports/routes';
+import { interactionRoutes } from './interactions/routes';
 import { blockListRoutes } from './dialer/block-list-routes';
 import { dialerCampaignRoutes } from './dialer/campaign-routes';
 import { dialerReportRoutes } from './dialer/report-routes';
@@ -55,6 +56,7 @@ const v1Resources: RoutePlugin[] = [
   whatsappWebhookRoutes,
   companyContactRoutes,
   optOutRoutes,
+  interactionRoutes,
 ];
 
 export interface BuildOptions {

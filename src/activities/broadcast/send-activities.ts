@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
 import type { BroadcastSend, Database, SendStatus } from '../../db/schema';
 import type { ChannelClients } from '../../db/whatsapp-channels';
+import { recordMessageInteractions } from '../../db/interaction-sources';
 import { messageKey, resolveParameters, type ContactFields, type VariableMapping } from '../../domain/broadcast';
 import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-limits';
 import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
@@ -485,14 +486,20 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
 
     /** Messages `sending` for longer than the settle time and not settled by a webhook: `unknown`. */
     async settleUnknown(input: { sendId: string; olderThanMs: number }): Promise<number> {
-      const res = await db
-        .updateTable('broadcast_messages')
-        .set({ state: 'unknown', unknown_at: new Date() })
-        .where('send_id', '=', input.sendId)
-        .where('state', '=', 'sending')
-        .where('sending_since', '<', sql<Date>`now() - ${input.olderThanMs} * interval '1 millisecond'`)
-        .executeTakeFirst();
-      return Number(res.numUpdatedRows);
+      // An unknown outcome may still have reached the person: it is an interaction too.
+      const settled = await db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .updateTable('broadcast_messages')
+          .set({ state: 'unknown', unknown_at: new Date() })
+          .where('send_id', '=', input.sendId)
+          .where('state', '=', 'sending')
+          .where('sending_since', '<', sql<Date>`now() - ${input.olderThanMs} * interval '1 millisecond'`)
+          .returning('id')
+          .execute();
+        await recordMessageInteractions(trx, rows.map((r) => r.id));
+        return rows.length;
+      });
+      return settled;
     },
 
     /** Mirrors the workflow's state in PostgreSQL (API lists, page activities' control checks). */

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { recordMessageInteractions } from '../../db/interaction-sources';
+import { recordInteractions, type InteractionInput } from '../../db/interactions';
 import type { Database, MessageState } from '../../db/schema';
 import { canonicalWhatsAppNumber, parseMessageKey } from '../../domain/broadcast';
 import { withoutNinthDigit } from '../../domain/phone';
@@ -153,6 +155,7 @@ export async function applyStatuses(trx: Trx, tenantId: string, channelId: strin
         ${col((c) => c.error?.code ?? null)}::int[], ${col((c) => c.error?.title ?? null)}::text[], ${col((c) => c.error?.details ?? null)}::text[]
       ) AS v(id, state, wamid, wa_id, sent_ms, delivered_ms, read_ms, failed_ms, code, title, details)
       WHERE m.id = v.id`.execute(trx);
+    await recordMessageInteractions(trx, list.map(([id]) => id));
   }
   await blockRecipients(trx, blocks);
   for (const o of optOutPhones) optOuts += await addOptOut(trx, tenantId, o.phone, 'whatsapp_131050', o.reason);
@@ -191,7 +194,19 @@ async function applyInbound(trx: Trx, tenantId: string, messages: InboundMessage
     if (!isOptOutReply(m.text)) continue;
     added += await addOptOut(trx, tenantId, canonicalWhatsAppNumber(m.waId), 'whatsapp_reply', `Resposta "${(m.text ?? '').slice(0, 60)}"`);
   }
+  await recordInteractions(trx, messages.map((m) => replyInteraction(tenantId, m)));
   return added;
+}
+
+/** A reply is an inbound interaction of its own (keyed by its wamid); an opt-out word makes it `opt_out`. */
+function replyInteraction(tenantId: string, m: InboundMessage): InteractionInput {
+  const optOut = isOptOutReply(m.text);
+  return {
+    tenantId, channel: 'whatsapp', direction: 'inbound', kind: 'reply', sourceKey: m.id, phone: canonicalWhatsAppNumber(m.waId),
+    startedAt: m.timestamp, endedAt: m.timestamp, outcome: optOut ? 'opt_out' : 'received', handledBy: { kind: 'system' },
+    details: { type: m.type, text: m.text ?? null, profileName: m.profileName ?? null, inReplyTo: m.contextWamid ?? null },
+    events: [{ type: 'received', key: 'received', at: m.timestamp }, ...(optOut ? [{ type: 'opt_out', key: 'opt_out', at: m.timestamp }] : [])],
+  };
 }
 
 /**
