@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessagingLimitTier } from '../domain/messaging-limits';
+import type { MercadoLivreTables } from './mercadolivre-schema';
 
 /** Kysely table types. One interface per table; migrations are the source of truth. */
 
@@ -443,7 +444,7 @@ export type WhatsAppTemplateRow = Selectable<WhatsAppTemplatesTable>;
 export type BroadcastCampaign = Selectable<BroadcastCampaignsTable>;
 export type BroadcastSend = Selectable<BroadcastSendsTable>;
 
-export interface Database {
+export interface Database extends MercadoLivreTables {
   tenants: TenantsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
