@@ -127,7 +127,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       source text NOT NULL CHECK (source IN ('agent', 'auto')),
       rule_id uuid,
       requested_by_user uuid,
-      requested_by_key uuid,
+      requested_by_key text,
       state text NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
       attempts integer NOT NULL DEFAULT 0,
       last_error text,

@@ -79,7 +79,7 @@ export function createMercadoLivreClient(options: MercadoLivreClientOptions) {
 
   const get = <T>(path: string, token: string) => call<T>('GET', path, { token });
   const q = (params: Record<string, string | number | undefined>) =>
-    new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)])).toString();
+    new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
 
   return {
     /** The page the seller opens to authorize us (the browser goes there, not this process). */
