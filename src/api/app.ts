@@ -32,6 +32,13 @@ import type { ApiDeps, App, RoutePlugin } from './types';
 import { userRoutes } from './users/routes';
 import { whatsappChannelRoutes } from './whatsapp-channels/routes';
 import { whatsappWebhookRoutes } from './whatsapp-webhooks/routes';
+import { mercadoLivreAccountRoutes } from './mercadolivre/accounts/routes';
+import { mercadoLivreAutoAnswerRoutes } from './mercadolivre/auto-answers/routes';
+import { mercadoLivreConversationRoutes } from './mercadolivre/conversations/routes';
+import { mercadoLivreMonitorRoutes } from './mercadolivre/monitor/routes';
+import { mercadoLivreOauthRoutes } from './mercadolivre/oauth/routes';
+import { mercadoLivreQuestionRoutes } from './mercadolivre/questions/routes';
+import { mercadoLivreWebhookRoutes } from './mercadolivre/webhooks/routes';
 
 /** Resource route folders served under /v1. Add a resource here. */
 const v1Resources: RoutePlugin[] = [
@@ -52,6 +59,13 @@ const v1Resources: RoutePlugin[] = [
   whatsappWebhookRoutes,
   companyContactRoutes,
   optOutRoutes,
+  mercadoLivreAccountRoutes,
+  mercadoLivreOauthRoutes,
+  mercadoLivreQuestionRoutes,
+  mercadoLivreConversationRoutes,
+  mercadoLivreMonitorRoutes,
+  mercadoLivreAutoAnswerRoutes,
+  mercadoLivreWebhookRoutes,
 ];
 
 export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<App> {

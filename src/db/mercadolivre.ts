@@ -103,3 +103,12 @@ export async function storeNotification(db: Executor, n: NotificationRow): Promi
     ON CONFLICT ON CONSTRAINT ml_notifications_dedup_key DO UPDATE SET duplicates = ml_notifications.duplicates + 1,
       attempts = GREATEST(ml_notifications.attempts, EXCLUDED.attempts)`.execute(db);
 }
+
+/** Unread (buyer messages an agent has not opened) and the last message's time. */
+export async function refreshConversationCounts(db: Executor, conversationId: string) {
+  await sql`
+    UPDATE ml_conversations c SET
+      unread_count = (SELECT count(*) FROM ml_messages m WHERE m.conversation_id = c.id AND m.direction = 'buyer' AND m.read_at IS NULL),
+      last_message_at = (SELECT max(sent_at) FROM ml_messages m WHERE m.conversation_id = c.id)
+    WHERE c.id = ${conversationId}`.execute(db);
+}

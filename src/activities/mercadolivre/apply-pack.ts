@@ -1,11 +1,10 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import { refreshConversationCounts } from '../../db/mercadolivre';
 import { recordMessageInteraction } from '../../db/ml-interactions';
 import type { Database } from '../../db/schema';
 import type { MlMessage, MlPackMessages } from '../../integrations/mercadolivre/types';
 import type { AccountRef } from './apply-question';
 import type { MlDeps } from './deps';
-
-type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
  * Fetches a pack's conversation with the seller's token (without marking it read) and applies it:
@@ -101,13 +100,4 @@ export async function applyPackPages(trx: Transaction<Database>, account: Accoun
     });
   }
   await refreshConversationCounts(trx, conversation.id);
-}
-
-/** Unread (buyer messages an agent has not opened) and the last message's time. */
-export async function refreshConversationCounts(db: Executor, conversationId: string) {
-  await sql`
-    UPDATE ml_conversations c SET
-      unread_count = (SELECT count(*) FROM ml_messages m WHERE m.conversation_id = c.id AND m.direction = 'buyer' AND m.read_at IS NULL),
-      last_message_at = (SELECT max(sent_at) FROM ml_messages m WHERE m.conversation_id = c.id)
-    WHERE c.id = ${conversationId}`.execute(db);
 }
