@@ -37,7 +37,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       state text PRIMARY KEY,
       tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
       user_id uuid,
-      key_id uuid,
+      key_id text,
       expires_at timestamptz NOT NULL,
       used_at timestamptz,
       created_at timestamptz NOT NULL DEFAULT now()

@@ -20,6 +20,8 @@ export interface Faults {
   next5xx: number;
   /** Extra latency on every API call, in ms. */
   latencyMs: number;
+  /** The next n writes (answers, messages) are applied and then the connection is dropped: the caller never hears back. */
+  dropNextWrites: number;
 }
 
 export interface MercadoLivreSimulator {
@@ -34,7 +36,17 @@ export interface MercadoLivreSimulator {
   stop(): Promise<void>;
 }
 
-const noFaults = (): Faults => ({ rate429: 0, rate5xx: 0, next429: 0, next5xx: 0, latencyMs: 0 });
+const noFaults = (): Faults => ({ rate429: 0, rate5xx: 0, next429: 0, next5xx: 0, latencyMs: 0, dropNextWrites: 0 });
+
+/** Answers a write, or (fault injection) drops the connection after applying it. */
+function written(ctx: Ctx, res: ServerResponse, status: number, body: unknown): void {
+  if (ctx.faults.dropNextWrites > 0) {
+    ctx.faults.dropNextWrites--;
+    res.destroy();
+    return;
+  }
+  json(res, status, body);
+}
 
 /**
  * A local Mercado Livre API (api.mercadolibre.com + the authorization page) on the contract in
@@ -153,7 +165,7 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
   if (path === '/answers' && method === 'POST') {
     const q = store.answer(seller, await bodyOf(req));
     ctx.notify('questions', `/questions/${q.id}`, seller);
-    return json(res, 200, q);
+    return written(ctx, res, 200, q);
   }
   if ((m = /^\/orders\/(\d+)$/.exec(path))) {
     const pack = [...store.packs.values()].find((p) => p.order_id === Number(m![1]) && p.seller_id === seller);
@@ -164,14 +176,14 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
   if ((m = /^\/messages\/action_guide\/packs\/(\d+)$/.exec(path)) && method === 'GET') return json(res, 200, store.actionGuide(Number(m[1]), seller));
   if ((m = /^\/messages\/action_guide\/packs\/(\d+)\/option$/.exec(path)) && method === 'POST') {
     const message = store.sendOption(Number(m[1]), seller, await bodyOf(req));
-    return json(res, 201, message);
+    return written(ctx, res, 201, message);
   }
   if ((m = /^\/messages\/packs\/(\d+)\/sellers\/(\d+)$/.exec(path))) {
     if (Number(m[2]) !== seller) throw new SimError(403, 'forbidden', 'seller_id does not match the token');
     const packId = Number(m[1]);
     if (method === 'POST') {
       const message = store.sellerWrites(packId, seller, await bodyOf(req));
-      return json(res, 201, message);
+      return written(ctx, res, 201, message);
     }
     const pack = store.pack(packId, seller);
     const offset = Number(url.searchParams.get('offset') ?? 0);

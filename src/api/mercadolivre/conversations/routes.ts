@@ -166,7 +166,11 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
         if (error instanceof MercadoLivreApiError && !error.retryable) {
           await db.updateTable('ml_messages').set({ state: 'failed' }).where('id', '=', row.id).execute();
           if (error.status === 403 && /blocked/.test(error.error + error.message)) {
-            throw conflict('CONVERSATION_BLOCKED', `Mercado Livre refused: ${error.message}`, { substatus: c.substatus ?? error.error });
+            // Blocked since we last looked: learn why from the conversation itself.
+            const pack = await ml.withSellerToken(account.id, (t) => ml.client.packMessages(t, c.pack_id, sellerId, { limit: 1 })).catch(() => undefined);
+            const substatus = pack?.conversation_status.substatus ?? c.substatus;
+            if (pack) await db.updateTable('ml_conversations').set({ status: pack.conversation_status.status, substatus, updated_at: new Date() }).where('id', '=', c.id).execute();
+            throw conflict('CONVERSATION_BLOCKED', `The conversation is blocked (${substatus ?? 'blocked'}).`, { substatus });
           }
         }
         // No answer: the message stays `sending` until the conversation's next fetch shows it (or not).

@@ -85,6 +85,9 @@ export const mercadoLivreOauthRoutes: RoutePlugin = (app, { db, config, temporal
             request_id: request.id,
           })
           .execute();
+        // What waited for the seller to authorize again is due now.
+        await trx.updateTable('ml_notifications').set({ next_attempt_at: new Date() }).where('account_id', '=', row.id).where('state', '=', 'pending').execute();
+        await sql`UPDATE ml_answers a SET next_attempt_at = now() FROM ml_questions q WHERE q.id = a.question_id AND q.account_id = ${row.id} AND a.state = 'pending'`.execute(trx);
         return row;
       });
       await ml.startAccountWorkflow(account);
