@@ -96,6 +96,22 @@ export const configSchema = z.object({
   BROADCAST_WINDOW_MARGIN_MS: z.coerce.number().int().min(0).max(500).default(10),
   /** Pages a send workflow run dispatches before it continues as new (keeps the history small). */
   BROADCAST_PAGES_PER_RUN: z.coerce.number().int().min(1).max(5000).default(300),
+
+  /** Mercado Livre API base URL; unset: https://api.mercadolibre.com (npm start runs the simulator and sets it). */
+  ML_API_URL: optionalString.pipe(z.url().optional()),
+  /** Where sellers authorize the application; unset: https://auth.mercadolivre.com.br. */
+  ML_AUTH_URL: optionalString.pipe(z.url().optional()),
+  /** The application's credentials (DevCenter): client id (= application id) and secret. */
+  ML_CLIENT_ID: optionalString,
+  ML_CLIENT_SECRET: optionalString,
+  /** The OAuth redirect URI registered with the application; unset: PUBLIC_BASE_URL (or http://localhost:API_PORT) + /v1/mercadolivre/oauth/callback. */
+  ML_REDIRECT_URI: optionalString.pipe(z.url().optional()),
+  /** How long before expiry an access token is refreshed by its account workflow. */
+  ML_REFRESH_MARGIN_MS: z.coerce.number().int().min(1000).max(6 * 3600_000).default(30 * 60_000),
+  /** How often each account looks for missed notifications (/missed_feeds, unanswered questions). */
+  ML_CATCH_UP_EVERY_MS: z.coerce.number().int().min(5000).default(5 * 60_000),
+  /** Port of the Mercado Livre simulator that npm start runs when ML_API_URL is unset. */
+  ML_SIM_PORT: port.default(8090),
 });
 
 export type Config = z.infer<typeof configSchema>;

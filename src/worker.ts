@@ -74,6 +74,7 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
         secretsKey: config.SECRETS_KEY,
         windowMarginMs: config.BROADCAST_WINDOW_MARGIN_MS,
       },
+      mercadolivre: { apiUrl: config.ML_API_URL, clientId: config.ML_CLIENT_ID, clientSecret: config.ML_CLIENT_SECRET, secretsKey: config.SECRETS_KEY },
     },
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });

@@ -36,6 +36,13 @@ import { registerUnreadBodyClose } from './uploads';
 import { userRoutes } from './users/routes';
 import { whatsappChannelRoutes } from './whatsapp-channels/routes';
 import { whatsappWebhookRoutes } from './whatsapp-webhooks/routes';
+import { mercadoLivreAccountRoutes } from './mercadolivre/accounts/routes';
+import { mercadoLivreAutoAnswerRoutes } from './mercadolivre/auto-answers/routes';
+import { mercadoLivreConversationRoutes } from './mercadolivre/conversations/routes';
+import { mercadoLivreMonitorRoutes } from './mercadolivre/monitor/routes';
+import { mercadoLivreOauthRoutes } from './mercadolivre/oauth/routes';
+import { mercadoLivreQuestionRoutes } from './mercadolivre/questions/routes';
+import { mercadoLivreWebhookRoutes } from './mercadolivre/webhooks/routes';
 
 /** Resource route folders served under /v1. Add a resource here. */
 const v1Resources: RoutePlugin[] = [
@@ -57,6 +64,13 @@ const v1Resources: RoutePlugin[] = [
   companyContactRoutes,
   optOutRoutes,
   interactionRoutes,
+  mercadoLivreAccountRoutes,
+  mercadoLivreOauthRoutes,
+  mercadoLivreQuestionRoutes,
+  mercadoLivreConversationRoutes,
+  mercadoLivreMonitorRoutes,
+  mercadoLivreAutoAnswerRoutes,
+  mercadoLivreWebhookRoutes,
 ];
 
 export interface BuildOptions {

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessagingLimitTier } from '../domain/messaging-limits';
+import type { MercadoLivreTables } from './mercadolivre-schema';
 
 /** Kysely table types. One interface per table; migrations are the source of truth. */
 
@@ -491,7 +492,7 @@ export interface InteractionsTable {
 
 export type InteractionRow = Selectable<InteractionsTable>;
 
-export interface Database {
+export interface Database extends MercadoLivreTables {
   tenants: TenantsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

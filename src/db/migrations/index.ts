@@ -12,6 +12,7 @@ import * as m0010 from './0010_upload_chunks_uncompressed';
 import * as m0011 from './0011_contacts_without_import_line_key';
 import * as m0020 from './0020_import_cancel_flag';
 import * as m0040 from './0040_security';
+import * as m0050 from './0050_mercadolivre';
 import * as m0060 from './0060_interactions';
 
 /**
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   '0011_contacts_without_import_line_key': m0011,
   '0020_import_cancel_flag': m0020,
   '0040_security': m0040,
+  '0050_mercadolivre': m0050,
   '0060_interactions': m0060,
 };
