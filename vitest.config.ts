@@ -19,7 +19,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
-          setupFiles: ['test/integration/setup-quiet-sdk.ts'],
+          setupFiles: ['test/integration/setup-quiet-sdk.ts', 'test/integration/setup-openapi-check.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

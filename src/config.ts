@@ -45,10 +45,21 @@ export const configSchema = z.object({
   EMBEDDED_TEMPORAL_UI_PORT: port.default(8233),
 
   WORKER_METRICS_PORT: port.default(9464),
+  /** Interface the worker's metrics listen on: loopback unless said otherwise (they are unauthenticated). */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(100),
 
   /** Largest CSV upload accepted, in bytes (larger answers 413). */
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+  /** How often /ready's answer is measured in the background (it is served from memory). */
+  READY_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** A task-queue poller seen longer ago than this does not count as a live worker (a long poll lasts about a minute). */
+  READY_POLLER_MAX_AGE_MS: z.coerce.number().int().min(1000).default(90_000),
+  /** Uploads one tenant may have in progress at once in one API process (more answer 429). */
+  UPLOAD_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(4),
+  /** An upload slower than this over any UPLOAD_RATE_WINDOW_MS is cut off with 408. */
+  UPLOAD_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(1).default(4096),
+  UPLOAD_RATE_WINDOW_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Key used to encrypt provider secrets at rest (32 bytes, hex or base64). Generated for the embedded stack. */
   SECRETS_KEY: optionalString.pipe(
     z
@@ -85,6 +96,22 @@ export const configSchema = z.object({
   BROADCAST_WINDOW_MARGIN_MS: z.coerce.number().int().min(0).max(500).default(10),
   /** Pages a send workflow run dispatches before it continues as new (keeps the history small). */
   BROADCAST_PAGES_PER_RUN: z.coerce.number().int().min(1).max(5000).default(300),
+
+  /** Mercado Livre API base URL; unset: https://api.mercadolibre.com (npm start runs the simulator and sets it). */
+  ML_API_URL: optionalString.pipe(z.url().optional()),
+  /** Where sellers authorize the application; unset: https://auth.mercadolivre.com.br. */
+  ML_AUTH_URL: optionalString.pipe(z.url().optional()),
+  /** The application's credentials (DevCenter): client id (= application id) and secret. */
+  ML_CLIENT_ID: optionalString,
+  ML_CLIENT_SECRET: optionalString,
+  /** The OAuth redirect URI registered with the application; unset: PUBLIC_BASE_URL (or http://localhost:API_PORT) + /v1/mercadolivre/oauth/callback. */
+  ML_REDIRECT_URI: optionalString.pipe(z.url().optional()),
+  /** How long before expiry an access token is refreshed by its account workflow. */
+  ML_REFRESH_MARGIN_MS: z.coerce.number().int().min(1000).max(6 * 3600_000).default(30 * 60_000),
+  /** How often each account looks for missed notifications (/missed_feeds, unanswered questions). */
+  ML_CATCH_UP_EVERY_MS: z.coerce.number().int().min(5000).default(5 * 60_000),
+  /** Port of the Mercado Livre simulator that npm start runs when ML_API_URL is unset. */
+  ML_SIM_PORT: port.default(8090),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -47,12 +47,16 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   return Worker.create(options);
 }
 
+/** `host:port` of the worker's Prometheus endpoint (an IPv6 host in brackets). */
+export const metricsBindAddress = (config: Pick<Config, 'WORKER_METRICS_HOST' | 'WORKER_METRICS_PORT'>) =>
+  `${config.WORKER_METRICS_HOST.includes(':') ? `[${config.WORKER_METRICS_HOST}]` : config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}`;
+
 /** `npm run worker`: one worker process; run more of them to scale out. */
 export async function runWorkerProcess(config: Config = loadConfig()): Promise<void> {
   const log = createLogger(config, 'worker');
   // The SDK's own metrics (task latencies, slots, polls) in Prometheus format.
   Runtime.install({
-    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}` } } },
+    telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress(config) } } },
   });
   const { db, pool, close } = createDb({ connectionString: requireDatabaseUrl(config), poolSize: config.DATABASE_POOL_SIZE, applicationName: "omni-worker" });
   const connection = await connectWorker(config);
@@ -70,10 +74,11 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
         secretsKey: config.SECRETS_KEY,
         windowMarginMs: config.BROADCAST_WINDOW_MARGIN_MS,
       },
+      mercadolivre: { apiUrl: config.ML_API_URL, clientId: config.ML_CLIENT_ID, clientSecret: config.ML_CLIENT_SECRET, secretsKey: config.SECRETS_KEY },
     },
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: `:${config.WORKER_METRICS_PORT}/metrics` }, 'worker running');
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metrics: `http://${metricsBindAddress(config)}/metrics` }, 'worker running');
   await worker.run();
   await connection.close();
   await close();

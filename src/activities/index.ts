@@ -5,6 +5,7 @@ import { createBroadcastActivities, type BroadcastActivityDeps } from './broadca
 import { createDialerActivities, type DialerActivityDeps } from './dialer/index';
 import { createExportActivities } from './exports';
 import { createImportActivities } from './imports/import-activities';
+import { createMercadoLivreActivities, type MercadoLivreActivityDeps } from './mercadolivre/index';
 
 /** Everything activities may use; tests pass real or simulated clients here. */
 export interface ActivityDeps {
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   dialer?: Omit<DialerActivityDeps, 'db'>;
   /** WhatsApp access (Graph URL, SECRETS_KEY) and broadcast tuning. */
   broadcast?: BroadcastActivityDeps;
+  /** Mercado Livre application credentials, API URL and SECRETS_KEY. */
+  mercadolivre?: MercadoLivreActivityDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -25,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createImportActivities({ db: deps.db, pool: deps.pool, ...deps.imports }),
     ...createDialerActivities({ db: deps.db, ...deps.dialer }),
     ...createBroadcastActivities(deps.db, deps.broadcast),
+    ...createMercadoLivreActivities(deps.db, deps.mercadolivre),
   };
 }
 

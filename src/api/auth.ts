@@ -18,6 +18,17 @@ declare module 'fastify' {
 
 const rank: Record<Role, number> = { viewer: 0, supervisor: 1, admin: 2 };
 
+export const hasRole = (owner: KeyOwner, needed: Role) => rank[owner.role] >= rank[needed];
+
+/** For a role that depends on what the request touches (an export's data, a channel's credentials). */
+export function requireRole(request: FastifyRequest, needed: Role, what?: string): void {
+  if (hasRole(request.auth, needed)) return;
+  throw new ProblemError(403, 'ROLE_TOO_LOW', `${what ?? 'This action'} needs the ${needed} role; your key has ${request.auth.role}.`, {
+    requiredRole: needed,
+    role: request.auth.role,
+  });
+}
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
@@ -40,11 +51,6 @@ export function registerAuth(app: FastifyInstance, db: Kysely<Database>): void {
     if (!owner) throw new ProblemError(401, 'API_KEY_INVALID', 'The API key is unknown, malformed or revoked.');
     request.auth = owner;
     const needed = config?.minRole ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'supervisor');
-    if (rank[owner.role] < rank[needed]) {
-      throw new ProblemError(403, 'ROLE_TOO_LOW', `This action needs the ${needed} role; your key has ${owner.role}.`, {
-        requiredRole: needed,
-        role: owner.role,
-      });
-    }
+    requireRole(request, needed);
   });
 }

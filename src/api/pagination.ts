@@ -8,9 +8,16 @@ import { badRequest } from './problem';
  * Answers `{ items, nextCursor }`; nextCursor is null on the last page. Keyset pagination on
  * (sort column, id), so pages stay stable while rows are added.
  */
+/** Cursors are base64url text: anything else is refused before decoding (Buffer would skip the stray characters). */
+const CURSOR_PATTERN = /^[A-Za-z0-9_-]+$/;
+
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).describe('Items per page (1–200)'),
-  cursor: z.string().max(500).optional().describe('The nextCursor of the previous page'),
+  cursor: z
+    .string()
+    .max(500)
+    .optional()
+    .meta({ pattern: CURSOR_PATTERN.source, description: 'The nextCursor of the previous page, as given (base64url); any other value is 400 CURSOR_INVALID' }),
 });
 
 export function sortQuerySchema<const F extends string>(fields: readonly [F, ...F[]], defaultSort: `${'' | '-'}${F}`) {
@@ -50,6 +57,7 @@ type Cursor = [value: string | number | null, id: string | number];
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
 
 function decodeCursor(cursor: string): Cursor {
+  if (!CURSOR_PATTERN.test(cursor)) throw badRequest('CURSOR_INVALID', 'The cursor is not one this API handed out.');
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2) return value as Cursor;

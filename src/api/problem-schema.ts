@@ -10,7 +10,15 @@ export const problemSchema = z
     code: z.string(),
     instance: z.string().optional(),
     errors: z
-      .array(z.object({ field: z.string(), in: z.string(), message: z.string() }))
+      .array(
+        z.object({
+          field: z.string().describe('The field, dotted (e.g. `phones.1`)'),
+          in: z.string().describe('body, querystring, params or headers'),
+          message: z.string(),
+          value: z.string().optional().describe('The value refused, where it helps (a phone)'),
+          why: z.string().optional().describe('A stable reason code for the value (e.g. a phone: LENGTH, DDD, NINTH_DIGIT)'),
+        }),
+      )
       .optional()
       .describe('For validation errors: each bad field'),
   })

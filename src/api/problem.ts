@@ -12,11 +12,12 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-const titles: Record<number, string> = {
+export const problemTitles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
@@ -42,7 +43,7 @@ export class ProblemError extends Error {
   toBody(instance?: string): ProblemBody {
     return {
       type: problemType(this.code),
-      title: titles[this.status] ?? 'Error',
+      title: problemTitles[this.status] ?? 'Error',
       status: this.status,
       detail: this.message,
       code: this.code,

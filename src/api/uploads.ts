@@ -1,10 +1,12 @@
 import type { MultipartFile } from '@fastify/multipart';
-import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely, Transaction } from 'kysely';
+import type { Config } from '../config';
 import type { Database } from '../db/schema';
-import { storeUpload, UploadTooLargeError } from '../db/uploads';
+import { deleteUpload, pruneAbandonedUploads, storeUpload, UploadTooLargeError } from '../db/uploads';
 import { detectEncoding } from '../domain/contact-csv/encoding';
 import { checkFileStart } from '../domain/contact-csv/file-check';
+import { nulProblem } from './input-guard';
 import { ProblemError } from './problem';
 
 export interface ReceivedContactFile {
@@ -12,57 +14,180 @@ export interface ReceivedContactFile {
   upload?: { uploadId: string; fileName: string; sizeBytes: number };
 }
 
+type UploadConfig = Pick<Config, 'IMPORT_MAX_BYTES' | 'UPLOAD_MAX_CONCURRENT_PER_TENANT' | 'UPLOAD_MIN_BYTES_PER_SECOND' | 'UPLOAD_RATE_WINDOW_MS'>;
+
+/** Uploads running now, per tenant, in this process. */
+const running = new Map<string, number>();
+
+function takeUploadSlot(tenantId: string, max: number): () => void {
+  const now = running.get(tenantId) ?? 0;
+  if (now >= max) {
+    throw new ProblemError(429, 'UPLOADS_BUSY', `Your account already has ${now} uploads in progress (at most ${max} at once); wait for one to finish.`, { limit: max });
+  }
+  running.set(tenantId, now + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (running.get(tenantId) ?? 1) - 1;
+    if (left <= 0) running.delete(tenantId);
+    else running.set(tenantId, left);
+  };
+}
+
 /**
- * Reads a multipart request whose `file` part is a contact CSV, streaming the file into PostgreSQL
- * inside the caller's transaction. The first bytes are checked before anything is written, so a
- * wrong file is answered at once (422 naming the problem, 413 when too large) and leaves nothing.
+ * A client that sends fewer than `minBytesPerSecond` over any window of `windowMs` is cut off
+ * (408): a trickling upload must not keep a slot, a socket and memory for ever.
  */
-export async function receiveContactFile(
-  trx: Kysely<Database>,
-  request: FastifyRequest,
-  options: { maxBytes: number },
-): Promise<ReceivedContactFile> {
+function uploadDeadline(request: FastifyRequest, minBytesPerSecond: number, windowMs: number) {
+  let bytes = 0;
+  let fail: (error: Error) => void = () => undefined;
+  const expired = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  expired.catch(() => undefined);
+  const onData = (chunk: Buffer) => {
+    bytes += chunk.length;
+  };
+  request.raw.on('data', onData);
+  const least = (minBytesPerSecond * windowMs) / 1000;
+  const timer = setInterval(() => {
+    if (bytes < least && request.raw.complete !== true) {
+      fail(new ProblemError(408, 'UPLOAD_TOO_SLOW', `The upload sent ${bytes} bytes in ${windowMs} ms; at least ${minBytesPerSecond} bytes/s are needed.`));
+    }
+    bytes = 0;
+  }, windowMs);
+  return {
+    race: <T>(promise: Promise<T>) => Promise.race([promise, expired]),
+    stop() {
+      clearInterval(timer);
+      request.raw.off('data', onData);
+    },
+  };
+}
+
+type Deadline = ReturnType<typeof uploadDeadline>;
+
+/**
+ * The parts (or a file's bytes) as they arrive, cut off by the deadline. What the multipart reader
+ * itself throws (no closing boundary, a truncated part…) is the client's fault: a 400.
+ */
+async function* guarded<T>(source: AsyncIterable<T>, deadline: Deadline): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<T>;
+    try {
+      next = await deadline.race(iterator.next());
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (error instanceof ProblemError || (status && status < 500)) throw error;
+      throw new ProblemError(400, 'MULTIPART_MALFORMED', `The multipart body cannot be read: ${(error as Error).message}.`);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/**
+ * Reads a multipart request whose `file` part is a contact CSV, streaming the file into PostgreSQL.
+ * No transaction is open meanwhile: each chunk's insert takes a pooled connection only while it
+ * runs, so slow clients cannot starve the pool. The first bytes are checked before anything is
+ * written (422 naming the problem, 413 when too large); a refused upload is deleted.
+ */
+export async function receiveContactFile(db: Kysely<Database>, request: FastifyRequest, config: UploadConfig): Promise<ReceivedContactFile> {
   if (!request.isMultipart()) {
     throw new ProblemError(415, 'NOT_MULTIPART', 'Send the CSV as multipart/form-data with a `file` part.');
   }
+  const encoding = request.headers['content-encoding'];
+  if (encoding && encoding !== 'identity') {
+    throw new ProblemError(400, 'CONTENT_ENCODING_UNSUPPORTED', `Content-Encoding "${encoding}" is not accepted on uploads; send the multipart body uncompressed.`);
+  }
+  const release = takeUploadSlot(request.auth.tenantId, config.UPLOAD_MAX_CONCURRENT_PER_TENANT);
+  await pruneAbandonedUploads(db, request.auth.tenantId).catch((error) => {
+    release();
+    throw error;
+  });
+  const deadline = uploadDeadline(request, config.UPLOAD_MIN_BYTES_PER_SECOND, config.UPLOAD_RATE_WINDOW_MS);
+  const maxBytes = config.IMPORT_MAX_BYTES;
   const fields: Record<string, string> = {};
   let upload: ReceivedContactFile['upload'];
-  for await (const part of request.parts()) {
-    if (part.type === 'field') {
-      fields[part.fieldname] = String(part.value ?? '');
-      continue;
-    }
-    const file = part as MultipartFile;
-    if (file.fieldname !== 'file' || upload) {
-      file.file.resume();
-      throw new ProblemError(400, 'UNEXPECTED_FILE', `Only one file, in the part named "file", is accepted (got "${file.fieldname}").`);
-    }
-    const fileName = file.filename || 'contatos.csv';
-    try {
-      const stored = await storeUpload(trx, {
-        tenantId: request.auth.tenantId,
-        fileName,
-        createdBy: request.auth.userId,
-        source: file.file,
-        maxBytes: options.maxBytes,
-        inspect: (firstBytes) => {
-          const problem = checkFileStart(firstBytes);
-          if (problem) throw new ProblemError(422, problem.code, problem.detail, problem.columns ? { columns: problem.columns } : {});
-          const encoding = detectEncoding(firstBytes);
-          if (encoding !== 'utf8' && encoding !== 'windows-1252') {
-            throw new ProblemError(422, 'FILE_ENCODING_UNSUPPORTED', `O arquivo está em ${encoding.toUpperCase()}. Salve como "CSV UTF-8" ou "CSV (separado por vírgulas)" do Excel.`);
-          }
-        },
-      });
-      if (file.file.truncated) throw new UploadTooLargeError(options.maxBytes);
-      upload = { uploadId: stored.uploadId, fileName, sizeBytes: stored.sizeBytes };
-    } catch (error) {
-      file.file.resume();
-      if (error instanceof UploadTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-        throw new ProblemError(413, 'FILE_TOO_LARGE', `The file is larger than the limit of ${options.maxBytes} bytes.`, { limitBytes: options.maxBytes });
+  try {
+    for await (const part of guarded(request.parts(), deadline)) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value ?? '');
+        if (fields[part.fieldname].includes('\u0000') || part.fieldname.includes('\u0000')) throw nulProblem(part.fieldname, 'body');
+        continue;
       }
-      throw error;
+      const file = part as MultipartFile;
+      if (file.fieldname !== 'file' || upload) {
+        file.file.resume();
+        throw new ProblemError(400, 'UNEXPECTED_FILE', `Only one file, in the part named "file", is accepted (got "${file.fieldname}").`);
+      }
+      const fileName = file.filename || 'contatos.csv';
+      try {
+        const stored = await storeUpload(db, {
+          tenantId: request.auth.tenantId,
+          fileName,
+          createdBy: request.auth.userId,
+          source: guarded(file.file, deadline),
+          maxBytes,
+          inspect: (firstBytes, complete) => {
+            const problem = checkFileStart(firstBytes, { complete });
+            if (problem) throw new ProblemError(422, problem.code, problem.detail, problem.columns ? { columns: problem.columns } : {});
+            const encoding = detectEncoding(firstBytes);
+            if (encoding !== 'utf8' && encoding !== 'windows-1252') {
+              throw new ProblemError(422, 'FILE_ENCODING_UNSUPPORTED', `O arquivo está em ${encoding.toUpperCase()}. Salve como "CSV UTF-8" ou "CSV (separado por vírgulas)" do Excel.`);
+            }
+          },
+        });
+        upload = { uploadId: stored.uploadId, fileName, sizeBytes: stored.sizeBytes };
+        if (file.file.truncated) throw new UploadTooLargeError(maxBytes);
+      } catch (error) {
+        file.file.resume();
+        if (error instanceof UploadTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+          throw new ProblemError(413, 'FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes.`, { limitBytes: maxBytes });
+        }
+        throw error;
+      }
     }
+  } catch (error) {
+    if (upload) await deleteUpload(db, upload.uploadId);
+    throw error;
+  } finally {
+    deadline.stop();
+    release();
   }
   return { fields, upload };
+}
+
+/**
+ * Receives the contact file (no transaction open while the bytes arrive), then runs `use` in one
+ * transaction; when `use` refuses, the stored upload is deleted.
+ */
+export async function withContactFile<T>(
+  db: Kysely<Database>,
+  request: FastifyRequest,
+  config: UploadConfig,
+  use: (trx: Transaction<Database>, received: ReceivedContactFile) => Promise<T>,
+): Promise<T> {
+  const received = await receiveContactFile(db, request, config);
+  try {
+    return await db.transaction().execute((trx) => use(trx, received));
+  } catch (error) {
+    if (received.upload) await deleteUpload(db, received.upload.uploadId);
+    throw error;
+  }
+}
+
+/**
+ * A request answered before its body was read (an early 413/422/408 on an upload) closes its
+ * connection: the unread bytes would otherwise be taken as the next request, which never answers.
+ */
+export function registerUnreadBodyClose(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply) => {
+    if (request.raw.complete === false) reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', async (request) => {
+    if (request.raw.complete === false) request.raw.socket?.destroy();
+  });
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Role } from './schema';
 
 /**
@@ -52,6 +52,20 @@ export interface KeyOwner {
   userName: string;
 }
 
+/** `api_keys.last_used_at` is written at most once a minute per key (not a write per request). */
+const LAST_USED_EVERY_MS = 60_000;
+
+/** Marks the key used now, unless another request (of any process) did within the minute. Never fails the request. */
+async function touchApiKey(db: Kysely<Database>, id: string): Promise<void> {
+  await db
+    .updateTable('api_keys')
+    .set({ last_used_at: sql`now()` })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`now() - interval '1 minute'`)]))
+    .execute()
+    .catch(() => undefined);
+}
+
 /** The key's owner, or undefined for a malformed, unknown, revoked or wrong key. */
 export async function verifyApiKey(db: Kysely<Database>, presented: string): Promise<KeyOwner | undefined> {
   const match = /^omni_(k[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(presented.trim());
@@ -60,13 +74,14 @@ export async function verifyApiKey(db: Kysely<Database>, presented: string): Pro
   const row = await db
     .selectFrom('api_keys')
     .innerJoin('users', 'users.id', 'api_keys.user_id')
-    .select(['api_keys.id', 'api_keys.tenant_id', 'api_keys.user_id', 'api_keys.secret_hash', 'api_keys.revoked_at', 'users.role', 'users.name'])
+    .select(['api_keys.id', 'api_keys.tenant_id', 'api_keys.user_id', 'api_keys.secret_hash', 'api_keys.revoked_at', 'api_keys.last_used_at', 'users.role', 'users.name'])
     .where('api_keys.id', '=', id)
     .executeTakeFirst();
   if (!row || row.revoked_at) return undefined;
   const expected = Buffer.from(row.secret_hash, 'hex');
   const actual = Buffer.from(hashSecret(secret), 'hex');
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+  if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() >= LAST_USED_EVERY_MS) void touchApiKey(db, row.id);
   return { keyId: row.id, tenantId: row.tenant_id, userId: row.user_id, role: row.role, userName: row.name };
 }
 

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessagingLimitTier } from '../domain/messaging-limits';
+import type { MercadoLivreTables } from './mercadolivre-schema';
 
 /** Kysely table types. One interface per table; migrations are the source of truth. */
 
@@ -150,6 +151,9 @@ export interface ImportsTable {
   created_at: CreatedAt;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** Set by a cancel: no batch commits after it (0020). */
+  cancel_requested_at: Timestamp | null;
+  cancelled_by: string | null;
 }
 
 export interface ImportRejectionsTable {
@@ -433,6 +437,8 @@ export interface WebhookEventsTable {
 export interface WebhookOrphanStatusesTable {
   id: Generated<number>;
   tenant_id: string;
+  /** The channel whose webhook brought it (null: stored before 0040). */
+  channel_id: string | null;
   event: Json<unknown>;
   received_at: CreatedAt;
   tries: Generated<number>;
@@ -443,7 +449,50 @@ export type WhatsAppTemplateRow = Selectable<WhatsAppTemplatesTable>;
 export type BroadcastCampaign = Selectable<BroadcastCampaignsTable>;
 export type BroadcastSend = Selectable<BroadcastSendsTable>;
 
-export interface Database {
+// ---- Interactions (0060)
+
+export type InteractionChannel = 'voice' | 'whatsapp' | 'mercadolivre';
+export type InteractionDirection = 'outbound' | 'inbound';
+export type HandledByKind = 'agent' | 'rule' | 'system' | 'user';
+
+/** One entry of an interaction's `events`: `key` makes a repeated write a no-op. */
+export interface InteractionEvent {
+  key: string;
+  /** ISO 8601. */
+  at: string;
+  type: string;
+  data?: Record<string, unknown>;
+}
+
+export interface InteractionsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  channel: InteractionChannel;
+  direction: InteractionDirection;
+  kind: string;
+  source_key: string;
+  phone: string | null;
+  phone_key: string | null;
+  company_contact_id: string | null;
+  contact_id: number | null;
+  ml_buyer_id: string | null;
+  campaign_id: string | null;
+  send_id: string | null;
+  ml_account_id: string | null;
+  started_at: Timestamp;
+  ended_at: Timestamp | null;
+  outcome: string | null;
+  handled_by_kind: HandledByKind | null;
+  handled_by_id: string | null;
+  details: JsonWithDefault<Record<string, unknown>>;
+  events: JsonWithDefault<InteractionEvent[]>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type InteractionRow = Selectable<InteractionsTable>;
+
+export interface Database extends MercadoLivreTables {
   tenants: TenantsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -473,6 +522,7 @@ export interface Database {
   whatsapp_recipient_blocks: WhatsAppRecipientBlocksTable;
   webhook_events: WebhookEventsTable;
   webhook_orphan_statuses: WebhookOrphanStatusesTable;
+  interactions: InteractionsTable;
 }
 
 export type ContactGroup = Selectable<ContactGroupsTable>;

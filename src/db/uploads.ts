@@ -13,9 +13,10 @@ export class UploadTooLargeError extends Error {
 }
 
 /**
- * Writes a stream as upload chunks. Call it inside the transaction that creates what the upload
- * is for, so a refused file leaves nothing behind. `inspect` sees the first bytes (up to
- * `inspectBytes`) before anything is written and may throw to refuse the file.
+ * Writes a stream as upload chunks, each insert on its own (no connection is held while the
+ * source is awaited). A refused or failed upload is deleted. `inspect` sees the first bytes (up
+ * to `inspectBytes`; `complete` when that is the whole file) before anything is written and may
+ * throw to refuse the file.
  */
 export async function storeUpload(
   db: Kysely<Database>,
@@ -26,7 +27,7 @@ export async function storeUpload(
     source: AsyncIterable<Buffer>;
     maxBytes: number;
     inspectBytes?: number;
-    inspect?: (firstBytes: Buffer) => void;
+    inspect?: (firstBytes: Buffer, complete: boolean) => void;
   },
 ): Promise<{ uploadId: string; sizeBytes: number; chunkCount: number }> {
   const inspectBytes = input.inspectBytes ?? 64 * 1024;
@@ -69,21 +70,37 @@ export async function storeUpload(
       pending.push(piece);
       pendingBytes += piece.length;
       if (!inspected && pendingBytes >= inspectBytes) {
-        input.inspect?.(Buffer.concat(pending).subarray(0, inspectBytes));
+        input.inspect?.(Buffer.concat(pending).subarray(0, inspectBytes), false);
         inspected = true;
       }
       if (inspected) await flush(false);
     }
-    if (!inspected) input.inspect?.(Buffer.concat(pending));
+    if (!inspected) input.inspect?.(Buffer.concat(pending), true);
     await flush(true);
     await writing;
   } catch (error) {
-    // The caller rolls back once the insert in flight is done with the connection.
+    // Once the insert in flight is done with its connection (a caller's transaction rolls back anyway).
     await writing.catch(() => undefined);
+    await deleteUpload(db, upload.id).catch(() => undefined);
     throw error;
   }
   await db.updateTable('uploads').set({ size_bytes: size, chunk_count: seq }).where('id', '=', upload.id).execute();
   return { uploadId: upload.id, sizeBytes: size, chunkCount: seq };
+}
+
+/** Deletes an upload and its chunks. */
+export async function deleteUpload(db: Kysely<Database>, uploadId: string): Promise<void> {
+  await db.deleteFrom('uploads').where('id', '=', uploadId).execute();
+}
+
+/** Uploads no import took (the API stopped mid-upload) are deleted after a day. */
+export async function pruneAbandonedUploads(db: Kysely<Database>, tenantId: string): Promise<void> {
+  await db
+    .deleteFrom('uploads')
+    .where('tenant_id', '=', tenantId)
+    .where('created_at', '<', new Date(Date.now() - 86_400_000))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('imports').select('imports.id').whereRef('imports.upload_id', '=', 'uploads.id'))))
+    .execute();
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

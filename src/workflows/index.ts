@@ -5,3 +5,5 @@ export { broadcastSendWorkflow } from './broadcast/send-workflow';
 export { whatsappWebhookApplierWorkflow } from './broadcast/webhook-applier';
 export { dialerCampaignWorkflow } from './dialer/dialer-campaign-workflow';
 export { dialerCycleWorkflow } from './dialer/dialer-cycle-workflow';
+export { mercadoLivreAccountWorkflow } from './mercadolivre/account-workflow';
+export { mercadoLivreNotificationsWorkflow } from './mercadolivre/notifications-workflow';

@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
 import { inject } from 'vitest';
-import { buildApp } from '../../src/api/app';
+import { buildApp, type BuildOptions } from '../../src/api/app';
+import type { ApiDeps } from '../../src/api/types';
 import type { App } from '../../src/api/types';
 import { parseConfig, type Config } from '../../src/config';
 import { bootstrapTenant, createUser, issueApiKey } from '../../src/db/accounts';
 import { createTestDatabase, type TestDatabase } from './db';
+import { checkResponsesAgainstDocument } from './openapi-responses';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type RunningWorker } from './temporal';
 
 export interface TestTenant {
@@ -33,6 +35,10 @@ export async function createTenantWithKeys(database: TestDatabase, name: string)
   return { tenantId: tenant.id, adminKey: key.key, supervisorKey: await keyFor('supervisor'), viewerKey: await keyFor('viewer') };
 }
 
+/** buildApp for tests: no logs, and every response checked against the OpenAPI document. */
+export const buildTestApp = (deps: ApiDeps, options: BuildOptions = {}) =>
+  buildApp(deps, { logger: false, ...options, instrument: checkResponsesAgainstDocument });
+
 /** The API on a fresh schema with a real Temporal client and (optionally) a worker. */
 export async function createTestStack(options: { name: string; withWorker?: boolean; env?: Record<string, string> }): Promise<TestStack> {
   const database = await createTestDatabase();
@@ -46,7 +52,7 @@ export async function createTestStack(options: { name: string; withWorker?: bool
     ...options.env,
   });
   const temporal = await connectTestClient();
-  const app = await buildApp({ config, db: database.db, temporal }, { logger: false });
+  const app = await buildTestApp({ config, db: database.db, temporal });
   const worker = options.withWorker ? await startTestWorker(taskQueue, { db: database.db, pool: database.pool }) : undefined;
   return {
     app,

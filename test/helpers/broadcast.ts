@@ -15,6 +15,8 @@ export const SIM_SECRET = 'sim-app-secret-teste';
 export const PHONE_NUMBER_ID = '106540352242922';
 export const WABA_ID = '102290129340398';
 export const SECRETS_KEY = randomBytes(32).toString('hex');
+/** More numbers of the test WABA (GET /{waba-id}/phone_numbers lists them), for tests that need a second channel. */
+export const EXTRA_NUMBERS: Record<string, string> = { '200000000001': 'Outro', '200000000002': 'Concorrente', '200000000003': 'Terceiro' };
 export { seedTemplates };
 
 /**
@@ -27,7 +29,7 @@ export async function startBroadcastStack(options: { name: string; mps: number; 
     appSecret: SIM_SECRET,
     mps: options.mps,
     templates: seedTemplates,
-    config: { wabaId: WABA_ID, ...options.sim },
+    config: { wabaId: WABA_ID, ...options.sim, phoneNumbers: { [PHONE_NUMBER_ID]: 'Central Teste', ...EXTRA_NUMBERS, ...options.sim.phoneNumbers } },
   });
   const stack = await createTestStack({ name: options.name, env: { SECRETS_KEY, WHATSAPP_GRAPH_URL: sim.url, ...options.env } });
   await stack.app.listen({ port: 0, host: '127.0.0.1' });
@@ -62,7 +64,7 @@ export async function createChannel(stack: TestStack, tenant: TestTenant, mpsLim
   const res = await stack.app.inject({
     method: 'POST',
     url: '/v1/whatsapp/channels',
-    headers: bearer(tenant.supervisorKey),
+    headers: bearer(tenant.adminKey),
     payload: {
       name: 'Central',
       phoneNumberId: options.phoneNumberId ?? PHONE_NUMBER_ID,

@@ -8,16 +8,25 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts test/fixtures/worker-main.ts in a child process and waits until it polls. */
-export async function startWorkerProcess(options: { taskQueue: string; schema: string; env?: Record<string, string> }): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-main.ts'], {
+/**
+ * Starts test/fixtures/worker-main.ts in a child process and waits until it polls. `entry` and
+ * `bundlePath` run another checkout's worker instead (the upgrade exercise: test/replay/).
+ */
+export async function startWorkerProcess(options: {
+  taskQueue: string;
+  schema: string;
+  env?: Record<string, string>;
+  entry?: string;
+  bundlePath?: string;
+}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'test/fixtures/worker-main.ts'], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: options.taskQueue,
       DATABASE_URL: inject('databaseUrl'),
       TEST_DB_SCHEMA: options.schema,
-      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      WORKFLOW_BUNDLE_PATH: options.bundlePath ?? inject('workflowBundlePath'),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app';
 import { createDb } from '../../src/db/database';
-import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
+import { bearer, buildTestApp, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
 
 let stack: TestStack;
 let acme: TestTenant;
@@ -127,7 +126,7 @@ describe('problem+json', () => {
   it('never leaks internals in a 500', async () => {
     // A database with none of our tables: every query fails inside the server.
     const broken = createDb({ connectionString: stack.database.url, schema: 'no_such_schema_here' });
-    const app = await buildApp({ config: stack.config, db: broken.db, temporal: stack.temporal }, { logger: false });
+    const app = await buildTestApp({ config: stack.config, db: broken.db, temporal: stack.temporal });
     try {
       const res = await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(acme.adminKey) });
       expect(res.statusCode).toBe(500);

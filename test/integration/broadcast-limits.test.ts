@@ -4,7 +4,7 @@ import { createDb, type Db } from '../../src/db/database';
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished } from '../helpers/broadcast';
+import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, SIM_TOKEN, startBroadcastStack, syncTemplates, WABA_ID, waitAllFinal, waitSendFinished } from '../helpers/broadcast';
 import { startTestWorker, type RunningWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/worker-process';
 
@@ -35,13 +35,13 @@ afterAll(async () => {
 });
 
 const get = (url: string) => stack.app.inject({ method: 'GET', url, headers: bearer(tenant.viewerKey) });
-const post = (url: string, payload?: unknown) => stack.app.inject({ method: 'POST', url, headers: bearer(tenant.supervisorKey), payload: payload as never });
-const patch = (url: string, payload: unknown) => stack.app.inject({ method: 'PATCH', url, headers: bearer(tenant.supervisorKey), payload: payload as never });
+const post = (url: string, payload?: unknown) => stack.app.inject({ method: 'POST', url, headers: bearer(tenant.adminKey), payload: payload as never });
+const patch = (url: string, payload: unknown) => stack.app.inject({ method: 'PATCH', url, headers: bearer(tenant.adminKey), payload: payload as never });
 const phoneKey = (phone: string) => `${phone.slice(0, 4)}${phone.slice(5)}`;
 
 describe('messaging limit (unique users per rolling 24 h)', () => {
   it("gives a channel Meta's starting tier unless told, and changes it on the channel API", async () => {
-    const res = await post('/v1/whatsapp/channels', { name: 'Outro', phoneNumberId: '200000000001', wabaId: '300000000001', displayNumber: '554830000001', accessToken: 'token-de-teste-1', appSecret: 'segredo-1' });
+    const res = await post('/v1/whatsapp/channels', { name: 'Outro', phoneNumberId: '200000000001', wabaId: WABA_ID, displayNumber: '554830000001', accessToken: SIM_TOKEN, appSecret: 'segredo-1' });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ messagingLimitTier: 'TIER_250', messagingLimit: 250 });
     const changed = await patch(`/v1/whatsapp/channels/${res.json().id}`, { messagingLimitTier: 'TIER_100K' });
@@ -51,7 +51,7 @@ describe('messaging limit (unique users per rolling 24 h)', () => {
   });
 
   it('admits no more unique users than the tier across concurrent workers, and a user in the window does not count again', async () => {
-    const created = await post('/v1/whatsapp/channels', { name: 'Concorrente', phoneNumberId: '200000000002', wabaId: '300000000002', displayNumber: '554830000002', accessToken: 'token-de-teste-2', appSecret: 'segredo-2' });
+    const created = await post('/v1/whatsapp/channels', { name: 'Concorrente', phoneNumberId: '200000000002', wabaId: WABA_ID, displayNumber: '554830000002', accessToken: SIM_TOKEN, appSecret: 'segredo-2' });
     const channelId = created.json().id as string;
     const dbs = [stack.database.db, ...Array.from({ length: 3 }, () => {
       const other = createDb({ connectionString: stack.database.url, schema: stack.database.schema, poolSize: 2 });

@@ -201,4 +201,23 @@ describe('a campaign on an imported group', () => {
     expect(attempts.some((a) => a.dials > 0)).toBe(true);
     expect((await api('POST', `/v1/dialer/campaigns/${created.id}/stop`)).json().status).toBe('stopped');
   });
+
+  it('an invalid number on phone 1 moves the contact to phone 2 (a fact about a phone, not the contact)', async () => {
+    // Phone 1 invalid (last digit 3), phone 2 answers; a single-phone contact with an invalid number ends invalid.
+    const groupId = await importDialerGroup(stack, tenant, 'Dois telefones', [[phoneOf(700, 3), phoneOf(701, 5)], [phoneOf(702, 3)]]);
+    const strategy = (await api('POST', '/v1/dialer/strategies', fastStrategy('Dois telefones'))).json();
+    const created = (await api('POST', '/v1/dialer/campaigns', { name: 'Dois telefones', groupId, strategyId: strategy.id })).json();
+    expect((await api('POST', `/v1/dialer/campaigns/${created.id}/start`)).json().status).toBe('running');
+    await waitFor(async () => ((await campaign(created.id)).status === 'completed' ? true : undefined), 'the campaign to complete', 60_000);
+    const db = stack.database.db;
+    const attempts = await db.selectFrom('dial_attempts').select(['phone', 'outcome']).where('campaign_id', '=', created.id).orderBy('id').execute();
+    expect(attempts.map((a) => `${a.phone}:${a.outcome}`).sort()).toEqual(
+      [`${phoneOf(700, 3)}:invalid_number`, `${phoneOf(701, 5)}:answered`, `${phoneOf(702, 3)}:invalid_number`].sort(),
+    );
+    const contacts = await db.selectFrom('dialer_contacts').select(['phones', 'state', 'final_outcome']).where('campaign_id', '=', created.id).execute();
+    expect(Object.fromEntries(contacts.map((c) => [c.phones[0], `${c.state}:${c.final_outcome}`]))).toEqual({
+      [phoneOf(700, 3)]: 'done:answered',
+      [phoneOf(702, 3)]: 'done:invalid_number',
+    });
+  });
 });

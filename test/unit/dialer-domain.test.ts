@@ -99,9 +99,23 @@ describe('contact progress', () => {
     expect(step.progress).toMatchObject({ attempts: 0, dials: 1, phoneIdx: 0 });
   });
 
-  it('answered and invalid finish; running out of attempts exhausts', () => {
+  it('an invalid number retires that phone and dials the next one at once; the contact ends invalid when no phone is left', () => {
+    const first = applyOutcome(strategy, fresh, 'invalid_number', now);
+    expect(first).toMatchObject({ state: 'pending', nextAttemptAt: now });
+    expect(currentPhone(strategy, first.progress)).toBe('5511900000002');
+    // Even when the strategy would stay on a phone after a failure: an invalid phone is never redialled.
+    const stay = strategyConfigSchema.parse({ maxAttemptsPerContact: 3, maxAttemptsPerPhone: 2, phoneOrder: { nextPhoneAfterFailure: false } });
+    expect(currentPhone(stay, applyOutcome(stay, fresh, 'invalid_number', now).progress)).toBe('5511900000002');
+    // Phone 2 busy, then back to… phone 2 only (phone 1 is retired), then invalid too: done.
+    const busy = applyOutcome(strategy, first.progress, 'busy', now);
+    expect(currentPhone(strategy, busy.progress)).toBe('5511900000002');
+    expect(applyOutcome(strategy, busy.progress, 'invalid_number', now)).toMatchObject({ state: 'done', finalOutcome: 'invalid_number' });
+    const single: ContactProgress = { ...fresh, phones: ['5511900000001'] };
+    expect(applyOutcome(strategy, single, 'invalid_number', now)).toMatchObject({ state: 'done', finalOutcome: 'invalid_number' });
+  });
+
+  it('answered finishes; running out of attempts exhausts', () => {
     expect(applyOutcome(strategy, fresh, 'answered', now)).toMatchObject({ state: 'done', finalOutcome: 'answered' });
-    expect(applyOutcome(strategy, fresh, 'invalid_number', now)).toMatchObject({ state: 'done', finalOutcome: 'invalid_number' });
     let c = fresh;
     const states: string[] = [];
     for (let i = 0; i < 3; i++) {

@@ -75,6 +75,9 @@ export type RateLimiter = ReturnType<typeof createRateLimiter>;
  */
 export const WINDOW_MARGIN_MS = 10;
 
+/** The pace window of a channel's number. */
+export const channelPaceKey = (channelId: string) => `channel:${channelId}`;
+
 /** Meta counts messages per second: `perSecond` in any second (plus our margin). */
 export const paceWindow = (key: string, perSecond: number, marginMs = WINDOW_MARGIN_MS): PaceWindow => ({
   key,

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { recordMessageInteractions } from '../../db/interaction-sources';
 import type { Database } from '../../db/schema';
 
 /** What became of one API call. `release` puts a message back unsent (the send pauses or stops). */
@@ -26,7 +27,8 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
     const items = [...unsorted].sort((a, b) => a.id - b.id);
     const col = <T>(f: (o: Outcome) => T) => items.map(f);
     // Rows are locked in id order first, as the webhook applier does, so the two never deadlock.
-    await retryOnDeadlock(() => sql`
+    // The interactions of the messages that reached the API are written in the same transaction.
+    await retryOnDeadlock(() => db.transaction().execute(async (trx) => { await sql`
       WITH locked AS (
         SELECT id FROM broadcast_messages WHERE id = ANY(${col((o) => o.id)}::bigint[]) ORDER BY id FOR UPDATE
       )
@@ -55,7 +57,9 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
         ${col((o) => (o.kind === 'retry' ? o.delayMs : 0))}::int[], ${items.map((o) => o.at)}::float8[]
       ) AS u(id, kind, wamid, wa_id, mstatus, code, title, details, delay_ms, at_ms),
       LATERAL (SELECT u.*, to_timestamp(u.at_ms / 1000) AS at) v
-      WHERE m.id = v.id AND m.id IN (SELECT id FROM locked)`.execute(db));
+      WHERE m.id = v.id AND m.id IN (SELECT id FROM locked)`.execute(trx);
+      await recordMessageInteractions(trx, items.filter((o) => o.kind === 'accepted' || o.kind === 'failed').map((o) => o.id));
+    }));
   };
 
   const flush = (): Promise<void> => {

@@ -3,12 +3,13 @@ import { Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
 import type { BroadcastSend, Database, SendStatus } from '../../db/schema';
 import type { ChannelClients } from '../../db/whatsapp-channels';
+import { recordMessageInteractions } from '../../db/interaction-sources';
 import { messageKey, resolveParameters, type ContactFields, type VariableMapping } from '../../domain/broadcast';
 import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-limits';
 import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
 import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
 import { claimBatch, type MessagingLimit } from './claim';
-import { createRateLimiter, paceWindow, type Grant } from './limiter';
+import { channelPaceKey, createRateLimiter, paceWindow, type Grant } from './limiter';
 import { blockedRecipients, blockRecipients } from './recipient-blocks';
 import { createRecorder, type Outcome } from './recorder';
 import { createPageTurns } from './page-turns';
@@ -178,7 +179,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       const result: PageResult = { claimed: 0, accepted: 0, failed: 0, retry: 0, skipped: 0, unsettled: 0, interrupted: false };
       let send: BroadcastSend = await loadSend(page.sendId);
       if (send.status !== 'running' || send.halt_action) return { ...result, interrupted: true, halt: haltOf(send) };
-      const channel = await clients.channel(send.channel_id);
+      // Read afresh: a tier or throughput just changed (and the send woken for it) applies now.
+      const channel = await clients.channel(send.channel_id, 0);
       const client = clients.clientFor(channel);
       const template = await db
         .selectFrom('whatsapp_templates')
@@ -187,7 +189,10 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .where('name', '=', send.template_name)
         .where('language', '=', send.template_language)
         .executeTakeFirstOrThrow();
-      const numberWindow = paceWindow(`wa:${channel.phone_number_id}`, channel.mps_limit, deps.windowMarginMs);
+      // Keyed by our channel id, which no other tenant can name (a number is registered once, so
+      // the channel stands for its number); a key built from the number let another tenant's
+      // channel of the same id share the window and set its limit.
+      const numberWindow = paceWindow(channelPaceKey(channel.id), channel.mps_limit, deps.windowMarginMs);
       const sendWindow = paceWindow(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit), deps.windowMarginMs);
       await limiter.define([numberWindow, sendWindow]);
       // Slots in small batches: at least a hundredth of the window (not polling for each one), at
@@ -481,14 +486,20 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
 
     /** Messages `sending` for longer than the settle time and not settled by a webhook: `unknown`. */
     async settleUnknown(input: { sendId: string; olderThanMs: number }): Promise<number> {
-      const res = await db
-        .updateTable('broadcast_messages')
-        .set({ state: 'unknown', unknown_at: new Date() })
-        .where('send_id', '=', input.sendId)
-        .where('state', '=', 'sending')
-        .where('sending_since', '<', sql<Date>`now() - ${input.olderThanMs} * interval '1 millisecond'`)
-        .executeTakeFirst();
-      return Number(res.numUpdatedRows);
+      // An unknown outcome may still have reached the person: it is an interaction too.
+      const settled = await db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .updateTable('broadcast_messages')
+          .set({ state: 'unknown', unknown_at: new Date() })
+          .where('send_id', '=', input.sendId)
+          .where('state', '=', 'sending')
+          .where('sending_since', '<', sql<Date>`now() - ${input.olderThanMs} * interval '1 millisecond'`)
+          .returning('id')
+          .execute();
+        await recordMessageInteractions(trx, rows.map((r) => r.id));
+        return rows.length;
+      });
+      return settled;
     },
 
     /** Mirrors the workflow's state in PostgreSQL (API lists, page activities' control checks). */

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { recordMessageInteractions } from '../../db/interaction-sources';
+import { recordInteractions, type InteractionInput } from '../../db/interactions';
 import type { Database, MessageState } from '../../db/schema';
 import { canonicalWhatsAppNumber, parseMessageKey } from '../../domain/broadcast';
 import { withoutNinthDigit } from '../../domain/phone';
@@ -39,13 +41,17 @@ interface Target {
   phone_key: string;
 }
 
+/** Messages of the channel's sends only (a webhook of channel X never touches channel Y's messages); no channel: the tenant's. */
+const ofChannel = (alias: string, channelId: string | null) =>
+  channelId === null ? sql`TRUE` : sql`EXISTS (SELECT 1 FROM broadcast_sends s WHERE s.id = ${sql.ref(`${alias}.send_id`)} AND s.channel_id = ${channelId})`;
+
 /**
- * Applies status events of one tenant to their messages: matched by our key (biz_opaque_callback_data),
+ * Applies status events of one channel (of one tenant) to their messages: matched by our key (biz_opaque_callback_data),
  * then by wamid, then — for a message still `sending`/`unknown` with no wamid — by the recipient
  * with or without the ninth digit when exactly one message fits. Statuses only move forward;
  * each status keeps its first timestamp. Returns the indexes of events with no message yet.
  */
-export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEvent[]): Promise<{ unmatched: number[]; optOuts: number }> {
+export async function applyStatuses(trx: Trx, tenantId: string, channelId: string | null, events: StatusEvent[]): Promise<{ unmatched: number[]; optOuts: number }> {
   if (events.length === 0) return { unmatched: [], optOuts: 0 };
   const keys = events.map((e) => parseMessageKey(e.bizOpaqueCallbackData));
   // Sorted by send and contact, which within a send is the rows' id order (the order the recorder
@@ -60,7 +66,7 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
     FROM unnest(${keyed.map((k) => k.sendId)}::uuid[], ${keyed.map((k) => k.contactId)}::bigint[]) AS k(send_id, contact_id)
     CROSS JOIN LATERAL (
       SELECT b.id, b.send_id, b.contact_id, b.wamid, b.state, b.phone_key FROM broadcast_messages b
-      WHERE b.send_id = k.send_id AND b.contact_id = k.contact_id AND b.tenant_id = ${tenantId}
+      WHERE b.send_id = k.send_id AND b.contact_id = k.contact_id AND b.tenant_id = ${tenantId} AND ${ofChannel('b', channelId)}
       LIMIT 1 FOR UPDATE
     ) m`.execute(trx);
   const byKey = new Map(rows.map((r) => [`${r.send_id}:${r.contact_id}`, r]));
@@ -70,8 +76,8 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
   const byWamid = new Map<string, Target>();
   if (wamids.length > 0) {
     const byId = await sql<Target>`
-      SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages
-      WHERE wamid = ANY(${wamids}::text[]) AND tenant_id = ${tenantId}
+      SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages m
+      WHERE wamid = ANY(${wamids}::text[]) AND tenant_id = ${tenantId} AND ${ofChannel('m', channelId)}
       ORDER BY id FOR UPDATE`.execute(trx);
     for (const r of byId.rows) byWamid.set(r.wamid!, r);
   }
@@ -81,8 +87,8 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
   const loose = events.map((e, i) => (targets[i] || e.bizOpaqueCallbackData ? undefined : withoutNinthDigit(e.recipientId))).filter((k): k is string => !!k);
   if (loose.length > 0) {
     const candidates = await sql<Target>`
-      SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages
-      WHERE tenant_id = ${tenantId} AND phone_key = ANY(${[...new Set(loose)]}::text[]) AND wamid IS NULL AND state IN ('sending', 'unknown')
+      SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages m
+      WHERE tenant_id = ${tenantId} AND ${ofChannel('m', channelId)} AND phone_key = ANY(${[...new Set(loose)]}::text[]) AND wamid IS NULL AND state IN ('sending', 'unknown')
       ORDER BY id FOR UPDATE`.execute(trx);
     const byPhone = new Map<string, Target[]>();
     for (const c of candidates.rows) byPhone.set(c.phone_key, [...(byPhone.get(c.phone_key) ?? []), c]);
@@ -149,6 +155,7 @@ export async function applyStatuses(trx: Trx, tenantId: string, events: StatusEv
         ${col((c) => c.error?.code ?? null)}::int[], ${col((c) => c.error?.title ?? null)}::text[], ${col((c) => c.error?.details ?? null)}::text[]
       ) AS v(id, state, wamid, wa_id, sent_ms, delivered_ms, read_ms, failed_ms, code, title, details)
       WHERE m.id = v.id`.execute(trx);
+    await recordMessageInteractions(trx, list.map(([id]) => id));
   }
   await blockRecipients(trx, blocks);
   for (const o of optOutPhones) optOuts += await addOptOut(trx, tenantId, o.phone, 'whatsapp_131050', o.reason);
@@ -187,7 +194,19 @@ async function applyInbound(trx: Trx, tenantId: string, messages: InboundMessage
     if (!isOptOutReply(m.text)) continue;
     added += await addOptOut(trx, tenantId, canonicalWhatsAppNumber(m.waId), 'whatsapp_reply', `Resposta "${(m.text ?? '').slice(0, 60)}"`);
   }
+  await recordInteractions(trx, messages.map((m) => replyInteraction(tenantId, m)));
   return added;
+}
+
+/** A reply is an inbound interaction of its own (keyed by its wamid); an opt-out word makes it `opt_out`. */
+function replyInteraction(tenantId: string, m: InboundMessage): InteractionInput {
+  const optOut = isOptOutReply(m.text);
+  return {
+    tenantId, channel: 'whatsapp', direction: 'inbound', kind: 'reply', sourceKey: m.id, phone: canonicalWhatsAppNumber(m.waId),
+    startedAt: m.timestamp, endedAt: m.timestamp, outcome: optOut ? 'opt_out' : 'received', handledBy: { kind: 'system' },
+    details: { type: m.type, text: m.text ?? null, profileName: m.profileName ?? null, inReplyTo: m.contextWamid ?? null },
+    events: [{ type: 'received', key: 'received', at: m.timestamp }, ...(optOut ? [{ type: 'opt_out', key: 'opt_out', at: m.timestamp }] : [])],
+  };
 }
 
 /**
@@ -243,30 +262,31 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
           .execute();
         const result: ApplyResult = { events: events.length, statuses: 0, orphansApplied: 0, optOuts: 0 };
         if (events.length === 0) return result;
-        const byTenant = new Map<string, { statuses: StatusEvent[]; messages: InboundMessage[] }>();
+        // By channel: a payload signed with channel X's secret applies to X's messages only.
+        const byChannel = new Map<string, { tenantId: string; channelId: string; statuses: StatusEvent[]; messages: InboundMessage[] }>();
         const counts = new Map<number, number>();
         const errors = new Map<number, string>();
         for (const e of events) {
           try {
             const parsed = parseWebhook(e.payload);
-            const bucket = byTenant.get(e.tenant_id) ?? { statuses: [], messages: [] };
+            const bucket = byChannel.get(e.channel_id) ?? { tenantId: e.tenant_id, channelId: e.channel_id, statuses: [], messages: [] };
             bucket.statuses.push(...parsed.statuses);
             bucket.messages.push(...parsed.messages);
-            byTenant.set(e.tenant_id, bucket);
+            byChannel.set(e.channel_id, bucket);
             counts.set(e.id, parsed.statuses.length);
             await applyTemplateUpdates(trx, e.channel_id, e.payload);
           } catch (error) {
             errors.set(e.id, String((error as Error).message).slice(0, 500));
           }
         }
-        for (const [tenantId, { statuses, messages }] of byTenant) {
-          const { unmatched, optOuts } = await applyStatuses(trx, tenantId, statuses);
+        for (const { tenantId, channelId, statuses, messages } of byChannel.values()) {
+          const { unmatched, optOuts } = await applyStatuses(trx, tenantId, channelId, statuses);
           result.statuses += statuses.length;
           result.optOuts += optOuts + (await applyInbound(trx, tenantId, messages));
           if (unmatched.length > 0) {
             await trx
               .insertInto('webhook_orphan_statuses')
-              .values(unmatched.map((i) => ({ tenant_id: tenantId, event: JSON.stringify(statuses[i]) })))
+              .values(unmatched.map((i) => ({ tenant_id: tenantId, channel_id: channelId, event: JSON.stringify(statuses[i]) })))
               .execute();
           }
         }
@@ -285,7 +305,7 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
       db.transaction().execute(async (trx) => {
         const orphans = await trx
           .selectFrom('webhook_orphan_statuses')
-          .select(['id', 'tenant_id', 'event', 'received_at'])
+          .select(['id', 'tenant_id', 'channel_id', 'event', 'received_at'])
           .orderBy('id')
           .limit(limit)
           .forUpdate()
@@ -294,10 +314,10 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
         if (orphans.length === 0) return 0;
         const done: number[] = [];
         const kept: number[] = [];
-        const byTenant = new Map<string, typeof orphans>();
-        for (const o of orphans) byTenant.set(o.tenant_id, [...(byTenant.get(o.tenant_id) ?? []), o]);
-        for (const [tenantId, list] of byTenant) {
-          const { unmatched } = await applyStatuses(trx, tenantId, list.map((o) => revive(o.event as StoredEvent)));
+        const byChannel = new Map<string, typeof orphans>();
+        for (const o of orphans) byChannel.set(`${o.tenant_id}:${o.channel_id}`, [...(byChannel.get(`${o.tenant_id}:${o.channel_id}`) ?? []), o]);
+        for (const list of byChannel.values()) {
+          const { unmatched } = await applyStatuses(trx, list[0].tenant_id, list[0].channel_id, list.map((o) => revive(o.event as StoredEvent)));
           const still = new Set(unmatched);
           list.forEach((o, i) => {
             const expired = Date.now() - new Date(o.received_at).getTime() > ORPHAN_MAX_AGE_MS;

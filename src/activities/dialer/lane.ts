@@ -1,11 +1,14 @@
 import type { Kysely } from 'kysely';
-import type { CallOutcome } from '../../domain/call-outcome';
-import { tooManyNetworkFailures } from '../../domain/dialer/campaign-state';
-import { applyOutcome, currentPhone, type ContactProgress } from '../../domain/dialer/contact-progress';
-import { closedDdds, isOpen, nextCallableAt, nextOpen, ruleOfWindow } from '../../domain/dialer/windows';
+import { applyOutcome, currentPhone } from '../../domain/dialer/contact-progress';
+import { closedDdds } from '../../domain/dialer/windows';
 import type { Database } from '../../db/schema';
-import type { CallReport } from '../../integrations/ari';
 import type { AriSession } from './ari-session';
+import { CallBook, type LaneCall } from './call-book';
+import type { CallEnd } from './call-end';
+import { FailureWindow, stopReason, Waker, whatNext, type LaneStopReason } from './lane-control';
+import { emptyLaneMetrics, LaneMetrics, type LaneMetricsSummary } from './lane-metrics';
+import { createPacer, type Pacer, type PacerFactory } from './pacer';
+import { endedUnseen, followOrphan } from './reconcile';
 import {
   attemptKey,
   claimDue,
@@ -22,20 +25,20 @@ import {
   type NewAttempt,
 } from './store';
 
+export type { LaneStopReason } from './lane-control';
+export type { LaneMetricsSummary } from './lane-metrics';
+
 /**
  * A dialing lane: one long-running activity that keeps a campaign's channels busy. It claims due
- * contacts in pages, records each attempt BEFORE originating (the attempt key is the ARI
- * channelId, so a retried originate can never place a second call), follows each call through
- * the CallTracker, and writes outcomes in batches. It returns when the campaign no longer may
- * dial (paused, stopped, window closed, end time, too many network failures), when nothing is
- * due, or when every contact is final; calls in progress always finish first.
+ * contacts in pages, asks its pacer how many calls may start, records each attempt BEFORE
+ * originating (the attempt key is the ARI channelId, so a retried originate can never place a
+ * second call), follows each call through the CallTracker, and writes outcomes in batches. It
+ * returns when the campaign no longer may dial (paused, stopped, window closed, end time, too many
+ * network failures), when nothing is due, or when every contact is final; calls in progress
+ * always finish first.
  *
- * After a crash the retried lane reconciles attempts left `dialing`: a channel Asterisk still
- * has is followed to its end; one it no longer knows ended unseen and is retried per the
- * strategy as a network failure (which does not use up an attempt).
+ * After a crash the retried lane reconciles attempts left `dialing` (reconcile.ts).
  */
-
-export type LaneStopReason = 'completed' | 'idle' | 'window_closed' | 'not_running' | 'network_failures' | 'ended';
 
 export interface LaneResult {
   reason: LaneStopReason;
@@ -47,14 +50,6 @@ export interface LaneResult {
   finished: number;
   reconciled: number;
   metrics: LaneMetricsSummary;
-}
-
-export interface LaneMetricsSummary {
-  /** Delay from a channel freeing to the next originate, while contacts were due. */
-  freeToOriginateMs: { count: number; p50: number; p99: number; max: number };
-  /** Average calls up ÷ channels, from the first originate until nothing more was due. */
-  lineUtilisation: number;
-  channels: number;
 }
 
 export interface LaneTuning {
@@ -74,147 +69,210 @@ export interface LaneDeps {
   heartbeat?: (details: unknown) => void;
   cancelled?: AbortSignal;
   tuning?: LaneTuning;
+  /** The pacing mode (default: by the strategy, pacer.ts). */
+  pacer?: PacerFactory;
 }
 
 /** The last summary per campaign, for the bench (same process). */
 export const laneStats = new Map<string, LaneMetricsSummary>();
 
-interface Inflight {
-  contactId: number;
-  progress: ContactProgress;
+export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneResult> {
+  const campaign = await loadCampaign(deps.db, campaignId);
+  if (campaign.status !== 'running') {
+    return { reason: 'not_running', nextAt: null, waitingWindow: false, dialed: 0, finished: 0, reconciled: 0, metrics: emptyLaneMetrics(campaign.strategy.pacing.channels) };
+  }
+  return new Lane(deps, campaign, await deps.ari()).run();
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] : 0);
+type Tuning = Required<LaneTuning>;
 
-export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneResult> {
-  const { db } = deps;
-  const tuning = { controlEveryMs: 250, strategyEveryMs: 10_000, flushEveryMs: 50, reconcilePollMs: 500, ...deps.tuning };
-  let campaign: CampaignContext = await loadCampaign(db, campaignId);
-  const emptyMetrics: LaneMetricsSummary = { freeToOriginateMs: { count: 0, p50: 0, p99: 0, max: 0 }, lineUtilisation: 0, channels: campaign.strategy.pacing.channels };
-  if (campaign.status !== 'running') {
-    return { reason: 'not_running', nextAt: null, waitingWindow: false, dialed: 0, finished: 0, reconciled: 0, metrics: emptyMetrics };
-  }
-  const { client, tracker, amd } = await deps.ari();
+/** One run of a lane; the state of its lines lives in the units it holds (book, pacer, metrics, failures). */
+class Lane {
+  private readonly db: Kysely<Database>;
+  private readonly tuning: Tuning;
+  private readonly book = new CallBook();
+  private readonly metrics = new LaneMetrics();
+  private readonly failures = new FailureWindow();
+  private readonly waker = new Waker();
+  private readonly pacer: Pacer;
+  private readonly results: CallResult[] = [];
+  private buffer: ClaimedContact[] = [];
+  private dialed = 0;
+  private finished = 0;
+  private dialingAllowed = true;
+  private claiming = false;
+  private dueExhausted = false;
+  private lastEmptyClaimAt = 0;
+  private failure: Error | undefined;
+  private pumpTimer: NodeJS.Timeout | undefined;
 
-  const inflight = new Map<string, Inflight>();
-  const settled = new Set<string>();
-  const results: CallResult[] = [];
-  const recent: boolean[] = [];
-  let buffer: ClaimedContact[] = [];
-  let reserved = 0; // slots taken by calls being recorded/originated or up
-  let activeCalls = 0; // calls originated and not yet ended
-  let dialed = 0;
-  let finished = 0;
-  let dialingAllowed = true;
-  let claiming = false;
-  let dueExhausted = false;
-  let lastEmptyClaimAt = 0;
-  let failure: Error | undefined;
-  let wake: () => void = () => undefined;
-
-  // Metrics: free→originate delays and the busy-channel integral while contacts are due.
-  const delays: number[] = [];
-  const freedAt: number[] = [];
-  let busyIntegral = 0;
-  let lastChange = 0;
-  let firstOriginateAt = 0;
-  let dueUntil = 0;
-  const noteBusy = () => {
-    const now = performance.now();
-    if (firstOriginateAt && !dueUntil) busyIntegral += activeCalls * (now - lastChange);
-    lastChange = now;
-  };
-
-  // Pacing: a token bucket of callsPerSecond.
-  let tokens = 1;
-  let tokensAt = performance.now();
-  let pumpTimer: NodeJS.Timeout | undefined;
-  const takeTokens = (wanted: number) => {
-    const { callsPerSecond, channels } = campaign.strategy.pacing;
-    const now = performance.now();
-    const burst = Math.max(1, Math.min(callsPerSecond, channels));
-    tokens = Math.min(burst, tokens + ((now - tokensAt) / 1000) * callsPerSecond);
-    tokensAt = now;
-    const granted = Math.min(wanted, Math.floor(tokens));
-    tokens -= granted;
-    return granted;
-  };
-
-  function finishCall(
-    key: string,
-    info: Inflight,
-    report: Pick<CallReport, 'outcome' | 'cause' | 'causeTxt' | 'ringMs' | 'talkMs' | 'lost' | 'answeredAt' | 'endedAt'> & { amdStatus?: string },
-  ): void {
-    if (settled.has(key)) return;
-    settled.add(key);
-    inflight.delete(key);
-    noteBusy();
-    activeCalls = Math.max(0, activeCalls - 1);
-    reserved--;
-    finished++;
-    freedAt.push(performance.now());
-    const outcome: CallOutcome = report.outcome;
-    recent.push(outcome === 'network_failure');
-    if (recent.length > 1000) recent.splice(0, recent.length - 1000);
-    const step = applyOutcome(campaign.strategy, info.progress, outcome, new Date());
-    results.push({
-      key,
-      contactId: info.contactId,
-      outcome,
-      cause: report.lost ? null : report.cause,
-      causeTxt: report.lost ? null : report.causeTxt,
-      ringMs: report.ringMs,
-      talkMs: report.talkMs,
-      lost: report.lost,
-      answeredAt: report.answeredAt ?? null,
-      endedAt: report.endedAt,
-      amdStatus: report.amdStatus ?? null,
-      step,
-    });
-    pump();
-    wake();
+  constructor(
+    private readonly deps: LaneDeps,
+    private campaign: CampaignContext,
+    private readonly session: AriSession,
+  ) {
+    this.db = deps.db;
+    this.tuning = { controlEveryMs: 250, strategyEveryMs: 10_000, flushEveryMs: 50, reconcilePollMs: 500, ...deps.tuning };
+    this.pacer = (deps.pacer ?? createPacer)(campaign.strategy, { wake: () => this.pump(), campaignId: campaign.campaignId });
   }
 
-  async function flush(): Promise<void> {
-    if (!results.length) return;
-    const batch = results.splice(0, results.length);
-    await recordResults(db, campaign, batch);
-  }
-
-  async function refill(): Promise<void> {
-    if (claiming || !dialingAllowed) return;
-    claiming = true;
+  async run(): Promise<LaneResult> {
+    const reconciled = await this.reconcile();
+    let reason: LaneStopReason;
     try {
-      const { channels } = campaign.strategy.pacing;
-      const closed = closedDdds(campaign.strategy.callingWindow, new Date());
-      const claimed = await claimDue(db, campaign, Math.max(50, channels), closed);
-      const blocked = claimed.filter((c) => c.blocked);
-      if (blocked.length) {
-        await recordBlocked(blocked);
+      reason = await this.control();
+      await this.drain();
+    } finally {
+      clearTimeout(this.pumpTimer);
+      this.pacer.close();
+    }
+    await this.flush();
+    await releaseQueued(this.db, this.campaign.campaignId);
+    return this.result(reason, reconciled);
+  }
+
+  // ---- reconcile what a dead lane left behind
+  private async reconcile(): Promise<number> {
+    const open = await openAttempts(this.db, this.campaign.campaignId);
+    for (const attempt of open) {
+      const channel = await this.session.client.getChannel(attempt.key);
+      const call: LaneCall = { contactId: attempt.contactId, progress: attempt.progress };
+      this.book.adopt(attempt.key, call);
+      this.metrics.callAdopted();
+      if (channel) void followOrphan(this.session, attempt, this.tuning.reconcilePollMs).then((end) => this.finishCall(attempt.key, call, end));
+      // Ended while nobody listened: the real outcome is unknown; retried for free per the strategy.
+      else this.finishCall(attempt.key, call, endedUnseen());
+    }
+    await this.flush();
+    await releaseQueued(this.db, this.campaign.campaignId);
+    return open.length;
+  }
+
+  // ---- control loop: checks every controlEveryMs (or when woken), until a reason to stop
+  private async control(): Promise<LaneStopReason> {
+    let idleConfirming = false;
+    let lastStrategyCheck = performance.now();
+    let lastFlush = performance.now();
+    const flushLoop = setInterval(() => {
+      if (performance.now() - lastFlush >= this.tuning.flushEveryMs) {
+        lastFlush = performance.now();
+        this.flush().catch((e) => (this.failure = e as Error));
       }
-      const callable = claimed.filter((c) => !c.blocked);
-      buffer = buffer.concat(callable);
-      if (claimed.length === 0) {
-        if (!dueExhausted && buffer.length === 0) {
-          dueExhausted = true;
-          noteBusy();
-          dueUntil = performance.now();
-          freedAt.length = 0;
+    }, this.tuning.flushEveryMs);
+    this.pump();
+    try {
+      for (;;) {
+        await this.waker.sleep(this.tuning.controlEveryMs);
+        if (this.failure) throw this.failure;
+        this.deps.heartbeat?.({ inflight: this.book.size, dialed: this.dialed, finished: this.finished });
+        const verdict = stopReason(
+          {
+            cancelled: this.deps.cancelled?.aborted ?? false,
+            endAt: this.campaign.endAt,
+            strategy: this.campaign.strategy,
+            failures: this.failures,
+            idle: this.dueExhausted && this.buffer.length === 0 && this.book.reserved === 0 && !this.claiming,
+          },
+          new Date(),
+        );
+        if (verdict === 'idle_candidate') {
+          // Outcomes not yet written may have made contacts due again: write them and look once more.
+          if (idleConfirming) return 'idle';
+          idleConfirming = true;
+          await this.flush();
+          this.lastEmptyClaimAt = 0;
+          await this.refill();
+          continue;
         }
-        lastEmptyClaimAt = performance.now();
+        if (verdict) return verdict;
+        idleConfirming = false;
+        const status = await this.db.selectFrom('dialer_campaigns').select(['status']).where('id', '=', this.campaign.campaignId).executeTakeFirstOrThrow();
+        if (status.status !== 'running') return 'not_running';
+        if (performance.now() - lastStrategyCheck >= this.tuning.strategyEveryMs) {
+          lastStrategyCheck = performance.now();
+          await this.reloadStrategy();
+        }
+        this.pump();
+      }
+    } finally {
+      clearInterval(flushLoop);
+    }
+  }
+
+  private async reloadStrategy(): Promise<void> {
+    const fresh = await loadCampaign(this.db, this.campaign.campaignId);
+    if (fresh.strategyVersion === this.campaign.strategyVersion && fresh.endAt?.getTime() === this.campaign.endAt?.getTime()) return;
+    this.campaign = fresh;
+    this.pacer.configure(fresh.strategy);
+  }
+
+  /** Stop dialing; calls in progress finish and are recorded. */
+  private async drain(): Promise<void> {
+    this.dialingAllowed = false;
+    clearTimeout(this.pumpTimer);
+    this.buffer = [];
+    this.metrics.stopped();
+    while (this.book.reserved > 0) {
+      if (this.failure) throw this.failure;
+      await this.waker.sleep(1000);
+      this.deps.heartbeat?.({ inflight: this.book.size, dialed: this.dialed, finished: this.finished, draining: true });
+    }
+  }
+
+  private async result(stopped: LaneStopReason, reconciled: number): Promise<LaneResult> {
+    const { campaignId, strategy } = this.campaign;
+    const next = whatNext(stopped, await remaining(this.db, campaignId), strategy, new Date());
+    const metrics = this.metrics.summary(strategy.pacing.channels);
+    laneStats.set(campaignId, metrics);
+    return { reason: next.reason, nextAt: next.nextAt?.toISOString() ?? null, waitingWindow: next.waitingWindow, dialed: this.dialed, finished: this.finished, reconciled, metrics };
+  }
+
+  // ---- placing calls
+  private pump(): void {
+    if (!this.dialingAllowed || this.failure) return;
+    const ceiling = this.pacer.ceiling();
+    if (this.buffer.length > 0) {
+      const { granted, retryInMs } = this.pacer.grant(this.buffer.length, this.book.reserved, performance.now());
+      if (granted > 0) void this.startBatch(this.buffer.splice(0, granted));
+      else if (retryInMs !== undefined && !this.pumpTimer) {
+        this.pumpTimer = setTimeout(() => {
+          this.pumpTimer = undefined;
+          this.pump();
+        }, retryInMs);
+      }
+    }
+    if (this.buffer.length < Math.max(10, ceiling) && !this.claiming && (!this.dueExhausted || performance.now() - this.lastEmptyClaimAt > 1000)) void this.refill();
+  }
+
+  private async refill(): Promise<void> {
+    if (this.claiming || !this.dialingAllowed) return;
+    this.claiming = true;
+    try {
+      const closed = closedDdds(this.campaign.strategy.callingWindow, new Date());
+      const claimed = await claimDue(this.db, this.campaign, Math.max(50, this.pacer.ceiling()), closed);
+      const blocked = claimed.filter((c) => c.blocked);
+      if (blocked.length) await this.recordBlocked(blocked);
+      const callable = claimed.filter((c) => !c.blocked);
+      this.buffer = this.buffer.concat(callable);
+      if (claimed.length === 0) {
+        if (!this.dueExhausted && this.buffer.length === 0) {
+          this.dueExhausted = true;
+          this.metrics.dueExhausted();
+        }
+        this.lastEmptyClaimAt = performance.now();
       } else if (callable.length) {
-        dueExhausted = false;
+        this.dueExhausted = false;
       }
     } catch (error) {
-      failure = error as Error;
+      this.failure = error as Error;
     } finally {
-      claiming = false;
+      this.claiming = false;
     }
-    pump();
-    wake();
+    this.pump();
+    this.waker.wake();
   }
 
-  async function recordBlocked(blocked: ClaimedContact[]): Promise<void> {
+  private async recordBlocked(blocked: ClaimedContact[]): Promise<void> {
     const now = new Date();
     const rows: CallResult[] = blocked.map((c) => ({
       key: '',
@@ -230,274 +288,109 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
       amdStatus: null,
       step: { state: 'done', finalOutcome: 'blocked', progress: c.progress },
     }));
-    await recordResults(db, campaign, rows);
+    await recordResults(this.db, this.campaign, rows);
     // `done` with outcome blocked → the dedicated state.
-    await db
+    await this.db
       .updateTable('dialer_contacts')
       .set({ state: 'blocked' })
-      .where('campaign_id', '=', campaignId)
+      .where('campaign_id', '=', this.campaign.campaignId)
       .where('contact_id', 'in', blocked.map((c) => c.contactId))
       .execute();
   }
 
-  function pump(): void {
-    if (!dialingAllowed || failure) return;
-    const { channels } = campaign.strategy.pacing;
-    const free = channels - reserved;
-    if (free > 0 && buffer.length > 0) {
-      const granted = takeTokens(Math.min(free, buffer.length));
-      if (granted > 0) void startBatch(buffer.splice(0, granted));
-      else if (!pumpTimer) {
-        pumpTimer = setTimeout(() => {
-          pumpTimer = undefined;
-          pump();
-        }, Math.ceil(1000 / campaign.strategy.pacing.callsPerSecond));
-      }
-    }
-    if (buffer.length < Math.max(10, channels) && !claiming && (!dueExhausted || performance.now() - lastEmptyClaimAt > 1000)) void refill();
-  }
-
-  async function startBatch(batch: ClaimedContact[]): Promise<void> {
-    reserved += batch.length;
-    const attempts: Array<NewAttempt & { info: Inflight }> = batch.map((c) => {
+  private async startBatch(batch: ClaimedContact[]): Promise<void> {
+    const { campaign } = this;
+    this.book.reserve(batch.length);
+    const attempts: Array<NewAttempt & { call: LaneCall }> = batch.map((c) => {
       const dialNo = c.progress.dials + 1;
       return {
-        key: attemptKey(campaignId, c.contactId, campaign.cycle, dialNo),
+        key: attemptKey(campaign.campaignId, c.contactId, campaign.cycle, dialNo),
         contactId: c.contactId,
         dialNo,
         attemptNo: c.progress.attempts + 1,
         phone: currentPhone(campaign.strategy, c.progress),
-        info: { contactId: c.contactId, progress: c.progress },
+        call: { contactId: c.contactId, progress: c.progress },
       };
     });
     let recorded: Set<string>;
     try {
-      recorded = await insertAttempts(db, campaign, attempts);
+      recorded = await insertAttempts(this.db, campaign, attempts);
     } catch (error) {
-      reserved -= batch.length;
-      failure = error as Error;
-      wake();
+      this.book.release(batch.length);
+      this.failure = error as Error;
+      this.waker.wake();
       return;
     }
     // Keys another lane of this campaign already holds: that lane places those calls.
-    reserved -= attempts.length - recorded.size;
-    const { ringTimeoutSec, callerId, answeringMachineDetection } = campaign.strategy;
-    for (const a of attempts) {
-      if (!recorded.has(a.key)) continue;
-      inflight.set(a.key, a.info);
-      const report = tracker.track(a.key);
-      report.then(
-        (r) => finishCall(a.key, a.info, r),
-        () => undefined,
+    this.book.release(attempts.length - recorded.size);
+    for (const a of attempts) if (recorded.has(a.key)) this.originate(a.key, a.phone, a.call);
+  }
+
+  private originate(key: string, phone: string, call: LaneCall): void {
+    const { client, tracker } = this.session;
+    const { ringTimeoutSec, callerId, answeringMachineDetection } = this.campaign.strategy;
+    this.book.begin(key, call);
+    tracker.track(key).then(
+      (report) => this.finishCall(key, call, report),
+      () => undefined,
+    );
+    this.metrics.callStarted();
+    this.pacer.callPlaced(key, performance.now());
+    this.dialed++;
+    client
+      .originate({ endpoint: `PJSIP/${phone}@trunk`, callerId: callerId ?? '', timeoutSec: ringTimeoutSec, channelId: key, detectMachine: answeringMachineDetection })
+      .then(
+        () => tracker.placed(key),
+        () => void this.originateFailed(key),
       );
-      const sentAt = performance.now();
-      const free = freedAt.shift();
-      if (free !== undefined && !dueUntil) delays.push(sentAt - free);
-      if (!firstOriginateAt) {
-        firstOriginateAt = sentAt;
-        lastChange = sentAt;
-      }
-      noteBusy();
-      activeCalls++;
-      dialed++;
-      client
-        .originate({
-          endpoint: `PJSIP/${a.phone}@trunk`,
-          callerId: callerId ?? '',
-          timeoutSec: ringTimeoutSec,
-          channelId: a.key,
-          detectMachine: answeringMachineDetection,
-        })
-        .then(
-          () => tracker.placed(a.key),
-          (error) => void originateFailed(a.key, a.info, error as Error),
-        );
-    }
   }
 
   /** The originate failed: placed anyway (lost answer) if Asterisk has the channel, else withdrawn. */
-  async function originateFailed(key: string, info: Inflight, _error: Error): Promise<void> {
+  private async originateFailed(key: string): Promise<void> {
+    const { client, tracker } = this.session;
     const channel = await client.getChannel(key).catch(() => null);
-    if (settled.has(key)) return;
-    if (channel) {
-      tracker.placed(key);
-      return;
-    }
-    if (channel === null) {
-      // Asterisk unreachable: keep following the call; reconciliation decides once it answers.
-      tracker.placed(key);
-      return;
-    }
+    if (this.book.isSettled(key)) return;
+    // Asterisk has it, or is unreachable: keep following the call; reconciliation decides once it answers.
+    if (channel !== undefined) return tracker.placed(key);
     tracker.forget(key);
-    settled.add(key);
-    inflight.delete(key);
-    noteBusy();
-    activeCalls = Math.max(0, activeCalls - 1);
-    reserved--;
-    recent.push(true);
-    await withdrawAttempts(db, campaign, [key], 10_000).catch((e) => (failure = e as Error));
-    void info;
-    pump();
-    wake();
+    this.book.end(key);
+    this.metrics.callWithdrawn();
+    this.failures.push(true);
+    await withdrawAttempts(this.db, this.campaign, [key], 10_000).catch((e) => (this.failure = e as Error));
+    this.pump();
+    this.waker.wake();
   }
 
-  /**
-   * Follows a call placed by an earlier (dead) lane: its events go to that lane's app, so poll.
-   * A call that lane sent through answering-machine detection is carried through it here (its
-   * detector will never see the call come back): answered → sent to AMD(), in AMD → waited for,
-   * back → AMDSTATUS read and a machine hung up (amd.ts `resume`). If the channel vanishes first,
-   * what was seen decides, as for any call lost from sight (call-tracker.ts): up → `answered`
-   * (`answering_machine` if MACHINE was read), never up → `network_failure`. An AMD left undecided
-   * thus counts as answered: nothing says it was a machine.
-   */
-  async function followReconciled(key: string, info: Inflight, startedAt: Date): Promise<void> {
-    let sawUp = false;
-    let amdStatus: string | undefined;
-    for (;;) {
-      const channel = await client.getChannel(key).catch(() => null);
-      if (channel === undefined) break;
-      if (channel?.state === 'Up') sawUp = true;
-      // Errors are retried on the next poll, like getChannel's.
-      if (channel && !amdStatus) amdStatus = await amd.resume(channel).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, tuning.reconcilePollMs));
-    }
-    const endedAt = new Date();
-    finishCall(key, info, {
-      outcome: sawUp ? (amdStatus === 'MACHINE' ? 'answering_machine' : 'answered') : 'network_failure',
-      cause: 0,
-      causeTxt: '',
-      ringMs: 0,
-      talkMs: 0,
-      lost: true,
-      answeredAt: undefined,
-      endedAt: endedAt < startedAt ? startedAt : endedAt,
-      amdStatus,
+  // ---- outcomes
+  private finishCall(key: string, call: LaneCall, end: CallEnd): void {
+    if (!this.book.end(key)) return;
+    this.metrics.callEnded();
+    this.finished++;
+    const { outcome } = end;
+    this.failures.push(outcome === 'network_failure');
+    this.pacer.callEnded({ key, outcome, lost: end.lost, ringMs: end.ringMs, talkMs: end.talkMs, endedAt: end.endedAt });
+    const step = applyOutcome(this.campaign.strategy, call.progress, outcome, new Date());
+    this.results.push({
+      key,
+      contactId: call.contactId,
+      outcome,
+      cause: end.lost ? null : end.cause,
+      causeTxt: end.lost ? null : end.causeTxt,
+      ringMs: end.ringMs,
+      talkMs: end.talkMs,
+      lost: end.lost,
+      answeredAt: end.answeredAt ?? null,
+      endedAt: end.endedAt,
+      amdStatus: end.amdStatus ?? null,
+      step,
     });
+    this.pump();
+    this.waker.wake();
   }
 
-  // ---- reconcile what a dead lane left behind
-  const open = await openAttempts(db, campaignId);
-  for (const attempt of open) {
-    const channel = await client.getChannel(attempt.key);
-    const info = { contactId: attempt.contactId, progress: attempt.progress };
-    reserved++;
-    activeCalls++;
-    inflight.set(attempt.key, info);
-    if (channel) void followReconciled(attempt.key, info, attempt.startedAt);
-    else {
-      // Ended while nobody listened: the real outcome is unknown; retried for free per the strategy.
-      finishCall(attempt.key, info, { outcome: 'network_failure', cause: 0, causeTxt: '', ringMs: 0, talkMs: 0, lost: true, answeredAt: undefined, endedAt: new Date() });
-    }
+  private async flush(): Promise<void> {
+    if (!this.results.length) return;
+    const batch = this.results.splice(0, this.results.length);
+    await recordResults(this.db, this.campaign, batch);
   }
-  await flush();
-  await releaseQueued(db, campaignId);
-
-  // ---- control loop
-  let reason: LaneStopReason | undefined;
-  let idleConfirming = false;
-  let lastStrategyCheck = performance.now();
-  let lastFlush = performance.now();
-  const flushLoop = setInterval(() => {
-    if (performance.now() - lastFlush >= tuning.flushEveryMs) {
-      lastFlush = performance.now();
-      flush().catch((e) => (failure = e as Error));
-    }
-  }, tuning.flushEveryMs);
-  pump();
-  try {
-    while (!reason) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, tuning.controlEveryMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = () => undefined;
-      if (failure) throw failure;
-      deps.heartbeat?.({ inflight: inflight.size, dialed, finished });
-      const now = new Date();
-      if (deps.cancelled?.aborted) reason = 'not_running';
-      else if (campaign.endAt && now >= campaign.endAt) reason = 'ended';
-      else if (!isOpen(ruleOfWindow(campaign.strategy.callingWindow), now)) reason = 'window_closed';
-      else if (tooManyNetworkFailures(recent, campaign.strategy.failurePause.window, campaign.strategy.failurePause.ratio)) reason = 'network_failures';
-      else if (dueExhausted && buffer.length === 0 && reserved === 0 && !claiming) {
-        // Outcomes not yet written may have made contacts due again: write them and look once more.
-        if (!idleConfirming) {
-          idleConfirming = true;
-          await flush();
-          lastEmptyClaimAt = 0;
-          await refill();
-          continue;
-        }
-        reason = 'idle';
-      } else idleConfirming = false;
-      if (reason) break;
-      const status = await db.selectFrom('dialer_campaigns').select(['status']).where('id', '=', campaignId).executeTakeFirstOrThrow();
-      if (status.status !== 'running') {
-        reason = 'not_running';
-        break;
-      }
-      if (performance.now() - lastStrategyCheck >= tuning.strategyEveryMs) {
-        lastStrategyCheck = performance.now();
-        const fresh = await loadCampaign(db, campaignId);
-        if (fresh.strategyVersion !== campaign.strategyVersion || fresh.endAt?.getTime() !== campaign.endAt?.getTime()) campaign = fresh;
-      }
-      pump();
-    }
-
-    // Stop dialing; calls in progress finish and are recorded.
-    dialingAllowed = false;
-    clearTimeout(pumpTimer);
-    buffer = [];
-    noteBusy();
-    if (!dueUntil) dueUntil = performance.now();
-    while (reserved > 0) {
-      if (failure) throw failure;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = () => undefined;
-      deps.heartbeat?.({ inflight: inflight.size, dialed, finished, draining: true });
-    }
-  } finally {
-    clearInterval(flushLoop);
-    clearTimeout(pumpTimer);
-  }
-  await flush();
-  await releaseQueued(db, campaignId);
-
-  // ---- what next
-  const left = await remaining(db, campaignId);
-  const now = new Date();
-  let nextAt: Date | undefined;
-  let waitingWindow = false;
-  if (left.open === 0) reason = 'completed';
-  else if (reason === 'window_closed') {
-    nextAt = nextOpen(ruleOfWindow(campaign.strategy.callingWindow), now);
-    waitingWindow = true;
-  } else if (reason === 'idle') {
-    const closed = new Set(closedDdds(campaign.strategy.callingWindow, now));
-    if (left.nextDueAt && left.nextDueAt > now) nextAt = left.nextDueAt;
-    else if (left.pendingDdds.some((ddd) => ddd === null || !closed.has(ddd))) nextAt = now;
-    else {
-      // Due, but every remaining contact is outside its state's telemarketing hours.
-      nextAt = nextCallableAt(campaign.strategy.callingWindow, left.pendingDdds, now);
-      waitingWindow = true;
-    }
-  }
-
-  const sorted = [...delays].sort((x, y) => x - y);
-  const span = (dueUntil || performance.now()) - firstOriginateAt;
-  const metrics: LaneMetricsSummary = {
-    freeToOriginateMs: { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? 0 },
-    lineUtilisation: firstOriginateAt && span > 0 ? busyIntegral / (campaign.strategy.pacing.channels * span) : 0,
-    channels: campaign.strategy.pacing.channels,
-  };
-  laneStats.set(campaignId, metrics);
-  return { reason, nextAt: nextAt?.toISOString() ?? null, waitingWindow, dialed, finished, reconciled: open.length, metrics };
 }

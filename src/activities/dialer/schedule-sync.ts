@@ -1,4 +1,5 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ServiceError, isGrpcServiceError, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ScheduleState } from '../../domain/dialer/recurrence';
 
 /**
@@ -7,6 +8,22 @@ import type { ScheduleState } from '../../domain/dialer/recurrence';
  * paused or unpaused, deleted. Answers its next action time (null when paused, deleted, or none left).
  */
 export async function syncSchedule(client: Client, options: ScheduleOptions, state: ScheduleState): Promise<{ nextRunAt: string | null }> {
+  try {
+    return await bringSchedule(client, options, state);
+  } catch (error) {
+    // Temporal refused the Schedule itself (a spec it cannot run): every retry would be refused too.
+    if (refusedByTemporal(error)) throw ApplicationFailure.nonRetryable(`Temporal refused schedule ${options.scheduleId}: ${(error as Error).message}`, 'SCHEDULE_REFUSED');
+    throw error;
+  }
+}
+
+/** An invalid spec (the client turns it into a TypeError) or any other INVALID_ARGUMENT answer. */
+function refusedByTemporal(error: unknown): boolean {
+  if (error instanceof TypeError) return true;
+  return error instanceof ServiceError && isGrpcServiceError(error.cause) && error.cause.code === 3;
+}
+
+async function bringSchedule(client: Client, options: ScheduleOptions, state: ScheduleState): Promise<{ nextRunAt: string | null }> {
   const handle = client.schedule.getHandle(options.scheduleId);
   if (state === 'deleted') {
     await handle.delete().catch((error) => {

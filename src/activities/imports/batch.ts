@@ -35,6 +35,16 @@ export class CheckpointMovedError extends Error {
   }
 }
 
+/**
+ * The import was cancelled before this batch could commit: the batch is rolled back and the
+ * import ends with the counts of the batches committed before the cancel.
+ */
+export class ImportCancelledError extends Error {
+  constructor(importId: string) {
+    super(`Import ${importId} was cancelled.`);
+  }
+}
+
 export interface BatchOutcome {
   imported: number;
   rejected: number;

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Database, ImportRow } from '../../db/schema';
 import { readUpload } from '../../db/uploads';
 import type { TextEncoding } from '../../domain/contact-csv/encoding';
-import { CheckpointMovedError, type Batch } from './batch';
+import { CheckpointMovedError, ImportCancelledError, type Batch } from './batch';
 import { detectNewline } from './records';
 import { parseImportRows } from './rows';
 import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImports } from './group-phones';
@@ -34,6 +34,8 @@ export interface ImportCounts {
 
 export interface ImportSliceResult extends ImportCounts {
   done: boolean;
+  /** A cancel was accepted: the counts are those of the batches committed before it. */
+  cancelled?: boolean;
   /** Set when the file itself could not be imported (the import fails with it). */
   failure?: string;
 }
@@ -90,6 +92,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
       const started = Date.now();
       let row = await load(input.importId);
       if (row.status === 'completed' || row.status === 'failed' || row.status === 'cancelled') return { done: true, ...countsOf(row) };
+      if (row.cancel_requested_at) return { done: true, cancelled: true, ...countsOf(row) };
       const uploadId = row.upload_id;
       if (!uploadId) return { done: true, ...countsOf(row), failure: 'The uploaded file is no longer stored.' };
       if (row.status === 'pending') {
@@ -111,6 +114,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
       const client = await pool.connect();
       const groupId = row.group_id;
       let locked = false;
+      const cancelled = async () => ({ done: true, cancelled: true, ...countsOf(await load(input.importId)) });
       try {
         let phones: PhoneSet | undefined;
         if (groupId) {
@@ -120,6 +124,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
             Context.current().heartbeat({ waiting: 'another import into this group' });
             if (Date.now() - started > sliceMs) return { done: false, ...countsOf(row) };
             await Context.current().sleep(lockPollMs);
+            if ((await load(input.importId)).cancel_requested_at) return await cancelled();
           }
           phones = await groupPhones(client, row.id, groupId, uploadId);
         }
@@ -216,14 +221,19 @@ export function createImportActivities(deps: ImportActivityDeps) {
         await settle();
         phoneCache.forget(row.id);
         return { done: true, ...counts };
+      } catch (error) {
+        if (!(error instanceof ImportCancelledError)) throw error;
+        phoneCache.forget(row.id);
+        return await cancelled();
       } finally {
         if (locked && groupId) await unlockGroupImports(client, groupId).catch(() => undefined);
         client.release();
       }
     },
 
-    async finishImport(input: { importId: string; status: 'completed' | 'failed' | 'cancelled'; error?: string }): Promise<void> {
-      await finishImportRow(db, input.importId, input.status, input.error);
+    /** Ends the import; one whose cancel was accepted ends `cancelled` (the status it was given back). */
+    async finishImport(input: { importId: string; status: 'completed' | 'failed' | 'cancelled'; error?: string }): Promise<'completed' | 'failed' | 'cancelled'> {
+      return finishImportRow(db, input.importId, input.status, input.error);
     },
   };
 }

@@ -9,7 +9,7 @@ import { textKey } from '../../domain/text-key';
 import { duplicate } from '../../domain/contact-csv/reject-reason';
 import type { ImportedContact } from '../../domain/contact-csv/row';
 import type { PhoneSet } from './phone-set';
-import { CheckpointMovedError, claimPhones, type Batch, type BatchOutcome, type RejectedBatchRow } from './batch';
+import { CheckpointMovedError, claimPhones, ImportCancelledError, type Batch, type BatchOutcome, type RejectedBatchRow } from './batch';
 import type { RejectionRowWriter } from './rejected-rows';
 import type { ContactRowWriter, ValidRows } from './valid-rows';
 
@@ -56,7 +56,8 @@ const contactFields = (out: BinaryCopyEncoder, contact: ImportedContact) =>
  *
  * The checkpoint moves only from where the batch started (`fromLine`), under the import row's lock:
  * of two attempts writing the same lines, the second finds it moved and rolls back
- * (CheckpointMovedError). That keeps one contact per (import, line) without a unique index on
+ * (CheckpointMovedError). It also commits only while the import is not cancelled
+ * (ImportCancelledError). That keeps one contact per (import, line) without a unique index on
  * them, which cost about 12% of PostgreSQL's CPU in an import.
  */
 export async function writeBatch(client: pg.PoolClient, target: ImportTarget, batch: Batch): Promise<BatchOutcome> {
@@ -90,10 +91,15 @@ export async function writeBatch(client: pg.PoolClient, target: ImportTarget, ba
     await copyBytes(client, 'import_rejections', ['import_id', 'line_no', 'raw', 'reasons'], [rejected.copyBytes()]);
     const checkpoint = await client.query(
       `UPDATE imports SET rows_read = $2, rows_imported = rows_imported + $3, rows_rejected = rows_rejected + $4,
-         checkpoint_line = $5, checkpoint_offset = $6 WHERE id = $1 AND checkpoint_line = $7`,
+         checkpoint_line = $5, checkpoint_offset = $6 WHERE id = $1 AND checkpoint_line = $7 AND cancel_requested_at IS NULL`,
       [target.importId, batch.rowsRead, kept.length, rejected.length, batch.checkpointLine, batch.checkpointOffset, batch.fromLine],
     );
-    if (checkpoint.rowCount !== 1) throw new CheckpointMovedError(target.importId, batch.fromLine);
+    if (checkpoint.rowCount !== 1) {
+      // A cancel committed first (it takes this row's lock too): nothing of this batch stays.
+      const cancelled = await client.query('SELECT 1 FROM imports WHERE id = $1 AND cancel_requested_at IS NOT NULL', [target.importId]);
+      if (cancelled.rowCount) throw new ImportCancelledError(target.importId);
+      throw new CheckpointMovedError(target.importId, batch.fromLine);
+    }
     await client.query('COMMIT');
     return { imported: kept.length, rejected: rejected.length, revision };
   } catch (error) {
@@ -141,15 +147,28 @@ async function claimCompanyPhones(client: pg.PoolClient, tenantId: string, rows:
  * reads them once the import is over (its rejected rows keep their own lines), and a contact list
  * is personal data not to be kept without a reason. The upload's name and size stay for history.
  */
-export async function finishImportRow(db: Kysely<Database>, importId: string, status: 'completed' | 'failed' | 'cancelled', error?: string) {
-  await db.transaction().execute(async (trx) => {
+export async function finishImportRow(
+  db: Kysely<Database>,
+  importId: string,
+  status: 'completed' | 'failed' | 'cancelled',
+  error?: string,
+): Promise<'completed' | 'failed' | 'cancelled'> {
+  return db.transaction().execute(async (trx) => {
+    // A cancel accepted while the last batch committed still ends the import cancelled.
     const finished = await trx
       .updateTable('imports')
-      .set({ status, error: error ?? null, finished_at: sql`now()` })
+      .set({
+        status: status === 'completed' ? sql<'completed' | 'cancelled'>`CASE WHEN cancel_requested_at IS NULL THEN 'completed' ELSE 'cancelled' END` : status,
+        error: error ?? null,
+        finished_at: sql`now()`,
+      })
       .where('id', '=', importId)
       .where('status', 'in', ['pending', 'running'])
-      .returning('upload_id')
+      .returning(['upload_id', 'status'])
       .executeTakeFirst();
     if (finished?.upload_id) await trx.deleteFrom('upload_chunks').where('upload_id', '=', finished.upload_id).execute();
+    if (finished) return finished.status as 'completed' | 'failed' | 'cancelled';
+    const row = await trx.selectFrom('imports').select('status').where('id', '=', importId).executeTakeFirstOrThrow();
+    return row.status as 'completed' | 'failed' | 'cancelled';
   });
 }

@@ -4,6 +4,7 @@ import { editSendUpdate, sendWorkflowId, type SendSettings } from '../../workflo
 import { audit } from '../audit';
 import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { checkScheduleTimes } from '../schedule-time';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { idParams, sendEditSchema, sendSchema, sendToApi } from './schemas';
@@ -34,6 +35,7 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
     async (request) => {
       const tenantId = request.auth.tenantId;
       const b = request.body as z.infer<typeof sendEditSchema>;
+      checkScheduleTimes({ startAt: b.startAt });
       const send = await db.selectFrom('broadcast_sends').selectAll().where('id', '=', request.params.id).where('tenant_id', '=', tenantId).executeTakeFirst();
       if (!send) throw notFound('broadcast send', request.params.id);
       if (send.status !== 'scheduled') throw notEditable(send.status);

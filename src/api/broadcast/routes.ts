@@ -12,10 +12,13 @@ import {
 } from '../../workflows/broadcast/messages';
 import { campaignSearchAttributes } from '../../workflows/search-attributes';
 import { audit } from '../audit';
+import { startJob } from '../jobs';
+import { checkScheduleTimes } from '../schedule-time';
 import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { conflict, notFound, unprocessable } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { csvResponse, eventStreamResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { createTotalsCache, messageTotals, monitorView } from './monitor';
@@ -134,6 +137,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
       const tenantId = request.auth.tenantId;
       const campaign = await findCampaign(tenantId, request.params.id);
       const b = request.body;
+      checkScheduleTimes({ startAt: b.startAt });
       const channel = await db.selectFrom('whatsapp_channels').selectAll().where('id', '=', campaign.channel_id).executeTakeFirstOrThrow();
       const template = await usableTemplate(db, channel.id, b.template);
       checkMapping(template, b.variables);
@@ -190,27 +194,38 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
         return created;
       });
 
-      await temporal.workflow.start(broadcastSendWorkflow, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
+      await startJob({ temporal, db }, request, {
+        kind: 'broadcast_send',
+        id: send.id,
         workflowId: sendWorkflowId(send.id),
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [
-          {
-            sendId: send.id,
-            tenantId,
-            campaignId: campaign.id,
-            groupId: send.group_id,
-            startAt: b.startAt ?? null,
-            sendingHours: b.sendingHours ?? null,
-            gradual: b.gradual ?? null,
-            paceMps: pace,
-            unknownAfterMs: config.BROADCAST_UNKNOWN_AFTER_MS,
-            pageSize: config.BROADCAST_PAGE_SIZE,
-            pagesInFlight: config.BROADCAST_PAGES_IN_FLIGHT,
-            pagesPerRun: config.BROADCAST_PAGES_PER_RUN,
-          },
-        ],
-        typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: campaign.id, kind: 'broadcast', status: send.status, groupId: send.group_id }),
+        start: () =>
+          temporal.workflow.start(broadcastSendWorkflow, {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId: sendWorkflowId(send.id),
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [
+              {
+                sendId: send.id,
+                tenantId,
+                campaignId: campaign.id,
+                groupId: send.group_id,
+                startAt: b.startAt ?? null,
+                sendingHours: b.sendingHours ?? null,
+                gradual: b.gradual ?? null,
+                paceMps: pace,
+                unknownAfterMs: config.BROADCAST_UNKNOWN_AFTER_MS,
+                pageSize: config.BROADCAST_PAGE_SIZE,
+                pagesInFlight: config.BROADCAST_PAGES_IN_FLIGHT,
+                pagesPerRun: config.BROADCAST_PAGES_PER_RUN,
+              },
+            ],
+            typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: campaign.id, kind: 'broadcast', status: send.status, groupId: send.group_id }),
+          }),
+        // No workflow, no send: its row goes and the group is free again.
+        undo: async (trx) => {
+          await trx.updateTable('contact_groups').set({ campaign_id: null, campaign_name: null, linked_at: null }).where('id', '=', send.group_id).where('campaign_id', '=', campaign.id).execute();
+          await trx.deleteFrom('broadcast_sends').where('id', '=', send.id).execute();
+        },
       });
       return reply.code(201).header('location', `/v1/broadcast/sends/${send.id}`).send(sendToApi(send));
     },
@@ -289,7 +304,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
         summary: 'The monitor as Server-Sent Events (`event: monitor`), every `everyMs`; ends when the send finishes',
         params: idParams,
         querystring: z.object({ everyMs: z.coerce.number().int().min(250).max(60_000).default(1000) }),
-        response: { 200: z.any().describe('text/event-stream'), ...errorResponses },
+        response: { 200: eventStreamResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -314,7 +329,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   const csv = (fileName: string) => ({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${fileName}"` });
   app.get(
     '/broadcast/sends/:id/reports/detalhado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Detalhado: one row per message (CSV `;`, UTF-8 BOM, streamed)', params: idParams, response: { 200: z.any().describe('text/csv'), ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Detalhado: one row per message (CSV `;`, UTF-8 BOM, streamed)', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const send = await findSend(request.auth.tenantId, request.params.id);
       return reply.headers(csv(`broadcast-hsm-detalhado-${send.id}.csv`)).send(detailedReport(db, send.id));
@@ -322,7 +337,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   );
   app.get(
     '/broadcast/sends/:id/reports/consolidado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado of one send: per day and template, totals and rates', params: idParams, response: { 200: z.any().describe('text/csv'), ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado of one send: per day and template, totals and rates', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const send = await findSend(request.auth.tenantId, request.params.id);
       return reply.headers(csv(`broadcast-hsm-consolidado-${send.id}.csv`)).send(consolidatedReport(db, { sendId: send.id }));
@@ -330,7 +345,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   );
   app.get(
     '/broadcast/campaigns/:id/reports/consolidado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado: per day, send and template', params: idParams, response: { 200: z.any().describe('text/csv'), ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado: per day, send and template', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const campaign = await findCampaign(request.auth.tenantId, request.params.id);
       return reply.headers(csv(`broadcast-hsm-consolidado-${campaign.id}.csv`)).send(consolidatedReport(db, { campaignId: campaign.id }));

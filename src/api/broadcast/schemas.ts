@@ -17,7 +17,7 @@ export const variableSourceSchema = z.union([
 ]);
 
 export const sendingWindowSchema = z
-  .object({ days: z.array(z.number().int().min(0).max(6)).min(1).describe('0 = Sunday … 6 = Saturday'), from: hhmm, to: hhmm })
+  .object({ days: z.array(z.number().int().min(0).max(6)).min(1).describe('0 = Sunday … 6 = Saturday'), from: hhmm, to: hhmm.describe('HH:MM, after `from`') })
   .refine((w) => minutesOf(w.from) < minutesOf(w.to), { message: 'from must be before to', path: ['to'] });
 
 export const sendCreateSchema = z.object({

@@ -5,14 +5,15 @@ import type { CompanyContact, Database } from '../../db/schema';
 import { normalizePhone, validateBrazilPhone } from '../../domain/phone';
 import { textKey } from '../../domain/text-key';
 import { audit } from '../audit';
-import { importSchema, importToApi, phonePolicySchema } from '../contact-groups/schemas';
+import { contactFileForm, importSchema, importToApi, phonePolicySchema } from '../contact-groups/schemas';
 import { importHistoryPage, importsWithCreator, insertPendingImport } from '../imports/history';
 import { startImportWorkflow } from '../imports/start';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { badRequest, conflict, notFound, ProblemError, unprocessable } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
-import { receiveContactFile } from '../uploads';
+import { withContactFile } from '../uploads';
 import type { Kysely } from 'kysely';
 import {
   companyContactIdParams,
@@ -166,13 +167,12 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
         summary: 'Bulk import company contacts from a CSV (same file rules as a contact group); runs as a workflow',
         description:
           'multipart/form-data with the `file` and an optional `phonePolicy`. A row with a phone that another company contact already has (or an earlier row of the file) is rejected as DUPLICATE.',
-        consumes: ['multipart/form-data'],
+        bodyForDocs: multipartForm(contactFileForm),
         response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
       },
     },
     async (request, reply) => {
-      const importRow = await db.transaction().execute(async (trx) => {
-        const received = await receiveContactFile(trx, request, { maxBytes: config.IMPORT_MAX_BYTES });
+      const importRow = await withContactFile(db, request, config, async (trx, received) => {
         const parsed = importFieldsSchema.safeParse(received.fields);
         if (!parsed.success) {
           throw new ProblemError(400, 'VALIDATION_FAILED', 'The form fields are invalid.', {
@@ -190,7 +190,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
         });
         return row;
       });
-      await startImportWorkflow(deps, importRow);
+      await startImportWorkflow(deps, importRow, request);
       return reply.code(202).header('location', `/v1/imports/${importRow.id}`).send(importToApi(importRow));
     },
   );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CompanyContact } from '../../db/schema';
 import { FIELD_LIMITS } from '../../domain/contact-csv/row';
+import { phoneText } from '../phone-schema';
 
 export const MAX_PHONES = 10;
 
@@ -16,7 +17,7 @@ const optionalText = (max: number) =>
 export const companyContactFields = {
   name: z.string().trim().min(1, 'is required').max(FIELD_LIMITS.name),
   phones: z
-    .array(z.string().max(40))
+    .array(phoneText)
     .min(1, 'needs at least one phone')
     .max(MAX_PHONES, `at most ${MAX_PHONES} phones`)
     .describe('Brazilian phones with DDI 55: landline 12 digits, mobile 13 (spaces, +, -, ., ( ) are removed)'),

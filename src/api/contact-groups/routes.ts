@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
+import type { Database } from '../../db/schema';
 import { templateCsv } from '../../domain/contact-csv/header';
 import { textKey } from '../../domain/text-key';
 import { audit } from '../audit';
@@ -8,9 +9,10 @@ import { startImportWorkflow } from '../imports/start';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { conflict, notFound, ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { csvResponse, multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
-import { receiveContactFile } from '../uploads';
-import { groupIdParams, groupKindSchema, groupSchema, groupStatusSchema, groupToApi, importSchema, importToApi, phonePolicySchema } from './schemas';
+import { withContactFile } from '../uploads';
+import { contactFileForm, groupIdParams, groupKindSchema, groupSchema, groupStatusSchema, groupToApi, importSchema, importToApi, phonePolicySchema } from './schemas';
 import { findGroup, refuseIfLocked } from './guards';
 
 const createFieldsSchema = z.object({
@@ -26,14 +28,12 @@ const validationProblem = (error: z.ZodError) =>
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
 
-const multipartBody = z
-  .object({
-    name: z.string().describe('Group name (chosen once; cannot be changed)'),
-    kind: groupKindSchema,
-    phonePolicy: phonePolicySchema.optional(),
-    file: z.any().describe('The CSV file (`;` separated, UTF-8 or Windows-1252)'),
-  })
-  .describe('multipart/form-data');
+/** The form of a new group (documented only: the handler reads the parts itself). */
+const createForm = z.object({
+  name: createFieldsSchema.shape.name.describe('Group name (chosen once; cannot be changed)'),
+  kind: groupKindSchema,
+  ...contactFileForm.shape,
+});
 
 /** Contact groups (Grupo de Contatos): create by CSV upload or from company contacts, list, (de)activate. */
 export const contactGroupRoutes: RoutePlugin = (app, deps) => {
@@ -41,7 +41,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
 
   app.get(
     '/contact-groups/template.csv',
-    { schema: { tags: ['contact groups'], summary: 'Download the CSV model (nome, telefone1…telefone10, email, documento)', response: { 200: z.any() } } },
+    { schema: { tags: ['contact groups'], summary: 'Download the CSV model (nome, telefone1…telefone10, email, documento)', response: { 200: csvResponse } } },
     async (_request, reply) =>
       reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="modelo-grupo-de-contatos.csv"').send(templateCsv()),
   );
@@ -53,13 +53,12 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         tags: ['contact groups'],
         summary: 'Create a group by uploading a CSV; the import runs as a workflow',
         description: 'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`. Answers 202 with the group and its import.',
-        consumes: ['multipart/form-data'],
+        bodyForDocs: multipartForm(createForm),
         response: { 202: z.object({ group: groupSchema, import: importSchema }), 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { group, importRow } = await db.transaction().execute(async (trx) => {
-        const received = await receiveContactFile(trx, request, { maxBytes: config.IMPORT_MAX_BYTES });
+      const { group, importRow } = await withContactFile(db, request, config, async (trx, received) => {
         const parsed = createFieldsSchema.safeParse(received.fields);
         if (!parsed.success) throw validationProblem(parsed.error);
         if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
@@ -83,7 +82,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         });
         return { group, importRow };
       });
-      await startImportWorkflow(deps, importRow);
+      await startImportWorkflow(deps, importRow, request);
       return reply
         .code(202)
         .header('location', `/v1/imports/${importRow.id}`)
@@ -254,18 +253,23 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         tags: ['contact groups'],
         summary: 'Append contacts to a group with another CSV (refused once the group is linked to a campaign)',
         description: 'multipart/form-data with the `file` and an optional `phonePolicy`.',
-        consumes: ['multipart/form-data'],
+        bodyForDocs: multipartForm(contactFileForm),
         params: groupIdParams,
         response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
       },
     },
     async (request, reply) => {
-      const importRow = await db.transaction().execute(async (trx) => {
-        const group = await findGroup(trx, request.auth.tenantId, request.params.id, { forUpdate: true });
+      const appendable = async (trx: Kysely<Database>, forUpdate: boolean) => {
+        const group = await findGroup(trx, request.auth.tenantId, request.params.id, { forUpdate });
         refuseIfLocked(group);
         const running = await trx.selectFrom('imports').select('id').where('group_id', '=', group.id).where('status', 'in', ['pending', 'running']).executeTakeFirst();
         if (running) throw conflict('IMPORT_IN_PROGRESS', `Import ${running.id} into this group is still running; wait for it to finish.`, { importId: running.id });
-        const received = await receiveContactFile(trx, request, { maxBytes: config.IMPORT_MAX_BYTES });
+        return group;
+      };
+      // Checked before the file is received (answered at once) and again, under the lock, after.
+      await appendable(db, false);
+      const importRow = await withContactFile(db, request, config, async (trx, received) => {
+        const group = await appendable(trx, true);
         const parsed = z.object({ phonePolicy: phonePolicySchema.default('reject_row') }).safeParse(received.fields);
         if (!parsed.success) throw validationProblem(parsed.error);
         if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
@@ -273,7 +277,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         await audit(trx, request, { action: 'contact_group.import', targetType: 'contact_group', targetId: group.id, summary: `Importação de ${received.upload.fileName} no grupo "${group.name}"`, details: { importId: row.id } });
         return row;
       });
-      await startImportWorkflow(deps, importRow);
+      await startImportWorkflow(deps, importRow, request);
       return reply.code(202).header('location', `/v1/imports/${importRow.id}`).send(importToApi(importRow));
     },
   );

@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import type { ContactGroup, ImportRow } from '../../db/schema';
+import { filePart } from '../openapi';
 
 export const groupKindSchema = z.enum(['dialer', 'broadcast']);
 export const groupStatusSchema = z.enum(['active', 'inactive']);
 export const phonePolicySchema = z
   .enum(['reject_row', 'drop_invalid'])
   .describe('reject_row (default): a row with any invalid phone is not imported. drop_invalid: keep the row with its valid phones.');
+
+/** The multipart form of a contact file upload (documented only: the handler reads the parts itself). */
+export const contactFileForm = z.object({
+  phonePolicy: phonePolicySchema.optional(),
+  file: filePart('The CSV file: `;` separated, UTF-8 or Windows-1252, a `nome` column (see template.csv)'),
+});
 
 export const importSchema = z
   .object({
@@ -25,6 +32,7 @@ export const importSchema = z
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
     durationMs: z.number().int().nullable(),
+    cancelRequestedAt: z.string().nullable().describe('When a cancel was accepted: no batch commits after it'),
     workflowId: z.string(),
     links: z.object({ self: z.string(), rejections: z.string(), rejectionsCsv: z.string() }),
   })
@@ -69,6 +77,7 @@ export function importToApi(row: ImportRow & { created_by_name?: string | null }
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
     durationMs: started !== null && finished !== null ? finished - started : null,
+    cancelRequestedAt: iso(row.cancel_requested_at ?? null),
     workflowId: importWorkflowIdOf(row.id),
     links: {
       self: `/v1/imports/${row.id}`,

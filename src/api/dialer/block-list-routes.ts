@@ -6,12 +6,16 @@ import { keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
 import { notFound, unprocessable } from '../problem';
 import { errorResponses } from '../problem-schema';
 import type { RoutePlugin } from '../types';
+import { phoneText } from '../phone-schema';
 import { blockListEntrySchema } from './schemas';
 
 /** The block list lives in phone_opt_outs (channel voice, source block_list): every campaign checks it. */
 const SOURCE = 'block_list';
 
-const phoneParam = z.object({ phone: z.string().max(40) });
+const phoneParam = z.object({ phone: phoneText });
+
+/** Room for the documented maxima (100,000 phones, 5,000,000 characters of CSV); JSON routes default to 1 MiB. */
+export const BLOCK_LIST_IMPORT_BODY_LIMIT = 6 * 1024 * 1024;
 
 function checkedPhone(raw: string): string {
   const check = validateBrazilPhone(raw);
@@ -64,7 +68,7 @@ export const blockListRoutes: RoutePlugin = (app, { db }) => {
       schema: {
         tags: ['dialer'],
         summary: 'Block a phone: no campaign calls it again',
-        body: z.object({ phone: z.string().max(40), reason: z.string().max(500).optional() }),
+        body: z.object({ phone: phoneText, reason: z.string().max(500).optional() }),
         response: { 201: blockListEntrySchema, ...errorResponses },
       },
     },
@@ -87,12 +91,18 @@ export const blockListRoutes: RoutePlugin = (app, { db }) => {
   app.post(
     '/dialer/block-list/import',
     {
+      bodyLimit: BLOCK_LIST_IMPORT_BODY_LIMIT,
       schema: {
         tags: ['dialer'],
         summary: 'Block many phones at once: a JSON list, or CSV text (one phone per line or in the first column)',
         body: z
-          .object({ phones: z.array(z.string().max(40)).max(100_000).optional(), csv: z.string().max(5_000_000).optional(), reason: z.string().max(500).optional() })
-          .refine((b) => b.phones || b.csv, 'give phones or csv'),
+          .object({
+            phones: z.array(phoneText).max(100_000).optional(),
+            csv: z.string().max(5_000_000).optional().describe('One phone per line, or in the first column (`;` or `,`); a header line is skipped'),
+            reason: z.string().max(500).optional(),
+          })
+          .refine((b) => b.phones || b.csv, 'give phones or csv')
+          .describe('Give `phones`, `csv` or both. Invalid phones are listed in the answer, not refused.'),
         response: {
           200: z.object({ added: z.number().int(), alreadyBlocked: z.number().int(), invalid: z.array(z.object({ phone: z.string(), message: z.string() })) }),
           ...errorResponses,

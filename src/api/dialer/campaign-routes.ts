@@ -4,13 +4,16 @@ import { CAMPAIGN_COMMANDS, CAMPAIGN_FINISHED, DIALER_CAMPAIGN_STATUSES, type Ca
 import { textKey } from '../../domain/text-key';
 import type { DialerCampaignRow } from '../../db/schema';
 import { dialerCampaignWorkflow } from '../../workflows/dialer/dialer-campaign-workflow';
-import { dialerCampaignWorkflowId, dialerControlUpdate } from '../../workflows/dialer/messages';
+import { dialerCampaignWorkflowId, dialerControlUpdates } from '../../workflows/dialer/messages';
 import { campaignSearchAttributes } from '../../workflows/search-attributes';
 import { audit } from '../audit';
+import { startJob } from '../jobs';
+import { checkScheduleTimes } from '../schedule-time';
 import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
 import { conflict, notFound, unprocessable } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { eventStreamResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { headlines, monitor, whyOf, type Headline } from './monitor';
@@ -77,6 +80,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
     async (request, reply) => {
       const { name, groupId, strategyId, startAt, endAt, recurrence } = request.body;
       const tenantId = request.auth.tenantId;
+      checkScheduleTimes({ startAt, endAt });
       const now = Date.now();
       if (endAt && new Date(endAt).getTime() <= Math.max(now, startAt ? new Date(startAt).getTime() : 0)) {
         throw unprocessable('END_BEFORE_START', 'endAt must be in the future and after startAt.');
@@ -123,33 +127,35 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
           if (isUniqueViolation(error)) throw conflict('CAMPAIGN_NAME_TAKEN', `A dialer campaign named "${name}" already exists.`);
           throw error;
         });
-      try {
-        await temporal.workflow.start(dialerCampaignWorkflow, {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          workflowId: dialerCampaignWorkflowId(row.id),
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [
-            {
-              campaignId: row.id,
-              tenantId,
-              groupId,
-              initialStatus: row.status === 'scheduled' ? 'scheduled' : 'draft',
-              startAt,
-              endAt,
-              recurrence,
-              laneHeartbeatTimeoutMs: config.DIALER_LANE_HEARTBEAT_TIMEOUT_MS,
-            },
-          ],
-          typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: row.id, kind: 'dialer', status: row.status, groupId }),
-        });
-      } catch (error) {
-        // No workflow, no campaign: undo so the group is free again.
-        await db.transaction().execute(async (trx) => {
+      await startJob({ temporal, db }, request, {
+        kind: 'dialer_campaign',
+        id: row.id,
+        workflowId: dialerCampaignWorkflowId(row.id),
+        start: () =>
+          temporal.workflow.start(dialerCampaignWorkflow, {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId: dialerCampaignWorkflowId(row.id),
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [
+              {
+                campaignId: row.id,
+                tenantId,
+                groupId,
+                initialStatus: row.status === 'scheduled' ? 'scheduled' : 'draft',
+                startAt,
+                endAt,
+                recurrence,
+                laneHeartbeatTimeoutMs: config.DIALER_LANE_HEARTBEAT_TIMEOUT_MS,
+              },
+            ],
+            typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: row.id, kind: 'dialer', status: row.status, groupId }),
+          }),
+        // No workflow, no campaign: the group is free again.
+        undo: async (trx) => {
           await trx.updateTable('contact_groups').set({ campaign_id: null, campaign_name: null, linked_at: null }).where('id', '=', groupId).execute();
           await trx.deleteFrom('dialer_campaigns').where('id', '=', row.id).execute();
-        });
-        throw error;
-      }
+        },
+      });
       return reply.code(201).header('location', `/v1/dialer/campaigns/${row.id}`).send(await withHeadline(row));
     },
   );
@@ -197,7 +203,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
           () =>
             temporal.workflow
               .getHandle(dialerCampaignWorkflowId(row.id))
-              .executeUpdate(dialerControlUpdate, { args: [{ command, by: request.auth.userName }] }),
+              .executeUpdate(dialerControlUpdates[command], { args: [{ by: request.auth.userName }] }),
           CAMPAIGN_FINISHED,
           'campaign',
         );
@@ -231,7 +237,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
           everyMs: z.coerce.number().int().min(250).max(60_000).default(2000),
           maxEvents: z.coerce.number().int().min(1).optional().describe('Close after this many events'),
         }),
-        response: { 200: z.any().describe('text/event-stream'), ...errorResponses },
+        response: { 200: eventStreamResponse, ...errorResponses },
       },
     },
     async (request, reply) => {

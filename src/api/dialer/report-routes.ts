@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CSV_BOM, csvLine } from '../../domain/csv-out';
 import type { Database } from '../../db/schema';
 import { errorResponses } from '../problem-schema';
+import { csvResponse } from '../openapi';
 import type { RoutePlugin } from '../types';
 import { reportQuerySchema } from './schemas';
 
@@ -106,7 +107,6 @@ function campaignsReport(db: Kysely<Database>, f: Filter): Readable {
 
 /** Dialer reports as streamed CSV (`;`, UTF-8 with BOM, formula-safe cells). */
 export const dialerReportRoutes: RoutePlugin = (app, { db }) => {
-  const csv = z.any().describe('text/csv');
   app.get(
     '/dialer/reports/calls',
     {
@@ -114,7 +114,7 @@ export const dialerReportRoutes: RoutePlugin = (app, { db }) => {
         tags: ['dialer'],
         summary: 'Relatório de Chamadas: one row per call attempt (CSV), filtered by period and campaign',
         querystring: reportQuerySchema,
-        response: { 200: csv, ...errorResponses },
+        response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) =>
@@ -130,7 +130,7 @@ export const dialerReportRoutes: RoutePlugin = (app, { db }) => {
         tags: ['dialer'],
         summary: 'Relatório Discador: one row per campaign (CSV), filtered by period and campaign',
         querystring: reportQuerySchema,
-        response: { 200: csv, ...errorResponses },
+        response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) =>

@@ -5,12 +5,16 @@ import { exportWorkflow } from '../../workflows/exports/export-workflow';
 import { cancelExportUpdate, exportProgressQuery, exportWorkflowId } from '../../workflows/exports/messages';
 import { JobKind, TenantId } from '../../workflows/search-attributes';
 import { audit } from '../audit';
+import { startJob } from '../jobs';
+import { requireRole } from '../auth';
 import { streamExportFile } from '../downloads';
 import { keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage, dateCursor } from '../pagination';
 import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { csvResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
+import { exportRole, visibleExports } from './roles';
 import { activityReportRequestSchema, exportIdParams, exportSchema } from './schemas';
 
 const toApi = (row: ExportRow) => ({
@@ -76,15 +80,24 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         });
         return created;
       });
-      await temporal.workflow.start(exportWorkflow, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
+      await startJob({ temporal, db }, request, {
+        kind: 'export',
+        id: row.id,
         workflowId: exportWorkflowId(row.id),
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [{ exportId: row.id, tenantId: row.tenant_id, kind: 'activity-report', from, to }],
-        typedSearchAttributes: [
-          { key: TenantId, value: row.tenant_id },
-          { key: JobKind, value: 'export' },
-        ],
+        start: () =>
+          temporal.workflow.start(exportWorkflow, {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId: exportWorkflowId(row.id),
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [{ exportId: row.id, tenantId: row.tenant_id, kind: 'activity-report', from, to }],
+            typedSearchAttributes: [
+              { key: TenantId, value: row.tenant_id },
+              { key: JobKind, value: 'export' },
+            ],
+          }),
+        undo: async (trx) => {
+          await trx.updateTable('exports').set({ status: 'failed', error: 'The export could not be started; ask for it again.', finished_at: new Date() }).where('id', '=', row.id).execute();
+        },
       });
       return reply.code(202).header('location', `/v1/exports/${row.id}`).send(toApi(row));
     },
@@ -109,6 +122,8 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
       let query = db.selectFrom('exports').selectAll().where('tenant_id', '=', request.auth.tenantId);
       if (status) query = query.where('status', '=', status);
       if (kind) query = query.where('kind', '=', kind);
+      // Only the exports whose data the key's role may read.
+      query = query.where(visibleExports(request.auth.role));
       const spec = parseSort(sort, { createdAt: 'created_at:ts' });
       const rows = await keysetPage(query, { sort: spec, idColumn: 'id', limit, cursor }).execute();
       return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], toApi);
@@ -127,6 +142,7 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
     },
     async (request) => {
       const row = await findExport(request.auth.tenantId, request.params.id);
+      requireRole(request, exportRole(row.kind), `Export ${row.kind}`);
       const body = toApi(row);
       if (row.status !== 'running') return body;
       const progress = await temporal.workflow
@@ -167,11 +183,12 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         tags: ['exports'],
         summary: 'Download a completed export (CSV, `;`, UTF-8 with BOM)',
         params: exportIdParams,
-        response: { 200: z.any().describe('text/csv'), ...errorResponses },
+        response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
       const row = await findExport(request.auth.tenantId, request.params.id);
+      requireRole(request, exportRole(row.kind), `Export ${row.kind}`);
       if (row.status !== 'completed') throw conflict('EXPORT_NOT_READY', `The export is ${row.status}; the file is ready once it completes.`);
       return reply
         .type('text/csv; charset=utf-8')

@@ -26,7 +26,7 @@ export const exportSchema = z
 export const activityReportRequestSchema = z
   .object({
     from: z.iso.datetime({ offset: true }).describe('Start of the period (inclusive)'),
-    to: z.iso.datetime({ offset: true }).describe('End of the period (exclusive)'),
+    to: z.iso.datetime({ offset: true }).describe('End of the period (exclusive); must be after `from` (400 VALIDATION_FAILED otherwise)'),
   })
   .refine((v) => new Date(v.from) < new Date(v.to), { message: 'must be after from', path: ['to'] });
 

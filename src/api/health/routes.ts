@@ -1,32 +1,26 @@
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { RoutePlugin } from '../types';
+import { createReadinessProbe } from './readiness';
 
 const checkSchema = z.object({ ok: z.boolean(), error: z.string().optional() });
 const readySchema = z.object({
   status: z.enum(['ready', 'not_ready']),
-  checks: z.object({ postgres: checkSchema, temporal: checkSchema }),
+  checks: z.object({ postgres: checkSchema, temporal: checkSchema, worker: checkSchema }),
 });
 
-async function check(fn: () => Promise<unknown>, timeoutMs = 3000): Promise<z.infer<typeof checkSchema>> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message.split('\n')[0] };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** /health: the process is alive. /ready: PostgreSQL and Temporal answer (for load balancers). */
+/** /health: the process is alive. /ready: PostgreSQL and Temporal answer and a worker polls (for load balancers). */
 export const healthRoutes: RoutePlugin = (app, deps) => {
+  const probe = createReadinessProbe({
+    db: deps.db,
+    temporal: deps.temporal,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    pingDatabase: deps.pingDatabase,
+    refreshMs: deps.config.READY_REFRESH_MS,
+    pollerMaxAgeMs: deps.config.READY_POLLER_MAX_AGE_MS,
+  });
+  app.addHook('onClose', async () => probe.stop());
+
   app.get(
     '/health',
     {
@@ -42,19 +36,14 @@ export const healthRoutes: RoutePlugin = (app, deps) => {
       config: { auth: false },
       schema: {
         tags: ['health'],
-        summary: 'PostgreSQL and Temporal are reachable',
+        summary: 'PostgreSQL and Temporal are reachable and a worker polls the task queue',
+        description: `Measured in the background every READY_REFRESH_MS and answered from memory.`,
         response: { 200: readySchema, 503: readySchema },
       },
     },
     async (_request, reply) => {
-      const [postgres, temporal] = await Promise.all([
-        check(() => (deps.pingDatabase ? deps.pingDatabase() : sql`SELECT 1`.execute(deps.db))),
-        check(() =>
-          deps.temporal.workflowService.describeNamespace({ namespace: deps.config.TEMPORAL_NAMESPACE }),
-        ),
-      ]);
-      const ok = postgres.ok && temporal.ok;
-      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks: { postgres, temporal } });
+      const { ready, checks } = await probe.get();
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
     },
   );
 };

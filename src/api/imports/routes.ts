@@ -9,10 +9,13 @@ import { importSchema, importToApi } from '../contact-groups/schemas';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
 import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { csvResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 
 const importIdParams = z.object({ id: z.uuid() });
+/** How long a cancel's answer waits for the import to end (the cancel itself is final at once). */
+const CANCEL_ANSWER_MS = 800;
 
 const rejectionSchema = z
   .object({ line: z.number().int(), raw: z.string(), reasons: z.array(z.record(z.string(), z.unknown())) })
@@ -106,7 +109,7 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
           from: z.iso.datetime({ offset: true }).optional(),
           to: z.iso.datetime({ offset: true }).optional(),
         }),
-        response: { 200: z.any(), ...errorResponses },
+        response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -187,7 +190,7 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
         tags: ['imports'],
         summary: 'Download the rejected rows as CSV (`;`, UTF-8 with BOM, formula-safe)',
         params: importIdParams,
-        response: { 200: z.any(), ...errorResponses },
+        response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -205,7 +208,10 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
     {
       schema: {
         tags: ['imports'],
-        summary: 'Stop a running import after its current batch (rows already imported stay)',
+        summary: 'Cancel a running import: no batch commits after the answer (rows already imported stay)',
+        description:
+          'Answered within a second. The cancel is written to the import first, under the lock each batch takes to commit its checkpoint, so the counts in the answer ' +
+          'are final; the import then ends `cancelled` (usually before the answer, else `cancelRequestedAt` is set and it ends within a batch).',
         params: importIdParams,
         response: { 200: importSchema, ...errorResponses },
       },
@@ -213,12 +219,32 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
     async (request) => {
       const row = await findImport(request.auth.tenantId, request.params.id);
       if (row.status !== 'running' && row.status !== 'pending') throw conflict('IMPORT_NOT_RUNNING', `The import is ${row.status}.`);
-      await runUpdate(
+      if (row.cancel_requested_at) throw conflict('IMPORT_NOT_RUNNING', 'The import is already being cancelled.');
+      const accepted = await db.transaction().execute(async (trx) => {
+        const marked = await trx
+          .updateTable('imports')
+          .set({ cancel_requested_at: new Date(), cancelled_by: request.auth.userName })
+          .where('id', '=', row.id)
+          .where('status', 'in', ['pending', 'running'])
+          .where('cancel_requested_at', 'is', null)
+          .returning('id')
+          .executeTakeFirst();
+        if (marked) await audit(trx, request, { action: 'import.cancel', targetType: 'import', targetId: row.id, summary: `Importação de ${row.file_name} cancelada` });
+        return marked;
+      });
+      if (!accepted) {
+        const now = await findImport(request.auth.tenantId, row.id);
+        throw conflict('IMPORT_NOT_RUNNING', now.cancel_requested_at ? 'The import is already being cancelled.' : `The import is ${now.status}.`);
+      }
+      // The workflow ends it within a batch; the answer waits for that, but not past a second.
+      const update = runUpdate(
         () => temporal.workflow.getHandle(importWorkflowId(row.id)).executeUpdate(cancelImportUpdate, { args: [{ by: request.auth.userName }] }),
         'IMPORT_NOT_RUNNING',
         'import',
-      );
-      await audit(db, request, { action: 'import.cancel', targetType: 'import', targetId: row.id, summary: `Importação de ${row.file_name} cancelada` });
+      ).catch((error) => request.log.warn({ err: error, importId: row.id }, 'the import workflow did not take the cancel; its next batch sees it'));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([update, new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_ANSWER_MS)))]);
+      clearTimeout(timer);
       return importToApi(await findImport(request.auth.tenantId, row.id));
     },
   );

@@ -6,10 +6,13 @@ import { DEFAULT_GRAPH_URL } from '../../db/whatsapp-channels';
 import { createWhatsAppClient, templatePlaceholders, WhatsAppApiError, WhatsAppTransportError } from '../../integrations/whatsapp/client';
 import { haltSendSignal, sendWorkflowId } from '../../workflows/broadcast/messages';
 import { audit } from '../audit';
+import { wakeChannelSends } from '../broadcast/wake';
+import { requireRole } from '../auth';
 import { keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage, dateCursor } from '../pagination';
 import { conflict, notFound, ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
 import type { RoutePlugin } from '../types';
+import { verifyNumberOwnership } from './ownership';
 import { channelCreateSchema, channelIdParams, channelSchema, channelToApi, channelUpdateSchema, templateSchema, templateToApi } from './schemas';
 
 const tags = ['whatsapp'];
@@ -29,10 +32,20 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
 
   app.post(
     '/whatsapp/channels',
-    { schema: { tags, summary: 'Register a WhatsApp business number (secrets are stored encrypted and never returned)', body: channelCreateSchema, response: { 201: channelSchema, ...errorResponses } } },
+    {
+      config: { minRole: 'admin' },
+      schema: {
+        tags,
+        summary: 'Register a WhatsApp business number (admin; secrets are stored encrypted and never returned)',
+        description: 'The number must be one of `GET /{waba-id}/phone_numbers` read with the access token (422 otherwise); a number is registered once across all accounts (409).',
+        body: channelCreateSchema,
+        response: { 201: channelSchema, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const b = request.body;
       needSecretsKey();
+      await verifyNumberOwnership(config, b);
       const row = await db.transaction().execute(async (trx) => {
         const created = await trx
           .insertInto('whatsapp_channels')
@@ -52,13 +65,13 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
           .returningAll()
           .executeTakeFirstOrThrow()
           .catch((error) => {
-            if (isUniqueViolation(error)) throw conflict('CHANNEL_NUMBER_TAKEN', `The phone number id ${b.phoneNumberId} is already registered.`);
+            if (isUniqueViolation(error)) throw conflict('CHANNEL_NUMBER_TAKEN', `The phone number id ${b.phoneNumberId} is already registered to a channel.`);
             throw error;
           });
         await audit(trx, request, { action: 'whatsapp_channel.create', targetType: 'whatsapp_channel', targetId: created.id, summary: `Canal WhatsApp "${b.name}" (${b.displayNumber}) cadastrado` });
         return created;
       });
-      return reply.code(201).header('location', `/v1/whatsapp/channels/${row.id}`).send(channelToApi(row, config));
+      return reply.code(201).header('location', `/v1/whatsapp/channels/${row.id}`).send(channelToApi(row, config, request.auth.role));
     },
   );
 
@@ -69,23 +82,34 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
       const { limit, cursor, sort } = request.query;
       const spec = parseSort(sort, { createdAt: 'created_at:ts' });
       const rows = await keysetPage(db.selectFrom('whatsapp_channels').selectAll().where('tenant_id', '=', request.auth.tenantId), { sort: spec, idColumn: 'id', limit, cursor }).execute();
-      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], (r) => channelToApi(r, config));
+      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], (r) => channelToApi(r, config, request.auth.role));
     },
   );
 
   app.get(
     '/whatsapp/channels/:id',
     { schema: { tags, summary: 'A WhatsApp channel', params: channelIdParams, response: { 200: channelSchema, ...errorResponses } } },
-    async (request) => channelToApi(await findChannel(request.auth.tenantId, request.params.id), config),
+    async (request) => channelToApi(await findChannel(request.auth.tenantId, request.params.id), config, request.auth.role),
   );
 
   app.patch(
     '/whatsapp/channels/:id',
-    { schema: { tags, summary: 'Change a channel: name, number shown, secrets (write-only), throughput limit, messaging-limit tier', params: channelIdParams, body: channelUpdateSchema, response: { 200: channelSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Change a channel: name, number shown, credentials (admin; write-only), throughput limit, messaging-limit tier',
+        description: 'A new access token must read the channel\'s number under its business account (422 otherwise).',
+        params: channelIdParams,
+        body: channelUpdateSchema,
+        response: { 200: channelSchema, ...errorResponses },
+      },
+    },
     async (request) => {
-      const channel = await findChannel(request.auth.tenantId, request.params.id);
       const b = request.body;
+      if (b.accessToken !== undefined || b.appSecret !== undefined || b.verifyToken !== undefined) requireRole(request, 'admin', 'Changing channel credentials');
+      const channel = await findChannel(request.auth.tenantId, request.params.id);
       if (b.accessToken !== undefined || b.appSecret !== undefined) needSecretsKey();
+      if (b.accessToken !== undefined) await verifyNumberOwnership(config, { accessToken: b.accessToken, wabaId: channel.waba_id, phoneNumberId: channel.phone_number_id });
       const row = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('whatsapp_channels')
@@ -106,7 +130,10 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
         await audit(trx, request, { action: 'whatsapp_channel.update', targetType: 'whatsapp_channel', targetId: channel.id, summary: `Canal WhatsApp "${updated.name}" alterado: ${changed.join(', ')}` });
         return updated;
       });
-      return channelToApi(row, config);
+      if (row.messaging_limit_tier !== channel.messaging_limit_tier || row.mps_limit !== channel.mps_limit) {
+        await wakeChannelSends({ temporal, db, log: request.log }, channel.id, 'channel_limits_changed');
+      }
+      return channelToApi(row, config, request.auth.role);
     },
   );
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../../config';
-import type { WhatsAppChannel, WhatsAppTemplateRow } from '../../db/schema';
+import type { Role, WhatsAppChannel, WhatsAppTemplateRow } from '../../db/schema';
 import { DEFAULT_MESSAGING_LIMIT_TIER, MESSAGING_LIMIT_TIERS, messagingLimitOf } from '../../domain/messaging-limits';
 
 const tierSchema = z
@@ -44,7 +44,7 @@ export const channelSchema = z
     mpsLimit: z.number().int(),
     messagingLimitTier: tierSchema,
     messagingLimit: z.number().int().nullable().describe('Unique users per rolling 24 h; null: unlimited'),
-    verifyToken: z.string().describe('Give Meta this token with the webhook URL'),
+    verifyToken: z.string().nullable().describe('Give Meta this token with the webhook URL (null for viewers: it is a credential)'),
     webhookUrl: z.string().describe('Configure this URL as the webhook callback in Meta'),
     secrets: z.object({ accessToken: z.literal('stored'), appSecret: z.literal('stored') }).describe('Secrets are write-only'),
     templatesSyncedAt: z.string().nullable(),
@@ -73,7 +73,7 @@ export const channelIdParams = z.object({ id: z.uuid() });
 export const webhookUrlOf = (config: Config, channelId: string) =>
   `${(config.PUBLIC_BASE_URL ?? `http://localhost:${config.API_PORT}`).replace(/\/+$/, '')}/v1/webhooks/whatsapp/${channelId}`;
 
-export function channelToApi(row: WhatsAppChannel, config: Config) {
+export function channelToApi(row: WhatsAppChannel, config: Config, role: Role) {
   return {
     id: row.id,
     name: row.name,
@@ -83,7 +83,7 @@ export function channelToApi(row: WhatsAppChannel, config: Config) {
     mpsLimit: row.mps_limit,
     messagingLimitTier: row.messaging_limit_tier,
     messagingLimit: messagingLimitOf(row.messaging_limit_tier),
-    verifyToken: row.verify_token,
+    verifyToken: role === 'viewer' ? null : row.verify_token,
     webhookUrl: webhookUrlOf(config, row.id),
     secrets: { accessToken: 'stored' as const, appSecret: 'stored' as const },
     templatesSyncedAt: row.templates_synced_at ? new Date(row.templates_synced_at).toISOString() : null,

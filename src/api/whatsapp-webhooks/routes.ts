@@ -2,16 +2,29 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@t
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { createSecretBox } from '../../db/secrets';
+import { jsonDepthExceeds } from '../../domain/json-depth';
 import { SIGNATURE_HEADER, verifySignature, verifySubscription } from '../../integrations/whatsapp/webhook';
 import { WEBHOOK_APPLIER_ID } from '../../workflows/broadcast/messages';
 import { whatsappWebhookApplierWorkflow } from '../../workflows/broadcast/webhook-applier';
 import { JobKind } from '../../workflows/search-attributes';
 import { ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { mediaResponse } from '../openapi';
 import type { App, RoutePlugin } from '../types';
 
 const params = z.object({ channelId: z.uuid() });
+const subscriptionQuery = z.object({
+  'hub.mode': z.string().optional().describe('`subscribe`'),
+  'hub.verify_token': z.string().optional().describe("The channel's verify token"),
+  'hub.challenge': z.string().optional().describe('Echoed back when the token matches'),
+});
+const webhookPayload = z
+  .object({ object: z.string(), entry: z.array(z.record(z.string(), z.unknown())) })
+  .catchall(z.unknown())
+  .describe("Meta's webhook payload, signed with the channel's app secret in X-Hub-Signature-256 (sha256=<hex HMAC of the raw bytes>)");
 const ENSURE_EVERY_MS = 60_000;
+/** Meta's webhook payloads nest about 6 deep; far deeper is an attack on the parsers. */
+const MAX_WEBHOOK_DEPTH = 64;
 
 /** The applier workflow, started once per task queue and checked again now and then (it runs for ever). */
 export function applierStarter(temporal: Client, config: Config) {
@@ -42,15 +55,22 @@ export function applierStarter(temporal: Client, config: Config) {
 export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temporal }) => {
   const box = createSecretBox(config.SECRETS_KEY);
   const ensureApplier = applierStarter(temporal, config);
-  const secrets = new Map<string, { at: number; channel: { id: string; tenant_id: string; verify_token: string; app_secret_enc: string }; appSecret: string }>();
+  // The channel row is read on every call (one primary-key probe), so a rotated app secret or
+  // verify token applies at once in every API process; only the decryption is remembered, by the
+  // sealed value, so a rotation changes the key of the entry.
+  const opened = new Map<string, string>();
+  const openSecret = (sealed: string) => {
+    let plain = opened.get(sealed);
+    if (plain === undefined) {
+      plain = box.open(sealed);
+      if (opened.size >= 10_000) opened.clear();
+      opened.set(sealed, plain);
+    }
+    return plain;
+  };
   const channelOf = async (id: string) => {
-    const cached = secrets.get(id);
-    if (cached && Date.now() - cached.at < 30_000) return cached;
     const channel = await db.selectFrom('whatsapp_channels').select(['id', 'tenant_id', 'verify_token', 'app_secret_enc']).where('id', '=', id).executeTakeFirst();
-    if (!channel) return undefined;
-    const entry = { at: Date.now(), channel, appSecret: box.open(channel.app_secret_enc) };
-    secrets.set(id, entry);
-    return entry;
+    return channel && { channel, appSecret: openSecret(channel.app_secret_enc) };
   };
 
   await app.register(async (scope: App) => {
@@ -65,8 +85,8 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
           tags: ['webhooks'],
           summary: "Meta's webhook verification: echoes hub.challenge when hub.verify_token matches",
           params,
-          querystring: z.record(z.string(), z.string()),
-          response: { 200: z.string(), ...errorResponses },
+          querystring: subscriptionQuery,
+          response: { 200: mediaResponse('text/plain', 'The hub.challenge, echoed'), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -84,7 +104,9 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
         schema: {
           tags: ['webhooks'],
           summary: 'WhatsApp status and message webhooks (signed with X-Hub-Signature-256); stored and applied asynchronously',
+          description: 'The body (JSON, up to 5 MiB) is checked against X-Hub-Signature-256 as it came: 401 without the header, 403 when it does not match.',
           params,
+          bodyForDocs: { mediaTypes: ['application/json'], schema: webhookPayload },
           response: { 200: z.object({ received: z.boolean() }), ...errorResponses },
         },
       },
@@ -96,13 +118,16 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
         const signature = Array.isArray(header) ? header[0] : header;
         if (!signature) throw new ProblemError(401, 'WEBHOOK_SIGNATURE_MISSING', `The ${SIGNATURE_HEADER} header is required.`);
         if (!verifySignature(raw, signature, entry.appSecret)) throw new ProblemError(403, 'WEBHOOK_SIGNATURE_INVALID', 'The signature does not match the body.');
+        if (jsonDepthExceeds(raw, MAX_WEBHOOK_DEPTH)) {
+          throw new ProblemError(400, 'WEBHOOK_BODY_TOO_DEEP', `The body nests deeper than ${MAX_WEBHOOK_DEPTH} levels; Meta's payloads nest fewer than 10.`);
+        }
         // The signed text goes to PostgreSQL as it came (no parse and stringify here); jsonb input
         // is the JSON check: a body it refuses is answered 400 and nothing is stored.
         try {
           await db.insertInto('webhook_events').values({ channel_id: entry.channel.id, tenant_id: entry.channel.tenant_id, payload: raw.toString('utf8') }).execute();
         } catch (error) {
           const code = (error as { code?: string }).code;
-          if (code === '22P02' || code === '22P05') throw new ProblemError(400, 'WEBHOOK_BODY_INVALID', 'The body is not JSON.');
+          if (code === '22P02' || code === '22P05' || code === '54001') throw new ProblemError(400, 'WEBHOOK_BODY_INVALID', 'The body is not JSON.');
           throw error;
         }
         void ensureApplier();

@@ -10,6 +10,10 @@ import * as m0008 from './0008_broadcast_message_hot_updates';
 import * as m0009 from './0009_broadcast_rate_windows';
 import * as m0010 from './0010_upload_chunks_uncompressed';
 import * as m0011 from './0011_contacts_without_import_line_key';
+import * as m0020 from './0020_import_cancel_flag';
+import * as m0040 from './0040_security';
+import * as m0050 from './0050_mercadolivre';
+import * as m0060 from './0060_interactions';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -27,4 +31,8 @@ export const migrations: Record<string, Migration> = {
   '0009_broadcast_rate_windows': m0009,
   '0010_upload_chunks_uncompressed': m0010,
   '0011_contacts_without_import_line_key': m0011,
+  '0020_import_cancel_flag': m0020,
+  '0040_security': m0040,
+  '0050_mercadolivre': m0050,
+  '0060_interactions': m0060,
 };

@@ -34,6 +34,12 @@ export function currentPhone(strategy: StrategyConfig, c: Pick<ContactProgress, 
   return c.phones[order[c.phoneIdx % order.length]];
 }
 
+/**
+ * A phone found invalid is retired: its counted attempts are set this high (above any
+ * `maxAttemptsPerPhone` a strategy may have), so no edit of the strategy makes it callable again.
+ */
+export const RETIRED_PHONE = 1000;
+
 /** Network failures are free, but not endless: past this many calls the contact is exhausted. */
 export const maxDials = (strategy: StrategyConfig) => strategy.maxAttemptsPerContact * 3 + 5;
 
@@ -53,19 +59,26 @@ export function applyOutcome(strategy: StrategyConfig, contact: ContactProgress,
   if (outcome === 'blocked') return { state: 'done', finalOutcome: 'blocked', progress };
 
   const action = strategy.outcomes[outcome];
-  if (action.action === 'finish') return { state: 'done', finalOutcome: outcome, progress };
+  // An invalid number is a fact about that phone, not about the contact: `finish` retires the
+  // phone, and the contact goes on at once with its next phone (it ends only when none is left).
+  const retirePhone = outcome === 'invalid_number' && action.action === 'finish';
+  if (retirePhone) phoneAttempts[phoneIndex] = Math.max(phoneAttempts[phoneIndex], RETIRED_PHONE);
+  else if (action.action === 'finish') return { state: 'done', finalOutcome: outcome, progress };
+  const callable = order.some((i) => phoneAttempts[i] < strategy.maxAttemptsPerPhone);
+  if (retirePhone && !callable) return { state: 'done', finalOutcome: outcome, progress };
   if (progress.attempts >= strategy.maxAttemptsPerContact || progress.dials >= maxDials(strategy)) {
     return { state: 'exhausted', finalOutcome: outcome, progress };
   }
 
   // A counted failure moves to the next phone when the strategy says so; a network failure stays.
-  const moveOn = counts && strategy.phoneOrder.nextPhoneAfterFailure;
+  const moveOn = counts && (strategy.phoneOrder.nextPhoneAfterFailure || retirePhone);
+  const afterMinutes = action.action === 'retry' ? action.afterMinutes : 0;
   for (let step = moveOn ? 1 : 0; step <= order.length; step++) {
     const candidate = (position + step) % order.length;
     if (phoneAttempts[order[candidate]] < strategy.maxAttemptsPerPhone) {
       return {
         state: 'pending',
-        nextAttemptAt: new Date(now.getTime() + action.afterMinutes * 60_000),
+        nextAttemptAt: new Date(now.getTime() + afterMinutes * 60_000),
         progress: { ...progress, phoneIdx: candidate },
       };
     }

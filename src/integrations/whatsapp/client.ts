@@ -38,11 +38,20 @@ export interface WhatsAppClient {
   sendTemplate(request: SendTemplateRequest): Promise<SendTemplateResult>;
   /** Every template of the WABA, following the cursors to the last page. */
   listTemplates(request: ListTemplatesRequest): Promise<WhatsAppTemplate[]>;
+  /** The business numbers of the WABA that the token can read (`GET /{waba-id}/phone_numbers`, all pages). */
+  listPhoneNumbers(request: { wabaId: string }): Promise<BusinessPhoneNumber[]>;
   close(): Promise<void>;
+}
+
+export interface BusinessPhoneNumber {
+  id: string;
+  displayPhoneNumber: string;
+  verifiedName?: string;
 }
 
 export const DEFAULT_GRAPH_VERSION = 'v21.0';
 const templateFields = 'id,name,language,status,category,quality_score,components,parameter_format';
+const phoneNumberFields = 'id,display_phone_number,verified_name';
 
 export function createWhatsAppClient(options: WhatsAppClientOptions): WhatsAppClient {
   const root = `${options.baseUrl.replace(/\/+$/, '')}/${options.version ?? DEFAULT_GRAPH_VERSION}`;
@@ -93,31 +102,45 @@ export function createWhatsAppClient(options: WhatsAppClientOptions): WhatsAppCl
     );
   }
 
-  async function listTemplates(request: ListTemplatesRequest): Promise<WhatsAppTemplate[]> {
-    const templates: WhatsAppTemplate[] = [];
+  /** Every item of a Graph edge, following the cursors to the last page. */
+  async function listAll(operation: string, path: string, fields: string, limit: number, first?: string): Promise<unknown[]> {
+    const items: unknown[] = [];
     const seen = new Set<string>();
-    let after = request.after;
+    let after = first;
     for (;;) {
-      const url = new URL(`${root}/${encodeURIComponent(request.wabaId)}/message_templates`);
-      url.searchParams.set('fields', templateFields);
-      url.searchParams.set('limit', String(request.limit ?? 100));
+      const url = new URL(`${root}/${path}`);
+      url.searchParams.set('fields', fields);
+      url.searchParams.set('limit', String(limit));
       if (after) url.searchParams.set('after', after);
-      const { status, body } = await call('list templates', 'GET', url.toString());
+      const { status, body } = await call(operation, 'GET', url.toString());
       const error = graphError(body);
       if (status !== 200 || error) {
-        if (error) throw new WhatsAppApiError('list templates', status, error);
-        throw new WhatsAppTransportError(`WhatsApp list templates: unreadable answer (HTTP ${status})`, 'bad_response', false, String(status));
+        if (error) throw new WhatsAppApiError(operation, status, error);
+        throw new WhatsAppTransportError(`WhatsApp ${operation}: unreadable answer (HTTP ${status})`, 'bad_response', false, String(status));
       }
       const page = body as { data?: unknown[]; paging?: Paging };
-      for (const item of page.data ?? []) templates.push(normalizeTemplate(item));
+      items.push(...(page.data ?? []));
       // Graph omits `next` on the last page; the repeat guard protects against a looping cursor.
       after = page.paging?.next ? page.paging.cursors?.after : undefined;
-      if (!after || seen.has(after)) return templates;
+      if (!after || seen.has(after)) return items;
       seen.add(after);
     }
   }
 
-  return { sendTemplate, listTemplates, close: () => transport.close() };
+  async function listTemplates(request: ListTemplatesRequest): Promise<WhatsAppTemplate[]> {
+    const items = await listAll('list templates', `${encodeURIComponent(request.wabaId)}/message_templates`, templateFields, request.limit ?? 100, request.after);
+    return items.map(normalizeTemplate);
+  }
+
+  async function listPhoneNumbers(request: { wabaId: string }): Promise<BusinessPhoneNumber[]> {
+    const items = await listAll('list phone numbers', `${encodeURIComponent(request.wabaId)}/phone_numbers`, phoneNumberFields, 100);
+    return items.map((item) => {
+      const n = item as Record<string, unknown>;
+      return { id: String(n.id ?? ''), displayPhoneNumber: String(n.display_phone_number ?? ''), verifiedName: typeof n.verified_name === 'string' ? n.verified_name : undefined };
+    });
+  }
+
+  return { sendTemplate, listTemplates, listPhoneNumbers, close: () => transport.close() };
 }
 
 function parseJson(text: string): unknown {

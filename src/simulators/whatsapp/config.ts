@@ -66,8 +66,16 @@ export interface SimulatorConfig {
   waIdWithoutNinthDigit: string[];
   /** `metadata.display_phone_number` per phone number id (a default otherwise). */
   displayPhoneNumbers: Record<string, string>;
+  /**
+   * The business numbers registered to the WABA (id → verified name): what `GET /{waba-id}/phone_numbers`
+   * lists and `GET /{phone-number-id}` reads. Sends from any id are still accepted (load tests).
+   */
+  phoneNumbers: Record<string, string>;
   webhook: WebhookBehaviour;
 }
+
+/** The number every simulator starts with (the embedded stack's channel uses it). */
+export const SEEDED_PHONE_NUMBER_ID = '106540352242922';
 
 export function defaultConfig(): SimulatorConfig {
   return {
@@ -83,6 +91,7 @@ export function defaultConfig(): SimulatorConfig {
     heldForQualityFraction: 0,
     waIdWithoutNinthDigit: [],
     displayPhoneNumbers: {},
+    phoneNumbers: { [SEEDED_PHONE_NUMBER_ID]: 'Omni Simulador' },
     webhook: {
       sentDelayMs: 0,
       deliveredDelayMs: 50,
@@ -126,6 +135,8 @@ export const configUpdateSchema = z.strictObject({
   heldForQualityFraction: share.optional(),
   waIdWithoutNinthDigit: z.array(regex).optional(),
   displayPhoneNumbers: z.record(z.string(), z.string()).optional(),
+  /** Merged into the WABA's numbers; a name of null removes the number. */
+  phoneNumbers: z.record(z.string(), z.string().nullable()).optional(),
   webhook: z
     .strictObject({
       url: z.url().nullable().optional(),
@@ -151,11 +162,17 @@ export type ConfigUpdate = z.input<typeof configUpdateSchema>;
 /** Validates an update (throws a ZodError) and returns the merged configuration. */
 export function mergeConfig(current: SimulatorConfig, update: unknown): SimulatorConfig {
   const parsed = configUpdateSchema.parse(update);
-  const { webhook, transient, ...flat } = parsed;
+  const { webhook, transient, phoneNumbers, ...flat } = parsed;
   const defined = Object.fromEntries(Object.entries(flat).filter(([, value]) => value !== undefined));
+  const numbers = { ...current.phoneNumbers };
+  for (const [id, name] of Object.entries(phoneNumbers ?? {})) {
+    if (name === null) delete numbers[id];
+    else numbers[id] = name;
+  }
   const merged: SimulatorConfig = {
     ...current,
     ...defined,
+    phoneNumbers: numbers,
     transient: { ...current.transient, ...withoutUndefined(transient ?? {}) },
     webhook: { ...current.webhook, ...withoutUndefined({ ...webhook, url: undefined }) },
   };

@@ -115,6 +115,12 @@ async function route(core: SimulatorCore, request: IncomingMessage, response: Se
   if (segments.length === 2 && edge === 'message_templates' && request.method === 'GET') {
     return listTemplates(core, response, objectId, url());
   }
+  if (segments.length === 2 && edge === 'phone_numbers' && request.method === 'GET') {
+    return listPhoneNumbers(core, response, objectId, url());
+  }
+  if (segments.length === 1 && request.method === 'GET' && objectId in core.config.phoneNumbers) {
+    return json(response, 200, phoneNumberNode(core, objectId, url().searchParams.get('fields')));
+  }
   return graph(response, graphErrorBody(100, `Unsupported ${request.method} request. Object with ID '${objectId ?? ''}' does not exist or does not support this operation.`));
 }
 
@@ -122,6 +128,41 @@ function authorized(core: SimulatorCore, request: IncomingMessage, url: () => UR
   const header = request.headers.authorization;
   const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : url().searchParams.get('access_token');
   return token === core.config.accessToken;
+}
+
+/** A WhatsApp Business Phone Number node with its default fields (or those asked for; `id` always). */
+function phoneNumberNode(core: SimulatorCore, id: string, fields: string | null) {
+  const node: Record<string, unknown> = {
+    id,
+    display_phone_number: core.config.displayPhoneNumbers[id] ?? '+55 48 3000-0000',
+    verified_name: core.config.phoneNumbers[id],
+    quality_rating: 'GREEN',
+    code_verification_status: 'VERIFIED',
+  };
+  if (!fields) return node;
+  const wanted = new Set(fields.split(',').map((field) => field.trim()));
+  return Object.fromEntries(Object.entries(node).filter(([key]) => key === 'id' || wanted.has(key)));
+}
+
+/** `GET /{waba-id}/phone_numbers`: the WABA's numbers, cursor-paged like every Graph edge. */
+function listPhoneNumbers(core: SimulatorCore, response: ServerResponse, wabaId: string, url: URL): void {
+  if (wabaId !== core.config.wabaId) {
+    return graph(response, graphErrorBody(100, `Unsupported get request. Object with ID '${wabaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`));
+  }
+  const ids = Object.keys(core.config.phoneNumbers).sort();
+  const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 25) || 25, 1), 1000);
+  const after = url.searchParams.get('after');
+  const start = after ? Number(Buffer.from(after, 'base64url').toString()) || 0 : 0;
+  const page = ids.slice(start, start + limit);
+  const cursor = (at: number) => Buffer.from(String(at)).toString('base64url');
+  const paging: Record<string, unknown> = { cursors: { before: cursor(start), after: cursor(start + page.length) } };
+  if (start + page.length < ids.length) {
+    const next = new URL(url.toString());
+    next.searchParams.set('after', cursor(start + page.length));
+    next.searchParams.delete('access_token');
+    paging.next = next.toString();
+  }
+  json(response, 200, { data: page.map((id) => phoneNumberNode(core, id, url.searchParams.get('fields'))), paging });
 }
 
 function listTemplates(core: SimulatorCore, response: ServerResponse, wabaId: string, url: URL): void {

@@ -1,4 +1,5 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import { actUpdate, progressQuery } from '../operations';
 import type { Gradual, SendingHours, SendState } from '../../domain/broadcast';
 
 /** Message definitions shared by the send workflow and its callers (API, Temporal CLI/UI). */
@@ -72,21 +73,25 @@ export interface EditRequest extends ControlRequest {
   settings: SendSettings;
 }
 
-export const sendProgressQuery = defineQuery<SendProgress>('progress');
-/** Manual controls as Updates: the caller hears whether they applied (a validator refuses with a code). */
-export const startSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('start');
-export const pauseSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('pause');
-export const resumeSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('resume');
-export const stopSendUpdate = defineUpdate<SendProgress, [ControlRequest]>('stop');
+export const sendProgressQuery = progressQuery<SendProgress>();
+/**
+ * Manual controls as Updates (the caller hears whether they applied; a validator refuses with a
+ * code), also sendable as signals of the same names (see ../operations.ts); `cancel` is `stop`.
+ */
+export const startSendUpdate = actUpdate<SendProgress>('start');
+export const pauseSendUpdate = actUpdate<SendProgress>('pause');
+export const resumeSendUpdate = actUpdate<SendProgress>('resume');
+export const stopSendUpdate = actUpdate<SendProgress>('stop');
 /** New settings for a send that has not started (the validator refuses otherwise with SEND_NOT_EDITABLE). */
 export const editSendUpdate = defineUpdate<SendProgress, [EditRequest]>('edit');
-/** The same as signals, for operations (`temporal workflow signal --name pause-signal`); invalid ones are ignored. */
-export const startSendSignal = defineSignal<[Partial<ControlRequest>?]>('start-signal');
-export const pauseSendSignal = defineSignal<[Partial<ControlRequest>?]>('pause-signal');
-export const resumeSendSignal = defineSignal<[Partial<ControlRequest>?]>('resume-signal');
-export const stopSendSignal = defineSignal<[Partial<ControlRequest>?]>('stop-signal');
 /** The system's own pause/stop (template paused or disabled on sync), with the reason shown. */
 export const haltSendSignal = defineSignal<[{ action: 'pause' | 'stop' | 'resume'; reason: string }]>('halt');
+
+/**
+ * Something that may free a waiting send changed (the channel's messaging tier or throughput, an
+ * opt-out lifted): the send looks again at once instead of at the end of its wait.
+ */
+export const wakeSendSignal = defineSignal<[{ reason?: string }?]>('wake');
 
 export const sendWorkflowId = (sendId: string) => `broadcast-send-${sendId}`;
 export const WEBHOOK_APPLIER_ID = 'whatsapp-webhook-applier';

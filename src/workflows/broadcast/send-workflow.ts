@@ -13,24 +13,17 @@ import type { BroadcastSendActivities, Halt, PageRef } from '../../activities/br
 import { gradualQuota, isWithinSendingHours, nextWindowStart, refuseControl, refuseEdit, type SendControl, type SendState } from '../../domain/broadcast';
 import { MESSAGING_LIMIT_REASON } from '../../domain/messaging-limits';
 import { campaignStatusAttributes } from '../search-attributes';
+import { setJobControls, type JobAct } from '../operations';
 import {
   editSendUpdate,
   haltSendSignal,
-  pauseSendSignal,
-  pauseSendUpdate,
-  resumeSendSignal,
-  resumeSendUpdate,
   sendProgressQuery,
-  startSendSignal,
-  startSendUpdate,
-  stopSendSignal,
-  stopSendUpdate,
-  type ControlRequest,
   type EditRequest,
   type SendCounters,
   type SendInput,
   type SendProgress,
   type SendSettings,
+  wakeSendSignal,
 } from './messages';
 
 const { nextPage, sendSummary, settleUnknown, setSendState } = proxyActivities<BroadcastSendActivities>({
@@ -79,6 +72,8 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   const pageSize = () => Math.max(10, Math.min(input.pageSize, settings.paceMps * 20));
   /** When the channel's messaging limit frees capacity, as the last limited page reported (ms; 0: not limited). */
   let limitUntil = 0;
+  /** Wake-ups received: a wait ends early when this moves (see wakeSendSignal). */
+  let wakes = 0;
 
   const progress = (): SendProgress => ({ sendId: input.sendId, state, reason, total, cursor, counters: { ...counters } });
 
@@ -124,29 +119,17 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   };
 
   setHandler(sendProgressQuery, progress);
-  for (const [update, signal, control] of [
-    [startSendUpdate, startSendSignal, 'start'],
-    [pauseSendUpdate, pauseSendSignal, 'pause'],
-    [resumeSendUpdate, resumeSendSignal, 'resume'],
-    [stopSendUpdate, stopSendSignal, 'stop'],
-  ] as const) {
-    setHandler(
-      update,
-      async ({ by }) => {
-        if (apply(control, by)) await persist(control === 'resume' || control === 'start');
-        return progress();
-      },
-      {
-        validator: (_request: ControlRequest) => {
-          const refusal = refuseControl(control, state);
-          if (refusal) throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true });
-        },
-      },
-    );
-    setHandler(signal, (request) => {
-      if (apply(control, request?.by ?? 'operations')) void persist(control === 'resume' || control === 'start');
-    });
-  }
+  // `cancel` is the vocabulary's other name for `stop`.
+  const control = (act: JobAct): SendControl => (act === 'cancel' ? 'stop' : act);
+  setJobControls({
+    progress,
+    refuse: (act) => refuseControl(control(act), state),
+    apply: async (act, by) => {
+      if (apply(control(act), by)) await persist(act === 'resume' || act === 'start');
+    },
+    newSignals: ['start', 'pause', 'resume', 'stop', 'cancel'],
+    retiredSignals: { 'start-signal': 'start', 'pause-signal': 'pause', 'resume-signal': 'resume', 'stop-signal': 'stop' },
+  });
   setHandler(
     editSendUpdate,
     ({ settings: next }) => {
@@ -162,6 +145,9 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
       },
     },
   );
+  setHandler(wakeSendSignal, () => {
+    wakes++;
+  });
   setHandler(haltSendSignal, ({ action, reason: why }) => {
     if (action === 'resume') {
       // A lifted condition (e.g. the template approved again) resumes only the pause it caused.
@@ -243,7 +229,9 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
       // At least a second, so clocks a little apart cannot make it spin on a slot not yet free.
       const until = Math.max(limitUntil, Date.now() + 1000);
       if (transition('waiting', MESSAGING_LIMIT_REASON)) await persist(false, false, until);
-      await condition(() => state !== 'waiting', until - Date.now());
+      // A higher tier (or anything else that frees capacity) wakes it: the next page finds out.
+      const seen = wakes;
+      await condition(() => state !== 'waiting' || wakes !== seen, until - Date.now());
       if ((state as SendState) === 'waiting' && transition('running', null)) await persist();
       limitUntil = 0;
       cursor = 0;
@@ -280,7 +268,8 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     cursor = 0;
     if (s.pendingReleased > 0) {
       const wait = s.nextDueAt ? Date.parse(s.nextDueAt) - Date.now() : 0;
-      if (wait > 0) await condition(() => state !== 'running', wait);
+      const seen = wakes;
+      if (wait > 0) await condition(() => state !== 'running' || wakes !== seen, wait);
       continue;
     }
     if (s.pending > 0) {

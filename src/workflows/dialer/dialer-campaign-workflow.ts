@@ -12,14 +12,11 @@ import type { DialerActivities } from '../../activities/dialer/index';
 import { isFinal, transition, type CampaignCommand, type DialerCampaignStatus, type PauseReason } from '../../domain/dialer/campaign-state';
 import { startSecond } from '../../domain/dialer/start-schedule';
 import { campaignStatusAttributes } from '../search-attributes';
+import { setJobControls, type JobAct } from '../operations';
 import {
   cycleSignal,
-  dialerControlUpdate,
   dialerProgressQuery,
-  pauseSignal,
-  resumeSignal,
-  startSignal,
-  stopSignal,
+  retiredControlUpdate,
   type DialerCampaignInput,
   type DialerCampaignProgress,
   type ScheduleState,
@@ -127,27 +124,36 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   };
 
   setHandler(dialerProgressQuery, () => progress);
+  // `cancel` is the vocabulary's other name for `stop`.
+  const command = (act: JobAct): CampaignCommand => (act === 'cancel' ? 'stop' : act);
+  setJobControls({
+    progress: () => progress,
+    refuse: (act) => {
+      const t = transition(progress.status, command(act), ctx());
+      return t.ok ? undefined : t;
+    },
+    apply: (act) => {
+      if (apply(command(act))) return changed();
+    },
+    newSignals: ['cancel'],
+  });
   setHandler(
-    dialerControlUpdate,
-    async ({ command }) => {
-      apply(command);
+    retiredControlUpdate,
+    async ({ command: retired }) => {
+      apply(retired);
       await changed();
       return progress;
     },
     {
-      validator: ({ command }) => {
-        const t = transition(progress.status, command, ctx());
-        if (!t.ok) throw ApplicationFailure.create({ type: t.code, message: t.message, nonRetryable: true });
+      validator: ({ command: retired }) => {
+        throw ApplicationFailure.create({
+          type: 'UPDATE_RETIRED',
+          message: `The Update "control" is retired: use the Update "${retired}".`,
+          nonRetryable: true,
+        });
       },
     },
   );
-  const signalled = (command: CampaignCommand) => () => {
-    if (apply(command)) void changed();
-  };
-  setHandler(startSignal, signalled('start'));
-  setHandler(pauseSignal, signalled('pause'));
-  setHandler(resumeSignal, signalled('resume'));
-  setHandler(stopSignal, signalled('stop'));
   // An occurrence while a cycle is under way (or paused) is skipped: that cycle keeps going. The
   // start Schedule firing after the campaign started (a manual start raced it) does nothing.
   setHandler(cycleSignal, ({ first }) => {

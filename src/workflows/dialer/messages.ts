@@ -1,4 +1,5 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import { actUpdate, progressQuery } from '../operations';
 import type { CampaignCommand, DialerCampaignStatus, PauseReason } from '../../domain/dialer/campaign-state';
 import type { Recurrence, ScheduleState } from '../../domain/dialer/recurrence';
 
@@ -67,14 +68,23 @@ export interface ControlRequest {
   by: string;
 }
 
-export const dialerProgressQuery = defineQuery<DialerCampaignProgress>('progress');
-/** start / pause / resume / stop; answers once the workflow has accepted and recorded it. */
-export const dialerControlUpdate = defineUpdate<DialerCampaignProgress, [ControlRequest]>('control');
-/** The same controls as signals, for operations in the Temporal UI/CLI (no answer). */
-export const startSignal = defineSignal<[{ by?: string }?]>('start');
-export const pauseSignal = defineSignal<[{ by?: string }?]>('pause');
-export const resumeSignal = defineSignal<[{ by?: string }?]>('resume');
-export const stopSignal = defineSignal<[{ by?: string }?]>('stop');
+export const dialerProgressQuery = progressQuery<DialerCampaignProgress>();
+/**
+ * start / pause / resume / stop as Updates of those names: each answers once the workflow has
+ * accepted and recorded it. Also sendable as signals of the same names (see ../operations.ts);
+ * `cancel` is `stop`.
+ */
+export const dialerControlUpdates: Record<CampaignCommand, ReturnType<typeof actUpdate<DialerCampaignProgress>>> = {
+  start: actUpdate('start'),
+  pause: actUpdate('pause'),
+  resume: actUpdate('resume'),
+  stop: actUpdate('stop'),
+};
+/**
+ * Retired: the one Update `control` (with the command in its argument) the API used before the
+ * vocabulary. Kept for the replay of runs that accepted one; it refuses every new request.
+ */
+export const retiredControlUpdate = defineUpdate<DialerCampaignProgress, [ControlRequest]>('control');
 
 /**
  * An occurrence of the recurrence Schedule, or the start Schedule firing (`first`): start the next

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   condition,
   continueAsNew,
   proxyActivities,
@@ -9,14 +8,8 @@ import {
 } from '@temporalio/workflow';
 import type { ExportActivities } from '../../activities/exports';
 import { JobStatus } from '../search-attributes';
-import {
-  cancelExportSignal,
-  cancelExportUpdate,
-  EXPORT_NOT_RUNNING,
-  exportProgressQuery,
-  type ExportInput,
-  type ExportProgress,
-} from './messages';
+import { notSupported, setJobControls } from '../operations';
+import { EXPORT_NOT_RUNNING, exportProgressQuery, type ExportInput, type ExportProgress } from './messages';
 
 const { writeActivityReportPage, finishExport } = proxyActivities<ExportActivities>({
   startToCloseTimeout: '2 minutes',
@@ -46,27 +39,21 @@ export async function exportWorkflow(input: ExportInput): Promise<ExportProgress
     }
   };
   setHandler(exportProgressQuery, () => progress);
-  setHandler(cancelExportSignal, ({ by }) => requestCancel(by ?? 'operations'));
-  setHandler(
-    cancelExportUpdate,
-    async ({ by }) => {
+  setJobControls({
+    progress: () => progress,
+    refuse: (act) => {
+      if (act !== 'cancel' && act !== 'stop') return notSupported('An export', act, 'cancel it to end it early');
+      if (progress.state === 'running') return undefined;
+      return { code: EXPORT_NOT_RUNNING, message: `The export is ${progress.state}; only a running export can be cancelled.` };
+    },
+    apply: async (_act, by) => {
       requestCancel(by);
       // Answer once the cancellation has taken effect (the current page finishes first).
       await condition(() => progress.state !== 'cancelling');
-      return progress;
     },
-    {
-      validator: (_request: { by: string }) => {
-        if (progress.state !== 'running') {
-          throw ApplicationFailure.create({
-            type: EXPORT_NOT_RUNNING,
-            message: `The export is ${progress.state}; only a running export can be cancelled.`,
-            nonRetryable: true,
-          });
-        }
-      },
-    },
-  );
+    newSignals: ['start', 'pause', 'resume', 'stop', 'cancel'],
+    retiredSignals: { 'cancel-signal': 'cancel' },
+  });
 
   if (!input.resume) upsertSearchAttributes([{ key: JobStatus, value: 'running' }]);
 

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { actUpdate, progressQuery } from '../operations';
 
 /** Message definitions shared by the export workflow and its callers (API, CLI). */
 
@@ -23,11 +23,9 @@ export interface ExportInput {
 }
 
 /** Read the export's progress. */
-export const exportProgressQuery = defineQuery<ExportProgress>('progress');
-/** Ask the export to stop; answers with the new progress once the workflow has accepted it. */
-export const cancelExportUpdate = defineUpdate<ExportProgress, [{ by: string }]>('cancel');
-/** The same request as a signal, for operations in the Temporal UI/CLI (no answer). */
-export const cancelExportSignal = defineSignal<[{ by?: string }]>('cancel-signal');
+export const exportProgressQuery = progressQuery<ExportProgress>();
+/** Ask the export to stop (`stop` is the same act); answers with the new progress once the workflow has accepted it. */
+export const cancelExportUpdate = actUpdate<ExportProgress>('cancel');
 
 /** Why an update was refused; the API maps these to 409 problems. */
 export const EXPORT_NOT_RUNNING = 'EXPORT_NOT_RUNNING';

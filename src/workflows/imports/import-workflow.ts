@@ -1,14 +1,8 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ImportActivities } from '../../activities/imports/import-activities';
 import { JobStatus } from '../search-attributes';
-import {
-  cancelImportSignal,
-  cancelImportUpdate,
-  IMPORT_NOT_RUNNING,
-  importProgressQuery,
-  type ImportInput,
-  type ImportProgress,
-} from './messages';
+import { notSupported, setJobControls } from '../operations';
+import { IMPORT_NOT_RUNNING, importProgressQuery, type ImportInput, type ImportProgress } from './messages';
 
 const { importSlice } = proxyActivities<ImportActivities>({
   // A slice works ~15 s heartbeating every batch; a worker that dies is noticed within 10 s.
@@ -31,22 +25,19 @@ export async function importWorkflow(input: ImportInput): Promise<ImportProgress
     if (progress.state === 'running') progress.state = 'cancelling';
   };
   setHandler(importProgressQuery, () => progress);
-  setHandler(cancelImportSignal, requestCancel);
-  setHandler(
-    cancelImportUpdate,
-    async () => {
+  setJobControls({
+    progress: () => progress,
+    refuse: (act) => {
+      if (act !== 'cancel' && act !== 'stop') return notSupported('An import', act, 'cancel it to end it early');
+      return progress.state === 'running' ? undefined : { code: IMPORT_NOT_RUNNING, message: `The import is ${progress.state}.` };
+    },
+    apply: async () => {
       requestCancel();
       await condition(() => progress.state !== 'cancelling');
-      return progress;
     },
-    {
-      validator: (_request: { by: string }) => {
-        if (progress.state !== 'running') {
-          throw ApplicationFailure.create({ type: IMPORT_NOT_RUNNING, message: `The import is ${progress.state}.`, nonRetryable: true });
-        }
-      },
-    },
-  );
+    newSignals: ['start', 'pause', 'resume', 'stop', 'cancel'],
+    retiredSignals: { 'cancel-signal': 'cancel' },
+  });
   upsertSearchAttributes([{ key: JobStatus, value: 'running' }]);
 
   let final: 'completed' | 'failed' | 'cancelled' = 'completed';
@@ -68,6 +59,10 @@ export async function importWorkflow(input: ImportInput): Promise<ImportProgress
     progress.rowsRead = slice.rowsRead;
     progress.rowsImported = slice.rowsImported;
     progress.rowsRejected = slice.rowsRejected;
+    if (slice.cancelled) {
+      final = 'cancelled';
+      break;
+    }
     if (slice.failure) {
       final = 'failed';
       progress.error = slice.failure;
@@ -75,7 +70,8 @@ export async function importWorkflow(input: ImportInput): Promise<ImportProgress
     }
     if (slice.done) break;
   }
-  await finishImport({ importId: input.importId, status: final, error: progress.error });
+  // The row decides: a cancel accepted while the last batch committed ends the import cancelled.
+  final = (await finishImport({ importId: input.importId, status: final, error: progress.error })) ?? final;
   progress.state = final;
   upsertSearchAttributes([{ key: JobStatus, value: final }]);
   return progress;

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { actUpdate, progressQuery } from '../operations';
 
 /** Message definitions shared by the import workflow and its callers. */
 
@@ -19,10 +19,9 @@ export interface ImportInput {
   groupId: string | null;
 }
 
-export const importProgressQuery = defineQuery<ImportProgress>('progress');
-/** Stops the import after the batch in flight; rows already imported stay. */
-export const cancelImportUpdate = defineUpdate<ImportProgress, [{ by: string }]>('cancel');
-export const cancelImportSignal = defineSignal<[{ by?: string }]>('cancel-signal');
+export const importProgressQuery = progressQuery<ImportProgress>();
+/** Stops the import after the batch in flight; rows already imported stay (`stop` is the same act). */
+export const cancelImportUpdate = actUpdate<ImportProgress>('cancel');
 
 export const IMPORT_NOT_RUNNING = 'IMPORT_NOT_RUNNING';
 

@@ -1,0 +1,95 @@
+import type { CallOutcome } from '../../domain/call-outcome';
+import type { StrategyConfig } from '../../domain/dialer/strategy';
+
+/**
+ * How fast a dialing lane places calls. The lane asks the pacer before every originate and tells
+ * it what happened to each call; the pacer owns every rule about "how many, how fast". Today's
+ * mode is `power` (fixed channels and calls per second); modes that pace by agents (progressive,
+ * predictive) implement the same interface and call `host.wake()` when their capacity grows by
+ * itself (an agent became available, the dial level was recomputed).
+ */
+export interface Pacer {
+  /**
+   * How many of `wanted` new calls may start now, with `inFlight` calls being placed or up. The
+   * grant is taken (a rate budget is spent). `retryInMs`: nothing (or less than possible) was
+   * granted because of the rate, not the lines: ask again after that long.
+   */
+  grant(wanted: number, inFlight: number, now: number): PacerGrant;
+  /** The most calls this pacer may ever have in flight now: sizes the lane's claims. */
+  ceiling(): number;
+  /** A call was originated (adaptive modes measure ring times and answer rates). */
+  callPlaced(key: string, now: number): void;
+  /** A call ended (whether it was answered, and how long it rang and talked). */
+  callEnded(call: EndedCall): void;
+  /** The strategy changed under a running lane (an edit); the pacer takes the new settings. */
+  configure(strategy: StrategyConfig): void;
+  /** The lane stops; release timers and subscriptions. */
+  close(): void;
+}
+
+export interface PacerGrant {
+  granted: number;
+  retryInMs?: number;
+}
+
+export interface EndedCall {
+  key: string;
+  outcome: CallOutcome;
+  /** Not seen by this lane while live (taken over after a restart): no timings to learn from. */
+  lost: boolean;
+  ringMs: number;
+  talkMs: number;
+  endedAt: Date;
+}
+
+/** What the lane offers a pacer: a way to be asked again at once. */
+export interface PacerHost {
+  wake(): void;
+  campaignId: string;
+}
+
+export type PacerFactory = (strategy: StrategyConfig, host: PacerHost) => Pacer;
+
+/**
+ * `power`: at most `channels` calls at once and `callsPerSecond` new ones, a token bucket whose
+ * burst is the smaller of the two (at least one call).
+ */
+export class PowerPacer implements Pacer {
+  private tokens = 1;
+  private tokensAt: number;
+  private pacing: StrategyConfig['pacing'];
+
+  constructor(strategy: StrategyConfig, now: number = performance.now()) {
+    this.pacing = strategy.pacing;
+    this.tokensAt = now;
+  }
+
+  grant(wanted: number, inFlight: number, now: number): PacerGrant {
+    const { channels, callsPerSecond } = this.pacing;
+    const free = channels - inFlight;
+    if (free <= 0 || wanted <= 0) return { granted: 0 };
+    const burst = Math.max(1, Math.min(callsPerSecond, channels));
+    this.tokens = Math.min(burst, this.tokens + ((now - this.tokensAt) / 1000) * callsPerSecond);
+    this.tokensAt = now;
+    const granted = Math.min(wanted, free, Math.floor(this.tokens));
+    this.tokens -= granted;
+    return granted > 0 ? { granted } : { granted: 0, retryInMs: Math.ceil(1000 / callsPerSecond) };
+  }
+
+  ceiling(): number {
+    return this.pacing.channels;
+  }
+
+  callPlaced(): void {}
+
+  callEnded(): void {}
+
+  configure(strategy: StrategyConfig): void {
+    this.pacing = strategy.pacing;
+  }
+
+  close(): void {}
+}
+
+/** The pacer a strategy asks for. The one place a new `pacing.mode` is added. */
+export const createPacer: PacerFactory = (strategy) => new PowerPacer(strategy);
