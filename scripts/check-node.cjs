@@ -1,7 +1,7 @@
 // Runs before `npm start` and `npm test` (prestart/pretest), on whatever Node the user has, so it is
 // plain CommonJS with nothing newer than ES2015: an older Node stops here with the version it needs.
 'use strict';
-const path = require('path');
+const path = require('node:path');
 const wanted = require(path.join(__dirname, '..', 'package.json')).engines.node; // e.g. ">=24"
 const needed = Number(/\d+/.exec(wanted)[0]);
 const actual = Number(process.versions.node.split('.')[0]);

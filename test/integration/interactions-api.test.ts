@@ -4,7 +4,7 @@ import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/s
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import { createCampaign, createChannel, PHONE_NUMBER_ID, reminderVariables, SECRETS_KEY, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished } from '../helpers/broadcast';
+import { createCampaign, createChannel, PHONE_NUMBER_ID, SECRETS_KEY, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished } from '../helpers/broadcast';
 import { fastStrategy, importDialerGroup, outcomeRules, phoneOf } from '../helpers/dialer';
 import { startTestWorker, type RunningWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/worker-process';

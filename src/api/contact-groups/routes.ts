@@ -7,7 +7,7 @@ import { audit } from '../audit';
 import { importHistoryPage, importsWithCreator, insertPendingImport } from '../imports/history';
 import { startImportWorkflow } from '../imports/start';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
-import { conflict, notFound, ProblemError } from '../problem';
+import { conflict, ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
 import { csvResponse, multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
-import { z } from 'zod';
 import { CSV_BOM, csvLine } from '../../domain/csv-out';
 import type { Database } from '../../db/schema';
 import { errorResponses } from '../problem-schema';

@@ -65,6 +65,7 @@ export function createMercadoLivreClient(options: MercadoLivreClientOptions) {
       throw new MercadoLivreTransportError(`Mercado Livre ${method} ${path}: ${(error as Error).message}`);
     }
     const text = await response.text();
+    // biome-ignore lint/suspicious/noExplicitAny: the body of an answer, success or error, of any shape
     let parsed: any;
     try {
       parsed = text ? JSON.parse(text) : undefined;
