@@ -81,7 +81,8 @@ export interface BuildOptions {
 
 export async function buildApp(deps: ApiDeps, options: BuildOptions = {}): Promise<App> {
   const app = Fastify({
-    logger: options.logger ?? { level: deps.config.LOG_LEVEL, serializers: { req: requestSerializer } },
+    // Request URLs are logged redacted (`hub.verify_token`, `api_key`… never reach the logs).
+    logger: options.logger === false ? false : { level: deps.config.LOG_LEVEL, ...(typeof options.logger === 'object' ? options.logger : {}), serializers: { req: requestSerializer } },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,

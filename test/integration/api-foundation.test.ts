@@ -60,7 +60,7 @@ describe('authentication and roles', () => {
       .values({ tenant_id: globex.tenantId, kind: 'activity-report', status: 'completed', file_name: 'x.csv' })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const own = await stack.app.inject({ method: 'GET', url: `/v1/exports/${created.id}`, headers: bearer(globex.viewerKey) });
+    const own = await stack.app.inject({ method: 'GET', url: `/v1/exports/${created.id}`, headers: bearer(globex.supervisorKey) });
     expect(own.statusCode).toBe(200);
     const other = await stack.app.inject({ method: 'GET', url: `/v1/exports/${created.id}`, headers: bearer(acme.adminKey) });
     expect(other.statusCode).toBe(404);

@@ -172,7 +172,7 @@ describe('problems with the file as a whole', () => {
   });
 
   it('lists missing form fields', async () => {
-    const form = multipart({ kind: 'robot' }, { filename: 'a.csv', content: 'nome;telefone1\n' });
+    const form = multipart({ kind: 'robot' }, { filename: 'a.csv', content: 'nome;telefone1\nAna;5548998288774\n' });
     const res = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors.map((e: { field: string }) => e.field).sort()).toEqual(['kind', 'name']);
