@@ -18,6 +18,10 @@ declare module 'fastify' {
 
 const rank: Record<Role, number> = { viewer: 0, supervisor: 1, admin: 2 };
 
+/** The lowest role a route takes (the OpenAPI document states it too). */
+export const requiredRole = (method: string, config: { minRole?: Role } | undefined): Role =>
+  config?.minRole ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'supervisor');
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
@@ -39,7 +43,7 @@ export function registerAuth(app: FastifyInstance, db: Kysely<Database>): void {
     const owner = await verifyApiKey(db, key);
     if (!owner) throw new ProblemError(401, 'API_KEY_INVALID', 'The API key is unknown, malformed or revoked.');
     request.auth = owner;
-    const needed = config?.minRole ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'supervisor');
+    const needed = requiredRole(request.method, config);
     if (rank[owner.role] < rank[needed]) {
       throw new ProblemError(403, 'ROLE_TOO_LOW', `This action needs the ${needed} role; your key has ${owner.role}.`, {
         requiredRole: needed,
