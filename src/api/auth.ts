@@ -29,6 +29,10 @@ export function requireRole(request: FastifyRequest, needed: Role, what?: string
   });
 }
 
+/** The lowest role a route takes (the OpenAPI document states it too). */
+export const requiredRole = (method: string, config: { minRole?: Role } | undefined): Role =>
+  config?.minRole ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'supervisor');
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
@@ -50,7 +54,6 @@ export function registerAuth(app: FastifyInstance, db: Kysely<Database>): void {
     const owner = await verifyApiKey(db, key);
     if (!owner) throw new ProblemError(401, 'API_KEY_INVALID', 'The API key is unknown, malformed or revoked.');
     request.auth = owner;
-    const needed = config?.minRole ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'supervisor');
-    requireRole(request, needed);
+    requireRole(request, requiredRole(request.method, config));
   });
 }

@@ -1,6 +1,7 @@
 import type { RouteOptions } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { requiredRole } from './auth';
 import { problemTitles } from './problem';
 
 declare module 'fastify' {
@@ -29,16 +30,6 @@ export const multipartForm = (schema: z.ZodType) => ({ mediaTypes: ['multipart/f
 
 /** A file part of a multipart body. */
 export const filePart = (description: string) => z.any().meta({ type: 'string', format: 'binary', description });
-
-/** 204 and 304 carry no body. */
-export const noContent = (description = 'No content') => z.null().describe(description);
-
-const roleRank = { viewer: 0, supervisor: 1, admin: 2 } as const;
-
-function neededRole(route: RouteOptions): keyof typeof roleRank {
-  const method = Array.isArray(route.method) ? route.method[0] : route.method;
-  return route.config?.minRole ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'supervisor');
-}
 
 /** Rewrites one response of the route's schema the way it is really served. */
 function documentedResponse(status: string, schema: JsonSchema): JsonSchema {
@@ -82,6 +73,11 @@ export function openapiTransform(input: TransformInput): ReturnType<typeof jsonS
     response['413'] ??= documentedResponse('413', { $ref: PROBLEM_REF });
     response['415'] ??= documentedResponse('415', { $ref: PROBLEM_REF });
   }
+  if (route.config?.auth !== false) {
+    // The key check runs before every such route: a missing or unknown key, or a role too low.
+    response['401'] ??= documentedResponse('401', { $ref: PROBLEM_REF });
+    response['403'] ??= documentedResponse('403', { $ref: PROBLEM_REF });
+  }
   // Any operation can fail on our side; the caller gets a problem naming the request id to quote.
   response['500'] ??= documentedResponse('500', { $ref: PROBLEM_REF });
   schema.response = response;
@@ -90,7 +86,8 @@ export function openapiTransform(input: TransformInput): ReturnType<typeof jsonS
   if (route.config?.auth === false) {
     schema.security = [];
   } else {
-    const role = neededRole(route);
+    const method = Array.isArray(route.method) ? route.method[0] : route.method;
+    const role = requiredRole(method, route.config);
     notes.push(`Needs a key with role \`${role}\`${role === 'admin' ? '' : ' or higher'} (403 ROLE_TOO_LOW otherwise).`);
   }
   if (schema.body && route.bodyLimit) notes.push(`The request body may be up to ${route.bodyLimit.toLocaleString('en-US')} bytes (413 beyond).`);
