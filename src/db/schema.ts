@@ -443,6 +443,25 @@ export type WhatsAppTemplateRow = Selectable<WhatsAppTemplatesTable>;
 export type BroadcastCampaign = Selectable<BroadcastCampaignsTable>;
 export type BroadcastSend = Selectable<BroadcastSendsTable>;
 
+/** The ARI event journal (migration 0030, src/recorder.ts). */
+export interface AriEventsTable {
+  id: Generated<string>;
+  event_key: string;
+  channel_id: string;
+  type: string;
+  at: ColumnType<Date, Date | string, Date | string>;
+  received_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  payload: ColumnType<unknown, string, string>;
+}
+
+export interface AriRecordersTable {
+  recorder_id: string;
+  app: string;
+  connected_since: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  journaled_until: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -473,6 +492,8 @@ export interface Database {
   whatsapp_recipient_blocks: WhatsAppRecipientBlocksTable;
   webhook_events: WebhookEventsTable;
   webhook_orphan_statuses: WebhookOrphanStatusesTable;
+  ari_events: AriEventsTable;
+  ari_recorders: AriRecordersTable;
 }
 
 export type ContactGroup = Selectable<ContactGroupsTable>;

@@ -10,6 +10,7 @@ import * as m0008 from './0008_broadcast_message_hot_updates';
 import * as m0009 from './0009_broadcast_rate_windows';
 import * as m0010 from './0010_upload_chunks_uncompressed';
 import * as m0011 from './0011_contacts_without_import_line_key';
+import * as m0030 from './0030_ari_event_journal';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_broadcast_rate_windows': m0009,
   '0010_upload_chunks_uncompressed': m0010,
   '0011_contacts_without_import_line_key': m0011,
+  '0030_ari_event_journal': m0030,
 };
