@@ -79,9 +79,9 @@ async function main() {
   const simulators = [...whatsapp.start(env), ...(ariSimulated ? [runManaged('ari-simulator', 'src/simulators/ari/main.ts', env, say)] : [])];
   const recorder = runManaged('ari-recorder', recorderEntry, env, say);
   const worker = runManaged('worker', workerEntry, env, say, WORKER_NODE_ARGS, { stopTimeoutMs: config.DIALER_DRAIN_MS + 20_000 });
-  const api = runManaged('api', apiEntry, env, say);
+  const apiProcess = runManaged('api', apiEntry, env, say);
 
-  const apiUrl = `http://localhost:${config.API_PORT}`;
+  const api = `http://localhost:${config.API_PORT}`;
   console.log(`
   Omni Campaigns is starting (ready in a few seconds; setup took ${((Date.now() - started) / 1000).toFixed(1)} s)
     API            ${api}/v1        (health ${api}/health, readiness ${api}/ready)
@@ -115,7 +115,7 @@ ${
     say(`stopping (${why}) …`);
     setTimeout(() => process.exit(1), config.DIALER_DRAIN_MS + 60_000).unref();
     void (async () => {
-      await api.stop();
+      await apiProcess.stop();
       await worker.stop();
       await recorder.stop();
       await Promise.all(simulators.map((c) => c.stop()));
