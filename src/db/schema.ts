@@ -492,6 +492,25 @@ export interface InteractionsTable {
 
 export type InteractionRow = Selectable<InteractionsTable>;
 
+/** The ARI event journal (migration 0030, src/recorder.ts). */
+export interface AriEventsTable {
+  id: Generated<string>;
+  event_key: string;
+  channel_id: string;
+  type: string;
+  at: ColumnType<Date, Date | string, Date | string>;
+  received_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  payload: ColumnType<unknown, string, string>;
+}
+
+export interface AriRecordersTable {
+  recorder_id: string;
+  app: string;
+  connected_since: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  journaled_until: ColumnType<Date, Date | string, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database extends MercadoLivreTables {
   tenants: TenantsTable;
   users: UsersTable;
@@ -523,6 +542,8 @@ export interface Database extends MercadoLivreTables {
   webhook_events: WebhookEventsTable;
   webhook_orphan_statuses: WebhookOrphanStatusesTable;
   interactions: InteractionsTable;
+  ari_events: AriEventsTable;
+  ari_recorders: AriRecordersTable;
 }
 
 export type ContactGroup = Selectable<ContactGroupsTable>;

@@ -11,6 +11,9 @@ export const CALL_OUTCOMES = [
   'network_failure',
   'answering_machine',
   'blocked',
+  // The call's end was never seen and nothing recorded says how it went (a worker died with the
+  // call in flight and no event journal covers it): the customer may have answered.
+  'unknown',
 ] as const;
 
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];

@@ -33,6 +33,7 @@ export function runManaged(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
   nodeArgs: string[] = [],
+  options: { stopTimeoutMs?: number } = {},
 ): ManagedProcess {
   let child: ChildProcess | undefined;
   let stopping = false;
@@ -57,7 +58,7 @@ export function runManaged(
         stopping = true;
         const current = child;
         if (!current || current.exitCode !== null || current.signalCode !== null) return resolve();
-        const timer = setTimeout(() => current.kill('SIGKILL'), 15_000);
+        const timer = setTimeout(() => current.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
         current.once('exit', () => {
           clearTimeout(timer);
           resolve();

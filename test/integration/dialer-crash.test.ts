@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AriEventRecorder } from '../../src/recorder/event-recorder';
 import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
@@ -10,6 +11,7 @@ import { startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/work
 let stack: TestStack;
 let tenant: TestTenant;
 let sim: AriSimulator;
+let recorder: AriEventRecorder;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
@@ -28,9 +30,13 @@ beforeAll(async () => {
       ],
     },
   });
+  // The always-on event recorder (npm start runs one): the journal settles the calls each dead worker left.
+  recorder = new AriEventRecorder({ db: stack.database.db, ari: { url: sim.url, username: 'omni', password: 'omni', app: 'crash' } });
+  await recorder.start();
 });
 afterAll(async () => {
   for (const w of workers) await w.kill();
+  await recorder?.stop();
   await sim?.stop();
   await stack?.close();
 });

@@ -67,13 +67,13 @@ describe('call book', () => {
   it('ends each call once, whoever reports it first, and frees its slot', () => {
     const book = new CallBook();
     book.reserve(2);
-    book.begin('a', { contactId: 1, progress });
+    book.begin('a', { contactId: 1, progress, startedAt: new Date() });
     book.release(1);
     expect(book.reserved).toBe(1);
     expect(book.end('a')).toBe(true);
     expect(book.end('a')).toBe(false);
     expect(book.reserved).toBe(0);
-    book.adopt('b', { contactId: 2, progress });
+    book.adopt('b', { contactId: 2, progress, startedAt: new Date() });
     expect(book.reserved).toBe(1);
     expect(book.keys()).toEqual(['b']);
     expect(book.isSettled('a')).toBe(true);

@@ -4,6 +4,8 @@ import type { ContactProgress } from '../../domain/dialer/contact-progress';
 export interface LaneCall {
   contactId: number;
   progress: ContactProgress;
+  /** When its attempt was recorded (the journal must cover the call from then on). */
+  startedAt: Date;
 }
 
 /**

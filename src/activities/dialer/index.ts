@@ -16,6 +16,10 @@ export interface DialerActivityDeps {
   /** Or a ready session provider (tests share one per process). */
   ariSession?: () => Promise<AriSession>;
   tuning?: LaneTuning;
+  /** Aborted when the worker shuts down: lanes stop dialing and hand their calls over (lane.ts). */
+  draining?: AbortSignal;
+  /** How long a draining lane waits for its calls to end before handing them over live. */
+  drainMs?: number;
 }
 
 /** Well under the smallest heartbeat timeout allowed (DIALER_LANE_HEARTBEAT_TIMEOUT_MS ≥ 1 s … see config). */
@@ -93,7 +97,10 @@ export function createDialerActivities(deps: DialerActivityDeps) {
           details = d;
           ctx.heartbeat(d);
         };
-        return await runLane({ db, ari: session, heartbeat, cancelled: ctx.cancellationSignal, tuning: deps.tuning }, input.campaignId);
+        return await runLane(
+          { db, ari: session, heartbeat, cancelled: ctx.cancellationSignal, draining: deps.draining, drainMs: deps.drainMs, tuning: deps.tuning },
+          input.campaignId,
+        );
       } finally {
         clearInterval(beat);
       }

@@ -3,7 +3,8 @@ import { closedDdds, isOpen, nextCallableAt, nextOpen, ruleOfWindow } from '../.
 import type { StrategyConfig } from '../../domain/dialer/strategy';
 import type { RemainingSummary } from './store';
 
-export type LaneStopReason = 'completed' | 'idle' | 'window_closed' | 'not_running' | 'network_failures' | 'ended';
+/** `handover`: the worker is shutting down; calls still up are left for the next lane to settle. */
+export type LaneStopReason = 'completed' | 'idle' | 'window_closed' | 'not_running' | 'network_failures' | 'ended' | 'handover';
 
 /**
  * The outcomes the auto-pause looks at ("most of the last N attempts are network failures"), the
@@ -23,6 +24,8 @@ export class FailureWindow {
 }
 
 export interface LaneCheck {
+  /** The worker drains (SIGTERM/SIGINT). */
+  draining?: boolean;
   cancelled: boolean;
   endAt: Date | null;
   strategy: StrategyConfig;
@@ -33,6 +36,7 @@ export interface LaneCheck {
 
 /** Why the lane must stop dialing now, by the checks that need no database (in priority order). */
 export function stopReason(check: LaneCheck, now: Date): LaneStopReason | 'idle_candidate' | undefined {
+  if (check.draining) return 'handover';
   if (check.cancelled) return 'not_running';
   if (check.endAt && now >= check.endAt) return 'ended';
   if (!isOpen(ruleOfWindow(check.strategy.callingWindow), now)) return 'window_closed';

@@ -8,7 +8,8 @@ import type { CallEnd } from './call-end';
 import { FailureWindow, stopReason, Waker, whatNext, type LaneStopReason } from './lane-control';
 import { emptyLaneMetrics, LaneMetrics, type LaneMetricsSummary } from './lane-metrics';
 import { createPacer, type Pacer, type PacerFactory } from './pacer';
-import { endedUnseen, followOrphan } from './reconcile';
+import { settleUnseen, type SeenSoFar } from './lane-settle';
+import { followOrphan } from './reconcile';
 import {
   attemptKey,
   claimDue,
@@ -61,6 +62,8 @@ export interface LaneTuning {
   flushEveryMs?: number;
   /** How often a reconciled call (whose events go to a dead worker's app) is polled. */
   reconcilePollMs?: number;
+  /** How long a call found gone waits for the event journal to catch up (lane-settle.ts). */
+  settleWaitMs?: number;
 }
 
 export interface LaneDeps {
@@ -68,6 +71,9 @@ export interface LaneDeps {
   ari: () => Promise<AriSession>;
   heartbeat?: (details: unknown) => void;
   cancelled?: AbortSignal;
+  /** The worker is shutting down: stop dialing, wait up to `drainMs` for calls to end, hand the rest over. */
+  draining?: AbortSignal;
+  drainMs?: number;
   tuning?: LaneTuning;
   /** The pacing mode (default: by the strategy, pacer.ts). */
   pacer?: PacerFactory;
@@ -105,6 +111,8 @@ class Lane {
   private lastEmptyClaimAt = 0;
   private failure: Error | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
+  /** After a drain: ends that arrive later are the next lane's to record. */
+  private handedOver = false;
 
   constructor(
     private readonly deps: LaneDeps,
@@ -112,16 +120,18 @@ class Lane {
     private readonly session: AriSession,
   ) {
     this.db = deps.db;
-    this.tuning = { controlEveryMs: 250, strategyEveryMs: 10_000, flushEveryMs: 50, reconcilePollMs: 500, ...deps.tuning };
+    this.tuning = { controlEveryMs: 250, strategyEveryMs: 10_000, flushEveryMs: 50, reconcilePollMs: 500, settleWaitMs: 3_000, ...deps.tuning };
     this.pacer = (deps.pacer ?? createPacer)(campaign.strategy, { wake: () => this.pump(), campaignId: campaign.campaignId });
   }
 
   async run(): Promise<LaneResult> {
+    // A lane that starts while its worker drains takes nothing on: the next worker does.
+    if (this.deps.draining?.aborted) return this.result('handover', 0);
     const reconciled = await this.reconcile();
     let reason: LaneStopReason;
     try {
       reason = await this.control();
-      await this.drain();
+      await this.drain(reason === 'handover' ? (this.deps.drainMs ?? 15_000) : Infinity);
     } finally {
       clearTimeout(this.pumpTimer);
       this.pacer.close();
@@ -134,15 +144,17 @@ class Lane {
   // ---- reconcile what a dead lane left behind
   private async reconcile(): Promise<number> {
     const open = await openAttempts(this.db, this.campaign.campaignId);
+    const settling: Promise<void>[] = [];
     for (const attempt of open) {
       const channel = await this.session.client.getChannel(attempt.key);
-      const call: LaneCall = { contactId: attempt.contactId, progress: attempt.progress };
-      this.book.adopt(attempt.key, call);
+      this.book.adopt(attempt.key, attempt);
       this.metrics.callAdopted();
-      if (channel) void followOrphan(this.session, attempt, this.tuning.reconcilePollMs).then((end) => this.finishCall(attempt.key, call, end));
-      // Ended while nobody listened: the real outcome is unknown; retried for free per the strategy.
-      else this.finishCall(attempt.key, call, endedUnseen());
+      // Still up: followed to its end. Gone: it ended while nobody listened; the journal says how.
+      const seen = channel ? followOrphan(this.session, attempt, this.tuning.reconcilePollMs) : Promise.resolve({ sawUp: false });
+      const settled = seen.then((s) => this.settleUnseen(attempt.key, attempt, s));
+      if (!channel) settling.push(settled);
     }
+    await Promise.all(settling);
     await this.flush();
     await releaseQueued(this.db, this.campaign.campaignId);
     return open.length;
@@ -167,6 +179,7 @@ class Lane {
         this.deps.heartbeat?.({ inflight: this.book.size, dialed: this.dialed, finished: this.finished });
         const verdict = stopReason(
           {
+            draining: this.deps.draining?.aborted ?? false,
             cancelled: this.deps.cancelled?.aborted ?? false,
             endAt: this.campaign.endAt,
             strategy: this.campaign.strategy,
@@ -206,17 +219,24 @@ class Lane {
     this.pacer.configure(fresh.strategy);
   }
 
-  /** Stop dialing; calls in progress finish and are recorded. */
-  private async drain(): Promise<void> {
+  /**
+   * Stop dialing; calls in progress finish and are recorded. A worker shutting down waits only
+   * `budgetMs`: calls still up then stay `dialing` (never hung up mid-conversation) and the next
+   * lane takes them over, settling them from Asterisk and the event journal (reconcile.ts).
+   */
+  private async drain(budgetMs: number): Promise<void> {
     this.dialingAllowed = false;
     clearTimeout(this.pumpTimer);
     this.buffer = [];
     this.metrics.stopped();
-    while (this.book.reserved > 0) {
+    const until = performance.now() + budgetMs;
+    // Slots reserved for a batch still being recorded or originated are waited for in any case.
+    while (this.book.reserved > 0 && (performance.now() < until || this.book.reserved > this.book.size)) {
       if (this.failure) throw this.failure;
-      await this.waker.sleep(1000);
+      await this.waker.sleep(Math.max(1, Math.min(1000, until - performance.now())));
       this.deps.heartbeat?.({ inflight: this.book.size, dialed: this.dialed, finished: this.finished, draining: true });
     }
+    this.handedOver = true;
   }
 
   private async result(stopped: LaneStopReason, reconciled: number): Promise<LaneResult> {
@@ -309,7 +329,7 @@ class Lane {
         dialNo,
         attemptNo: c.progress.attempts + 1,
         phone: currentPhone(campaign.strategy, c.progress),
-        call: { contactId: c.contactId, progress: c.progress },
+        call: { contactId: c.contactId, progress: c.progress, startedAt: new Date() },
       };
     });
     let recorded: Set<string>;
@@ -331,7 +351,8 @@ class Lane {
     const { ringTimeoutSec, callerId, answeringMachineDetection } = this.campaign.strategy;
     this.book.begin(key, call);
     tracker.track(key).then(
-      (report) => this.finishCall(key, call, report),
+      // A hangup missed while the WebSocket was down: the journal may have it.
+      (report) => (report.lost ? this.settleUnseen(key, call, { sawUp: report.reachedUp, amdStatus: report.amdStatus }) : this.finishCall(key, call, report)),
       () => undefined,
     );
     this.metrics.callStarted();
@@ -362,20 +383,30 @@ class Lane {
   }
 
   // ---- outcomes
+  private async settleUnseen(key: string, call: LaneCall, seen: SeenSoFar): Promise<void> {
+    try {
+      this.finishCall(key, call, await settleUnseen(this.db, { key, startedAt: call.startedAt }, seen, { waitMs: this.tuning.settleWaitMs }));
+    } catch (error) {
+      this.failure = error as Error;
+      this.waker.wake();
+    }
+  }
+
   private finishCall(key: string, call: LaneCall, end: CallEnd): void {
-    if (!this.book.end(key)) return;
+    if (this.handedOver || !this.book.end(key)) return;
     this.metrics.callEnded();
     this.finished++;
     const { outcome } = end;
-    this.failures.push(outcome === 'network_failure');
+    // An end inferred after a restart (no cause) says nothing about the carrier: it is not a dialer failure.
+    if (!end.lost || end.cause > 0) this.failures.push(outcome === 'network_failure');
     this.pacer.callEnded({ key, outcome, lost: end.lost, ringMs: end.ringMs, talkMs: end.talkMs, endedAt: end.endedAt });
     const step = applyOutcome(this.campaign.strategy, call.progress, outcome, new Date());
     this.results.push({
       key,
       contactId: call.contactId,
       outcome,
-      cause: end.lost ? null : end.cause,
-      causeTxt: end.lost ? null : end.causeTxt,
+      cause: end.lost && !end.cause ? null : end.cause,
+      causeTxt: end.lost && !end.cause ? null : end.causeTxt,
       ringMs: end.ringMs,
       talkMs: end.talkMs,
       lost: end.lost,

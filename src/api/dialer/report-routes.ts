@@ -10,10 +10,13 @@ import { reportQuerySchema } from './schemas';
 const CALLS_HEADER = [
   'quando', 'campanha', 'campanha_id', 'contato_id', 'contato', 'telefone', 'tentativa', 'discagem', 'resultado',
   'causa_q850', 'causa_texto', 'toque_s', 'conversa_s', 'versao_estrategia', 'chave', 'ciclo', 'amd',
+  // sim: the call's end was never seen and nothing recorded it (outcome `unknown`); perdida: not seen by the worker that placed it.
+  'desfecho_desconhecido', 'fim_nao_visto',
 ];
 const CAMPAIGNS_HEADER = [
   'campanha', 'campanha_id', 'status', 'contatos', 'tentativas', 'atendidas', 'ocupado', 'nao_atendeu', 'rejeitadas',
   'numero_invalido', 'falha_rede', 'caixa_postal', 'bloqueados', 'taxa_atendimento', 'primeira_chamada', 'ultima_chamada', 'duracao_s',
+  'desconhecido',
 ];
 
 const seconds = (ms: number | null) => (ms === null ? '' : (ms / 1000).toFixed(1));
@@ -39,7 +42,7 @@ function callsReport(db: Kysely<Database>, f: Filter, pageSize = 2000): Readable
         .select([
           'a.id', 'a.started_at', 'c.name as campaign', 'a.campaign_id', 'a.contact_id', 'ct.name as contact', 'a.phone', 'a.attempt_no',
           'a.dial_no', 'a.outcome', 'a.state', 'a.cause', 'a.cause_txt', 'a.ring_ms', 'a.talk_ms', 'a.strategy_version', 'a.attempt_key',
-          'a.cycle', 'a.amd_status',
+          'a.cycle', 'a.amd_status', 'a.lost',
         ])
         .where('a.tenant_id', '=', f.tenantId)
         .where('a.id', '>', after)
@@ -55,6 +58,7 @@ function callsReport(db: Kysely<Database>, f: Filter, pageSize = 2000): Readable
           iso(r.started_at), r.campaign, r.campaign_id, r.contact_id, r.contact, r.phone, r.attempt_no, r.dial_no,
           r.outcome ?? (r.state === 'dialing' ? 'em_andamento' : ''), r.cause, r.cause_txt, seconds(r.ring_ms), seconds(r.talk_ms),
           r.strategy_version, r.attempt_key, r.cycle, r.amd_status,
+          r.outcome === 'unknown' ? 'sim' : r.outcome ? 'nao' : '', r.outcome ? (r.lost ? 'sim' : 'nao') : '',
         ]);
       }
       if (chunk) yield chunk;
@@ -72,7 +76,7 @@ function campaignsReport(db: Kysely<Database>, f: Filter): Readable {
     const period = sql`${f.from ? sql`AND a.started_at >= ${new Date(f.from)}` : sql``} ${f.to ? sql`AND a.started_at < ${new Date(f.to)}` : sql``}`;
     const result = await sql<{
       name: string; id: string; status: string; total_contacts: number; attempts: number; answered: number; busy: number; no_answer: number;
-      rejected: number; invalid: number; network: number; machine: number; blocked: number; done: number; first_at: Date | null; last_at: Date | null;
+      rejected: number; invalid: number; network: number; machine: number; unknown: number; blocked: number; done: number; first_at: Date | null; last_at: Date | null;
     }>`
       SELECT c.name, c.id, c.status, c.total_contacts,
         count(a.id)::int AS attempts,
@@ -83,6 +87,7 @@ function campaignsReport(db: Kysely<Database>, f: Filter): Readable {
         count(a.id) FILTER (WHERE a.outcome = 'invalid_number')::int AS invalid,
         count(a.id) FILTER (WHERE a.outcome = 'network_failure')::int AS network,
         count(a.id) FILTER (WHERE a.outcome = 'answering_machine')::int AS machine,
+        count(a.id) FILTER (WHERE a.outcome = 'unknown')::int AS unknown,
         (SELECT count(*)::int FROM dialer_contacts d WHERE d.campaign_id = c.id AND d.state = 'blocked') AS blocked,
         count(a.id) FILTER (WHERE a.state = 'done')::int AS done,
         min(a.started_at) AS first_at, max(COALESCE(a.ended_at, a.started_at)) AS last_at
@@ -97,7 +102,7 @@ function campaignsReport(db: Kysely<Database>, f: Filter): Readable {
       const duration = r.first_at && r.last_at ? ((new Date(r.last_at).getTime() - new Date(r.first_at).getTime()) / 1000).toFixed(0) : '';
       yield csvLine([
         r.name, r.id, r.status, r.total_contacts, r.attempts, r.answered, r.busy, r.no_answer, r.rejected, r.invalid, r.network, r.machine,
-        r.blocked, r.done ? (r.answered / r.done).toFixed(4) : '', iso(r.first_at), iso(r.last_at), duration,
+        r.blocked, r.done ? (r.answered / r.done).toFixed(4) : '', iso(r.first_at), iso(r.last_at), duration, r.unknown,
       ]);
     }
   }

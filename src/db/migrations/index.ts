@@ -14,6 +14,7 @@ import * as m0020 from './0020_import_cancel_flag';
 import * as m0040 from './0040_security';
 import * as m0050 from './0050_mercadolivre';
 import * as m0060 from './0060_interactions';
+import * as m0030 from './0030_ari_event_journal';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0040_security': m0040,
   '0050_mercadolivre': m0050,
   '0060_interactions': m0060,
+  '0030_ari_event_journal': m0030,
 };

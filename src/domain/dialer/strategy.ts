@@ -53,6 +53,8 @@ export const DEFAULT_OUTCOME_ACTIONS: Record<Exclude<CallOutcome, 'blocked'>, Ou
   invalid_number: { action: 'finish' },
   network_failure: { action: 'retry', afterMinutes: 1 },
   answering_machine: { action: 'retry', afterMinutes: 60 },
+  // Perhaps answered: not redialled within the hour.
+  unknown: { action: 'retry', afterMinutes: 60 },
 };
 
 const outcomesSchema = z

@@ -8,6 +8,11 @@ import type { Channel, HangupReason } from './types';
 export interface AriClientOptions extends AriHttpOptions, AriEventStreamOptions {
   /** Our Stasis application: originated channels report to it; the WebSocket subscribes to it. */
   app: string;
+  /**
+   * `subscribeAll=true` on the events WebSocket: the application receives every Asterisk event,
+   * not only those of its own channels (the event recorder listens this way).
+   */
+  subscribeAll?: boolean;
 }
 
 export interface OriginateRequest {
@@ -140,6 +145,7 @@ export function createAriClient(options: AriClientOptions): AriClient {
       if (!stream) {
         const url = new URL(`${http.root.replace(/^http/, 'ws')}/ari/events`);
         url.searchParams.set('app', options.app);
+        if (options.subscribeAll) url.searchParams.set('subscribeAll', 'true');
         url.searchParams.set('api_key', `${options.username}:${options.password}`);
         stream = new AriEventStream(url.toString(), options);
       }

@@ -76,6 +76,8 @@ export class CallSimulator {
   constructor(
     private readonly config: () => SimConfig,
     private readonly publish: Publish,
+    /** Events only `subscribeAll` listeners receive (Asterisk subscribes the originating app after creating the channel). */
+    private readonly publishToAll: (event: Record<string, unknown>) => void = () => undefined,
   ) {
     this.faultRandom = seededRandom(config().seed);
   }
@@ -124,6 +126,7 @@ export class CallSimulator {
       plan: this.plan(endpoint.number, id),
     };
     this.live.set(id, call);
+    this.publishToAll({ type: 'ChannelCreated', channel });
     this.count(this.acceptedById, id);
     this.count(this.perNumber, endpoint.number);
     this.counters.accepted++;

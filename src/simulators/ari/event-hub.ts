@@ -9,12 +9,15 @@ import { asteriskTime } from './format';
 export class EventHub {
   private readonly holders = new Map<string, WebSocket>();
   private readonly sockets = new Set<WebSocket>();
+  /** Sockets that asked for `subscribeAll`: every event, under their own application's name. */
+  private readonly everything = new Map<WebSocket, string>();
   eventsSent = 0;
 
   constructor(private readonly asteriskId: string) {}
 
-  attach(socket: WebSocket, apps: string[]): void {
+  attach(socket: WebSocket, apps: string[], subscribeAll = false): void {
     this.sockets.add(socket);
+    if (subscribeAll) this.everything.set(socket, apps[0]);
     for (const app of apps) {
       const previous = this.holders.get(app);
       if (previous && previous !== socket) this.send(previous, app, { type: 'ApplicationReplaced' });
@@ -22,13 +25,20 @@ export class EventHub {
     }
     socket.on('close', () => {
       this.sockets.delete(socket);
+      this.everything.delete(socket);
       for (const [app, holder] of this.holders) if (holder === socket) this.holders.delete(app);
     });
   }
 
   publish(app: string, event: Record<string, unknown>): void {
     const socket = this.holders.get(app);
-    if (socket) this.send(socket, app, event);
+    if (socket && !this.everything.has(socket)) this.send(socket, app, event);
+    this.publishToAll(event);
+  }
+
+  /** An event only `subscribeAll` listeners get (e.g. ChannelCreated: the originating app is subscribed after it). */
+  publishToAll(event: Record<string, unknown>): void {
+    for (const [socket, app] of this.everything) this.send(socket, app, event);
   }
 
   get connections(): number {

@@ -53,7 +53,11 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
   const password = options.password ?? 'omni';
   let config = mergeConfig(defaultSimConfig, options.config ?? {});
   const hub = new EventHub(ASTERISK_ID);
-  const calls = new CallSimulator(() => config, (app, event) => hub.publish(app, event));
+  const calls = new CallSimulator(
+    () => config,
+    (app, event) => hub.publish(app, event),
+    (event) => hub.publishToAll(event),
+  );
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<Socket>();
   let listening = false;
@@ -73,7 +77,8 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     if (!isAuthorized(req, url, username, password)) return refuseUpgrade(socket, 401, 'Authentication required');
     const apps = url.searchParams.getAll('app').flatMap((a) => a.split(',')).filter(Boolean);
     if (apps.length === 0) return refuseUpgrade(socket, 400, "Missing param 'app'");
-    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, apps));
+    const subscribeAll = ['true', 'yes', '1'].includes(url.searchParams.get('subscribeAll') ?? '');
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, apps, subscribeAll));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
