@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signBody } from '../../src/integrations/whatsapp/webhook';
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished } from '../helpers/broadcast';
+import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, SIM_SECRET, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished, WABA_ID } from '../helpers/broadcast';
 import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
 import { startTestWorker, type RunningWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/worker-process';
@@ -188,5 +189,32 @@ describe('the group lock: one rule, checked again when a campaign starts', () =>
     const contacts = await stack.database.db.selectFrom('dialer_contacts').select('contact_id').where('campaign_id', '=', campaign.json().id).execute();
     expect(contacts).toEqual([]);
     await post(`/v1/dialer/campaigns/${campaign.json().id}/stop`);
+  });
+});
+
+describe('template status → halt: one rule, one delivery', () => {
+  const templateWebhook = (event: string) => {
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: WABA_ID, changes: [{ field: 'message_template_status_update', value: { event, message_template_id: 1, message_template_name: 'lembrete_pagamento', message_template_language: 'pt_BR' } }] }],
+    });
+    return stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SIM_SECRET) }, payload: body });
+  };
+
+  it('a template approved again by webhook resumes the sends its pause paused, as a manual sync does', async () => {
+    const N = 40;
+    const groupId = await newGroup(N, 7500);
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 5 });
+    const sendId = res.json().id;
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
+    expect((await templateWebhook('PAUSED')).statusCode).toBe(200);
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().statusReason === 'template_paused', 'the pause from the webhook', 20_000);
+    expect((await get(`/v1/broadcast/sends/${sendId}`)).json().status).toBe('paused');
+    expect((await templateWebhook('APPROVED')).statusCode).toBe(200);
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status !== 'paused', 'the resume from the webhook', 20_000);
+    expect((await waitSendFinished(stack, sendId)).state).toBe('completed');
+    const templates = (await get(`/v1/whatsapp/channels/${channel.id}/templates?name=lembrete`)).json();
+    expect(templates.items[0]).toMatchObject({ status: 'APPROVED' });
+    await sim.webhooksIdle();
   });
 });
