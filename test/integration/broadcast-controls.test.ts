@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signBody } from '../../src/integrations/whatsapp/webhook';
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished } from '../helpers/broadcast';
+import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, SIM_SECRET, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished, WABA_ID } from '../helpers/broadcast';
+import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
 import { startTestWorker, type RunningWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/worker-process';
 
@@ -134,5 +136,85 @@ describe('times Temporal cannot act at are refused at the API', () => {
     const refused = await syncStartSchedule(stack.temporal, stack.config.TEMPORAL_TASK_QUEUE, { campaignId: crypto.randomUUID(), startAt: '2101-03-01T12:00:00Z', state: 'active' }).catch((e) => e);
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect(refused).toMatchObject({ nonRetryable: true, type: 'SCHEDULE_REFUSED' });
+  });
+});
+
+describe('the group lock: one rule, checked again when a campaign starts', () => {
+  it('a linked group answers 409 GROUP_LOCKED to PATCH {status} and in batch-status; a free one changes', async () => {
+    const linked = await newGroup(1, 7300);
+    const free = await newGroup(1, 7310);
+    const send = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId: linked, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: new Date(Date.now() + 3600_000).toISOString() });
+    expect(send.statusCode).toBe(201);
+    for (const status of ['inactive', 'active']) {
+      const res = await patch(`/v1/contact-groups/${linked}`, { status });
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ code: 'GROUP_LOCKED', campaign: { id: campaignId } });
+    }
+    const batch = await post('/v1/contact-groups/batch-status', { ids: [linked, free], status: 'inactive' });
+    expect(batch.statusCode).toBe(200);
+    expect(batch.json().results).toEqual([
+      expect.objectContaining({ id: linked, ok: false, code: 'GROUP_LOCKED' }),
+      { id: free, ok: true, status: 'inactive' },
+    ]);
+    expect((await get(`/v1/contact-groups/${linked}`)).json()).toMatchObject({ status: 'active' });
+    await post(`/v1/broadcast/sends/${send.json().id}/stop`);
+    await waitSendFinished(stack, send.json().id);
+  });
+
+  it('a scheduled send whose group became inactive pauses with group_inactive when it starts, and sends nothing', async () => {
+    const groupId = await newGroup(3, 7400);
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: new Date(Date.now() + 1500).toISOString() });
+    expect(res.statusCode).toBe(201);
+    // Behind the API's back (the API refuses it): the start must check again.
+    await stack.database.db.updateTable('contact_groups').set({ status: 'inactive' }).where('id', '=', groupId).execute();
+    const sendId = res.json().id;
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'paused', 'the send to pause', 20_000, 100);
+    expect((await get(`/v1/broadcast/sends/${sendId}`)).json()).toMatchObject({ status: 'paused', statusReason: 'group_inactive' });
+    const sent = await stack.database.db.selectFrom('broadcast_messages').select('id').where('send_id', '=', sendId).where('state', '!=', 'pending').execute();
+    expect(sent).toEqual([]);
+    await post(`/v1/broadcast/sends/${sendId}/stop`);
+    await waitSendFinished(stack, sendId);
+  });
+
+  it('a dialer campaign started on a group that became inactive pauses with group_inactive, before any call', async () => {
+    const groupId = await importDialerGroup(stack, tenant, 'Discador inativo', [[phoneOf(1, 0)]]);
+    const strategy = (await post('/v1/dialer/strategies', fastStrategy('Controles'))).json();
+    const campaign = await post('/v1/dialer/campaigns', { name: 'Grupo inativo', groupId, strategyId: strategy.id });
+    expect(campaign.statusCode).toBe(201);
+    await stack.database.db.updateTable('contact_groups').set({ status: 'inactive' }).where('id', '=', groupId).execute();
+    const started = await post(`/v1/dialer/campaigns/${campaign.json().id}/start`);
+    expect(started.statusCode).toBe(200);
+    await waitFor(async () => (await get(`/v1/dialer/campaigns/${campaign.json().id}`)).json().status === 'paused', 'the campaign to pause', 20_000, 100);
+    expect((await get(`/v1/dialer/campaigns/${campaign.json().id}`)).json()).toMatchObject({ status: 'paused', pauseReason: 'group_inactive' });
+    const contacts = await stack.database.db.selectFrom('dialer_contacts').select('contact_id').where('campaign_id', '=', campaign.json().id).execute();
+    expect(contacts).toEqual([]);
+    await post(`/v1/dialer/campaigns/${campaign.json().id}/stop`);
+  });
+});
+
+describe('template status → halt: one rule, one delivery', () => {
+  const templateWebhook = (event: string) => {
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: WABA_ID, changes: [{ field: 'message_template_status_update', value: { event, message_template_id: 1, message_template_name: 'lembrete_pagamento', message_template_language: 'pt_BR' } }] }],
+    });
+    return stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SIM_SECRET) }, payload: body });
+  };
+
+  it('a template approved again by webhook resumes the sends its pause paused, as a manual sync does', async () => {
+    const N = 40;
+    const groupId = await newGroup(N, 7500);
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 5 });
+    const sendId = res.json().id;
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
+    expect((await templateWebhook('PAUSED')).statusCode).toBe(200);
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().statusReason === 'template_paused', 'the pause from the webhook', 20_000);
+    expect((await get(`/v1/broadcast/sends/${sendId}`)).json().status).toBe('paused');
+    expect((await templateWebhook('APPROVED')).statusCode).toBe(200);
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status !== 'paused', 'the resume from the webhook', 20_000);
+    expect((await waitSendFinished(stack, sendId)).state).toBe('completed');
+    const templates = (await get(`/v1/whatsapp/channels/${channel.id}/templates?name=lembrete`)).json();
+    expect(templates.items[0]).toMatchObject({ status: 'APPROVED' });
+    await sim.webhooksIdle();
   });
 });

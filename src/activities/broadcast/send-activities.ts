@@ -8,6 +8,8 @@ import { messageKey, resolveParameters, type ContactFields, type VariableMapping
 import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-limits';
 import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
 import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
+import { GROUP_UNUSABLE_REASON } from '../../domain/group-lock';
+import { campaignGroupRefusal } from '../campaign-group';
 import { claimBatch, type MessagingLimit } from './claim';
 import { channelPaceKey, createRateLimiter, paceWindow, type Grant } from './limiter';
 import { blockedRecipients, blockRecipients } from './recipient-blocks';
@@ -162,7 +164,17 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
           WHERE send_id = ${input.sendId} AND state = 'pending' AND seq > ${input.afterSeq} AND seq <= ${input.maxSeq}
             AND (next_attempt_at IS NULL OR next_attempt_at <= now())
           ORDER BY seq LIMIT ${input.limit}) page`.execute(db);
-      const send = await db.selectFrom('broadcast_sends').select(['halt_action', 'halt_reason']).where('id', '=', input.sendId).executeTakeFirstOrThrow();
+      const send = await db
+        .selectFrom('broadcast_sends')
+        .select(['halt_action', 'halt_reason', 'group_id', 'campaign_id'])
+        .where('id', '=', input.sendId)
+        .executeTakeFirstOrThrow();
+      if (!send.halt_action && (await campaignGroupRefusal(db, send.group_id, send.campaign_id))) {
+        // The group lock checked again as the send goes: an unusable group pauses it, with why.
+        const halt: Halt = { action: 'pause', reason: GROUP_UNUSABLE_REASON };
+        await setHalt(input.sendId, halt);
+        return { page: null, halt };
+      }
       const last = rows[0]?.last;
       return { page: last ? { sendId: input.sendId, fromSeq: input.afterSeq, toSeq: last } : null, halt: haltOf(send) };
     },

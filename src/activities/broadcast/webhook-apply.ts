@@ -10,6 +10,8 @@ import { classifyWhatsAppError, isOptOutReply, nextStatus, type WhatsAppMessageS
 import { parseWebhook, type InboundMessage, type StatusEvent } from '../../integrations/whatsapp/webhook';
 import { blockRecipients, type RecipientBlock } from './recipient-blocks';
 import { retryOnDeadlock } from './recorder';
+import { deliverSendHalts, haltSendsForTemplate, type SendHalt } from '../../db/template-halts';
+import { templateStatusOf } from '../../domain/template-halt';
 
 export interface WebhookApplyDeps {
   db: Kysely<Database>;
@@ -214,27 +216,20 @@ function replyInteraction(tenantId: string, m: InboundMessage): InteractionInput
  * approved again…): the template's status is updated, and sends using it are paused (PAUSED) or
  * stopped (DISABLED, gone) with the reason; their workflows adopt it.
  */
-async function applyTemplateUpdates(trx: Trx, channelId: string, payload: unknown): Promise<void> {
+async function applyTemplateUpdates(trx: Trx, channelId: string, payload: unknown): Promise<SendHalt[]> {
   const entries = (payload as { entry?: { changes?: { field?: string; value?: Record<string, unknown> }[] }[] })?.entry ?? [];
+  const halts: SendHalt[] = [];
   for (const change of entries.flatMap((e) => e.changes ?? [])) {
     if (change.field !== 'message_template_status_update' || !change.value) continue;
     const { event, message_template_name: name, message_template_language: language } = change.value as Record<string, string | undefined>;
     if (!event || !name) continue;
-    let update = trx.updateTable('whatsapp_templates').set({ status: event.toUpperCase(), synced_at: new Date() }).where('channel_id', '=', channelId).where('name', '=', name);
+    const status = templateStatusOf(event);
+    let update = trx.updateTable('whatsapp_templates').set({ status, synced_at: new Date() }).where('channel_id', '=', channelId).where('name', '=', name);
     if (language) update = update.where('language', '=', language);
     await update.execute();
-    const halt = event.toUpperCase() === 'PAUSED' ? { action: 'pause', reason: 'template_paused' } : ['DISABLED', 'DELETED', 'PENDING_DELETION', 'ARCHIVED'].includes(event.toUpperCase()) ? { action: 'stop', reason: 'template_disabled' } : undefined;
-    if (!halt) continue;
-    let sends = trx
-      .updateTable('broadcast_sends')
-      .set({ halt_action: halt.action as 'pause' | 'stop', halt_reason: halt.reason })
-      .where('channel_id', '=', channelId)
-      .where('template_name', '=', name)
-      .where('status', 'in', ['scheduled', 'running', 'waiting', 'paused'])
-      .where(sql<boolean>`halt_action IS NULL OR (halt_action = 'pause' AND ${halt.action}::text = 'stop')`);
-    if (language) sends = sends.where('template_language', '=', language);
-    await sends.execute();
+    halts.push(...(await haltSendsForTemplate(trx, channelId, { name, language, status })));
   }
+  return halts;
 }
 
 interface StoredEvent extends Omit<StatusEvent, 'timestamp'> {
@@ -248,7 +243,7 @@ const revive = (e: StoredEvent): StatusEvent => ({ ...e, timestamp: new Date(e.t
  * keeps events with no message yet as orphans and retries them.
  */
 export function createWebhookActivities({ db }: WebhookApplyDeps) {
-  async function applyBatch(limit: number): Promise<ApplyResult> {
+  async function applyBatch(limit: number): Promise<ApplyResult & { halts: SendHalt[] }> {
     return retryOnDeadlock(() =>
       db.transaction().execute(async (trx) => {
         const events = await trx
@@ -260,7 +255,7 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
           .forUpdate()
           .skipLocked()
           .execute();
-        const result: ApplyResult = { events: events.length, statuses: 0, orphansApplied: 0, optOuts: 0 };
+        const result: ApplyResult & { halts: SendHalt[] } = { events: events.length, statuses: 0, orphansApplied: 0, optOuts: 0, halts: [] };
         if (events.length === 0) return result;
         // By channel: a payload signed with channel X's secret applies to X's messages only.
         const byChannel = new Map<string, { tenantId: string; channelId: string; statuses: StatusEvent[]; messages: InboundMessage[] }>();
@@ -274,7 +269,7 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
             bucket.messages.push(...parsed.messages);
             byChannel.set(e.channel_id, bucket);
             counts.set(e.id, parsed.statuses.length);
-            await applyTemplateUpdates(trx, e.channel_id, e.payload);
+            result.halts.push(...(await applyTemplateUpdates(trx, e.channel_id, e.payload)));
           } catch (error) {
             errors.set(e.id, String((error as Error).message).slice(0, 500));
           }
@@ -344,6 +339,10 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
       let prunedAt = 0;
       while (Date.now() < until && !ctx.cancellationSignal.aborted) {
         const r = await applyBatch(input.batch ?? 20);
+        // Committed: now tell the sends whose template changed (the same delivery as the manual sync).
+        if (r.halts.length > 0) {
+          for (const u of await deliverSendHalts(ctx.client, r.halts)) ctx.log.error('a send could not be told of its template status', { sendId: u.id, action: u.action, error: u.error });
+        }
         total.events += r.events;
         total.statuses += r.statuses;
         total.optOuts += r.optOuts;

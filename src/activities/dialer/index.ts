@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, DialerCampaignStatus } from '../../db/schema';
 import { createAriSessionProvider, type AriSession, type AriSettings } from './ari-session';
 import { runLane, type LaneResult, type LaneTuning } from './lane';
+import { campaignGroupRefusal } from '../campaign-group';
 import { startCycle } from './cycles';
 import { syncDialerRecurrenceActivity, type RecurrenceSync } from './recurrence';
 import { syncDialerStartActivity, type StartScheduleSync } from './start-schedule';
@@ -48,7 +49,11 @@ export function createDialerActivities(deps: DialerActivityDeps) {
     },
 
     /** Begins cycle N (1: builds the contact list; later: re-arms contacts not yet reached). Idempotent. */
-    async startDialerCycle(input: { campaignId: string; cycle: number }): Promise<{ rearmed: number }> {
+    /** Opens a cycle, unless the campaign's group can no longer be used (then `refused`, and nothing changes). */
+    async startDialerCycle(input: { campaignId: string; cycle: number }): Promise<{ rearmed: number; refused?: { code: string; message: string } }> {
+      const campaign = await db.selectFrom('dialer_campaigns').select('group_id').where('id', '=', input.campaignId).executeTakeFirstOrThrow();
+      const refusal = await campaignGroupRefusal(db, campaign.group_id, input.campaignId);
+      if (refusal) return { rearmed: 0, refused: { code: refusal.code, message: refusal.message } };
       return startCycle(db, input.campaignId, input.cycle);
     },
 

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ContactGroup, Database } from '../../db/schema';
+import { groupEditRefusal } from '../../domain/group-lock';
 import { conflict, notFound } from '../problem';
 
 export async function findGroup(db: Kysely<Database>, tenantId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<ContactGroup> {
@@ -10,13 +11,8 @@ export async function findGroup(db: Kysely<Database>, tenantId: string, id: stri
   return group;
 }
 
-/** "Após o entrelaçamento de Campanha e Grupo de Contato não será mais possível a edição do Grupo." */
+/** 409 GROUP_LOCKED for any edit of a group linked to a campaign (the rule: domain/group-lock.ts). */
 export function refuseIfLocked(group: ContactGroup): void {
-  if (group.campaign_id) {
-    throw conflict(
-      'GROUP_LOCKED',
-      `The group "${group.name}" is linked to campaign "${group.campaign_name ?? group.campaign_id}" and can no longer be edited.`,
-      { campaign: { id: group.campaign_id, name: group.campaign_name } },
-    );
-  }
+  const refusal = groupEditRefusal(group);
+  if (refusal) throw conflict(refusal.code, refusal.message, { campaign: refusal.campaign });
 }

@@ -14,6 +14,7 @@ import type { RoutePlugin } from '../types';
 import { withContactFile } from '../uploads';
 import { contactFileForm, groupIdParams, groupKindSchema, groupSchema, groupStatusSchema, groupToApi, importSchema, importToApi, phonePolicySchema } from './schemas';
 import { findGroup, refuseIfLocked } from './guards';
+import { groupEditRefusal } from '../../domain/group-lock';
 
 const createFieldsSchema = z.object({
   name: z.string().trim().min(1, 'is required').max(120),
@@ -195,8 +196,12 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       if (request.body.name !== undefined && request.body.name !== group.name) {
         throw new ProblemError(422, 'GROUP_NAME_IMMUTABLE', 'A group name is chosen once and cannot be changed. Create a new group to use another name.');
       }
-      if (!request.body.status || request.body.status === group.status) return groupToApi(group);
+      if (!request.body.status) return groupToApi(group);
+      refuseIfLocked(group);
+      if (request.body.status === group.status) return groupToApi(group);
       const updated = await db.transaction().execute(async (trx) => {
+        // Under the row's lock: a campaign linking the group meanwhile is seen.
+        refuseIfLocked(await findGroup(trx, request.auth.tenantId, group.id, { forUpdate: true }));
         const row = await trx.updateTable('contact_groups').set({ status: request.body.status! }).where('id', '=', group.id).returningAll().executeTakeFirstOrThrow();
         await audit(trx, request, { action: `contact_group.${request.body.status === 'active' ? 'activate' : 'deactivate'}`, targetType: 'contact_group', targetId: group.id, summary: `Grupo "${group.name}" ${request.body.status === 'active' ? 'ativado' : 'inativado'}` });
         return row;
@@ -224,13 +229,15 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       const { ids, status } = request.body;
       const unique = [...new Set(ids)];
       return db.transaction().execute(async (trx) => {
-        const updated = await trx
-          .updateTable('contact_groups')
-          .set({ status })
-          .where('tenant_id', '=', request.auth.tenantId)
-          .where('id', 'in', unique)
-          .returning(['id', 'name', 'status'])
-          .execute();
+        const groups = await trx.selectFrom('contact_groups').selectAll().where('tenant_id', '=', request.auth.tenantId).where('id', 'in', unique).forUpdate().execute();
+        const refused = new Map(groups.flatMap((g) => {
+          const refusal = groupEditRefusal(g);
+          return refusal ? [[g.id, refusal] as const] : [];
+        }));
+        const free = groups.filter((g) => !refused.has(g.id)).map((g) => g.id);
+        const updated = free.length
+          ? await trx.updateTable('contact_groups').set({ status }).where('id', 'in', free).returning(['id', 'name', 'status']).execute()
+          : [];
         const byId = new Map(updated.map((g) => [g.id, g]));
         for (const g of updated) {
           await audit(trx, request, { action: `contact_group.${status === 'active' ? 'activate' : 'deactivate'}`, targetType: 'contact_group', targetId: g.id, summary: `Grupo "${g.name}" ${status === 'active' ? 'ativado' : 'inativado'} (ação em lote)` });
@@ -239,7 +246,9 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
           results: unique.map((id) =>
             byId.has(id)
               ? { id, ok: true, status: byId.get(id)!.status }
-              : { id, ok: false, code: 'CONTACT_GROUP_NOT_FOUND', detail: `No contact group with id ${id}.` },
+              : refused.has(id)
+                ? { id, ok: false, code: refused.get(id)!.code, detail: refused.get(id)!.message }
+                : { id, ok: false, code: 'CONTACT_GROUP_NOT_FOUND', detail: `No contact group with id ${id}.` },
           ),
         };
       });

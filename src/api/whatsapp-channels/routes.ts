@@ -4,7 +4,7 @@ import type { WhatsAppChannel } from '../../db/schema';
 import { createSecretBox } from '../../db/secrets';
 import { DEFAULT_GRAPH_URL } from '../../db/whatsapp-channels';
 import { createWhatsAppClient, templatePlaceholders, WhatsAppApiError, WhatsAppTransportError } from '../../integrations/whatsapp/client';
-import { haltSendSignal, sendWorkflowId } from '../../workflows/broadcast/messages';
+import { deliverSendHalts, haltSendsForTemplate, type SendHalt } from '../../db/template-halts';
 import { audit } from '../audit';
 import { wakeChannelSends } from '../broadcast/wake';
 import { requireRole } from '../auth';
@@ -145,7 +145,9 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
         summary: "Synchronise the templates (HSM) from Meta's GET /{waba-id}/message_templates",
         description: 'A template that became PAUSED pauses the running sends that use it (DISABLED or gone: stops them); one approved again resumes the sends it paused.',
         params: channelIdParams,
-        response: { 200: z.object({ synced: z.number().int(), items: z.array(templateSchema), affectedSends: z.array(z.object({ id: z.uuid(), action: z.string(), reason: z.string() })) }), 502: errorResponses[400], ...errorResponses },
+        response: { 200: z.object({ synced: z.number().int(), items: z.array(templateSchema), affectedSends: z.array(z.object({ id: z.uuid(), action: z.string(), reason: z.string() })),
+          undelivered: z.array(z.object({ id: z.uuid(), action: z.string(), error: z.string() })).describe('Sends whose workflow could not be signalled (a pause or stop still applies at their next page)'),
+        }), 502: errorResponses[400], ...errorResponses },
       },
     },
     async (request) => {
@@ -190,22 +192,8 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
         await trx.updateTable('whatsapp_channels').set({ templates_synced_at: now }).where('id', '=', channel.id).execute();
         const rows = await trx.selectFrom('whatsapp_templates').selectAll().where('channel_id', '=', channel.id).orderBy('name').orderBy('language').execute();
         const changed = rows.filter((t) => before.get(`${t.name}|${t.language}`) !== t.status);
-        const sends = changed.length
-          ? await trx
-              .selectFrom('broadcast_sends')
-              .select(['id', 'template_name', 'template_language', 'status', 'status_reason'])
-              .where('channel_id', '=', channel.id)
-              .where('status', 'in', ['scheduled', 'running', 'waiting', 'paused'])
-              .execute()
-          : [];
-        const affected: { id: string; action: 'pause' | 'stop' | 'resume'; reason: string }[] = [];
-        for (const s of sends) {
-          const t = changed.find((c) => c.name === s.template_name && c.language === s.template_language);
-          if (!t) continue;
-          if (t.status === 'PAUSED') affected.push({ id: s.id, action: 'pause', reason: 'template_paused' });
-          else if (t.status === 'APPROVED' && s.status === 'paused' && s.status_reason === 'template_paused') affected.push({ id: s.id, action: 'resume', reason: 'template_paused' });
-          else if (t.status !== 'APPROVED') affected.push({ id: s.id, action: 'stop', reason: t.status === 'DISABLED' ? 'template_disabled' : 'template_missing' });
-        }
+        const affected: SendHalt[] = [];
+        for (const t of changed) affected.push(...(await haltSendsForTemplate(trx, channel.id, { name: t.name, language: t.language, status: t.status })));
         await audit(trx, request, {
           action: 'whatsapp_channel.sync_templates',
           targetType: 'whatsapp_channel',
@@ -215,10 +203,9 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
         });
         return { rows, affected };
       });
-      for (const a of affected) {
-        await temporal.workflow.getHandle(sendWorkflowId(a.id)).signal(haltSendSignal, { action: a.action, reason: a.reason }).catch(() => undefined);
-      }
-      return { synced: templates.length, items: rows.map(templateToApi), affectedSends: affected };
+      const undelivered = await deliverSendHalts(temporal, affected);
+      for (const u of undelivered) request.log.error({ sendId: u.id, action: u.action, error: u.error }, 'a send could not be told of its template status');
+      return { synced: templates.length, items: rows.map(templateToApi), affectedSends: affected.map(({ id, action, reason }) => ({ id, action, reason })), undelivered };
     },
   );
 

@@ -58,10 +58,12 @@ export function transition(status: DialerCampaignStatus, command: CampaignComman
 const pastTense: Record<CampaignCommand, string> = { start: 'started', pause: 'paused', resume: 'resumed', stop: 'stopped' };
 
 /** Why a campaign is paused (shown by the API). */
-export type PauseReason = 'manual' | 'network_failures';
+export type PauseReason = 'manual' | 'network_failures' | 'group_inactive' | 'operations';
 export const pauseReasonText: Record<PauseReason, string> = {
   manual: 'Pausada pelo supervisor.',
   network_failures: 'Pausada automaticamente: a maioria das últimas tentativas falhou por erro de rede/operadora.',
+  group_inactive: 'Pausada automaticamente: o grupo de contatos está inativo ou não pertence mais à campanha.',
+  operations: 'Pausada pela operação (sinal do Temporal).',
 };
 
 /** Auto-pause rule: most of the last `window` attempts were network failures. */

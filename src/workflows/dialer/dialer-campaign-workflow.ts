@@ -176,10 +176,17 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   };
 
   /** A new cycle: the first builds the contact list, later ones re-arm contacts not yet reached. */
-  const openCycle = async () => {
+  const openCycle = async (): Promise<boolean> => {
+    const opened = await startDialerCycle({ campaignId: input.campaignId, cycle: progress.cycle + 1 });
+    if (opened.refused) {
+      // The group lock checked again at the start: an unusable group pauses the campaign, with why.
+      apply('pause', 'group_inactive');
+      await changed();
+      return false;
+    }
     progress.cycle += 1;
-    await startDialerCycle({ campaignId: input.campaignId, cycle: progress.cycle });
     cycleOpen = true;
+    return true;
   };
 
   /** The cycle is over: wait for the next occurrence, or complete when there is none. */
@@ -197,7 +204,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   };
 
   const runLane = async () => {
-    if (!cycleOpen) await openCycle();
+    if (!cycleOpen && !(await openCycle())) return;
     progress.lanes += 1;
     const lane = await dialLane({ campaignId: input.campaignId });
     progress.dialed += lane.dialed;
