@@ -1,4 +1,5 @@
 // Every workflow the worker runs. Workflow code imports only domain/ and the Temporal workflow API.
+// A change of shape goes behind patched() and keeps the replay tests green (README: "Versioned workflows").
 export { exportWorkflow } from './exports/export-workflow';
 export { importWorkflow } from './imports/import-workflow';
 export { broadcastSendWorkflow } from './broadcast/send-workflow';

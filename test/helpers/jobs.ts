@@ -71,8 +71,13 @@ export async function startJobStack(name: string): Promise<JobStack> {
       });
     },
     stopWorker: async () => {
-      await worker?.stop();
+      const stopping = worker;
       worker = undefined;
+      if (!stopping || !('kill' in stopping)) return stopping?.stop();
+      // As a deployment stops it: SIGTERM (the SDK drains), SIGKILL if it has not gone in 10 s.
+      const killer = setTimeout(() => void stopping.kill(), 10_000);
+      await stopping.stop();
+      clearTimeout(killer);
     },
     close: async () => {
       await worker?.stop();

@@ -19,12 +19,19 @@ it(from ? `begins every kind on ${from} and finishes it on the current code` : '
   const t = await startJobStack('replay-capture');
   try {
     const scenarios = allScenarios();
-    for (const s of scenarios) await s.queued?.(t, names);
-    await t.startWorker(checkout);
-    for (const s of scenarios) await s.begin(t, names);
-    await t.stopWorker();
-    await t.startWorker();
-    for (const s of scenarios) await s.finish?.(t);
+    const step = async (what: string, fn: () => Promise<void> | undefined) => {
+      const began = Date.now();
+      await fn();
+      console.log(`${what} (${Date.now() - began} ms)`);
+    };
+    for (const s of scenarios) if (s.queued) await step(`${s.name}: queued`, () => s.queued?.(t, names));
+    await step(checkout ? `worker of ${checkout.ref} started` : 'worker started', () => t.startWorker(checkout));
+    for (const s of scenarios) await step(`${s.name}: begun`, () => s.begin(t, names));
+    await step('first worker stopped; current worker started', async () => {
+      await t.stopWorker();
+      await t.startWorker();
+    });
+    for (const s of scenarios) if (s.finish) await step(`${s.name}: finished`, () => s.finish?.(t));
 
     const dir = join('test/replay/histories', checkout ? `upgrade-from-${checkout.ref}` : 'current');
     rmSync(dir, { recursive: true, force: true });

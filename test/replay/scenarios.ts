@@ -37,7 +37,7 @@ const handle = (t: JobStack, id: string) => t.stack.temporal.workflow.getHandle(
 const query = <T = any>(t: JobStack, id: string) => handle(t, id).query<T>('progress');
 const until = <T>(check: () => Promise<T | undefined | false>, what: string) => waitFor(check, what, 90_000, 100);
 const ended = async (t: JobStack, id: string) => {
-  await handle(t, id).result();
+  await until(async () => (await handle(t, id).describe()).status.name !== 'RUNNING', `${id} to end`);
 };
 
 function importScenario(cancelled: boolean): Scenario {
@@ -95,6 +95,7 @@ function dialerCampaignScenario(): Scenario {
     finish: async (t) => {
       t.ari.configure({ ringMs: [20, 40], talkMs: [20, 40] });
       await handle(t, id).executeUpdate('resume', { args: [by] });
+      await ended(t, id);
       const result = await handle(t, id).result();
       if (result.status !== 'completed') throw new Error(`dialer campaign ended ${result.status}`);
     },
@@ -142,6 +143,7 @@ function broadcastScenario(): Scenario {
       await handle(t, id).signal('pause-signal', by);
       await handle(t, id).executeUpdate('resume', { args: [by] });
       await handle(t, id).signal('start', by);
+      await ended(t, id);
       const result = await handle(t, id).result();
       if (result.state !== 'completed') throw new Error(`send ended ${result.state}`);
     },
