@@ -186,7 +186,7 @@ describe('tokens', () => {
 
 describe('post-sale messages', () => {
   it('reads and answers a conversation; a seller writing first picks an option; too long is 422; blocked is 409 with the substatus', async () => {
-    const order: { id: number } = await (await fetch(`${sim.url}/_sim/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seller_id: SELLER }) })).json();
+    const order = (await (await fetch(`${sim.url}/_sim/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seller_id: SELLER }) })).json()) as { id: number };
     const packId = String(order.id);
     await waitFor(async () => (await get(`/v1/mercadolivre/conversations/${packId}`)).statusCode === 200, 'conversation from orders_v2');
     const first = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Olá!' });
