@@ -13,6 +13,7 @@ import { startEmbeddedPostgres } from './embedded/postgres';
 import { runDetached, stopWhenOrphaned } from './embedded/supervisor';
 import { startTemporalDevServer } from './embedded/temporal-server';
 import { prepareEmbeddedWhatsApp } from './embedded/whatsapp';
+import { prepareEmbeddedMercadoLivre } from './embedded/mercadolivre';
 
 const say = (line: string) => console.log(`[omni] ${line}`);
 
@@ -58,7 +59,7 @@ async function main() {
     say(`created the default tenant "${tenant.name}" (${tenant.id})`);
   }
   const whatsapp = await prepareEmbeddedWhatsApp(db, config, dataDir, say);
-  await close();
+  const mercadolivre = prepareEmbeddedMercadoLivre(config);
 
   // No Asterisk configured: run the ARI simulator and point the worker at it.
   const ariSimulated = !config.ARI_URL;
@@ -71,15 +72,23 @@ async function main() {
       }
     : {};
   if (ariSimulated) say(`no ARI_URL: the dialer uses the ARI simulator on 127.0.0.1:${config.ARI_SIM_PORT} (control API under /_sim)`);
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ...whatsapp.env, ...ariEnv };
+  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ...whatsapp.env, ...ariEnv, ...mercadolivre.env };
   // The worker and the API run compiled (see compileEntry): less memory, faster start.
   const [workerEntry, apiEntry, recorderEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts'), compileEntry('src/recorder.ts')]);
   // Started first, stopped last: Asterisk (or its simulator), then the ARI event recorder, so every
   // call the worker places has its events journaled, including those it hands over when it drains.
-  const simulators = [...whatsapp.start(env), ...(ariSimulated ? [runManaged('ari-simulator', 'src/simulators/ari/main.ts', env, say)] : [])];
+  const simulators = [
+    ...whatsapp.start(env),
+    ...(ariSimulated ? [runManaged('ari-simulator', 'src/simulators/ari/main.ts', env, say)] : []),
+    ...mercadolivre.start(env, say),
+  ];
   const recorder = runManaged('ari-recorder', recorderEntry, env, say);
   const worker = runManaged('worker', workerEntry, env, say, WORKER_NODE_ARGS, { stopTimeoutMs: config.DIALER_DRAIN_MS + 20_000 });
   const apiProcess = runManaged('api', apiEntry, env, say);
+  await mercadolivre
+    .connect(db, { ...config, TEMPORAL_ADDRESS: temporalAddress }, whatsapp.env.SECRETS_KEY, say)
+    .catch((error: unknown) => say(`Mercado Livre simulator not connected: ${error instanceof Error ? error.message : String(error)}`))
+    .finally(close);
 
   const api = `http://localhost:${config.API_PORT}`;
   console.log(`

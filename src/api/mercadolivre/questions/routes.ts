@@ -119,7 +119,7 @@ export const mercadoLivreQuestionRoutes: RoutePlugin = (app, { db, config, tempo
       if (a) {
         if (a.text.trim() !== text) throw conflict('QUESTION_ALREADY_ANSWERED', `The question already has an answer (${a.source}, ${a.state}); an answer cannot be edited.`, { answerState: a.state });
       } else {
-        if (q.status !== 'UNANSWERED') throw conflict('QUESTION_NOT_UNANSWERED', `The question is ${q.status}; only an UNANSWERED question can be answered.`, { status: q.status });
+        if (q.status !== 'UNANSWERED') throw conflict('QUESTION_NOT_UNANSWERED', `The question is ${q.status}; only an UNANSWERED question can be answered.`, { questionStatus: q.status });
         await db.transaction().execute(async (trx) => {
           const inserted = await trx
             .insertInto('ml_answers')
