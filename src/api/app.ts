@@ -18,6 +18,7 @@ import { groupContactRoutes } from './contact-groups/contacts-routes';
 import { contactGroupRoutes } from './contact-groups/routes';
 import { importRoutes } from './imports/routes';
 import { interactionRoutes } from './interactions/routes';
+import { reportRoutes } from './reports/routes';
 import { blockListRoutes } from './dialer/block-list-routes';
 import { dialerCampaignRoutes } from './dialer/campaign-routes';
 import { dialerReportRoutes } from './dialer/report-routes';
@@ -54,6 +55,7 @@ const v1Resources: RoutePlugin[] = [
   companyContactRoutes,
   optOutRoutes,
   interactionRoutes,
+  reportRoutes,
 ];
 
 export async function buildApp(deps: ApiDeps, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<App> {

@@ -5,3 +5,4 @@ export { broadcastSendWorkflow } from './broadcast/send-workflow';
 export { whatsappWebhookApplierWorkflow } from './broadcast/webhook-applier';
 export { dialerCampaignWorkflow } from './dialer/dialer-campaign-workflow';
 export { dialerCycleWorkflow } from './dialer/dialer-cycle-workflow';
+export { reportRetentionWorkflow } from './exports/report-retention';

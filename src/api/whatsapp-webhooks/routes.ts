@@ -1,38 +1,19 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { createSecretBox } from '../../db/secrets';
 import { SIGNATURE_HEADER, verifySignature, verifySubscription } from '../../integrations/whatsapp/webhook';
 import { WEBHOOK_APPLIER_ID } from '../../workflows/broadcast/messages';
 import { whatsappWebhookApplierWorkflow } from '../../workflows/broadcast/webhook-applier';
-import { JobKind } from '../../workflows/search-attributes';
+import { foreverWorkflowStarter } from '../forever-workflow';
 import { ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
 import type { App, RoutePlugin } from '../types';
 
 const params = z.object({ channelId: z.uuid() });
-const ENSURE_EVERY_MS = 60_000;
-
 /** The applier workflow, started once per task queue and checked again now and then (it runs for ever). */
-export function applierStarter(temporal: Client, config: Config) {
-  let ensuredAt = 0;
-  return async () => {
-    if (Date.now() - ensuredAt < ENSURE_EVERY_MS) return;
-    ensuredAt = Date.now();
-    await temporal.workflow
-      .start(whatsappWebhookApplierWorkflow, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId: `${WEBHOOK_APPLIER_ID}-${config.TEMPORAL_TASK_QUEUE}`,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        args: [{}],
-        typedSearchAttributes: [{ key: JobKind, value: 'webhook-applier' }],
-      })
-      .catch(() => {
-        ensuredAt = 0;
-      });
-  };
-}
+export const applierStarter = (temporal: Client, config: Config) =>
+  foreverWorkflowStarter(temporal, config, whatsappWebhookApplierWorkflow, WEBHOOK_APPLIER_ID, 'webhook-applier');
 
 /**
  * Meta's webhooks for a channel: `GET` answers the subscription check, `POST` checks
