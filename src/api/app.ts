@@ -17,6 +17,7 @@ import { groupContactRoutes } from './contact-groups/contacts-routes';
 import { contactGroupRoutes } from './contact-groups/routes';
 import { importRoutes } from './imports/routes';
 import { interactionRoutes } from './interactions/routes';
+import { reportRoutes } from './reports/routes';
 import { blockListRoutes } from './dialer/block-list-routes';
 import { dialerCampaignRoutes } from './dialer/campaign-routes';
 import { dialerReportRoutes } from './dialer/report-routes';
@@ -71,6 +72,7 @@ const v1Resources: RoutePlugin[] = [
   mercadoLivreMonitorRoutes,
   mercadoLivreAutoAnswerRoutes,
   mercadoLivreWebhookRoutes,
+  reportRoutes,
 ];
 
 export interface BuildOptions {

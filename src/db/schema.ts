@@ -16,6 +16,8 @@ export interface TenantsTable {
   id: Generated<string>;
   name: string;
   created_at: CreatedAt;
+  /** 0061: days a finished report file is kept before it is deleted. */
+  report_retention_days: Generated<number>;
 }
 
 export interface UsersTable {
@@ -68,6 +70,12 @@ export interface ExportsTable {
   created_by: string | null;
   created_at: CreatedAt;
   finished_at: Timestamp | null;
+  /** 0061: the catalogue report this run is of, its file format and locale, and the file's retention. */
+  report_id: string | null;
+  format: Generated<'csv' | 'xlsx'>;
+  locale: Generated<'pt-BR' | 'iso'>;
+  expires_at: Timestamp | null;
+  file_deleted_at: Timestamp | null;
 }
 
 export interface ExportChunksTable {

@@ -8,3 +8,4 @@ export { dialerCampaignWorkflow } from './dialer/dialer-campaign-workflow';
 export { dialerCycleWorkflow } from './dialer/dialer-cycle-workflow';
 export { mercadoLivreAccountWorkflow } from './mercadolivre/account-workflow';
 export { mercadoLivreNotificationsWorkflow } from './mercadolivre/notifications-workflow';
+export { reportRetentionWorkflow } from './exports/report-retention';

@@ -1,5 +1,6 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from 'zod';
+import { reportLocaleQuery } from '../reports/schemas';
 import type { BroadcastSend } from '../../db/schema';
 import { textKey } from '../../domain/text-key';
 import { broadcastSendWorkflow } from '../../workflows/broadcast/send-workflow';
@@ -329,26 +330,26 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   const csv = (fileName: string) => ({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${fileName}"` });
   app.get(
     '/broadcast/sends/:id/reports/detalhado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Detalhado: one row per message (CSV `;`, UTF-8 BOM, streamed)', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Detalhado: one row per message (CSV `;`, UTF-8 BOM, streamed)', params: idParams, querystring: reportLocaleQuery, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const send = await findSend(request.auth.tenantId, request.params.id);
-      return reply.headers(csv(`broadcast-hsm-detalhado-${send.id}.csv`)).send(detailedReport(db, send.id));
+      return reply.headers(csv(`broadcast-hsm-detalhado-${send.id}.csv`)).send(detailedReport(db, send.tenant_id, send.id, request.query.locale));
     },
   );
   app.get(
     '/broadcast/sends/:id/reports/consolidado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado of one send: per day and template, totals and rates', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado of one send: per day and template, totals and rates', params: idParams, querystring: reportLocaleQuery, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const send = await findSend(request.auth.tenantId, request.params.id);
-      return reply.headers(csv(`broadcast-hsm-consolidado-${send.id}.csv`)).send(consolidatedReport(db, { sendId: send.id }));
+      return reply.headers(csv(`broadcast-hsm-consolidado-${send.id}.csv`)).send(consolidatedReport(db, send.tenant_id, { sendId: send.id }, request.query.locale));
     },
   );
   app.get(
     '/broadcast/campaigns/:id/reports/consolidado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado: per day, send and template', params: idParams, response: { 200: csvResponse, ...errorResponses } } },
+    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado: per day, send and template', params: idParams, querystring: reportLocaleQuery, response: { 200: csvResponse, ...errorResponses } } },
     async (request, reply) => {
       const campaign = await findCampaign(request.auth.tenantId, request.params.id);
-      return reply.headers(csv(`broadcast-hsm-consolidado-${campaign.id}.csv`)).send(consolidatedReport(db, { campaignId: campaign.id }));
+      return reply.headers(csv(`broadcast-hsm-consolidado-${campaign.id}.csv`)).send(consolidatedReport(db, campaign.tenant_id, { campaignId: campaign.id }, request.query.locale));
     },
   );
 };

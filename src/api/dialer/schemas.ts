@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reportLocaleSchema } from '../reports/schemas';
 import { CALL_OUTCOMES } from '../../domain/call-outcome';
 import { DIALER_CAMPAIGN_STATUSES } from '../../domain/dialer/campaign-state';
 import { recurrenceSchema } from '../../domain/dialer/recurrence';
@@ -109,4 +110,5 @@ export const reportQuerySchema = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   campaignId: z.uuid().optional(),
+  locale: reportLocaleSchema,
 });

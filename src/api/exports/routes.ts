@@ -65,6 +65,7 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
           .values({
             tenant_id: request.auth.tenantId,
             kind: 'activity-report',
+            report_id: 'activity',
             params: JSON.stringify({ from, to }),
             status: 'running',
             file_name: `relatorio-atividade-${from.slice(0, 10)}-${to.slice(0, 10)}.csv`,

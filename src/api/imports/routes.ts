@@ -11,6 +11,9 @@ import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
 import { csvResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
+import { IMPORT_HISTORY_COLUMNS } from '../../domain/reports/catalogue';
+import { reportLocaleSchema } from '../reports/schemas';
+import { reportCsvStream } from '../reports/stream';
 import type { RoutePlugin } from '../types';
 
 const importIdParams = z.object({ id: z.uuid() });
@@ -108,41 +111,15 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
           target: z.enum(['contact_group', 'company_contacts']).optional(),
           from: z.iso.datetime({ offset: true }).optional(),
           to: z.iso.datetime({ offset: true }).optional(),
+          locale: reportLocaleSchema,
         }),
         response: { 200: csvResponse, ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { groupKind, target, from, to } = request.query;
-      const tenantId = request.auth.tenantId;
-      async function* lines() {
-        yield CSV_BOM + csvLine(['importacao', 'grupo', 'tipo', 'arquivo', 'usuario', 'inicio', 'fim', 'duracao_s', 'situacao', 'linhas_lidas', 'importadas', 'rejeitadas', 'erro']);
-        let cursor: string | undefined;
-        for (;;) {
-          let query = db
-            .selectFrom('imports')
-            .leftJoin('users', 'users.id', 'imports.created_by')
-            .leftJoin('contact_groups', 'contact_groups.id', 'imports.group_id')
-            .selectAll('imports')
-            .select(['users.name as user_name', 'contact_groups.name as group_name', 'contact_groups.kind as group_kind'])
-            .where('imports.tenant_id', '=', tenantId);
-          if (groupKind) query = query.where('contact_groups.kind', '=', groupKind);
-          if (target) query = query.where('imports.target', '=', target);
-          if (from) query = query.where('imports.created_at', '>=', new Date(from));
-          if (to) query = query.where('imports.created_at', '<', new Date(to));
-          const rows = await keysetPage(query, { sort: { column: 'imports.created_at', direction: 'asc', timestamp: true }, idColumn: 'imports.id', limit: 1000, cursor }).execute();
-          const page = toPage(rows, 1000, (r) => [dateCursor(r.created_at), r.id], (r) => r);
-          let chunk = '';
-          for (const r of page.items) {
-            const api = importToApi(r);
-            chunk += csvLine([r.id, r.group_name ?? 'Contatos Omni', r.group_kind ?? 'company', r.file_name, r.user_name, api.startedAt, api.finishedAt, api.durationMs === null ? '' : (api.durationMs / 1000).toFixed(1), r.status, r.rows_read, r.rows_imported, r.rows_rejected, r.error]);
-          }
-          if (chunk) yield chunk;
-          if (!page.nextCursor) return;
-          cursor = page.nextCursor;
-        }
-      }
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="historico-importacao.csv"').send(Readable.from(lines()));
+      const { locale, ...filters } = request.query;
+      const stream = reportCsvStream(db, 'import-history', { tenantId: request.auth.tenantId, filters }, locale, { columns: IMPORT_HISTORY_COLUMNS });
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="historico-importacao.csv"').send(stream);
     },
   );
 

@@ -1,4 +1,4 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { createSecretBox } from '../../db/secrets';
@@ -6,7 +6,7 @@ import { jsonDepthExceeds } from '../../domain/json-depth';
 import { SIGNATURE_HEADER, verifySignature, verifySubscription } from '../../integrations/whatsapp/webhook';
 import { WEBHOOK_APPLIER_ID } from '../../workflows/broadcast/messages';
 import { whatsappWebhookApplierWorkflow } from '../../workflows/broadcast/webhook-applier';
-import { JobKind } from '../../workflows/search-attributes';
+import { foreverWorkflowStarter } from '../forever-workflow';
 import { ProblemError } from '../problem';
 import { errorResponses } from '../problem-schema';
 import { mediaResponse } from '../openapi';
@@ -22,30 +22,12 @@ const webhookPayload = z
   .object({ object: z.string(), entry: z.array(z.record(z.string(), z.unknown())) })
   .catchall(z.unknown())
   .describe("Meta's webhook payload, signed with the channel's app secret in X-Hub-Signature-256 (sha256=<hex HMAC of the raw bytes>)");
-const ENSURE_EVERY_MS = 60_000;
 /** Meta's webhook payloads nest about 6 deep; far deeper is an attack on the parsers. */
 const MAX_WEBHOOK_DEPTH = 64;
 
 /** The applier workflow, started once per task queue and checked again now and then (it runs for ever). */
-export function applierStarter(temporal: Client, config: Config) {
-  let ensuredAt = 0;
-  return async () => {
-    if (Date.now() - ensuredAt < ENSURE_EVERY_MS) return;
-    ensuredAt = Date.now();
-    await temporal.workflow
-      .start(whatsappWebhookApplierWorkflow, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId: `${WEBHOOK_APPLIER_ID}-${config.TEMPORAL_TASK_QUEUE}`,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        args: [{}],
-        typedSearchAttributes: [{ key: JobKind, value: 'webhook-applier' }],
-      })
-      .catch(() => {
-        ensuredAt = 0;
-      });
-  };
-}
+export const applierStarter = (temporal: Client, config: Config) =>
+  foreverWorkflowStarter(temporal, config, whatsappWebhookApplierWorkflow, WEBHOOK_APPLIER_ID, 'webhook-applier');
 
 /**
  * Meta's webhooks for a channel: `GET` answers the subscription check, `POST` checks

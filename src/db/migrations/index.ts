@@ -15,6 +15,7 @@ import * as m0040 from './0040_security';
 import * as m0050 from './0050_mercadolivre';
 import * as m0060 from './0060_interactions';
 import * as m0030 from './0030_ari_event_journal';
+import * as m0061 from './0061_report_runs';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '0050_mercadolivre': m0050,
   '0060_interactions': m0060,
   '0030_ari_event_journal': m0030,
+  '0061_report_runs': m0061,
 };

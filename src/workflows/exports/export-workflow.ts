@@ -1,5 +1,8 @@
 import {
+  ActivityCancellationType,
+  CancellationScope,
   condition,
+  isCancellation,
   continueAsNew,
   proxyActivities,
   setHandler,
@@ -11,9 +14,16 @@ import { JobStatus } from '../search-attributes';
 import { notSupported, setJobControls } from '../operations';
 import { EXPORT_NOT_RUNNING, exportProgressQuery, type ExportInput, type ExportProgress } from './messages';
 
-const { writeActivityReportPage, finishExport } = proxyActivities<ExportActivities>({
+const { writeActivityReportPage, writeReportPage, finishExport } = proxyActivities<ExportActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+});
+/** An XLSX file is one zip written by one activity (heartbeating); a cancel waits for it to stop. */
+const { writeReportXlsx } = proxyActivities<ExportActivities>({
+  startToCloseTimeout: '3 hours',
+  heartbeatTimeout: '1 minute',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
 });
 
 /** Pages per run before continuing as new, so a huge export keeps a small history. */
@@ -57,16 +67,26 @@ export async function exportWorkflow(input: ExportInput): Promise<ExportProgress
 
   if (!input.resume) upsertSearchAttributes([{ key: JobStatus, value: 'running' }]);
 
+  const { exportId, tenantId, report } = input;
+  const writePage = (seq: number) =>
+    report
+      ? writeReportPage({ exportId, tenantId, reportId: report.reportId, filters: report.filters, locale: report.locale, cursor, seq })
+      : writeActivityReportPage({ exportId, tenantId, from: input.from ?? '', to: input.to ?? '', cursor, seq });
+
+  if (report?.format === 'xlsx') {
+    const scope = new CancellationScope();
+    void condition(() => progress.state === 'cancelling').then(() => scope.cancel());
+    try {
+      const file = await scope.run(() => writeReportXlsx({ exportId, tenantId, reportId: report.reportId, filters: report.filters, locale: report.locale }));
+      progress.rowsWritten = file.rows;
+      progress.pagesWritten = file.chunks;
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+    }
+  }
   let pagesThisRun = 0;
-  while (progress.state === 'running') {
-    const page = await writeActivityReportPage({
-      exportId: input.exportId,
-      tenantId: input.tenantId,
-      from: input.from,
-      to: input.to,
-      cursor,
-      seq: progress.pagesWritten,
-    });
+  while (progress.state === 'running' && report?.format !== 'xlsx') {
+    const page = await writePage(progress.pagesWritten);
     progress.rowsWritten += page.rows;
     progress.pagesWritten += 1;
     cursor = page.nextCursor;

@@ -15,9 +15,11 @@ export interface ExportProgress {
 export interface ExportInput {
   exportId: string;
   tenantId: string;
-  kind: 'activity-report';
-  from: string;
-  to: string;
+  /** `activity-report`: POST /v1/exports/activity-report (from, to); `report`: a catalogue report run. */
+  kind: 'activity-report' | 'report';
+  from?: string;
+  to?: string;
+  report?: { reportId: string; filters: Record<string, string>; format: 'csv' | 'xlsx'; locale: 'pt-BR' | 'iso' };
   /** Carried across continue-as-new. */
   resume?: { cursor: string | null; pages: number; rows: number };
 }
@@ -31,3 +33,6 @@ export const cancelExportUpdate = actUpdate<ExportProgress>('cancel');
 export const EXPORT_NOT_RUNNING = 'EXPORT_NOT_RUNNING';
 
 export const exportWorkflowId = (exportId: string) => `export-${exportId}`;
+
+/** The workflow that deletes expired report files (one per task queue, runs for ever). */
+export const REPORT_RETENTION_ID = 'report-retention';

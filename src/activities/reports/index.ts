@@ -1,0 +1,132 @@
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { sql, type Kysely } from 'kysely';
+import { reportSources, type ReportQuery } from '../../db/reports/index';
+import type { Database } from '../../db/schema';
+import type { ReportLocale } from '../../domain/reports/cells';
+import { reportById, type ReportDefinition } from '../../domain/reports/catalogue';
+import { csvBody, csvHead } from '../../domain/reports/csv';
+import { createXlsxSheet } from './xlsx';
+
+export interface ReportActivityDeps {
+  db: Kysely<Database>;
+  /** Rows per page (one chunk of a CSV file each). */
+  pageSize?: number;
+}
+
+export interface ReportPageInput {
+  exportId: string;
+  tenantId: string;
+  reportId: string;
+  filters: Record<string, string>;
+  locale: ReportLocale;
+  cursor: string | null;
+  seq: number;
+}
+
+export interface ReportFileInput {
+  exportId: string;
+  tenantId: string;
+  reportId: string;
+  filters: Record<string, string>;
+  locale: ReportLocale;
+}
+
+/** An XLSX file's bytes are stored in chunks of about this size. */
+const XLSX_CHUNK_BYTES = 1 << 20;
+
+function definitionOf(reportId: string): ReportDefinition {
+  const def = reportById(reportId);
+  if (!def || !reportSources[reportId]) throw new Error(`Unknown report ${reportId}`);
+  return def;
+}
+
+/** Keyed by (export, seq): a retried page overwrites itself instead of adding a copy. */
+const putChunk = (db: Kysely<Database>, exportId: string, seq: number, data: Buffer) =>
+  db.insertInto('export_chunks').values({ export_id: exportId, seq, data }).onConflict((oc) => oc.columns(['export_id', 'seq']).doUpdateSet({ data })).execute();
+
+export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDeps) {
+  /** Writes one page of a catalogue report as CSV chunk `seq` (the first with BOM and header). */
+  async function writeReportPage(input: ReportPageInput): Promise<{ rows: number; nextCursor: string | null; done: boolean }> {
+    const def = definitionOf(input.reportId);
+    const query: ReportQuery = { tenantId: input.tenantId, filters: input.filters };
+    const page = await reportSources[input.reportId](db, query, input.cursor, pageSize);
+    const text = (input.seq === 0 ? csvHead(def.columns) : '') + csvBody(def.columns, page.rows, input.locale);
+    await putChunk(db, input.exportId, input.seq, Buffer.from(text, 'utf8'));
+    return { rows: page.rows.length, nextCursor: page.nextCursor ?? input.cursor, done: page.nextCursor === null };
+  }
+
+  /**
+   * Writes a whole report as one XLSX file (a zip cannot be resumed half-way: a retry starts over),
+   * streaming pages into the workbook and the workbook's bytes into 1 MiB chunks. Heartbeats its
+   * row count, updates the run's row count for progress, and stops when the run is cancelled.
+   */
+  async function writeReportXlsx(input: ReportFileInput): Promise<{ rows: number; chunks: number }> {
+    const ctx = Context.current();
+    const def = definitionOf(input.reportId);
+    await db.deleteFrom('export_chunks').where('export_id', '=', input.exportId).execute();
+    const sheet = createXlsxSheet(def.name, def.columns, input.locale);
+    let seq = 0;
+    let parts: Buffer[] = [];
+    let size = 0;
+    const flush = async () => {
+      if (size === 0) return;
+      const data = Buffer.concat(parts);
+      parts = [];
+      size = 0;
+      await putChunk(db, input.exportId, seq++, data);
+    };
+    const stored = (async () => {
+      for await (const chunk of sheet.output) {
+        parts.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size >= XLSX_CHUNK_BYTES) await flush();
+      }
+      await flush();
+    })();
+    let rows = 0;
+    let cursor: string | null = null;
+    const query: ReportQuery = { tenantId: input.tenantId, filters: input.filters };
+    try {
+      for (;;) {
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('report run cancelled');
+        const page = await reportSources[input.reportId](db, query, cursor, pageSize);
+        sheet.addRows(page.rows);
+        rows += page.rows.length;
+        ctx.heartbeat({ rows });
+        await db.updateTable('exports').set({ rows_written: rows }).where('id', '=', input.exportId).execute();
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      await sheet.finish();
+      await stored;
+    } catch (error) {
+      sheet.output.destroy();
+      await stored.catch(() => undefined);
+      throw error;
+    }
+    return { rows, chunks: seq };
+  }
+
+  /** Deletes the files of finished runs past their tenant's retention; the runs themselves stay. */
+  async function deleteExpiredReportFiles(input: { limit?: number } = {}): Promise<number> {
+    const expired = await db
+      .selectFrom('exports')
+      .select('id')
+      .where('file_deleted_at', 'is', null)
+      .where('expires_at', '<=', sql<Date>`now()`)
+      .orderBy('expires_at')
+      .limit(input.limit ?? 200)
+      .execute();
+    for (const { id } of expired) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('export_chunks').where('export_id', '=', id).execute();
+        await trx.updateTable('exports').set({ file_deleted_at: new Date() }).where('id', '=', id).execute();
+      });
+    }
+    return expired.length;
+  }
+
+  return { writeReportPage, writeReportXlsx, deleteExpiredReportFiles };
+}
+
+export type ReportActivities = ReturnType<typeof createReportActivities>;

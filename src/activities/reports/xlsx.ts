@@ -1,0 +1,72 @@
+import { PassThrough } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { formatCell, saoPauloWallClock, type CellType, type ReportLocale } from '../../domain/reports/cells';
+import type { ReportColumn } from '../../domain/reports/catalogue';
+
+/**
+ * XLSX written as a stream with exceljs's WorkbookWriter: each row is committed (serialised into
+ * the zip) as it is added, so memory stays flat whatever the number of rows. Inline strings (no
+ * shared-strings table, which would grow with the file). Cells are typed: numbers are numbers,
+ * dates are Excel dates in São Paulo wall-clock time, so the sheet sorts and sums as expected.
+ */
+
+const FORMATS: Record<ReportLocale, Partial<Record<CellType, string>>> = {
+  'pt-BR': { datetime: 'dd/mm/yyyy hh:mm:ss', date: 'dd/mm/yyyy', integer: '#,##0', decimal: '#,##0.00', seconds: '0.0', percent: '0.00%' },
+  iso: { datetime: 'yyyy-mm-dd hh:mm:ss', date: 'yyyy-mm-dd', integer: '0', decimal: '0.00', seconds: '0.0', percent: '0.00%' },
+};
+
+function cellValue(value: unknown, type: CellType, locale: ReportLocale): ExcelJS.CellValue {
+  if (value === null || value === undefined || value === '') return null;
+  switch (type) {
+    case 'datetime':
+    case 'date': {
+      if (type === 'date' && typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(`${value}T00:00:00Z`);
+      const d = value instanceof Date ? value : new Date(String(value));
+      return Number.isNaN(d.getTime()) ? String(value) : saoPauloWallClock(d);
+    }
+    case 'integer':
+    case 'decimal':
+    case 'percent':
+      return Number(value);
+    case 'seconds':
+      return Number(value) / 1000;
+    case 'events':
+      return formatCell(value, type, locale);
+    default:
+      return typeof value === 'string' ? value : String(value);
+  }
+}
+
+export interface XlsxSheet {
+  addRows(rows: readonly unknown[][]): void;
+  /** Finishes the file; the stream ends after the last byte. */
+  finish(): Promise<void>;
+  /** The file's bytes as they are produced. */
+  output: PassThrough;
+}
+
+export function createXlsxSheet(title: string, columns: readonly ReportColumn[], locale: ReportLocale): XlsxSheet {
+  const output = new PassThrough();
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
+  workbook.creator = 'Omni Campaigns';
+  // Excel limits sheet names to 31 characters without []:*?/\
+  const sheet = workbook.addWorksheet(title.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = columns.map((c) => ({
+    header: c.header,
+    key: c.key,
+    width: c.type === 'datetime' ? 20 : c.type === 'events' ? 60 : Math.max(10, Math.min(40, c.header.length + 4)),
+    style: FORMATS[locale][c.type] ? { numFmt: FORMATS[locale][c.type] } : {},
+  }));
+  sheet.getRow(1).font = { bold: true };
+  const types = columns.map((c) => c.type);
+  return {
+    output,
+    addRows(rows) {
+      for (const row of rows) sheet.addRow(row.map((v, i) => cellValue(v, types[i], locale))).commit();
+    },
+    async finish() {
+      sheet.commit();
+      await workbook.commit();
+    },
+  };
+}

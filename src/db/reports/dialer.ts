@@ -1,0 +1,65 @@
+import { sql } from 'kysely';
+import { pageOf, singlePage, type ReportSource } from './source';
+
+/** Relatório de Chamadas: one row per attempt, paged by id. */
+export const callsSource: ReportSource = async (db, { tenantId, filters: f }, cursor, limit) => {
+  let q = db
+    .selectFrom('dial_attempts as a')
+    .innerJoin('dialer_campaigns as c', 'c.id', 'a.campaign_id')
+    .leftJoin('contacts as ct', 'ct.id', 'a.contact_id')
+    .select([
+      'a.id', 'a.started_at', 'c.name as campaign', 'a.campaign_id', 'a.contact_id', 'ct.name as contact', 'a.phone', 'a.attempt_no',
+      'a.dial_no', 'a.outcome', 'a.state', 'a.cause', 'a.cause_txt', 'a.ring_ms', 'a.talk_ms', 'a.strategy_version', 'a.attempt_key',
+      'a.cycle', 'a.amd_status', 'a.lost',
+    ])
+    .where('a.tenant_id', '=', tenantId)
+    .where('a.id', '>', Number(cursor ?? 0))
+    .orderBy('a.id')
+    .limit(limit);
+  if (f.campaignId) q = q.where('a.campaign_id', '=', f.campaignId);
+  if (f.from) q = q.where('a.started_at', '>=', new Date(f.from));
+  if (f.to) q = q.where('a.started_at', '<', new Date(f.to));
+  const rows = await q.execute();
+  return pageOf(rows, limit, (r) => String(r.id), (r) => [
+    r.started_at, r.campaign, r.campaign_id, r.contact_id, r.contact, r.phone, r.attempt_no, r.dial_no,
+    r.outcome ?? (r.state === 'dialing' ? 'em_andamento' : ''), r.cause, r.cause_txt, r.ring_ms, r.talk_ms, r.strategy_version, r.attempt_key,
+    r.cycle, r.amd_status,
+    // sim: the call's end was never seen and nothing recorded it (outcome `unknown`); fim_nao_visto: not seen by the worker that placed it.
+    r.outcome === 'unknown' ? 'sim' : r.outcome ? 'nao' : '', r.outcome ? (r.lost ? 'sim' : 'nao') : '',
+  ]);
+};
+
+/** Relatório Discador: one row per campaign with its numbers for the period. */
+export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenantId, filters: f }) => {
+  const periodOf = sql`${f.from ? sql`AND a.started_at >= ${new Date(f.from)}` : sql``} ${f.to ? sql`AND a.started_at < ${new Date(f.to)}` : sql``}`;
+  const result = await sql<{
+    name: string; id: string; status: string; total_contacts: number; attempts: number; answered: number; busy: number; no_answer: number;
+    rejected: number; invalid: number; network: number; machine: number; unknown: number; blocked: number; done: number; first_at: Date | null; last_at: Date | null;
+  }>`
+    SELECT c.name, c.id, c.status, c.total_contacts,
+      count(a.id)::int AS attempts,
+      count(a.id) FILTER (WHERE a.outcome = 'answered')::int AS answered,
+      count(a.id) FILTER (WHERE a.outcome = 'busy')::int AS busy,
+      count(a.id) FILTER (WHERE a.outcome = 'no_answer')::int AS no_answer,
+      count(a.id) FILTER (WHERE a.outcome = 'rejected')::int AS rejected,
+      count(a.id) FILTER (WHERE a.outcome = 'invalid_number')::int AS invalid,
+      count(a.id) FILTER (WHERE a.outcome = 'network_failure')::int AS network,
+      count(a.id) FILTER (WHERE a.outcome = 'answering_machine')::int AS machine,
+      count(a.id) FILTER (WHERE a.outcome = 'unknown')::int AS unknown,
+      (SELECT count(*)::int FROM dialer_contacts d WHERE d.campaign_id = c.id AND d.state = 'blocked') AS blocked,
+      count(a.id) FILTER (WHERE a.state = 'done')::int AS done,
+      min(a.started_at) AS first_at, max(COALESCE(a.ended_at, a.started_at)) AS last_at
+    FROM dialer_campaigns c
+    LEFT JOIN dial_attempts a ON a.campaign_id = c.id ${periodOf}
+    WHERE c.tenant_id = ${tenantId} ${f.campaignId ? sql`AND c.id = ${f.campaignId}` : sql``}
+      ${f.to ? sql`AND c.created_at < ${new Date(f.to)}` : sql``}
+      ${f.from ? sql`AND (c.finished_at IS NULL OR c.finished_at >= ${new Date(f.from)})` : sql``}
+    GROUP BY c.id
+    ORDER BY c.created_at, c.id`.execute(db);
+  return result.rows.map((r) => [
+    r.name, r.id, r.status, r.total_contacts, r.attempts, r.answered, r.busy, r.no_answer, r.rejected, r.invalid, r.network, r.machine,
+    r.blocked, r.done ? r.answered / r.done : null, r.first_at, r.last_at,
+    r.first_at && r.last_at ? Math.round((new Date(r.last_at).getTime() - new Date(r.first_at).getTime()) / 1000) : null,
+    r.unknown,
+  ]);
+});
