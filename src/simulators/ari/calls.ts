@@ -1,5 +1,4 @@
-import { AMD_APP_VARIABLE, AMD_DONE_ARG } from '../../integrations/ari/amd-protocol';
-import { HANGUP_REASONS, type Channel, type ChannelState, type HangupReason } from '../../integrations/ari/types';
+import { DIALPLAN_AMD_DONE_ARG, DIALPLAN_APP_VARIABLE, HANGUP_REASONS, type Channel, type ChannelState, type HangupReason } from './contract';
 import { causeOfHangupReason, causeTxt } from './causes';
 import { defaultCauseOf, type MixEntry, type SimConfig } from './config';
 import { asteriskTime, parseCallerId, parseEndpoint } from './format';
@@ -189,12 +188,12 @@ export class CallSimulator {
         call.channel.channelvars = call.plan.machine
           ? { ...vars, AMDSTATUS: 'MACHINE', AMDCAUSE: `LONGGREETING-${call.plan.amdMs}-1500` }
           : { ...vars, AMDSTATUS: 'HUMAN', AMDCAUSE: `HUMAN-${call.plan.amdMs}-500` };
-        const app = vars[AMD_APP_VARIABLE] || call.app;
+        const app = vars[DIALPLAN_APP_VARIABLE] || call.app;
         if (!app) return;
         call.app = app;
         call.inStasis = true;
-        call.channel.dialplan = { ...call.channel.dialplan, priority: call.channel.dialplan.priority + 1, app_name: 'Stasis', app_data: `${app},${AMD_DONE_ARG}` };
-        this.emit(call, 'StasisStart', { args: [AMD_DONE_ARG] });
+        call.channel.dialplan = { ...call.channel.dialplan, priority: call.channel.dialplan.priority + 1, app_name: 'Stasis', app_data: `${app},${DIALPLAN_AMD_DONE_ARG}` };
+        this.emit(call, 'StasisStart', { args: [DIALPLAN_AMD_DONE_ARG] });
       });
     }
     return { status: 204 };

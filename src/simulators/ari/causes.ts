@@ -1,4 +1,4 @@
-import type { HangupReason } from '../../integrations/ari/types';
+import type { HangupReason } from './contract';
 
 /** Q.850 cause texts, as `ChannelDestroyed.cause_txt` carries them. */
 const causeText: Record<number, string> = {

@@ -1,4 +1,4 @@
-import type { CallerId } from '../../integrations/ari/types';
+import type { CallerId } from './contract';
 
 /** Asterisk's time format: milliseconds and an offset without a colon (`…T10:11:12.345+0000`). */
 export function asteriskTime(date: Date): string {

@@ -1,4 +1,4 @@
-import type { WhatsAppTemplate } from '../../integrations/whatsapp/types';
+import type { WhatsAppTemplate } from './contract';
 import { defaultConfig, mergeConfig, type ConfigUpdate, type SimulatorConfig } from './config';
 import { inboundBodySchema, resetBodySchema, type InboundReply, type ResetOptions } from './control';
 import { compileConfig, createSendHandler, type CompiledConfig, type SendOutcome } from './messages';

@@ -1,6 +1,5 @@
-import { parameterFormat, templatePlaceholders } from '../../integrations/whatsapp/templates';
 import { randomSlice } from './random-pool';
-import type { WhatsAppTemplate } from '../../integrations/whatsapp/types';
+import { bodyVariables, isNamed, type WhatsAppTemplate } from './contract';
 import type { ErrorInjection, SimulatorConfig } from './config';
 import { graphErrorBody } from './graph-errors';
 import { recipientDigits, waIdFor } from './numbers';
@@ -173,14 +172,14 @@ const placeholdersOf = new WeakMap<WhatsAppTemplate, string[]>();
 
 function checkParameters(template: WhatsAppTemplate, components: unknown): void {
   let expected = placeholdersOf.get(template);
-  if (!expected) placeholdersOf.set(template, (expected = templatePlaceholders(template)));
+  if (!expected) placeholdersOf.set(template, (expected = bodyVariables(template)));
   const body = Array.isArray(components)
     ? (components as { type?: unknown; parameters?: unknown }[]).find((component) => String(component?.type).toLowerCase() === 'body')
     : undefined;
   const given = Array.isArray(body?.parameters) ? (body.parameters as { parameter_name?: unknown }[]) : [];
   const mismatch = `body: number of localizable_params (${given.length}) does not match the expected number of params (${expected.length})`;
   if (given.length !== expected.length) throw new Refusal(132000, mismatch);
-  if (parameterFormat(template) === 'NAMED') {
+  if (isNamed(template)) {
     const names = new Set(given.map((parameter) => parameter?.parameter_name));
     if (!expected.every((name) => names.has(name))) throw new Refusal(132000, `body: named parameters must be ${expected.join(', ')}`);
   }

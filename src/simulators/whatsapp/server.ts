@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ZodError } from 'zod';
-import type { WhatsAppTemplate } from '../../integrations/whatsapp/types';
+import type { WhatsAppTemplate } from './contract';
 import type { ConfigUpdate, SimulatorConfig } from './config';
 import { templatesBodySchema, templateStatusBodySchema, type InboundReply, type ResetOptions } from './control';
 import { SimulatorCore, type CoreOptions } from './core';

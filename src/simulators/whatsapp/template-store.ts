@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WhatsAppTemplate } from '../../integrations/whatsapp/types';
+import type { WhatsAppTemplate } from './contract';
 
 /** A template as the control API takes it: `id`, `category` and `components` may be left out. */
 export const templateInputSchema = z.object({

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { SIGNATURE_HEADER, signBody } from '../../integrations/whatsapp/webhook';
+import { WEBHOOK_SIGNATURE_HEADER, webhookSignature } from './contract';
 import type { SimulatorConfig } from './config';
 import { MinHeap } from './min-heap';
 
@@ -190,7 +190,7 @@ export class WebhookDispatcher {
       ],
     };
     const body = Buffer.from(JSON.stringify(payload));
-    return { body, signature: signBody(body, config.appSecret), statuses, messages, attempt: 1 };
+    return { body, signature: webhookSignature(body, config.appSecret), statuses, messages, attempt: 1 };
   }
 
   private pump(): void {
@@ -211,7 +211,7 @@ export class WebhookDispatcher {
     try {
       const response = await request(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: post.signature },
+        headers: { 'content-type': 'application/json', [WEBHOOK_SIGNATURE_HEADER]: post.signature },
         body: post.body,
         dispatcher: this.agent,
         signal: AbortSignal.timeout(timeoutMs),
