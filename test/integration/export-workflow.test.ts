@@ -56,10 +56,10 @@ describe('activity report export, through the API', () => {
     const result = await stack.temporal.workflow.getHandle(created.workflowId).result();
     expect(result.state).toBe('completed');
 
-    const view = await stack.app.inject({ method: 'GET', url: `/v1/exports/${created.id}`, headers: bearer(tenant.viewerKey) });
+    const view = await stack.app.inject({ method: 'GET', url: `/v1/exports/${created.id}`, headers: bearer(tenant.supervisorKey) });
     expect(view.json()).toMatchObject({ status: 'completed', rowsWritten: 2 });
 
-    const file = await stack.app.inject({ method: 'GET', url: `/v1/exports/${created.id}/file`, headers: bearer(tenant.viewerKey) });
+    const file = await stack.app.inject({ method: 'GET', url: `/v1/exports/${created.id}/file`, headers: bearer(tenant.supervisorKey) });
     expect(file.statusCode).toBe(200);
     expect(file.headers['content-type']).toMatch(/text\/csv/);
     expect(file.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
@@ -96,7 +96,7 @@ describe('activity report export, through the API', () => {
       .values({ tenant_id: tenant.tenantId, kind: 'activity-report', status: 'running', file_name: 'x.csv' })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const res = await stack.app.inject({ method: 'GET', url: `/v1/exports/${row.id}/file`, headers: bearer(tenant.viewerKey) });
+    const res = await stack.app.inject({ method: 'GET', url: `/v1/exports/${row.id}/file`, headers: bearer(tenant.supervisorKey) });
     expect(res.statusCode).toBe(409);
     expect(res.json().code).toBe('EXPORT_NOT_READY');
   });

@@ -52,7 +52,9 @@ describe('the OpenAPI document', () => {
     expect(open.map((o) => `${o.method} ${o.path}`).sort()).toEqual([
       'get /health',
       'get /ready',
+      'get /v1/mercadolivre/oauth/callback',
       'get /v1/webhooks/whatsapp/{channelId}',
+      'post /v1/webhooks/mercadolivre',
       'post /v1/webhooks/whatsapp/{channelId}',
     ]);
     expect(doc.security).toEqual([{ apiKey: [] }, { xApiKey: [] }]);

@@ -11,15 +11,16 @@ import * as m0009 from './0009_broadcast_rate_windows';
 import * as m0010 from './0010_upload_chunks_uncompressed';
 import * as m0011 from './0011_contacts_without_import_line_key';
 import * as m0020 from './0020_import_cancel_flag';
+import * as m0030 from './0030_ari_event_journal';
 import * as m0040 from './0040_security';
 import * as m0050 from './0050_mercadolivre';
 import * as m0060 from './0060_interactions';
-import * as m0030 from './0030_ari_event_journal';
 import * as m0061 from './0061_report_runs';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
- * under tsx, vitest and a bundled build. Add new ones at the end; never edit an applied one.
+ * under tsx, vitest and a bundled build. A new one takes the next number after the highest, at the
+ * end; never edit an applied one.
  */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -34,9 +35,9 @@ export const migrations: Record<string, Migration> = {
   '0010_upload_chunks_uncompressed': m0010,
   '0011_contacts_without_import_line_key': m0011,
   '0020_import_cancel_flag': m0020,
+  '0030_ari_event_journal': m0030,
   '0040_security': m0040,
   '0050_mercadolivre': m0050,
   '0060_interactions': m0060,
-  '0030_ari_event_journal': m0030,
   '0061_report_runs': m0061,
 };
