@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config';
 import { bootstrapTenant } from './db/accounts';
 import { createDb } from './db/database';
 import { migrateToLatest } from './db/migrate';
-import { runManaged, WORKER_NODE_ARGS, type ManagedProcess } from './embedded/child-process';
+import { runManaged, WORKER_NODE_ARGS } from './embedded/child-process';
 import { compileEntry } from './embedded/compile-entry';
 import { startEmbeddedPostgres } from './embedded/postgres';
 import { runDetached, stopWhenOrphaned } from './embedded/supervisor';

@@ -10,12 +10,13 @@ const activities = createReportActivities({ db, pageSize: 5000 });
 const started = process.hrtime.bigint();
 let rows = 0;
 if (format === 'xlsx') {
-  rows = (await new MockActivityEnvironment().run(activities.writeReportXlsx, { exportId, tenantId, reportId, filters: {}, locale: 'pt-BR' })).rows;
+  const file = (await new MockActivityEnvironment().run(activities.writeReportXlsx, { exportId, tenantId, reportId, filters: {}, locale: 'pt-BR' as const })) as { rows: number };
+  rows = file.rows;
 } else {
   // As the export workflow does: one activity call per page, carrying the cursor.
   let cursor: string | null = null;
   for (let seq = 0; ; seq++) {
-    const page = await activities.writeReportPage({ exportId, tenantId, reportId, filters: {}, locale: 'pt-BR', cursor, seq });
+    const page = await activities.writeReportPage({ exportId, tenantId, reportId, filters: {}, locale: 'pt-BR' as const, cursor, seq });
     rows += page.rows;
     cursor = page.nextCursor;
     if (page.done) break;

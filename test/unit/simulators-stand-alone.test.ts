@@ -14,7 +14,7 @@ const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : /\.[cm]?[jt]s$/.test(e.name) ? [join(dir, e.name)] : []));
 
 /** `file: specifier` for each import (type-only too) that leads into src/integrations. */
-export function importsOfIntegrations(file: string, source: string): string[] {
+function importsOfIntegrations(file: string, source: string): string[] {
   return Array.from(source.matchAll(specifier), (m) => m[1])
     .filter((spec) => spec.startsWith('.') && !relative(INTEGRATIONS, resolve(dirname(file), spec)).startsWith('..'))
     .map((spec) => `${relative('.', file)}: ${spec}`);

@@ -6,7 +6,7 @@ import { CSV_BOM, csvLine } from '../../domain/csv-out';
 import { cancelImportUpdate, importWorkflowId } from '../../workflows/imports/messages';
 import { audit } from '../audit';
 import { importSchema, importToApi } from '../contact-groups/schemas';
-import { dateCursor, keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
+import { keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
 import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
 import { csvResponse } from '../openapi';

@@ -65,6 +65,7 @@ export function formatCell(value: unknown, type: CellType, locale: ReportLocale)
   switch (type) {
     case 'events':
       return (value as EventCell[]).map((e) => `${e.type} ${formatCell(e.at, 'datetime', locale)}`).join(' | ');
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: any other date value is formatted like a datetime, cut to the day
     case 'date':
       // A calendar day computed by the query ('YYYY-MM-DD'): no time zone to apply.
       if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return locale === 'iso' ? value : `${value.slice(8, 10)}/${value.slice(5, 7)}/${value.slice(0, 4)}`;
