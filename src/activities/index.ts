@@ -4,6 +4,7 @@ import type { Database } from '../db/schema';
 import { createBroadcastActivities, type BroadcastActivityDeps } from './broadcast/index';
 import { createDialerActivities, type DialerActivityDeps } from './dialer/index';
 import { createExportActivities } from './exports';
+import { createAuditActivities } from './audit';
 import { createImportActivities } from './imports/import-activities';
 
 /** Everything activities may use; tests pass real or simulated clients here. */
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createImportActivities({ db: deps.db, pool: deps.pool, ...deps.imports }),
     ...createDialerActivities({ db: deps.db, ...deps.dialer }),
     ...createBroadcastActivities(deps.db, deps.broadcast),
+    ...createAuditActivities({ db: deps.db }),
   };
 }
 

@@ -11,6 +11,7 @@ import * as m0009 from './0009_broadcast_rate_windows';
 import * as m0010 from './0010_upload_chunks_uncompressed';
 import * as m0011 from './0011_contacts_without_import_line_key';
 import * as m0020 from './0020_import_cancel_flag';
+import * as m0021 from './0021_audit_actor_kind';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_upload_chunks_uncompressed': m0010,
   '0011_contacts_without_import_line_key': m0011,
   '0020_import_cancel_flag': m0020,
+  '0021_audit_actor_kind': m0021,
 };

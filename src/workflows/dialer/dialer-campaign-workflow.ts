@@ -11,6 +11,7 @@ import {
 import type { DialerActivities } from '../../activities/dialer/index';
 import { isFinal, transition, type CampaignCommand, type DialerCampaignStatus, type PauseReason } from '../../domain/dialer/campaign-state';
 import { startSecond } from '../../domain/dialer/start-schedule';
+import { auditFromWorkflow } from '../audit';
 import { campaignStatusAttributes } from '../search-attributes';
 import {
   cycleSignal,
@@ -29,6 +30,8 @@ const { startDialerCycle, recordDialerCampaignState, syncDialerRecurrence, syncD
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
+
+const commandDone: Record<CampaignCommand, string> = { start: 'iniciada', pause: 'pausada', resume: 'retomada', stop: 'parada' };
 
 /** Loop turns per run before continuing as new (each turn is a handful of events). */
 const TURNS_PER_RUN = 200;
@@ -141,8 +144,13 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
       },
     },
   );
-  const signalled = (command: CampaignCommand) => () => {
-    if (apply(command)) void changed();
+  const audit = (actor: 'operations' | 'system', action: string, summary: string, details?: Record<string, unknown>) =>
+    auditFromWorkflow({ tenantId: input.tenantId, actor, action, targetType: 'dialer_campaign', targetId: input.campaignId, summary, details });
+  // A signal is operations acting (Temporal CLI/UI), not the supervisor: its own pause reason and audit entry.
+  const signalled = (command: CampaignCommand) => async (request?: { by?: string }) => {
+    if (!apply(command, command === 'pause' ? 'operations' : null)) return;
+    await changed();
+    await audit('operations', `dialer_campaign.${command}`, `Campanha ${commandDone[command]} pela operação (sinal do Temporal${request?.by ? `, ${request.by}` : ''})`);
   };
   setHandler(startSignal, signalled('start'));
   setHandler(pauseSignal, signalled('pause'));
@@ -165,8 +173,11 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     await condition(() => progress.status !== 'scheduled' || occurrences > 0, untilEnd());
     if (progress.status !== 'scheduled' || occurrences === 0) return;
     occurrences = 0;
+    const first = !started;
     apply('start');
     await changed();
+    if (first && input.startAt) await audit('system', 'dialer_campaign.scheduled_start', `Campanha iniciada pelo agendamento (${input.startAt})`);
+    else await audit('system', 'dialer_campaign.cycle_start', `Ciclo ${progress.cycle + 1} da recorrência iniciado`);
   };
 
   /** A new cycle: the first builds the contact list, later ones re-arm contacts not yet reached. */
@@ -176,6 +187,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
       // The group lock checked again at the start: an unusable group pauses the campaign, with why.
       apply('pause', 'group_inactive');
       await changed();
+      await audit('system', 'dialer_campaign.auto_pause', `Campanha pausada automaticamente: ${opened.refused.message}`, { reason: 'group_inactive', code: opened.refused.code });
       return false;
     }
     progress.cycle += 1;
@@ -191,7 +203,10 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     if (recurrence) {
       progress.status = 'scheduled';
       await govern();
-      if (progress.nextRunAt) return persist();
+      if (progress.nextRunAt) {
+        await persist();
+        return audit('system', 'dialer_campaign.cycle_end', `Ciclo ${progress.cycle} concluído; o próximo começa em ${progress.nextRunAt}`, { cycle: progress.cycle, nextRunAt: progress.nextRunAt });
+      }
     }
     progress.status = 'completed';
     await changed();
@@ -207,7 +222,8 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     if (lane.reason === 'completed' && progress.status === 'running') return closeCycle();
     if (lane.reason === 'network_failures' && progress.status === 'running') {
       apply('pause', 'network_failures');
-      return changed();
+      await changed();
+      return audit('system', 'dialer_campaign.auto_pause', 'Campanha pausada automaticamente: a maioria das últimas tentativas falhou por erro de rede/operadora', { reason: 'network_failures' });
     }
     if (progress.status !== 'running' || (lane.reason !== 'idle' && lane.reason !== 'window_closed')) return;
     const waiting = lane.waitingWindow;
@@ -230,6 +246,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     if (endAt !== undefined && Date.now() >= endAt) {
       apply('stop');
       await changed();
+      await audit('system', 'dialer_campaign.scheduled_stop', `Campanha parada no fim agendado (${input.endAt})`);
       break;
     }
     if (progress.status === 'draft') await condition(() => progress.status !== 'draft', untilEnd());
