@@ -4,6 +4,7 @@ import type { Database } from '../db/schema';
 import { createBroadcastActivities, type BroadcastActivityDeps } from './broadcast/index';
 import { createDialerActivities, type DialerActivityDeps } from './dialer/index';
 import { createExportActivities } from './exports';
+import { createAuditActivities } from './audit';
 import { createImportActivities } from './imports/import-activities';
 import { createMercadoLivreActivities, type MercadoLivreActivityDeps } from './mercadolivre/index';
 
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDialerActivities({ db: deps.db, ...deps.dialer }),
     ...createBroadcastActivities(deps.db, deps.broadcast),
     ...createMercadoLivreActivities(deps.db, deps.mercadolivre),
+    ...createAuditActivities({ db: deps.db }),
   };
 }
 

@@ -53,6 +53,10 @@ export interface AuditLogTable {
   details: JsonWithDefault<Record<string, unknown>>;
   request_id: string | null;
   created_at: CreatedAt;
+  /** 0021: who acted — a person through the API, operations (a Temporal signal) or the system. */
+  actor_kind: Generated<'user' | 'operations' | 'system'>;
+  /** 0021: a workflow entry's own key (written once however often its activity runs). */
+  event_key: string | null;
 }
 
 export type ExportStatus = 'running' | 'completed' | 'cancelled' | 'failed';

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/integrations/whatsapp/webhook';
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
+import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
+import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
+import { actSignal } from '../../src/workflows/operations';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
 import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, SIM_SECRET, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished, WABA_ID } from '../helpers/broadcast';
 import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
@@ -35,6 +38,8 @@ const get = (url: string) => stack.app.inject({ method: 'GET', url, headers: bea
 const post = (url: string, payload?: unknown) => stack.app.inject({ method: 'POST', url, headers: bearer(tenant.supervisorKey), payload: payload as never });
 const patch = (url: string, payload: unknown) => stack.app.inject({ method: 'PATCH', url, headers: bearer(tenant.supervisorKey), payload: payload as never });
 let groups = 0;
+const auditOf = async (targetId: string): Promise<{ action: string; actorKind: string; summary: string; details: Record<string, unknown> }[]> =>
+  (await stack.app.inject({ method: 'GET', url: `/v1/audit-log?targetId=${targetId}&limit=100`, headers: bearer(tenant.adminKey) })).json().items;
 const newGroup = (n: number, from: number) => createGroup(stack, tenant, `Controles ${++groups}`, contactsCsv(n, (i) => mobile(from + i)));
 
 describe('a change that can free a waiting send wakes it', () => {
@@ -172,6 +177,11 @@ describe('the group lock: one rule, checked again when a campaign starts', () =>
     expect((await get(`/v1/broadcast/sends/${sendId}`)).json()).toMatchObject({ status: 'paused', statusReason: 'group_inactive' });
     const sent = await stack.database.db.selectFrom('broadcast_messages').select('id').where('send_id', '=', sendId).where('state', '!=', 'pending').execute();
     expect(sent).toEqual([]);
+    // The system's acts are audited as the system's.
+    expect(await auditOf(sendId)).toEqual(expect.arrayContaining([
+      expect.objectContaining({ action: 'broadcast_send.scheduled_start', actorKind: 'system' }),
+      expect.objectContaining({ action: 'broadcast_send.auto_pause', actorKind: 'system', details: expect.objectContaining({ reason: 'group_inactive' }) }),
+    ]));
     await post(`/v1/broadcast/sends/${sendId}/stop`);
     await waitSendFinished(stack, sendId);
   });
@@ -188,6 +198,15 @@ describe('the group lock: one rule, checked again when a campaign starts', () =>
     expect((await get(`/v1/dialer/campaigns/${campaign.json().id}`)).json()).toMatchObject({ status: 'paused', pauseReason: 'group_inactive' });
     const contacts = await stack.database.db.selectFrom('dialer_contacts').select('contact_id').where('campaign_id', '=', campaign.json().id).execute();
     expect(contacts).toEqual([]);
+    // A resume by Temporal signal is operations' act.
+    await stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(campaign.json().id)).signal(actSignal('resume'), { by: 'plantão' });
+    await waitFor(async () => (await auditOf(campaign.json().id)).some((e) => e.action === 'dialer_campaign.resume'), 'the resume entry', 20_000, 100);
+    const entries = await auditOf(campaign.json().id);
+    expect(entries).toEqual(expect.arrayContaining([
+      expect.objectContaining({ action: 'dialer_campaign.start', actorKind: 'user' }),
+      expect.objectContaining({ action: 'dialer_campaign.resume', actorKind: 'operations', summary: expect.stringContaining('plantão') }),
+      expect.objectContaining({ action: 'dialer_campaign.auto_pause', actorKind: 'system', details: expect.objectContaining({ reason: 'group_inactive' }) }),
+    ]));
     await post(`/v1/dialer/campaigns/${campaign.json().id}/stop`);
   });
 });
@@ -216,5 +235,22 @@ describe('template status → halt: one rule, one delivery', () => {
     const templates = (await get(`/v1/whatsapp/channels/${channel.id}/templates?name=lembrete`)).json();
     expect(templates.items[0]).toMatchObject({ status: 'APPROVED' });
     await sim.webhooksIdle();
+  });
+});
+
+describe('operations are audited', () => {
+  it('a pause by Temporal signal is labelled and audited as operations, not as the supervisor', async () => {
+    const groupId = await newGroup(30, 7600);
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 2 });
+    const sendId = res.json().id;
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
+    await stack.temporal.workflow.getHandle(sendWorkflowId(sendId)).signal(actSignal('pause'), { by: 'plantão' });
+    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'paused', 'the pause by signal', 20_000);
+    expect((await get(`/v1/broadcast/sends/${sendId}`)).json().statusReason).toBe('operations:plantão');
+    await waitFor(async () => (await auditOf(sendId)).some((e) => e.action === 'broadcast_send.pause'), 'the audit entry', 10_000);
+    expect((await auditOf(sendId)).find((e) => e.action === 'broadcast_send.pause')).toMatchObject({ actorKind: 'operations', summary: expect.stringContaining('sinal do Temporal') });
+    await post(`/v1/broadcast/sends/${sendId}/stop`);
+    expect((await auditOf(sendId)).find((e) => e.action === 'broadcast_send.stop')).toMatchObject({ actorKind: 'user' });
+    await waitSendFinished(stack, sendId);
   });
 });

@@ -11,6 +11,7 @@ import * as m0009 from './0009_broadcast_rate_windows';
 import * as m0010 from './0010_upload_chunks_uncompressed';
 import * as m0011 from './0011_contacts_without_import_line_key';
 import * as m0020 from './0020_import_cancel_flag';
+import * as m0021 from './0021_audit_actor_kind';
 import * as m0030 from './0030_ari_event_journal';
 import * as m0040 from './0040_security';
 import * as m0050 from './0050_mercadolivre';
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '0010_upload_chunks_uncompressed': m0010,
   '0011_contacts_without_import_line_key': m0011,
   '0020_import_cancel_flag': m0020,
+  '0021_audit_actor_kind': m0021,
   '0030_ari_event_journal': m0030,
   '0040_security': m0040,
   '0050_mercadolivre': m0050,

@@ -12,6 +12,7 @@ import {
 import type { BroadcastSendActivities, Halt, PageRef } from '../../activities/broadcast/send-activities';
 import { gradualQuota, isWithinSendingHours, nextWindowStart, refuseControl, refuseEdit, type SendControl, type SendState } from '../../domain/broadcast';
 import { MESSAGING_LIMIT_REASON } from '../../domain/messaging-limits';
+import { auditFromWorkflow } from '../audit';
 import { campaignStatusAttributes } from '../search-attributes';
 import { setJobControls, type JobAct } from '../operations';
 import {
@@ -41,6 +42,8 @@ const { sendPage } = proxyActivities<BroadcastSendActivities>({
   heartbeatTimeout: '8 seconds',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
 });
+
+const sendControlDone: Record<SendControl, string> = { start: 'iniciado', pause: 'pausado', resume: 'retomado', stop: 'parado' };
 
 /** Pages per run before continuing as new, so a million-contact send keeps a small history. */
 const PAGES_PER_RUN = 300;
@@ -94,7 +97,17 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     return true;
   };
 
-  const apply = (control: SendControl, by: string): boolean => {
+  // Counted with the state writes: continue-as-new and the end wait for them.
+  const audit = async (actor: 'operations' | 'system', action: string, summary: string, details?: Record<string, unknown>) => {
+    persisting++;
+    try {
+      await auditFromWorkflow({ tenantId: input.tenantId, actor, action, targetType: 'broadcast_send', targetId: input.sendId, summary, details });
+    } finally {
+      persisting--;
+    }
+  };
+  /** `source`: a supervisor through the API (`manual`) or operations through a Temporal signal. */
+  const apply = (control: SendControl, by: string, source: 'manual' | 'operations' = 'manual'): boolean => {
     if (refuseControl(control, state)) return false;
     switch (control) {
       case 'start':
@@ -106,9 +119,9 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
         // Paused before its start time: back to waiting for it.
         return transition(!startedEarly && startAtMs() > Date.now() ? 'scheduled' : 'running', null);
       case 'pause':
-        return transition('paused', `manual:${by}`);
+        return transition('paused', `${source}:${by}`);
       case 'stop':
-        return transition('stopped', `manual:${by}`);
+        return transition('stopped', `${source}:${by}`);
     }
   };
   const adoptHalt = (halt: Halt) => {
@@ -116,6 +129,7 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     const changed = halt.action === 'stop' ? transition('stopped', halt.reason) : state === 'paused' ? false : transition('paused', halt.reason);
     log.info('send halted', { sendId: input.sendId, ...halt, changed });
     void persist(true);
+    if (changed) void audit('system', `broadcast_send.auto_${halt.action}`, `Envio ${halt.action === 'stop' ? 'parado' : 'pausado'} automaticamente: ${halt.reason}`, { reason: halt.reason });
   };
 
   setHandler(sendProgressQuery, progress);
@@ -124,8 +138,12 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   setJobControls({
     progress,
     refuse: (act) => refuseControl(control(act), state),
-    apply: async (act, by) => {
-      if (apply(control(act), by)) await persist(act === 'resume' || act === 'start');
+    apply: async (act, by, via) => {
+      const c = control(act);
+      // A signal is operations acting (Temporal CLI/UI), not the supervisor: its own reason and audit entry.
+      if (!apply(c, by, via === 'signal' ? 'operations' : 'manual')) return;
+      await persist(c === 'resume' || c === 'start');
+      if (via === 'signal') await audit('operations', `broadcast_send.${c}`, `Envio ${sendControlDone[c]} pela operação (sinal do Temporal, ${by})`);
     },
     newSignals: ['start', 'pause', 'resume', 'stop', 'cancel'],
     retiredSignals: { 'start-signal': 'start', 'pause-signal': 'pause', 'resume-signal': 'resume', 'stop-signal': 'stop' },
@@ -151,7 +169,10 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   setHandler(haltSendSignal, ({ action, reason: why }) => {
     if (action === 'resume') {
       // A lifted condition (e.g. the template approved again) resumes only the pause it caused.
-      if (state === 'paused' && reason === why && apply('resume', 'system')) void persist(true);
+      if (state === 'paused' && reason === why && apply('resume', 'system')) {
+        void persist(true);
+        void audit('system', 'broadcast_send.auto_resume', `Envio retomado automaticamente: ${why} não se aplica mais`, { reason: why });
+      }
       return;
     }
     adoptHalt({ action, reason: why });
@@ -200,7 +221,10 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
       if (due > 0) await condition(() => state !== 'scheduled' || edits !== seen, due);
       // Edited (maybe a new start time): wait again from the new settings.
       if (edits !== seen) continue;
-      if (state === 'scheduled' && transition('running', null)) await persist();
+      if (state === 'scheduled' && transition('running', null)) {
+        await persist();
+        await audit('system', 'broadcast_send.scheduled_start', `Envio iniciado pelo agendamento (${settings.startAt})`);
+      }
       continue;
     }
     if (state === 'paused') {

@@ -11,6 +11,7 @@ import {
 import type { DialerActivities } from '../../activities/dialer/index';
 import { isFinal, transition, type CampaignCommand, type DialerCampaignStatus, type PauseReason } from '../../domain/dialer/campaign-state';
 import { startSecond } from '../../domain/dialer/start-schedule';
+import { auditFromWorkflow } from '../audit';
 import { campaignStatusAttributes } from '../search-attributes';
 import { setJobControls, type JobAct } from '../operations';
 import {
@@ -26,6 +27,8 @@ const { startDialerCycle, recordDialerCampaignState, syncDialerRecurrence, syncD
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
+
+const commandDone: Record<CampaignCommand, string> = { start: 'iniciada', pause: 'pausada', resume: 'retomada', stop: 'parada' };
 
 /** Loop turns per run before continuing as new (each turn is a handful of events). */
 const TURNS_PER_RUN = 200;
@@ -132,8 +135,12 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
       const t = transition(progress.status, command(act), ctx());
       return t.ok ? undefined : t;
     },
-    apply: (act) => {
-      if (apply(command(act))) return changed();
+    apply: async (act, by, via) => {
+      const c = command(act);
+      // A signal is operations acting (Temporal CLI/UI), not the supervisor: its own pause reason and audit entry.
+      if (!apply(c, via === 'signal' && c === 'pause' ? 'operations' : null)) return;
+      await changed();
+      if (via === 'signal') await audit('operations', `dialer_campaign.${c}`, `Campanha ${commandDone[c]} pela operação (sinal do Temporal, ${by})`);
     },
     newSignals: ['cancel'],
   });
@@ -154,6 +161,8 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
       },
     },
   );
+  const audit = (actor: 'operations' | 'system', action: string, summary: string, details?: Record<string, unknown>) =>
+    auditFromWorkflow({ tenantId: input.tenantId, actor, action, targetType: 'dialer_campaign', targetId: input.campaignId, summary, details });
   // An occurrence while a cycle is under way (or paused) is skipped: that cycle keeps going. The
   // start Schedule firing after the campaign started (a manual start raced it) does nothing.
   setHandler(cycleSignal, ({ first }) => {
@@ -171,8 +180,11 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     await condition(() => progress.status !== 'scheduled' || occurrences > 0, untilEnd());
     if (progress.status !== 'scheduled' || occurrences === 0) return;
     occurrences = 0;
+    const first = !started;
     apply('start');
     await changed();
+    if (first && input.startAt) await audit('system', 'dialer_campaign.scheduled_start', `Campanha iniciada pelo agendamento (${input.startAt})`);
+    else await audit('system', 'dialer_campaign.cycle_start', `Ciclo ${progress.cycle + 1} da recorrência iniciado`);
   };
 
   /** A new cycle: the first builds the contact list, later ones re-arm contacts not yet reached. */
@@ -182,6 +194,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
       // The group lock checked again at the start: an unusable group pauses the campaign, with why.
       apply('pause', 'group_inactive');
       await changed();
+      await audit('system', 'dialer_campaign.auto_pause', `Campanha pausada automaticamente: ${opened.refused.message}`, { reason: 'group_inactive', code: opened.refused.code });
       return false;
     }
     progress.cycle += 1;
@@ -197,7 +210,10 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     if (recurrence) {
       progress.status = 'scheduled';
       await govern();
-      if (progress.nextRunAt) return persist();
+      if (progress.nextRunAt) {
+        await persist();
+        return audit('system', 'dialer_campaign.cycle_end', `Ciclo ${progress.cycle} concluído; o próximo começa em ${progress.nextRunAt}`, { cycle: progress.cycle, nextRunAt: progress.nextRunAt });
+      }
     }
     progress.status = 'completed';
     await changed();
@@ -213,7 +229,8 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     if (lane.reason === 'completed' && progress.status === 'running') return closeCycle();
     if (lane.reason === 'network_failures' && progress.status === 'running') {
       apply('pause', 'network_failures');
-      return changed();
+      await changed();
+      return audit('system', 'dialer_campaign.auto_pause', 'Campanha pausada automaticamente: a maioria das últimas tentativas falhou por erro de rede/operadora', { reason: 'network_failures' });
     }
     if (progress.status !== 'running' || (lane.reason !== 'idle' && lane.reason !== 'window_closed')) return;
     const waiting = lane.waitingWindow;
@@ -236,6 +253,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     if (endAt !== undefined && Date.now() >= endAt) {
       apply('stop');
       await changed();
+      await audit('system', 'dialer_campaign.scheduled_stop', `Campanha parada no fim agendado (${input.endAt})`);
       break;
     }
     if (progress.status === 'draft') await condition(() => progress.status !== 'draft', untilEnd());
