@@ -184,7 +184,7 @@ async function main(): Promise<number> {
       '--report',
       'junit',
       '--report-junit-path',
-      join(dataDir, 'junit.xml'),
+      logFile.replace(/\.log$/, '.junit.xml'),
       '--no-color',
       ...(process.env.FUZZ_ARGS ? process.env.FUZZ_ARGS.split(' ') : []),
     ];
