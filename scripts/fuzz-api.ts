@@ -189,9 +189,10 @@ async function main(): Promise<number> {
       ...(process.env.FUZZ_ARGS ? process.env.FUZZ_ARGS.split(' ') : []),
     ];
     say(`st ${args.join(' ').replace(key, 'omni_…')}`);
-    const run = spawnSync(binary, args, { stdio: 'inherit' });
-    if (run.status !== 0) printServerErrors(logFile);
-    return run.status ?? 1;
+    // Not spawnSync: the stack's output must keep flowing into its log while the fuzzer runs.
+    const status = await new Promise<number>((resolve) => spawn(binary, args, { stdio: 'inherit' }).once('exit', (code) => resolve(code ?? 1)));
+    if (status !== 0) printServerErrors(logFile);
+    return status;
   } finally {
     say('stopping the stack …');
     await stopStack(child);
