@@ -184,14 +184,15 @@ async function main(): Promise<number> {
       '--report',
       'junit',
       '--report-junit-path',
-      join(dataDir, 'junit.xml'),
+      logFile.replace(/\.log$/, '.junit.xml'),
       '--no-color',
       ...(process.env.FUZZ_ARGS ? process.env.FUZZ_ARGS.split(' ') : []),
     ];
     say(`st ${args.join(' ').replace(key, 'omni_…')}`);
-    const run = spawnSync(binary, args, { stdio: 'inherit' });
-    if (run.status !== 0) printServerErrors(logFile);
-    return run.status ?? 1;
+    // Not spawnSync: the stack's output must keep flowing into its log while the fuzzer runs.
+    const status = await new Promise<number>((resolve) => spawn(binary, args, { stdio: 'inherit' }).once('exit', (code) => resolve(code ?? 1)));
+    if (status !== 0) printServerErrors(logFile);
+    return status;
   } finally {
     say('stopping the stack …');
     await stopStack(child);

@@ -73,6 +73,12 @@ export function openapiTransform(input: TransformInput): ReturnType<typeof jsonS
     response['413'] ??= documentedResponse('413', { $ref: PROBLEM_REF });
     response['415'] ??= documentedResponse('415', { $ref: PROBLEM_REF });
   }
+  if (bodyForDocs?.mediaTypes.includes('multipart/form-data')) {
+    // Uploads are bounded: a file that trickles in below the minimum rate, or one more upload than
+    // a tenant may have in flight, is refused.
+    response['408'] ??= documentedResponse('408', { $ref: PROBLEM_REF });
+    response['429'] ??= documentedResponse('429', { $ref: PROBLEM_REF });
+  }
   if (route.config?.auth !== false) {
     // The key check runs before every such route: a missing or unknown key, or a role too low.
     response['401'] ??= documentedResponse('401', { $ref: PROBLEM_REF });
