@@ -23,7 +23,7 @@ type JsonSchema = Record<string, unknown>;
 
 /** A response that is not JSON, e.g. `mediaResponse('text/csv', 'The report')`. */
 // z.any(): the handler may send a string, a Buffer or a stream; the document says it is text.
-export const mediaResponse = (mediaType: string, description: string) => z.any().meta({ [MEDIA_TYPE]: mediaType, description });
+export const mediaResponse = (mediaType: string | string[], description: string) => z.any().meta({ [MEDIA_TYPE]: mediaType, description });
 
 /** A multipart/form-data body; mark its file parts with `filePart`. */
 export const multipartForm = (schema: z.ZodType) => ({ mediaTypes: ['multipart/form-data'], schema });
@@ -42,9 +42,10 @@ function documentedResponse(status: string, schema: JsonSchema): JsonSchema {
     return { description: `${title} (problem+json with a stable \`code\`)`, content: { 'application/problem+json': { schema } } };
   }
   const mediaType = schema[MEDIA_TYPE];
-  if (typeof mediaType === 'string') {
+  if (typeof mediaType === 'string' || Array.isArray(mediaType)) {
     const { [MEDIA_TYPE]: _drop, description: _description, ...rest } = schema;
-    return { description: description ?? mediaType, content: { [mediaType]: { schema: { ...rest, type: 'string' } } } };
+    const types = ([] as string[]).concat(mediaType);
+    return { description: description ?? types.join(' or '), content: Object.fromEntries(types.map((t) => [t, { schema: { ...rest, type: 'string' } }])) };
   }
   return schema;
 }

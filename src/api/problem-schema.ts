@@ -33,3 +33,10 @@ export const errorResponses = {
   409: problemSchema,
   422: problemSchema,
 } as const;
+
+/**
+ * 503 for a route that depends on a service beyond the database: it starts a Temporal workflow
+ * (`JOB_NOT_STARTED`: Temporal did not take it, nothing was kept) or calls a provider that is not
+ * configured, limiting or down (Mercado Livre's `ML_UNAVAILABLE`, …). Try again later.
+ */
+export const unavailableResponses = { 503: problemSchema } as const;

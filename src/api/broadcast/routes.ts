@@ -18,7 +18,7 @@ import { checkScheduleTimes } from '../schedule-time';
 import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { conflict, notFound, unprocessable } from '../problem';
-import { errorResponses } from '../problem-schema';
+import { errorResponses, unavailableResponses } from '../problem-schema';
 import { csvResponse, eventStreamResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
@@ -131,7 +131,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
           'Links (locks) the group to the campaign and starts the workflow `broadcast-send-<id>`. 422 when the template is not approved or the mapping does not fit the template; 409 when the group is inactive or already linked.',
         params: idParams,
         body: sendCreateSchema,
-        response: { 201: sendSchema, ...errorResponses },
+        response: { 201: sendSchema, ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {

@@ -10,7 +10,7 @@ import { importHistoryPage, importsWithCreator, insertPendingImport } from '../i
 import { startImportWorkflow } from '../imports/start';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { badRequest, conflict, notFound, ProblemError, unprocessable } from '../problem';
-import { errorResponses } from '../problem-schema';
+import { errorResponses, unavailableResponses } from '../problem-schema';
 import { multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
 import { withContactFile } from '../uploads';
@@ -168,7 +168,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
         description:
           'multipart/form-data with the `file` and an optional `phonePolicy`. A row with a phone that another company contact already has (or an earlier row of the file) is rejected as DUPLICATE.',
         bodyForDocs: multipartForm(contactFileForm),
-        response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
+        response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {

@@ -8,7 +8,7 @@ import { importHistoryPage, importsWithCreator, insertPendingImport } from '../i
 import { startImportWorkflow } from '../imports/start';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../pagination';
 import { conflict, ProblemError } from '../problem';
-import { errorResponses } from '../problem-schema';
+import { errorResponses, unavailableResponses } from '../problem-schema';
 import { csvResponse, multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
 import { withContactFile } from '../uploads';
@@ -55,7 +55,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         summary: 'Create a group by uploading a CSV; the import runs as a workflow',
         description: 'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`. Answers 202 with the group and its import.',
         bodyForDocs: multipartForm(createForm),
-        response: { 202: z.object({ group: groupSchema, import: importSchema }), 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
+        response: { 202: z.object({ group: groupSchema, import: importSchema }), 413: errorResponses[400], 415: errorResponses[400], ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {
@@ -264,7 +264,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         description: 'multipart/form-data with the `file` and an optional `phonePolicy`.',
         bodyForDocs: multipartForm(contactFileForm),
         params: groupIdParams,
-        response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses },
+        response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {

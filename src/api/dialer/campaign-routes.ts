@@ -12,7 +12,7 @@ import { checkScheduleTimes } from '../schedule-time';
 import { findGroup } from '../contact-groups/guards';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
 import { conflict, notFound, unprocessable } from '../problem';
-import { errorResponses } from '../problem-schema';
+import { errorResponses, unavailableResponses } from '../problem-schema';
 import { eventStreamResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
@@ -74,7 +74,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
         tags: ['dialer'],
         summary: 'Create a dialer campaign on a dialer contact group (links and locks the group)',
         body: campaignInputSchema,
-        response: { 201: campaignSchema, ...errorResponses },
+        response: { 201: campaignSchema, ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {

@@ -10,7 +10,7 @@ import { requireRole } from '../auth';
 import { streamExportFile } from '../downloads';
 import { keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage, dateCursor } from '../pagination';
 import { conflict, notFound } from '../problem';
-import { errorResponses } from '../problem-schema';
+import { errorResponses, unavailableResponses } from '../problem-schema';
 import { csvResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
@@ -54,7 +54,7 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         tags: ['exports'],
         summary: 'Export the Relatório de Atividade (audit log) for a period as CSV',
         body: activityReportRequestSchema,
-        response: { 202: exportSchema, ...errorResponses },
+        response: { 202: exportSchema, ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {

@@ -10,10 +10,16 @@ import { streamExportFile } from '../downloads';
 import { foreverWorkflowStarter } from '../forever-workflow';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, toPage } from '../pagination';
 import { conflict, notFound, ProblemError } from '../problem';
-import { errorResponses } from '../problem-schema';
+import { errorResponses, problemSchema, unavailableResponses } from '../problem-schema';
+import { mediaResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { definitionToApi, parseReportFilters, reportDefinitionSchema, reportIdParams, runIdParams, runRequestSchema, runSchema, runToApi } from './schemas';
+
+const reportFileResponse = mediaResponse(
+  ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+  'The file: CSV (`;`, UTF-8 with BOM) or XLSX, as the run was asked',
+);
 
 const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' } as const;
 const nameOf = (reportId: string | null) => reportById(reportId ?? '')?.name ?? reportId ?? '';
@@ -123,7 +129,7 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         tags: ['reports'],
         summary: 'Download the file of a completed run (CSV or XLSX); 410 once its retention has passed',
         params: runIdParams,
-        response: { 200: z.any().describe('text/csv or XLSX'), ...errorResponses },
+        response: { 200: reportFileResponse, 410: problemSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -142,7 +148,7 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         summary: 'Run a report of the catalogue for its filters as CSV or XLSX (a durable export workflow)',
         params: reportIdParams,
         body: runRequestSchema,
-        response: { 202: runSchema, ...errorResponses },
+        response: { 202: runSchema, ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@ import type { MlAccount } from '../../../db/mercadolivre-schema';
 import { accountWorkflowId } from '../../../domain/mercadolivre';
 import { stopAccountSignal } from '../../../workflows/mercadolivre/messages';
 import { audit } from '../../audit';
-import { errorResponses } from '../../problem-schema';
+import { errorResponses, unavailableResponses } from '../../problem-schema';
 import type { RoutePlugin } from '../../types';
 import { mercadoLivreContext } from '../shared';
 
@@ -49,7 +49,7 @@ export const mercadoLivreAccountRoutes: RoutePlugin = (app, { db, config, tempor
       schema: {
         tags,
         summary: 'The Mercado Livre authorization URL for a seller to connect (state bound to this tenant and user, single use, 10 minutes)',
-        response: { 200: z.object({ authorizationUrl: z.string(), state: z.string(), expiresAt: z.string(), redirectUri: z.string() }), ...errorResponses },
+        response: { 200: z.object({ authorizationUrl: z.string(), state: z.string(), expiresAt: z.string(), redirectUri: z.string() }), ...errorResponses, ...unavailableResponses },
       },
     },
     async (request) => {
@@ -65,7 +65,7 @@ export const mercadoLivreAccountRoutes: RoutePlugin = (app, { db, config, tempor
 
   app.get(
     '/mercadolivre/accounts',
-    { schema: { tags, summary: 'Connected seller accounts and their token state', response: { 200: z.object({ items: z.array(accountSchema) }), ...errorResponses } } },
+    { schema: { tags, summary: 'Connected seller accounts and their token state', response: { 200: z.object({ items: z.array(accountSchema) }), ...errorResponses, ...unavailableResponses } } },
     async (request) => {
       const rows = await db.selectFrom('ml_accounts').selectAll().where('tenant_id', '=', request.auth.tenantId).orderBy('created_at').execute();
       return { items: rows.map(accountToApi) };
@@ -74,13 +74,13 @@ export const mercadoLivreAccountRoutes: RoutePlugin = (app, { db, config, tempor
 
   app.get(
     '/mercadolivre/accounts/:id',
-    { schema: { tags, summary: 'A seller account', params: z.object({ id: z.uuid() }), response: { 200: accountSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'A seller account', params: z.object({ id: z.uuid() }), response: { 200: accountSchema, ...errorResponses, ...unavailableResponses } } },
     async (request) => accountToApi(await ml.findAccount(request.auth.tenantId, request.params.id)),
   );
 
   app.delete(
     '/mercadolivre/accounts/:id',
-    { schema: { tags, summary: 'Disconnects a seller account (tokens erased; its history stays)', params: z.object({ id: z.uuid() }), response: { 200: accountSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'Disconnects a seller account (tokens erased; its history stays)', params: z.object({ id: z.uuid() }), response: { 200: accountSchema, ...errorResponses, ...unavailableResponses } } },
     async (request) => {
       const account = await ml.findAccount(request.auth.tenantId, request.params.id);
       const row = await db.transaction().execute(async (trx) => {

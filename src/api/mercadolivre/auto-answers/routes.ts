@@ -4,7 +4,7 @@ import { unknownPlaceholders } from '../../../domain/mercadolivre';
 import { ANSWER_MAX_CHARS } from '../../../integrations/mercadolivre/client';
 import { audit } from '../../audit';
 import { notFound, unprocessable } from '../../problem';
-import { errorResponses } from '../../problem-schema';
+import { errorResponses, unavailableResponses } from '../../problem-schema';
 import type { RoutePlugin } from '../../types';
 
 const tags = ['mercadolivre'];
@@ -34,7 +34,7 @@ const checkPlaceholders = (text: string | null) => {
 export const mercadoLivreAutoAnswerRoutes: RoutePlugin = (app, { db }) => {
   app.get(
     '/mercadolivre/settings',
-    { schema: { tags, summary: 'Answering SLA, business hours and the out-of-hours answer', response: { 200: settingsSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'Answering SLA, business hours and the out-of-hours answer', response: { 200: settingsSchema, ...errorResponses, ...unavailableResponses } } },
     async (request) => {
       const row = await db.selectFrom('ml_settings').selectAll().where('tenant_id', '=', request.auth.tenantId).executeTakeFirst();
       return { answerSlaMinutes: row?.answer_sla_minutes ?? 60, businessHours: (row?.business_hours as never) ?? null, outOfHoursAnswer: row?.out_of_hours_answer ?? null };
@@ -43,7 +43,7 @@ export const mercadoLivreAutoAnswerRoutes: RoutePlugin = (app, { db }) => {
 
   app.put(
     '/mercadolivre/settings',
-    { schema: { tags, summary: 'Sets the answering settings (new questions get the new SLA)', body: settingsSchema, response: { 200: settingsSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'Sets the answering settings (new questions get the new SLA)', body: settingsSchema, response: { 200: settingsSchema, ...errorResponses, ...unavailableResponses } } },
     async (request) => {
       const b = request.body;
       checkPlaceholders(b.outOfHoursAnswer);
@@ -58,7 +58,7 @@ export const mercadoLivreAutoAnswerRoutes: RoutePlugin = (app, { db }) => {
 
   app.get(
     '/mercadolivre/auto-answers',
-    { schema: { tags, summary: 'Automatic-answer rules', response: { 200: z.object({ items: z.array(ruleSchema) }), ...errorResponses } } },
+    { schema: { tags, summary: 'Automatic-answer rules', response: { 200: z.object({ items: z.array(ruleSchema) }), ...errorResponses, ...unavailableResponses } } },
     async (request) => {
       const rows = await db.selectFrom('ml_auto_rules').selectAll().where('tenant_id', '=', request.auth.tenantId).orderBy('priority').orderBy('created_at').execute();
       return {
@@ -69,7 +69,7 @@ export const mercadoLivreAutoAnswerRoutes: RoutePlugin = (app, { db }) => {
 
   app.post(
     '/mercadolivre/auto-answers',
-    { schema: { tags, summary: 'Adds a rule: keywords and/or an item → an answer text', body: ruleBody, response: { 201: ruleSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'Adds a rule: keywords and/or an item → an answer text', body: ruleBody, response: { 201: ruleSchema, ...errorResponses, ...unavailableResponses } } },
     async (request, reply) => {
       const b = request.body;
       if (b.keywords.length === 0 && !b.itemId) throw unprocessable('RULE_MATCHES_NOTHING', 'A rule needs keywords, an item, or both.');
@@ -93,7 +93,7 @@ export const mercadoLivreAutoAnswerRoutes: RoutePlugin = (app, { db }) => {
 
   app.delete(
     '/mercadolivre/auto-answers/:id',
-    { schema: { tags, summary: 'Removes a rule', params: z.object({ id: z.uuid() }), response: { 204: z.null(), ...errorResponses } } },
+    { schema: { tags, summary: 'Removes a rule', params: z.object({ id: z.uuid() }), response: { 204: z.null(), ...errorResponses, ...unavailableResponses } } },
     async (request, reply) => {
       const deleted = await db.transaction().execute(async (trx) => {
         const row = await trx.deleteFrom('ml_auto_rules').where('id', '=', request.params.id).where('tenant_id', '=', request.auth.tenantId).returning(['id', 'name']).executeTakeFirst();

@@ -8,7 +8,7 @@ import type { MlMessage } from '../../../integrations/mercadolivre/types';
 import { audit } from '../../audit';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../../pagination';
 import { conflict, notFound, unprocessable } from '../../problem';
-import { errorResponses } from '../../problem-schema';
+import { errorResponses, unavailableResponses } from '../../problem-schema';
 import type { RoutePlugin } from '../../types';
 import { mercadoLivreContext, mercadoLivreProblem } from '../shared';
 
@@ -82,7 +82,7 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
         tags,
         summary: 'Post-sale conversations, most recent first',
         querystring: pageQuerySchema.extend({ sort: sortQuerySchema(['updatedAt'], '-updatedAt'), accountId: z.uuid().optional(), status: z.enum(['active', 'blocked']).optional(), unread: z.enum(['true', 'false']).optional() }),
-        response: { 200: pageSchema(conversationSchema), ...errorResponses },
+        response: { 200: pageSchema(conversationSchema), ...errorResponses, ...unavailableResponses },
       },
     },
     async (request) => {
@@ -103,7 +103,7 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
         tags,
         summary: 'A conversation with its messages (reading it marks the buyer\'s messages read)',
         params: z.object({ packId: z.string().regex(/^\d{1,25}$/) }),
-        response: { 200: conversationSchema.extend({ messages: z.array(messageSchema) }), ...errorResponses },
+        response: { 200: conversationSchema.extend({ messages: z.array(messageSchema) }), ...errorResponses, ...unavailableResponses },
       },
     },
     async (request) => {
@@ -125,7 +125,7 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
         params: z.object({ packId: z.string().regex(/^\d{1,25}$/) }),
         headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(200).optional() }),
         body: sendBody,
-        response: { 201: messageSchema, 200: messageSchema, ...errorResponses },
+        response: { 201: messageSchema, 200: messageSchema, ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {

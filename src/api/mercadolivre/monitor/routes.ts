@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { errorResponses } from '../../problem-schema';
+import { errorResponses, unavailableResponses } from '../../problem-schema';
 import type { RoutePlugin } from '../../types';
 
 const monitorSchema = z.object({
@@ -51,7 +51,7 @@ async function monitorOf(db: Parameters<RoutePlugin>[1]['db'], tenantId: string)
 export const mercadoLivreMonitorRoutes: RoutePlugin = (app, { db }) => {
   app.get(
     '/mercadolivre/monitor',
-    { schema: { tags: ['mercadolivre'], summary: 'Unanswered questions, oldest waiting, SLA breaches today, median answer time, unread conversations, accounts needing authorization', response: { 200: monitorSchema, ...errorResponses } } },
+    { schema: { tags: ['mercadolivre'], summary: 'Unanswered questions, oldest waiting, SLA breaches today, median answer time, unread conversations, accounts needing authorization', response: { 200: monitorSchema, ...errorResponses, ...unavailableResponses } } },
     async (request) => monitorOf(db, request.auth.tenantId),
   );
 

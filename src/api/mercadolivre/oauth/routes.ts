@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { sealGrant } from '../../../db/mercadolivre';
 import { MercadoLivreApiError } from '../../../integrations/mercadolivre/client';
 import { badRequest, conflict } from '../../problem';
-import { errorResponses } from '../../problem-schema';
+import { errorResponses, unavailableResponses } from '../../problem-schema';
 import type { RoutePlugin } from '../../types';
 import { accountSchema, accountToApi } from '../accounts/routes';
 import { mercadoLivreContext, mercadoLivreProblem } from '../shared';
@@ -24,7 +24,7 @@ export const mercadoLivreOauthRoutes: RoutePlugin = (app, { db, config, temporal
         summary: 'OAuth redirect target: exchanges the code and connects (or reconnects) the seller account',
         security: [],
         querystring: z.object({ code: z.string().min(1).max(500).optional(), state: z.string().min(1).max(200), error: z.string().max(200).optional() }),
-        response: { 200: z.object({ connected: z.literal(true), account: accountSchema }), ...errorResponses },
+        response: { 200: z.object({ connected: z.literal(true), account: accountSchema }), ...errorResponses, ...unavailableResponses },
       },
     },
     async (request) => {

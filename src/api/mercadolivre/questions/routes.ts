@@ -6,7 +6,7 @@ import { ANSWER_MAX_CHARS } from '../../../integrations/mercadolivre/client';
 import { audit } from '../../audit';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../../pagination';
 import { conflict, notFound, unprocessable } from '../../problem';
-import { errorResponses } from '../../problem-schema';
+import { errorResponses, unavailableResponses } from '../../problem-schema';
 import type { RoutePlugin } from '../../types';
 import { mercadoLivreContext } from '../shared';
 
@@ -76,7 +76,7 @@ export const mercadoLivreQuestionRoutes: RoutePlugin = (app, { db, config, tempo
 
   app.get(
     '/mercadolivre/questions',
-    { schema: { tags, summary: 'Questions on the sellers\' listings (filters: account, status, item, period, SLA breached)', querystring: listQuery, response: { 200: pageSchema(questionSchema), ...errorResponses } } },
+    { schema: { tags, summary: 'Questions on the sellers\' listings (filters: account, status, item, period, SLA breached)', querystring: listQuery, response: { 200: pageSchema(questionSchema), ...errorResponses, ...unavailableResponses } } },
     async (request) => {
       const { limit, cursor, sort, accountId, status, itemId, from, to, slaBreached } = request.query;
       let query = db.selectFrom('ml_questions').selectAll().where('tenant_id', '=', request.auth.tenantId);
@@ -93,7 +93,7 @@ export const mercadoLivreQuestionRoutes: RoutePlugin = (app, { db, config, tempo
 
   app.get(
     '/mercadolivre/questions/:id',
-    { schema: { tags, summary: 'A question with its answer', params: z.object({ id: z.uuid() }), response: { 200: questionSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'A question with its answer', params: z.object({ id: z.uuid() }), response: { 200: questionSchema, ...errorResponses, ...unavailableResponses } } },
     async (request) => {
       const { q, a } = await load(request.auth.tenantId, request.params.id);
       return toApi(q, a);
@@ -108,7 +108,7 @@ export const mercadoLivreQuestionRoutes: RoutePlugin = (app, { db, config, tempo
         summary: `Answers a question (text 1–${ANSWER_MAX_CHARS} characters). Repeating the call with the same text answers the same result; 202 while it is being sent`,
         params: z.object({ id: z.uuid() }),
         body: z.object({ text: z.string().max(100_000) }),
-        response: { 200: questionSchema, 202: questionSchema, ...errorResponses },
+        response: { 200: questionSchema, 202: questionSchema, ...errorResponses, ...unavailableResponses },
       },
     },
     async (request, reply) => {

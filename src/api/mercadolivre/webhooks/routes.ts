@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { storeNotification } from '../../../db/mercadolivre';
 import { notificationKey } from '../../../domain/mercadolivre';
-import { errorResponses } from '../../problem-schema';
+import { errorResponses, unavailableResponses } from '../../problem-schema';
 import type { RoutePlugin } from '../../types';
 import { mercadoLivreContext } from '../shared';
 
@@ -47,7 +47,7 @@ export const mercadoLivreWebhookRoutes: RoutePlugin = (app, { db, config, tempor
         summary: 'Mercado Livre notifications (topics questions, messages, orders_v2, …): stored and answered 200 at once, applied asynchronously',
         security: [],
         body: notificationSchema,
-        response: { 200: z.object({ received: z.literal(true) }), ...errorResponses },
+        response: { 200: z.object({ received: z.literal(true) }), ...errorResponses, ...unavailableResponses },
       },
     },
     async (request) => {
