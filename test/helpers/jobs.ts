@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { expect, inject } from 'vitest';
 import { resolveTemporalBinary } from '../../src/embedded/temporal-binary';
 import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
+import { startMercadoLivreSimulator, type MercadoLivreSimulator } from '../../src/simulators/mercadolivre/server';
 import { WEBHOOK_APPLIER_ID } from '../../src/workflows/broadcast/messages';
 import { JobKind } from '../../src/workflows/search-attributes';
 import { bearer, type TestStack, type TestTenant } from './app';
@@ -21,8 +23,10 @@ export interface JobStack {
   stack: TestStack;
   tenant: TestTenant;
   ari: AriSimulator;
+  /** Mercado Livre's simulator, its webhook pointed at the API (sellers connect with `connectMercadoLivre`). */
+  ml: MercadoLivreSimulator;
   channelId: string;
-  api(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<{ statusCode: number; json(): any; body: string }>;
+  api(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown): Promise<{ statusCode: number; json(): any; body: string }>;
   /** The current code's worker, in process; or `checkout`'s own worker (another commit) in a child process. */
   startWorker(checkout?: Checkout): Promise<void>;
   stopWorker(): Promise<void>;
@@ -36,8 +40,15 @@ export interface Checkout {
   bundlePath: string;
 }
 
+export const ML_CLIENT_ID = '5569000000001';
+const ML_CLIENT_SECRET = 'sim-client-secret';
+export const ML_SELLER = 468424240;
+
 export async function startJobStack(name: string): Promise<JobStack> {
-  const { sim, stack } = await startBroadcastStack({ name, mps: 80, sim: {} });
+  const ml = await startMercadoLivreSimulator({ clientId: ML_CLIENT_ID, clientSecret: ML_CLIENT_SECRET, webhook: { retryBaseMs: 200, retryMaxMs: 1000 } });
+  const mlEnv = { ML_API_URL: ml.url, ML_AUTH_URL: ml.url, ML_CLIENT_ID, ML_CLIENT_SECRET, ML_REDIRECT_URI: 'http://127.0.0.1:9/v1/mercadolivre/oauth/callback', ML_CATCH_UP_EVERY_MS: '600000' };
+  const { sim, stack } = await startBroadcastStack({ name, mps: 80, sim: {}, env: mlEnv });
+  ml.webhook.settings.url = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}/v1/webhooks/mercadolivre`;
   const ari = await startAriSimulator({ config: { seed: 1, ringMs: [60_000, 60_000], talkMs: [10, 20], rules: outcomeRules } });
   const tenant = await stack.createTenant(name);
   const channel = await createChannel(stack, tenant);
@@ -49,6 +60,7 @@ export async function startJobStack(name: string): Promise<JobStack> {
     stack,
     tenant,
     ari,
+    ml,
     channelId: channel.id,
     api,
     startWorker: async (checkout) => {
@@ -59,7 +71,7 @@ export async function startJobStack(name: string): Promise<JobStack> {
           schema: stack.database.schema,
           entry: checkout.entry,
           bundlePath: checkout.bundlePath,
-          env: { ARI_URL: ari.url, ARI_APP: name, WHATSAPP_GRAPH_URL: sim.url, SECRETS_KEY },
+          env: { ARI_URL: ari.url, ARI_APP: name, WHATSAPP_GRAPH_URL: sim.url, SECRETS_KEY, ...mlEnv },
         });
         return;
       }
@@ -68,6 +80,7 @@ export async function startJobStack(name: string): Promise<JobStack> {
         pool: stack.database.pool,
         dialer: { ari: { url: ari.url, username: 'omni', password: 'omni', app: name } },
         broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY },
+        mercadolivre: { apiUrl: ml.url, clientId: ML_CLIENT_ID, clientSecret: ML_CLIENT_SECRET, secretsKey: SECRETS_KEY },
       });
     },
     stopWorker: async () => {
@@ -84,6 +97,7 @@ export async function startJobStack(name: string): Promise<JobStack> {
       await ari.stop();
       await stack.close();
       await sim.stop();
+      await ml.stop();
     },
   };
 }
@@ -121,14 +135,26 @@ export async function createScheduledSend(t: JobStack, name: string, startAt = n
 }
 
 /** The webhook applier of the stack's task queue, as the API starts it, with short slices. */
-export async function startWebhookApplier(t: JobStack): Promise<string> {
-  const workflowId = `${WEBHOOK_APPLIER_ID}-${t.stack.config.TEMPORAL_TASK_QUEUE}`;
-  await t.stack.temporal.workflow.start('whatsappWebhookApplierWorkflow', {
-    taskQueue: t.stack.config.TEMPORAL_TASK_QUEUE,
-    workflowId,
-    args: [{ sliceMs: 300 }],
-    typedSearchAttributes: [{ key: JobKind, value: 'webhook-applier' }],
-  });
+export function startWebhookApplier(t: JobStack): Promise<string> {
+  return startForeverWorkflow(t, 'whatsappWebhookApplierWorkflow', WEBHOOK_APPLIER_ID, 'webhook-applier', { sliceMs: 300 });
+}
+
+/** The seller goes through the authorization page and back to the OAuth callback; returns the account id (its workflow is `ml-account-<id>`). */
+export async function connectMercadoLivre(t: JobStack, sellerId = ML_SELLER): Promise<string> {
+  const authorize = await t.api('POST', '/v1/mercadolivre/accounts/authorize');
+  expect(authorize.statusCode, authorize.body).toBe(200);
+  const page = await fetch(`${authorize.json().authorizationUrl}&seller_id=${sellerId}`, { redirect: 'manual' });
+  expect(page.status).toBe(302);
+  const back = new URL(page.headers.get('location')!);
+  const res = await t.stack.app.inject({ method: 'GET', url: `/v1/mercadolivre/oauth/callback${back.search}` });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().account.id;
+}
+
+/** A forever workflow started as the API starts it (same id and kind, so the API's own start finds it running), with `args` of the test's choosing. */
+export async function startForeverWorkflow(t: JobStack, type: string, idPrefix: string, jobKind: string, args: object): Promise<string> {
+  const workflowId = `${idPrefix}-${t.stack.config.TEMPORAL_TASK_QUEUE}`;
+  await t.stack.temporal.workflow.start(type, { taskQueue: t.stack.config.TEMPORAL_TASK_QUEUE, workflowId, args: [args], typedSearchAttributes: [{ key: JobKind, value: jobKind }] });
   return workflowId;
 }
 

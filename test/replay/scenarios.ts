@@ -1,10 +1,21 @@
 import type { Client } from '@temporalio/client';
 import { dialerStartCycleWorkflowId } from '../../src/domain/dialer/start-schedule';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
-import { exportWorkflowId } from '../../src/workflows/exports/messages';
+import { exportWorkflowId, REPORT_RETENTION_ID } from '../../src/workflows/exports/messages';
+import { accountWorkflowId } from '../../src/domain/mercadolivre';
 import { importWorkflowId } from '../../src/workflows/imports/messages';
 import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
-import { createDialerCampaign, createScheduledSend, startExport, startImport, startWebhookApplier, type JobStack } from '../helpers/jobs';
+import {
+  connectMercadoLivre,
+  createDialerCampaign,
+  createScheduledSend,
+  ML_SELLER,
+  startExport,
+  startForeverWorkflow,
+  startImport,
+  startWebhookApplier,
+  type JobStack,
+} from '../helpers/jobs';
 import { waitFor } from '../helpers/worker-process';
 
 /**
@@ -175,6 +186,86 @@ function webhookApplierScenario(): Scenario {
   };
 }
 
+/**
+ * Mercado Livre, whole on the current code (kinds newer than what the upgrade exercise may begin
+ * on): the processor, with short slices, applies two questions' notifications and is terminated;
+ * the seller's account, connected by the OAuth callback, refreshes once when asked by the
+ * `fresh-token` Update and ends when the account is disconnected (`stop`).
+ */
+function mercadoLivreScenarios(): [Scenario, Scenario] {
+  let processorId = '';
+  let accountId = '';
+  const db = (t: JobStack) => t.stack.database.db;
+  const applied = async (t: JobStack, questionId: number) => {
+    const row = await db(t).selectFrom('ml_notifications').select('state').where('resource', '=', `/questions/${questionId}`).executeTakeFirst();
+    const stored = await db(t).selectFrom('ml_questions').select('id').where('ml_question_id', '=', String(questionId)).executeTakeFirst();
+    return row?.state === 'applied' && stored !== undefined;
+  };
+  const notifications: Scenario = {
+    name: 'ml-notifications',
+    begin: async () => undefined,
+    finish: async (t) => {
+      processorId = await startForeverWorkflow(t, 'mercadoLivreNotificationsWorkflow', 'ml-notifications', 'ml-notifications', { sliceMs: 300 });
+      accountId = await connectMercadoLivre(t);
+      for (const text of ['Tem na cor preta?', 'Entrega em Curitiba?']) {
+        const q = t.ml.ask({ sellerId: ML_SELLER, text });
+        await until(() => applied(t, q.id), `the notification of question ${q.id} applied`);
+      }
+      const slices = await activitiesCompleted(t, processorId);
+      await until(async () => (await activitiesCompleted(t, processorId)) > slices, 'the slice that applied them to end');
+      await handle(t, processorId).terminate('replay capture over');
+    },
+    workflowId: () => processorId,
+  };
+  const account: Scenario = {
+    name: 'ml-account',
+    begin: async () => undefined,
+    finish: async (t) => {
+      const id = accountWorkflowId(accountId);
+      const connected = await until(async () => {
+        const p = await query(t, id);
+        return p.status === 'connected' && p.tokenExpiresAt ? p : undefined;
+      }, 'the account connected');
+      const fresh = await handle(t, id).executeUpdate<{ generation: number }, [{ failedGeneration: number }]>('fresh-token', { args: [{ failedGeneration: connected.generation }] });
+      if (fresh.generation <= connected.generation) throw new Error(`no fresh token: generation ${fresh.generation}`);
+      const res = await t.api('DELETE', `/v1/mercadolivre/accounts/${accountId}`);
+      if (res.statusCode !== 200) throw new Error(`disconnect answered ${res.statusCode}: ${res.body}`);
+      await ended(t, id);
+      const result = await handle(t, id).result();
+      if (result.status !== 'disconnected' || result.refreshes !== 1) throw new Error(`account ended ${JSON.stringify(result)}`);
+    },
+    workflowId: () => accountWorkflowId(accountId),
+  };
+  return [notifications, account];
+}
+
+/**
+ * Report retention, whole on the current code: started as the API starts it but sweeping every
+ * half second; a report run is made through the API, its file expired, and a sweep deletes it.
+ */
+function reportRetentionScenario(): Scenario {
+  let id = '';
+  return {
+    name: 'report-retention',
+    begin: async () => undefined,
+    finish: async (t) => {
+      id = await startForeverWorkflow(t, 'reportRetentionWorkflow', REPORT_RETENTION_ID, 'report-retention', { everyMs: 500 });
+      const window = { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() };
+      const created = await t.api('POST', '/v1/reports/interactions/runs', { filters: window });
+      if (created.statusCode !== 202) throw new Error(`report run answered ${created.statusCode}: ${created.body}`);
+      const runId: string = created.json().id;
+      await until(async () => (await t.api('GET', `/v1/reports/runs/${runId}`)).json().status === 'completed', 'the report run completed');
+      const db = t.stack.database.db;
+      await db.updateTable('exports').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', runId).execute();
+      await until(async () => (await db.selectFrom('exports').select('file_deleted_at').where('id', '=', runId).executeTakeFirst())?.file_deleted_at, 'the file deleted');
+      const sweeps = await activitiesCompleted(t, id);
+      await until(async () => (await activitiesCompleted(t, id)) > sweeps, 'a sweep after the deleting one');
+      await handle(t, id).terminate('replay capture over');
+    },
+    workflowId: () => id,
+  };
+}
+
 /** Every workflow kind the worker runs, at least once (test/integration/replay.test.ts checks the list). */
 export function allScenarios(): Scenario[] {
   return [
@@ -186,5 +277,7 @@ export function allScenarios(): Scenario[] {
     ...scheduledCampaignScenarios(),
     broadcastScenario(),
     webhookApplierScenario(),
+    ...mercadoLivreScenarios(),
+    reportRetentionScenario(),
   ];
 }
