@@ -21,7 +21,10 @@ export async function freshDatabase(name: string): Promise<string> {
 
 /** Runs a TypeScript entry point as its own process; resolves once it prints `readyText`. */
 export function startProcess(entry: string, env: NodeJS.ProcessEnv, readyText: string, nodeArgs: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, ...nodeArgsFor(entry)], { env: { ...CHILD_ENV, ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, ...nodeArgsFor(entry)], {
+    env: { ...CHILD_ENV, ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes(readyText) && resolve(child));
     child.once('exit', (code) => reject(new Error(`${entry} exited with ${code}`)));
@@ -50,13 +53,15 @@ export function memorySampler(pid: number) {
 
 /** CPU seconds of processes by pid (0 for one that has gone). */
 export function cpuOf(pids: number[]): Map<number, number> {
-  return new Map(pids.map((pid) => {
-    try {
-      return [pid, cpuSeconds(pid)];
-    } catch {
-      return [pid, 0];
-    }
-  }));
+  return new Map(
+    pids.map((pid) => {
+      try {
+        return [pid, cpuSeconds(pid)];
+      } catch {
+        return [pid, 0];
+      }
+    }),
+  );
 }
 
 /** CPU seconds of the whole machine (all cores): busy and idle. */

@@ -25,11 +25,20 @@ function line(i: number): string {
   let landline = `55${ddd}3${n.slice(1)}`;
   let name = `${names[i % names.length]} ${i}`;
   switch (i % 50) {
-    case 1: mobile = `55${ddd}8${n}`; break; // ninth digit
-    case 2: landline = `5520${n}`; break; // DDD
-    case 3: name = ''; break;
-    case 4: mobile = `(${ddd}) 9${n.slice(0, 4)}-${n.slice(4)}`; break; // no DDI
-    case 5: return `${name};${mobile}`; // column count
+    case 1:
+      mobile = `55${ddd}8${n}`;
+      break; // ninth digit
+    case 2:
+      landline = `5520${n}`;
+      break; // DDD
+    case 3:
+      name = '';
+      break;
+    case 4:
+      mobile = `(${ddd}) 9${n.slice(0, 4)}-${n.slice(4)}`;
+      break; // no DDI
+    case 5:
+      return `${name};${mobile}`; // column count
   }
   if (i % 10 === 6) mobile = `+55 (${ddd}) 9${n.slice(0, 4)}-${n.slice(4)}`; // formatted, valid
   return `${name};${mobile};${landline};pessoa${i}@exemplo.com.br;${String(i).padStart(11, '0')};São José`;
@@ -59,14 +68,14 @@ let peak = 0;
 const started = performance.now();
 let ok = 0;
 let rejected = 0;
-for await (const batch of parseImportRows(createReadStream(path, { highWaterMark: 1 << 20 }), { phonePolicy: 'reject_row' })) for (const event of batch) {
-  if (event.kind === 'row') {
-    if (event.result.ok) ok++;
-    else rejected++;
-    if ((ok + rejected) % 10_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+for await (const batch of parseImportRows(createReadStream(path, { highWaterMark: 1 << 20 }), { phonePolicy: 'reject_row' }))
+  for (const event of batch) {
+    if (event.kind === 'row') {
+      if (event.result.ok) ok++;
+      else rejected++;
+      if ((ok + rejected) % 10_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    } else if (event.kind === 'file-problem') throw new Error(event.problem.detail);
   }
-  else if (event.kind === 'file-problem') throw new Error(event.problem.detail);
-}
 const seconds = (performance.now() - started) / 1000;
 rmSync(path);
 console.log(

@@ -7,10 +7,20 @@ const needed = Number(/\d+/.exec(wanted)[0]);
 const actual = Number(process.versions.node.split('.')[0]);
 if (actual < needed) {
   console.error(
-    'Omni Campaigns needs Node ' + needed + ' or newer (package.json engines: ' + wanted + '); this is Node ' + process.versions.node + '.\n' +
-      'Get the pinned Node ' + needed + ' into .tools/ and use it in this shell:\n' +
+    'Omni Campaigns needs Node ' +
+      needed +
+      ' or newer (package.json engines: ' +
+      wanted +
+      '); this is Node ' +
+      process.versions.node +
+      '.\n' +
+      'Get the pinned Node ' +
+      needed +
+      ' into .tools/ and use it in this shell:\n' +
       '  export PATH="$(scripts/ensure-node.sh):$PATH" && npm ci\n' +
-      'or install Node ' + needed + ' LTS from https://nodejs.org.',
+      'or install Node ' +
+      needed +
+      ' LTS from https://nodejs.org.',
   );
   process.exit(1);
 }

@@ -103,7 +103,9 @@ function startStack(env: NodeJS.ProcessEnv, logFile: string): Promise<{ child: C
 async function waitReady(api: string, deadlineMs = 120_000) {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
-    const ok = await fetch(`${api}/ready`).then((r) => r.ok).catch(() => false);
+    const ok = await fetch(`${api}/ready`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -5,9 +5,7 @@ import { z } from 'zod';
  * Every variable is listed in `.env.example`; the docker-compose test checks that
  * the compose file only sets variables that exist here.
  */
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
   .string()
@@ -50,7 +48,11 @@ export const configSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(100),
 
   /** Largest CSV upload accepted, in bytes (larger answers 413). */
-  IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(512 * 1024 * 1024),
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(512 * 1024 * 1024),
   /** How often /ready's answer is measured in the background (it is served from memory). */
   READY_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   /** A task-queue poller seen longer ago than this does not count as a live worker (a long poll lasts about a minute). */
@@ -73,9 +75,15 @@ export const configSchema = z.object({
   ARI_USERNAME: z.string().min(1).default('omni'),
   ARI_PASSWORD: z.string().min(1).default('omni'),
   /** Stasis application name prefix; each worker process registers `<ARI_APP>-<random>`. */
-  ARI_APP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('omni-dialer'),
+  ARI_APP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('omni-dialer'),
   /** Dialplan context that runs AMD() and returns to Stasis (see src/integrations/ari/amd-protocol.ts). */
-  ARI_AMD_CONTEXT: z.string().regex(/^[A-Za-z0-9_-]+$/).default('omni-amd'),
+  ARI_AMD_CONTEXT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('omni-amd'),
   /** Port of the ARI simulator that npm start runs when ARI_URL is unset. */
   ARI_SIM_PORT: port.default(8088),
   /** How soon a dialing lane whose worker died is taken over by another worker (heartbeat timeout). */
@@ -83,13 +91,25 @@ export const configSchema = z.object({
   /** On SIGTERM/SIGINT a worker's lanes stop dialing and wait this long for their calls to end; calls still up are handed over live. */
   DIALER_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
   /** How long the ARI event journal keeps events (src/recorder.ts). */
-  ARI_JOURNAL_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(72),
+  ARI_JOURNAL_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(72),
 
   /** WhatsApp Cloud API base URL; unset: https://graph.facebook.com (npm start runs the simulator and sets it). */
   WHATSAPP_GRAPH_URL: optionalString.pipe(z.url().optional()),
-  WHATSAPP_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/).default('v21.0'),
+  WHATSAPP_GRAPH_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/)
+    .default('v21.0'),
   /** How long a broadcast message may stay `sending` with no status webhook before it is reported `unknown`. */
-  BROADCAST_UNKNOWN_AFTER_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  BROADCAST_UNKNOWN_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
   /** Messages per page of a broadcast send, and pages in flight at once. */
   BROADCAST_PAGE_SIZE: z.coerce.number().int().min(10).max(5000).default(500),
   BROADCAST_PAGES_IN_FLIGHT: z.coerce.number().int().min(1).max(32).default(4),
@@ -111,9 +131,18 @@ export const configSchema = z.object({
   /** The OAuth redirect URI registered with the application; unset: PUBLIC_BASE_URL (or http://localhost:API_PORT) + /v1/mercadolivre/oauth/callback. */
   ML_REDIRECT_URI: optionalString.pipe(z.url().optional()),
   /** How long before expiry an access token is refreshed by its account workflow. */
-  ML_REFRESH_MARGIN_MS: z.coerce.number().int().min(1000).max(6 * 3600_000).default(30 * 60_000),
+  ML_REFRESH_MARGIN_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(6 * 3600_000)
+    .default(30 * 60_000),
   /** How often each account looks for missed notifications (/missed_feeds, unanswered questions). */
-  ML_CATCH_UP_EVERY_MS: z.coerce.number().int().min(5000).default(5 * 60_000),
+  ML_CATCH_UP_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .min(5000)
+    .default(5 * 60_000),
   /** Port of the Mercado Livre simulator that npm start runs when ML_API_URL is unset. */
   ML_SIM_PORT: port.default(8090),
 });
@@ -122,11 +151,7 @@ export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {
   constructor(public readonly problems: { variable: string; expected: string }[]) {
-    super(
-      'Invalid configuration:\n' +
-        problems.map((p) => `  ${p.variable}: ${p.expected}`).join('\n') +
-        '\nSee .env.example for every variable.',
-    );
+    super('Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.expected}`).join('\n') + '\nSee .env.example for every variable.');
     this.name = 'ConfigError';
   }
 }

@@ -74,7 +74,11 @@ async function main() {
   if (ariSimulated) say(`no ARI_URL: the dialer uses the ARI simulator on 127.0.0.1:${config.ARI_SIM_PORT} (control API under /_sim)`);
   const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ...whatsapp.env, ...ariEnv, ...mercadolivre.env };
   // The worker and the API run compiled (see compileEntry): less memory, faster start.
-  const [workerEntry, apiEntry, recorderEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts'), compileEntry('src/recorder.ts')]);
+  const [workerEntry, apiEntry, recorderEntry] = await Promise.all([
+    compileEntry('src/worker.ts'),
+    compileEntry('src/server.ts'),
+    compileEntry('src/recorder.ts'),
+  ]);
   // Started first, stopped last: Asterisk (or its simulator), then the ARI event recorder, so every
   // call the worker places has its events journaled, including those it hands over when it drains.
   const simulators = [
@@ -140,8 +144,9 @@ ${
   stopWhenOrphaned(() => stopAll('launcher gone'));
 }
 
-if (!runDetached()) main().catch((error) => {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error('[omni] start-up failed:', error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+if (!runDetached())
+  main().catch((error) => {
+    if (error instanceof ConfigError) console.error(error.message);
+    else console.error('[omni] start-up failed:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  });

@@ -10,14 +10,15 @@ import { createDb } from './db/database';
 import { createLogger, isMain } from './logger';
 import { connectWorker } from './temporal/connection';
 
-
 /**
  * Bundles the workflows in a child process and returns the file: webpack needs a few hundred MB
  * while it runs, and a worker that bundled in-process would keep that heap for its whole life.
  */
 export function bundleWorkflowsToFile(): string {
   const out = join(mkdtempSync(join(tmpdir(), 'omni-workflows-')), 'workflow-bundle.js');
-  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../scripts/bundle-workflows.ts', import.meta.url)), out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../scripts/bundle-workflows.ts', import.meta.url)), out], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return out;
 }
 
@@ -84,7 +85,7 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
     shutdownSignals: [],
   });
   const drain = new AbortController();
-  const { db, pool, close } = createDb({ connectionString: requireDatabaseUrl(config), poolSize: config.DATABASE_POOL_SIZE, applicationName: "omni-worker" });
+  const { db, pool, close } = createDb({ connectionString: requireDatabaseUrl(config), poolSize: config.DATABASE_POOL_SIZE, applicationName: 'omni-worker' });
   const connection = await connectWorker(config);
   const worker = await createWorker({
     connection,
@@ -120,7 +121,6 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
   // The ARI session's WebSocket and timers would keep the process alive; everything is closed.
   process.exit(0);
 }
-
 
 if (isMain(import.meta.url)) {
   runWorkerProcess().catch((error) => {

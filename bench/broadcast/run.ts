@@ -84,10 +84,19 @@ async function main() {
 
   const temporal = await startTemporalDevServer({ port: 17234, uiPort: 18234, namespace: 'default' });
   // Every process runs as `npm start` runs it: compiled, the worker with its memory flags.
-  const [workerEntry, apiEntry, simEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts'), compileEntry('src/simulators/whatsapp/main.ts')]);
+  const [workerEntry, apiEntry, simEntry] = await Promise.all([
+    compileEntry('src/worker.ts'),
+    compileEntry('src/server.ts'),
+    compileEntry('src/simulators/whatsapp/main.ts'),
+  ]);
   // BENCH_<WORKER|API|SIM>_NODE_ARGS: extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const extraArgs = (name: string) => process.env[`BENCH_${name}_NODE_ARGS`]?.split(' ').filter(Boolean) ?? [];
-  const sim = await startProcess(simEntry, { WA_SIM_PORT: '18089', WA_SIM_MPS: String(simMps), WA_SIM_ACCESS_TOKEN: TOKEN, WA_SIM_APP_SECRET: SECRET }, 'simulator on', extraArgs('SIM'));
+  const sim = await startProcess(
+    simEntry,
+    { WA_SIM_PORT: '18089', WA_SIM_MPS: String(simMps), WA_SIM_ACCESS_TOKEN: TOKEN, WA_SIM_APP_SECRET: SECRET },
+    'simulator on',
+    extraArgs('SIM'),
+  );
   const env = {
     DATABASE_URL: dbUrl,
     DATABASE_POOL_SIZE: '20',
@@ -109,12 +118,32 @@ async function main() {
     log(`bare HTTP loop: ${contacts} requests, ${CONCURRENCY} concurrent, simulator limit ${simMps}/s …`);
     const bareCpuBefore = { own: process.cpuUsage(), sim: cpuSeconds(sim.pid!) };
     const bare = await bareLoop();
-    const bareCpu = { own: (() => { const u = process.cpuUsage(bareCpuBefore.own); return (u.user + u.system) / 1e6; })(), sim: cpuSeconds(sim.pid!) - bareCpuBefore.sim };
+    const bareCpu = {
+      own: (() => {
+        const u = process.cpuUsage(bareCpuBefore.own);
+        return (u.user + u.system) / 1e6;
+      })(),
+      sim: cpuSeconds(sim.pid!) - bareCpuBefore.sim,
+    };
     log(`bare: ${bare.accepted} accepted in ${bare.seconds.toFixed(1)} s (${bare.refused} refusals retried)`);
     await json('POST', `${SIM}/_sim/reset`, {});
 
     // 2. Ours: channel, templates, a 100,000-contact group, a campaign and a send at the full pace.
-    const channel = await json('POST', `${API}/v1/whatsapp/channels`, { name: 'Bench', phoneNumberId: PHONE_ID, wabaId: WABA, displayNumber: '551140040000', accessToken: TOKEN, appSecret: SECRET, mpsLimit: mps, messagingLimitTier: 'TIER_UNLIMITED' }, key.key);
+    const channel = await json(
+      'POST',
+      `${API}/v1/whatsapp/channels`,
+      {
+        name: 'Bench',
+        phoneNumberId: PHONE_ID,
+        wabaId: WABA,
+        displayNumber: '551140040000',
+        accessToken: TOKEN,
+        appSecret: SECRET,
+        mpsLimit: mps,
+        messagingLimitTier: 'TIER_UNLIMITED',
+      },
+      key.key,
+    );
     await json('PUT', `${SIM}/_sim/config`, { webhook: { url: channel.webhookUrl.replace('http://localhost:13001', API) } });
     await json('POST', `${API}/v1/whatsapp/channels/${channel.id}/templates/sync`, undefined, key.key);
     const group = await pool.query(
@@ -132,9 +161,20 @@ async function main() {
     const backends = () => databaseBackends(pool);
     const temporalPid = Number(execSync(`pgrep -f -- '--port 17234' | head -1`).toString().trim());
     const pgBefore = cpuOf(await backends());
-    const cpuBefore = { temporal: cpuSeconds(temporalPid), worker: cpuSeconds(worker.pid!), api: cpuSeconds(api.pid!), sim: cpuSeconds(sim.pid!), machine: machineCpu() };
+    const cpuBefore = {
+      temporal: cpuSeconds(temporalPid),
+      worker: cpuSeconds(worker.pid!),
+      api: cpuSeconds(api.pid!),
+      sim: cpuSeconds(sim.pid!),
+      machine: machineCpu(),
+    };
     const started = process.hrtime.bigint();
-    const send = await json('POST', `${API}/v1/broadcast/campaigns/${campaign.id}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: { '1': { column: 'nome' }, '2': { column: 'vencimento' } }, paceMps: mps }, key.key);
+    const send = await json(
+      'POST',
+      `${API}/v1/broadcast/campaigns/${campaign.id}/sends`,
+      { groupId, template: { name: 'lembrete_pagamento' }, variables: { '1': { column: 'nome' }, '2': { column: 'vencimento' } }, paceMps: mps },
+      key.key,
+    );
     let status = send.status;
     let lastLog = Date.now();
     // Watched as a supervisor's screen watches it: the monitor once a second (the SSE default).
@@ -144,7 +184,9 @@ async function main() {
       status = s.state;
       if (Date.now() - lastLog > 5000) {
         lastLog = Date.now();
-        log(`  ${s.state}: accepted+ ${s.totals.accepted + s.totals.sent + s.totals.delivered + s.totals.read}, pending ${s.totals.pending}, ${s.currentMps} msg/s`);
+        log(
+          `  ${s.state}: accepted+ ${s.totals.accepted + s.totals.sent + s.totals.delivered + s.totals.read}, pending ${s.totals.pending}, ${s.currentMps} msg/s`,
+        );
       }
     }
     const oursWall = Number(process.hrtime.bigint() - started) / 1e9;
@@ -176,9 +218,11 @@ async function main() {
       if (pending.rows[0].n === 0 && m.totals.read + m.totals.failed + m.totals.unknown + m.totals.skipped === contacts) break;
       await sleep(250);
     }
-    const run = (await pool.query(
-      `SELECT sum(statuses)::int AS n, extract(epoch FROM max(applied_at) - min(received_at)) AS s, count(*)::int AS posts FROM webhook_events`,
-    )).rows[0];
+    const run = (
+      await pool.query(
+        `SELECT sum(statuses)::int AS n, extract(epoch FROM max(applied_at) - min(received_at)) AS s, count(*)::int AS posts FROM webhook_events`,
+      )
+    ).rows[0];
 
     // 4. Webhook ingestion capacity: a burst of signed status POSTs (200 statuses each) for the same messages.
     const rows = (await pool.query(`SELECT contact_id, wamid, wa_id FROM broadcast_messages WHERE send_id = $1 ORDER BY seq`, [send.id])).rows;
@@ -187,8 +231,27 @@ async function main() {
     const bodies: Buffer[] = [];
     const ts = String(Math.floor(Date.now() / 1000));
     for (let i = 0; i < rows.length; i += 200) {
-      const statuses = rows.slice(i, i + 200).map((r) => ({ id: r.wamid, status: 'read', timestamp: ts, recipient_id: r.wa_id, biz_opaque_callback_data: messageKey(send.id, r.contact_id) }));
-      bodies.push(Buffer.from(JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: WABA, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '551140040000', phone_number_id: PHONE_ID }, statuses } }] }] })));
+      const statuses = rows
+        .slice(i, i + 200)
+        .map((r) => ({ id: r.wamid, status: 'read', timestamp: ts, recipient_id: r.wa_id, biz_opaque_callback_data: messageKey(send.id, r.contact_id) }));
+      bodies.push(
+        Buffer.from(
+          JSON.stringify({
+            object: 'whatsapp_business_account',
+            entry: [
+              {
+                id: WABA,
+                changes: [
+                  {
+                    field: 'messages',
+                    value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '551140040000', phone_number_id: PHONE_ID }, statuses },
+                  },
+                ],
+              },
+            ],
+          }),
+        ),
+      );
     }
     const burstCpu = { worker: cpuSeconds(worker.pid!), api: cpuSeconds(api.pid!), pg: cpuOf(await backends()) };
     const burstStart = process.hrtime.bigint();
@@ -196,7 +259,11 @@ async function main() {
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         for (let i = nextBody++; i < bodies.length; i = nextBody++) {
-          const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(bodies[i], SECRET) }, body: bodies[i] });
+          const res = await request(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(bodies[i], SECRET) },
+            body: bodies[i],
+          });
           await res.body.text();
           if (res.statusCode !== 200) throw new Error(`webhook answered ${res.statusCode}`);
         }
@@ -217,7 +284,7 @@ async function main() {
 broadcast send of ${contacts} contacts at ${mps} msg/s, simulator limit ${simMps} msg/s, ${CONCURRENCY} concurrent for the bare loop
   bare HTTP loop                 ${bare.seconds.toFixed(1)} s   ${(bare.accepted / bare.seconds).toFixed(0)} msg/s  (${bare.refused} refusals retried); CPU: loop ${bareCpu.own.toFixed(1)} s, simulator ${bareCpu.sim.toFixed(1)} s
   ours (API → workflow → PG)     ${oursWall.toFixed(1)} s wall (create → completed); sustained ${sustained.toFixed(0)} msg/s over ${Number(w.s).toFixed(1)} s
-  ours / bare                    ${((sustained / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (sustained)   ${(((contacts / oursWall) / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (wall)
+  ours / bare                    ${((sustained / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (sustained)   ${((contacts / oursWall / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (wall)
   simulator: accepted ${simStats.accepted}, refused ${simStats.refused} ${JSON.stringify(simStats.refusedByCode)}, duplicates ${simStats.duplicateRecipients.length}
   messages not handed over: ${w.other}
   CPU during ours (s): worker ${cpu.worker.toFixed(1)}, API ${cpu.api.toFixed(1)}, simulator ${cpu.sim.toFixed(1)}, PostgreSQL (this database's backends) ${cpu.postgres.toFixed(1)}, Temporal ${cpu.temporal.toFixed(1)}, rest of the machine ${(cpu.busy - cpu.worker - cpu.api - cpu.sim - cpu.postgres - cpu.temporal).toFixed(1)}; machine idle ${cpu.idle.toFixed(1)} of ${(cpu.busy + cpu.idle).toFixed(1)}

@@ -26,8 +26,16 @@ await migrateToLatest(db, schema);
 for (const stmt of (process.env.PROFILE_SQL ?? '').split(';').filter((s) => s.trim())) await sql.raw(stmt).execute(db);
 const { tenant } = await bootstrapTenant(db, { tenantName: 'Profile' });
 const upload = await storeUpload(db, { tenantId: tenant.id, fileName: 'x.csv', createdBy: null, source: createReadStream(file), maxBytes: 1e10 });
-const group = await db.insertInto('contact_groups').values({ tenant_id: tenant.id, kind: 'dialer', name: 'p', name_key: 'p', source: 'csv' }).returning('id').executeTakeFirstOrThrow();
-const imp = await db.insertInto('imports').values({ tenant_id: tenant.id, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: 'x.csv', status: 'pending' }).returning('id').executeTakeFirstOrThrow();
+const group = await db
+  .insertInto('contact_groups')
+  .values({ tenant_id: tenant.id, kind: 'dialer', name: 'p', name_key: 'p', source: 'csv' })
+  .returning('id')
+  .executeTakeFirstOrThrow();
+const imp = await db
+  .insertInto('imports')
+  .values({ tenant_id: tenant.id, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: 'x.csv', status: 'pending' })
+  .returning('id')
+  .executeTakeFirstOrThrow();
 const activities = createImportActivities({ db, pool, sliceMs: 1e9 });
 let peakRss = 0;
 let peakHeap = 0;
@@ -48,5 +56,8 @@ const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const cpu = process.cpuUsage(cpuBefore);
 const pgCpu = cpuSpent(pgBefore, cpuOf(await databaseBackends(pool)));
 clearInterval(sampler);
-console.log(result, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, import cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}), PostgreSQL cpu ${pgCpu.toFixed(2)} s, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB, peak external ${(peakExternal / 2 ** 20).toFixed(0)} MB`);
+console.log(
+  result,
+  `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, import cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}), PostgreSQL cpu ${pgCpu.toFixed(2)} s, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB, peak external ${(peakExternal / 2 ** 20).toFixed(0)} MB`,
+);
 await close();

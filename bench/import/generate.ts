@@ -30,11 +30,22 @@ export async function generateContactsCsv(path: string, rows: number): Promise<{
     const city = cities[i % cities.length];
     let line: string;
     switch (i % 50) {
-      case 0: line = `;${mobile(i)};;;;${city};ouro`; break; // NAME_MISSING
-      case 1: line = `${name};;;sem.fone@x.com;;${city};prata`; break; // NO_PHONE
-      case 2: case 3: case 4: line = `${name};${invalidPhones[i % invalidPhones.length]};${landline(i)};;;${city};bronze`; break; // PHONE_INVALID
-      case 5: line = `${name};${mobile(i - 6)};;;;${city};ouro`; break; // DUPLICATE of an earlier row
-      default: line = `${name};${mobile(i)};${landline(i)};c${i}@exemplo.com.br;${100_000_000 + i};${city};${i % 3 ? 'prata' : 'ouro'}`;
+      case 0:
+        line = `;${mobile(i)};;;;${city};ouro`;
+        break; // NAME_MISSING
+      case 1:
+        line = `${name};;;sem.fone@x.com;;${city};prata`;
+        break; // NO_PHONE
+      case 2:
+      case 3:
+      case 4:
+        line = `${name};${invalidPhones[i % invalidPhones.length]};${landline(i)};;;${city};bronze`;
+        break; // PHONE_INVALID
+      case 5:
+        line = `${name};${mobile(i - 6)};;;;${city};ouro`;
+        break; // DUPLICATE of an earlier row
+      default:
+        line = `${name};${mobile(i)};${landline(i)};c${i}@exemplo.com.br;${100_000_000 + i};${city};${i % 3 ? 'prata' : 'ouro'}`;
     }
     buffer += line + '\n';
     if (buffer.length > 1 << 16) {

@@ -23,7 +23,15 @@ const outDir = join('bench', 'out');
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `contacts-${rows}.csv`);
 async function main() {
-  if (!(() => { try { return statSync(file).size > 0; } catch { return false; } })()) {
+  if (
+    !(() => {
+      try {
+        return statSync(file).size > 0;
+      } catch {
+        return false;
+      }
+    })()
+  ) {
     log(`generating ${rows} rows into ${file} …`);
     await generateContactsCsv(file, rows);
   }
@@ -60,7 +68,12 @@ async function main() {
   const workerArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   // The processes run as `npm start` runs them: compiled.
   const [workerEntry, apiEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts')]);
-  const worker = await startProcess(workerEntry, { ...env, ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}) }, 'worker running', [...WORKER_NODE_ARGS, ...workerArgs]);
+  const worker = await startProcess(
+    workerEntry,
+    { ...env, ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}) },
+    'worker running',
+    [...WORKER_NODE_ARGS, ...workerArgs],
+  );
   const api = await startProcess(apiEntry, env, 'Server listening');
   const apiMemory = memorySampler(api.pid!);
   const workerMemory = memorySampler(worker.pid!);

@@ -32,7 +32,12 @@ async function main() {
   const { key } = await bootstrapTenant(db, { tenantName: 'Bench ML' });
 
   const temporal = await startTemporalDevServer({ port: 17244, uiPort: 18244, namespace: 'default' });
-  const sim = await startMercadoLivreSimulator({ port: 18090, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, webhook: { retryBaseMs: 1000, retryMaxMs: 5000, duplicateFraction: 0.1, concurrency: 64 } });
+  const sim = await startMercadoLivreSimulator({
+    port: 18090,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    webhook: { retryBaseMs: 1000, retryMaxMs: 5000, duplicateFraction: 0.1, concurrency: 64 },
+  });
   const [workerEntry, apiEntry] = await Promise.all([compileEntry('src/worker.ts'), compileEntry('src/server.ts')]);
   const env = {
     DATABASE_URL: dbUrl,
@@ -54,7 +59,9 @@ async function main() {
   const api = await startProcess(apiEntry, { ...env, LOG_LEVEL: 'info' }, 'Server listening');
   try {
     // The seller connects as a supervisor would: our authorization URL, the simulator's page, our callback.
-    const authorize = (await (await fetch(`${API}/v1/mercadolivre/accounts/authorize`, { method: 'POST', headers: { authorization: `Bearer ${key.key}` } })).json()) as { authorizationUrl: string };
+    const authorize = (await (
+      await fetch(`${API}/v1/mercadolivre/accounts/authorize`, { method: 'POST', headers: { authorization: `Bearer ${key.key}` } })
+    ).json()) as { authorizationUrl: string };
     const page = await fetch(`${authorize.authorizationUrl}&seller_id=${SELLER}`, { redirect: 'manual' });
     const callback = await fetch(page.headers.get('location')!.replace(/^http:\/\/[^/]+/, API));
     if (callback.status !== 200) throw new Error(`callback answered ${callback.status}: ${await callback.text()}`);
@@ -106,10 +113,18 @@ async function main() {
     const c = check.rows[0];
     const s = sim.webhook.stats;
     const ms = (v: number) => `${v.toFixed(1)} ms`;
-    log(`time to our 200 (simulator side, ${latencies.length} successful POSTs): p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))}`);
-    log(`deliveries: ${s.posted} POSTs, ${s.delivered} answered 200 in time, ${s.failedAttempts} failed/over 500 ms (retried), ${s.dropped} dropped, ${s.duplicatesSent} duplicates sent`);
-    log(`applied: ${c.questions} question rows (${c.distinct_questions} distinct) for ${total} asked, ${c.interactions} interactions, ${c.notifications} notification rows (${c.applied} applied, ${c.duplicates} duplicates folded, ${c.tries} tries)`);
-    log(`wall: delivered in ${(deliveredAt / 1000).toFixed(1)} s, all applied in ${(appliedAt / 1000).toFixed(1)} s; worker killed at ${(killedAt / 1000).toFixed(1)} s; API CPU ${apiCpuSpent.toFixed(1)} s`);
+    log(
+      `time to our 200 (simulator side, ${latencies.length} successful POSTs): p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))}`,
+    );
+    log(
+      `deliveries: ${s.posted} POSTs, ${s.delivered} answered 200 in time, ${s.failedAttempts} failed/over 500 ms (retried), ${s.dropped} dropped, ${s.duplicatesSent} duplicates sent`,
+    );
+    log(
+      `applied: ${c.questions} question rows (${c.distinct_questions} distinct) for ${total} asked, ${c.interactions} interactions, ${c.notifications} notification rows (${c.applied} applied, ${c.duplicates} duplicates folded, ${c.tries} tries)`,
+    );
+    log(
+      `wall: delivered in ${(deliveredAt / 1000).toFixed(1)} s, all applied in ${(appliedAt / 1000).toFixed(1)} s; worker killed at ${(killedAt / 1000).toFixed(1)} s; API CPU ${apiCpuSpent.toFixed(1)} s`,
+    );
     const exactlyOnce = c.questions === total && c.distinct_questions === total && c.interactions === total && c.notifications === total && c.applied === total;
     log(exactlyOnce ? 'every notification applied exactly once' : 'NOT exactly once: see the counts above');
     if (!exactlyOnce || percentile(latencies, 99) > 100) process.exitCode = 1;

@@ -22,21 +22,27 @@ const tenantId = (await db.insertInto('tenants').values({ name: 'Bench' }).retur
 
 log(`seeding ${ROWS} call attempts and ${ROWS} interactions`);
 const pool = new pg.Pool({ connectionString: url });
-await pool.query(`
+await pool.query(
+  `
   INSERT INTO contact_groups (id, tenant_id, kind, name, name_key, source) VALUES ('00000000-0000-0000-0000-000000000001', $1, 'dialer', 'G', 'g', 'csv');
   INSERT INTO dial_strategies (id, tenant_id, name, name_key, config) VALUES ('00000000-0000-0000-0000-000000000002', $1, 'S', 's', '{}');
   INSERT INTO dialer_campaigns (id, tenant_id, name, name_key, group_id, strategy_id, status)
     VALUES ('00000000-0000-0000-0000-000000000003', $1, 'Cobrança Dezembro', 'cobranca', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 'completed');
   INSERT INTO contacts (group_id, name, phones) SELECT '00000000-0000-0000-0000-000000000001', 'Cliente ' || g, ARRAY['55119' || (80000000 + g)::text]
-    FROM generate_series(1, 10000) g;`.replace(/\$1/g, `'${tenantId}'`));
-await pool.query(`
+    FROM generate_series(1, 10000) g;`.replace(/\$1/g, `'${tenantId}'`),
+);
+await pool.query(
+  `
   INSERT INTO dial_attempts (attempt_key, tenant_id, campaign_id, contact_id, dial_no, attempt_no, phone, strategy_version, state, outcome, cause, cause_txt,
     ring_ms, talk_ms, started_at, answered_at, ended_at, cycle)
   SELECT 'dc:b:' || g, $1, '00000000-0000-0000-0000-000000000003', 1 + g % 10000, 1 + g / 10000, 1 + g / 10000, '55119' || (80000000 + g % 10000)::text, 1, 'done',
     (ARRAY['answered', 'busy', 'no_answer'])[1 + g % 3], (ARRAY[16, 17, 19])[1 + g % 3], (ARRAY['Normal Clearing', 'User busy', 'No answer'])[1 + g % 3],
     1000 + g % 20000, CASE WHEN g % 3 = 0 THEN 5000 + g % 300000 END, now() - (g || ' seconds')::interval, NULL, now() - (g || ' seconds')::interval + interval '40 seconds', 1
-  FROM generate_series(1, $2::int) g`, [tenantId, ROWS]);
-await pool.query(`
+  FROM generate_series(1, $2::int) g`,
+  [tenantId, ROWS],
+);
+await pool.query(
+  `
   INSERT INTO interactions (tenant_id, channel, direction, kind, source_key, phone, phone_key, contact_id, campaign_id, started_at, ended_at, outcome,
     handled_by_kind, details, events)
   SELECT $1, 'voice', 'outbound', 'call', 'dc:b:' || g, '55119' || (80000000 + g % 10000)::text, '5511' || (80000000 + g % 10000)::text, 1 + g % 10000,
@@ -44,7 +50,9 @@ await pool.query(`
     jsonb_build_object('attemptNo', 1, 'cause', 16, 'talkMs', 35000),
     jsonb_build_array(jsonb_build_object('key', 'dialing', 'type', 'dialing', 'at', to_char((now() - (g || ' seconds')::interval) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
                       jsonb_build_object('key', 'ended', 'type', 'ended', 'at', to_char((now() - (g || ' seconds')::interval + interval '40 seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
-  FROM generate_series(1, $2::int) g`, [tenantId, ROWS]);
+  FROM generate_series(1, $2::int) g`,
+  [tenantId, ROWS],
+);
 await pool.query('VACUUM ANALYZE');
 
 /** The same rows as our sources select, as plain COPY to CSV. */
@@ -64,18 +72,36 @@ async function plainCopy(sql: string): Promise<{ seconds: number; bytes: number 
   const client = await pool.connect();
   const started = process.hrtime.bigint();
   let bytes = 0;
-  await pipeline(client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER ';', HEADER)`)), new Writable({ write(c, _e, cb) { bytes += c.length; cb(); } }));
+  await pipeline(
+    client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER ';', HEADER)`)),
+    new Writable({
+      write(c, _e, cb) {
+        bytes += c.length;
+        cb();
+      },
+    }),
+  );
   client.release();
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes };
 }
 
 function runChild(reportId: string, format: string): Promise<{ rows: number; seconds: number; bytes: number; maxRssMb: number }> {
   return (async () => {
-    const exportId = (await db.insertInto('exports').values({ tenant_id: tenantId, kind: 'report', report_id: reportId, format: format as 'csv', status: 'running', file_name: 'bench' })
-      .returning('id').executeTakeFirstOrThrow()).id;
-    const child = spawn(process.execPath, [...WORKER_FLAGS, ...nodeArgsFor(new URL('./write.ts', import.meta.url).pathname), url, exportId, tenantId, reportId, format], {
-      env: { ...CHILD_ENV, ...process.env, MALLOC_ARENA_MAX: '2' }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const exportId = (
+      await db
+        .insertInto('exports')
+        .values({ tenant_id: tenantId, kind: 'report', report_id: reportId, format: format as 'csv', status: 'running', file_name: 'bench' })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+    const child = spawn(
+      process.execPath,
+      [...WORKER_FLAGS, ...nodeArgsFor(new URL('./write.ts', import.meta.url).pathname), url, exportId, tenantId, reportId, format],
+      {
+        env: { ...CHILD_ENV, ...process.env, MALLOC_ARENA_MAX: '2' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
@@ -91,7 +117,8 @@ for (const reportId of ['calls', 'interactions']) {
   log(`${reportId} COPY: ${copy.seconds.toFixed(2)} s, ${(ROWS / copy.seconds).toFixed(0)} rows/s, ${(copy.bytes / 1e6).toFixed(1)} MB`);
   for (const format of ['csv', 'xlsx']) {
     const r = await runChild(reportId, format);
-    const line = `${reportId} ${format}: ${r.rows} rows in ${r.seconds.toFixed(2)} s = ${(r.rows / r.seconds).toFixed(0)} rows/s, ${(r.bytes / 1e6).toFixed(1)} MB, ` +
+    const line =
+      `${reportId} ${format}: ${r.rows} rows in ${r.seconds.toFixed(2)} s = ${(r.rows / r.seconds).toFixed(0)} rows/s, ${(r.bytes / 1e6).toFixed(1)} MB, ` +
       `peak RSS ${r.maxRssMb.toFixed(0)} MB, ${(r.seconds / copy.seconds).toFixed(2)}× COPY (${copy.seconds.toFixed(2)} s)`;
     log(line);
     results.push(line);

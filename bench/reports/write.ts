@@ -10,7 +10,13 @@ const activities = createReportActivities({ db, pageSize: 5000 });
 const started = process.hrtime.bigint();
 let rows = 0;
 if (format === 'xlsx') {
-  const file = (await new MockActivityEnvironment().run(activities.writeReportXlsx, { exportId, tenantId, reportId, filters: {}, locale: 'pt-BR' as const })) as { rows: number };
+  const file = (await new MockActivityEnvironment().run(activities.writeReportXlsx, {
+    exportId,
+    tenantId,
+    reportId,
+    filters: {},
+    locale: 'pt-BR' as const,
+  })) as { rows: number };
   rows = file.rows;
 } else {
   // As the export workflow does: one activity call per page, carrying the cursor.
@@ -23,6 +29,10 @@ if (format === 'xlsx') {
   }
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const bytes = await db.selectFrom('export_chunks').select((eb) => eb.fn.sum<string>(eb.fn('length', ['data'])).as('n')).where('export_id', '=', exportId).executeTakeFirstOrThrow();
+const bytes = await db
+  .selectFrom('export_chunks')
+  .select((eb) => eb.fn.sum<string>(eb.fn('length', ['data'])).as('n'))
+  .where('export_id', '=', exportId)
+  .executeTakeFirstOrThrow();
 console.log(JSON.stringify({ rows, seconds, bytes: Number(bytes.n), maxRssMb: process.resourceUsage().maxRSS / 1024 }));
 await close();

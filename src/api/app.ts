@@ -3,12 +3,7 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import {
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { apiKeyRoutes } from './api-keys/routes';
 import { auditLogRoutes } from './audit-log/routes';
 import { broadcastRoutes } from './broadcast/routes';
@@ -84,7 +79,10 @@ export interface BuildOptions {
 export async function buildApp(deps: ApiDeps, options: BuildOptions = {}): Promise<App> {
   const app = Fastify({
     // Request URLs are logged redacted (`hub.verify_token`, `api_key`… never reach the logs).
-    logger: options.logger === false ? false : { level: deps.config.LOG_LEVEL, ...(typeof options.logger === 'object' ? options.logger : {}), serializers: { req: requestSerializer } },
+    logger:
+      options.logger === false
+        ? false
+        : { level: deps.config.LOG_LEVEL, ...(typeof options.logger === 'object' ? options.logger : {}), serializers: { req: requestSerializer } },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
@@ -130,9 +128,12 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions = {}): Promi
   registerMetrics(app);
   options.instrument?.(app as App);
   await healthRoutes(app, deps);
-  await app.register(async (v1) => {
-    for (const resource of v1Resources) await resource(v1 as App, deps);
-  }, { prefix: '/v1' });
+  await app.register(
+    async (v1) => {
+      for (const resource of v1Resources) await resource(v1 as App, deps);
+    },
+    { prefix: '/v1' },
+  );
 
   return app;
 }

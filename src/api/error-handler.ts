@@ -58,7 +58,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     // A backstop for text PostgreSQL cannot store (the input guard answers the usual cases first).
     const pgCode = (error as { code?: string }).code;
     if (pgCode === '22021' || pgCode === '22P05') {
-      return send(reply, new ProblemError(400, 'TEXT_INVALID', 'A text value holds a character that cannot be stored (NUL or invalid UTF-8).').toBody(request.url));
+      return send(
+        reply,
+        new ProblemError(400, 'TEXT_INVALID', 'A text value holds a character that cannot be stored (NUL or invalid UTF-8).').toBody(request.url),
+      );
     }
     if (isResponseSerializationError(error)) {
       request.log.error({ err: error, issues: error.cause?.issues }, 'response did not match its schema');

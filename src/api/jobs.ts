@@ -35,17 +35,23 @@ export async function startJob(deps: { temporal: Client; db: Kysely<Database> },
     request?.log.error({ err: error, workflowId: job.workflowId }, 'a job workflow could not be started; its rows are undone');
     await deps.db.transaction().execute(async (trx) => {
       await job.undo(trx);
-      if (request) await audit(trx, request, {
-        action: `${job.kind}.start_failed`,
-        targetType: job.kind,
-        targetId: job.id,
-        summary: `Não foi possível iniciar ${job.workflowId}; nada ficou pela metade`,
-        details: { workflowId: job.workflowId, error: (error as Error)?.message ?? String(error) },
-      });
+      if (request)
+        await audit(trx, request, {
+          action: `${job.kind}.start_failed`,
+          targetType: job.kind,
+          targetId: job.id,
+          summary: `Não foi possível iniciar ${job.workflowId}; nada ficou pela metade`,
+          details: { workflowId: job.workflowId, error: (error as Error)?.message ?? String(error) },
+        });
     });
-    throw new ProblemError(503, 'JOB_NOT_STARTED', `The ${job.kind.replace(/_/g, ' ')} could not be started (Temporal did not take it); nothing was kept. Try again.`, {
-      workflowId: job.workflowId,
-    });
+    throw new ProblemError(
+      503,
+      'JOB_NOT_STARTED',
+      `The ${job.kind.replace(/_/g, ' ')} could not be started (Temporal did not take it); nothing was kept. Try again.`,
+      {
+        workflowId: job.workflowId,
+      },
+    );
   }
 }
 

@@ -13,10 +13,7 @@ export function registerMetrics(app: FastifyInstance): client.Registry {
     registers: [registry],
   });
   app.addHook('onResponse', async (request, reply) => {
-    duration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    duration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.get('/metrics', { config: { auth: false }, schema: { hide: true } }, async (_request, reply) => {
     reply.type(registry.contentType);

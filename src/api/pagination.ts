@@ -49,8 +49,7 @@ export function parseSort(sort: string, columns: Record<string, string>): SortSp
   return { column: column.replace(/:ts$/, ''), direction, timestamp };
 }
 
-const sortExpression = (sort: SortSpec) =>
-  sort.timestamp ? sql`date_trunc('milliseconds', ${sql.ref(sort.column)})` : sql.ref(sort.column);
+const sortExpression = (sort: SortSpec) => (sort.timestamp ? sql`date_trunc('milliseconds', ${sql.ref(sort.column)})` : sql.ref(sort.column));
 
 type Cursor = [value: string | number | null, id: string | number];
 
@@ -80,9 +79,7 @@ export function keysetPage<DB, TB extends keyof DB, O>(
     const [value, id] = decodeCursor(options.cursor);
     const op = sql.raw(sort.direction === 'desc' ? '<' : '>');
     q = q.where(
-      value === null
-        ? sql<boolean>`${sql.ref(idColumn)} ${op} ${id}`
-        : sql<boolean>`(${sortExpression(sort)}, ${sql.ref(idColumn)}) ${op} (${value}, ${id})`,
+      value === null ? sql<boolean>`${sql.ref(idColumn)} ${op} ${id}` : sql<boolean>`(${sortExpression(sort)}, ${sql.ref(idColumn)}) ${op} (${value}, ${id})`,
     ) as typeof q;
   }
   return q
@@ -92,12 +89,7 @@ export function keysetPage<DB, TB extends keyof DB, O>(
 }
 
 /** Cuts the extra row fetched by keysetPage and builds nextCursor from the last item. */
-export function toPage<R, T>(
-  rows: R[],
-  limit: number,
-  cursorOf: (row: R) => Cursor,
-  map: (row: R) => T,
-): { items: T[]; nextCursor: string | null } {
+export function toPage<R, T>(rows: R[], limit: number, cursorOf: (row: R) => Cursor, map: (row: R) => T): { items: T[]; nextCursor: string | null } {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];

@@ -56,11 +56,8 @@ export class ProblemError extends Error {
 export const notFound = (what: string, id: string) =>
   new ProblemError(404, `${what.toUpperCase().replace(/[^A-Z]+/g, '_')}_NOT_FOUND`, `No ${what} with id ${id}.`);
 
-export const conflict = (code: string, detail: string, extensions?: Record<string, unknown>) =>
-  new ProblemError(409, code, detail, extensions);
+export const conflict = (code: string, detail: string, extensions?: Record<string, unknown>) => new ProblemError(409, code, detail, extensions);
 
-export const unprocessable = (code: string, detail: string, extensions?: Record<string, unknown>) =>
-  new ProblemError(422, code, detail, extensions);
+export const unprocessable = (code: string, detail: string, extensions?: Record<string, unknown>) => new ProblemError(422, code, detail, extensions);
 
-export const badRequest = (code: string, detail: string, extensions?: Record<string, unknown>) =>
-  new ProblemError(400, code, detail, extensions);
+export const badRequest = (code: string, detail: string, extensions?: Record<string, unknown>) => new ProblemError(400, code, detail, extensions);

@@ -14,13 +14,7 @@ export interface ApiDeps {
   pingDatabase?: () => Promise<void>;
 }
 
-export type App = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 /** A resource folder exports one of these; app.ts registers it under /v1. */
 export type RoutePlugin = (app: App, deps: ApiDeps) => Promise<void> | void;

@@ -22,7 +22,9 @@ const running = new Map<string, number>();
 function takeUploadSlot(tenantId: string, max: number): () => void {
   const now = running.get(tenantId) ?? 0;
   if (now >= max) {
-    throw new ProblemError(429, 'UPLOADS_BUSY', `Your account already has ${now} uploads in progress (at most ${max} at once); wait for one to finish.`, { limit: max });
+    throw new ProblemError(429, 'UPLOADS_BUSY', `Your account already has ${now} uploads in progress (at most ${max} at once); wait for one to finish.`, {
+      limit: max,
+    });
   }
   running.set(tenantId, now + 1);
   let released = false;
@@ -114,7 +116,11 @@ export async function receiveContactFile(db: Kysely<Database>, request: FastifyR
   }
   const encoding = request.headers['content-encoding'];
   if (encoding && encoding !== 'identity') {
-    throw new ProblemError(400, 'CONTENT_ENCODING_UNSUPPORTED', `Content-Encoding "${encoding}" is not accepted on uploads; send the multipart body uncompressed.`);
+    throw new ProblemError(
+      400,
+      'CONTENT_ENCODING_UNSUPPORTED',
+      `Content-Encoding "${encoding}" is not accepted on uploads; send the multipart body uncompressed.`,
+    );
   }
   const release = takeUploadSlot(request.auth.tenantId, config.UPLOAD_MAX_CONCURRENT_PER_TENANT);
   await pruneAbandonedUploads(db, request.auth.tenantId).catch((error) => {
@@ -152,7 +158,11 @@ export async function receiveContactFile(db: Kysely<Database>, request: FastifyR
             if (problem) throw new ProblemError(422, problem.code, problem.detail, problem.columns ? { columns: problem.columns } : {});
             const encoding = detectEncoding(firstBytes);
             if (encoding !== 'utf8' && encoding !== 'windows-1252') {
-              throw new ProblemError(422, 'FILE_ENCODING_UNSUPPORTED', `O arquivo está em ${encoding.toUpperCase()}. Salve como "CSV UTF-8" ou "CSV (separado por vírgulas)" do Excel.`);
+              throw new ProblemError(
+                422,
+                'FILE_ENCODING_UNSUPPORTED',
+                `O arquivo está em ${encoding.toUpperCase()}. Salve como "CSV UTF-8" ou "CSV (separado por vírgulas)" do Excel.`,
+              );
             }
           },
         });

@@ -20,10 +20,7 @@ export async function createTenant(db: Kysely<Database>, name: string) {
   return db.insertInto('tenants').values({ name }).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function createUser(
-  db: Kysely<Database>,
-  input: { tenantId: string; name: string; email: string; role: Role },
-) {
+export async function createUser(db: Kysely<Database>, input: { tenantId: string; name: string; email: string; role: Role }) {
   return db
     .insertInto('users')
     .values({ tenant_id: input.tenantId, name: input.name, email: input.email.toLowerCase(), role: input.role })
@@ -31,10 +28,7 @@ export async function createUser(
     .executeTakeFirstOrThrow();
 }
 
-export async function issueApiKey(
-  db: Kysely<Database>,
-  input: { tenantId: string; userId: string; name: string },
-): Promise<IssuedKey> {
+export async function issueApiKey(db: Kysely<Database>, input: { tenantId: string; userId: string; name: string }): Promise<IssuedKey> {
   const id = `k${randomBytes(6).toString('hex')}`;
   const secret = randomBytes(32).toString('base64url');
   await db
@@ -74,7 +68,16 @@ export async function verifyApiKey(db: Kysely<Database>, presented: string): Pro
   const row = await db
     .selectFrom('api_keys')
     .innerJoin('users', 'users.id', 'api_keys.user_id')
-    .select(['api_keys.id', 'api_keys.tenant_id', 'api_keys.user_id', 'api_keys.secret_hash', 'api_keys.revoked_at', 'api_keys.last_used_at', 'users.role', 'users.name'])
+    .select([
+      'api_keys.id',
+      'api_keys.tenant_id',
+      'api_keys.user_id',
+      'api_keys.secret_hash',
+      'api_keys.revoked_at',
+      'api_keys.last_used_at',
+      'users.role',
+      'users.name',
+    ])
     .where('api_keys.id', '=', id)
     .executeTakeFirst();
   if (!row || row.revoked_at) return undefined;
@@ -86,10 +89,7 @@ export async function verifyApiKey(db: Kysely<Database>, presented: string): Pro
 }
 
 /** Creates a tenant with its first admin user and key (used by `npm start` and the admin command). */
-export async function bootstrapTenant(
-  db: Kysely<Database>,
-  input: { tenantName: string; adminName?: string; adminEmail?: string },
-) {
+export async function bootstrapTenant(db: Kysely<Database>, input: { tenantName: string; adminName?: string; adminEmail?: string }) {
   return db.transaction().execute(async (trx) => {
     const tenant = await createTenant(trx, input.tenantName);
     const user = await createUser(trx, {

@@ -41,7 +41,9 @@ export async function writeJournal(
     await trx
       .insertInto('ari_recorders')
       .values({ recorder_id: recorder.id, app: recorder.app, connected_since: recorder.connectedSince, journaled_until: recorder.journaledUntil })
-      .onConflict((oc) => oc.column('recorder_id').doUpdateSet({ connected_since: recorder.connectedSince, journaled_until: recorder.journaledUntil, updated_at: sql`now()` }))
+      .onConflict((oc) =>
+        oc.column('recorder_id').doUpdateSet({ connected_since: recorder.connectedSince, journaled_until: recorder.journaledUntil, updated_at: sql`now()` }),
+      )
       .execute();
   });
 }
@@ -72,7 +74,13 @@ export async function journaledCall(db: Kysely<Database>, channelId: string): Pr
   const rows = await db.selectFrom('ari_events').select(['type', 'at', 'payload']).where('channel_id', '=', channelId).orderBy('id').execute();
   const call: JournaledCall = { placed: rows.length > 0, createdAt: undefined, answeredAt: undefined, destroyed: undefined, amdStatus: undefined };
   for (const row of rows) {
-    const payload = row.payload as { channel?: { state?: string; creationtime?: string }; cause?: number; cause_txt?: string; variable?: string; value?: string };
+    const payload = row.payload as {
+      channel?: { state?: string; creationtime?: string };
+      cause?: number;
+      cause_txt?: string;
+      variable?: string;
+      value?: string;
+    };
     const at = new Date(row.at);
     if (payload.channel?.creationtime && !call.createdAt) {
       const created = new Date(payload.channel.creationtime.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));

@@ -34,4 +34,3 @@ async function copyIn(client: pg.PoolClient, statement: string, pieces: readonly
     throw error;
   }
 }
-

@@ -43,8 +43,12 @@ export function interactionsQuery(db: Kysely<Database>, f: InteractionFilter, ph
     q = q.where((eb) =>
       eb.or([
         eb('i.company_contact_id', '=', id),
-        eb('i.phone_key', 'in', sql<string>`(SELECT ${phoneKeySql(sql.ref('p'))} FROM company_contacts cc, unnest(cc.phones) p
-          WHERE cc.id = ${id} AND cc.tenant_id = ${f.tenantId})`),
+        eb(
+          'i.phone_key',
+          'in',
+          sql<string>`(SELECT ${phoneKeySql(sql.ref('p'))} FROM company_contacts cc, unnest(cc.phones) p
+          WHERE cc.id = ${id} AND cc.tenant_id = ${f.tenantId})`,
+        ),
       ]),
     );
   }

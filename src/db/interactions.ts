@@ -62,8 +62,26 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * ended_at timestamptz, outcome, handled_by_kind, handled_by_id text, details, events jsonb.
  */
 export const INTERACTION_COLUMNS = [
-  'tenant_id', 'channel', 'direction', 'kind', 'source_key', 'phone', 'phone_key', 'company_contact_id', 'contact_id', 'ml_buyer_id',
-  'campaign_id', 'send_id', 'ml_account_id', 'started_at', 'ended_at', 'outcome', 'handled_by_kind', 'handled_by_id', 'details', 'events',
+  'tenant_id',
+  'channel',
+  'direction',
+  'kind',
+  'source_key',
+  'phone',
+  'phone_key',
+  'company_contact_id',
+  'contact_id',
+  'ml_buyer_id',
+  'campaign_id',
+  'send_id',
+  'ml_account_id',
+  'started_at',
+  'ended_at',
+  'outcome',
+  'handled_by_kind',
+  'handled_by_id',
+  'details',
+  'events',
 ] as const;
 
 /** SQL for phone_key: a Brazilian mobile without its ninth digit (as `withoutNinthDigit`). */

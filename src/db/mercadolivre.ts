@@ -17,11 +17,7 @@ export function createMlTokenStore(db: Kysely<Database>, box: SecretBox, cacheMs
     async current(accountId: string): Promise<SellerToken> {
       const hit = cache.get(accountId);
       if (hit && Date.now() - hit.at < cacheMs) return hit.token;
-      const row = await db
-        .selectFrom('ml_accounts')
-        .select(['access_token_enc', 'token_generation', 'status'])
-        .where('id', '=', accountId)
-        .executeTakeFirst();
+      const row = await db.selectFrom('ml_accounts').select(['access_token_enc', 'token_generation', 'status']).where('id', '=', accountId).executeTakeFirst();
       if (!row?.access_token_enc || row.status !== 'connected') throw new MlAccountUnavailableError(accountId, row?.status ?? 'missing');
       const token = { accessToken: box.open(row.access_token_enc), generation: row.token_generation };
       cache.set(accountId, { at: Date.now(), token });
@@ -60,7 +56,10 @@ export async function mlSettingsOf(db: Executor, tenantId: string) {
 }
 
 /** The audit entry of something the system did (no user, no key). */
-export async function auditSystem(db: Executor, entry: { tenantId: string; action: string; targetType: string; targetId: string; summary: string; details?: Record<string, unknown> }) {
+export async function auditSystem(
+  db: Executor,
+  entry: { tenantId: string; action: string; targetType: string; targetId: string; summary: string; details?: Record<string, unknown> },
+) {
   await db
     .insertInto('audit_log')
     .values({

@@ -35,18 +35,25 @@ export async function recordQuestionInteraction(db: Executor, q: MlQuestionFacts
     startedAt: q.askedAt,
     outcome: q.status.toLowerCase(),
     details: { questionId: q.questionId, mlQuestionId: q.mlQuestionId, itemId: q.itemId },
-    events: [
-      { type: 'asked', at: q.askedAt, key: 'asked' },
-      ...(q.slaBreachedAt ? [{ type: 'sla_breached', at: q.slaBreachedAt, key: 'sla_breached' }] : []),
-    ],
+    events: [{ type: 'asked', at: q.askedAt, key: 'asked' }, ...(q.slaBreachedAt ? [{ type: 'sla_breached', at: q.slaBreachedAt, key: 'sla_breached' }] : [])],
   });
 }
 
 export async function recordAnswerInteraction(
   db: Executor,
-  a: { tenantId: string; accountId: string; questionId: string; mlQuestionId: string; buyerId: string; answeredAt: Date; via: 'agent' | 'auto' | 'mercadolivre'; by?: string | null },
+  a: {
+    tenantId: string;
+    accountId: string;
+    questionId: string;
+    mlQuestionId: string;
+    buyerId: string;
+    answeredAt: Date;
+    via: 'agent' | 'auto' | 'mercadolivre';
+    by?: string | null;
+  },
 ) {
-  const handledBy: { kind: HandledByKind; id?: string | null } = a.via === 'agent' ? { kind: 'user', id: a.by ?? null } : a.via === 'auto' ? { kind: 'rule', id: a.by ?? null } : { kind: 'system', id: 'mercadolivre' };
+  const handledBy: { kind: HandledByKind; id?: string | null } =
+    a.via === 'agent' ? { kind: 'user', id: a.by ?? null } : a.via === 'auto' ? { kind: 'rule', id: a.by ?? null } : { kind: 'system', id: 'mercadolivre' };
   await recordInteraction(db, {
     tenantId: a.tenantId,
     channel: 'mercadolivre',
@@ -66,7 +73,18 @@ export async function recordAnswerInteraction(
 
 export async function recordMessageInteraction(
   db: Executor,
-  m: { tenantId: string; accountId: string; conversationId: string; packId: string; messageKey: string; buyerId: string | null; direction: 'buyer' | 'seller'; at: Date; moderation: string | null; by?: string | null },
+  m: {
+    tenantId: string;
+    accountId: string;
+    conversationId: string;
+    packId: string;
+    messageKey: string;
+    buyerId: string | null;
+    direction: 'buyer' | 'seller';
+    at: Date;
+    moderation: string | null;
+    by?: string | null;
+  },
 ) {
   await recordInteraction(db, {
     tenantId: m.tenantId,

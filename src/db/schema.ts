@@ -411,7 +411,6 @@ export interface RateWindowsTable {
 
 // ---- Broadcast limits (0006)
 
-
 export interface WhatsAppLimitUsersTable {
   channel_id: string;
   user_key: string;

@@ -4,4 +4,5 @@
  * lone surrogate becomes U+FFFD); returns the bytes written. The caller makes room: at most three
  * bytes per UTF-16 unit.
  */
-export const utf8Write = (b: Buffer, value: string, at: number): number => (b as Buffer & { utf8Write(value: string, offset: number): number }).utf8Write(value, at);
+export const utf8Write = (b: Buffer, value: string, at: number): number =>
+  (b as Buffer & { utf8Write(value: string, offset: number): number }).utf8Write(value, at);

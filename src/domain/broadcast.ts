@@ -143,7 +143,11 @@ export const BUILTIN_COLUMNS: Record<string, (c: ContactFields) => string | null
 };
 
 const fold = (text: string) =>
-  text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, '');
+  text
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '');
 
 /** The group column a mapping names (case, accents and separators ignored), or undefined. */
 export function findColumn(wanted: string, columns: readonly string[]): string | undefined {
@@ -155,7 +159,7 @@ export function columnValue(column: string, contact: ContactFields): string {
   const builtin = BUILTIN_COLUMNS[fold(column)];
   if (builtin) return builtin(contact) ?? '';
   const key = findColumn(column, Object.keys(contact.custom));
-  return key === undefined ? '' : contact.custom[key] ?? '';
+  return key === undefined ? '' : (contact.custom[key] ?? '');
 }
 
 /**
@@ -172,7 +176,10 @@ export function resolveParameters(
   const valueOf = (p: string) => {
     const source = mapping[p];
     const value = !source ? '' : 'text' in source ? source.text : columnValue(source.column, contact);
-    const clean = value.replace(/[\r\n\t]+/g, ' ').replace(/ {5,}/g, '    ').trim();
+    const clean = value
+      .replace(/[\r\n\t]+/g, ' ')
+      .replace(/ {5,}/g, '    ')
+      .trim();
     return clean === '' ? '-' : clean;
   };
   if (format === 'NAMED') return Object.fromEntries(placeholders.map((p) => [p, valueOf(p)]));

@@ -9,7 +9,8 @@ export function jsonDepthExceeds(text: Uint8Array, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const b = text[i];
     if (inString) {
-      if (b === 0x5c) i++; // backslash: skip the escaped byte
+      if (b === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (b === 0x22) inString = false;
       continue;
     }

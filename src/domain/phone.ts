@@ -7,26 +7,69 @@
 /** Federative unit (state) of a DDD. 61 also serves some Goiás towns around Brasília. */
 export const DDD_STATE: Readonly<Record<string, string>> = Object.freeze({
   ...Object.fromEntries(['11', '12', '13', '14', '15', '16', '17', '18', '19'].map((d) => [d, 'SP'])),
-  '21': 'RJ', '22': 'RJ', '24': 'RJ',
-  '27': 'ES', '28': 'ES',
-  '31': 'MG', '32': 'MG', '33': 'MG', '34': 'MG', '35': 'MG', '37': 'MG', '38': 'MG',
-  '41': 'PR', '42': 'PR', '43': 'PR', '44': 'PR', '45': 'PR', '46': 'PR',
-  '47': 'SC', '48': 'SC', '49': 'SC',
-  '51': 'RS', '53': 'RS', '54': 'RS', '55': 'RS',
-  '61': 'DF', '62': 'GO', '64': 'GO', '63': 'TO', '65': 'MT', '66': 'MT', '67': 'MS',
-  '68': 'AC', '69': 'RO',
-  '71': 'BA', '73': 'BA', '74': 'BA', '75': 'BA', '77': 'BA', '79': 'SE',
-  '81': 'PE', '87': 'PE', '82': 'AL', '83': 'PB', '84': 'RN', '85': 'CE', '88': 'CE',
-  '86': 'PI', '89': 'PI',
-  '91': 'PA', '93': 'PA', '94': 'PA', '92': 'AM', '97': 'AM', '95': 'RR', '96': 'AP',
-  '98': 'MA', '99': 'MA',
+  '21': 'RJ',
+  '22': 'RJ',
+  '24': 'RJ',
+  '27': 'ES',
+  '28': 'ES',
+  '31': 'MG',
+  '32': 'MG',
+  '33': 'MG',
+  '34': 'MG',
+  '35': 'MG',
+  '37': 'MG',
+  '38': 'MG',
+  '41': 'PR',
+  '42': 'PR',
+  '43': 'PR',
+  '44': 'PR',
+  '45': 'PR',
+  '46': 'PR',
+  '47': 'SC',
+  '48': 'SC',
+  '49': 'SC',
+  '51': 'RS',
+  '53': 'RS',
+  '54': 'RS',
+  '55': 'RS',
+  '61': 'DF',
+  '62': 'GO',
+  '64': 'GO',
+  '63': 'TO',
+  '65': 'MT',
+  '66': 'MT',
+  '67': 'MS',
+  '68': 'AC',
+  '69': 'RO',
+  '71': 'BA',
+  '73': 'BA',
+  '74': 'BA',
+  '75': 'BA',
+  '77': 'BA',
+  '79': 'SE',
+  '81': 'PE',
+  '87': 'PE',
+  '82': 'AL',
+  '83': 'PB',
+  '84': 'RN',
+  '85': 'CE',
+  '88': 'CE',
+  '86': 'PI',
+  '89': 'PI',
+  '91': 'PA',
+  '93': 'PA',
+  '94': 'PA',
+  '92': 'AM',
+  '97': 'AM',
+  '95': 'RR',
+  '96': 'AP',
+  '98': 'MA',
+  '99': 'MA',
 });
 
 export type PhoneType = 'mobile' | 'landline';
 export type PhoneProblemCode = 'NON_DIGITS' | 'LENGTH' | 'DDI' | 'DDD' | 'NINTH_DIGIT' | 'LANDLINE_PREFIX';
-export type PhoneCheck =
-  | { ok: true; phone: string; type: PhoneType; ddd: string }
-  | { ok: false; reason: PhoneProblemCode; message: string };
+export type PhoneCheck = { ok: true; phone: string; type: PhoneType; ddd: string } | { ok: false; reason: PhoneProblemCode; message: string };
 
 export type PhoneProblem = Extract<PhoneCheck, { ok: false }>;
 
@@ -77,14 +120,11 @@ export function checkBrazilPhone(raw: string): string | PhoneProblem {
     return fail('NON_DIGITS', `O telefone tem caracteres que não são números: "${raw.trim()}".${hint}`);
   }
   const hasDdi = phone.charCodeAt(0) === 53 && phone.charCodeAt(1) === 53; // 55
-  if (!hasDdi && (phone.length >= 10 && phone.length <= 13)) {
+  if (!hasDdi && phone.length >= 10 && phone.length <= 13) {
     return fail('DDI', `O telefone deve começar com o DDI 55 do Brasil (ex.: 5548998288774); veio "${phone}".`);
   }
   if (phone.length !== 12 && phone.length !== 13) {
-    return fail(
-      'LENGTH',
-      `O telefone tem ${phone.length} dígitos; fixo tem 12 (55 + DDD + 8) e celular 13 (55 + DDD + 9 + 8).`,
-    );
+    return fail('LENGTH', `O telefone tem ${phone.length} dígitos; fixo tem 12 (55 + DDD + 8) e celular 13 (55 + DDD + 9 + 8).`);
   }
   if (KNOWN_DDD[(phone.charCodeAt(2) - 48) * 10 + phone.charCodeAt(3) - 48] === 0) return fail('DDD', `O DDD ${phone.slice(2, 4)} não existe no Brasil.`);
   const first = phone.charCodeAt(4) - 48;

@@ -28,8 +28,10 @@ export function templateStatusOf(event: string): string {
 export function templateHalt(templateStatus: string, send: { status: string; reason: string | null }): TemplateHalt | undefined {
   if (!UNFINISHED.has(send.status)) return undefined;
   const status = templateStatusOf(templateStatus);
-  if (status === 'APPROVED') return send.status === 'paused' && send.reason === TEMPLATE_PAUSED_REASON ? { action: 'resume', reason: TEMPLATE_PAUSED_REASON } : undefined;
-  if (status === 'PAUSED') return send.status === 'paused' && send.reason === TEMPLATE_PAUSED_REASON ? undefined : { action: 'pause', reason: TEMPLATE_PAUSED_REASON };
+  if (status === 'APPROVED')
+    return send.status === 'paused' && send.reason === TEMPLATE_PAUSED_REASON ? { action: 'resume', reason: TEMPLATE_PAUSED_REASON } : undefined;
+  if (status === 'PAUSED')
+    return send.status === 'paused' && send.reason === TEMPLATE_PAUSED_REASON ? undefined : { action: 'pause', reason: TEMPLATE_PAUSED_REASON };
   if (status === 'DISABLED') return { action: 'stop', reason: 'template_disabled' };
   if (GONE.has(status)) return { action: 'stop', reason: 'template_missing' };
   return undefined;

@@ -158,10 +158,7 @@ export function statusRank(status: WhatsAppMessageStatus): number {
  * never move backwards, so duplicates and out-of-order events are harmless. `failed` applies only
  * to a message that was never delivered, and once failed a message stays failed.
  */
-export function nextStatus(
-  current: WhatsAppMessageStatus | undefined,
-  incoming: WhatsAppMessageStatus,
-): WhatsAppMessageStatus {
+export function nextStatus(current: WhatsAppMessageStatus | undefined, incoming: WhatsAppMessageStatus): WhatsAppMessageStatus {
   if (current === undefined) return incoming;
   if (current === 'failed') return 'failed';
   if (incoming === 'failed') return ranks[current] < ranks.delivered ? 'failed' : current;

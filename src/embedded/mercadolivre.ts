@@ -32,7 +32,12 @@ export function prepareEmbeddedMercadoLivre(config: Config) {
     env,
     start: (base: NodeJS.ProcessEnv, say: (line: string) => void): ManagedProcess[] => {
       say(`Mercado Livre simulator on ${url} (control API under /_sim; notifications → our /v1/webhooks/mercadolivre)`);
-      const simEnv = { ML_SIM_PORT: String(config.ML_SIM_PORT), ML_SIM_CLIENT_ID: SIM_CLIENT_ID, ML_SIM_CLIENT_SECRET: SIM_CLIENT_SECRET, ML_SIM_WEBHOOK_URL: `http://127.0.0.1:${config.API_PORT}/v1/webhooks/mercadolivre` };
+      const simEnv = {
+        ML_SIM_PORT: String(config.ML_SIM_PORT),
+        ML_SIM_CLIENT_ID: SIM_CLIENT_ID,
+        ML_SIM_CLIENT_SECRET: SIM_CLIENT_SECRET,
+        ML_SIM_WEBHOOK_URL: `http://127.0.0.1:${config.API_PORT}/v1/webhooks/mercadolivre`,
+      };
       return [runManaged('mercadolivre-sim', 'src/simulators/mercadolivre/main.ts', { ...base, ...simEnv }, say)];
     },
     connect: async (db: Kysely<Database>, runConfig: Config, secretsKey: string, say: (line: string) => void) => {
@@ -57,7 +62,15 @@ export function prepareEmbeddedMercadoLivre(config: Config) {
       const account = await db
         .insertInto('ml_accounts')
         .values({ tenant_id: tenant.id, seller_id: String(grant.user_id), nickname: me.nickname, status: 'connected', ...sealed, connected_at: new Date() })
-        .onConflict((oc) => oc.constraint('ml_accounts_seller_key').doUpdateSet({ ...sealed, status: 'connected', status_reason: null, token_generation: sql`ml_accounts.token_generation + 1`, updated_at: new Date() }))
+        .onConflict((oc) =>
+          oc.constraint('ml_accounts_seller_key').doUpdateSet({
+            ...sealed,
+            status: 'connected',
+            status_reason: null,
+            token_generation: sql`ml_accounts.token_generation + 1`,
+            updated_at: new Date(),
+          }),
+        )
         .returning(['id', 'tenant_id'])
         .executeTakeFirstOrThrow();
       const temporal = await connectClient(runConfig);
@@ -67,7 +80,14 @@ export function prepareEmbeddedMercadoLivre(config: Config) {
           workflowId: accountWorkflowId(account.id),
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          args: [{ accountId: account.id, tenantId: account.tenant_id, refreshMarginMs: runConfig.ML_REFRESH_MARGIN_MS, catchUpEveryMs: runConfig.ML_CATCH_UP_EVERY_MS }],
+          args: [
+            {
+              accountId: account.id,
+              tenantId: account.tenant_id,
+              refreshMarginMs: runConfig.ML_REFRESH_MARGIN_MS,
+              catchUpEveryMs: runConfig.ML_CATCH_UP_EVERY_MS,
+            },
+          ],
           signal: startAccountSignal,
           signalArgs: [],
           typedSearchAttributes: [

@@ -67,9 +67,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
       throw new Error(`Port ${port} is already in use (another Temporal dev server?). Stop it, or set EMBEDDED_TEMPORAL_PORT / EMBEDDED_TEMPORAL_UI_PORT.`);
     }
   }
-  const dbArgs = options.dbFile
-    ? ['--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF']
-    : [];
+  const dbArgs = options.dbFile ? ['--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF'] : [];
   if (options.dbFile) mkdirSync(dirname(options.dbFile), { recursive: true });
   const args = [
     'server',
@@ -95,7 +93,15 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     if (!(error instanceof TemporalBinaryError)) throw error;
     log(`${error.message}\nTrying @temporalio/testing's download of the dev server instead …`);
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { ip: '127.0.0.1', port: options.port, ui: true, uiPort: options.uiPort, namespace: options.namespace, dbFilename: options.dbFile, extraArgs: searchAttributeFlags() },
+      server: {
+        ip: '127.0.0.1',
+        port: options.port,
+        ui: true,
+        uiPort: options.uiPort,
+        namespace: options.namespace,
+        dbFilename: options.dbFile,
+        extraArgs: searchAttributeFlags(),
+      },
     });
     return {
       address: `127.0.0.1:${options.port}`,

@@ -44,7 +44,12 @@ export async function prepareEmbeddedWhatsApp(db: Kysely<Database>, config: Conf
   let webhookUrl: string | undefined;
   if (tenant) {
     const box = createSecretBox(secretsKey);
-    let channel = await db.selectFrom('whatsapp_channels').select('id').where('tenant_id', '=', tenant.id).where('phone_number_id', '=', SIM_PHONE_NUMBER_ID).executeTakeFirst();
+    let channel = await db
+      .selectFrom('whatsapp_channels')
+      .select('id')
+      .where('tenant_id', '=', tenant.id)
+      .where('phone_number_id', '=', SIM_PHONE_NUMBER_ID)
+      .executeTakeFirst();
     if (!channel) {
       channel = await db
         .insertInto('whatsapp_channels')

@@ -5,8 +5,7 @@ import type { Config } from '../config';
 
 /** TLS / API-key options shared by the client and the worker connections. */
 function tlsOptions(config: Config): ConnectionOptions['tls'] {
-  const wantsTls =
-    config.TEMPORAL_TLS || Boolean(config.TEMPORAL_TLS_CERT_PATH) || Boolean(config.TEMPORAL_API_KEY);
+  const wantsTls = config.TEMPORAL_TLS || Boolean(config.TEMPORAL_TLS_CERT_PATH) || Boolean(config.TEMPORAL_API_KEY);
   if (!wantsTls) return undefined;
   return {
     serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME,

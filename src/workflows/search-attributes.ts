@@ -15,19 +15,10 @@ export const JobKind = defineSearchAttributeKey('JobKind', SearchAttributeType.K
 /** The job's current state, kept current by the workflow. */
 export const JobStatus = defineSearchAttributeKey('JobStatus', SearchAttributeType.KEYWORD);
 
-export const customSearchAttributes = [
-  TenantId,
-  CampaignId,
-  CampaignKind,
-  CampaignStatus,
-  ContactGroupId,
-  JobKind,
-  JobStatus,
-] as const;
+export const customSearchAttributes = [TenantId, CampaignId, CampaignKind, CampaignStatus, ContactGroupId, JobKind, JobStatus] as const;
 
 /** `Name=Keyword` pairs, the form `temporal server start-dev --search-attribute` takes. */
-export const searchAttributeFlags = (): string[] =>
-  customSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+export const searchAttributeFlags = (): string[] => customSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
 
 /** What a campaign workflow (dialer campaign or broadcast send) is found by, set when it starts. */
 export const campaignSearchAttributes = (campaign: { tenantId: string; campaignId: string; kind: 'dialer' | 'broadcast'; status: string; groupId: string }) => [

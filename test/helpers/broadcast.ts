@@ -48,7 +48,12 @@ export function contactsCsv(count: number, phone = mobile): string {
 
 export async function createGroup(stack: TestStack, tenant: TestTenant, name: string, csv: string, kind = 'broadcast'): Promise<string> {
   const form = multipart({ name, kind }, { filename: `${name}.csv`, content: csv });
-  const res = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+  const res = await stack.app.inject({
+    method: 'POST',
+    url: '/v1/contact-groups',
+    headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+    payload: form.payload,
+  });
   expect(res.statusCode).toBe(202);
   const { group, import: started } = res.json();
   const result = await stack.temporal.workflow.getHandle(importWorkflowId(started.id)).result();
@@ -60,7 +65,12 @@ export async function createGroup(stack: TestStack, tenant: TestTenant, name: st
  * A channel on the simulator. Unlimited messaging by default: most tests reach more unique users
  * in a day than Meta's starting tier (250) allows, and the limit has tests of its own.
  */
-export async function createChannel(stack: TestStack, tenant: TestTenant, mpsLimit = 80, options: { messagingLimitTier?: string; phoneNumberId?: string } = {}) {
+export async function createChannel(
+  stack: TestStack,
+  tenant: TestTenant,
+  mpsLimit = 80,
+  options: { messagingLimitTier?: string; phoneNumberId?: string } = {},
+) {
   const res = await stack.app.inject({
     method: 'POST',
     url: '/v1/whatsapp/channels',

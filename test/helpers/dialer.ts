@@ -20,7 +20,12 @@ export const outcomeRules = [
 export async function importDialerGroup(stack: TestStack, tenant: TestTenant, name: string, phones: string[][]): Promise<string> {
   const lines = ['nome;telefone1;telefone2', ...phones.map((p, i) => `Pessoa ${i + 1};${p[0]};${p[1] ?? ''}`)];
   const form = multipart({ name, kind: 'dialer' }, { filename: `${name}.csv`, content: lines.join('\n') + '\n' });
-  const res = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+  const res = await stack.app.inject({
+    method: 'POST',
+    url: '/v1/contact-groups',
+    headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+    payload: form.payload,
+  });
   if (res.statusCode !== 202) throw new Error(`import refused: ${res.body}`);
   const { import: started, group } = res.json();
   await stack.temporal.workflow.getHandle(importWorkflowId(started.id)).result();
@@ -34,7 +39,11 @@ export function fastStrategy(name: string, over: Record<string, unknown> = {}) {
     config: {
       maxAttemptsPerContact: 2,
       maxAttemptsPerPhone: 2,
-      outcomes: { busy: { action: 'retry', afterMinutes: 0 }, no_answer: { action: 'retry', afterMinutes: 0 }, network_failure: { action: 'retry', afterMinutes: 0 } },
+      outcomes: {
+        busy: { action: 'retry', afterMinutes: 0 },
+        no_answer: { action: 'retry', afterMinutes: 0 },
+        network_failure: { action: 'retry', afterMinutes: 0 },
+      },
       callingWindow: { days: [0, 1, 2, 3, 4, 5, 6], ranges: [{ from: '00:00', to: '24:00' }], excludeHolidays: false },
       pacing: { channels: 5, callsPerSecond: 100 },
       ringTimeoutSec: 30,

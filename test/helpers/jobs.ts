@@ -46,7 +46,14 @@ export const ML_SELLER = 468424240;
 
 export async function startJobStack(name: string): Promise<JobStack> {
   const ml = await startMercadoLivreSimulator({ clientId: ML_CLIENT_ID, clientSecret: ML_CLIENT_SECRET, webhook: { retryBaseMs: 200, retryMaxMs: 1000 } });
-  const mlEnv = { ML_API_URL: ml.url, ML_AUTH_URL: ml.url, ML_CLIENT_ID, ML_CLIENT_SECRET, ML_REDIRECT_URI: 'http://127.0.0.1:9/v1/mercadolivre/oauth/callback', ML_CATCH_UP_EVERY_MS: '600000' };
+  const mlEnv = {
+    ML_API_URL: ml.url,
+    ML_AUTH_URL: ml.url,
+    ML_CLIENT_ID,
+    ML_CLIENT_SECRET,
+    ML_REDIRECT_URI: 'http://127.0.0.1:9/v1/mercadolivre/oauth/callback',
+    ML_CATCH_UP_EVERY_MS: '600000',
+  };
   const { sim, stack } = await startBroadcastStack({ name, mps: 80, sim: {}, env: mlEnv });
   ml.webhook.settings.url = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}/v1/webhooks/mercadolivre`;
   const ari = await startAriSimulator({ config: { seed: 1, ringMs: [60_000, 60_000], talkMs: [10, 20], rules: outcomeRules } });
@@ -105,20 +112,33 @@ export async function startJobStack(name: string): Promise<JobStack> {
 /** An import of a small group; returns the import id (its workflow is `import-<id>`). */
 export async function startImport(t: JobStack, name: string, rows = 5): Promise<string> {
   const form = multipart({ name, kind: 'broadcast' }, { filename: `${name}.csv`, content: contactsCsv(rows) });
-  const res = await t.stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(t.tenant.supervisorKey), ...form.headers }, payload: form.payload });
+  const res = await t.stack.app.inject({
+    method: 'POST',
+    url: '/v1/contact-groups',
+    headers: { ...bearer(t.tenant.supervisorKey), ...form.headers },
+    payload: form.payload,
+  });
   expect(res.statusCode).toBe(202);
   return res.json().import.id;
 }
 
 export async function startExport(t: JobStack): Promise<string> {
-  const res = await t.api('POST', '/v1/exports/activity-report', { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 3600_000).toISOString() });
+  const res = await t.api('POST', '/v1/exports/activity-report', {
+    from: new Date(Date.now() - 3600_000).toISOString(),
+    to: new Date(Date.now() + 3600_000).toISOString(),
+  });
   expect(res.statusCode).toBe(202);
   return res.json().id;
 }
 
 /** A dialer campaign (a draft unless `extra` says otherwise) over `contacts` numbers that all ring (needs the worker for its group's import). */
 export async function createDialerCampaign(t: JobStack, name: string, contacts = 3, extra: Record<string, unknown> = {}): Promise<string> {
-  const groupId = await importDialerGroup(t.stack, t.tenant, name, Array.from({ length: contacts }, (_, i) => [phoneOf(i + 1, 5)]));
+  const groupId = await importDialerGroup(
+    t.stack,
+    t.tenant,
+    name,
+    Array.from({ length: contacts }, (_, i) => [phoneOf(i + 1, 5)]),
+  );
   const strategy = (await t.api('POST', '/v1/dialer/strategies', fastStrategy(`${name} estratégia`))).json();
   const res = await t.api('POST', '/v1/dialer/campaigns', { name, groupId, strategyId: strategy.id, ...extra });
   expect(res.statusCode).toBe(201);
@@ -129,7 +149,12 @@ export async function createDialerCampaign(t: JobStack, name: string, contacts =
 export async function createScheduledSend(t: JobStack, name: string, startAt = new Date(Date.now() + 3600_000).toISOString()): Promise<string> {
   const groupId = await createGroup(t.stack, t.tenant, name, contactsCsv(3));
   const campaignId = await createCampaign(t.stack, t.tenant, t.channelId, name);
-  const res = await t.api('POST', `/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt });
+  const res = await t.api('POST', `/v1/broadcast/campaigns/${campaignId}/sends`, {
+    groupId,
+    template: { name: 'lembrete_pagamento' },
+    variables: reminderVariables,
+    startAt,
+  });
   expect(res.statusCode).toBe(201);
   return res.json().id;
 }
@@ -154,7 +179,12 @@ export async function connectMercadoLivre(t: JobStack, sellerId = ML_SELLER): Pr
 /** A forever workflow started as the API starts it (same id and kind, so the API's own start finds it running), with `args` of the test's choosing. */
 export async function startForeverWorkflow(t: JobStack, type: string, idPrefix: string, jobKind: string, args: object): Promise<string> {
   const workflowId = `${idPrefix}-${t.stack.config.TEMPORAL_TASK_QUEUE}`;
-  await t.stack.temporal.workflow.start(type, { taskQueue: t.stack.config.TEMPORAL_TASK_QUEUE, workflowId, args: [args], typedSearchAttributes: [{ key: JobKind, value: jobKind }] });
+  await t.stack.temporal.workflow.start(type, {
+    taskQueue: t.stack.config.TEMPORAL_TASK_QUEUE,
+    workflowId,
+    args: [args],
+    typedSearchAttributes: [{ key: JobKind, value: jobKind }],
+  });
   return workflowId;
 }
 

@@ -53,7 +53,10 @@ export async function openRaw(port: number): Promise<RawConnection> {
 }
 
 /** The head of a multipart upload with a declared length, and its opening (up to the file's first byte). */
-export function uploadHead(options: { path: string; key: string; contentLength: number; boundary: string; fields?: Record<string, string> }): { head: string; opening: string } {
+export function uploadHead(options: { path: string; key: string; contentLength: number; boundary: string; fields?: Record<string, string> }): {
+  head: string;
+  opening: string;
+} {
   const fields = Object.entries(options.fields ?? {})
     .map(([name, value]) => `--${options.boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
     .join('');

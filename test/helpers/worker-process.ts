@@ -44,8 +44,7 @@ export async function startWorkerProcess(options: {
       reject(new Error(`worker process exited early with ${code}`));
     });
   });
-  const exited = () =>
-    new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  const exited = () => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
   return {
     child,
     kill: async () => {

@@ -30,7 +30,16 @@ it('writes rows PostgreSQL reads back as the same values: uuid, integer, text, t
   const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
   // A small first block: rows cross its growth.
   const out = new BinaryCopyEncoder(64);
-  values.forEach((v, i) => out.encoded(uuidField(id)).int4(i + 2).text(v.name).textArray(v.phones).optionalText(v.email).jsonb(v.custom).endRow());
+  values.forEach((v, i) =>
+    out
+      .encoded(uuidField(id))
+      .int4(i + 2)
+      .text(v.name)
+      .textArray(v.phones)
+      .optionalText(v.email)
+      .jsonb(v.custom)
+      .endRow(),
+  );
   const client = await database.pool.connect();
   try {
     await client.query(`SET search_path TO ${database.schema}`);
@@ -40,12 +49,12 @@ it('writes rows PostgreSQL reads back as the same values: uuid, integer, text, t
   }
   const read = await sql<{ id: string; line: number; name: string; phones: string[]; email: string | null }>`
     SELECT id, line, name, phones, email FROM rows_in ORDER BY line`.execute(database.db);
-  expect(read.rows).toEqual(
-    values.map((v, i) => ({ id, line: i + 2, name: Buffer.from(v.name).toString(), phones: v.phones, email: v.email ?? null })),
-  );
+  expect(read.rows).toEqual(values.map((v, i) => ({ id, line: i + 2, name: Buffer.from(v.name).toString(), phones: v.phones, email: v.email ?? null })));
   // jsonb equal to what JSON.stringify gives, value by value.
   for (const [i, v] of values.entries()) {
-    const same = await sql<{ same: boolean }>`SELECT custom = ${JSON.stringify(v.custom)}::jsonb AS same FROM rows_in WHERE line = ${i + 2}`.execute(database.db);
+    const same = await sql<{ same: boolean }>`SELECT custom = ${JSON.stringify(v.custom)}::jsonb AS same FROM rows_in WHERE line = ${i + 2}`.execute(
+      database.db,
+    );
     expect(same.rows[0].same).toBe(true);
   }
 });

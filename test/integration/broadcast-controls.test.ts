@@ -5,7 +5,21 @@ import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { actSignal } from '../../src/workflows/operations';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, SIM_SECRET, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished, WABA_ID } from '../helpers/broadcast';
+import {
+  contactsCsv,
+  createCampaign,
+  createChannel,
+  createGroup,
+  mobile,
+  reminderVariables,
+  SECRETS_KEY,
+  SIM_SECRET,
+  startBroadcastStack,
+  syncTemplates,
+  waitAllFinal,
+  waitSendFinished,
+  WABA_ID,
+} from '../helpers/broadcast';
 import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
 import { startTestWorker, type RunningWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/worker-process';
@@ -20,8 +34,17 @@ let campaignId: string;
 
 beforeAll(async () => {
   let webhookUrl: (channelId: string) => string;
-  ({ sim, stack, webhookUrl } = await startBroadcastStack({ name: 'controls', mps: 200, sim: { pairWindowMs: 0, webhook: { deliveredDelayMs: 20, readDelayMs: 40 } }, env: { BROADCAST_UNKNOWN_AFTER_MS: '3000' } }));
-  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, { db: stack.database.db, pool: stack.database.pool, broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY } });
+  ({ sim, stack, webhookUrl } = await startBroadcastStack({
+    name: 'controls',
+    mps: 200,
+    sim: { pairWindowMs: 0, webhook: { deliveredDelayMs: 20, readDelayMs: 40 } },
+    env: { BROADCAST_UNKNOWN_AFTER_MS: '3000' },
+  }));
+  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
+    db: stack.database.db,
+    pool: stack.database.pool,
+    broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY },
+  });
   tenant = await stack.createTenant('Controles');
   channel = await createChannel(stack, tenant, 80);
   sim.configure({ webhook: { url: webhookUrl(channel.id) } });
@@ -40,7 +63,13 @@ const patch = (url: string, payload: unknown) => stack.app.inject({ method: 'PAT
 let groups = 0;
 const auditOf = async (targetId: string): Promise<{ action: string; actorKind: string; summary: string; details: Record<string, unknown> }[]> =>
   (await stack.app.inject({ method: 'GET', url: `/v1/audit-log?targetId=${targetId}&limit=100`, headers: bearer(tenant.adminKey) })).json().items;
-const newGroup = (n: number, from: number) => createGroup(stack, tenant, `Controles ${++groups}`, contactsCsv(n, (i) => mobile(from + i)));
+const newGroup = (n: number, from: number) =>
+  createGroup(
+    stack,
+    tenant,
+    `Controles ${++groups}`,
+    contactsCsv(n, (i) => mobile(from + i)),
+  );
 
 describe('a change that can free a waiting send wakes it', () => {
   it('a higher messaging tier frees a send waiting on the limit at once, not when its 24 h window ends', async () => {
@@ -48,8 +77,15 @@ describe('a change that can free a waiting send wakes it', () => {
     await patch(`/v1/whatsapp/channels/${channel.id}`, { messagingLimitTier: 'TIER_250' });
     // 248 users today, whose windows end in 20 hours.
     const windowStart = new Date(Date.now() - 4 * 3600_000);
-    await db.insertInto('whatsapp_limit_users').values(Array.from({ length: 248 }, (_, i) => ({ channel_id: channel.id, user_key: `hoje-${i}`, window_start: windowStart, counted: true }))).execute();
-    await db.insertInto('whatsapp_limit_usage').values({ channel_id: channel.id, used: 248 }).onConflict((oc) => oc.column('channel_id').doUpdateSet({ used: 248 })).execute();
+    await db
+      .insertInto('whatsapp_limit_users')
+      .values(Array.from({ length: 248 }, (_, i) => ({ channel_id: channel.id, user_key: `hoje-${i}`, window_start: windowStart, counted: true })))
+      .execute();
+    await db
+      .insertInto('whatsapp_limit_usage')
+      .values({ channel_id: channel.id, used: 248 })
+      .onConflict((oc) => oc.column('channel_id').doUpdateSet({ used: 248 }))
+      .execute();
     const N = 10;
     const groupId = await newGroup(N, 7000);
     const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables });
@@ -83,7 +119,11 @@ describe('a failed workflow start leaves nothing half-alive', () => {
       throw new Error('Temporal indisponível');
     }) as typeof start;
     try {
-      const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables });
+      const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+        groupId,
+        template: { name: 'lembrete_pagamento' },
+        variables: reminderVariables,
+      });
       expect(res.statusCode).toBe(503);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ code: 'JOB_NOT_STARTED' });
@@ -100,7 +140,11 @@ describe('a failed workflow start leaves nothing half-alive', () => {
       stack.temporal.workflow.start = start;
     }
     // The group can be used again at once.
-    const again = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables });
+    const again = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+    });
     expect(again.statusCode).toBe(201);
     expect((await waitSendFinished(stack, again.json().id)).state).toBe('completed');
     const audit = (await stack.app.inject({ method: 'GET', url: '/v1/audit-log?limit=100', headers: bearer(tenant.adminKey) })).json();
@@ -112,12 +156,22 @@ describe('times Temporal cannot act at are refused at the API', () => {
   it('startAt after 2100: 422 SCHEDULE_TIME_OUT_OF_RANGE for a send, its edit and a dialer campaign; nothing is created', async () => {
     const groupId = await newGroup(1, 7200);
     const late = '2101-01-01T00:00:00Z';
-    const send = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: late });
+    const send = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      startAt: late,
+    });
     expect(send.statusCode).toBe(422);
     expect(send.json()).toMatchObject({ code: 'SCHEDULE_TIME_OUT_OF_RANGE', field: 'startAt' });
     expect((await get(`/v1/contact-groups/${groupId}`)).json()).toMatchObject({ campaign: null, locked: false });
 
-    const scheduled = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: '2100-06-01T12:00:00Z' });
+    const scheduled = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      startAt: '2100-06-01T12:00:00Z',
+    });
     expect(scheduled.statusCode).toBe(201);
     expect(scheduled.json()).toMatchObject({ status: 'scheduled' });
     const edit = await patch(`/v1/broadcast/sends/${scheduled.json().id}`, { startAt: late });
@@ -138,7 +192,11 @@ describe('times Temporal cannot act at are refused at the API', () => {
     const ok = await syncStartSchedule(stack.temporal, stack.config.TEMPORAL_TASK_QUEUE, { campaignId: id, startAt: '2100-12-31T12:00:00Z', state: 'active' });
     expect(ok.nextRunAt).toBe('2100-12-31T12:00:00.000Z');
     await syncStartSchedule(stack.temporal, stack.config.TEMPORAL_TASK_QUEUE, { campaignId: id, startAt: '2100-12-31T12:00:00Z', state: 'deleted' });
-    const refused = await syncStartSchedule(stack.temporal, stack.config.TEMPORAL_TASK_QUEUE, { campaignId: crypto.randomUUID(), startAt: '2101-03-01T12:00:00Z', state: 'active' }).catch((e) => e);
+    const refused = await syncStartSchedule(stack.temporal, stack.config.TEMPORAL_TASK_QUEUE, {
+      campaignId: crypto.randomUUID(),
+      startAt: '2101-03-01T12:00:00Z',
+      state: 'active',
+    }).catch((e) => e);
     expect(refused).toBeInstanceOf(ApplicationFailure);
     expect(refused).toMatchObject({ nonRetryable: true, type: 'SCHEDULE_REFUSED' });
   });
@@ -148,7 +206,12 @@ describe('the group lock: one rule, checked again when a campaign starts', () =>
   it('a linked group answers 409 GROUP_LOCKED to PATCH {status} and in batch-status; a free one changes', async () => {
     const linked = await newGroup(1, 7300);
     const free = await newGroup(1, 7310);
-    const send = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId: linked, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: new Date(Date.now() + 3600_000).toISOString() });
+    const send = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId: linked,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      startAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
     expect(send.statusCode).toBe(201);
     for (const status of ['inactive', 'active']) {
       const res = await patch(`/v1/contact-groups/${linked}`, { status });
@@ -168,7 +231,12 @@ describe('the group lock: one rule, checked again when a campaign starts', () =>
 
   it('a scheduled send whose group became inactive pauses with group_inactive when it starts, and sends nothing', async () => {
     const groupId = await newGroup(3, 7400);
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: new Date(Date.now() + 1500).toISOString() });
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      startAt: new Date(Date.now() + 1500).toISOString(),
+    });
     expect(res.statusCode).toBe(201);
     // Behind the API's back (the API refuses it): the start must check again.
     await stack.database.db.updateTable('contact_groups').set({ status: 'inactive' }).where('id', '=', groupId).execute();
@@ -178,10 +246,12 @@ describe('the group lock: one rule, checked again when a campaign starts', () =>
     const sent = await stack.database.db.selectFrom('broadcast_messages').select('id').where('send_id', '=', sendId).where('state', '!=', 'pending').execute();
     expect(sent).toEqual([]);
     // The system's acts are audited as the system's.
-    expect(await auditOf(sendId)).toEqual(expect.arrayContaining([
-      expect.objectContaining({ action: 'broadcast_send.scheduled_start', actorKind: 'system' }),
-      expect.objectContaining({ action: 'broadcast_send.auto_pause', actorKind: 'system', details: expect.objectContaining({ reason: 'group_inactive' }) }),
-    ]));
+    expect(await auditOf(sendId)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'broadcast_send.scheduled_start', actorKind: 'system' }),
+        expect.objectContaining({ action: 'broadcast_send.auto_pause', actorKind: 'system', details: expect.objectContaining({ reason: 'group_inactive' }) }),
+      ]),
+    );
     await post(`/v1/broadcast/sends/${sendId}/stop`);
     await waitSendFinished(stack, sendId);
   });
@@ -202,11 +272,13 @@ describe('the group lock: one rule, checked again when a campaign starts', () =>
     await stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(campaign.json().id)).signal(actSignal('resume'), { by: 'plantão' });
     await waitFor(async () => (await auditOf(campaign.json().id)).some((e) => e.action === 'dialer_campaign.resume'), 'the resume entry', 20_000, 100);
     const entries = await auditOf(campaign.json().id);
-    expect(entries).toEqual(expect.arrayContaining([
-      expect.objectContaining({ action: 'dialer_campaign.start', actorKind: 'user' }),
-      expect.objectContaining({ action: 'dialer_campaign.resume', actorKind: 'operations', summary: expect.stringContaining('plantão') }),
-      expect.objectContaining({ action: 'dialer_campaign.auto_pause', actorKind: 'system', details: expect.objectContaining({ reason: 'group_inactive' }) }),
-    ]));
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'dialer_campaign.start', actorKind: 'user' }),
+        expect.objectContaining({ action: 'dialer_campaign.resume', actorKind: 'operations', summary: expect.stringContaining('plantão') }),
+        expect.objectContaining({ action: 'dialer_campaign.auto_pause', actorKind: 'system', details: expect.objectContaining({ reason: 'group_inactive' }) }),
+      ]),
+    );
     await post(`/v1/dialer/campaigns/${campaign.json().id}/stop`);
   });
 });
@@ -215,15 +287,35 @@ describe('template status → halt: one rule, one delivery', () => {
   const templateWebhook = (event: string) => {
     const body = JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: WABA_ID, changes: [{ field: 'message_template_status_update', value: { event, message_template_id: 1, message_template_name: 'lembrete_pagamento', message_template_language: 'pt_BR' } }] }],
+      entry: [
+        {
+          id: WABA_ID,
+          changes: [
+            {
+              field: 'message_template_status_update',
+              value: { event, message_template_id: 1, message_template_name: 'lembrete_pagamento', message_template_language: 'pt_BR' },
+            },
+          ],
+        },
+      ],
     });
-    return stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SIM_SECRET) }, payload: body });
+    return stack.app.inject({
+      method: 'POST',
+      url: `/v1/webhooks/whatsapp/${channel.id}`,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SIM_SECRET) },
+      payload: body,
+    });
   };
 
   it('a template approved again by webhook resumes the sends its pause paused, as a manual sync does', async () => {
     const N = 40;
     const groupId = await newGroup(N, 7500);
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 5 });
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      paceMps: 5,
+    });
     const sendId = res.json().id;
     await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
     expect((await templateWebhook('PAUSED')).statusCode).toBe(200);
@@ -241,14 +333,22 @@ describe('template status → halt: one rule, one delivery', () => {
 describe('operations are audited', () => {
   it('a pause by Temporal signal is labelled and audited as operations, not as the supervisor', async () => {
     const groupId = await newGroup(30, 7600);
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 2 });
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      paceMps: 2,
+    });
     const sendId = res.json().id;
     await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
     await stack.temporal.workflow.getHandle(sendWorkflowId(sendId)).signal(actSignal('pause'), { by: 'plantão' });
     await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'paused', 'the pause by signal', 20_000);
     expect((await get(`/v1/broadcast/sends/${sendId}`)).json().statusReason).toBe('operations:plantão');
     await waitFor(async () => (await auditOf(sendId)).some((e) => e.action === 'broadcast_send.pause'), 'the audit entry', 10_000);
-    expect((await auditOf(sendId)).find((e) => e.action === 'broadcast_send.pause')).toMatchObject({ actorKind: 'operations', summary: expect.stringContaining('sinal do Temporal') });
+    expect((await auditOf(sendId)).find((e) => e.action === 'broadcast_send.pause')).toMatchObject({
+      actorKind: 'operations',
+      summary: expect.stringContaining('sinal do Temporal'),
+    });
     await post(`/v1/broadcast/sends/${sendId}/stop`);
     expect((await auditOf(sendId)).find((e) => e.action === 'broadcast_send.stop')).toMatchObject({ actorKind: 'user' });
     await waitSendFinished(stack, sendId);

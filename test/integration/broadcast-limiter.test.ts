@@ -48,11 +48,14 @@ function busiestSecond(grants: SeenGrant[]): number {
 const total = (grants: SeenGrant[]) => grants.reduce((n, g) => n + g.size, 0);
 
 function workers(n: number) {
-  return [database.db, ...Array.from({ length: n - 1 }, () => {
-    const other = createDb({ connectionString: database.url, schema: database.schema, poolSize: 2 });
-    others.push(other);
-    return other.db;
-  })].map((db) => createRateLimiter(db));
+  return [
+    database.db,
+    ...Array.from({ length: n - 1 }, () => {
+      const other = createDb({ connectionString: database.url, schema: database.schema, poolSize: 2 });
+      others.push(other);
+      return other.db;
+    }),
+  ].map((db) => createRateLimiter(db));
 }
 
 it('holds the number’s limit in every second across several workers together, and a send’s pace below it', async () => {

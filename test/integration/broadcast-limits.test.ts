@@ -4,7 +4,21 @@ import { createDb, type Db } from '../../src/db/database';
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import { contactsCsv, createCampaign, createChannel, createGroup, mobile, reminderVariables, SECRETS_KEY, SIM_TOKEN, startBroadcastStack, syncTemplates, WABA_ID, waitAllFinal, waitSendFinished } from '../helpers/broadcast';
+import {
+  contactsCsv,
+  createCampaign,
+  createChannel,
+  createGroup,
+  mobile,
+  reminderVariables,
+  SECRETS_KEY,
+  SIM_TOKEN,
+  startBroadcastStack,
+  syncTemplates,
+  WABA_ID,
+  waitAllFinal,
+  waitSendFinished,
+} from '../helpers/broadcast';
 import { startTestWorker, type RunningWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/worker-process';
 
@@ -18,8 +32,17 @@ const others: Db[] = [];
 
 beforeAll(async () => {
   let webhookUrl: (channelId: string) => string;
-  ({ sim, stack, webhookUrl } = await startBroadcastStack({ name: 'limits', mps: 200, sim: { pairWindowMs: 0, webhook: { deliveredDelayMs: 20, readDelayMs: 40 } }, env: { BROADCAST_UNKNOWN_AFTER_MS: '3000' } }));
-  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, { db: stack.database.db, pool: stack.database.pool, broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY } });
+  ({ sim, stack, webhookUrl } = await startBroadcastStack({
+    name: 'limits',
+    mps: 200,
+    sim: { pairWindowMs: 0, webhook: { deliveredDelayMs: 20, readDelayMs: 40 } },
+    env: { BROADCAST_UNKNOWN_AFTER_MS: '3000' },
+  }));
+  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
+    db: stack.database.db,
+    pool: stack.database.pool,
+    broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY },
+  });
   tenant = await stack.createTenant('Limites');
   channel = await createChannel(stack, tenant, 80, { messagingLimitTier: 'TIER_250' });
   sim.configure({ webhook: { url: webhookUrl(channel.id) } });
@@ -41,7 +64,14 @@ const phoneKey = (phone: string) => `${phone.slice(0, 4)}${phone.slice(5)}`;
 
 describe('messaging limit (unique users per rolling 24 h)', () => {
   it("gives a channel Meta's starting tier unless told, and changes it on the channel API", async () => {
-    const res = await post('/v1/whatsapp/channels', { name: 'Outro', phoneNumberId: '200000000001', wabaId: WABA_ID, displayNumber: '554830000001', accessToken: SIM_TOKEN, appSecret: 'segredo-1' });
+    const res = await post('/v1/whatsapp/channels', {
+      name: 'Outro',
+      phoneNumberId: '200000000001',
+      wabaId: WABA_ID,
+      displayNumber: '554830000001',
+      accessToken: SIM_TOKEN,
+      appSecret: 'segredo-1',
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ messagingLimitTier: 'TIER_250', messagingLimit: 250 });
     const changed = await patch(`/v1/whatsapp/channels/${res.json().id}`, { messagingLimitTier: 'TIER_100K' });
@@ -51,13 +81,23 @@ describe('messaging limit (unique users per rolling 24 h)', () => {
   });
 
   it('admits no more unique users than the tier across concurrent workers, and a user in the window does not count again', async () => {
-    const created = await post('/v1/whatsapp/channels', { name: 'Concorrente', phoneNumberId: '200000000002', wabaId: WABA_ID, displayNumber: '554830000002', accessToken: SIM_TOKEN, appSecret: 'segredo-2' });
+    const created = await post('/v1/whatsapp/channels', {
+      name: 'Concorrente',
+      phoneNumberId: '200000000002',
+      wabaId: WABA_ID,
+      displayNumber: '554830000002',
+      accessToken: SIM_TOKEN,
+      appSecret: 'segredo-2',
+    });
     const channelId = created.json().id as string;
-    const dbs = [stack.database.db, ...Array.from({ length: 3 }, () => {
-      const other = createDb({ connectionString: stack.database.url, schema: stack.database.schema, poolSize: 2 });
-      others.push(other);
-      return other.db;
-    })];
+    const dbs = [
+      stack.database.db,
+      ...Array.from({ length: 3 }, () => {
+        const other = createDb({ connectionString: stack.database.url, schema: stack.database.schema, poolSize: 2 });
+        others.push(other);
+        return other.db;
+      }),
+    ];
     // 4 workers × 20 batches of 10 users drawn from 300, overlapping.
     const admittedBy = await Promise.all(
       dbs.map(async (db, w) => {
@@ -76,7 +116,10 @@ describe('messaging limit (unique users per rolling 24 h)', () => {
     expect(usage.used).toBe(250);
     // Full: a new user is refused with when the first slot frees; one already counted still passes.
     const known = [...distinct][0];
-    const { rows } = await sql<{ admitted: string[]; frees_at: Date }>`SELECT * FROM whatsapp_limit_admit(${channelId}::uuid, 250, ${['novo', known]}::text[])`.execute(stack.database.db);
+    const { rows } = await sql<{
+      admitted: string[];
+      frees_at: Date;
+    }>`SELECT * FROM whatsapp_limit_admit(${channelId}::uuid, 250, ${['novo', known]}::text[])`.execute(stack.database.db);
     expect(rows[0].admitted).toEqual([known]);
     expect(rows[0].frees_at.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
   });
@@ -84,13 +127,28 @@ describe('messaging limit (unique users per rolling 24 h)', () => {
   it('waits with the reason and the time capacity frees, then goes on; users already in the window go out without counting', async () => {
     const N = 20;
     const phones = Array.from({ length: N }, (_, i) => mobile(4000 + i + 1));
-    const groupId = await createGroup(stack, tenant, 'Limite diário', contactsCsv(N, (i) => mobile(4000 + i)));
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Limite diário',
+      contactsCsv(N, (i) => mobile(4000 + i)),
+    );
     // The channel already reached 245 users today: 242 whose window ends in 12 s, and 3 of this group an hour ago.
     const expiresAt = new Date(Date.now() + 12_000);
     const db = stack.database.db;
-    const old = Array.from({ length: 242 }, (_, i) => ({ channel_id: channel.id, user_key: `antigo-${i}`, window_start: new Date(expiresAt.getTime() - 86_400_000), counted: true }));
-    const recent = phones.slice(0, 3).map((p) => ({ channel_id: channel.id, user_key: phoneKey(p), window_start: new Date(Date.now() - 3600_000), counted: true }));
-    await db.insertInto('whatsapp_limit_users').values([...old, ...recent]).execute();
+    const old = Array.from({ length: 242 }, (_, i) => ({
+      channel_id: channel.id,
+      user_key: `antigo-${i}`,
+      window_start: new Date(expiresAt.getTime() - 86_400_000),
+      counted: true,
+    }));
+    const recent = phones
+      .slice(0, 3)
+      .map((p) => ({ channel_id: channel.id, user_key: phoneKey(p), window_start: new Date(Date.now() - 3600_000), counted: true }));
+    await db
+      .insertInto('whatsapp_limit_users')
+      .values([...old, ...recent])
+      .execute();
     await db.insertInto('whatsapp_limit_usage').values({ channel_id: channel.id, used: 245 }).execute();
     await sim.webhooksIdle();
     sim.reset();
@@ -98,7 +156,12 @@ describe('messaging limit (unique users per rolling 24 h)', () => {
     const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables });
     expect(res.statusCode).toBe(201);
     const sendId = res.json().id;
-    await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'waiting', 'the send to wait for messaging-limit capacity', 10_000, 100);
+    await waitFor(
+      async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'waiting',
+      'the send to wait for messaging-limit capacity',
+      10_000,
+      100,
+    );
     const waiting = (await get(`/v1/broadcast/sends/${sendId}`)).json();
     expect(waiting).toMatchObject({ status: 'waiting', statusReason: 'waiting_messaging_limit' });
     expect(Math.abs(Date.parse(waiting.statusUntil) - expiresAt.getTime())).toBeLessThan(1000);
@@ -125,17 +188,36 @@ describe('131049, the per-user marketing cap', () => {
     await patch(`/v1/whatsapp/channels/${channel.id}`, { messagingLimitTier: 'TIER_UNLIMITED' });
     const capped = mobile(5001);
     const cappedLater = mobile(5002); // capped in the status webhook, after the send was accepted
-    sim.configure({ injections: [{ pattern: `^${capped}$`, code: 131049 }, { pattern: `^${cappedLater}$`, code: 131049, stage: 'status' }] });
+    sim.configure({
+      injections: [
+        { pattern: `^${capped}$`, code: 131049 },
+        { pattern: `^${cappedLater}$`, code: 131049, stage: 'status' },
+      ],
+    });
     try {
-      const first = await createGroup(stack, tenant, 'Marketing 1', contactsCsv(6, (i) => mobile(5000 + i)));
-      const a = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId: first, template: { name: 'lembrete_pagamento' }, variables: reminderVariables });
+      const first = await createGroup(
+        stack,
+        tenant,
+        'Marketing 1',
+        contactsCsv(6, (i) => mobile(5000 + i)),
+      );
+      const a = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+        groupId: first,
+        template: { name: 'lembrete_pagamento' },
+        variables: reminderVariables,
+      });
       expect((await waitSendFinished(stack, a.json().id)).state).toBe('completed');
       await sim.webhooksIdle();
       await waitAllFinal(stack, a.json().id, 20_000);
       const rows = await stack.database.db.selectFrom('broadcast_messages').selectAll().where('send_id', '=', a.json().id).execute();
       expect(rows.find((r) => r.phone === capped)).toMatchObject({ state: 'failed', error_code: 131049, attempts: 1 });
       expect(rows.find((r) => r.phone === cappedLater)).toMatchObject({ state: 'failed', error_code: 131049 });
-      const blocks = await stack.database.db.selectFrom('whatsapp_recipient_blocks').selectAll().where('channel_id', '=', channel.id).orderBy('phone_key').execute();
+      const blocks = await stack.database.db
+        .selectFrom('whatsapp_recipient_blocks')
+        .selectAll()
+        .where('channel_id', '=', channel.id)
+        .orderBy('phone_key')
+        .execute();
       expect(blocks.map((b) => b.phone_key)).toEqual([phoneKey(capped), phoneKey(cappedLater)]);
       for (const b of blocks) {
         expect(b).toMatchObject({ reason: 'marketing_cap_per_user', error_code: 131049, send_id: a.json().id });
@@ -145,8 +227,17 @@ describe('131049, the per-user marketing cap', () => {
       // Another send of the channel the same day: those two are skipped, never called.
       const accepted = sim.stats().acceptedByRecipient ?? {};
       const before = { capped: accepted[capped] ?? 0, cappedLater: accepted[cappedLater] ?? 0 };
-      const second = await createGroup(stack, tenant, 'Marketing 2', contactsCsv(4, (i) => mobile(5000 + i)));
-      const b = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId: second, template: { name: 'oferta_renovacao' }, variables: { ...reminderVariables, '3': { text: '20%' } } });
+      const second = await createGroup(
+        stack,
+        tenant,
+        'Marketing 2',
+        contactsCsv(4, (i) => mobile(5000 + i)),
+      );
+      const b = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+        groupId: second,
+        template: { name: 'oferta_renovacao' },
+        variables: { ...reminderVariables, '3': { text: '20%' } },
+      });
       expect((await waitSendFinished(stack, b.json().id)).state).toBe('completed');
       const after = sim.stats().acceptedByRecipient ?? {};
       expect({ capped: after[capped] ?? 0, cappedLater: after[cappedLater] ?? 0 }).toEqual(before);
@@ -163,8 +254,18 @@ describe('131049, the per-user marketing cap', () => {
 describe('editing a send before it starts', () => {
   it('re-checks template, mapping and pace, re-arms the start time, audits the change, and refuses once started', async () => {
     const N = 12;
-    const groupId = await createGroup(stack, tenant, 'Editável', contactsCsv(N, (i) => mobile(6000 + i)));
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: new Date(Date.now() + 3600_000).toISOString() });
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Editável',
+      contactsCsv(N, (i) => mobile(6000 + i)),
+    );
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      startAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
     expect(res.json()).toMatchObject({ status: 'scheduled' });
     const url = `/v1/broadcast/sends/${res.json().id}`;
 
@@ -173,8 +274,12 @@ describe('editing a send before it starts', () => {
     expect(wrong.statusCode).toBe(422);
     expect(wrong.json()).toMatchObject({ code: 'TEMPLATE_VARIABLES_MISMATCH', missing: ['3'] });
     expect((await patch(url, { paceMps: 81 })).json()).toMatchObject({ status: 422, code: 'PACE_ABOVE_CHANNEL_LIMIT' });
-    expect((await patch(url, { template: { name: 'pesquisa_satisfacao', language: 'pt_BR' }, variables: { '1': { column: 'nome' } } })).json()).toMatchObject({ code: 'TEMPLATE_NOT_APPROVED' });
-    expect((await patch(url, { variables: { ...reminderVariables, '2': { column: 'inexistente' } } })).json()).toMatchObject({ code: 'VARIABLE_COLUMN_UNKNOWN' });
+    expect((await patch(url, { template: { name: 'pesquisa_satisfacao', language: 'pt_BR' }, variables: { '1': { column: 'nome' } } })).json()).toMatchObject({
+      code: 'TEMPLATE_NOT_APPROVED',
+    });
+    expect((await patch(url, { variables: { ...reminderVariables, '2': { column: 'inexistente' } } })).json()).toMatchObject({
+      code: 'VARIABLE_COLUMN_UNKNOWN',
+    });
     expect((await patch(url, {})).statusCode).toBe(400);
     expect((await get(url)).json()).toMatchObject({ template: { name: 'lembrete_pagamento' }, paceMps: 80 });
 
@@ -187,7 +292,13 @@ describe('editing a send before it starts', () => {
       gradual: null,
     });
     expect(edited.statusCode).toBe(200);
-    expect(edited.json()).toMatchObject({ status: 'scheduled', template: { name: 'oferta_renovacao' }, paceMps: 30, startAt, variables: { '3': { text: '15%' } } });
+    expect(edited.json()).toMatchObject({
+      status: 'scheduled',
+      template: { name: 'oferta_renovacao' },
+      paceMps: 30,
+      startAt,
+      variables: { '3': { text: '15%' } },
+    });
 
     // The workflow took the new start (not the hour it had) and the new template with its 3 parameters.
     const result = await waitSendFinished(stack, res.json().id);
@@ -211,8 +322,18 @@ describe('editing a send before it starts', () => {
   });
 
   it('refuses a paused send with 409 and changes nothing', async () => {
-    const groupId = await createGroup(stack, tenant, 'Pausado', contactsCsv(2, (i) => mobile(6100 + i)));
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: new Date(Date.now() + 3600_000).toISOString() });
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Pausado',
+      contactsCsv(2, (i) => mobile(6100 + i)),
+    );
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      startAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
     const url = `/v1/broadcast/sends/${res.json().id}`;
     expect((await post(`${url}/pause`)).json()).toMatchObject({ status: 'paused' });
     const refused = await patch(url, { paceMps: 10 });

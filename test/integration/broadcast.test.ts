@@ -64,7 +64,8 @@ afterAll(async () => {
 });
 
 const get = (url: string, key = tenant.viewerKey) => stack.app.inject({ method: 'GET', url, headers: bearer(key) });
-const post = (url: string, payload?: unknown, key = tenant.supervisorKey) => stack.app.inject({ method: 'POST', url, headers: bearer(key), payload: payload as never });
+const post = (url: string, payload?: unknown, key = tenant.supervisorKey) =>
+  stack.app.inject({ method: 'POST', url, headers: bearer(key), payload: payload as never });
 
 describe('channel and templates', () => {
   it('stores the secrets encrypted and never returns them', async () => {
@@ -90,10 +91,16 @@ describe('channel and templates', () => {
   });
 
   it('answers the webhook subscription check only with the right verify token', async () => {
-    const ok = await stack.app.inject({ method: 'GET', url: `/v1/webhooks/whatsapp/${channel.id}?hub.mode=subscribe&hub.verify_token=${channel.verifyToken}&hub.challenge=1158201444` });
+    const ok = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/webhooks/whatsapp/${channel.id}?hub.mode=subscribe&hub.verify_token=${channel.verifyToken}&hub.challenge=1158201444`,
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toBe('1158201444');
-    const bad = await stack.app.inject({ method: 'GET', url: `/v1/webhooks/whatsapp/${channel.id}?hub.mode=subscribe&hub.verify_token=errado&hub.challenge=1` });
+    const bad = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/webhooks/whatsapp/${channel.id}?hub.mode=subscribe&hub.verify_token=errado&hub.challenge=1`,
+    });
     expect(bad.statusCode).toBe(403);
   });
 
@@ -122,14 +129,29 @@ describe('channel and templates', () => {
     const url = `/v1/webhooks/whatsapp/${channel.id}`;
     const missing = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: body });
     expect(missing.statusCode).toBe(401);
-    const wrong = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, 'outro-segredo') }, payload: body });
+    const wrong = await stack.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, 'outro-segredo') },
+      payload: body,
+    });
     expect(wrong.statusCode).toBe(403);
     // Signed over other bytes than those received (a re-serialised body): refused too.
-    const reserialised = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body + ' ', SIM_SECRET) }, payload: body });
+    const reserialised = await stack.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body + ' ', SIM_SECRET) },
+      payload: body,
+    });
     expect(reserialised.statusCode).toBe(403);
     // Correctly signed but not JSON (cut short, a NUL escape jsonb refuses): 400 with a problem body.
     for (const text of ['{"object": "whatsapp_business_account", "entry": [', '{"a": "\\u0000"}']) {
-      const notJson = await stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(text, SIM_SECRET) }, payload: text });
+      const notJson = await stack.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(text, SIM_SECRET) },
+        payload: text,
+      });
       expect(notJson.statusCode).toBe(400);
       expect(notJson.json()).toMatchObject({ code: 'WEBHOOK_BODY_INVALID' });
     }
@@ -141,9 +163,20 @@ describe('channel and templates', () => {
 describe('creating a send is checked against the template and the group', () => {
   let groupId: string;
   beforeAll(async () => {
-    groupId = await createGroup(stack, tenant, 'Validação', contactsCsv(3, (i) => mobile(900 + i)));
+    groupId = await createGroup(
+      stack,
+      tenant,
+      'Validação',
+      contactsCsv(3, (i) => mobile(900 + i)),
+    );
   });
-  const create = (payload: Record<string, unknown>) => post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento', language: 'pt_BR' }, variables: reminderVariables, ...payload });
+  const create = (payload: Record<string, unknown>) =>
+    post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento', language: 'pt_BR' },
+      variables: reminderVariables,
+      ...payload,
+    });
 
   it('refuses a template that is not approved', async () => {
     const res = await create({ template: { name: 'oferta_renovacao', language: 'pt_BR' } });
@@ -162,7 +195,13 @@ describe('creating a send is checked against the template and the group', () => 
   });
   it('refuses a pace above the channel limit and a dialer group', async () => {
     expect((await create({ paceMps: 81 })).json()).toMatchObject({ code: 'PACE_ABOVE_CHANNEL_LIMIT' });
-    const dialer = await createGroup(stack, tenant, 'Discador', contactsCsv(2, (i) => mobile(950 + i)), 'dialer');
+    const dialer = await createGroup(
+      stack,
+      tenant,
+      'Discador',
+      contactsCsv(2, (i) => mobile(950 + i)),
+      'dialer',
+    );
     expect((await create({ groupId: dialer })).json()).toMatchObject({ code: 'GROUP_KIND_NOT_BROADCAST' });
   });
   it('links and locks the group; a second send with it is refused', async () => {
@@ -199,10 +238,19 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     // Counts from here on (earlier sends' webhooks are all out first).
     await sim.webhooksIdle();
     sim.reset();
-    await stack.database.db.insertInto('phone_opt_outs').values({ tenant_id: tenant.tenantId, channel: 'whatsapp', phone: optedOut, source: 'manual', reason: 'pediu' }).execute();
+    await stack.database.db
+      .insertInto('phone_opt_outs')
+      .values({ tenant_id: tenant.tenantId, channel: 'whatsapp', phone: optedOut, source: 'manual', reason: 'pediu' })
+      .execute();
     groupId = await createGroup(stack, tenant, 'Vencimentos', contactsCsv(N));
     const startAt = new Date(Date.now() + 1500).toISOString();
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 60, startAt });
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      paceMps: 60,
+      startAt,
+    });
     expect(res.statusCode).toBe(201);
     sendId = res.json().id;
     expect(res.json()).toMatchObject({ status: 'scheduled', paceMps: 60, workflowId: `broadcast-send-${sendId}` });
@@ -214,10 +262,16 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     expect(attrs.get(CampaignKind)).toBe('broadcast');
     expect(attrs.get(TenantId)).toBe(tenant.tenantId);
     expect(attrs.get(ContactGroupId)).toBe(groupId);
-    await waitFor(async () => {
-      for await (const wf of stack.temporal.workflow.list({ query: `CampaignId="${campaignId}" AND CampaignKind="broadcast"` })) if (wf.workflowId === sendWorkflowId(sendId)) return true;
-      return false;
-    }, 'the send to be listed by campaign id', 20_000, 250);
+    await waitFor(
+      async () => {
+        for await (const wf of stack.temporal.workflow.list({ query: `CampaignId="${campaignId}" AND CampaignKind="broadcast"` }))
+          if (wf.workflowId === sendWorkflowId(sendId)) return true;
+        return false;
+      },
+      'the send to be listed by campaign id',
+      20_000,
+      250,
+    );
 
     // Scheduled: nothing goes out before startAt.
     expect(sim.stats({ detail: false }).accepted).toBe(0);
@@ -233,11 +287,16 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     expect(paused.json()).toMatchObject({ status: 'paused', statusReason: expect.stringMatching(/^manual:/) });
     expect((await post(`/v1/broadcast/sends/${sendId}/pause`)).json()).toMatchObject({ status: 409, code: 'SEND_ALREADY_PAUSED' });
     // Once in-flight calls settle, nothing more is accepted while paused.
-    await waitFor(async () => {
-      const a = sim.stats({ detail: false }).accepted;
-      await new Promise((r) => setTimeout(r, 700));
-      return sim.stats({ detail: false }).accepted === a;
-    }, 'the pause to take effect', 10_000, 0);
+    await waitFor(
+      async () => {
+        const a = sim.stats({ detail: false }).accepted;
+        await new Promise((r) => setTimeout(r, 700));
+        return sim.stats({ detail: false }).accepted === a;
+      },
+      'the pause to take effect',
+      10_000,
+      0,
+    );
     const whilePaused = sim.stats({ detail: false }).accepted;
     expect(whilePaused).toBeLessThan(sent);
     const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
@@ -292,7 +351,11 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     for (const r of short) expect(r.phone).toBe(`${r.wa_id!.slice(0, 4)}9${r.wa_id!.slice(4)}`);
 
     const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
-    expect(monitor).toMatchObject({ state: 'completed', etaSeconds: 0, totals: { total: N, read: sent, skipped: 2, skippedByReason: { opt_out: 2 }, pending: 0, sending: 0, failed: 0 } });
+    expect(monitor).toMatchObject({
+      state: 'completed',
+      etaSeconds: 0,
+      totals: { total: N, read: sent, skipped: 2, skippedByReason: { opt_out: 2 }, pending: 0, sending: 0, failed: 0 },
+    });
     expect(monitor.rates).toMatchObject({ delivery: 1, read: 1 });
     const campaign = (await get(`/v1/broadcast/campaigns/${campaignId}/monitor`)).json();
     expect(campaign.totals.read).toBeGreaterThanOrEqual(sent);
@@ -304,7 +367,12 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/event-stream/);
     const event = res.body.split('\n\n').find((e) => e.includes('event: monitor'))!;
-    const data = JSON.parse(event.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
+    const data = JSON.parse(
+      event
+        .split('\n')
+        .find((l) => l.startsWith('data: '))!
+        .slice(6),
+    );
     expect(data).toMatchObject({ state: 'completed', totals: { read: sent } });
   });
 
@@ -312,7 +380,10 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     const detailed = await get(`/v1/broadcast/sends/${sendId}/reports/detalhado.csv`);
     expect(detailed.statusCode).toBe(200);
     expect(detailed.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
-    const lines = detailed.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = detailed.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toMatch(/^contato;telefone;wa_id;template;idioma;estado;/);
     expect(lines).toHaveLength(N + 1);
     expect(lines.filter((l) => l.includes(';read;'))).toHaveLength(sent);
@@ -321,9 +392,17 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     expect((await get(`/v1/broadcast/sends/${sendId}/reports/detalhado.csv`, other.viewerKey)).statusCode).toBe(404);
     expect((await get(`/v1/broadcast/campaigns/${campaignId}`, other.viewerKey)).statusCode).toBe(404);
     const consolidated = await get(`/v1/broadcast/sends/${sendId}/reports/consolidado.csv`);
-    const rows = consolidated.body.replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(rows[0]).toBe('data;campanha;envio;template;idioma;total;enviadas;entregues;lidas;falhas;ignoradas;desconhecidas;pendentes;taxa_entrega_pct;taxa_leitura_pct');
-    const totals = rows.slice(1).map((r) => r.split(';')).reduce((sum, c) => sum + Number(c[5]), 0);
+    const rows = consolidated.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(rows[0]).toBe(
+      'data;campanha;envio;template;idioma;total;enviadas;entregues;lidas;falhas;ignoradas;desconhecidas;pendentes;taxa_entrega_pct;taxa_leitura_pct',
+    );
+    const totals = rows
+      .slice(1)
+      .map((r) => r.split(';'))
+      .reduce((sum, c) => sum + Number(c[5]), 0);
     expect(totals).toBe(N);
     expect(rows[1]).toContain(';lembrete_pagamento;pt_BR;');
     expect(rows[1]).toMatch(/;100,00;100,00$/);
@@ -333,13 +412,24 @@ describe('a scheduled send with CSV variables, run at its pace, paused and resum
     const from = mobile(3); // its wa_id lacks the ninth digit
     sim.inbound({ from, text: 'Sair', phoneNumberId: PHONE_NUMBER_ID });
     await waitFor(
-      async () => (await stack.database.db.selectFrom('phone_opt_outs').selectAll().where('tenant_id', '=', tenant.tenantId).where('phone', '=', from).where('source', '=', 'whatsapp_reply').executeTakeFirst()) ?? false,
+      async () =>
+        (await stack.database.db
+          .selectFrom('phone_opt_outs')
+          .selectAll()
+          .where('tenant_id', '=', tenant.tenantId)
+          .where('phone', '=', from)
+          .where('source', '=', 'whatsapp_reply')
+          .executeTakeFirst()) ?? false,
       'the opt-out to be recorded',
       15_000,
     );
     sim.inbound({ from: mobile(4), text: 'vou sair mais tarde', phoneNumberId: PHONE_NUMBER_ID });
     await sim.webhooksIdle();
-    await waitFor(async () => (await stack.database.db.selectFrom('webhook_events').select('id').where('applied_at', 'is', null).executeTakeFirst()) === undefined, 'the events to be applied', 15_000);
+    await waitFor(
+      async () => (await stack.database.db.selectFrom('webhook_events').select('id').where('applied_at', 'is', null).executeTakeFirst()) === undefined,
+      'the events to be applied',
+      15_000,
+    );
     const none = await stack.database.db.selectFrom('phone_opt_outs').selectAll().where('phone', '=', mobile(4)).execute();
     expect(none).toEqual([]);
   });
@@ -349,7 +439,12 @@ describe('error codes from WhatsApp', () => {
   it('fails permanently with code and title, opts out on 131050, and pauses the send on an account error until resumed', async () => {
     const base = 500;
     const n = 40;
-    const groupId = await createGroup(stack, tenant, 'Erros', contactsCsv(n, (i) => mobile(base + i)));
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Erros',
+      contactsCsv(n, (i) => mobile(base + i)),
+    );
     sim.configure({
       injections: [
         { pattern: `^${mobile(base + 1)}$`, code: 131026 },
@@ -359,12 +454,22 @@ describe('error codes from WhatsApp', () => {
       ],
     });
     try {
-      const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 40 });
+      const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+        groupId,
+        template: { name: 'lembrete_pagamento' },
+        variables: reminderVariables,
+        paceMps: 40,
+      });
       const sendId = res.json().id;
-      await waitFor(async () => {
-        const s = (await get(`/v1/broadcast/sends/${sendId}`)).json();
-        return s.status === 'paused' && s.statusReason === 'payment_problem';
-      }, 'the automatic pause on 131042', 30_000, 100);
+      await waitFor(
+        async () => {
+          const s = (await get(`/v1/broadcast/sends/${sendId}`)).json();
+          return s.status === 'paused' && s.statusReason === 'payment_problem';
+        },
+        'the automatic pause on 131042',
+        30_000,
+        100,
+      );
       const resumed = await post(`/v1/broadcast/sends/${sendId}/resume`);
       expect(resumed.statusCode).toBe(200);
       expect((await waitSendFinished(stack, sendId)).state).toBe('completed');
@@ -377,10 +482,16 @@ describe('error codes from WhatsApp', () => {
       expect(byPhone.get(mobile(base + 2))).toMatchObject({ state: 'failed', error_code: 131050 });
       expect(byPhone.get(mobile(base + 3))).toMatchObject({ state: 'failed', error_code: 131026 });
       expect(rows.filter((r) => r.state === 'read')).toHaveLength(n - 3);
-      const optOut = await stack.database.db.selectFrom('phone_opt_outs').selectAll().where('phone', '=', mobile(base + 2)).executeTakeFirst();
+      const optOut = await stack.database.db
+        .selectFrom('phone_opt_outs')
+        .selectAll()
+        .where('phone', '=', mobile(base + 2))
+        .executeTakeFirst();
       expect(optOut).toMatchObject({ channel: 'whatsapp', source: 'whatsapp_131050' });
       const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
-      expect(monitor.totals.failedByCode).toEqual(expect.arrayContaining([expect.objectContaining({ code: 131026, count: 2 }), expect.objectContaining({ code: 131050, count: 1 })]));
+      expect(monitor.totals.failedByCode).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code: 131026, count: 2 }), expect.objectContaining({ code: 131050, count: 1 })]),
+      );
       expect(sim.stats().duplicateCallbackData).toEqual([]);
     } finally {
       sim.configure({ injections: [] });
@@ -388,10 +499,24 @@ describe('error codes from WhatsApp', () => {
   });
 
   it('pauses a running send when its template is paused (seen on sync) and stops it when disabled', async () => {
-    const groupId = await createGroup(stack, tenant, 'Template pausado', contactsCsv(400, (i) => mobile(2000 + i)));
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 20 });
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Template pausado',
+      contactsCsv(400, (i) => mobile(2000 + i)),
+    );
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      paceMps: 20,
+    });
     const sendId = res.json().id;
-    await waitFor(async () => sim.stats({ detail: false }).accepted > 0 && (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
+    await waitFor(
+      async () => sim.stats({ detail: false }).accepted > 0 && (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running',
+      'the send to run',
+      20_000,
+    );
     sim.setTemplateStatus('lembrete_pagamento', 'pt_BR', 'PAUSED');
     const sync = await syncTemplates(stack, tenant, channel.id);
     expect(sync.affectedSends).toEqual([{ id: sendId, action: 'pause', reason: 'template_paused' }]);
@@ -420,9 +545,19 @@ describe('automated controls', () => {
   const dayNow = () => new Date(Date.now() - 3 * 3600_000).getUTCDay();
 
   it('waits outside its sending hours (reason shown) and can still be stopped', async () => {
-    const groupId = await createGroup(stack, tenant, 'Fora do horário', contactsCsv(5, (i) => mobile(3000 + i)));
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Fora do horário',
+      contactsCsv(5, (i) => mobile(3000 + i)),
+    );
     const closedToday = [{ days: [(dayNow() + 1) % 7], from: '08:00', to: '18:00' }];
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, sendingHours: closedToday });
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      sendingHours: closedToday,
+    });
     expect(res.statusCode).toBe(201);
     const sendId = res.json().id;
     await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'waiting', 'the send to wait for its hours', 20_000);
@@ -435,12 +570,35 @@ describe('automated controls', () => {
   });
 
   it("pauses a send when Meta's message_template_status_update webhook says its template is paused", async () => {
-    const groupId = await createGroup(stack, tenant, 'Webhook de template', contactsCsv(300, (i) => mobile(3300 + i)));
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, paceMps: 10 });
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Webhook de template',
+      contactsCsv(300, (i) => mobile(3300 + i)),
+    );
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      paceMps: 10,
+    });
     const sendId = res.json().id;
     await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().status === 'running', 'the send to run', 20_000);
-    const hook = signedWebhook([{ field: 'message_template_status_update', value: { event: 'PAUSED', message_template_id: 1209384756102938, message_template_name: 'lembrete_pagamento', message_template_language: 'pt_BR', reason: 'LOW_QUALITY' } }]);
-    expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: hook.headers, payload: hook.body })).statusCode).toBe(200);
+    const hook = signedWebhook([
+      {
+        field: 'message_template_status_update',
+        value: {
+          event: 'PAUSED',
+          message_template_id: 1209384756102938,
+          message_template_name: 'lembrete_pagamento',
+          message_template_language: 'pt_BR',
+          reason: 'LOW_QUALITY',
+        },
+      },
+    ]);
+    expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: hook.headers, payload: hook.body })).statusCode).toBe(
+      200,
+    );
     await waitFor(async () => (await get(`/v1/broadcast/sends/${sendId}`)).json().statusReason === 'template_paused', 'the pause from the webhook', 20_000);
     expect((await get(`/v1/broadcast/sends/${sendId}`)).json().status).toBe('paused');
     const templates = (await get(`/v1/whatsapp/channels/${channel.id}/templates?name=lembrete`)).json();
@@ -451,8 +609,18 @@ describe('automated controls', () => {
   });
 
   it('a scheduled send paused and resumed before its time goes back to waiting for it', async () => {
-    const groupId = await createGroup(stack, tenant, 'Agendado', contactsCsv(3, (i) => mobile(3400 + i)));
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, startAt: new Date(Date.now() + 3600_000).toISOString() });
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Agendado',
+      contactsCsv(3, (i) => mobile(3400 + i)),
+    );
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      startAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
     const sendId = res.json().id;
     expect((await post(`/v1/broadcast/sends/${sendId}/pause`)).json()).toMatchObject({ status: 'paused' });
     expect((await post(`/v1/broadcast/sends/${sendId}/resume`)).json()).toMatchObject({ status: 'scheduled' });
@@ -461,12 +629,29 @@ describe('automated controls', () => {
   });
 
   it('releases a gradual send share by share', async () => {
-    const groupId = await createGroup(stack, tenant, 'Gradual', contactsCsv(10, (i) => mobile(3100 + i)));
-    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, { groupId, template: { name: 'lembrete_pagamento' }, variables: reminderVariables, gradual: { percent: 30, everyMinutes: 60 } });
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Gradual',
+      contactsCsv(10, (i) => mobile(3100 + i)),
+    );
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      gradual: { percent: 30, everyMinutes: 60 },
+    });
     const sendId = res.json().id;
     const states = async () =>
       Object.fromEntries(
-        (await stack.database.db.selectFrom('broadcast_messages').select(['state', sql<number>`count(*)::int`.as('n')]).where('send_id', '=', sendId).groupBy('state').execute()).map((r) => [r.state, r.n]),
+        (
+          await stack.database.db
+            .selectFrom('broadcast_messages')
+            .select(['state', sql<number>`count(*)::int`.as('n')])
+            .where('send_id', '=', sendId)
+            .groupBy('state')
+            .execute()
+        ).map((r) => [r.state, r.n]),
       );
     await waitFor(async () => (await states()).pending === 7 && !(await states()).sending, 'the first share (3 of 10) to go out', 20_000);
     expect((await get(`/v1/broadcast/sends/${sendId}`)).json().status).toBe('running');
@@ -479,16 +664,38 @@ describe('webhook events that arrive before their message is recorded', () => {
   const signed = (statuses: unknown[]) => {
     const body = JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: WABA_ID, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '554830000000', phone_number_id: PHONE_NUMBER_ID }, statuses } }] }],
+      entry: [
+        {
+          id: WABA_ID,
+          changes: [
+            {
+              field: 'messages',
+              value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '554830000000', phone_number_id: PHONE_NUMBER_ID }, statuses },
+            },
+          ],
+        },
+      ],
     });
     return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SIM_SECRET) } };
   };
 
   it('applies a status by the recipient (wa_id without the ninth digit) to a message whose answer was lost, and an orphan once its wamid is recorded', async () => {
     const db = stack.database.db;
-    const [lost, later] = await db.selectFrom('broadcast_messages').selectAll().where('tenant_id', '=', tenant.tenantId).where('state', '=', 'read').where('phone', 'like', '5548980000%').orderBy('id').limit(2).execute();
+    const [lost, later] = await db
+      .selectFrom('broadcast_messages')
+      .selectAll()
+      .where('tenant_id', '=', tenant.tenantId)
+      .where('state', '=', 'read')
+      .where('phone', 'like', '5548980000%')
+      .orderBy('id')
+      .limit(2)
+      .execute();
     // As if the worker died between the call and recording the answer, and another was never answered yet.
-    await db.updateTable('broadcast_messages').set({ state: 'sending', wamid: null, sent_at: null, delivered_at: null, read_at: null }).where('id', 'in', [lost.id, later.id]).execute();
+    await db
+      .updateTable('broadcast_messages')
+      .set({ state: 'sending', wamid: null, sent_at: null, delivered_at: null, read_at: null })
+      .where('id', 'in', [lost.id, later.id])
+      .execute();
     const ts = String(Math.floor(Date.now() / 1000));
     const shortWaId = `${lost.phone.slice(0, 4)}${lost.phone.slice(5)}`;
     const a = signed([{ id: 'wamid.PERDIDA', status: 'delivered', timestamp: ts, recipient_id: shortWaId }]);
@@ -496,14 +703,28 @@ describe('webhook events that arrive before their message is recorded', () => {
     const b = signed([{ id: 'wamid.DEPOIS', status: 'read', timestamp: ts, recipient_id: '5511999999999' }]);
     expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: b.headers, payload: b.body })).statusCode).toBe(200);
 
-    await waitFor(async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', lost.id).executeTakeFirstOrThrow()).state === 'delivered', 'the recipient match', 15_000);
-    expect(await db.selectFrom('broadcast_messages').select(['wamid', 'delivered_at']).where('id', '=', lost.id).executeTakeFirstOrThrow()).toMatchObject({ wamid: 'wamid.PERDIDA' });
-    await waitFor(async () => (await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).executeTakeFirst()) ?? false, 'the orphan to be kept', 15_000);
+    await waitFor(
+      async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', lost.id).executeTakeFirstOrThrow()).state === 'delivered',
+      'the recipient match',
+      15_000,
+    );
+    expect(await db.selectFrom('broadcast_messages').select(['wamid', 'delivered_at']).where('id', '=', lost.id).executeTakeFirstOrThrow()).toMatchObject({
+      wamid: 'wamid.PERDIDA',
+    });
+    await waitFor(
+      async () => (await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).executeTakeFirst()) ?? false,
+      'the orphan to be kept',
+      15_000,
+    );
     expect((await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state).toBe('sending');
 
     // The send's answer is recorded now: the waiting event applies.
     await db.updateTable('broadcast_messages').set({ wamid: 'wamid.DEPOIS', state: 'accepted' }).where('id', '=', later.id).execute();
-    await waitFor(async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state === 'read', 'the orphan to apply', 15_000);
+    await waitFor(
+      async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state === 'read',
+      'the orphan to apply',
+      15_000,
+    );
     expect((await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).execute()).length).toBe(0);
   });
 });

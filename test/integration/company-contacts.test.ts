@@ -31,7 +31,10 @@ const names = (res: { json(): any }) => res.json().items.map((c: { name: string 
 async function optOuts(query: string, key = tenant.viewerKey) {
   const res = await get(`/v1/opt-outs?${query}`, key);
   expect(res.statusCode).toBe(200);
-  return res.json().items.map((o: Json) => `${o.channel}:${o.phone}:${o.source}`).sort();
+  return res
+    .json()
+    .items.map((o: Json) => `${o.channel}:${o.phone}:${o.source}`)
+    .sort();
 }
 
 async function importFile(content: Buffer | string, key = tenant.supervisorKey, fields: Record<string, string> = {}) {
@@ -68,7 +71,13 @@ describe('create, read, update, delete', () => {
 
     const changed = await patch(created.id, { name: 'João Silva', email: null, custom: { Cidade: 'Joinville' } });
     expect(changed.statusCode).toBe(200);
-    expect(changed.json()).toMatchObject({ name: 'João Silva', email: null, document: '123.456.789-00', custom: { Cidade: 'Joinville' }, phones: created.phones });
+    expect(changed.json()).toMatchObject({
+      name: 'João Silva',
+      email: null,
+      document: '123.456.789-00',
+      custom: { Cidade: 'Joinville' },
+      phones: created.phones,
+    });
     expect(new Date(changed.json().updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(created.updatedAt).getTime());
 
     const deleted = await api('DELETE', `/v1/company-contacts/${created.id}`);
@@ -224,7 +233,10 @@ describe('opt-outs follow the contact (phone_opt_outs, source company_contact)',
     expect(await optOuts(`channel=voice&phone=${a}`)).toEqual([]);
 
     // A WhatsApp "SAIR" reply for the same phone is another source and must survive every change.
-    await stack.database.db.insertInto('phone_opt_outs').values({ tenant_id: tenant.tenantId, channel: 'whatsapp', phone: a, source: 'whatsapp_reply', reason: 'SAIR' }).execute();
+    await stack.database.db
+      .insertInto('phone_opt_outs')
+      .values({ tenant_id: tenant.tenantId, channel: 'whatsapp', phone: a, source: 'whatsapp_reply', reason: 'SAIR' })
+      .execute();
 
     expect((await patch(contact.id, { phones: [b, c], optOutVoice: true })).statusCode).toBe(200);
     expect(await optOuts(`phone=${a}`)).toEqual([`whatsapp:${a}:whatsapp_reply`]);
@@ -251,12 +263,17 @@ describe('opt-outs follow the contact (phone_opt_outs, source company_contact)',
     expect(audited[1].summary).toContain('opt-out: voz e WhatsApp');
   });
 
-  it('lists the tenant\'s opt-outs newest first, by channel, paged', async () => {
+  it("lists the tenant's opt-outs newest first, by channel, paged", async () => {
     const t = await stack.createTenant('Lista Opt-out');
     await create({ name: 'V', phones: ['5548998201001', '5548998201002'], optOutVoice: true }, t.supervisorKey);
     await create({ name: 'W', phones: ['5548998201003'], optOutWhatsapp: true }, t.supervisorKey);
     const page1 = (await get('/v1/opt-outs?limit=2', t.viewerKey)).json();
-    expect(page1.items[0]).toMatchObject({ channel: 'whatsapp', phone: '5548998201003', source: 'company_contact', reason: expect.stringContaining('Contato Omni') });
+    expect(page1.items[0]).toMatchObject({
+      channel: 'whatsapp',
+      phone: '5548998201003',
+      source: 'company_contact',
+      reason: expect.stringContaining('Contato Omni'),
+    });
     const page2 = (await get(`/v1/opt-outs?limit=2&cursor=${page1.nextCursor}`, t.viewerKey)).json();
     expect([...page1.items, ...page2.items].map((o: Json) => o.phone).sort()).toEqual(['5548998201001', '5548998201002', '5548998201003']);
     expect(page2.nextCursor).toBeNull();
@@ -300,7 +317,15 @@ describe('bulk import', () => {
 
     const contacts = (await get('/v1/company-contacts?sort=name', t.viewerKey)).json().items;
     expect(contacts.map((c: Json) => c.name)).toEqual(['Caio', 'Fábio', 'Já existe']);
-    expect(contacts[0]).toMatchObject({ phones: ['5548998300003'], email: 'caio@x.com', document: '999', custom: { Plano: 'Ouro' }, importId, line: 4, optOutVoice: false });
+    expect(contacts[0]).toMatchObject({
+      phones: ['5548998300003'],
+      email: 'caio@x.com',
+      document: '999',
+      custom: { Plano: 'Ouro' },
+      importId,
+      line: 4,
+      optOutVoice: false,
+    });
   });
 
   it('keeps each rejected row with its reasons; DUPLICATE names the phones in use', async () => {
@@ -340,10 +365,16 @@ describe('bulk import', () => {
     expect(await waitImport(theirs.json().id)).toMatchObject({ rowsImported: 3, rowsRejected: 5 });
   });
 
-  it('lists the company contact import history, newest first, only this tenant\'s', async () => {
+  it("lists the company contact import history, newest first, only this tenant's", async () => {
     const history = (await get('/v1/company-contacts/imports', t.viewerKey)).json().items;
     expect(history).toHaveLength(3);
-    expect(history[2]).toMatchObject({ id: importId, target: 'company_contacts', status: 'completed', rowsImported: 2, createdBy: expect.stringContaining('supervisor') });
+    expect(history[2]).toMatchObject({
+      id: importId,
+      target: 'company_contacts',
+      status: 'completed',
+      rowsImported: 2,
+      createdBy: expect.stringContaining('supervisor'),
+    });
     expect(history.every((i: Json) => i.target === 'company_contacts')).toBe(true);
     const theirs = (await get('/v1/company-contacts/imports', other.viewerKey)).json().items;
     expect(theirs).toHaveLength(1);
@@ -354,7 +385,12 @@ describe('bulk import', () => {
     expect(comma.statusCode).toBe(422);
     expect(comma.json().code).toBe('WRONG_SEPARATOR');
     const form = multipart({ phonePolicy: 'drop_invalid' });
-    const noFile = await stack.app.inject({ method: 'POST', url: '/v1/company-contacts/imports', headers: { ...bearer(t.supervisorKey), ...form.headers }, payload: form.payload });
+    const noFile = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/company-contacts/imports',
+      headers: { ...bearer(t.supervisorKey), ...form.headers },
+      payload: form.payload,
+    });
     expect(noFile.statusCode).toBe(400);
     expect(noFile.json().code).toBe('FILE_MISSING');
     const badPolicy = await importFile('nome;telefone1\nA;5548998288774\n', t.supervisorKey, { phonePolicy: 'whatever' });
@@ -367,7 +403,11 @@ describe('a broadcast group from the company contacts ("Utilizar contatos Omni")
   it('is a snapshot: later edits and deletions of company contacts do not change it', async () => {
     const t = await stack.createTenant('Snapshot');
     const ids: string[] = [];
-    for (const [name, phone] of [['Alice', '5548998400001'], ['Bruno', '5548998400002'], ['Carla', '5548998400003']]) {
+    for (const [name, phone] of [
+      ['Alice', '5548998400001'],
+      ['Bruno', '5548998400002'],
+      ['Carla', '5548998400003'],
+    ]) {
       ids.push((await create({ name, phones: [phone], custom: { Plano: 'Ouro' } }, t.supervisorKey)).json().id);
     }
     const res = await api('POST', '/v1/contact-groups/from-company-contacts', { name: 'Todos os contatos' }, t.supervisorKey);

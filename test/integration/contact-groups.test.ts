@@ -99,7 +99,10 @@ describe('importing a real-looking Brazilian file', () => {
   it('lists the import in the Histórico Importação CSV', async () => {
     const csv = await get('/v1/imports/history.csv?groupKind=dialer');
     expect(csv.statusCode).toBe(200);
-    const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = csv.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toBe('importacao;grupo;tipo;arquivo;usuario;inicio;fim;duracao_s;situacao;linhas_lidas;importadas;rejeitadas;erro');
     const row = lines.find((l) => l.startsWith(importId))!.split(';');
     expect(row.slice(1, 5)).toEqual(['Clientes Março', 'dialer', 'contatos.csv', 'supervisor Call Center Sul']);
@@ -123,7 +126,12 @@ describe('importing a real-looking Brazilian file', () => {
 
   it('appends with a second import, counting phones already in the group as duplicates', async () => {
     const form = multipart({}, { filename: 'mais.csv', content: 'nome;telefone1\nBeto;5548998288774\nBia;5521987654321\n' });
-    const res = await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${groupId}/imports`, headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+    const res = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/contact-groups/${groupId}/imports`,
+      headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+      payload: form.payload,
+    });
     expect(res.statusCode).toBe(202);
     expect(await waitImport(res.json().id)).toMatchObject({ rowsRead: 2, rowsImported: 1, rowsRejected: 1 });
     expect((await get(`/v1/contact-groups/${groupId}`)).json().contactCount).toBe(4);
@@ -155,14 +163,20 @@ describe('problems with the file as a whole', () => {
     ['over the size limit', 'nome;telefone1\n' + 'João;5548998288774\n'.repeat(12_000), 413, 'FILE_TOO_LARGE'],
   ];
   it.each(cases)('%s: answered at once, nothing created', async (label, content, status, code) => {
-    const before = await stack.database.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const before = await stack.database.db
+      .selectFrom('uploads')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     const res = await upload(`Arquivo ruim ${label}`, content);
     expect(res.statusCode).toBe(status);
     expect(res.headers['content-type']).toMatch(/problem\+json/);
     expect(res.json().code).toBe(code);
     const groups = await stack.database.db.selectFrom('contact_groups').select('id').where('name', '=', `Arquivo ruim ${label}`).execute();
     expect(groups).toEqual([]);
-    const after = await stack.database.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const after = await stack.database.db
+      .selectFrom('uploads')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
   });
 
@@ -173,9 +187,19 @@ describe('problems with the file as a whole', () => {
 
   it('lists missing form fields', async () => {
     const form = multipart({ kind: 'robot' }, { filename: 'a.csv', content: 'nome;telefone1\nAna;5548998288774\n' });
-    const res = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+    const res = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/contact-groups',
+      headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+      payload: form.payload,
+    });
     expect(res.statusCode).toBe(400);
-    expect(res.json().errors.map((e: { field: string }) => e.field).sort()).toEqual(['kind', 'name']);
+    expect(
+      res
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+    ).toEqual(['kind', 'name']);
   });
 });
 
@@ -191,7 +215,12 @@ describe('managing groups', () => {
 
   it('never renames a group', async () => {
     const group = (await get('/v1/contact-groups?name=cobranca&kind=dialer')).json().items[0];
-    const res = await stack.app.inject({ method: 'PATCH', url: `/v1/contact-groups/${group.id}`, headers: bearer(tenant.supervisorKey), payload: { name: 'Outro nome' } });
+    const res = await stack.app.inject({
+      method: 'PATCH',
+      url: `/v1/contact-groups/${group.id}`,
+      headers: bearer(tenant.supervisorKey),
+      payload: { name: 'Outro nome' },
+    });
     expect(res.statusCode).toBe(422);
     expect(res.json().code).toBe('GROUP_NAME_IMMUTABLE');
   });
@@ -223,7 +252,11 @@ describe('managing groups', () => {
     const created = (await upload('Vinculado', 'nome;telefone1\nA;5548998280002\nB;5548998280003\n')).json();
     await waitImport(created.import.id);
     const campaignId = '00000000-0000-4000-8000-000000000001';
-    await stack.database.db.updateTable('contact_groups').set({ campaign_id: campaignId, campaign_name: 'Campanha Natal', linked_at: new Date() }).where('id', '=', created.group.id).execute();
+    await stack.database.db
+      .updateTable('contact_groups')
+      .set({ campaign_id: campaignId, campaign_name: 'Campanha Natal', linked_at: new Date() })
+      .where('id', '=', created.group.id)
+      .execute();
     const group = (await get(`/v1/contact-groups/${created.group.id}`)).json();
     expect(group).toMatchObject({ locked: true, campaign: { id: campaignId, name: 'Campanha Natal' } });
     expect((await get(`/v1/contact-groups?campaignId=${campaignId}`)).json().items.map((g: { id: string }) => g.id)).toEqual([created.group.id]);
@@ -231,9 +264,24 @@ describe('managing groups', () => {
     const contacts = (await get(`/v1/contact-groups/${created.group.id}/contacts`)).json().items;
     const form = multipart({}, { filename: 'x.csv', content: 'nome;telefone1\nC;5548998280004\n' });
     const attempts = [
-      await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/imports`, headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload }),
-      await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/contacts/remove`, headers: bearer(tenant.supervisorKey), payload: { contactIds: [contacts[0].id] } }),
-      await stack.app.inject({ method: 'PATCH', url: `/v1/contact-groups/${created.group.id}/contacts/${contacts[0].id}`, headers: bearer(tenant.supervisorKey), payload: { name: 'Novo' } }),
+      await stack.app.inject({
+        method: 'POST',
+        url: `/v1/contact-groups/${created.group.id}/imports`,
+        headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+        payload: form.payload,
+      }),
+      await stack.app.inject({
+        method: 'POST',
+        url: `/v1/contact-groups/${created.group.id}/contacts/remove`,
+        headers: bearer(tenant.supervisorKey),
+        payload: { contactIds: [contacts[0].id] },
+      }),
+      await stack.app.inject({
+        method: 'PATCH',
+        url: `/v1/contact-groups/${created.group.id}/contacts/${contacts[0].id}`,
+        headers: bearer(tenant.supervisorKey),
+        payload: { name: 'Novo' },
+      }),
     ];
     for (const res of attempts) {
       expect(res.statusCode).toBe(409);
@@ -246,15 +294,35 @@ describe('managing groups', () => {
     const created = (await upload('Editavel', 'nome;telefone1\nA;5548998280010\nB;5548998280011\n')).json();
     await waitImport(created.import.id);
     const [a, b] = (await get(`/v1/contact-groups/${created.group.id}/contacts`)).json().items;
-    const edit = await stack.app.inject({ method: 'PATCH', url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`, headers: bearer(tenant.supervisorKey), payload: { name: 'Alice', phones: ['+55 (48) 99828-0012'] } });
+    const edit = await stack.app.inject({
+      method: 'PATCH',
+      url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`,
+      headers: bearer(tenant.supervisorKey),
+      payload: { name: 'Alice', phones: ['+55 (48) 99828-0012'] },
+    });
     expect(edit.statusCode).toBe(200);
     expect(edit.json()).toMatchObject({ name: 'Alice', phones: ['5548998280012'] });
-    const clash = await stack.app.inject({ method: 'PATCH', url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`, headers: bearer(tenant.supervisorKey), payload: { phones: ['5548998280011'] } });
+    const clash = await stack.app.inject({
+      method: 'PATCH',
+      url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`,
+      headers: bearer(tenant.supervisorKey),
+      payload: { phones: ['5548998280011'] },
+    });
     expect(clash.statusCode).toBe(409);
     expect(clash.json().code).toBe('PHONE_IN_GROUP');
-    const bad = await stack.app.inject({ method: 'PATCH', url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`, headers: bearer(tenant.supervisorKey), payload: { phones: ['12345'] } });
+    const bad = await stack.app.inject({
+      method: 'PATCH',
+      url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`,
+      headers: bearer(tenant.supervisorKey),
+      payload: { phones: ['12345'] },
+    });
     expect(bad.statusCode).toBe(422);
-    const removed = await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/contacts/remove`, headers: bearer(tenant.supervisorKey), payload: { contactIds: [b.id, '999999999'] } });
+    const removed = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/contact-groups/${created.group.id}/contacts/remove`,
+      headers: bearer(tenant.supervisorKey),
+      payload: { contactIds: [b.id, '999999999'] },
+    });
     expect(removed.json()).toEqual({ removed: 1, notFound: ['999999999'] });
     expect((await get(`/v1/contact-groups/${created.group.id}`)).json().contactCount).toBe(1);
   });
@@ -263,11 +331,26 @@ describe('managing groups', () => {
     const created = (await upload('Revisada', 'nome;telefone1\nA;5548998281020\nB;5548998281021\n')).json();
     await waitImport(created.import.id);
     const [a, b] = (await get(`/v1/contact-groups/${created.group.id}/contacts`)).json().items;
-    await stack.app.inject({ method: 'PATCH', url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`, headers: bearer(tenant.supervisorKey), payload: { phones: ['5548998281022'] } });
-    await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/contacts/remove`, headers: bearer(tenant.supervisorKey), payload: { contactIds: [b.id] } });
+    await stack.app.inject({
+      method: 'PATCH',
+      url: `/v1/contact-groups/${created.group.id}/contacts/${a.id}`,
+      headers: bearer(tenant.supervisorKey),
+      payload: { phones: ['5548998281022'] },
+    });
+    await stack.app.inject({
+      method: 'POST',
+      url: `/v1/contact-groups/${created.group.id}/contacts/remove`,
+      headers: bearer(tenant.supervisorKey),
+      payload: { contactIds: [b.id] },
+    });
     // 1020 and 1021 are free again; 1022 is A's now.
     const form = multipart({}, { filename: 'volta.csv', content: 'nome;telefone1\nC;5548998281020\nD;5548998281021\nE;5548998281022\n' });
-    const res = await stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/imports`, headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+    const res = await stack.app.inject({
+      method: 'POST',
+      url: `/v1/contact-groups/${created.group.id}/imports`,
+      headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+      payload: form.payload,
+    });
     expect(await waitImport(res.json().id)).toMatchObject({ rowsImported: 2, rowsRejected: 1 });
     const rejected = (await get(`/v1/imports/${res.json().id}/rejections`)).json().items;
     expect(rejected).toEqual([expect.objectContaining({ line: 4, reasons: [expect.objectContaining({ code: 'DUPLICATE' })] })]);
@@ -280,7 +363,12 @@ describe('managing groups', () => {
     const appends = await Promise.all(
       [rows(50, 200), rows(150, 300)].map((lines, i) => {
         const form = multipart({}, { filename: `parte${i}.csv`, content: ['nome;telefone1', ...lines].join('\n') });
-        return stack.app.inject({ method: 'POST', url: `/v1/contact-groups/${created.group.id}/imports`, headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+        return stack.app.inject({
+          method: 'POST',
+          url: `/v1/contact-groups/${created.group.id}/imports`,
+          headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+          payload: form.payload,
+        });
       }),
     );
     const accepted = appends.filter((res) => res.statusCode === 202);
@@ -313,7 +401,11 @@ describe('an import that can never be stored', () => {
       yield Buffer.from('nome;telefone1\nA;5548998289001\nB;5548998289002\n');
     }
     const upload = await storeUpload(db, { tenantId: tenant.tenantId, fileName: 'x.csv', createdBy: null, source: file(), maxBytes: 1e6 });
-    const group = await db.insertInto('contact_groups').values({ tenant_id: tenant.tenantId, kind: 'dialer', name: 'Impossível', name_key: 'impossivel', source: 'csv' }).returningAll().executeTakeFirstOrThrow();
+    const group = await db
+      .insertInto('contact_groups')
+      .values({ tenant_id: tenant.tenantId, kind: 'dialer', name: 'Impossível', name_key: 'impossivel', source: 'csv' })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     const row = await db
       .insertInto('imports')
       .values({ tenant_id: tenant.tenantId, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: 'x.csv', status: 'pending' })

@@ -21,7 +21,13 @@ beforeAll(async () => {
   // still in AMD (should a loaded machine make it find the call already back, it reads AMDSTATUS
   // all the same); the call would talk far longer: undetected, a machine ends `answered`.
   sim = await startAriSimulator({
-    config: { seed: 3, ringMs: [10, 20], talkMs: [8_000, 8_000], amdMs: [1_500, 1_500], rules: [{ match: '.', mix: [{ outcome: 'answered', weight: 1 }], machineShare: 1 }] },
+    config: {
+      seed: 3,
+      ringMs: [10, 20],
+      talkMs: [8_000, 8_000],
+      amdMs: [1_500, 1_500],
+      rules: [{ match: '.', mix: [{ outcome: 'answered', weight: 1 }], machineShare: 1 }],
+    },
   });
 });
 afterAll(async () => {
@@ -39,7 +45,9 @@ it('a lane taking over a call left in AMD by a dead lane reads AMDSTATUS: the ma
   await importer.stop();
   const payload = fastStrategy('AMD takeover', { answeringMachineDetection: true, outcomes: { answering_machine: { action: 'finish' } } });
   const strategy = (await stack.app.inject({ method: 'POST', url: '/v1/dialer/strategies', headers, payload })).json();
-  const created = (await stack.app.inject({ method: 'POST', url: '/v1/dialer/campaigns', headers, payload: { name: 'Takeover', groupId, strategyId: strategy.id } })).json();
+  const created = (
+    await stack.app.inject({ method: 'POST', url: '/v1/dialer/campaigns', headers, payload: { name: 'Takeover', groupId, strategyId: strategy.id } })
+  ).json();
   const db = stack.database.db;
   // What the campaign workflow does before its lanes run.
   await db.updateTable('dialer_campaigns').set({ status: 'running' }).where('id', '=', created.id).execute();

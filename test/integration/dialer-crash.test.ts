@@ -44,7 +44,12 @@ afterAll(async () => {
 it('completes after its worker is SIGKILLed three times mid-campaign, never placing a second call for an attempt', async () => {
   // The import runs on an in-process worker; the campaign only on killable child processes.
   const importer = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, { db: stack.database.db, pool: stack.database.pool });
-  const groupId = await importDialerGroup(stack, tenant, 'Crash', Array.from({ length: 80 }, (_, i) => [phoneOf(i, 5)]));
+  const groupId = await importDialerGroup(
+    stack,
+    tenant,
+    'Crash',
+    Array.from({ length: 80 }, (_, i) => [phoneOf(i, 5)]),
+  );
   await importer.stop();
 
   const spawnWorker = async () => {
@@ -58,9 +63,16 @@ it('completes after its worker is SIGKILLed three times mid-campaign, never plac
   };
   const headers = bearer(tenant.supervisorKey);
   const strategy = (
-    await stack.app.inject({ method: 'POST', url: '/v1/dialer/strategies', headers, payload: fastStrategy('Crash', { pacing: { channels: 8, callsPerSecond: 50 } }) })
+    await stack.app.inject({
+      method: 'POST',
+      url: '/v1/dialer/strategies',
+      headers,
+      payload: fastStrategy('Crash', { pacing: { channels: 8, callsPerSecond: 50 } }),
+    })
   ).json();
-  const created = (await stack.app.inject({ method: 'POST', url: '/v1/dialer/campaigns', headers, payload: { name: 'Crash', groupId, strategyId: strategy.id } })).json();
+  const created = (
+    await stack.app.inject({ method: 'POST', url: '/v1/dialer/campaigns', headers, payload: { name: 'Crash', groupId, strategyId: strategy.id } })
+  ).json();
 
   const db = stack.database.db;
   const counts = async () =>
@@ -75,10 +87,13 @@ it('completes after its worker is SIGKILLed three times mid-campaign, never plac
   let seen = 0;
   for (let kill = 0; kill < 3; kill++) {
     const before = seen;
-    const at = await waitFor(async () => {
-      const c = await counts();
-      return c.all >= before + 12 && c.dialing > 0 ? c : undefined;
-    }, `calls in flight before kill ${kill + 1}`);
+    const at = await waitFor(
+      async () => {
+        const c = await counts();
+        return c.all >= before + 12 && c.dialing > 0 ? c : undefined;
+      },
+      `calls in flight before kill ${kill + 1}`,
+    );
     seen = at.all;
     await worker.kill();
     worker = await spawnWorker();
@@ -102,7 +117,12 @@ it('completes after its worker is SIGKILLed three times mid-campaign, never plac
   expect(neverPlaced.every((a) => a.lost && a.outcome === 'network_failure')).toBe(true);
   expect(placed.length + neverPlaced.length).toBe(final.all);
   // Calls in flight at each kill were found again by channel id and followed to their end.
-  const reconciled = await db.selectFrom('dial_attempts').select(sql<number>`count(*)::int`.as('n')).where('campaign_id', '=', created.id).where('lost', '=', true).executeTakeFirstOrThrow();
+  const reconciled = await db
+    .selectFrom('dial_attempts')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('campaign_id', '=', created.id)
+    .where('lost', '=', true)
+    .executeTakeFirstOrThrow();
   expect(reconciled.n).toBeGreaterThanOrEqual(3);
   const open = await db
     .selectFrom('dialer_contacts')
@@ -111,6 +131,10 @@ it('completes after its worker is SIGKILLed three times mid-campaign, never plac
     .where('state', 'not in', ['done', 'blocked', 'exhausted'])
     .executeTakeFirstOrThrow();
   expect(open.n).toBe(0);
-  const total = await db.selectFrom('dialer_contacts').select(sql<number>`count(*)::int`.as('n')).where('campaign_id', '=', created.id).executeTakeFirstOrThrow();
+  const total = await db
+    .selectFrom('dialer_contacts')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('campaign_id', '=', created.id)
+    .executeTakeFirstOrThrow();
   expect(total.n).toBe(80);
 });

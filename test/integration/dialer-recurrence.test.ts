@@ -18,10 +18,14 @@ const api = (method: 'GET' | 'POST', url: string, payload?: unknown) => t.api(me
 const campaign = async (id: string) => (await api('GET', `/v1/dialer/campaigns/${id}`)).json();
 /** Waits until cycle `n` has run to its end (the campaign is back to waiting for the next one). */
 const cycleDone = (id: string, n: number) =>
-  waitFor(async () => {
-    const c = await campaign(id);
-    return c.cycle === n && c.status === 'scheduled' ? c : undefined;
-  }, `the end of cycle ${n}`, 120_000);
+  waitFor(
+    async () => {
+      const c = await campaign(id);
+      return c.cycle === n && c.status === 'scheduled' ? c : undefined;
+    },
+    `the end of cycle ${n}`,
+    120_000,
+  );
 
 it('runs a cycle per Schedule occurrence, re-arming only contacts not reached; pause pauses the Schedule, stop deletes it', async () => {
   // Last digit: 5 answered, 3 invalid number, 1 busy (one attempt a cycle: exhausted at once).
@@ -38,10 +42,14 @@ it('runs a cycle per Schedule occurrence, re-arming only contacts not reached; p
 
   // The Schedule exists, follows the recurrence, and the campaign shows its next run.
   const schedule = t.stack.temporal.schedule.getHandle(dialerRecurrenceScheduleId(id));
-  const waiting = await waitFor(async () => {
-    const c = await campaign(id);
-    return c.nextRunAt ? c : undefined;
-  }, 'the next run', 60_000);
+  const waiting = await waitFor(
+    async () => {
+      const c = await campaign(id);
+      return c.nextRunAt ? c : undefined;
+    },
+    'the next run',
+    60_000,
+  );
   const described = await schedule.describe();
   expect(described.spec.calendars?.[0]).toMatchObject({ hour: [{ start: hour, end: hour, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] });
   expect(described.spec.timezone).toBe('America/Sao_Paulo');
@@ -87,16 +95,35 @@ it('runs a cycle per Schedule occurrence, re-arming only contacts not reached; p
   // Cycle 2: only the busy contacts are called again, with fresh counters.
   await schedule.trigger();
   await cycleDone(id, 2);
-  const attempts = await db.selectFrom('dial_attempts').select(['phone', 'cycle', 'attempt_no', 'outcome']).where('campaign_id', '=', id).orderBy('id').execute();
-  expect(attempts.filter((a) => a.cycle === 1).map((a) => a.phone).sort()).toEqual(phones.map((p) => p[0]).sort());
-  expect(attempts.filter((a) => a.cycle === 2).map((a) => a.phone).sort()).toEqual([phones[2][0], phones[3][0]].sort());
+  const attempts = await db
+    .selectFrom('dial_attempts')
+    .select(['phone', 'cycle', 'attempt_no', 'outcome'])
+    .where('campaign_id', '=', id)
+    .orderBy('id')
+    .execute();
+  expect(
+    attempts
+      .filter((a) => a.cycle === 1)
+      .map((a) => a.phone)
+      .sort(),
+  ).toEqual(phones.map((p) => p[0]).sort());
+  expect(
+    attempts
+      .filter((a) => a.cycle === 2)
+      .map((a) => a.phone)
+      .sort(),
+  ).toEqual([phones[2][0], phones[3][0]].sort());
   expect(attempts.every((a) => a.attempt_no === 1)).toBe(true);
   const perNumber = t.sim.stats().perNumber;
   expect([perNumber[phones[0][0]], perNumber[phones[1][0]], perNumber[phones[2][0]], perNumber[phones[3][0]]]).toEqual([1, 1, 2, 2]);
 
   // The calls report says which cycle each attempt belongs to.
   const report = await api('GET', `/v1/dialer/reports/calls?campaignId=${id}`);
-  const [header, ...lines] = report.body.replace(/^\uFEFF/, '').trim().split('\r\n').map((l) => l.split(';'));
+  const [header, ...lines] = report.body
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split('\r\n')
+    .map((l) => l.split(';'));
   const cycleColumn = header.indexOf('ciclo');
   expect(lines.map((l) => l[cycleColumn]).sort()).toEqual(['1', '1', '1', '1', '2', '2']);
 

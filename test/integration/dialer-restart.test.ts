@@ -45,7 +45,11 @@ const killAllWorkers = async () => {
 };
 
 const spawnWorker = async (env: Record<string, string> = {}) => {
-  const w = await startWorkerProcess({ taskQueue: stack.config.TEMPORAL_TASK_QUEUE, schema: stack.database.schema, env: { ARI_URL: sim.url, ARI_APP: 'restart', ...env } });
+  const w = await startWorkerProcess({
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    schema: stack.database.schema,
+    env: { ARI_URL: sim.url, ARI_APP: 'restart', ...env },
+  });
   workers.push(w);
   return w;
 };
@@ -55,14 +59,29 @@ const truth = (phone: string) => ({ '5': 'answered', '1': 'busy', '2': 'no_answe
 async function campaignOf(name: string, contacts: number, over: Record<string, unknown> = {}) {
   const importer = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, { db: stack.database.db, pool: stack.database.pool });
   const lasts = [5, 5, 1, 2];
-  const groupId = await importDialerGroup(stack, tenant, name, Array.from({ length: contacts }, (_, i) => [phoneOf(contacts * 10 + i, lasts[i % 4])]));
+  const groupId = await importDialerGroup(
+    stack,
+    tenant,
+    name,
+    Array.from({ length: contacts }, (_, i) => [phoneOf(contacts * 10 + i, lasts[i % 4])]),
+  );
   await importer.stop();
   const headers = bearer(tenant.supervisorKey);
   // The auto-pause as shipped: more than half of the last 20 attempts are network failures.
-  const payload = fastStrategy(name, { pacing: { channels: 8, callsPerSecond: 50 }, failurePause: { window: 20, ratio: 0.5 }, maxAttemptsPerContact: 3, ...over });
+  const payload = fastStrategy(name, {
+    pacing: { channels: 8, callsPerSecond: 50 },
+    failurePause: { window: 20, ratio: 0.5 },
+    maxAttemptsPerContact: 3,
+    ...over,
+  });
   const strategy = (await stack.app.inject({ method: 'POST', url: '/v1/dialer/strategies', headers, payload })).json();
-  const created = (await stack.app.inject({ method: 'POST', url: '/v1/dialer/campaigns', headers, payload: { name, groupId, strategyId: strategy.id } })).json();
-  return { id: created.id as string, start: async () => (await stack.app.inject({ method: 'POST', url: `/v1/dialer/campaigns/${created.id}/start`, headers })).json() };
+  const created = (
+    await stack.app.inject({ method: 'POST', url: '/v1/dialer/campaigns', headers, payload: { name, groupId, strategyId: strategy.id } })
+  ).json();
+  return {
+    id: created.id as string,
+    start: async () => (await stack.app.inject({ method: 'POST', url: `/v1/dialer/campaigns/${created.id}/start`, headers })).json(),
+  };
 }
 
 const counts = (campaignId: string) =>
@@ -73,7 +92,11 @@ const counts = (campaignId: string) =>
     .executeTakeFirstOrThrow();
 
 const attemptsOf = (campaignId: string) =>
-  stack.database.db.selectFrom('dial_attempts').select(['attempt_key', 'contact_id', 'phone', 'outcome', 'lost', 'cause', 'state']).where('campaign_id', '=', campaignId).execute();
+  stack.database.db
+    .selectFrom('dial_attempts')
+    .select(['attempt_key', 'contact_id', 'phone', 'outcome', 'lost', 'cause', 'state'])
+    .where('campaign_id', '=', campaignId)
+    .execute();
 
 /** No customer who answered was dialled again: each answering number was originated once. */
 function expectNoAnsweredCustomerCalledTwice(attempts: Array<{ phone: string }>) {
@@ -87,10 +110,13 @@ async function killDuringCalls(campaignId: string, kills: number, spawn: () => P
   let seen = 0;
   for (let kill = 0; kill < kills; kill++) {
     const before = seen;
-    const at = await waitFor(async () => {
-      const c = await counts(campaignId);
-      return c.all >= before + 10 && c.dialing >= 3 ? c : undefined;
-    }, `calls in flight before kill ${kill + 1}`);
+    const at = await waitFor(
+      async () => {
+        const c = await counts(campaignId);
+        return c.all >= before + 10 && c.dialing >= 3 ? c : undefined;
+      },
+      `calls in flight before kill ${kill + 1}`,
+    );
     seen = at.all;
     await worker.kill();
     worker = await spawn();
@@ -138,14 +164,22 @@ it('with no journal of the lost calls: they end `unknown`, are not redialled wit
   const first = await spawnWorker();
   expect((await campaign.start()).status).toBe('running');
   const worker = await killDuringCalls(campaign.id, 1, () => spawnWorker(), first);
-  await waitFor(async () => {
-    const left = await stack.database.db
-      .selectFrom('dialer_contacts')
-      .select(sql<number>`count(*) FILTER (WHERE state IN ('queued', 'dialing') OR (state = 'pending' AND next_attempt_at < now() + interval '30 minutes'))::int`.as('n'))
-      .where('campaign_id', '=', campaign.id)
-      .executeTakeFirstOrThrow();
-    return left.n === 0;
-  }, 'every contact but the unknown ones to be done', 120_000);
+  await waitFor(
+    async () => {
+      const left = await stack.database.db
+        .selectFrom('dialer_contacts')
+        .select(
+          sql<number>`count(*) FILTER (WHERE state IN ('queued', 'dialing') OR (state = 'pending' AND next_attempt_at < now() + interval '30 minutes'))::int`.as(
+            'n',
+          ),
+        )
+        .where('campaign_id', '=', campaign.id)
+        .executeTakeFirstOrThrow();
+      return left.n === 0;
+    },
+    'every contact but the unknown ones to be done',
+    120_000,
+  );
   const attempts = await attemptsOf(campaign.id);
   const unknown = attempts.filter((a) => a.outcome === 'unknown');
   expect(unknown.length).toBeGreaterThanOrEqual(3);
@@ -154,7 +188,11 @@ it('with no journal of the lost calls: they end `unknown`, are not redialled wit
     .selectFrom('dialer_contacts')
     .select(['contact_id', 'state', 'next_attempt_at'])
     .where('campaign_id', '=', campaign.id)
-    .where('contact_id', 'in', unknown.map((a) => a.contact_id))
+    .where(
+      'contact_id',
+      'in',
+      unknown.map((a) => a.contact_id),
+    )
     .execute();
   expect(next.every((c) => c.state === 'pending' && new Date(c.next_attempt_at).getTime() > Date.now() + 55 * 60_000)).toBe(true);
   const status = (await stack.app.inject({ method: 'GET', url: `/v1/dialer/campaigns/${campaign.id}`, headers: bearer(tenant.supervisorKey) })).json();

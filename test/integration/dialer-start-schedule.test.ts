@@ -37,7 +37,11 @@ it('a future startAt is a one-action Schedule at that second, paused and resumed
   expect(created.status).toBe('scheduled');
   const schedule = t.stack.temporal.schedule.getHandle(dialerStartScheduleId(created.id));
   await waitFor(async () => (await campaign(created.id)).nextRunAt === startAt, 'the start Schedule', 60_000);
-  expect((await api('GET', `/v1/dialer/campaigns/${created.id}/monitor`)).json()).toMatchObject({ status: 'scheduled', nextRunAt: startAt, why: `Agendada para ${startAt}.` });
+  expect((await api('GET', `/v1/dialer/campaigns/${created.id}/monitor`)).json()).toMatchObject({
+    status: 'scheduled',
+    nextRunAt: startAt,
+    why: `Agendada para ${startAt}.`,
+  });
 
   const at = new Date(startAt);
   const described = await schedule.describe();
@@ -86,10 +90,14 @@ it('a manual start begins at once and consumes the start Schedule; a late firing
   // The answer comes once the start Schedule is deleted: it cannot start the campaign a second time.
   expect((await api('POST', `/v1/dialer/campaigns/${created.id}/start`)).json()).toMatchObject({ status: 'running' });
   await expect(start.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
-  const between = await waitFor(async () => {
-    const c = await campaign(created.id);
-    return c.cycle === 1 && c.status === 'scheduled' ? c : undefined;
-  }, 'the end of cycle 1', 120_000);
+  const between = await waitFor(
+    async () => {
+      const c = await campaign(created.id);
+      return c.cycle === 1 && c.status === 'scheduled' ? c : undefined;
+    },
+    'the end of cycle 1',
+    120_000,
+  );
   expect(between.nextRunAt).toBe((await recurring.describe()).info.nextActionTimes[0].toISOString());
 
   // The start Schedule's action arriving late (it raced the manual start) starts no second cycle.

@@ -42,13 +42,21 @@ const attemptsOf = (campaignId: string) =>
     .execute();
 
 describe('answering-machine detection', () => {
-  it('when the strategy asks for it, machines end as answering_machine (hung up at once) and the strategy\'s retry applies', async () => {
+  it("when the strategy asks for it, machines end as answering_machine (hung up at once) and the strategy's retry applies", async () => {
     const strategy = (
-      await t.api('POST', '/v1/dialer/strategies', fastStrategy('AMD', { answeringMachineDetection: true, outcomes: { answering_machine: { action: 'retry', afterMinutes: 0 } } }))
+      await t.api(
+        'POST',
+        '/v1/dialer/strategies',
+        fastStrategy('AMD', { answeringMachineDetection: true, outcomes: { answering_machine: { action: 'retry', afterMinutes: 0 } } }),
+      )
     ).json();
     const machines = [phoneOf(1, 7), phoneOf(2, 7)];
     const people = [phoneOf(3, 8), phoneOf(4, 8)];
-    const id = await runCampaign('Secretárias', [...machines, ...people].map((p) => [p]), strategy.id);
+    const id = await runCampaign(
+      'Secretárias',
+      [...machines, ...people].map((p) => [p]),
+      strategy.id,
+    );
     expect((await t.stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(id)).result()).status).toBe('completed');
 
     const attempts = await attemptsOf(id);
@@ -60,7 +68,11 @@ describe('answering-machine detection', () => {
       ]);
     }
     for (const phone of people) expect(attempts.filter((a) => a.phone === phone).map((a) => [a.outcome, a.amd_status])).toEqual([['answered', 'HUMAN']]);
-    const contacts = await t.stack.database.db.selectFrom('dialer_contacts').select(['phones', 'state', 'final_outcome']).where('campaign_id', '=', id).execute();
+    const contacts = await t.stack.database.db
+      .selectFrom('dialer_contacts')
+      .select(['phones', 'state', 'final_outcome'])
+      .where('campaign_id', '=', id)
+      .execute();
     expect(Object.fromEntries(contacts.map((c) => [c.phones[0], `${c.state}:${c.final_outcome}`]))).toEqual({
       [machines[0]]: 'exhausted:answering_machine',
       [machines[1]]: 'exhausted:answering_machine',
@@ -83,7 +95,15 @@ describe('editing a strategy used by a running campaign', () => {
 
     // Version 2: AMD on (machines finish the contact) and a faster pace.
     const editedAt = Date.now();
-    const v2 = { ...v1, config: { ...v1.config, pacing: { channels: 1, callsPerSecond: 50 }, answeringMachineDetection: true, outcomes: { ...v1.config.outcomes, answering_machine: { action: 'finish' } } } };
+    const v2 = {
+      ...v1,
+      config: {
+        ...v1.config,
+        pacing: { channels: 1, callsPerSecond: 50 },
+        answeringMachineDetection: true,
+        outcomes: { ...v1.config.outcomes, answering_machine: { action: 'finish' } },
+      },
+    };
     expect((await t.api('PUT', `/v1/dialer/strategies/${strategy.id}`, v2)).json().version).toBe(2);
     expect((await t.stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(id)).result()).status).toBe('completed');
 
@@ -102,7 +122,11 @@ describe('editing a strategy used by a running campaign', () => {
     }
     // The calls report carries the version of each attempt too.
     const report = await t.api('GET', `/v1/dialer/reports/calls?campaignId=${id}`);
-    const [header, ...lines] = report.body.replace(/^\uFEFF/, '').trim().split('\r\n').map((l) => l.split(';'));
+    const [header, ...lines] = report.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n')
+      .map((l) => l.split(';'));
     const column = (name: string) => lines.map((l) => l[header.indexOf(name)]).sort();
     expect(column('versao_estrategia')).toEqual(versions.map(String).sort());
     expect(column('amd')).toEqual(attempts.map((a) => a.amd_status ?? '').sort());

@@ -66,7 +66,9 @@ describe('strategies', () => {
     const tm = await api('POST', '/v1/dialer/strategies', { name: 'Telemarketing', telemarketing: true, config: { callerId: '4833334444' } });
     expect(tm.statusCode).toBe(422);
     expect(tm.json().code).toBe('CALLER_ID_0303_REQUIRED');
-    expect((await api('POST', '/v1/dialer/strategies', { name: 'Telemarketing', telemarketing: true, config: { callerId: '03034445555' } })).statusCode).toBe(201);
+    expect((await api('POST', '/v1/dialer/strategies', { name: 'Telemarketing', telemarketing: true, config: { callerId: '03034445555' } })).statusCode).toBe(
+      201,
+    );
     expect((await api('POST', '/v1/dialer/strategies', { name: 'padrao' })).json().code).toBe('STRATEGY_NAME_TAKEN');
 
     const edited = await api('PUT', `/v1/dialer/strategies/${s.id}`, { name: 'Padrão', config: { maxAttemptsPerContact: 5 } });
@@ -121,7 +123,11 @@ describe('a campaign on an imported group', () => {
 
     // Release the held call (a normal hangup: answered, cause 16); then the campaign can complete.
     const ari = createAriClient({ baseUrl: sim.url, username: 'omni', password: 'omni', app: 'dialer-it-test' });
-    const heldChannel = await waitFor(async () => (await ari.listChannels()).find((c) => c.connected.number === held && c.state === 'Up'), 'the held call', 120_000);
+    const heldChannel = await waitFor(
+      async () => (await ari.listChannels()).find((c) => c.connected.number === held && c.state === 'Up'),
+      'the held call',
+      120_000,
+    );
     expect(await ari.hangup(heldChannel.id)).toBe(true);
     await ari.close();
 
@@ -138,7 +144,12 @@ describe('a campaign on an imported group', () => {
     const contacts = await db.selectFrom('dialer_contacts').select(['state', 'final_outcome', 'phones']).where('campaign_id', '=', created.id).execute();
     expect(contacts).toHaveLength(24);
     expect(contacts.every((c) => ['done', 'blocked', 'exhausted'].includes(c.state))).toBe(true);
-    expect(contacts.filter((c) => c.state === 'blocked').map((c) => c.phones[0]).sort()).toEqual([...blocked].sort());
+    expect(
+      contacts
+        .filter((c) => c.state === 'blocked')
+        .map((c) => c.phones[0])
+        .sort(),
+    ).toEqual([...blocked].sort());
     const stats = sim.stats();
     for (const p of [...phones[0], ...phones[1]]) expect(stats.perNumber[p]).toBeUndefined();
     expect(stats.reoriginated).toEqual([]);
@@ -147,7 +158,11 @@ describe('a campaign on an imported group', () => {
     const report = await api('GET', `/v1/dialer/reports/calls?campaignId=${created.id}`);
     expect(report.headers['content-type']).toContain('text/csv');
     expect(report.body.startsWith('\uFEFFquando;campanha;')).toBe(true);
-    const rows = report.body.trim().split('\r\n').slice(1).map((l) => l.split(';'));
+    const rows = report.body
+      .trim()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => l.split(';'));
     expect(rows).toHaveLength(stats.originatesAccepted);
     const causes: Record<string, number> = {};
     for (const r of rows) causes[r[9]] = (causes[r[9]] ?? 0) + 1;
@@ -173,7 +188,11 @@ describe('a campaign on an imported group', () => {
     const strategy = (await api('POST', '/v1/dialer/strategies', fastStrategy('Rascunho'))).json();
     const created = (await api('POST', '/v1/dialer/campaigns', { name: 'Rascunho', groupId, strategyId: strategy.id })).json();
     expect(created.status).toBe('draft');
-    const sse = await stack.app.inject({ method: 'GET', url: `/v1/dialer/campaigns/${created.id}/monitor/stream?maxEvents=1`, headers: bearer(tenant.viewerKey) });
+    const sse = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/dialer/campaigns/${created.id}/monitor/stream?maxEvents=1`,
+      headers: bearer(tenant.viewerKey),
+    });
     expect(sse.headers['content-type']).toContain('text/event-stream');
     expect(sse.body).toMatch(/^event: monitor\nid: 0\ndata: \{.*"status":"draft".*\}\n\n$/s);
     expect((await api('POST', `/v1/dialer/campaigns/${created.id}/resume`)).json().code).toBe('CAMPAIGN_NOT_PAUSED');
@@ -184,14 +203,23 @@ describe('a campaign on an imported group', () => {
   });
 
   it('pauses by itself, with a visible reason, when most recent attempts are network failures', async () => {
-    const groupId = await importDialerGroup(stack, tenant, 'Rede ruim', Array.from({ length: 8 }, (_, i) => [phoneOf(500 + i, 4)]));
+    const groupId = await importDialerGroup(
+      stack,
+      tenant,
+      'Rede ruim',
+      Array.from({ length: 8 }, (_, i) => [phoneOf(500 + i, 4)]),
+    );
     const strategy = (await api('POST', '/v1/dialer/strategies', fastStrategy('Rede', { failurePause: { window: 5, ratio: 0.5 } }))).json();
     const created = (await api('POST', '/v1/dialer/campaigns', { name: 'Rede ruim', groupId, strategyId: strategy.id })).json();
     expect((await api('POST', `/v1/dialer/campaigns/${created.id}/start`)).json().status).toBe('running');
-    const paused = await waitFor(async () => {
-      const c = await campaign(created.id);
-      return c.status === 'paused' ? c : undefined;
-    }, 'the automatic pause', 30_000);
+    const paused = await waitFor(
+      async () => {
+        const c = await campaign(created.id);
+        return c.status === 'paused' ? c : undefined;
+      },
+      'the automatic pause',
+      30_000,
+    );
     expect(paused).toMatchObject({ pauseReason: 'network_failures', pauseReasonText: expect.stringContaining('erro de rede') });
     const monitor = (await api('GET', `/v1/dialer/campaigns/${created.id}/monitor`)).json();
     expect(monitor.why).toContain('erro de rede');

@@ -63,11 +63,14 @@ describe('activity report export, through the API', () => {
     expect(file.statusCode).toBe(200);
     expect(file.headers['content-type']).toMatch(/text\/csv/);
     expect(file.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
-    const lines = file.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = file.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toBe('quando;usuario;chave_api;acao;alvo;alvo_id;resumo;request_id');
     expect(lines).toHaveLength(3);
     expect(lines.map((l) => l.split(';')[3])).toEqual(['acao', 'user.create', 'export.create']);
-    expect(file.body).toContain(`"Usuário '=HYPERLINK(""http://evil"",""x"") (viewer) criado"`.replace("Usuário '", "Usuário "));
+    expect(file.body).toContain(`"Usuário '=HYPERLINK(""http://evil"",""x"") (viewer) criado"`.replace("Usuário '", 'Usuário '));
     expect(file.body).not.toMatch(/;=HYPERLINK/);
 
     const description = await stack.temporal.workflow.getHandle(created.workflowId).describe();

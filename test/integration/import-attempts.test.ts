@@ -24,7 +24,11 @@ async function newImport(target: 'contact_group' | 'company_contacts') {
   const { tenant } = await bootstrapTenant(db, { tenantName: `Attempts ${target}` });
   const group =
     target === 'contact_group'
-      ? await db.insertInto('contact_groups').values({ tenant_id: tenant.id, kind: 'dialer', name: 'g', name_key: 'g', source: 'csv' }).returning('id').executeTakeFirstOrThrow()
+      ? await db
+          .insertInto('contact_groups')
+          .values({ tenant_id: tenant.id, kind: 'dialer', name: 'g', name_key: 'g', source: 'csv' })
+          .returning('id')
+          .executeTakeFirstOrThrow()
       : undefined;
   const upload = await storeUpload(db, { tenantId: tenant.id, fileName: 'a.csv', createdBy: null, source: once(file), maxBytes: 1e7 });
   const row = await db
@@ -43,7 +47,11 @@ async function expectEachLineOnce(table: 'contacts' | 'company_contacts', import
   const lines = await sql<{ n: number; distinct: number }>`
     SELECT count(*)::int AS n, count(DISTINCT line_no)::int AS distinct FROM ${sql.table(table)} WHERE import_id = ${importId}`.execute(database.db);
   expect(lines.rows[0]).toEqual({ n: ROWS, distinct: ROWS });
-  const stored = await database.db.selectFrom('imports').select(['rows_read', 'rows_imported', 'rows_rejected']).where('id', '=', importId).executeTakeFirstOrThrow();
+  const stored = await database.db
+    .selectFrom('imports')
+    .select(['rows_read', 'rows_imported', 'rows_rejected'])
+    .where('id', '=', importId)
+    .executeTakeFirstOrThrow();
   expect(stored).toEqual({ rows_read: ROWS, rows_imported: ROWS, rows_rejected: 0 });
 }
 

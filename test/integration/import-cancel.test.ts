@@ -11,7 +11,11 @@ let worker: RunningWorker;
 beforeAll(async () => {
   stack = await createTestStack({ name: 'import-cancel' });
   // Small batches in long slices: a cancel must not wait for the slice to end.
-  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, { db: stack.database.db, pool: stack.database.pool, imports: { batchSize: 200, sliceMs: 60_000 } });
+  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
+    db: stack.database.db,
+    pool: stack.database.pool,
+    imports: { batchSize: 200, sliceMs: 60_000 },
+  });
   tenant = await stack.createTenant('Cancelamento');
 });
 afterAll(async () => {
@@ -26,7 +30,12 @@ const get = async (url: string) => (await stack.app.inject({ method: 'GET', url,
 
 it('a cancel is answered within a second, no batch commits after it, and the import ends cancelled with exact counts', async () => {
   const form = multipart({ name: 'Grande', kind: 'dialer' }, { filename: 'grande.csv', content: csv() });
-  const created = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+  const created = await stack.app.inject({
+    method: 'POST',
+    url: '/v1/contact-groups',
+    headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+    payload: form.payload,
+  });
   expect(created.statusCode).toBe(202);
   const { group, import: started } = created.json();
 
@@ -57,7 +66,11 @@ it('a cancel is answered within a second, no batch commits after it, and the imp
   });
   expect(result.rowsImported).toBe(final.rowsImported);
   const db = stack.database.db;
-  const contacts = await db.selectFrom('contacts').select((eb) => eb.fn.countAll<string>().as('n')).where('group_id', '=', group.id).executeTakeFirstOrThrow();
+  const contacts = await db
+    .selectFrom('contacts')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('group_id', '=', group.id)
+    .executeTakeFirstOrThrow();
   expect(Number(contacts.n)).toBe(final.rowsImported);
   expect(final.rowsRead).toBe(final.rowsImported + final.rowsRejected);
   const groupRow = await get(`/v1/contact-groups/${group.id}`);

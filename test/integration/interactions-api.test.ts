@@ -4,7 +4,16 @@ import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/s
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import { createCampaign, createChannel, PHONE_NUMBER_ID, SECRETS_KEY, startBroadcastStack, syncTemplates, waitAllFinal, waitSendFinished } from '../helpers/broadcast';
+import {
+  createCampaign,
+  createChannel,
+  PHONE_NUMBER_ID,
+  SECRETS_KEY,
+  startBroadcastStack,
+  syncTemplates,
+  waitAllFinal,
+  waitSendFinished,
+} from '../helpers/broadcast';
 import { fastStrategy, importDialerGroup, outcomeRules, phoneOf } from '../helpers/dialer';
 import { startTestWorker, type RunningWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/worker-process';
@@ -43,7 +52,13 @@ beforeAll(async () => {
   await syncTemplates(stack, tenant, channel.id);
   const broadcastCampaign = await createCampaign(stack, tenant, channel.id, 'Lembrete');
   const group = (await api('POST', '/v1/contact-groups/from-company-contacts', { name: 'Omni' })).json();
-  const send = (await api('POST', `/v1/broadcast/campaigns/${broadcastCampaign}/sends`, { groupId: group.id, template: { name: 'lembrete_pagamento' }, variables: { '1': { column: 'nome' }, '2': { text: '10/12' } } })).json();
+  const send = (
+    await api('POST', `/v1/broadcast/campaigns/${broadcastCampaign}/sends`, {
+      groupId: group.id,
+      template: { name: 'lembrete_pagamento' },
+      variables: { '1': { column: 'nome' }, '2': { text: '10/12' } },
+    })
+  ).json();
   expect(send.id).toBeTruthy();
   await waitSendFinished(stack, send.id);
   await wa.webhooksIdle();
@@ -58,11 +73,26 @@ beforeAll(async () => {
 
   // A reply from the person, and a Mercado Livre question (its channel writes through recordInteraction).
   wa.inbound({ from: phone, text: 'SAIR', phoneNumberId: PHONE_NUMBER_ID });
-  await waitFor(async () => (await stack.database.db.selectFrom('interactions').select('id').where('kind', '=', 'reply').executeTakeFirst()) ?? false, 'the reply', 15_000);
+  await waitFor(
+    async () => (await stack.database.db.selectFrom('interactions').select('id').where('kind', '=', 'reply').executeTakeFirst()) ?? false,
+    'the reply',
+    15_000,
+  );
   await recordInteraction(stack.database.db, {
-    tenantId: tenant.tenantId, channel: 'mercadolivre', direction: 'inbound', kind: 'question', sourceKey: 'question:13110', mlBuyerId: '98765',
-    phone, startedAt: new Date(Date.now() + 1000), outcome: 'answered', details: { itemId: 'MLB123', text: 'Tem em azul?' },
-    events: [{ type: 'received', at: new Date(Date.now() + 1000) }, { type: 'answered', at: new Date(Date.now() + 2000), data: { text: 'Temos!' } }],
+    tenantId: tenant.tenantId,
+    channel: 'mercadolivre',
+    direction: 'inbound',
+    kind: 'question',
+    sourceKey: 'question:13110',
+    mlBuyerId: '98765',
+    phone,
+    startedAt: new Date(Date.now() + 1000),
+    outcome: 'answered',
+    details: { itemId: 'MLB123', text: 'Tem em azul?' },
+    events: [
+      { type: 'received', at: new Date(Date.now() + 1000) },
+      { type: 'answered', at: new Date(Date.now() + 2000), data: { text: 'Temos!' } },
+    ],
   });
 }, 240_000);
 afterAll(async () => {
@@ -82,10 +112,18 @@ describe('interactions', () => {
     const items = res.json().items as { channel: string; kind: string; startedAt: string; outcome: string }[];
     // WhatsApp's reply time is whole seconds: it may sort just before the call, both after the message.
     expect(Object.fromEntries(items.map((i) => [`${i.channel}:${i.kind}`, i.outcome]))).toEqual({
-      'mercadolivre:question': 'answered', 'whatsapp:reply': 'opt_out', 'voice:call': 'answered', 'whatsapp:template_message': 'read',
+      'mercadolivre:question': 'answered',
+      'whatsapp:reply': 'opt_out',
+      'voice:call': 'answered',
+      'whatsapp:template_message': 'read',
     });
     expect(items).toHaveLength(4);
-    expect(items.map((i) => i.kind).slice(0, 1).concat(items.map((i) => i.kind).slice(3))).toEqual(['question', 'template_message']);
+    expect(
+      items
+        .map((i) => i.kind)
+        .slice(0, 1)
+        .concat(items.map((i) => i.kind).slice(3)),
+    ).toEqual(['question', 'template_message']);
     expect([...items].sort((a, b) => b.startedAt.localeCompare(a.startedAt))).toEqual(items);
     expect((await get(`/v1/interactions?phone=${phone}`, other.viewerKey)).json().items).toEqual([]);
     expect((await get('/v1/interactions?phone=abc')).json()).toMatchObject({ status: 400, code: 'PHONE_INVALID' });

@@ -41,7 +41,15 @@ beforeAll(async () => {
   sim = await startMercadoLivreSimulator({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, webhook: { retryBaseMs: 200, retryMaxMs: 1000 } });
   stack = await createTestStack({
     name: 'mercadolivre',
-    env: { ML_API_URL: sim.url, ML_AUTH_URL: sim.url, ML_CLIENT_ID: CLIENT_ID, ML_CLIENT_SECRET: CLIENT_SECRET, ML_REDIRECT_URI: REDIRECT, SECRETS_KEY, ML_CATCH_UP_EVERY_MS: '600000' },
+    env: {
+      ML_API_URL: sim.url,
+      ML_AUTH_URL: sim.url,
+      ML_CLIENT_ID: CLIENT_ID,
+      ML_CLIENT_SECRET: CLIENT_SECRET,
+      ML_REDIRECT_URI: REDIRECT,
+      SECRETS_KEY,
+      ML_CATCH_UP_EVERY_MS: '600000',
+    },
   });
   await stack.app.listen({ port: 0, host: '127.0.0.1' });
   apiUrl = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;
@@ -87,11 +95,24 @@ describe('notifications and questions', () => {
   it('answers the webhook at once even when Mercado Livre is slow for the processor, and applies duplicates once', async () => {
     sim.faults.latencyMs = 1500;
     const q = sim.store.ask({ sellerId: SELLER, text: 'Tem na cor preta?' });
-    const body = { _id: `dup-${q.id}`, resource: `/questions/${q.id}`, user_id: String(SELLER), topic: 'questions', application_id: Number(CLIENT_ID), attempts: 1, sent: new Date().toISOString(), received: new Date().toISOString() };
+    const body = {
+      _id: `dup-${q.id}`,
+      resource: `/questions/${q.id}`,
+      user_id: String(SELLER),
+      topic: 'questions',
+      application_id: Number(CLIENT_ID),
+      attempts: 1,
+      sent: new Date().toISOString(),
+      received: new Date().toISOString(),
+    };
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const started = performance.now();
-      const res = await fetch(`${apiUrl}/v1/webhooks/mercadolivre`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, attempts: i + 1 }) });
+      const res = await fetch(`${apiUrl}/v1/webhooks/mercadolivre`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, attempts: i + 1 }),
+      });
       times.push(performance.now() - started);
       expect(res.status).toBe(200);
     }
@@ -102,14 +123,21 @@ describe('notifications and questions', () => {
     const rows = await db().selectFrom('ml_notifications').selectAll().where('resource', '=', `/questions/${q.id}`).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ duplicates: 2, attempts: 3 });
-    await waitFor(async () => (await db().selectFrom('ml_notifications').select('state').where('id', '=', rows[0].id).executeTakeFirst())?.state === 'applied', 'applied');
+    await waitFor(
+      async () => (await db().selectFrom('ml_notifications').select('state').where('id', '=', rows[0].id).executeTakeFirst())?.state === 'applied',
+      'applied',
+    );
     const interactions = await db().selectFrom('interactions').selectAll().where('source_key', '=', `mlq:${accountId}:${q.id}`).execute();
     expect(interactions).toHaveLength(1);
     expect(interactions[0]).toMatchObject({ channel: 'mercadolivre', direction: 'inbound', kind: 'question', ml_buyer_id: String(q.from.id) });
   });
 
   it('keeps notifications of an unknown application or seller as ignored', async () => {
-    const res = await fetch(`${apiUrl}/v1/webhooks/mercadolivre`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ resource: '/questions/1', user_id: 999, topic: 'questions', application_id: 123 }) });
+    const res = await fetch(`${apiUrl}/v1/webhooks/mercadolivre`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resource: '/questions/1', user_id: 999, topic: 'questions', application_id: 123 }),
+    });
     expect(res.status).toBe(200);
     const row = await db().selectFrom('ml_notifications').selectAll().where('user_id', '=', '999').executeTakeFirstOrThrow();
     expect(row).toMatchObject({ state: 'ignored', ignore_reason: 'unknown_application' });
@@ -125,7 +153,11 @@ describe('notifications and questions', () => {
     sim.faults.dropNextWrites = 1;
     const first = await post(`/v1/mercadolivre/questions/${stored.id}/answer`, { text: 'Sim, serve em todos os modelos.' });
     expect([200, 202]).toContain(first.statusCode);
-    await waitFor(async () => (await db().selectFrom('ml_answers').select('state').where('question_id', '=', stored.id).executeTakeFirst())?.state === 'sent', 'answer sent', 30_000);
+    await waitFor(
+      async () => (await db().selectFrom('ml_answers').select('state').where('question_id', '=', stored.id).executeTakeFirst())?.state === 'sent',
+      'answer sent',
+      30_000,
+    );
     const repeat = await post(`/v1/mercadolivre/questions/${stored.id}/answer`, { text: 'Sim, serve em todos os modelos.' });
     expect(repeat.statusCode).toBe(200);
     expect(repeat.json()).toMatchObject({ status: 'ANSWERED', answeredVia: 'agent', answer: { state: 'sent' } });
@@ -138,12 +170,15 @@ describe('notifications and questions', () => {
     expect(answer[0]).toMatchObject({ direction: 'outbound', kind: 'answer', handled_by_kind: 'user' });
   });
 
-  it('records a question answered on Mercado Livre\'s own site, and refuses to answer it here', async () => {
+  it("records a question answered on Mercado Livre's own site, and refuses to answer it here", async () => {
     const q = sim.ask({ sellerId: SELLER, text: 'Entrega em Curitiba?' });
     const stored = await questionOf(q.id);
     sim.store.answer(SELLER, { question_id: q.id, text: 'Sim!' });
     sim.notify('questions', `/questions/${q.id}`, SELLER);
-    await waitFor(async () => (await db().selectFrom('ml_questions').select('status').where('id', '=', stored.id).executeTakeFirst())?.status === 'ANSWERED', 'answered from the site');
+    await waitFor(
+      async () => (await db().selectFrom('ml_questions').select('status').where('id', '=', stored.id).executeTakeFirst())?.status === 'ANSWERED',
+      'answered from the site',
+    );
     const res = await post(`/v1/mercadolivre/questions/${stored.id}/answer`, { text: 'Entregamos.' });
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ code: 'QUESTION_NOT_UNANSWERED', status: 409 });
@@ -151,19 +186,35 @@ describe('notifications and questions', () => {
   });
 
   it('answers automatically by rule (audited like a human answer) and records a breached SLA in the monitor', async () => {
-    const rule = await post('/v1/mercadolivre/auto-answers', { name: 'Frete', keywords: ['frete'], answerText: 'O frete do {item_title} é grátis para todo o Brasil.' });
+    const rule = await post('/v1/mercadolivre/auto-answers', {
+      name: 'Frete',
+      keywords: ['frete'],
+      answerText: 'O frete do {item_title} é grátis para todo o Brasil.',
+    });
     expect(rule.statusCode).toBe(201);
     const q = sim.ask({ itemId: 'MLB3000000002', text: 'Qual o FRETE para SP?' });
     await waitFor(() => Promise.resolve(sim.store.questions.get(q.id)!.status === 'ANSWERED'), 'auto answer');
     expect(sim.store.questions.get(q.id)!.answer!.text).toBe('O frete do Carregador Turbo USB-C 30W é grátis para todo o Brasil.');
     const stored = await questionOf(q.id);
-    const audit = await db().selectFrom('audit_log').selectAll().where('target_id', '=', stored.id).where('action', '=', 'mercadolivre_question.answer').execute();
+    const audit = await db()
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('target_id', '=', stored.id)
+      .where('action', '=', 'mercadolivre_question.answer')
+      .execute();
     expect(audit).toHaveLength(1);
 
     const waiting = sim.ask({ sellerId: SELLER, text: 'Tem garantia?' });
     const late = await questionOf(waiting.id);
-    await db().updateTable('ml_questions').set({ sla_deadline: new Date(Date.now() - 1000) }).where('id', '=', late.id).execute();
-    await waitFor(async () => (await db().selectFrom('ml_questions').select('sla_breached_at').where('id', '=', late.id).executeTakeFirst())?.sla_breached_at, 'SLA breach recorded');
+    await db()
+      .updateTable('ml_questions')
+      .set({ sla_deadline: new Date(Date.now() - 1000) })
+      .where('id', '=', late.id)
+      .execute();
+    await waitFor(
+      async () => (await db().selectFrom('ml_questions').select('sla_breached_at').where('id', '=', late.id).executeTakeFirst())?.sla_breached_at,
+      'SLA breach recorded',
+    );
     const monitor = (await get('/v1/mercadolivre/monitor')).json();
     expect(monitor.slaBreachesToday).toBeGreaterThanOrEqual(1);
     expect(monitor.unansweredQuestions).toBeGreaterThanOrEqual(2);
@@ -186,7 +237,9 @@ describe('tokens', () => {
 
 describe('post-sale messages', () => {
   it('reads and answers a conversation; a seller writing first picks an option; too long is 422; blocked is 409 with the substatus', async () => {
-    const order = (await (await fetch(`${sim.url}/_sim/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seller_id: SELLER }) })).json()) as { id: number };
+    const order = (await (
+      await fetch(`${sim.url}/_sim/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seller_id: SELLER }) })
+    ).json()) as { id: number };
     const packId = String(order.id);
     await waitFor(async () => (await get(`/v1/mercadolivre/conversations/${packId}`)).statusCode === 200, 'conversation from orders_v2');
     const first = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Olá!' });
@@ -196,16 +249,27 @@ describe('post-sale messages', () => {
     const withOption = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { option: 'REQUEST_VARIANTS' });
     expect(withOption.statusCode).toBe(201);
 
-    await fetch(`${sim.url}/_sim/packs/${packId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Quero a preta, tamanho M' }) });
-    await waitFor(async () => (await get(`/v1/mercadolivre/conversations?unread=true`)).json().items.some((c: { packId: string }) => c.packId === packId), 'unread conversation');
+    await fetch(`${sim.url}/_sim/packs/${packId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Quero a preta, tamanho M' }),
+    });
+    await waitFor(
+      async () => (await get(`/v1/mercadolivre/conversations?unread=true`)).json().items.some((c: { packId: string }) => c.packId === packId),
+      'unread conversation',
+    );
     const read = await get(`/v1/mercadolivre/conversations/${packId}`);
     expect(read.json()).toMatchObject({ unreadCount: 0, status: 'active' });
     expect(read.json().messages.map((m: { direction: string }) => m.direction)).toEqual(['seller', 'buyer']);
 
     expect((await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'x'.repeat(351) })).statusCode).toBe(422);
-    const reply = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Anotado, enviaremos hoje.' }, tenant.supervisorKey, { 'idempotency-key': 'r-1' });
+    const reply = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Anotado, enviaremos hoje.' }, tenant.supervisorKey, {
+      'idempotency-key': 'r-1',
+    });
     expect(reply.statusCode).toBe(201);
-    const repeat = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Anotado, enviaremos hoje.' }, tenant.supervisorKey, { 'idempotency-key': 'r-1' });
+    const repeat = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Anotado, enviaremos hoje.' }, tenant.supervisorKey, {
+      'idempotency-key': 'r-1',
+    });
     expect(repeat.statusCode).toBe(200);
     expect(sim.store.packs.get(Number(packId))!.messages.filter((m) => m.text === 'Anotado, enviaremos hoje.')).toHaveLength(1);
 
@@ -213,7 +277,12 @@ describe('post-sale messages', () => {
     const blocked = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Mais uma coisa' });
     expect(blocked.statusCode).toBe(409);
     expect(blocked.json()).toMatchObject({ code: 'CONVERSATION_BLOCKED', substatus: 'blocked_by_mediation' });
-    const interactions = await db().selectFrom('interactions').select(['direction']).where('kind', '=', 'message').where('ml_account_id', '=', accountId).execute();
+    const interactions = await db()
+      .selectFrom('interactions')
+      .select(['direction'])
+      .where('kind', '=', 'message')
+      .where('ml_account_id', '=', accountId)
+      .execute();
     expect(interactions.length).toBe(3);
   });
 });
@@ -222,8 +291,16 @@ describe('authorization lost', () => {
   it('an invalid_grant marks the account needs_reauthorization and audits it; authorizing again reconnects', async () => {
     sim.store.revokeGrants(SELLER);
     const q = sim.ask({ sellerId: SELLER, text: 'Ainda tem?' });
-    await waitFor(async () => (await db().selectFrom('ml_accounts').select('status').where('id', '=', accountId).executeTakeFirst())?.status === 'needs_reauthorization', 'needs_reauthorization');
-    const audit = await db().selectFrom('audit_log').selectAll().where('target_id', '=', accountId).where('action', '=', 'mercadolivre_account.needs_reauthorization').execute();
+    await waitFor(
+      async () => (await db().selectFrom('ml_accounts').select('status').where('id', '=', accountId).executeTakeFirst())?.status === 'needs_reauthorization',
+      'needs_reauthorization',
+    );
+    const audit = await db()
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('target_id', '=', accountId)
+      .where('action', '=', 'mercadolivre_account.needs_reauthorization')
+      .execute();
     expect(audit).toHaveLength(1);
     expect((await get('/v1/mercadolivre/monitor')).json().accountsNeedingAuthorization).toBe(1);
     const res = await connect();

@@ -18,8 +18,6 @@ it('applies every migration from an empty schema, then nothing on a second run',
   expect(first).toEqual(Object.keys(migrations));
   const tables = await sql<{ table_name: string }>`
     SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema}`.execute(handle.db);
-  expect(tables.rows.map((r) => r.table_name)).toEqual(
-    expect.arrayContaining(['tenants', 'users', 'api_keys', 'audit_log', 'exports', 'export_chunks']),
-  );
+  expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['tenants', 'users', 'api_keys', 'audit_log', 'exports', 'export_chunks']));
   expect(await migrateToLatest(handle.db, schema)).toEqual([]);
 });

@@ -33,7 +33,11 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents every error as application/problem+json, and only that', () => {
-    const errors = operations().flatMap((o) => Object.entries(o.responses).filter(([status]) => Number(status) >= 400).map(([status, r]) => ({ o, status, r })));
+    const errors = operations().flatMap((o) =>
+      Object.entries(o.responses)
+        .filter(([status]) => Number(status) >= 400)
+        .map(([status, r]) => ({ o, status, r })),
+    );
     expect(errors.length).toBeGreaterThan(100);
     for (const { o, status, r } of errors) {
       if (o.path === '/ready' && status === '503') continue; // readiness answers its checks, as JSON
@@ -58,7 +62,8 @@ describe('the OpenAPI document', () => {
       'post /v1/webhooks/whatsapp/{channelId}',
     ]);
     expect(doc.security).toEqual([{ apiKey: [] }, { xApiKey: [] }]);
-    for (const o of operations()) if (!open.some((p) => p.path === o.path && p.method === o.method)) expect(o.security, `${o.method} ${o.path}`).toBeUndefined();
+    for (const o of operations())
+      if (!open.some((p) => p.path === o.path && p.method === o.method)) expect(o.security, `${o.method} ${o.path}`).toBeUndefined();
   });
 
   it("documents the webhook subscription check's query and its text/plain answer", () => {
@@ -152,7 +157,12 @@ describe('block-list/import: the documented limits and the body limit agree', ()
     });
     expect(res.statusCode).toBe(415);
     const ok = multipart({}, { filename: 'c.csv', content: 'nome;telefone1\nAna;5511912345678\n' });
-    const accepted = await stack.app.inject({ method: 'POST', url: '/v1/company-contacts/imports', headers: { ...bearer(tenant.supervisorKey), ...ok.headers }, payload: ok.payload });
+    const accepted = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/company-contacts/imports',
+      headers: { ...bearer(tenant.supervisorKey), ...ok.headers },
+      payload: ok.payload,
+    });
     expect(accepted.statusCode, accepted.body).toBe(202);
   });
 });

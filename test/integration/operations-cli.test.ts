@@ -3,7 +3,16 @@ import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { exportWorkflowId } from '../../src/workflows/exports/messages';
 import { importWorkflowId } from '../../src/workflows/imports/messages';
 import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
-import { createDialerCampaign, createScheduledSend, startExport, startImport, startJobStack, startWebhookApplier, temporal, type JobStack } from '../helpers/jobs';
+import {
+  createDialerCampaign,
+  createScheduledSend,
+  startExport,
+  startImport,
+  startJobStack,
+  startWebhookApplier,
+  temporal,
+  type JobStack,
+} from '../helpers/jobs';
 import { waitFor } from '../helpers/worker-process';
 
 // The README's operations runbook, command by command, on a real workflow of every kind: the
@@ -31,12 +40,17 @@ const signal = async (workflowId: string, name: string, by = 'ops-ana') => {
 };
 /** `workflow list --query`, polled: visibility is eventually consistent. */
 const listed = (query: string, expected: string) =>
-  waitFor(async () => {
-    const res = await temporal(['workflow', 'list', '--query', query, '--output', 'json']);
-    expect(res.code, res.stderr).toBe(0);
-    const ids = (res.stdout.trim() ? (res.json() as { execution: { workflowId: string } }[]) : []).map((w) => w.execution.workflowId);
-    return ids.includes(expected) ? ids : undefined;
-  }, `${expected} listed by ${query}`, 20_000, 250);
+  waitFor(
+    async () => {
+      const res = await temporal(['workflow', 'list', '--query', query, '--output', 'json']);
+      expect(res.code, res.stderr).toBe(0);
+      const ids = (res.stdout.trim() ? (res.json() as { execution: { workflowId: string } }[]) : []).map((w) => w.execution.workflowId);
+      return ids.includes(expected) ? ids : undefined;
+    },
+    `${expected} listed by ${query}`,
+    20_000,
+    250,
+  );
 const describeStatus = async (workflowId: string) => {
   const res = await temporal(['workflow', 'describe', '--workflow-id', workflowId, '--output', 'json']);
   expect(res.code, res.stderr).toBe(0);
@@ -140,10 +154,15 @@ it('pauses and resumes the webhook applier, which has no stop', async () => {
     expect(paused.code, paused.stderr).toBe(0);
     expect(paused.stdout).toContain('"state": "paused"');
     // Paused: the slice in flight ends and no other begins.
-    const idle = await waitFor(async () => {
-      const p = await progress(wf);
-      return p.applying === false ? p : undefined;
-    }, 'the slice in flight to end', 20_000, 200);
+    const idle = await waitFor(
+      async () => {
+        const p = await progress(wf);
+        return p.applying === false ? p : undefined;
+      },
+      'the slice in flight to end',
+      20_000,
+      200,
+    );
     expect(idle).toMatchObject({ state: 'paused', pausedBy: 'ops-ana' });
     const stop = await update(wf, 'stop');
     expect(stop.code).not.toBe(0);

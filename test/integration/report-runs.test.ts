@@ -17,11 +17,39 @@ beforeAll(async () => {
   other = await stack.createTenant('Outra');
   const at = (s: number) => new Date(Date.now() - 3_600_000 + s * 1000);
   await recordInteractions(stack.database.db, [
-    { tenantId: tenant.tenantId, channel: 'voice', direction: 'outbound', kind: 'call', sourceKey: 'dc:1', phone: '5548998288774', startedAt: at(0), endedAt: at(83.5),
-      outcome: 'answered', handledBy: { kind: 'agent', id: 'agente-7' }, details: { talkMs: 1_234_560, ivr: { flowName: 'Cobrança', path: ['menu', 'pagar'], keys: '12', disposition: 'paid' } },
-      events: [{ type: 'dialing', at: at(0) }, { type: 'answered', at: at(3) }, { type: 'ended', at: at(83.5) }] },
-    { tenantId: tenant.tenantId, channel: 'whatsapp', direction: 'outbound', kind: 'template_message', sourceKey: 'bm:x:1', phone: '5548998288774', startedAt: at(100),
-      outcome: '=HYPERLINK("http://evil")', details: { template: 'promo' }, events: [{ type: 'accepted', at: at(100) }, { type: 'read', at: at(160) }] },
+    {
+      tenantId: tenant.tenantId,
+      channel: 'voice',
+      direction: 'outbound',
+      kind: 'call',
+      sourceKey: 'dc:1',
+      phone: '5548998288774',
+      startedAt: at(0),
+      endedAt: at(83.5),
+      outcome: 'answered',
+      handledBy: { kind: 'agent', id: 'agente-7' },
+      details: { talkMs: 1_234_560, ivr: { flowName: 'Cobrança', path: ['menu', 'pagar'], keys: '12', disposition: 'paid' } },
+      events: [
+        { type: 'dialing', at: at(0) },
+        { type: 'answered', at: at(3) },
+        { type: 'ended', at: at(83.5) },
+      ],
+    },
+    {
+      tenantId: tenant.tenantId,
+      channel: 'whatsapp',
+      direction: 'outbound',
+      kind: 'template_message',
+      sourceKey: 'bm:x:1',
+      phone: '5548998288774',
+      startedAt: at(100),
+      outcome: '=HYPERLINK("http://evil")',
+      details: { template: 'promo' },
+      events: [
+        { type: 'accepted', at: at(100) },
+        { type: 'read', at: at(160) },
+      ],
+    },
     { tenantId: other.tenantId, channel: 'whatsapp', direction: 'inbound', kind: 'reply', sourceKey: 'wamid.other', phone: '5511999990000', startedAt: at(5) },
   ]);
 });
@@ -34,21 +62,37 @@ async function run(reportId: string, body: Record<string, unknown>) {
   const res = await api('POST', `/v1/reports/${reportId}/runs`, body);
   expect(res.statusCode, res.body).toBe(202);
   const id = res.json().id as string;
-  return waitFor(async () => {
-    const r = (await api('GET', `/v1/reports/runs/${id}`)).json();
-    return r.status === 'completed' ? r : false;
-  }, `run ${reportId}`, 30_000);
+  return waitFor(
+    async () => {
+      const r = (await api('GET', `/v1/reports/runs/${id}`)).json();
+      return r.status === 'completed' ? r : false;
+    },
+    `run ${reportId}`,
+    30_000,
+  );
 }
 
 const download = (id: string, key = tenant.viewerKey) => stack.app.inject({ method: 'GET', url: `/v1/reports/runs/${id}/file`, headers: bearer(key) });
 
 describe('report catalogue and runs', () => {
   it("lists every report of the seed's Glossário Relatórios with its filters and columns", async () => {
-    const items = (await api('GET', '/v1/reports', undefined, tenant.viewerKey)).json().items as { id: string; name: string; columns: unknown[]; filters: unknown[] }[];
+    const items = (await api('GET', '/v1/reports', undefined, tenant.viewerKey)).json().items as {
+      id: string;
+      name: string;
+      columns: unknown[];
+      filters: unknown[];
+    }[];
     expect(items.map((i) => i.name)).toEqual([
-      'Rastreio de Interações', 'Relatório IVR', 'Relatório de Usuários', 'Relatório de Chamadas', 'Relatório de Atividade',
-      'Relatório de Broadcast HSM — Consolidado', 'Relatório de Broadcast HSM — Detalhado', 'Relatório Broadcast Grupo de Contatos',
-      'Relatório Discador Grupo de Contatos', 'Relatório Discador',
+      'Rastreio de Interações',
+      'Relatório IVR',
+      'Relatório de Usuários',
+      'Relatório de Chamadas',
+      'Relatório de Atividade',
+      'Relatório de Broadcast HSM — Consolidado',
+      'Relatório de Broadcast HSM — Detalhado',
+      'Relatório Broadcast Grupo de Contatos',
+      'Relatório Discador Grupo de Contatos',
+      'Relatório Discador',
     ]);
     for (const i of items) expect(i.columns.length).toBeGreaterThan(0);
   });
@@ -68,8 +112,17 @@ describe('report catalogue and runs', () => {
 
   it('writes pt-BR dates and decimals, formula-safe text, only the tenant rows; iso on request', async () => {
     const done = await run('interactions', { filters: lastWeek });
-    expect(done).toMatchObject({ reportName: 'Rastreio de Interações', rowsWritten: 2, format: 'csv', locale: 'pt-BR', createdBy: { name: `supervisor Relatórios SA` } });
-    const lines = (await download(done.id)).body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(done).toMatchObject({
+      reportName: 'Rastreio de Interações',
+      rowsWritten: 2,
+      format: 'csv',
+      locale: 'pt-BR',
+      createdBy: { name: `supervisor Relatórios SA` },
+    });
+    const lines = (await download(done.id)).body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0].split(';').slice(0, 4)).toEqual(['interacao', 'inicio', 'fim', 'duracao_s']);
     const call = lines[1].split(';');
     expect(call[1]).toMatch(/^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2}$/);
@@ -79,7 +132,10 @@ describe('report catalogue and runs', () => {
     expect(lines.join('\n')).not.toContain('5511999990000');
 
     const iso = await run('interactions', { filters: lastWeek, locale: 'iso' });
-    const isoCall = (await download(iso.id)).body.replace(/^\uFEFF/, '').split('\r\n')[1].split(';');
+    const isoCall = (await download(iso.id)).body
+      .replace(/^\uFEFF/, '')
+      .split('\r\n')[1]
+      .split(';');
     expect(isoCall[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(isoCall[3]).toBe('83.5');
   });
@@ -122,7 +178,11 @@ describe('report catalogue and runs', () => {
     const expires = new Date(done.expiresAt).getTime() - new Date(done.finishedAt).getTime();
     expect(Math.round(expires / 86_400_000)).toBe(2);
 
-    await stack.database.db.updateTable('exports').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', done.id).execute();
+    await stack.database.db
+      .updateTable('exports')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', done.id)
+      .execute();
     expect(await createReportActivities({ db: stack.database.db }).deleteExpiredReportFiles()).toBe(1);
     const gone = await download(done.id);
     expect(gone.statusCode).toBe(410);

@@ -30,8 +30,16 @@ let rival: TestTenant;
 const SECOND_NUMBER = '200000000001';
 
 beforeAll(async () => {
-  ({ sim, stack, webhookUrl } = await startBroadcastStack({ name: 'security-wa', mps: 80, sim: { pairWindowMs: 0, webhook: { deliveredDelayMs: 10, readDelayMs: 20 } } }));
-  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, { db: stack.database.db, pool: stack.database.pool, broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY } });
+  ({ sim, stack, webhookUrl } = await startBroadcastStack({
+    name: 'security-wa',
+    mps: 80,
+    sim: { pairWindowMs: 0, webhook: { deliveredDelayMs: 10, readDelayMs: 20 } },
+  }));
+  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
+    db: stack.database.db,
+    pool: stack.database.pool,
+    broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY },
+  });
   tenant = await stack.createTenant('Dona do número');
   rival = await stack.createTenant('Concorrente');
 });
@@ -52,15 +60,24 @@ const channelBody = (over: Record<string, unknown> = {}) => ({
   messagingLimitTier: 'TIER_UNLIMITED',
   ...over,
 });
-const createChannelAs = (t: TestTenant, body: Record<string, unknown>) => stack.app.inject({ method: 'POST', url: '/v1/whatsapp/channels', headers: bearer(t.adminKey), payload: body });
+const createChannelAs = (t: TestTenant, body: Record<string, unknown>) =>
+  stack.app.inject({ method: 'POST', url: '/v1/whatsapp/channels', headers: bearer(t.adminKey), payload: body });
 
 describe('the Graph API simulator lists the WABA numbers with its token checks', () => {
   it('GET /{waba-id}/phone_numbers and GET /{phone-number-id} answer as the Cloud API does', async () => {
     const list = await fetch(`${sim.url}/v21.0/${WABA_ID}/phone_numbers?limit=1`, { headers: { authorization: `Bearer ${SIM_TOKEN}` } });
     expect(list.status).toBe(200);
-    const page = (await list.json()) as { data: { id: string; display_phone_number: string; verified_name: string }[]; paging: { next?: string; cursors: { after: string } } };
+    const page = (await list.json()) as {
+      data: { id: string; display_phone_number: string; verified_name: string }[];
+      paging: { next?: string; cursors: { after: string } };
+    };
     expect(page.data).toHaveLength(1);
-    expect(page.data[0]).toMatchObject({ id: expect.any(String), display_phone_number: expect.any(String), verified_name: expect.any(String), quality_rating: 'GREEN' });
+    expect(page.data[0]).toMatchObject({
+      id: expect.any(String),
+      display_phone_number: expect.any(String),
+      verified_name: expect.any(String),
+      quality_rating: 'GREEN',
+    });
     expect(page.paging.next).toBeDefined();
     const wrongToken = await fetch(`${sim.url}/v21.0/${WABA_ID}/phone_numbers`, { headers: { authorization: 'Bearer outro' } });
     expect(wrongToken.status).toBe(401);
@@ -92,15 +109,24 @@ describe('a phone number belongs to one tenant', () => {
     const rows = await stack.database.db.selectFrom('whatsapp_channels').select('tenant_id').where('phone_number_id', '=', PHONE_NUMBER_ID).execute();
     expect(rows).toEqual([{ tenant_id: tenant.tenantId }]);
     // A new access token is checked the same way.
-    const badRotation = await stack.app.inject({ method: 'PATCH', url: `/v1/whatsapp/channels/${owned.json().id}`, headers: bearer(tenant.adminKey), payload: { accessToken: 'token-de-outra-empresa' } });
+    const badRotation = await stack.app.inject({
+      method: 'PATCH',
+      url: `/v1/whatsapp/channels/${owned.json().id}`,
+      headers: bearer(tenant.adminKey),
+      payload: { accessToken: 'token-de-outra-empresa' },
+    });
     expect(badRotation.json()).toMatchObject({ status: 422, code: 'WHATSAPP_TOKEN_INVALID' });
   });
 });
 
 describe('a webhook and a pace window belong to their channel', () => {
   it("paces a send on the channel's own id, and a payload signed for channel X leaves channel Y's messages alone", async () => {
-    const x = (await stack.database.db.selectFrom('whatsapp_channels').select(['id']).where('phone_number_id', '=', PHONE_NUMBER_ID).executeTakeFirstOrThrow()).id;
-    const created = await createChannelAs(tenant, channelBody({ name: 'Y', phoneNumberId: SECOND_NUMBER, displayNumber: '554830000001', appSecret: SIM_SECRET }));
+    const x = (await stack.database.db.selectFrom('whatsapp_channels').select(['id']).where('phone_number_id', '=', PHONE_NUMBER_ID).executeTakeFirstOrThrow())
+      .id;
+    const created = await createChannelAs(
+      tenant,
+      channelBody({ name: 'Y', phoneNumberId: SECOND_NUMBER, displayNumber: '554830000001', appSecret: SIM_SECRET }),
+    );
     expect(created.statusCode).toBe(201);
     const y = created.json().id as string;
     sim.configure({ webhook: { url: webhookUrl(y) } });
@@ -153,10 +179,17 @@ describe('a webhook and a pace window belong to their channel', () => {
       ],
     });
     const post = (channelId: string, secret: string) =>
-      stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channelId}`, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(forged, secret) }, payload: forged });
+      stack.app.inject({
+        method: 'POST',
+        url: `/v1/webhooks/whatsapp/${channelId}`,
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(forged, secret) },
+        payload: forged,
+      });
     const appliedAll = (channelId: string) =>
       waitFor(
-        async () => (await stack.database.db.selectFrom('webhook_events').select('id').where('channel_id', '=', channelId).where('applied_at', 'is', null).execute()).length === 0,
+        async () =>
+          (await stack.database.db.selectFrom('webhook_events').select('id').where('channel_id', '=', channelId).where('applied_at', 'is', null).execute())
+            .length === 0,
         'the webhook to be applied',
         20_000,
         100,

@@ -21,7 +21,13 @@ let port: number;
 beforeAll(async () => {
   stack = await createTestStack({
     name: 'security',
-    env: { SECRETS_KEY, IMPORT_MAX_BYTES: String(MAX_BYTES), UPLOAD_MIN_BYTES_PER_SECOND: '200', UPLOAD_RATE_WINDOW_MS: '1000', UPLOAD_MAX_CONCURRENT_PER_TENANT: '10' },
+    env: {
+      SECRETS_KEY,
+      IMPORT_MAX_BYTES: String(MAX_BYTES),
+      UPLOAD_MIN_BYTES_PER_SECOND: '200',
+      UPLOAD_RATE_WINDOW_MS: '1000',
+      UPLOAD_MAX_CONCURRENT_PER_TENANT: '10',
+    },
   });
   await stack.app.listen({ port: 0, host: '127.0.0.1' });
   port = (stack.app.server.address() as AddressInfo).port;
@@ -51,8 +57,24 @@ async function insertChannel(appSecret: string, phoneNumberId = String(100_000_0
     .executeTakeFirstOrThrow();
 }
 
-const groupCount = async () => Number((await stack.database.db.selectFrom('contact_groups').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-const uploadCount = async () => Number((await stack.database.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const groupCount = async () =>
+  Number(
+    (
+      await stack.database.db
+        .selectFrom('contact_groups')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+const uploadCount = async () =>
+  Number(
+    (
+      await stack.database.db
+        .selectFrom('uploads')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('bad input gets a 4xx, never a 500', () => {
   it('a NUL character in a query parameter, a JSON field or a form field is a 400 naming the field', async () => {
@@ -64,11 +86,21 @@ describe('bad input gets a 4xx, never a 500', () => {
     const search = await stack.app.inject({ method: 'GET', url: '/v1/company-contacts?search=%00', headers: bearer(tenant.viewerKey) });
     expect(search.json()).toMatchObject({ status: 400, code: 'TEXT_NUL_CHARACTER', errors: [{ field: 'search' }] });
 
-    const body = await stack.app.inject({ method: 'POST', url: '/v1/company-contacts', headers: bearer(tenant.supervisorKey), payload: { name: 'Maria\u0000', phones: ['5548998288774'] } });
+    const body = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/company-contacts',
+      headers: bearer(tenant.supervisorKey),
+      payload: { name: 'Maria\u0000', phones: ['5548998288774'] },
+    });
     expect(body.json()).toMatchObject({ status: 400, code: 'TEXT_NUL_CHARACTER', errors: [{ field: 'name', in: 'body' }] });
 
     const form = multipart({ name: 'Grupo\u0000', kind: 'dialer' }, { filename: 'a.csv', content: 'nome;telefone1\nAna;5548998288774\n' });
-    const upload = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+    const upload = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/contact-groups',
+      headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+      payload: form.payload,
+    });
     expect(upload.json()).toMatchObject({ status: 400, code: 'TEXT_NUL_CHARACTER', errors: [{ field: 'name' }] });
   });
 
@@ -85,7 +117,12 @@ describe('bad input gets a 4xx, never a 500', () => {
     expect(res.json().code).toBe('MULTIPART_MALFORMED');
 
     const form = multipart({ name: 'Gz', kind: 'dialer' }, { filename: 'a.csv', content: 'nome;telefone1\nAna;5548998288774\n' });
-    const gzip = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers, 'content-encoding': 'gzip' }, payload: form.payload });
+    const gzip = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/contact-groups',
+      headers: { ...bearer(tenant.supervisorKey), ...form.headers, 'content-encoding': 'gzip' },
+      payload: form.payload,
+    });
     expect(gzip.statusCode).toBe(400);
     expect(gzip.json().code).toBe('CONTENT_ENCODING_UNSUPPORTED');
     expect(await uploadCount()).toBe(0);
@@ -95,7 +132,12 @@ describe('bad input gets a 4xx, never a 500', () => {
     const before = await groupCount();
     for (const content of ['nome;telefone1\r\n', 'nome;telefone1', 'nome;telefone1\n\n']) {
       const form = multipart({ name: `Só cabeçalho ${content.length}`, kind: 'dialer' }, { filename: 'a.csv', content });
-      const res = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+      const res = await stack.app.inject({
+        method: 'POST',
+        url: '/v1/contact-groups',
+        headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+        payload: form.payload,
+      });
       expect({ content, status: res.statusCode, code: res.json().code }).toEqual({ content, status: 422, code: 'NO_ROWS' });
     }
     expect(await groupCount()).toBe(before);
@@ -108,7 +150,14 @@ describe('bad input gets a 4xx, never a 500', () => {
         method: 'POST',
         url: '/v1/whatsapp/channels',
         headers: bearer(tenant.adminKey),
-        payload: { name: 'Canal', phoneNumberId: '106540352242922', wabaId: '102290129340398', displayNumber: '554830000000', accessToken, appSecret: 'segredo-123' },
+        payload: {
+          name: 'Canal',
+          phoneNumberId: '106540352242922',
+          wabaId: '102290129340398',
+          displayNumber: '554830000000',
+          accessToken,
+          appSecret: 'segredo-123',
+        },
       });
       expect(res.statusCode).toBe(422);
       expect(res.json()).toMatchObject({ code: 'ACCESS_TOKEN_INVALID', errors: [{ field: 'accessToken' }] });
@@ -137,7 +186,13 @@ describe('uploads', () => {
   const row = (i: number) => `Cliente ${String(i).padStart(6, '0')};55489${String(80_000_000 + i).padStart(8, '0')}\n`;
 
   async function startUpload(key = tenant.supervisorKey, contentLength = 50_000): Promise<RawConnection> {
-    const { head, opening } = uploadHead({ path: '/v1/contact-groups', key, contentLength, boundary, fields: { name: `Lento ${randomBytes(4).toString('hex')}`, kind: 'dialer' } });
+    const { head, opening } = uploadHead({
+      path: '/v1/contact-groups',
+      key,
+      contentLength,
+      boundary,
+      fields: { name: `Lento ${randomBytes(4).toString('hex')}`, kind: 'dialer' },
+    });
     const raw = await openRaw(port);
     raw.write(head + opening + csvStart);
     return raw;
@@ -152,14 +207,21 @@ describe('uploads', () => {
       // Let every upload reach the point where its stream is being read.
       await new Promise((resolve) => setTimeout(resolve, 500));
       const started = Date.now();
-      const calls = await Promise.all(Array.from({ length: 5 }, () => stack.app.inject({ method: 'GET', url: '/v1/contact-groups', headers: bearer(tenant.viewerKey) })));
+      const calls = await Promise.all(
+        Array.from({ length: 5 }, () => stack.app.inject({ method: 'GET', url: '/v1/contact-groups', headers: bearer(tenant.viewerKey) })),
+      );
       expect(calls.map((c) => c.statusCode)).toEqual([200, 200, 200, 200, 200]);
       expect(Date.now() - started).toBeLessThan(3000);
       const ready = await stack.app.inject({ method: 'GET', url: '/ready' });
       expect(ready.json().checks.postgres).toEqual({ ok: true });
       // An eleventh upload of the same tenant is refused at once.
       const form = multipart({ name: 'Décimo primeiro', kind: 'dialer' }, { filename: 'a.csv', content: csvStart + row(1) });
-      const busy = await stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(tenant.supervisorKey), ...form.headers }, payload: form.payload });
+      const busy = await stack.app.inject({
+        method: 'POST',
+        url: '/v1/contact-groups',
+        headers: { ...bearer(tenant.supervisorKey), ...form.headers },
+        payload: form.payload,
+      });
       expect(busy.statusCode).toBe(429);
       expect(busy.json()).toMatchObject({ code: 'UPLOADS_BUSY', limit: 10 });
       expect(slow.every((s) => s.received() === '')).toBe(true);
@@ -187,7 +249,13 @@ describe('uploads', () => {
   });
 
   it('after an early 422 (a binary file) the answer says Connection: close and the connection is closed, not left hanging', async () => {
-    const { head, opening } = uploadHead({ path: '/v1/contact-groups', key: tenant.supervisorKey, contentLength: 150_000, boundary, fields: { name: 'Binário', kind: 'dialer' } });
+    const { head, opening } = uploadHead({
+      path: '/v1/contact-groups',
+      key: tenant.supervisorKey,
+      contentLength: 150_000,
+      boundary,
+      fields: { name: 'Binário', kind: 'dialer' },
+    });
     const raw = await openRaw(port);
     raw.write(head + opening);
     raw.write(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(70_000, 1)]));
@@ -200,7 +268,13 @@ describe('uploads', () => {
   });
 
   it('after an early 413 the connection is closed too, and the next request on a new connection answers', async () => {
-    const { head, opening } = uploadHead({ path: '/v1/contact-groups', key: tenant.supervisorKey, contentLength: MAX_BYTES * 3, boundary, fields: { name: 'Grande', kind: 'dialer' } });
+    const { head, opening } = uploadHead({
+      path: '/v1/contact-groups',
+      key: tenant.supervisorKey,
+      contentLength: MAX_BYTES * 3,
+      boundary,
+      fields: { name: 'Grande', kind: 'dialer' },
+    });
     const raw = await openRaw(port);
     raw.write(head + opening + csvStart);
     let written = csvStart.length;
@@ -244,7 +318,14 @@ describe('roles', () => {
       method: 'POST',
       url: '/v1/whatsapp/channels',
       headers: bearer(tenant.supervisorKey),
-      payload: { name: 'Canal', phoneNumberId: '106540352242922', wabaId: '102290129340398', displayNumber: '554830000000', accessToken: 'token-valido-123', appSecret: 'segredo-123' },
+      payload: {
+        name: 'Canal',
+        phoneNumberId: '106540352242922',
+        wabaId: '102290129340398',
+        displayNumber: '554830000000',
+        accessToken: 'token-valido-123',
+        appSecret: 'segredo-123',
+      },
     });
     expect(create.statusCode).toBe(403);
     const url = `/v1/whatsapp/channels/${channel.id}`;
@@ -270,9 +351,19 @@ describe('secrets, keys and logs', () => {
     try {
       const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [] });
       const post = (app: App, secret: string) =>
-        app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body, secret) }, payload: body });
+        app.inject({
+          method: 'POST',
+          url: `/v1/webhooks/whatsapp/${channel.id}`,
+          headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body, secret) },
+          payload: body,
+        });
       expect((await post(other, 'segredo-antigo')).statusCode).toBe(200);
-      const rotated = await stack.app.inject({ method: 'PATCH', url: `/v1/whatsapp/channels/${channel.id}`, headers: bearer(tenant.adminKey), payload: { appSecret: 'segredo-novo' } });
+      const rotated = await stack.app.inject({
+        method: 'PATCH',
+        url: `/v1/whatsapp/channels/${channel.id}`,
+        headers: bearer(tenant.adminKey),
+        payload: { appSecret: 'segredo-novo' },
+      });
       expect(rotated.statusCode).toBe(200);
       expect((await post(other, 'segredo-novo')).statusCode).toBe(200);
       expect((await post(other, 'segredo-antigo')).statusCode).toBe(403);
@@ -284,7 +375,8 @@ describe('secrets, keys and logs', () => {
 
   it('writes api_keys.last_used_at, at most once a minute', async () => {
     const keyId = /^omni_(k[0-9a-f]{12})_/.exec(tenant.viewerKey)![1];
-    const lastUsed = async () => (await stack.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', keyId).executeTakeFirstOrThrow()).last_used_at;
+    const lastUsed = async () =>
+      (await stack.database.db.selectFrom('api_keys').select('last_used_at').where('id', '=', keyId).executeTakeFirstOrThrow()).last_used_at;
     await stack.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(tenant.viewerKey) });
     await expect.poll(lastUsed, { timeout: 3000 }).not.toBeNull();
     const first = new Date((await lastUsed())!).getTime();

@@ -15,15 +15,22 @@ async function* pieces(count: number, bytes: number) {
 }
 
 const countRows = async (table: 'uploads' | 'upload_chunks') =>
-  Number((await database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await database.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 it('stores a file of several chunks (one insert in flight while the next is received) and reads it back byte for byte', async () => {
   const { db, pool } = database;
   const { tenant } = await bootstrapTenant(db, { tenantName: 'Uploads' });
   const piece = 300 * 1024;
-  const stored = await db.transaction().execute((trx) =>
-    storeUpload(trx, { tenantId: tenant.id, fileName: 'a.csv', createdBy: null, source: pieces(12, piece), maxBytes: 1e9 }),
-  );
+  const stored = await db
+    .transaction()
+    .execute((trx) => storeUpload(trx, { tenantId: tenant.id, fileName: 'a.csv', createdBy: null, source: pieces(12, piece), maxBytes: 1e9 }));
   expect(stored).toMatchObject({ sizeBytes: 12 * piece, chunkCount: Math.ceil((12 * piece) / UPLOAD_CHUNK_BYTES) });
   const back: Buffer[] = [];
   for await (const part of readUpload(pool, stored.uploadId)) back.push(part);
@@ -36,9 +43,11 @@ it('a file refused after some chunks were written leaves nothing once its transa
   const { db } = database;
   const { tenant } = await bootstrapTenant(db, { tenantName: 'Too large' });
   const [uploads, chunks] = [await countRows('uploads'), await countRows('upload_chunks')];
-  const refused = db.transaction().execute((trx) =>
-    storeUpload(trx, { tenantId: tenant.id, fileName: 'big.csv', createdBy: null, source: pieces(40, 100 * 1024), maxBytes: 3.5 * UPLOAD_CHUNK_BYTES }),
-  );
+  const refused = db
+    .transaction()
+    .execute((trx) =>
+      storeUpload(trx, { tenantId: tenant.id, fileName: 'big.csv', createdBy: null, source: pieces(40, 100 * 1024), maxBytes: 3.5 * UPLOAD_CHUNK_BYTES }),
+    );
   await expect(refused).rejects.toBeInstanceOf(UploadTooLargeError);
   expect([await countRows('uploads'), await countRows('upload_chunks')]).toEqual([uploads, chunks]);
 });

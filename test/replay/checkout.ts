@@ -17,7 +17,10 @@ export function prepareCheckout(ref: string): Checkout & { hasVocabulary: boolea
   if (!existsSync(bundlePath)) {
     mkdirSync(dir, { recursive: true });
     execSync(`git archive ${sha} src scripts test/fixtures tsconfig.json package.json | tar -x -C ${JSON.stringify(dir)}`, { stdio: 'inherit' });
-    execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'scripts/bundle-workflows.ts'), bundlePath], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'scripts/bundle-workflows.ts'), bundlePath], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
   return { ref: sha, entry: join(dir, 'test/fixtures/worker-main.ts'), bundlePath, hasVocabulary: existsSync(join(dir, 'src/workflows/operations.ts')) };
 }

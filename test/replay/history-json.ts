@@ -14,7 +14,9 @@ type History = proto.temporal.api.history.v1.IHistory;
 const require = createRequire(import.meta.url);
 const fromProtoPackage = createRequire(require.resolve('@temporalio/proto'));
 const { fromJson } = fromProtoPackage('protobufjs/ext/protojson') as { fromJson(type: unknown, json: unknown, options: object): unknown };
-const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot(root: unknown): { lookupType(name: string): unknown } };
+const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as {
+  patchProtobufRoot(root: unknown): { lookupType(name: string): unknown };
+};
 const historyType = patchProtobufRoot(require('@temporalio/proto')).lookupType('temporal.api.history.v1.History');
 
 export function historyFromCliJson(json: unknown): History {

@@ -134,7 +134,9 @@ function scheduledCampaignScenarios(): [Scenario, Scenario] {
 }
 
 async function firstCycle(temporal: Client, campaignId: string): Promise<string | undefined> {
-  for await (const wf of temporal.workflow.list({ query: `WorkflowType="dialerCycleWorkflow" AND WorkflowId STARTS_WITH "${dialerStartCycleWorkflowId(campaignId)}"` })) {
+  for await (const wf of temporal.workflow.list({
+    query: `WorkflowType="dialerCycleWorkflow" AND WorkflowId STARTS_WITH "${dialerStartCycleWorkflowId(campaignId)}"`,
+  })) {
     return wf.workflowId;
   }
   return undefined;
@@ -226,7 +228,9 @@ function mercadoLivreScenarios(): [Scenario, Scenario] {
         const p = await query(t, id);
         return p.status === 'connected' && p.tokenExpiresAt ? p : undefined;
       }, 'the account connected');
-      const fresh = await handle(t, id).executeUpdate<{ generation: number }, [{ failedGeneration: number }]>('fresh-token', { args: [{ failedGeneration: connected.generation }] });
+      const fresh = await handle(t, id).executeUpdate<{ generation: number }, [{ failedGeneration: number }]>('fresh-token', {
+        args: [{ failedGeneration: connected.generation }],
+      });
       if (fresh.generation <= connected.generation) throw new Error(`no fresh token: generation ${fresh.generation}`);
       const res = await t.api('DELETE', `/v1/mercadolivre/accounts/${accountId}`);
       if (res.statusCode !== 200) throw new Error(`disconnect answered ${res.statusCode}: ${res.body}`);
@@ -256,8 +260,15 @@ function reportRetentionScenario(): Scenario {
       const runId: string = created.json().id;
       await until(async () => (await t.api('GET', `/v1/reports/runs/${runId}`)).json().status === 'completed', 'the report run completed');
       const db = t.stack.database.db;
-      await db.updateTable('exports').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', runId).execute();
-      await until(async () => (await db.selectFrom('exports').select('file_deleted_at').where('id', '=', runId).executeTakeFirst())?.file_deleted_at, 'the file deleted');
+      await db
+        .updateTable('exports')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', runId)
+        .execute();
+      await until(
+        async () => (await db.selectFrom('exports').select('file_deleted_at').where('id', '=', runId).executeTakeFirst())?.file_deleted_at,
+        'the file deleted',
+      );
       const sweeps = await activitiesCompleted(t, id);
       await until(async () => (await activitiesCompleted(t, id)) > sweeps, 'a sweep after the deleting one');
       await handle(t, id).terminate('replay capture over');

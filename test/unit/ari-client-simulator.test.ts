@@ -168,9 +168,7 @@ describe('originate and the event sequence of each outcome', () => {
   it('the same seed and channel ids replay the same calls', async () => {
     sim.configure({ rules: [], ringMs: [1, 3], talkMs: [1, 3] });
     const play = async () => {
-      const reports = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => dial('9999', { channelId: `replay-${i}` }).then((d) => d.report)),
-      );
+      const reports = await Promise.all(Array.from({ length: 30 }, (_, i) => dial('9999', { channelId: `replay-${i}` }).then((d) => d.report)));
       return reports.map((r) => r.cause);
     };
     const first = await play();
@@ -341,7 +339,7 @@ describe('connection faults', () => {
 });
 
 describe('wire protocol details', () => {
-  it('originate without endpoint is 400; with the id in the path, a duplicate is 409 with Asterisk\'s message', async () => {
+  it("originate without endpoint is 400; with the id in the path, a duplicate is 409 with Asterisk's message", async () => {
     const missing = await raw(`/ari/channels?app=${APP}`, { method: 'POST' });
     expect(missing.status).toBe(400);
     expect(await missing.json()).toEqual({ message: 'Endpoint must be specified' });
@@ -451,8 +449,7 @@ describe('answering-machine detection (AMD() in the dialplan, AMDSTATUS read ove
   });
   afterEach(() => detector.close());
 
-  const stasisArgs = (channelId: string) =>
-    (seen.get(channelId) ?? []).filter((e) => e.type === 'StasisStart').map((e) => (e as { args: string[] }).args);
+  const stasisArgs = (channelId: string) => (seen.get(channelId) ?? []).filter((e) => e.type === 'StasisStart').map((e) => (e as { args: string[] }).args);
 
   it('a machine: the answered call goes through AMD, comes back, is hung up and ends as answering_machine', async () => {
     const { channelId, report } = await dial('0007', { detectMachine: true });
@@ -471,7 +468,7 @@ describe('answering-machine detection (AMD() in the dialplan, AMDSTATUS read ove
     expect(sim.stats().hangupsRequested).toBe(0);
   });
 
-  it('takeover: resume() carries a dead process\'s call through AMD from what polling shows, and hangs up the machine', async () => {
+  it("takeover: resume() carries a dead process's call through AMD from what polling shows, and hangs up the machine", async () => {
     // Calls talk long enough to be polled at each stage (beforeEach configures the next test afresh).
     sim.configure({ talkMs: [5_000, 5_000] });
     const dead = clientFor('dead-worker');

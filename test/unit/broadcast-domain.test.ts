@@ -38,7 +38,10 @@ describe('sending hours in America/Sao_Paulo', () => {
     expect(nextWindowStart(sp('2026-11-25T19:00:00'), weekdays)).toBe(sp('2026-11-26T08:00:00'));
     expect(nextWindowStart(sp('2026-11-27T18:30:00'), weekdays)).toBe(sp('2026-11-30T08:00:00')); // Friday → Monday
     expect(nextWindowStart(sp('2026-11-25T09:00:00'), weekdays)).toBe(sp('2026-11-25T09:00:00'));
-    const split: SendingHours = [{ days: [3], from: '09:00', to: '12:00' }, { days: [3], from: '14:00', to: '17:00' }];
+    const split: SendingHours = [
+      { days: [3], from: '09:00', to: '12:00' },
+      { days: [3], from: '14:00', to: '17:00' },
+    ];
     expect(nextWindowStart(sp('2026-11-25T12:30:00'), split)).toBe(sp('2026-11-25T14:00:00'));
     expect(nextWindowStart(sp('2026-11-25T12:30:00'), [{ days: [], from: '09:00', to: '10:00' }])).toBeUndefined();
   });
@@ -60,7 +63,10 @@ describe('template variables', () => {
   it('maps columns (loosely: case, accents, separators) and fixed texts, in placeholder order', () => {
     const mapping = { '2': { column: 'vencimento' }, '1': { column: 'Nome' }, '3': { text: 'Loja Centro' }, '4': { column: 'valor_r' } };
     expect(resolveParameters(mapping, ['1', '2', '3', '4'], 'POSITIONAL', contact)).toEqual(['João da Silva', '10/12', 'Loja Centro', '99,90']);
-    expect(resolveParameters({ nome: { column: 'nome' }, doc: { column: 'documento' } }, ['nome', 'doc'], 'NAMED', contact)).toEqual({ nome: 'João da Silva', doc: '123' });
+    expect(resolveParameters({ nome: { column: 'nome' }, doc: { column: 'documento' } }, ['nome', 'doc'], 'NAMED', contact)).toEqual({
+      nome: 'João da Silva',
+      doc: '123',
+    });
   });
   it('never sends an empty parameter (Meta refuses it)', () => {
     expect(resolveParameters({ '1': { column: 'email' } }, ['1'], 'POSITIONAL', contact)).toEqual(['-']);

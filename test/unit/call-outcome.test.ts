@@ -40,8 +40,7 @@ describe('which outcomes use up an attempt', () => {
     expect(free.sort()).toEqual(['blocked', 'network_failure']);
   });
 
-  it.each(['answered', 'busy', 'no_answer', 'rejected', 'invalid_number', 'answering_machine'] as const)(
-    '%s counts as an attempt',
-    (outcome) => expect(countsAsAttempt(outcome)).toBe(true),
+  it.each(['answered', 'busy', 'no_answer', 'rejected', 'invalid_number', 'answering_machine'] as const)('%s counts as an attempt', (outcome) =>
+    expect(countsAsAttempt(outcome)).toBe(true),
   );
 });

@@ -80,7 +80,13 @@ describe('decodeRecord', () => {
   });
 
   it('decodes a record inside a larger buffer as it decodes the record alone', () => {
-    const records = [Buffer.from('João;Conceição'), cp1252('Conceição;Ação'), Buffer.concat([Buffer.from('João;'), cp1252('Ção')]), Buffer.from('a\uFFFDb'), Buffer.from([0x41, 0x00, 0xe7])];
+    const records = [
+      Buffer.from('João;Conceição'),
+      cp1252('Conceição;Ação'),
+      Buffer.concat([Buffer.from('João;'), cp1252('Ção')]),
+      Buffer.from('a\uFFFDb'),
+      Buffer.from([0x41, 0x00, 0xe7]),
+    ];
     // Neighbours that are not UTF-8 on both sides: nothing of them may leak into the record.
     const around = Buffer.from([0xc3, 0x0a]);
     const file = Buffer.concat(records.flatMap((r) => [r, around]));

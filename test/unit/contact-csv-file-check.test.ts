@@ -2,8 +2,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { checkFileStart, SNIFF_BYTES } from '../../src/domain/contact-csv';
 
-const code = (content: string | Buffer, complete = true) =>
-  checkFileStart(typeof content === 'string' ? Buffer.from(content) : content, { complete })?.code;
+const code = (content: string | Buffer, complete = true) => checkFileStart(typeof content === 'string' ? Buffer.from(content) : content, { complete })?.code;
 
 describe('checkFileStart', () => {
   it('accepts a good file (UTF-8, BOM, Windows-1252, CRLF, LF)', () => {

@@ -72,7 +72,16 @@ describe('validateRow', () => {
 
   it('FIELD_TOO_LONG: absurd name, email, document or custom cell', () => {
     const long = (n: number) => 'x'.repeat(n + 1);
-    const result = row([long(FIELD_LIMITS.name), '5548998288774', '', '', long(FIELD_LIMITS.email), long(FIELD_LIMITS.document), long(FIELD_LIMITS.custom), '']);
+    const result = row([
+      long(FIELD_LIMITS.name),
+      '5548998288774',
+      '',
+      '',
+      long(FIELD_LIMITS.email),
+      long(FIELD_LIMITS.document),
+      long(FIELD_LIMITS.custom),
+      '',
+    ]);
     expect(reasons(result).map((r) => (r.code === 'FIELD_TOO_LONG' ? r.column : r.code))).toEqual(['nome', 'email', 'documento', 'Primeiro Nome']);
   });
 

@@ -14,8 +14,7 @@ const text = (write: (out: CopyEncoder) => void, blockBytes?: number) => encode(
 
 /** The string-based encoding the import used before (COPY text format), as the reference. */
 const escapeText = (t: string) => t.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-const arrayLiteral = (values: string[]) =>
-  escapeText(`{${values.map((v) => (/^\d+$/.test(v) ? v : `"${v.replace(/(["\\])/g, '\\$1')}"`)).join(',')}}`);
+const arrayLiteral = (values: string[]) => escapeText(`{${values.map((v) => (/^\d+$/.test(v) ? v : `"${v.replace(/(["\\])/g, '\\$1')}"`)).join(',')}}`);
 
 describe('COPY text-format encoder', () => {
   it('separates fields with tabs and rows with line feeds; NULL is \\N', () => {
@@ -33,7 +32,17 @@ describe('COPY text-format encoder', () => {
   });
 
   it('writes integers of any size and sign, other numbers as String does', () => {
-    expect(text((out) => out.number(0).number(7).number(1_000_000).number(-15).number(2 ** 53 - 1).number(1.5))).toBe('0\t7\t1000000\t-15\t9007199254740991\t1.5');
+    expect(
+      text((out) =>
+        out
+          .number(0)
+          .number(7)
+          .number(1_000_000)
+          .number(-15)
+          .number(2 ** 53 - 1)
+          .number(1.5),
+      ),
+    ).toBe('0\t7\t1000000\t-15\t9007199254740991\t1.5');
   });
 
   it('text[]: phones bare (leading zeros kept), anything else quoted and escaped', () => {

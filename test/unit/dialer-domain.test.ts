@@ -174,7 +174,7 @@ describe('answering-machine detection', () => {
     expect(outcomeFromHangup({ cause: 17, reachedUp: false, amdStatus: 'MACHINE' })).toBe('busy');
   });
 
-  it('applies the strategy\'s action for answering_machine and uses up an attempt', () => {
+  it("applies the strategy's action for answering_machine and uses up an attempt", () => {
     const strategy = strategyConfigSchema.parse({ maxAttemptsPerContact: 2, outcomes: { answering_machine: { action: 'retry', afterMinutes: 90 } } });
     const contact: ContactProgress = { phones: ['5511987654321'], phoneIdx: 0, attempts: 0, phoneAttempts: [0], dials: 0 };
     const now = new Date('2026-11-27T12:00:00Z');

@@ -101,8 +101,17 @@ describe('lane control', () => {
     expect(whatNext('idle', { open: 0, nextDueAt: null, pendingDdds: [] }, s, now).reason).toBe('completed');
     const later = new Date(now.getTime() + 60_000);
     expect(whatNext('idle', { open: 3, nextDueAt: later, pendingDdds: ['11'] }, s, now)).toEqual({ reason: 'idle', nextAt: later, waitingWindow: false });
-    expect(whatNext('not_running', { open: 3, nextDueAt: later, pendingDdds: ['11'] }, s, now)).toEqual({ reason: 'not_running', nextAt: undefined, waitingWindow: false });
-    const w = whatNext('window_closed', { open: 3, nextDueAt: null, pendingDdds: [] }, strategy({ callingWindow: { days: [1], ranges: [{ from: '08:00', to: '09:00' }], excludeHolidays: false } }), now);
+    expect(whatNext('not_running', { open: 3, nextDueAt: later, pendingDdds: ['11'] }, s, now)).toEqual({
+      reason: 'not_running',
+      nextAt: undefined,
+      waitingWindow: false,
+    });
+    const w = whatNext(
+      'window_closed',
+      { open: 3, nextDueAt: null, pendingDdds: [] },
+      strategy({ callingWindow: { days: [1], ranges: [{ from: '08:00', to: '09:00' }], excludeHolidays: false } }),
+      now,
+    );
     expect(w.waitingWindow).toBe(true);
     expect(w.nextAt!.getTime()).toBeGreaterThan(now.getTime());
   });

@@ -6,7 +6,10 @@ import { customSearchAttributes } from '../../src/workflows/search-attributes';
 
 // No Docker engine runs on our machines: this checks the compose file agrees with the code instead.
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true });
-const services = compose.services as Record<string, { image?: string; build?: unknown; environment?: Record<string, string>; ports?: string[]; command?: string[] }>;
+const services = compose.services as Record<
+  string,
+  { image?: string; build?: unknown; environment?: Record<string, string>; ports?: string[]; command?: string[] }
+>;
 const ours = ['api', 'worker', 'migrate'];
 
 describe('docker-compose.yml', () => {

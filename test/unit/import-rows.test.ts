@@ -22,8 +22,7 @@ async function parse(content: string | Buffer, opts: Partial<ParseOptions> = {},
 const rowsOf = (events: ParseEvent[]) => events.filter((e): e is Row => e.kind === 'row');
 const codes = (result: RowResult) => (result.ok ? [] : result.reasons.map((r) => r.code));
 /** line → imported name, or the reject codes. */
-const summary = (events: ParseEvent[]) =>
-  rowsOf(events).map((r) => [r.line, r.result.ok ? r.result.contact.name : codes(r.result).join(',')]);
+const summary = (events: ParseEvent[]) => rowsOf(events).map((r) => [r.line, r.result.ok ? r.result.contact.name : codes(r.result).join(',')]);
 
 const HEADER = 'nome;telefone1;telefone2;cidade\n';
 
@@ -287,7 +286,7 @@ describe('bad input never throws', () => {
     const noise = [0x22, 0x3b, 0x0a, 0x0d, 0x00, 0xe3, 0xc3, 0xff, 0x2c, 0x09];
     for (let n = 0; n < 300; n++) {
       const bytes = Buffer.from(base);
-      for (let k = 0; k < 1 + n % 12; k++) bytes[1 + Math.floor(next() * (bytes.length - 1))] = noise[Math.floor(next() * noise.length)];
+      for (let k = 0; k < 1 + (n % 12); k++) bytes[1 + Math.floor(next() * (bytes.length - 1))] = noise[Math.floor(next() * noise.length)];
       expectWellFormed(await parse(bytes, { maxLineBytes: 64 }, 1 + Math.floor(next() * 50)));
     }
   });

@@ -15,7 +15,7 @@ describe('automatic answers', () => {
     expect(chooseAutoAnswer(question, rules, { businessHours: null, outOfHoursAnswer: null })).toEqual({ ruleId: 'r2', text: 'Frete grátis no Fone X1.' });
   });
 
-  it('an item rule matches only its listing; another account\'s rule never matches', () => {
+  it("an item rule matches only its listing; another account's rule never matches", () => {
     const rules = [
       { id: 'item', accountId: null, keywords: [], itemId: 'MLB2', answerText: 'x', priority: 1 },
       { id: 'other', accountId: 'a2', keywords: ['frete'], itemId: null, answerText: 'y', priority: 2 },

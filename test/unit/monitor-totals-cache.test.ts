@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { createTotalsCache, type Totals } from '../../src/api/broadcast/monitor';
 
 const totals = (pending: number): Totals => ({
-  total: pending, pending, sending: 0, accepted: 0, sent: 0, delivered: 0, read: 0, failed: 0, skipped: 0, unknown: 0, failedByCode: [], skippedByReason: {},
+  total: pending,
+  pending,
+  sending: 0,
+  accepted: 0,
+  sent: 0,
+  delivered: 0,
+  read: 0,
+  failed: 0,
+  skipped: 0,
+  unknown: 0,
+  failedByCode: [],
+  skippedByReason: {},
 });
 
 /** A counter that answers `pending = number of counts so far` and records what it was asked. */

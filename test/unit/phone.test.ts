@@ -90,8 +90,21 @@ describe('DDD_STATE and stateOfPhone', () => {
   });
 
   it.each([
-    ['21', 'RJ'], ['22', 'RJ'], ['24', 'RJ'], ['27', 'ES'], ['28', 'ES'], ['85', 'CE'], ['88', 'CE'], ['67', 'MS'],
-    ['11', 'SP'], ['19', 'SP'], ['61', 'DF'], ['47', 'SC'], ['55', 'RS'], ['99', 'MA'], ['92', 'AM'],
+    ['21', 'RJ'],
+    ['22', 'RJ'],
+    ['24', 'RJ'],
+    ['27', 'ES'],
+    ['28', 'ES'],
+    ['85', 'CE'],
+    ['88', 'CE'],
+    ['67', 'MS'],
+    ['11', 'SP'],
+    ['19', 'SP'],
+    ['61', 'DF'],
+    ['47', 'SC'],
+    ['55', 'RS'],
+    ['99', 'MA'],
+    ['92', 'AM'],
   ])('DDD %s is in %s', (ddd, uf) => {
     expect(DDD_STATE[ddd]).toBe(uf);
     expect(stateOfPhone(`55${ddd}998288774`)).toBe(uf);
@@ -114,9 +127,23 @@ describe('withoutNinthDigit', () => {
   });
 });
 
-describe('checkBrazilPhone (the import\'s form of validateBrazilPhone)', () => {
+describe("checkBrazilPhone (the import's form of validateBrazilPhone)", () => {
   it('answers the normalised phone itself when valid, the same problem as validateBrazilPhone otherwise', () => {
-    const inputs = ['5548998288774', '+55 (48) 99828-8774', '554734322422', '0048998288774', '055489982887', '5520998288774', '5548898288774', '554714322422', '55489982A8774', '5,54899E+12', '', ' ', '٥٥٤٨٩٩٨٢٨٨٧٧٤'];
+    const inputs = [
+      '5548998288774',
+      '+55 (48) 99828-8774',
+      '554734322422',
+      '0048998288774',
+      '055489982887',
+      '5520998288774',
+      '5548898288774',
+      '554714322422',
+      '55489982A8774',
+      '5,54899E+12',
+      '',
+      ' ',
+      '٥٥٤٨٩٩٨٢٨٨٧٧٤',
+    ];
     for (const raw of inputs) {
       const check = validateBrazilPhone(raw);
       expect(checkBrazilPhone(raw)).toEqual(check.ok ? check.phone : check);

@@ -18,7 +18,8 @@ describe('templateHalt: what a template status does to a send', () => {
   });
   it('stops on DISABLED and on a template gone', () => {
     expect(templateHalt('DISABLED', running)).toEqual({ action: 'stop', reason: 'template_disabled' });
-    for (const gone of ['DELETED', 'PENDING_DELETION', 'ARCHIVED', 'REJECTED', 'MISSING']) expect(templateHalt(gone, pausedByHand)).toEqual({ action: 'stop', reason: 'template_missing' });
+    for (const gone of ['DELETED', 'PENDING_DELETION', 'ARCHIVED', 'REJECTED', 'MISSING'])
+      expect(templateHalt(gone, pausedByHand)).toEqual({ action: 'stop', reason: 'template_missing' });
   });
   it('leaves finished sends and other statuses alone', () => {
     expect(templateHalt('DISABLED', { status: 'completed', reason: null })).toBeUndefined();

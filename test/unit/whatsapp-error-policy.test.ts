@@ -62,10 +62,22 @@ describe('classifyWhatsAppError follows shared/whatsapp-errors.md', () => {
 });
 
 describe('isOptOutReply', () => {
-  it.each(['SAIR', 'sair', '  Sair  ', 'Sair!', 'PARAR', 'parar.', 'STOP', 'Cancelar', 'DESCADASTRAR', 'descadastrar 🙏', 'Não quero mais', 'NAO QUERO MAIS', 'pare', 'Sair\n'])(
-    '%j is an opt-out',
-    (text) => expect(isOptOutReply(text)).toBe(true),
-  );
+  it.each([
+    'SAIR',
+    'sair',
+    '  Sair  ',
+    'Sair!',
+    'PARAR',
+    'parar.',
+    'STOP',
+    'Cancelar',
+    'DESCADASTRAR',
+    'descadastrar 🙏',
+    'Não quero mais',
+    'NAO QUERO MAIS',
+    'pare',
+    'Sair\n',
+  ])('%j is an opt-out', (text) => expect(isOptOutReply(text)).toBe(true));
 
   it.each(['vou sair mais tarde', 'sair?? quando chega meu pedido', 'STOP 123', 'obrigado', '', 'Parar não, quero sim', 'sim'])(
     '%j is not an opt-out (the whole message must be one)',

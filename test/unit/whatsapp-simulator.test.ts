@@ -175,7 +175,15 @@ describe('messages endpoint', () => {
       template: {
         name: 'lembrete_pagamento',
         language: { code: 'pt_BR' },
-        components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }, { type: 'text', text: '05/09' }] }],
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'Ana' },
+              { type: 'text', text: '05/09' },
+            ],
+          },
+        ],
       },
     });
     expect(status).toBe(200);
@@ -221,7 +229,12 @@ describe('messages endpoint', () => {
   });
 
   it('checks the request shape', async () => {
-    const base = { messaging_product: 'whatsapp', to: '5511987654321', type: 'template', template: { name: 'lembrete_pagamento', language: { code: 'pt_BR' } } };
+    const base = {
+      messaging_product: 'whatsapp',
+      to: '5511987654321',
+      type: 'template',
+      template: { name: 'lembrete_pagamento', language: { code: 'pt_BR' } },
+    };
     expect((await rawPost(`/v21.0/${PHONE_ID}/messages`, { ...base, messaging_product: undefined })).body.error.code).toBe(100);
     expect((await rawPost(`/v21.0/${PHONE_ID}/messages`, { ...base, to: 'abc' })).body.error.code).toBe(100);
     expect((await rawPost(`/v21.0/${PHONE_ID}/messages`, { ...base, type: 'text', text: { body: 'oi' } })).body.error.code).toBe(131047);
@@ -245,7 +258,10 @@ describe('template checks', () => {
 
   it('checks named parameters by name', async () => {
     expect(await send('5511900000006', { templateName: 'boas_vindas', bodyParameters: { nome: 'Ana', empresa: 'Omni' } })).toMatchObject({ ok: true });
-    expect(await send('5511900000007', { templateName: 'boas_vindas', bodyParameters: { nome: 'Ana', loja: 'Omni' } })).toMatchObject({ ok: false, code: 132000 });
+    expect(await send('5511900000007', { templateName: 'boas_vindas', bodyParameters: { nome: 'Ana', loja: 'Omni' } })).toMatchObject({
+      ok: false,
+      code: 132000,
+    });
   });
 
   it('132015 for a paused template and 132016 for a disabled one', async () => {
@@ -306,7 +322,12 @@ describe('limits', () => {
 
 describe('fault injection', () => {
   it('answers an injected code for numbers matching a pattern', async () => {
-    simulator.configure({ injections: [{ pattern: '^5521', code: 131026 }, { pattern: '^5531', code: 131049 }] });
+    simulator.configure({
+      injections: [
+        { pattern: '^5521', code: 131026 },
+        { pattern: '^5531', code: 131049 },
+      ],
+    });
     expect(await send('5521988880001')).toMatchObject({ ok: false, code: 131026, title: 'Message undeliverable' });
     expect(await send('5531988880001')).toMatchObject({ ok: false, code: 131049 });
     expect(await send('5511988880001')).toMatchObject({ ok: true });
@@ -369,7 +390,10 @@ describe('status webhooks', () => {
     }
     expect(statuses[0].pricing).toMatchObject({ billable: true, category: 'utility' });
     const body = JSON.parse(receiver.posts[0].raw.toString());
-    expect(body).toMatchObject({ object: 'whatsapp_business_account', entry: [{ id: WABA_ID, changes: [{ field: 'messages', value: { metadata: { phone_number_id: PHONE_ID } } }] }] });
+    expect(body).toMatchObject({
+      object: 'whatsapp_business_account',
+      entry: [{ id: WABA_ID, changes: [{ field: 'messages', value: { metadata: { phone_number_id: PHONE_ID } } }] }],
+    });
   });
 
   it('batches many statuses into few POSTs', async () => {
@@ -457,7 +481,9 @@ describe('templates endpoint', () => {
   });
 
   it('pages with limit and after, cursors and next', async () => {
-    const first = await fetch(`${simulator.url}/v21.0/${WABA_ID}/message_templates?limit=3&fields=name,status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const first = await fetch(`${simulator.url}/v21.0/${WABA_ID}/message_templates?limit=3&fields=name,status`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     const page = (await first.json()) as { data: Record<string, unknown>[]; paging: { cursors: { before: string; after: string }; next?: string } };
     expect(page.data).toHaveLength(3);
     expect(Object.keys(page.data[0]).sort()).toEqual(['id', 'name', 'status']);
@@ -513,7 +539,10 @@ describe('counts and control API', () => {
   });
 
   it('reads and changes the config over HTTP, refusing invalid values', async () => {
-    expect((await control('PUT', '/config', { mps: 1_000, webhook: { duplicateFraction: 0.5 } })).body).toMatchObject({ mps: 1_000, webhook: { duplicateFraction: 0.5, url: receiver.url } });
+    expect((await control('PUT', '/config', { mps: 1_000, webhook: { duplicateFraction: 0.5 } })).body).toMatchObject({
+      mps: 1_000,
+      webhook: { duplicateFraction: 0.5, url: receiver.url },
+    });
     expect((await control('GET', '/config')).body.mps).toBe(1_000);
     expect((await control('PUT', '/config', { mps: -1 })).status).toBe(400);
     expect((await control('PUT', '/config', { injections: [{ pattern: '(', code: 1 }] })).status).toBe(400);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseWebhook,
-  signBody,
-  verifySignature,
-  verifySubscription,
-  WebhookPayloadError,
-} from '../../src/integrations/whatsapp/webhook';
+import { parseWebhook, signBody, verifySignature, verifySubscription, WebhookPayloadError } from '../../src/integrations/whatsapp/webhook';
 
 const secret = 'app-secret-de-teste';
 
@@ -190,8 +184,6 @@ describe('parseWebhook', () => {
   it('refuses what is not a WhatsApp webhook', () => {
     expect(() => parseWebhook({ object: 'page', entry: [] })).toThrow(WebhookPayloadError);
     expect(() => parseWebhook('nope')).toThrow(WebhookPayloadError);
-    expect(() => parseWebhook(statusPayload([{ id: 'wamid.1', status: 'sent', timestamp: 'ontem', recipient_id: '1' }]))).toThrow(
-      WebhookPayloadError,
-    );
+    expect(() => parseWebhook(statusPayload([{ id: 'wamid.1', status: 'sent', timestamp: 'ontem', recipient_id: '1' }]))).toThrow(WebhookPayloadError);
   });
 });

@@ -35,7 +35,9 @@ export async function claimBatch(db: Kysely<Database>, rows: ClaimRow[], limit?:
       RETURNING id, attempts`.execute(db);
     return { attempts: new Map(claimed.map((c) => [Number(c.id), c.attempts])) };
   }
-  const { rows: [out] } = await sql<{ frees_at: Date | null; claimed: { id: number; attempts: number }[] }>`
+  const {
+    rows: [out],
+  } = await sql<{ frees_at: Date | null; claimed: { id: number; attempts: number }[] }>`
     WITH a AS MATERIALIZED (
       SELECT admitted, frees_at FROM whatsapp_limit_admit(${limit.channelId}::uuid, ${limit.users}::int, ${rows.map((r) => r.phone_key)}::text[])
     ), c AS (
@@ -43,7 +45,9 @@ export async function claimBatch(db: Kysely<Database>, rows: ClaimRow[], limit?:
       FROM a WHERE m.id = ANY(${ids}::bigint[]) AND m.state = 'pending' AND m.phone_key = ANY(a.admitted)
       RETURNING m.id, m.attempts
     )
-    SELECT (SELECT frees_at FROM a) AS frees_at, coalesce((SELECT json_agg(json_build_object('id', id, 'attempts', attempts)) FROM c), '[]'::json) AS claimed`.execute(db);
+    SELECT (SELECT frees_at FROM a) AS frees_at, coalesce((SELECT json_agg(json_build_object('id', id, 'attempts', attempts)) FROM c), '[]'::json) AS claimed`.execute(
+    db,
+  );
   return {
     attempts: new Map(out.claimed.map((c) => [Number(c.id), c.attempts])),
     limitedUntil: out.frees_at ? new Date(out.frees_at).toISOString() : undefined,

@@ -33,9 +33,10 @@ export function createRateLimiter(db: Kysely<Database>) {
           .insertInto('rate_windows')
           .values({ key: w.key, max_count: w.limit, window_ms: w.windowMs })
           .onConflict((oc) =>
-            oc.column('key').doUpdateSet({ max_count: w.limit, window_ms: w.windowMs }).where(
-              sql<boolean>`rate_windows.max_count <> ${w.limit}::int OR rate_windows.window_ms <> ${w.windowMs}::int`,
-            ),
+            oc
+              .column('key')
+              .doUpdateSet({ max_count: w.limit, window_ms: w.windowMs })
+              .where(sql<boolean>`rate_windows.max_count <> ${w.limit}::int OR rate_windows.window_ms <> ${w.windowMs}::int`),
           )
           .execute();
       }

@@ -28,7 +28,9 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
     const col = <T>(f: (o: Outcome) => T) => items.map(f);
     // Rows are locked in id order first, as the webhook applier does, so the two never deadlock.
     // The interactions of the messages that reached the API are written in the same transaction.
-    await retryOnDeadlock(() => db.transaction().execute(async (trx) => { await sql`
+    await retryOnDeadlock(() =>
+      db.transaction().execute(async (trx) => {
+        await sql`
       WITH locked AS (
         SELECT id FROM broadcast_messages WHERE id = ANY(${col((o) => o.id)}::bigint[]) ORDER BY id FOR UPDATE
       )
@@ -58,8 +60,12 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
       ) AS u(id, kind, wamid, wa_id, mstatus, code, title, details, delay_ms, at_ms),
       LATERAL (SELECT u.*, to_timestamp(u.at_ms / 1000) AS at) v
       WHERE m.id = v.id AND m.id IN (SELECT id FROM locked)`.execute(trx);
-      await recordMessageInteractions(trx, items.filter((o) => o.kind === 'accepted' || o.kind === 'failed').map((o) => o.id));
-    }));
+        await recordMessageInteractions(
+          trx,
+          items.filter((o) => o.kind === 'accepted' || o.kind === 'failed').map((o) => o.id),
+        );
+      }),
+    );
   };
 
   const flush = (): Promise<void> => {
@@ -68,9 +74,11 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
     const items = buffer;
     buffer = [];
     if (items.length > 0) {
-      writing = writing.then(() => write(items)).catch((error) => {
-        failure ??= error;
-      });
+      writing = writing
+        .then(() => write(items))
+        .catch((error) => {
+          failure ??= error;
+        });
     }
     return writing.then(() => {
       if (failure) throw failure;

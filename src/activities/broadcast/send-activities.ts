@@ -250,7 +250,10 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       // Capped by Meta (131049) in the last 24 h, by this send or another of the channel.
       const capped = await blockedRecipients(db, send.channel_id, [...new Set(rows.map((r) => r.phone_key))]);
       const cap = rows.filter((r) => !skip.has(r.id) && capped.has(r.phone_key)).map((r) => r.id);
-      for (const [ids, reason] of [[[...skip], 'opt_out'], [cap, USER_CAP_SKIP_REASON]] as const) {
+      for (const [ids, reason] of [
+        [[...skip], 'opt_out'],
+        [cap, USER_CAP_SKIP_REASON],
+      ] as const) {
         if (ids.length === 0) continue;
         const skipped = await db
           .updateTable('broadcast_messages')
@@ -325,7 +328,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
               result.failed++;
               record({ id: row.id, kind: 'failed', ...error });
               // 131049: no send of this channel may try this user again for a while.
-              if (decision.retryAfterMs) await blockRecipients(db, [{ messageId: row.id, forMs: decision.retryAfterMs, reason: decision.reason, code: answer.code }]);
+              if (decision.retryAfterMs)
+                await blockRecipients(db, [{ messageId: row.id, forMs: decision.retryAfterMs, reason: decision.reason, code: answer.code }]);
               return;
             case 'permanent_opt_out':
               result.failed++;
@@ -508,7 +512,10 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
           .where('sending_since', '<', sql<Date>`now() - ${input.olderThanMs} * interval '1 millisecond'`)
           .returning('id')
           .execute();
-        await recordMessageInteractions(trx, rows.map((r) => r.id));
+        await recordMessageInteractions(
+          trx,
+          rows.map((r) => r.id),
+        );
         return rows.length;
       });
       return settled;

@@ -53,7 +53,12 @@ const ofChannel = (alias: string, channelId: string | null) =>
  * with or without the ninth digit when exactly one message fits. Statuses only move forward;
  * each status keeps its first timestamp. Returns the indexes of events with no message yet.
  */
-export async function applyStatuses(trx: Trx, tenantId: string, channelId: string | null, events: StatusEvent[]): Promise<{ unmatched: number[]; optOuts: number }> {
+export async function applyStatuses(
+  trx: Trx,
+  tenantId: string,
+  channelId: string | null,
+  events: StatusEvent[],
+): Promise<{ unmatched: number[]; optOuts: number }> {
   if (events.length === 0) return { unmatched: [], optOuts: 0 };
   const keys = events.map((e) => parseMessageKey(e.bizOpaqueCallbackData));
   // Sorted by send and contact, which within a send is the rows' id order (the order the recorder
@@ -126,8 +131,10 @@ export async function applyStatuses(trx: Trx, tenantId: string, channelId: strin
       const err = e.errors[0];
       change.error = { code: err.code, title: err.title ?? err.message, details: err.details };
       const decision = classifyWhatsAppError(err.code);
-      if (decision.action === 'permanent' && decision.retryAfterMs) blocks.push({ messageId: t.id, forMs: decision.retryAfterMs, reason: decision.reason, code: err.code });
-      if (decision.action === 'permanent_opt_out') optOutPhones.push({ phone: canonicalWhatsAppNumber(e.recipientId), reason: err.title ?? 'user stopped marketing messages' });
+      if (decision.action === 'permanent' && decision.retryAfterMs)
+        blocks.push({ messageId: t.id, forMs: decision.retryAfterMs, reason: decision.reason, code: err.code });
+      if (decision.action === 'permanent_opt_out')
+        optOutPhones.push({ phone: canonicalWhatsAppNumber(e.recipientId), reason: err.title ?? 'user stopped marketing messages' });
       if (decision.action === 'pause_campaign' || decision.action === 'stop_campaign') {
         halts.push({ sendId: t.send_id, action: decision.action === 'pause_campaign' ? 'pause' : 'stop', reason: decision.reason });
       }
@@ -157,7 +164,10 @@ export async function applyStatuses(trx: Trx, tenantId: string, channelId: strin
         ${col((c) => c.error?.code ?? null)}::int[], ${col((c) => c.error?.title ?? null)}::text[], ${col((c) => c.error?.details ?? null)}::text[]
       ) AS v(id, state, wamid, wa_id, sent_ms, delivered_ms, read_ms, failed_ms, code, title, details)
       WHERE m.id = v.id`.execute(trx);
-    await recordMessageInteractions(trx, list.map(([id]) => id));
+    await recordMessageInteractions(
+      trx,
+      list.map(([id]) => id),
+    );
   }
   await blockRecipients(trx, blocks);
   for (const o of optOutPhones) optOuts += await addOptOut(trx, tenantId, o.phone, 'whatsapp_131050', o.reason);
@@ -196,7 +206,10 @@ async function applyInbound(trx: Trx, tenantId: string, messages: InboundMessage
     if (!isOptOutReply(m.text)) continue;
     added += await addOptOut(trx, tenantId, canonicalWhatsAppNumber(m.waId), 'whatsapp_reply', `Resposta "${(m.text ?? '').slice(0, 60)}"`);
   }
-  await recordInteractions(trx, messages.map((m) => replyInteraction(tenantId, m)));
+  await recordInteractions(
+    trx,
+    messages.map((m) => replyInteraction(tenantId, m)),
+  );
   return added;
 }
 
@@ -204,8 +217,16 @@ async function applyInbound(trx: Trx, tenantId: string, messages: InboundMessage
 function replyInteraction(tenantId: string, m: InboundMessage): InteractionInput {
   const optOut = isOptOutReply(m.text);
   return {
-    tenantId, channel: 'whatsapp', direction: 'inbound', kind: 'reply', sourceKey: m.id, phone: canonicalWhatsAppNumber(m.waId),
-    startedAt: m.timestamp, endedAt: m.timestamp, outcome: optOut ? 'opt_out' : 'received', handledBy: { kind: 'system' },
+    tenantId,
+    channel: 'whatsapp',
+    direction: 'inbound',
+    kind: 'reply',
+    sourceKey: m.id,
+    phone: canonicalWhatsAppNumber(m.waId),
+    startedAt: m.timestamp,
+    endedAt: m.timestamp,
+    outcome: optOut ? 'opt_out' : 'received',
+    handledBy: { kind: 'system' },
     details: { type: m.type, text: m.text ?? null, profileName: m.profileName ?? null, inReplyTo: m.contextWamid ?? null },
     events: [{ type: 'received', key: 'received', at: m.timestamp }, ...(optOut ? [{ type: 'opt_out', key: 'opt_out', at: m.timestamp }] : [])],
   };
@@ -312,7 +333,12 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
         const byChannel = new Map<string, typeof orphans>();
         for (const o of orphans) byChannel.set(`${o.tenant_id}:${o.channel_id}`, [...(byChannel.get(`${o.tenant_id}:${o.channel_id}`) ?? []), o]);
         for (const list of byChannel.values()) {
-          const { unmatched } = await applyStatuses(trx, list[0].tenant_id, list[0].channel_id, list.map((o) => revive(o.event as StoredEvent)));
+          const { unmatched } = await applyStatuses(
+            trx,
+            list[0].tenant_id,
+            list[0].channel_id,
+            list.map((o) => revive(o.event as StoredEvent)),
+          );
           const still = new Set(unmatched);
           list.forEach((o, i) => {
             const expired = Date.now() - new Date(o.received_at).getTime() > ORPHAN_MAX_AGE_MS;
@@ -341,7 +367,8 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
         const r = await applyBatch(input.batch ?? 20);
         // Committed: now tell the sends whose template changed (the same delivery as the manual sync).
         if (r.halts.length > 0) {
-          for (const u of await deliverSendHalts(ctx.client, r.halts)) ctx.log.error('a send could not be told of its template status', { sendId: u.id, action: u.action, error: u.error });
+          for (const u of await deliverSendHalts(ctx.client, r.halts))
+            ctx.log.error('a send could not be told of its template status', { sendId: u.id, action: u.action, error: u.error });
         }
         total.events += r.events;
         total.statuses += r.statuses;

@@ -9,7 +9,11 @@ export interface LaneMetricsSummary {
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] : 0);
 
-export const emptyLaneMetrics = (channels: number): LaneMetricsSummary => ({ freeToOriginateMs: { count: 0, p50: 0, p99: 0, max: 0 }, lineUtilisation: 0, channels });
+export const emptyLaneMetrics = (channels: number): LaneMetricsSummary => ({
+  freeToOriginateMs: { count: 0, p50: 0, p99: 0, max: 0 },
+  lineUtilisation: 0,
+  channels,
+});
 
 /**
  * Free→originate delays and the busy-line integral, measured only while contacts are due (once

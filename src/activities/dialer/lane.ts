@@ -85,7 +85,15 @@ export const laneStats = new Map<string, LaneMetricsSummary>();
 export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneResult> {
   const campaign = await loadCampaign(deps.db, campaignId);
   if (campaign.status !== 'running') {
-    return { reason: 'not_running', nextAt: null, waitingWindow: false, dialed: 0, finished: 0, reconciled: 0, metrics: emptyLaneMetrics(campaign.strategy.pacing.channels) };
+    return {
+      reason: 'not_running',
+      nextAt: null,
+      waitingWindow: false,
+      dialed: 0,
+      finished: 0,
+      reconciled: 0,
+      metrics: emptyLaneMetrics(campaign.strategy.pacing.channels),
+    };
   }
   return new Lane(deps, campaign, await deps.ari()).run();
 }
@@ -244,7 +252,15 @@ class Lane {
     const next = whatNext(stopped, await remaining(this.db, campaignId), strategy, new Date());
     const metrics = this.metrics.summary(strategy.pacing.channels);
     laneStats.set(campaignId, metrics);
-    return { reason: next.reason, nextAt: next.nextAt?.toISOString() ?? null, waitingWindow: next.waitingWindow, dialed: this.dialed, finished: this.finished, reconciled, metrics };
+    return {
+      reason: next.reason,
+      nextAt: next.nextAt?.toISOString() ?? null,
+      waitingWindow: next.waitingWindow,
+      dialed: this.dialed,
+      finished: this.finished,
+      reconciled,
+      metrics,
+    };
   }
 
   // ---- placing calls
@@ -261,7 +277,8 @@ class Lane {
         }, retryInMs);
       }
     }
-    if (this.buffer.length < Math.max(10, ceiling) && !this.claiming && (!this.dueExhausted || performance.now() - this.lastEmptyClaimAt > 1000)) void this.refill();
+    if (this.buffer.length < Math.max(10, ceiling) && !this.claiming && (!this.dueExhausted || performance.now() - this.lastEmptyClaimAt > 1000))
+      void this.refill();
   }
 
   private async refill(): Promise<void> {
@@ -314,7 +331,11 @@ class Lane {
       .updateTable('dialer_contacts')
       .set({ state: 'blocked' })
       .where('campaign_id', '=', this.campaign.campaignId)
-      .where('contact_id', 'in', blocked.map((c) => c.contactId))
+      .where(
+        'contact_id',
+        'in',
+        blocked.map((c) => c.contactId),
+      )
       .execute();
   }
 
@@ -359,7 +380,13 @@ class Lane {
     this.pacer.callPlaced(key, performance.now());
     this.dialed++;
     client
-      .originate({ endpoint: `PJSIP/${phone}@trunk`, callerId: callerId ?? '', timeoutSec: ringTimeoutSec, channelId: key, detectMachine: answeringMachineDetection })
+      .originate({
+        endpoint: `PJSIP/${phone}@trunk`,
+        callerId: callerId ?? '',
+        timeoutSec: ringTimeoutSec,
+        channelId: key,
+        detectMachine: answeringMachineDetection,
+      })
       .then(
         () => tracker.placed(key),
         () => void this.originateFailed(key),

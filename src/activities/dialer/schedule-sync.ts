@@ -12,7 +12,8 @@ export async function syncSchedule(client: Client, options: ScheduleOptions, sta
     return await bringSchedule(client, options, state);
   } catch (error) {
     // Temporal refused the Schedule itself (a spec it cannot run): every retry would be refused too.
-    if (refusedByTemporal(error)) throw ApplicationFailure.nonRetryable(`Temporal refused schedule ${options.scheduleId}: ${(error as Error).message}`, 'SCHEDULE_REFUSED');
+    if (refusedByTemporal(error))
+      throw ApplicationFailure.nonRetryable(`Temporal refused schedule ${options.scheduleId}: ${(error as Error).message}`, 'SCHEDULE_REFUSED');
     throw error;
   }
 }

@@ -212,7 +212,10 @@ export async function recordResults(db: Kysely<Database>, campaign: CampaignCont
                   ${results.map((r) => iso(r.endedAt))}::timestamptz[], ${results.map((r) => r.amdStatus)}::text[])
         AS t(key, outcome, cause, cause_txt, ring_ms, talk_ms, lost, answered_at, ended_at, amd_status)
       WHERE a.attempt_key = t.key AND a.state = 'dialing'`.execute(trx);
-    await recordCallInteractions(trx, results.map((r) => r.key));
+    await recordCallInteractions(
+      trx,
+      results.map((r) => r.key),
+    );
     await sql`
       UPDATE dialer_contacts d SET state = t.state, next_attempt_at = COALESCE(t.next_at, d.next_attempt_at), phone_idx = t.phone_idx,
         ddd = t.ddd, attempts = t.attempts, phone_attempts = string_to_array(t.phone_attempts, ',')::int[], dials = t.dials,

@@ -96,7 +96,12 @@ export function createImportActivities(deps: ImportActivityDeps) {
       const uploadId = row.upload_id;
       if (!uploadId) return { done: true, ...countsOf(row), failure: 'The uploaded file is no longer stored.' };
       if (row.status === 'pending') {
-        row = await db.updateTable('imports').set({ status: 'running', started_at: new Date() }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
+        row = await db
+          .updateTable('imports')
+          .set({ status: 'running', started_at: new Date() })
+          .where('id', '=', row.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
       }
       const resume = row.header ? { offset: Number(row.checkpoint_offset), line: row.checkpoint_line + 1, header: row.header } : undefined;
       // A resumed slice starts mid-file and needs the file's line terminator: its first bytes tell
@@ -232,7 +237,11 @@ export function createImportActivities(deps: ImportActivityDeps) {
     },
 
     /** Ends the import; one whose cancel was accepted ends `cancelled` (the status it was given back). */
-    async finishImport(input: { importId: string; status: 'completed' | 'failed' | 'cancelled'; error?: string }): Promise<'completed' | 'failed' | 'cancelled'> {
+    async finishImport(input: {
+      importId: string;
+      status: 'completed' | 'failed' | 'cancelled';
+      error?: string;
+    }): Promise<'completed' | 'failed' | 'cancelled'> {
       return finishImportRow(db, input.importId, input.status, input.error);
     },
   };

@@ -44,4 +44,3 @@ export class RecordParts {
     this.bytes = 0;
   }
 }
-

@@ -33,7 +33,10 @@ export function contactRowWriter(target: ImportTarget): ContactRowWriter {
     return (out, line, contact) => contactFields(out.encoded(groupId).text(contact.name), contact).encoded(importId).int4(line);
   }
   const tenantId = uuidField(target.tenantId);
-  return (out, line, contact) => contactFields(out.encoded(tenantId).text(contact.name).text(textKey(contact.name)), contact).encoded(importId).int4(line);
+  return (out, line, contact) =>
+    contactFields(out.encoded(tenantId).text(contact.name).text(textKey(contact.name)), contact)
+      .encoded(importId)
+      .int4(line);
 }
 
 /** The COPY row of a rejection. */

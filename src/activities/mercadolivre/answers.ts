@@ -116,7 +116,11 @@ export function createAnswerSender(deps: MlDeps) {
         await fail(a, failure.reason);
         return 'done';
       }
-      await db.updateTable('ml_answers').set({ next_attempt_at: deferFor(failure.delayMs), claimed_until: null, last_error: failure.reason }).where('id', '=', a.id).execute();
+      await db
+        .updateTable('ml_answers')
+        .set({ next_attempt_at: deferFor(failure.delayMs), claimed_until: null, last_error: failure.reason })
+        .where('id', '=', a.id)
+        .execute();
       if (failure.kind === 'throttled') await throttleAccount(db, a.account_id);
       return failure.kind;
     }

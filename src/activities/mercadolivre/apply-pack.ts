@@ -32,7 +32,15 @@ export async function applyPackPages(trx: Transaction<Database>, account: Accoun
   const buyerId = knownBuyerId ?? messages.map((m) => (sellerOf(m, account.seller_id) ? String(m.to.user_id) : String(m.from.user_id)))[0] ?? null;
   const conversation = await trx
     .insertInto('ml_conversations')
-    .values({ tenant_id: account.tenant_id, account_id: account.id, pack_id: packId, buyer_id: buyerId, status: status?.status ?? 'active', substatus: status?.substatus ?? null, updated_at: new Date() })
+    .values({
+      tenant_id: account.tenant_id,
+      account_id: account.id,
+      pack_id: packId,
+      buyer_id: buyerId,
+      status: status?.status ?? 'active',
+      substatus: status?.substatus ?? null,
+      updated_at: new Date(),
+    })
     .onConflict((oc) =>
       oc.constraint('ml_conversations_pack_key').doUpdateSet({
         status: status?.status ?? 'active',
@@ -48,7 +56,12 @@ export async function applyPackPages(trx: Transaction<Database>, account: Accoun
     const direction = sellerOf(m, account.seller_id) ? 'seller' : 'buyer';
     const at = new Date(m.date_created);
     const moderation = m.moderation?.status ?? null;
-    const existing = await trx.selectFrom('ml_messages').select(['id']).where('conversation_id', '=', conversation.id).where('ml_message_id', '=', m.id).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('ml_messages')
+      .select(['id'])
+      .where('conversation_id', '=', conversation.id)
+      .where('ml_message_id', '=', m.id)
+      .executeTakeFirst();
     if (existing) {
       await trx
         .updateTable('ml_messages')

@@ -25,7 +25,12 @@ export function createQuestionApplier(deps: MlDeps) {
   const titles = new Map<string, string | null>();
   const itemTitle = async (account: AccountRef, itemId: string) => {
     if (titles.has(itemId)) return titles.get(itemId)!;
-    const title = await deps.withSellerToken(account.id, (t) => deps.client.item(t, itemId)).then((i) => i.title ?? null, () => null);
+    const title = await deps
+      .withSellerToken(account.id, (t) => deps.client.item(t, itemId))
+      .then(
+        (i) => i.title ?? null,
+        () => null,
+      );
     if (titles.size > 10_000) titles.clear();
     titles.set(itemId, title);
     return title;
@@ -38,13 +43,23 @@ export function createQuestionApplier(deps: MlDeps) {
     } catch (error) {
       // Gone from Mercado Livre: what we have of it is DELETED.
       if (error instanceof MercadoLivreApiError && error.status === 404) {
-        await deps.db.updateTable('ml_questions').set({ status: 'DELETED', updated_at: new Date() }).where('account_id', '=', account.id).where('ml_question_id', '=', mlQuestionId).execute();
+        await deps.db
+          .updateTable('ml_questions')
+          .set({ status: 'DELETED', updated_at: new Date() })
+          .where('account_id', '=', account.id)
+          .where('ml_question_id', '=', mlQuestionId)
+          .execute();
         return;
       }
       throw error;
     }
     if (String(q.seller_id) !== String(account.seller_id)) return;
-    const known = await deps.db.selectFrom('ml_questions').select('item_title').where('account_id', '=', account.id).where('ml_question_id', '=', String(q.id)).executeTakeFirst();
+    const known = await deps.db
+      .selectFrom('ml_questions')
+      .select('item_title')
+      .where('account_id', '=', account.id)
+      .where('ml_question_id', '=', String(q.id))
+      .executeTakeFirst();
     const title = known?.item_title ?? (await itemTitle(account, q.item_id));
     await deps.db.transaction().execute((trx) => applyFetched(trx, account, q, title));
   };
@@ -70,7 +85,13 @@ export async function applyFetched(trx: Trx, account: AccountRef, q: ApiQuestion
     RETURNING *, (xmax = 0) AS inserted`.execute(trx);
   let row = rows[0];
   if (row.status !== 'UNANSWERED' && !row.sla_breached_at && row.answered_at && row.answered_at > row.sla_deadline) {
-    row = await trx.updateTable('ml_questions').set({ sla_breached_at: row.sla_deadline }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow().then((r) => ({ ...r, inserted: row.inserted }));
+    row = await trx
+      .updateTable('ml_questions')
+      .set({ sla_breached_at: row.sla_deadline })
+      .where('id', '=', row.id)
+      .returningAll()
+      .executeTakeFirstOrThrow()
+      .then((r) => ({ ...r, inserted: row.inserted }));
   }
   await recordQuestionInteraction(trx, {
     tenantId: row.tenant_id,
@@ -123,7 +144,15 @@ async function queueAutoAnswer(trx: Trx, account: AccountRef, row: MlQuestion): 
   if (!choice) return;
   const inserted = await trx
     .insertInto('ml_answers')
-    .values({ tenant_id: account.tenant_id, question_id: row.id, text: choice.text, source: 'auto', rule_id: choice.ruleId, state: 'pending', next_attempt_at: new Date() })
+    .values({
+      tenant_id: account.tenant_id,
+      question_id: row.id,
+      text: choice.text,
+      source: 'auto',
+      rule_id: choice.ruleId,
+      state: 'pending',
+      next_attempt_at: new Date(),
+    })
     .onConflict((oc) => oc.constraint('ml_answers_question_key').doNothing())
     .returning('id')
     .executeTakeFirst();
@@ -133,7 +162,9 @@ async function queueAutoAnswer(trx: Trx, account: AccountRef, row: MlQuestion): 
     action: 'mercadolivre_question.answer',
     targetType: 'mercadolivre_question',
     targetId: row.id,
-    summary: choice.ruleId ? `Pergunta ${row.ml_question_id} respondida automaticamente (regra)` : `Pergunta ${row.ml_question_id} respondida automaticamente (fora do horário)`,
+    summary: choice.ruleId
+      ? `Pergunta ${row.ml_question_id} respondida automaticamente (regra)`
+      : `Pergunta ${row.ml_question_id} respondida automaticamente (fora do horário)`,
     details: { source: 'auto', ruleId: choice.ruleId, text: choice.text },
   });
 }

@@ -12,7 +12,13 @@ export function createCatchUpActivity(deps: MlDeps) {
   async function mlCatchUp(input: { accountId: string }): Promise<{ missed: number; unanswered: number }> {
     const account = await db.selectFrom('ml_accounts').select(['id', 'tenant_id', 'seller_id', 'status']).where('id', '=', input.accountId).executeTakeFirst();
     if (!account || account.status !== 'connected') return { missed: 0, unanswered: 0 };
-    const base = { tenantId: account.tenant_id, accountId: account.id, userId: String(account.seller_id), applicationId: deps.applicationId, source: 'catch-up' as const };
+    const base = {
+      tenantId: account.tenant_id,
+      accountId: account.id,
+      userId: String(account.seller_id),
+      applicationId: deps.applicationId,
+      source: 'catch-up' as const,
+    };
     let missed = 0;
     for (const topic of TOPICS) {
       const page = await deps.withSellerToken(account.id, (t) => deps.client.missedFeeds(t, deps.applicationId, topic)).catch(() => ({ messages: [] }));
@@ -22,10 +28,18 @@ export function createCatchUpActivity(deps: MlDeps) {
         missed++;
       }
     }
-    const search = await deps.withSellerToken(account.id, (t) => deps.client.searchQuestions(t, { sellerId: account.seller_id, status: 'UNANSWERED', limit: 50 }));
+    const search = await deps.withSellerToken(account.id, (t) =>
+      deps.client.searchQuestions(t, { sellerId: account.seller_id, status: 'UNANSWERED', limit: 50 }),
+    );
     const ids = search.questions.map((q) => String(q.id));
     const known = ids.length
-      ? await db.selectFrom('ml_questions').select('ml_question_id').where('account_id', '=', account.id).where('ml_question_id', 'in', ids).where('status', '=', 'UNANSWERED').execute()
+      ? await db
+          .selectFrom('ml_questions')
+          .select('ml_question_id')
+          .where('account_id', '=', account.id)
+          .where('ml_question_id', 'in', ids)
+          .where('status', '=', 'UNANSWERED')
+          .execute()
       : [];
     const knownSet = new Set(known.map((k) => String(k.ml_question_id)));
     let unanswered = 0;

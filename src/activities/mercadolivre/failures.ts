@@ -7,9 +7,7 @@ import { AccountNeedsAuthorizationError } from '../../integrations/mercadolivre/
 
 export type Outcome = 'done' | 'retry' | 'throttled' | 'waiting_authorization';
 
-export type Failure =
-  | { kind: 'final'; reason: string }
-  | { kind: 'retry' | 'throttled' | 'waiting_authorization'; reason: string; delayMs: number };
+export type Failure = { kind: 'final'; reason: string } | { kind: 'retry' | 'throttled' | 'waiting_authorization'; reason: string; delayMs: number };
 
 /** How long a notification or answer waits for a seller who must authorize again before it is looked at. */
 const REAUTH_WAIT_MS = 5 * 60_000;
@@ -28,7 +26,8 @@ export function classifyFailure(error: unknown, attempt: number, maxAttempts: nu
     if (error.status === 429) return { kind: 'throttled', reason: error.message, delayMs: backoff };
     if (!error.retryable) return { kind: 'final', reason: error.message };
   }
-  const reason = error instanceof MercadoLivreTransportError || error instanceof MercadoLivreApiError ? error.message : String((error as Error)?.message ?? error);
+  const reason =
+    error instanceof MercadoLivreTransportError || error instanceof MercadoLivreApiError ? error.message : String((error as Error)?.message ?? error);
   if (attempt >= maxAttempts) return { kind: 'final', reason: `gave up after ${attempt} tries: ${reason}` };
   return { kind: 'retry', reason, delayMs: backoff };
 }
@@ -41,7 +40,10 @@ export async function throttleAccount(db: Kysely<Database>, accountId: string): 
   const level = (row?.throttle_level ?? 0) + 1;
   await db
     .updateTable('ml_accounts')
-    .set({ throttle_level: level, throttled_until: sql`GREATEST(COALESCE(throttled_until, now()), now() + ${`${throttleDelayMs(level)} milliseconds`}::interval)` })
+    .set({
+      throttle_level: level,
+      throttled_until: sql`GREATEST(COALESCE(throttled_until, now()), now() + ${`${throttleDelayMs(level)} milliseconds`}::interval)`,
+    })
     .where('id', '=', accountId)
     .execute();
 }

@@ -72,12 +72,21 @@ export function createProcessor(deps: MlDeps) {
 
   async function processOne(n: DueNotification): Promise<Outcome> {
     if (n.throttled_until && n.throttled_until > new Date()) {
-      await db.updateTable('ml_notifications').set({ next_attempt_at: n.throttled_until, claimed_until: null, tries: sql`tries - 1` }).where('id', '=', n.id).execute();
+      await db
+        .updateTable('ml_notifications')
+        .set({ next_attempt_at: n.throttled_until, claimed_until: null, tries: sql`tries - 1` })
+        .where('id', '=', n.id)
+        .execute();
       return 'throttled';
     }
     try {
       await apply(n);
-      await db.updateTable('ml_notifications').set({ state: 'applied', applied_at: new Date(), claimed_until: null, last_error: null }).where('id', '=', n.id).where('state', '=', 'pending').execute();
+      await db
+        .updateTable('ml_notifications')
+        .set({ state: 'applied', applied_at: new Date(), claimed_until: null, last_error: null })
+        .where('id', '=', n.id)
+        .where('state', '=', 'pending')
+        .execute();
       await clearThrottle(db, n.account_id);
       return 'done';
     } catch (error) {
@@ -87,7 +96,11 @@ export function createProcessor(deps: MlDeps) {
         return 'done';
       }
       if (failure.kind === 'throttled') await throttleAccount(db, n.account_id);
-      await db.updateTable('ml_notifications').set({ next_attempt_at: deferFor(failure.delayMs), claimed_until: null, last_error: failure.reason }).where('id', '=', n.id).execute();
+      await db
+        .updateTable('ml_notifications')
+        .set({ next_attempt_at: deferFor(failure.delayMs), claimed_until: null, last_error: failure.reason })
+        .where('id', '=', n.id)
+        .execute();
       return failure.kind;
     }
   }

@@ -11,7 +11,11 @@ export function createTokenActivities(deps: MlDeps) {
   const { db, box } = deps;
 
   async function mlTokenState(input: { accountId: string }) {
-    const row = await db.selectFrom('ml_accounts').select(['status', 'token_expires_at', 'token_generation']).where('id', '=', input.accountId).executeTakeFirst();
+    const row = await db
+      .selectFrom('ml_accounts')
+      .select(['status', 'token_expires_at', 'token_generation'])
+      .where('id', '=', input.accountId)
+      .executeTakeFirst();
     return { status: row?.status ?? 'disconnected', expiresAtMs: row?.token_expires_at?.getTime() ?? null, generation: row?.token_generation ?? 0 };
   }
 
@@ -58,7 +62,13 @@ export function createTokenActivities(deps: MlDeps) {
         const sealed = sealGrant(box, grant);
         await db
           .updateTable('ml_accounts')
-          .set({ ...sealed, token_generation: sql`token_generation + 1`, refresh_count: sql`refresh_count + 1`, last_refresh_at: new Date(), updated_at: new Date() })
+          .set({
+            ...sealed,
+            token_generation: sql`token_generation + 1`,
+            refresh_count: sql`refresh_count + 1`,
+            last_refresh_at: new Date(),
+            updated_at: new Date(),
+          })
           .where('id', '=', row.id)
           .execute();
         break;

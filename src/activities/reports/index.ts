@@ -42,7 +42,11 @@ function definitionOf(reportId: string): ReportDefinition {
 
 /** Keyed by (export, seq): a retried page overwrites itself instead of adding a copy. */
 const putChunk = (db: Kysely<Database>, exportId: string, seq: number, data: Buffer) =>
-  db.insertInto('export_chunks').values({ export_id: exportId, seq, data }).onConflict((oc) => oc.columns(['export_id', 'seq']).doUpdateSet({ data })).execute();
+  db
+    .insertInto('export_chunks')
+    .values({ export_id: exportId, seq, data })
+    .onConflict((oc) => oc.columns(['export_id', 'seq']).doUpdateSet({ data }))
+    .execute();
 
 export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDeps) {
   /** Writes one page of a catalogue report as CSV chunk `seq` (the first with BOM and header). */

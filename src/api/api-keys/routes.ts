@@ -36,14 +36,19 @@ export const apiKeyRoutes: RoutePlugin = (app, { db }) => {
       const { limit, cursor, sort } = request.query;
       const query = db.selectFrom('api_keys').selectAll().where('tenant_id', '=', request.auth.tenantId);
       const rows = await keysetPage(query, { sort: parseSort(sort, { createdAt: 'created_at:ts' }), idColumn: 'id', limit, cursor }).execute();
-      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], (r) => ({
-        id: r.id,
-        name: r.name,
-        userId: r.user_id,
-        createdAt: new Date(r.created_at).toISOString(),
-        lastUsedAt: iso(r.last_used_at),
-        revokedAt: iso(r.revoked_at),
-      }));
+      return toPage(
+        rows,
+        limit,
+        (r) => [dateCursor(r.created_at), r.id],
+        (r) => ({
+          id: r.id,
+          name: r.name,
+          userId: r.user_id,
+          createdAt: new Date(r.created_at).toISOString(),
+          lastUsedAt: iso(r.last_used_at),
+          revokedAt: iso(r.revoked_at),
+        }),
+      );
     },
   );
 
@@ -68,7 +73,12 @@ export const apiKeyRoutes: RoutePlugin = (app, { db }) => {
       if (!user) throw notFound('user', request.body.userId);
       const issued = await db.transaction().execute(async (trx) => {
         const key = await issueApiKey(trx, { tenantId: request.auth.tenantId, userId: user.id, name: request.body.name });
-        await audit(trx, request, { action: 'api_key.create', targetType: 'api_key', targetId: key.id, summary: `Chave ${request.body.name} criada para ${user.name}` });
+        await audit(trx, request, {
+          action: 'api_key.create',
+          targetType: 'api_key',
+          targetId: key.id,
+          summary: `Chave ${request.body.name} criada para ${user.name}`,
+        });
         return key;
       });
       return reply.code(201).send(issued);

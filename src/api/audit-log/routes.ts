@@ -9,7 +9,9 @@ const auditEntrySchema = z
     at: z.string(),
     actorUserId: z.string().nullable(),
     actorKeyId: z.string().nullable(),
-    actorKind: z.enum(['user', 'operations', 'system']).describe('A person (through the API), operations (a Temporal CLI/UI signal) or the system (automatic pauses, scheduled starts, recurrence cycles)'),
+    actorKind: z
+      .enum(['user', 'operations', 'system'])
+      .describe('A person (through the API), operations (a Temporal CLI/UI signal) or the system (automatic pauses, scheduled starts, recurrence cycles)'),
     action: z.string(),
     targetType: z.string(),
     targetId: z.string().nullable(),
@@ -48,19 +50,24 @@ export const auditLogRoutes: RoutePlugin = (app, { db }) => {
       if (to) query = query.where('created_at', '<', new Date(to));
       // Ids grow with time, so "newest first" is id descending.
       const rows = await keysetPage(query, { sort: { column: 'id', direction: 'desc', timestamp: false }, idColumn: 'id', limit, cursor }).execute();
-      return toPage(rows, limit, (r) => [r.id, r.id], (r) => ({
-        id: String(r.id),
-        at: new Date(r.created_at).toISOString(),
-        actorUserId: r.actor_user_id,
-        actorKeyId: r.actor_key_id,
-        actorKind: r.actor_kind,
-        action: r.action,
-        targetType: r.target_type,
-        targetId: r.target_id,
-        summary: r.summary,
-        details: r.details,
-        requestId: r.request_id,
-      }));
+      return toPage(
+        rows,
+        limit,
+        (r) => [r.id, r.id],
+        (r) => ({
+          id: String(r.id),
+          at: new Date(r.created_at).toISOString(),
+          actorUserId: r.actor_user_id,
+          actorKeyId: r.actor_key_id,
+          actorKind: r.actor_kind,
+          action: r.action,
+          targetType: r.target_type,
+          targetId: r.target_id,
+          summary: r.summary,
+          details: r.details,
+          requestId: r.request_id,
+        }),
+      );
     },
   );
 };

@@ -20,7 +20,20 @@ const RECENT_S = 10;
 
 /** Counts by state (failures by code, skips by reason) and the accepted rate of the last 10 s. */
 export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Promise<{ totals: Totals; currentMps: number }> {
-  const totals: Totals = { total: 0, pending: 0, sending: 0, accepted: 0, sent: 0, delivered: 0, read: 0, failed: 0, skipped: 0, unknown: 0, failedByCode: [], skippedByReason: {} };
+  const totals: Totals = {
+    total: 0,
+    pending: 0,
+    sending: 0,
+    accepted: 0,
+    sent: 0,
+    delivered: 0,
+    read: 0,
+    failed: 0,
+    skipped: 0,
+    unknown: 0,
+    failedByCode: [],
+    skippedByReason: {},
+  };
   if (sendIds.length === 0) return { totals, currentMps: 0 };
   const { rows } = await sql<{ state: MessageState; code: number | null; title: string | null; reason: string | null; n: number; recent: number }>`
     SELECT state, CASE WHEN state = 'failed' THEN error_code END AS code, CASE WHEN state = 'failed' THEN max(error_title) END AS title,

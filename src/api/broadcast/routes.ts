@@ -4,13 +4,7 @@ import { reportLocaleQuery } from '../reports/schemas';
 import type { BroadcastSend } from '../../db/schema';
 import { textKey } from '../../domain/text-key';
 import { broadcastSendWorkflow } from '../../workflows/broadcast/send-workflow';
-import {
-  pauseSendUpdate,
-  resumeSendUpdate,
-  sendWorkflowId,
-  startSendUpdate,
-  stopSendUpdate,
-} from '../../workflows/broadcast/messages';
+import { pauseSendUpdate, resumeSendUpdate, sendWorkflowId, startSendUpdate, stopSendUpdate } from '../../workflows/broadcast/messages';
 import { campaignSearchAttributes } from '../../workflows/search-attributes';
 import { audit } from '../audit';
 import { startJob } from '../jobs';
@@ -26,7 +20,17 @@ import { createTotalsCache, messageTotals, monitorView } from './monitor';
 import { consolidatedReport, detailedReport } from './reports';
 import { sendEditRoute } from './edit-route';
 import { checkColumns, checkMapping, checkPace, usableTemplate } from './send-checks';
-import { campaignCreateSchema, campaignSchema, campaignToApi, idParams, monitorSchema, sendCreateSchema, sendSchema, sendStatusSchema, sendToApi } from './schemas';
+import {
+  campaignCreateSchema,
+  campaignSchema,
+  campaignToApi,
+  idParams,
+  monitorSchema,
+  sendCreateSchema,
+  sendSchema,
+  sendStatusSchema,
+  sendToApi,
+} from './schemas';
 
 const tags = ['broadcast'];
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
@@ -57,22 +61,46 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
 
   app.post(
     '/broadcast/campaigns',
-    { schema: { tags, summary: 'Create a broadcast campaign (Campanha) on a WhatsApp channel', body: campaignCreateSchema, response: { 201: campaignSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a broadcast campaign (Campanha) on a WhatsApp channel',
+        body: campaignCreateSchema,
+        response: { 201: campaignSchema, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const { name, channelId, description } = request.body;
-      const channel = await db.selectFrom('whatsapp_channels').select('id').where('id', '=', channelId).where('tenant_id', '=', request.auth.tenantId).executeTakeFirst();
+      const channel = await db
+        .selectFrom('whatsapp_channels')
+        .select('id')
+        .where('id', '=', channelId)
+        .where('tenant_id', '=', request.auth.tenantId)
+        .executeTakeFirst();
       if (!channel) throw unprocessable('CHANNEL_NOT_FOUND', `No WhatsApp channel with id ${channelId}.`);
       const row = await db.transaction().execute(async (trx) => {
         const created = await trx
           .insertInto('broadcast_campaigns')
-          .values({ tenant_id: request.auth.tenantId, channel_id: channelId, name, name_key: textKey(name), description: description ?? null, created_by: request.auth.userId })
+          .values({
+            tenant_id: request.auth.tenantId,
+            channel_id: channelId,
+            name,
+            name_key: textKey(name),
+            description: description ?? null,
+            created_by: request.auth.userId,
+          })
           .returningAll()
           .executeTakeFirstOrThrow()
           .catch((error) => {
             if (isUniqueViolation(error)) throw conflict('CAMPAIGN_NAME_TAKEN', `A broadcast campaign named "${name}" already exists.`);
             throw error;
           });
-        await audit(trx, request, { action: 'broadcast_campaign.create', targetType: 'broadcast_campaign', targetId: created.id, summary: `Campanha de broadcast "${name}" criada` });
+        await audit(trx, request, {
+          action: 'broadcast_campaign.create',
+          targetType: 'broadcast_campaign',
+          targetId: created.id,
+          summary: `Campanha de broadcast "${name}" criada`,
+        });
         return created;
       });
       return reply.code(201).header('location', `/v1/broadcast/campaigns/${row.id}`).send(campaignToApi(row));
@@ -111,11 +139,26 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
     async (request) => {
       const campaign = await findCampaign(request.auth.tenantId, request.params.id);
       const sends = await db.selectFrom('broadcast_sends').selectAll().where('campaign_id', '=', campaign.id).orderBy('created_at').execute();
-      const { totals, currentMps } = await totalsOf(sends.map((s) => s.id), sends.map((s) => s.state_version).join(','));
+      const { totals, currentMps } = await totalsOf(
+        sends.map((s) => s.id),
+        sends.map((s) => s.state_version).join(','),
+      );
       const running = sends.filter((s) => s.status === 'running');
-      const state = running.length ? 'running' : sends.some((s) => !FINAL.has(s.status)) ? (sends.find((s) => !FINAL.has(s.status))?.status ?? 'idle') : sends.length ? 'finished' : 'idle';
+      const state = running.length
+        ? 'running'
+        : sends.some((s) => !FINAL.has(s.status))
+          ? (sends.find((s) => !FINAL.has(s.status))?.status ?? 'idle')
+          : sends.length
+            ? 'finished'
+            : 'idle';
       return {
-        ...monitorView(state, null, totals, currentMps, running.reduce((sum, s) => sum + s.pace_mps, 0)),
+        ...monitorView(
+          state,
+          null,
+          totals,
+          currentMps,
+          running.reduce((sum, s) => sum + s.pace_mps, 0),
+        ),
         sends: sends.map((s) => ({ id: s.id, status: s.status, reason: s.status_reason })),
       };
     },
@@ -148,15 +191,22 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
         const group = await findGroup(trx, tenantId, b.groupId, { forUpdate: true }).catch(() => {
           throw unprocessable('GROUP_NOT_FOUND', `No contact group with id ${b.groupId}.`);
         });
-        if (group.kind !== 'broadcast') throw unprocessable('GROUP_KIND_NOT_BROADCAST', `The group "${group.name}" is a ${group.kind} group; a send needs a broadcast group.`);
+        if (group.kind !== 'broadcast')
+          throw unprocessable('GROUP_KIND_NOT_BROADCAST', `The group "${group.name}" is a ${group.kind} group; a send needs a broadcast group.`);
         if (group.status !== 'active') throw conflict('GROUP_INACTIVE', `The group "${group.name}" is inactive; activate it first.`);
         if (group.campaign_id) {
           throw conflict('GROUP_ALREADY_LINKED', `The group "${group.name}" is already linked to campaign "${group.campaign_name ?? group.campaign_id}".`, {
             campaign: { id: group.campaign_id, name: group.campaign_name },
           });
         }
-        const running = await trx.selectFrom('imports').select('id').where('group_id', '=', group.id).where('status', 'in', ['pending', 'running']).executeTakeFirst();
-        if (running) throw conflict('IMPORT_IN_PROGRESS', `Import ${running.id} into this group is still running; wait for it to finish.`, { importId: running.id });
+        const running = await trx
+          .selectFrom('imports')
+          .select('id')
+          .where('group_id', '=', group.id)
+          .where('status', 'in', ['pending', 'running'])
+          .executeTakeFirst();
+        if (running)
+          throw conflict('IMPORT_IN_PROGRESS', `Import ${running.id} into this group is still running; wait for it to finish.`, { importId: running.id });
         if (group.contact_count === 0) throw unprocessable('GROUP_EMPTY', `The group "${group.name}" has no contacts.`);
         await checkColumns(trx, group.id, b.variables);
         const scheduled = b.startAt !== undefined && Date.parse(b.startAt) > Date.now();
@@ -220,11 +270,22 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
                 pagesPerRun: config.BROADCAST_PAGES_PER_RUN,
               },
             ],
-            typedSearchAttributes: campaignSearchAttributes({ tenantId, campaignId: campaign.id, kind: 'broadcast', status: send.status, groupId: send.group_id }),
+            typedSearchAttributes: campaignSearchAttributes({
+              tenantId,
+              campaignId: campaign.id,
+              kind: 'broadcast',
+              status: send.status,
+              groupId: send.group_id,
+            }),
           }),
         // No workflow, no send: its row goes and the group is free again.
         undo: async (trx) => {
-          await trx.updateTable('contact_groups').set({ campaign_id: null, campaign_name: null, linked_at: null }).where('id', '=', send.group_id).where('campaign_id', '=', campaign.id).execute();
+          await trx
+            .updateTable('contact_groups')
+            .set({ campaign_id: null, campaign_name: null, linked_at: null })
+            .where('id', '=', send.group_id)
+            .where('campaign_id', '=', campaign.id)
+            .execute();
           await trx.deleteFrom('broadcast_sends').where('id', '=', send.id).execute();
         },
       });
@@ -285,7 +346,12 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
           'SEND_FINISHED',
           'send',
         );
-        await audit(db, request, { action: `broadcast_send.${control.name}`, targetType: 'broadcast_send', targetId: send.id, summary: `Envio ${send.id} ${control.verb}` });
+        await audit(db, request, {
+          action: `broadcast_send.${control.name}`,
+          targetType: 'broadcast_send',
+          targetId: send.id,
+          summary: `Envio ${send.id} ${control.verb}`,
+        });
         return sendToApi(await findSend(request.auth.tenantId, send.id));
       },
     );
@@ -293,7 +359,14 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
 
   app.get(
     '/broadcast/sends/:id/monitor',
-    { schema: { tags, summary: 'Live totals of a send: states, failures by code, skips, rates, msg/s, ETA', params: idParams, response: { 200: monitorSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Live totals of a send: states, failures by code, skips, rates, msg/s, ETA',
+        params: idParams,
+        response: { 200: monitorSchema, ...errorResponses },
+      },
+    },
     async (request) => sendMonitor(await findSend(request.auth.tenantId, request.params.id)),
   );
 
@@ -312,7 +385,12 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
       const first = await findSend(request.auth.tenantId, request.params.id);
       reply.hijack();
       const raw = reply.raw;
-      raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-request-id': request.id,
+      });
       let closed = false;
       request.raw.once('close', () => (closed = true));
       let send = first;
@@ -330,7 +408,15 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   const csv = (fileName: string) => ({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${fileName}"` });
   app.get(
     '/broadcast/sends/:id/reports/detalhado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Detalhado: one row per message (CSV `;`, UTF-8 BOM, streamed)', params: idParams, querystring: reportLocaleQuery, response: { 200: csvResponse, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Relatório de Broadcast HSM Detalhado: one row per message (CSV `;`, UTF-8 BOM, streamed)',
+        params: idParams,
+        querystring: reportLocaleQuery,
+        response: { 200: csvResponse, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const send = await findSend(request.auth.tenantId, request.params.id);
       return reply.headers(csv(`broadcast-hsm-detalhado-${send.id}.csv`)).send(detailedReport(db, send.tenant_id, send.id, request.query.locale));
@@ -338,18 +424,38 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   );
   app.get(
     '/broadcast/sends/:id/reports/consolidado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado of one send: per day and template, totals and rates', params: idParams, querystring: reportLocaleQuery, response: { 200: csvResponse, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Relatório de Broadcast HSM Consolidado of one send: per day and template, totals and rates',
+        params: idParams,
+        querystring: reportLocaleQuery,
+        response: { 200: csvResponse, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const send = await findSend(request.auth.tenantId, request.params.id);
-      return reply.headers(csv(`broadcast-hsm-consolidado-${send.id}.csv`)).send(consolidatedReport(db, send.tenant_id, { sendId: send.id }, request.query.locale));
+      return reply
+        .headers(csv(`broadcast-hsm-consolidado-${send.id}.csv`))
+        .send(consolidatedReport(db, send.tenant_id, { sendId: send.id }, request.query.locale));
     },
   );
   app.get(
     '/broadcast/campaigns/:id/reports/consolidado.csv',
-    { schema: { tags, summary: 'Relatório de Broadcast HSM Consolidado: per day, send and template', params: idParams, querystring: reportLocaleQuery, response: { 200: csvResponse, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Relatório de Broadcast HSM Consolidado: per day, send and template',
+        params: idParams,
+        querystring: reportLocaleQuery,
+        response: { 200: csvResponse, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const campaign = await findCampaign(request.auth.tenantId, request.params.id);
-      return reply.headers(csv(`broadcast-hsm-consolidado-${campaign.id}.csv`)).send(consolidatedReport(db, campaign.tenant_id, { campaignId: campaign.id }, request.query.locale));
+      return reply
+        .headers(csv(`broadcast-hsm-consolidado-${campaign.id}.csv`))
+        .send(consolidatedReport(db, campaign.tenant_id, { campaignId: campaign.id }, request.query.locale));
     },
   );
 };

@@ -18,7 +18,11 @@ export async function usableTemplate(db: Kysely<Database>, channelId: string, wa
     throw unprocessable('TEMPLATE_NOT_FOUND', `The channel has no template "${wanted.name}" in ${wanted.language}; synchronise the templates first.`);
   }
   if (template.status !== 'APPROVED') {
-    throw unprocessable('TEMPLATE_NOT_APPROVED', `The template "${template.name}" (${template.language}) is ${template.status}; only APPROVED templates can be sent.`, { templateStatus: template.status });
+    throw unprocessable(
+      'TEMPLATE_NOT_APPROVED',
+      `The template "${template.name}" (${template.language}) is ${template.status}; only APPROVED templates can be sent.`,
+      { templateStatus: template.status },
+    );
   }
   return template;
 }
@@ -43,7 +47,9 @@ export function checkMapping(template: WhatsAppTemplateRow, variables: VariableM
 /** The pace, never above the channel's throughput limit. */
 export function checkPace(pace: number, channel: WhatsAppChannel): number {
   if (pace > channel.mps_limit) {
-    throw unprocessable('PACE_ABOVE_CHANNEL_LIMIT', `The pace ${pace} msg/s is above the channel's limit of ${channel.mps_limit} msg/s.`, { limit: channel.mps_limit });
+    throw unprocessable('PACE_ABOVE_CHANNEL_LIMIT', `The pace ${pace} msg/s is above the channel's limit of ${channel.mps_limit} msg/s.`, {
+      limit: channel.mps_limit,
+    });
   }
   return pace;
 }
@@ -52,11 +58,19 @@ export function checkPace(pace: number, channel: WhatsAppChannel): number {
 export async function checkColumns(db: Kysely<Database>, groupId: string, variables: VariableMapping): Promise<void> {
   const columns = [
     ...Object.keys(BUILTIN_COLUMNS),
-    ...(await sql<{ k: string }>`SELECT DISTINCT jsonb_object_keys(custom) AS k FROM (SELECT custom FROM contacts WHERE group_id = ${groupId} ORDER BY id LIMIT 500) c`.execute(db)).rows.map((r) => r.k),
+    ...(
+      await sql<{
+        k: string;
+      }>`SELECT DISTINCT jsonb_object_keys(custom) AS k FROM (SELECT custom FROM contacts WHERE group_id = ${groupId} ORDER BY id LIMIT 500) c`.execute(db)
+    ).rows.map((r) => r.k),
   ];
   for (const [placeholder, source] of Object.entries(variables)) {
     if ('column' in source && !findColumn(source.column, columns)) {
-      throw unprocessable('VARIABLE_COLUMN_UNKNOWN', `Placeholder {{${placeholder}}} names the column "${source.column}", which the group does not have.`, { placeholder, column: source.column, columns });
+      throw unprocessable('VARIABLE_COLUMN_UNKNOWN', `Placeholder {{${placeholder}}} names the column "${source.column}", which the group does not have.`, {
+        placeholder,
+        column: source.column,
+        columns,
+      });
     }
   }
 }

@@ -10,8 +10,17 @@ import { sendWorkflowId, wakeSendSignal } from '../../workflows/broadcast/messag
  * ends (up to 24 h). Answers the ids woken; a send that cannot be signalled is logged, and still
  * wakes at the end of its own wait.
  */
-export async function wakeChannelSends(deps: { temporal: Client; db: Kysely<Database>; log: FastifyBaseLogger }, channelId: string, reason: string): Promise<string[]> {
-  const sends = await deps.db.selectFrom('broadcast_sends').select('id').where('channel_id', '=', channelId).where('status', 'in', ['running', 'waiting']).execute();
+export async function wakeChannelSends(
+  deps: { temporal: Client; db: Kysely<Database>; log: FastifyBaseLogger },
+  channelId: string,
+  reason: string,
+): Promise<string[]> {
+  const sends = await deps.db
+    .selectFrom('broadcast_sends')
+    .select('id')
+    .where('channel_id', '=', channelId)
+    .where('status', 'in', ['running', 'waiting'])
+    .execute();
   const woken: string[] = [];
   for (const send of sends) {
     try {

@@ -15,13 +15,7 @@ import { multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
 import { withContactFile } from '../uploads';
 import type { Kysely } from 'kysely';
-import {
-  companyContactIdParams,
-  companyContactSchema,
-  companyContactToApi,
-  createCompanyContactBody,
-  updateCompanyContactBody,
-} from './schemas';
+import { companyContactIdParams, companyContactSchema, companyContactToApi, createCompanyContactBody, updateCompanyContactBody } from './schemas';
 
 /** Normalises and checks every phone; any invalid one answers 422 PHONE_INVALID listing each. */
 function checkPhones(inputs: string[]): string[] {
@@ -46,8 +40,7 @@ async function refusePhonesInUse(trx: Kysely<Database>, tenantId: string, phones
 
 const optOutState = (c: CompanyContact): OptOutState => ({ phones: c.phones, optOutVoice: c.opt_out_voice, optOutWhatsapp: c.opt_out_whatsapp });
 
-const optOutSummary = (c: CompanyContact) =>
-  [c.opt_out_voice ? 'voz' : '', c.opt_out_whatsapp ? 'WhatsApp' : ''].filter(Boolean).join(' e ') || 'nenhum';
+const optOutSummary = (c: CompanyContact) => [c.opt_out_voice ? 'voz' : '', c.opt_out_whatsapp ? 'WhatsApp' : ''].filter(Boolean).join(' e ') || 'nenhum';
 
 const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
@@ -214,7 +207,12 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
   app.get(
     '/company-contacts/:id',
     {
-      schema: { tags: ['company contacts'], summary: 'A company contact', params: companyContactIdParams, response: { 200: companyContactSchema, ...errorResponses } },
+      schema: {
+        tags: ['company contacts'],
+        summary: 'A company contact',
+        params: companyContactIdParams,
+        response: { 200: companyContactSchema, ...errorResponses },
+      },
     },
     async (request) => companyContactToApi(await findContact(db, request.auth.tenantId, request.params.id)),
   );
@@ -225,7 +223,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
       schema: {
         tags: ['company contacts'],
         summary: 'Change a company contact; `phones` and `custom` replace the old values',
-        description: "Setting an opt-out flag blocks every phone of the contact on that channel for later campaigns; changing the phones moves the block.",
+        description: 'Setting an opt-out flag blocks every phone of the contact on that channel for later campaigns; changing the phones moves the block.',
         params: companyContactIdParams,
         body: updateCompanyContactBody,
         response: { 200: companyContactSchema, ...errorResponses },

@@ -64,11 +64,18 @@ export const groupContactRoutes: RoutePlugin = (app, { db }) => {
           const prefixes = digits.startsWith('55') ? [digits] : [digits, `55${digits}`];
           // No index on phones (imports would pay for it on every row): the group's contacts are
           // scanned through their group index, fast enough for a search box.
-          query = query.where(sql<boolean>`EXISTS (SELECT 1 FROM unnest(phones) AS p WHERE ${sql.join(prefixes.map((prefix) => sql`p LIKE ${`${prefix}%`}`), sql` OR `)})`);
+          query = query.where(
+            sql<boolean>`EXISTS (SELECT 1 FROM unnest(phones) AS p WHERE ${sql.join(
+              prefixes.map((prefix) => sql`p LIKE ${`${prefix}%`}`),
+              sql` OR `,
+            )})`,
+          );
         } else {
           const needle = `%${textKey(search).replace(/[\\%_]/g, '\\$&')}%`;
           // Accent-free, case-free "contains" on the name.
-          query = query.where(sql<boolean>`lower(translate(name, 'ÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑáàâãäéèêëíìîïóòôõöúùûüçñ', 'AAAAAEEEEIIIIOOOOOUUUUCNaaaaaeeeeiiiiooooouuuucn')) LIKE ${needle}`);
+          query = query.where(
+            sql<boolean>`lower(translate(name, 'ÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑáàâãäéèêëíìîïóòôõöúùûüçñ', 'AAAAAEEEEIIIIOOOOOUUUUCNaaaaaeeeeiiiiooooouuuucn')) LIKE ${needle}`,
+          );
         }
       }
       const rows = await keysetPage(query, { sort: { column: 'id', direction: 'asc', timestamp: false }, idColumn: 'id', limit, cursor }).execute();
@@ -101,7 +108,13 @@ export const groupContactRoutes: RoutePlugin = (app, { db }) => {
             .where('id', '=', group.id)
             .execute();
         }
-        await audit(trx, request, { action: 'contact_group.remove_contacts', targetType: 'contact_group', targetId: group.id, summary: `${removedIds.length} contato(s) removido(s) do grupo "${group.name}"`, details: { contactIds: removedIds } });
+        await audit(trx, request, {
+          action: 'contact_group.remove_contacts',
+          targetType: 'contact_group',
+          targetId: group.id,
+          summary: `${removedIds.length} contato(s) removido(s) do grupo "${group.name}"`,
+          details: { contactIds: removedIds },
+        });
         const gone = new Set(removedIds);
         return { removed: removedIds.length, notFound: ids.filter((id) => !gone.has(id)).map(String) };
       });
@@ -131,7 +144,12 @@ export const groupContactRoutes: RoutePlugin = (app, { db }) => {
       return db.transaction().execute(async (trx) => {
         const group = await findGroup(trx, request.auth.tenantId, request.params.id, { forUpdate: true });
         refuseIfLocked(group);
-        const contact = await trx.selectFrom('contacts').selectAll().where('group_id', '=', group.id).where('id', '=', request.params.contactId).executeTakeFirst();
+        const contact = await trx
+          .selectFrom('contacts')
+          .selectAll()
+          .where('group_id', '=', group.id)
+          .where('id', '=', request.params.contactId)
+          .executeTakeFirst();
         if (!contact) throw notFound('contact', String(request.params.contactId));
         const { phones: rawPhones, ...rest } = request.body;
         let phones = contact.phones;
@@ -141,7 +159,13 @@ export const groupContactRoutes: RoutePlugin = (app, { db }) => {
           if (bad.length) {
             // Each bad phone named as the company-contacts routes do: its index, the reason, the message.
             throw unprocessable('PHONE_INVALID', `Invalid phone(s): ${bad.map((b) => b.input).join(', ')}.`, {
-              errors: bad.map((b) => ({ field: `phones.${b.index}`, in: 'body', value: b.input, why: b.check.ok ? undefined : b.check.reason, message: b.check.ok ? '' : b.check.message })),
+              errors: bad.map((b) => ({
+                field: `phones.${b.index}`,
+                in: 'body',
+                value: b.input,
+                why: b.check.ok ? undefined : b.check.reason,
+                message: b.check.ok ? '' : b.check.message,
+              })),
             });
           }
           phones = [...new Set(checks.map((c) => (c.check.ok ? c.check.phone : '')))];
@@ -150,7 +174,10 @@ export const groupContactRoutes: RoutePlugin = (app, { db }) => {
              WHERE group_id = ${group.id} AND id <> ${contact.id} AND phones && ${phones}::text[] AND p = ANY(${phones}::text[])
              LIMIT 1`.execute(trx);
           const taken = clash.rows[0];
-          if (taken) throw conflict('PHONE_IN_GROUP', `Phone ${taken.phone} already belongs to contact ${taken.contact_id} of this group.`, { contactId: String(taken.contact_id) });
+          if (taken)
+            throw conflict('PHONE_IN_GROUP', `Phone ${taken.phone} already belongs to contact ${taken.contact_id} of this group.`, {
+              contactId: String(taken.contact_id),
+            });
           await trx.updateTable('contact_groups').set({ phones_revision: sql`phones_revision + 1` }).where('id', '=', group.id).execute();
         }
         const updated = await trx
@@ -159,7 +186,13 @@ export const groupContactRoutes: RoutePlugin = (app, { db }) => {
           .where('id', '=', contact.id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        await audit(trx, request, { action: 'contact_group.edit_contact', targetType: 'contact', targetId: String(contact.id), summary: `Contato "${updated.name}" corrigido no grupo "${group.name}"`, details: { fields: Object.keys(request.body) } });
+        await audit(trx, request, {
+          action: 'contact_group.edit_contact',
+          targetType: 'contact',
+          targetId: String(contact.id),
+          summary: `Contato "${updated.name}" corrigido no grupo "${group.name}"`,
+          details: { fields: Object.keys(request.body) },
+        });
         return toApi(updated);
       });
     },

@@ -12,7 +12,17 @@ import { errorResponses, unavailableResponses } from '../problem-schema';
 import { csvResponse, multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
 import { withContactFile } from '../uploads';
-import { contactFileForm, groupIdParams, groupKindSchema, groupSchema, groupStatusSchema, groupToApi, importSchema, importToApi, phonePolicySchema } from './schemas';
+import {
+  contactFileForm,
+  groupIdParams,
+  groupKindSchema,
+  groupSchema,
+  groupStatusSchema,
+  groupToApi,
+  importSchema,
+  importToApi,
+  phonePolicySchema,
+} from './schemas';
 import { findGroup, refuseIfLocked } from './guards';
 import { groupEditRefusal } from '../../domain/group-lock';
 
@@ -53,9 +63,16 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       schema: {
         tags: ['contact groups'],
         summary: 'Create a group by uploading a CSV; the import runs as a workflow',
-        description: 'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`. Answers 202 with the group and its import.',
+        description:
+          'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`. Answers 202 with the group and its import.',
         bodyForDocs: multipartForm(createForm),
-        response: { 202: z.object({ group: groupSchema, import: importSchema }), 413: errorResponses[400], 415: errorResponses[400], ...errorResponses, ...unavailableResponses },
+        response: {
+          202: z.object({ group: groupSchema, import: importSchema }),
+          413: errorResponses[400],
+          415: errorResponses[400],
+          ...errorResponses,
+          ...unavailableResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -106,7 +123,14 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       const group = await db.transaction().execute(async (trx) => {
         const created = await trx
           .insertInto('contact_groups')
-          .values({ tenant_id: request.auth.tenantId, kind: 'broadcast', name, name_key: textKey(name), source: 'company_contacts', created_by: request.auth.userId })
+          .values({
+            tenant_id: request.auth.tenantId,
+            kind: 'broadcast',
+            name,
+            name_key: textKey(name),
+            source: 'company_contacts',
+            created_by: request.auth.userId,
+          })
           .returningAll()
           .executeTakeFirstOrThrow()
           .catch((error) => {
@@ -125,7 +149,12 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
           )
           SELECT count(*)::int AS count FROM ins`.execute(trx);
         const count = inserted.rows[0]?.count ?? 0;
-        const updated = await trx.updateTable('contact_groups').set({ contact_count: count }).where('id', '=', created.id).returningAll().executeTakeFirstOrThrow();
+        const updated = await trx
+          .updateTable('contact_groups')
+          .set({ contact_count: count })
+          .where('id', '=', created.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
         await audit(trx, request, {
           action: 'contact_group.create',
           targetType: 'contact_group',
@@ -202,8 +231,18 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       const updated = await db.transaction().execute(async (trx) => {
         // Under the row's lock: a campaign linking the group meanwhile is seen.
         refuseIfLocked(await findGroup(trx, request.auth.tenantId, group.id, { forUpdate: true }));
-        const row = await trx.updateTable('contact_groups').set({ status: request.body.status! }).where('id', '=', group.id).returningAll().executeTakeFirstOrThrow();
-        await audit(trx, request, { action: `contact_group.${request.body.status === 'active' ? 'activate' : 'deactivate'}`, targetType: 'contact_group', targetId: group.id, summary: `Grupo "${group.name}" ${request.body.status === 'active' ? 'ativado' : 'inativado'}` });
+        const row = await trx
+          .updateTable('contact_groups')
+          .set({ status: request.body.status! })
+          .where('id', '=', group.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit(trx, request, {
+          action: `contact_group.${request.body.status === 'active' ? 'activate' : 'deactivate'}`,
+          targetType: 'contact_group',
+          targetId: group.id,
+          summary: `Grupo "${group.name}" ${request.body.status === 'active' ? 'ativado' : 'inativado'}`,
+        });
         return row;
       });
       return groupToApi(updated);
@@ -219,7 +258,9 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         body: z.object({ ids: z.array(z.uuid()).min(1).max(500), status: groupStatusSchema }),
         response: {
           200: z.object({
-            results: z.array(z.object({ id: z.uuid(), ok: z.boolean(), status: groupStatusSchema.optional(), code: z.string().optional(), detail: z.string().optional() })),
+            results: z.array(
+              z.object({ id: z.uuid(), ok: z.boolean(), status: groupStatusSchema.optional(), code: z.string().optional(), detail: z.string().optional() }),
+            ),
           }),
           ...errorResponses,
         },
@@ -229,18 +270,31 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       const { ids, status } = request.body;
       const unique = [...new Set(ids)];
       return db.transaction().execute(async (trx) => {
-        const groups = await trx.selectFrom('contact_groups').selectAll().where('tenant_id', '=', request.auth.tenantId).where('id', 'in', unique).forUpdate().execute();
-        const refused = new Map(groups.flatMap((g) => {
-          const refusal = groupEditRefusal(g);
-          return refusal ? [[g.id, refusal] as const] : [];
-        }));
+        const groups = await trx
+          .selectFrom('contact_groups')
+          .selectAll()
+          .where('tenant_id', '=', request.auth.tenantId)
+          .where('id', 'in', unique)
+          .forUpdate()
+          .execute();
+        const refused = new Map(
+          groups.flatMap((g) => {
+            const refusal = groupEditRefusal(g);
+            return refusal ? [[g.id, refusal] as const] : [];
+          }),
+        );
         const free = groups.filter((g) => !refused.has(g.id)).map((g) => g.id);
         const updated = free.length
           ? await trx.updateTable('contact_groups').set({ status }).where('id', 'in', free).returning(['id', 'name', 'status']).execute()
           : [];
         const byId = new Map(updated.map((g) => [g.id, g]));
         for (const g of updated) {
-          await audit(trx, request, { action: `contact_group.${status === 'active' ? 'activate' : 'deactivate'}`, targetType: 'contact_group', targetId: g.id, summary: `Grupo "${g.name}" ${status === 'active' ? 'ativado' : 'inativado'} (ação em lote)` });
+          await audit(trx, request, {
+            action: `contact_group.${status === 'active' ? 'activate' : 'deactivate'}`,
+            targetType: 'contact_group',
+            targetId: g.id,
+            summary: `Grupo "${g.name}" ${status === 'active' ? 'ativado' : 'inativado'} (ação em lote)`,
+          });
         }
         return {
           results: unique.map((id) =>
@@ -271,8 +325,14 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       const appendable = async (trx: Kysely<Database>, forUpdate: boolean) => {
         const group = await findGroup(trx, request.auth.tenantId, request.params.id, { forUpdate });
         refuseIfLocked(group);
-        const running = await trx.selectFrom('imports').select('id').where('group_id', '=', group.id).where('status', 'in', ['pending', 'running']).executeTakeFirst();
-        if (running) throw conflict('IMPORT_IN_PROGRESS', `Import ${running.id} into this group is still running; wait for it to finish.`, { importId: running.id });
+        const running = await trx
+          .selectFrom('imports')
+          .select('id')
+          .where('group_id', '=', group.id)
+          .where('status', 'in', ['pending', 'running'])
+          .executeTakeFirst();
+        if (running)
+          throw conflict('IMPORT_IN_PROGRESS', `Import ${running.id} into this group is still running; wait for it to finish.`, { importId: running.id });
         return group;
       };
       // Checked before the file is received (answered at once) and again, under the lock, after.
@@ -283,7 +343,13 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         if (!parsed.success) throw validationProblem(parsed.error);
         if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
         const row = await insertPendingImport(trx, request, { groupId: group.id, upload: received.upload, phonePolicy: parsed.data.phonePolicy });
-        await audit(trx, request, { action: 'contact_group.import', targetType: 'contact_group', targetId: group.id, summary: `Importação de ${received.upload.fileName} no grupo "${group.name}"`, details: { importId: row.id } });
+        await audit(trx, request, {
+          action: 'contact_group.import',
+          targetType: 'contact_group',
+          targetId: group.id,
+          summary: `Importação de ${received.upload.fileName} no grupo "${group.name}"`,
+          details: { importId: row.id },
+        });
         return row;
       });
       await startImportWorkflow(deps, importRow, request);

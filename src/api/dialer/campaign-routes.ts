@@ -89,12 +89,18 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
         .transaction()
         .execute(async (trx) => {
           const group = await findGroup(trx, tenantId, groupId, { forUpdate: true });
-          if (group.kind !== 'dialer') throw unprocessable('GROUP_WRONG_KIND', `The group "${group.name}" is a ${group.kind} group; a dialer campaign needs a dialer group.`);
+          if (group.kind !== 'dialer')
+            throw unprocessable('GROUP_WRONG_KIND', `The group "${group.name}" is a ${group.kind} group; a dialer campaign needs a dialer group.`);
           if (group.status !== 'active') throw unprocessable('GROUP_INACTIVE', `The group "${group.name}" is inactive.`);
           if (group.campaign_id) {
             throw conflict('GROUP_ALREADY_LINKED', `The group "${group.name}" is already linked to campaign "${group.campaign_name ?? group.campaign_id}".`);
           }
-          const strategy = await trx.selectFrom('dial_strategies').select(['id']).where('id', '=', strategyId).where('tenant_id', '=', tenantId).executeTakeFirst();
+          const strategy = await trx
+            .selectFrom('dial_strategies')
+            .select(['id'])
+            .where('id', '=', strategyId)
+            .where('tenant_id', '=', tenantId)
+            .executeTakeFirst();
           if (!strategy) throw notFound('dial strategy', strategyId);
           const created = await trx
             .insertInto('dialer_campaigns')
@@ -113,7 +119,11 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
             })
             .returningAll()
             .executeTakeFirstOrThrow();
-          await trx.updateTable('contact_groups').set({ campaign_id: created.id, campaign_name: name, linked_at: new Date() }).where('id', '=', groupId).execute();
+          await trx
+            .updateTable('contact_groups')
+            .set({ campaign_id: created.id, campaign_name: name, linked_at: new Date() })
+            .where('id', '=', groupId)
+            .execute();
           await audit(trx, request, {
             action: 'dialer_campaign.create',
             targetType: 'dialer_campaign',
@@ -156,7 +166,10 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
           await trx.deleteFrom('dialer_campaigns').where('id', '=', row.id).execute();
         },
       });
-      return reply.code(201).header('location', `/v1/dialer/campaigns/${row.id}`).send(await withHeadline(row));
+      return reply
+        .code(201)
+        .header('location', `/v1/dialer/campaigns/${row.id}`)
+        .send(await withHeadline(row));
     },
   );
 
@@ -176,7 +189,12 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
       if (status) query = query.where('status', '=', status);
       const rows = await keysetPage(query, { sort: { column: 'created_at', direction: 'desc', timestamp: true }, idColumn: 'id', limit, cursor }).execute();
       const numbers = await headlines(db, rows.slice(0, limit));
-      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], (r) => campaignToApi(r, numbers.get(r.id)!));
+      return toPage(
+        rows,
+        limit,
+        (r) => [dateCursor(r.created_at), r.id],
+        (r) => campaignToApi(r, numbers.get(r.id)!),
+      );
     },
   );
 
@@ -207,7 +225,12 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
           CAMPAIGN_FINISHED,
           'campaign',
         );
-        await audit(db, request, { action: `dialer_campaign.${command}`, targetType: 'dialer_campaign', targetId: row.id, summary: `Campanha "${row.name}" ${commandText[command]}` });
+        await audit(db, request, {
+          action: `dialer_campaign.${command}`,
+          targetType: 'dialer_campaign',
+          targetId: row.id,
+          summary: `Campanha "${row.name}" ${commandText[command]}`,
+        });
         return withHeadline(await find(request.auth.tenantId, row.id));
       },
     );
@@ -247,7 +270,12 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
       const { everyMs, maxEvents } = request.query;
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-request-id': request.id,
+      });
       let closed = false;
       request.raw.on('close', () => (closed = true));
       let sent = 0;

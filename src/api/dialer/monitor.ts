@@ -86,7 +86,8 @@ export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow)
     else if (s.state === 'queued' || s.state === 'dialing') contacts.inProgress += s.n;
     else if (s.state === 'blocked') contacts.blocked += s.n;
     else if (s.state === 'exhausted') contacts.exhausted += s.n;
-    if (s.state === 'done' || s.state === 'exhausted') contacts.finishedByOutcome[s.final_outcome ?? 'unknown'] = (contacts.finishedByOutcome[s.final_outcome ?? 'unknown'] ?? 0) + s.n;
+    if (s.state === 'done' || s.state === 'exhausted')
+      contacts.finishedByOutcome[s.final_outcome ?? 'unknown'] = (contacts.finishedByOutcome[s.final_outcome ?? 'unknown'] ?? 0) + s.n;
   }
   const a = await sql<{
     attempts: number;

@@ -33,7 +33,12 @@ export const campaignInputSchema = z.object({
   name: z.string().trim().min(1).max(120),
   groupId: z.uuid(),
   strategyId: z.uuid(),
-  startAt: z.iso.datetime({ offset: true }).optional().describe('Starts by itself at this time (a one-action Temporal Schedule `dialer-start-<id>`; already past: at once); without it the campaign waits in draft for a manual start'),
+  startAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(
+      'Starts by itself at this time (a one-action Temporal Schedule `dialer-start-<id>`; already past: at once); without it the campaign waits in draft for a manual start',
+    ),
   endAt: z.iso.datetime({ offset: true }).optional().describe('Stops by itself at this time'),
   recurrence: recurrenceSchema.optional(),
 });
@@ -100,9 +105,7 @@ export const monitorSchema = z
   })
   .meta({ id: 'DialerMonitor' });
 
-export const blockListEntrySchema = z
-  .object({ phone: z.string(), reason: z.string().nullable(), createdAt: z.string() })
-  .meta({ id: 'BlockListEntry' });
+export const blockListEntrySchema = z.object({ phone: z.string(), reason: z.string().nullable(), createdAt: z.string() }).meta({ id: 'BlockListEntry' });
 
 export const outcomeSchema = z.enum(CALL_OUTCOMES);
 

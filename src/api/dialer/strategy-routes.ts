@@ -59,10 +59,22 @@ export const dialStrategyRoutes: RoutePlugin = (app, { db }) => {
         const row = await db.transaction().execute(async (trx) => {
           const created = await trx
             .insertInto('dial_strategies')
-            .values({ tenant_id: request.auth.tenantId, name, name_key: textKey(name), telemarketing, config: JSON.stringify(config), created_by: request.auth.userId })
+            .values({
+              tenant_id: request.auth.tenantId,
+              name,
+              name_key: textKey(name),
+              telemarketing,
+              config: JSON.stringify(config),
+              created_by: request.auth.userId,
+            })
             .returningAll()
             .executeTakeFirstOrThrow();
-          await audit(trx, request, { action: 'dial_strategy.create', targetType: 'dial_strategy', targetId: created.id, summary: `Estratégia "${name}" criada` });
+          await audit(trx, request, {
+            action: 'dial_strategy.create',
+            targetType: 'dial_strategy',
+            targetId: created.id,
+            summary: `Estratégia "${name}" criada`,
+          });
           return created;
         });
         return reply.code(201).header('location', `/v1/dialer/strategies/${row.id}`).send(toApi(row));
@@ -75,13 +87,25 @@ export const dialStrategyRoutes: RoutePlugin = (app, { db }) => {
 
   app.get(
     '/dialer/strategies',
-    { schema: { tags: ['dialer'], summary: 'List dialing strategies', querystring: pageQuerySchema, response: { 200: pageSchema(strategySchema), ...errorResponses } } },
+    {
+      schema: {
+        tags: ['dialer'],
+        summary: 'List dialing strategies',
+        querystring: pageQuerySchema,
+        response: { 200: pageSchema(strategySchema), ...errorResponses },
+      },
+    },
     async (request) => {
       const { limit, cursor } = request.query;
       const query = db.selectFrom('dial_strategies').selectAll().where('tenant_id', '=', request.auth.tenantId);
       const rows = await keysetPage(query, { sort: { column: 'created_at', direction: 'desc', timestamp: true }, idColumn: 'id', limit, cursor }).execute();
       const users = await usedBy(rows.map((r) => r.id));
-      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], (r) => toApi(r, users.get(r.id)));
+      return toPage(
+        rows,
+        limit,
+        (r) => [dateCursor(r.created_at), r.id],
+        (r) => toApi(r, users.get(r.id)),
+      );
     },
   );
 
@@ -148,12 +172,21 @@ export const dialStrategyRoutes: RoutePlugin = (app, { db }) => {
       const row = await find(request.auth.tenantId, request.params.id);
       const users = (await usedBy([row.id])).get(row.id) ?? [];
       if (users.length) {
-        throw conflict('STRATEGY_IN_USE', `The strategy is used by ${users.length} campaign(s) not yet finished, e.g. "${users[0].name}" (${users[0].status}).`, { campaigns: users });
+        throw conflict(
+          'STRATEGY_IN_USE',
+          `The strategy is used by ${users.length} campaign(s) not yet finished, e.g. "${users[0].name}" (${users[0].status}).`,
+          { campaigns: users },
+        );
       }
       try {
         await db.transaction().execute(async (trx) => {
           await trx.deleteFrom('dial_strategies').where('id', '=', row.id).execute();
-          await audit(trx, request, { action: 'dial_strategy.delete', targetType: 'dial_strategy', targetId: row.id, summary: `Estratégia "${row.name}" excluída` });
+          await audit(trx, request, {
+            action: 'dial_strategy.delete',
+            targetType: 'dial_strategy',
+            targetId: row.id,
+            summary: `Estratégia "${row.name}" excluída`,
+          });
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) {

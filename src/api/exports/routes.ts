@@ -97,7 +97,11 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
             ],
           }),
         undo: async (trx) => {
-          await trx.updateTable('exports').set({ status: 'failed', error: 'The export could not be started; ask for it again.', finished_at: new Date() }).where('id', '=', row.id).execute();
+          await trx
+            .updateTable('exports')
+            .set({ status: 'failed', error: 'The export could not be started; ask for it again.', finished_at: new Date() })
+            .where('id', '=', row.id)
+            .execute();
         },
       });
       return reply.code(202).header('location', `/v1/exports/${row.id}`).send(toApi(row));
@@ -191,11 +195,7 @@ export const exportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
       const row = await findExport(request.auth.tenantId, request.params.id);
       requireRole(request, exportRole(row.kind), `Export ${row.kind}`);
       if (row.status !== 'completed') throw conflict('EXPORT_NOT_READY', `The export is ${row.status}; the file is ready once it completes.`);
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${row.file_name}"`)
-        .send(streamExportFile(db, row.id));
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${row.file_name}"`).send(streamExportFile(db, row.id));
     },
   );
 };
-

@@ -77,7 +77,9 @@ export function createReadinessProbe(deps: {
           pollersOf(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
         ]);
         workerError =
-          workflowPollers > 0 && activityPollers > 0 ? '' : `no worker polls task queue ${deps.taskQueue} (workflow pollers ${workflowPollers}, activity pollers ${activityPollers})`;
+          workflowPollers > 0 && activityPollers > 0
+            ? ''
+            : `no worker polls task queue ${deps.taskQueue} (workflow pollers ${workflowPollers}, activity pollers ${activityPollers})`;
       }, timeoutMs),
     ]);
     const worker: Check = temporalCheck.ok && !workerError ? { ok: true } : { ok: false, error: workerError };

@@ -10,7 +10,12 @@ export const importsWithCreator = (db: Kysely<Database>) =>
 
 /** One page of an import history, newest first. */
 export async function importHistoryPage(query: ReturnType<typeof importsWithCreator>, page: { limit: number; cursor?: string }) {
-  const rows = await keysetPage(query, { sort: { column: 'imports.created_at', direction: 'desc', timestamp: true }, idColumn: 'imports.id', limit: page.limit, cursor: page.cursor }).execute();
+  const rows = await keysetPage(query, {
+    sort: { column: 'imports.created_at', direction: 'desc', timestamp: true },
+    idColumn: 'imports.id',
+    limit: page.limit,
+    cursor: page.cursor,
+  }).execute();
   return toPage(rows, page.limit, (r) => [dateCursor(r.created_at), r.id], importToApi);
 }
 

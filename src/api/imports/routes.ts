@@ -25,7 +25,8 @@ const rejectionSchema = z
   .meta({ id: 'ImportRejection' });
 
 type Reason = { code: string; column?: string; why?: string; message?: string };
-const describeReason = (r: Reason) => [r.code, r.column ? `(${r.column}${r.why ? `: ${r.why}` : ''})` : '', r.message ? `- ${r.message}` : ''].filter(Boolean).join(' ');
+const describeReason = (r: Reason) =>
+  [r.code, r.column ? `(${r.column}${r.why ? `: ${r.why}` : ''})` : '', r.message ? `- ${r.message}` : ''].filter(Boolean).join(' ');
 
 /** Streams the rejected rows as CSV (`;`, UTF-8 with BOM): line, original text, reasons. */
 function rejectionsCsv(db: Kysely<Database>, importId: string): Readable {
@@ -95,7 +96,12 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
       if (target) query = query.where('imports.target', '=', target);
       if (status) query = query.where('imports.status', '=', status);
       if (groupKind) query = query.where('contact_groups.kind', '=', groupKind);
-      const rows = await keysetPage(query, { sort: { column: 'imports.created_at', direction: 'desc', timestamp: true }, idColumn: 'imports.id', limit, cursor }).execute();
+      const rows = await keysetPage(query, {
+        sort: { column: 'imports.created_at', direction: 'desc', timestamp: true },
+        idColumn: 'imports.id',
+        limit,
+        cursor,
+      }).execute();
       return toPage(rows, limit, (r) => [new Date(r.created_at).toISOString(), r.id], importToApi);
     },
   );
@@ -156,7 +162,12 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
       let query = db.selectFrom('import_rejections').select(['line_no', 'raw', 'reasons']).where('import_id', '=', row.id);
       if (code) query = query.where('reasons', '@>', JSON.stringify([{ code }]) as never);
       const rows = await keysetPage(query, { sort: { column: 'line_no', direction: 'asc', timestamp: false }, idColumn: 'line_no', limit, cursor }).execute();
-      return toPage(rows, limit, (r) => [r.line_no, r.line_no], (r) => ({ line: r.line_no, raw: r.raw, reasons: r.reasons as Record<string, unknown>[] }));
+      return toPage(
+        rows,
+        limit,
+        (r) => [r.line_no, r.line_no],
+        (r) => ({ line: r.line_no, raw: r.raw, reasons: r.reasons as Record<string, unknown>[] }),
+      );
     },
   );
 
@@ -206,7 +217,8 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
           .where('cancel_requested_at', 'is', null)
           .returning('id')
           .executeTakeFirst();
-        if (marked) await audit(trx, request, { action: 'import.cancel', targetType: 'import', targetId: row.id, summary: `Importação de ${row.file_name} cancelada` });
+        if (marked)
+          await audit(trx, request, { action: 'import.cancel', targetType: 'import', targetId: row.id, summary: `Importação de ${row.file_name} cancelada` });
         return marked;
       });
       if (!accepted) {

@@ -78,7 +78,12 @@ export const interactionRoutes: RoutePlugin = (app, { db }) => {
     },
     async (request) => {
       const { tenantId } = request.auth;
-      const contact = await db.selectFrom('company_contacts').select('id').where('id', '=', request.params.id).where('tenant_id', '=', tenantId).executeTakeFirst();
+      const contact = await db
+        .selectFrom('company_contacts')
+        .select('id')
+        .where('id', '=', request.params.id)
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
       if (!contact) throw notFound('company contact', request.params.id);
       return page({ tenantId, companyContactId: contact.id }, request.query.limit, request.query.cursor);
     },

@@ -18,7 +18,12 @@ import { notFound, ProblemError } from '../problem';
 /** What the Mercado Livre routes share: the client, the seller session (401 → the account workflow), workflow starters. */
 export function mercadoLivreContext(db: Kysely<Database>, config: Config, temporal: Client) {
   const box = createSecretBox(config.SECRETS_KEY);
-  const client = createMercadoLivreClient({ apiUrl: config.ML_API_URL, authUrl: config.ML_AUTH_URL, clientId: config.ML_CLIENT_ID ?? '', clientSecret: config.ML_CLIENT_SECRET ?? '' });
+  const client = createMercadoLivreClient({
+    apiUrl: config.ML_API_URL,
+    authUrl: config.ML_AUTH_URL,
+    clientId: config.ML_CLIENT_ID ?? '',
+    clientSecret: config.ML_CLIENT_SECRET ?? '',
+  });
   const tokens = createMlTokenStore(db, box, 0);
   const freshToken = freshTokenVia(() => temporal);
   const withSellerToken = createSellerSession({ currentToken: (id) => tokens.current(id), freshToken });
@@ -32,8 +37,10 @@ export function mercadoLivreContext(db: Kysely<Database>, config: Config, tempor
     redirectUri,
     applicationId: config.ML_CLIENT_ID ?? '',
     needConfigured() {
-      if (!config.ML_CLIENT_ID || !config.ML_CLIENT_SECRET) throw new ProblemError(503, 'MERCADOLIVRE_NOT_CONFIGURED', 'ML_CLIENT_ID and ML_CLIENT_SECRET are not configured.');
-      if (!config.SECRETS_KEY) throw new ProblemError(503, 'SECRETS_KEY_MISSING', 'The server has no SECRETS_KEY configured, so it cannot store seller tokens.');
+      if (!config.ML_CLIENT_ID || !config.ML_CLIENT_SECRET)
+        throw new ProblemError(503, 'MERCADOLIVRE_NOT_CONFIGURED', 'ML_CLIENT_ID and ML_CLIENT_SECRET are not configured.');
+      if (!config.SECRETS_KEY)
+        throw new ProblemError(503, 'SECRETS_KEY_MISSING', 'The server has no SECRETS_KEY configured, so it cannot store seller tokens.');
     },
     async findAccount(tenantId: string, id: string): Promise<MlAccount> {
       const row = await db.selectFrom('ml_accounts').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
@@ -47,7 +54,9 @@ export function mercadoLivreContext(db: Kysely<Database>, config: Config, tempor
         workflowId: accountWorkflowId(account.id),
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        args: [{ accountId: account.id, tenantId: account.tenant_id, refreshMarginMs: config.ML_REFRESH_MARGIN_MS, catchUpEveryMs: config.ML_CATCH_UP_EVERY_MS }],
+        args: [
+          { accountId: account.id, tenantId: account.tenant_id, refreshMarginMs: config.ML_REFRESH_MARGIN_MS, catchUpEveryMs: config.ML_CATCH_UP_EVERY_MS },
+        ],
         signal: startAccountSignal,
         signalArgs: [],
         typedSearchAttributes: [
@@ -82,7 +91,11 @@ export type MercadoLivreContext = ReturnType<typeof mercadoLivreContext>;
 /** A Mercado Livre failure as the problem our caller sees (never a 500). */
 export function mercadoLivreProblem(error: unknown): never {
   if (error instanceof AccountNeedsAuthorizationError || error instanceof MlAccountUnavailableError) {
-    throw new ProblemError(409, 'ML_ACCOUNT_NEEDS_AUTHORIZATION', 'The seller must authorize the application again (POST /v1/mercadolivre/accounts/authorize).');
+    throw new ProblemError(
+      409,
+      'ML_ACCOUNT_NEEDS_AUTHORIZATION',
+      'The seller must authorize the application again (POST /v1/mercadolivre/accounts/authorize).',
+    );
   }
   if (error instanceof MercadoLivreApiError) {
     if (error.status === 429) throw new ProblemError(503, 'ML_RATE_LIMITED', 'Mercado Livre is limiting calls; try again shortly.', { retryAfterSeconds: 5 });

@@ -11,7 +11,7 @@ const optOutSchema = z
   .object({
     channel: channelSchema,
     phone: z.string(),
-    source: z.string().describe('company_contact (a company contact\'s flag), or where else the opt-out came from'),
+    source: z.string().describe("company_contact (a company contact's flag), or where else the opt-out came from"),
     reason: z.string().nullable(),
     createdAt: z.string(),
   })

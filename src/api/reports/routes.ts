@@ -24,7 +24,9 @@ const reportFileResponse = mediaResponse(
 const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' } as const;
 const nameOf = (reportId: string | null) => reportById(reportId ?? '')?.name ?? reportId ?? '';
 
-const settingsSchema = z.object({ retentionDays: z.number().int().min(1).max(365).describe('Days a finished report file is kept (LGPD); default 7') }).meta({ id: 'ReportSettings' });
+const settingsSchema = z
+  .object({ retentionDays: z.number().int().min(1).max(365).describe('Days a finished report file is kept (LGPD); default 7') })
+  .meta({ id: 'ReportSettings' });
 
 /**
  * The report catalogue (Glossário Relatórios) and its runs: each run is the export workflow
@@ -34,8 +36,13 @@ const settingsSchema = z.object({ retentionDays: z.number().int().min(1).max(365
 export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
   const ensureRetention = foreverWorkflowStarter(temporal, config, reportRetentionWorkflow, REPORT_RETENTION_ID, 'report-retention');
   const runs = (tenantId: string) =>
-    db.selectFrom('exports').leftJoin('users', 'users.id', 'exports.created_by').selectAll('exports').select('users.name as created_by_name')
-      .where('exports.tenant_id', '=', tenantId).where('exports.report_id', 'is not', null);
+    db
+      .selectFrom('exports')
+      .leftJoin('users', 'users.id', 'exports.created_by')
+      .selectAll('exports')
+      .select('users.name as created_by_name')
+      .where('exports.tenant_id', '=', tenantId)
+      .where('exports.report_id', 'is not', null);
   const findRun = async (tenantId: string, id: string) => {
     const row = await runs(tenantId).where('exports.id', '=', id).executeTakeFirst();
     if (!row) throw notFound('report run', id);
@@ -44,7 +51,13 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
 
   app.get(
     '/reports',
-    { schema: { tags: ['reports'], summary: 'The report catalogue (Glossário Relatórios): id, name, contents, filters, columns', response: { 200: z.object({ items: z.array(reportDefinitionSchema) }), ...errorResponses } } },
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'The report catalogue (Glossário Relatórios): id, name, contents, filters, columns',
+        response: { 200: z.object({ items: z.array(reportDefinitionSchema) }), ...errorResponses },
+      },
+    },
     async () => ({ items: REPORTS.map(definitionToApi) }),
   );
 
@@ -61,13 +74,23 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
     '/reports/settings',
     {
       config: { minRole: 'admin' },
-      schema: { tags: ['reports'], summary: 'Set how long report files are kept (applies to runs that finish from now on)', body: settingsSchema, response: { 200: settingsSchema, ...errorResponses } },
+      schema: {
+        tags: ['reports'],
+        summary: 'Set how long report files are kept (applies to runs that finish from now on)',
+        body: settingsSchema,
+        response: { 200: settingsSchema, ...errorResponses },
+      },
     },
     async (request) => {
       const { retentionDays } = request.body;
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('tenants').set({ report_retention_days: retentionDays }).where('id', '=', request.auth.tenantId).execute();
-        await audit(trx, request, { action: 'reports.settings', targetType: 'tenant', targetId: request.auth.tenantId, summary: `Retenção de relatórios: ${retentionDays} dia(s)` });
+        await audit(trx, request, {
+          action: 'reports.settings',
+          targetType: 'tenant',
+          targetId: request.auth.tenantId,
+          summary: `Retenção de relatórios: ${retentionDays} dia(s)`,
+        });
       });
       return { retentionDays };
     },
@@ -79,7 +102,11 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
       schema: {
         tags: ['reports'],
         summary: 'Report runs, newest first: who ran what, when, with which filters',
-        querystring: pageQuerySchema.extend({ reportId: z.string().max(60).optional(), status: z.enum(['running', 'completed', 'cancelled', 'failed']).optional(), createdBy: z.uuid().optional() }),
+        querystring: pageQuerySchema.extend({
+          reportId: z.string().max(60).optional(),
+          status: z.enum(['running', 'completed', 'cancelled', 'failed']).optional(),
+          createdBy: z.uuid().optional(),
+        }),
         response: { 200: pageSchema(runSchema), ...errorResponses },
       },
     },
@@ -89,19 +116,39 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
       if (reportId) query = query.where('exports.report_id', '=', reportId);
       if (status) query = query.where('exports.status', '=', status);
       if (createdBy) query = query.where('exports.created_by', '=', createdBy);
-      const rows = await keysetPage(query, { sort: { column: 'exports.created_at', direction: 'desc', timestamp: true }, idColumn: 'exports.id', limit, cursor }).execute();
-      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], (r) => runToApi(r, nameOf(r.report_id)));
+      const rows = await keysetPage(query, {
+        sort: { column: 'exports.created_at', direction: 'desc', timestamp: true },
+        idColumn: 'exports.id',
+        limit,
+        cursor,
+      }).execute();
+      return toPage(
+        rows,
+        limit,
+        (r) => [dateCursor(r.created_at), r.id],
+        (r) => runToApi(r, nameOf(r.report_id)),
+      );
     },
   );
 
   app.get(
     '/reports/runs/:runId',
-    { schema: { tags: ['reports'], summary: 'A report run, with live progress while it runs', params: runIdParams, response: { 200: runSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'A report run, with live progress while it runs',
+        params: runIdParams,
+        response: { 200: runSchema, ...errorResponses },
+      },
+    },
     async (request) => {
       const row = await findRun(request.auth.tenantId, request.params.runId);
       const body = runToApi(row, nameOf(row.report_id));
       if (row.status !== 'running') return body;
-      const progress = await temporal.workflow.getHandle(exportWorkflowId(row.id)).query(exportProgressQuery).catch(() => undefined);
+      const progress = await temporal.workflow
+        .getHandle(exportWorkflowId(row.id))
+        .query(exportProgressQuery)
+        .catch(() => undefined);
       if (!progress) return body;
       // An XLSX file is one activity: its rows are counted in the run row as they are written.
       const rowsWritten = Math.max(progress.rowsWritten, row.rows_written);
@@ -111,12 +158,28 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
 
   app.post(
     '/reports/runs/:runId/cancel',
-    { schema: { tags: ['reports'], summary: 'Cancel a running report run (answers once it has stopped writing)', params: runIdParams, response: { 200: runSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'Cancel a running report run (answers once it has stopped writing)',
+        params: runIdParams,
+        response: { 200: runSchema, ...errorResponses },
+      },
+    },
     async (request) => {
       const row = await findRun(request.auth.tenantId, request.params.runId);
       if (row.status !== 'running') throw conflict('EXPORT_NOT_RUNNING', `The run is ${row.status}; only a running run can be cancelled.`);
-      await runUpdate(() => temporal.workflow.getHandle(exportWorkflowId(row.id)).executeUpdate(cancelExportUpdate, { args: [{ by: request.auth.userName }] }), 'EXPORT_NOT_RUNNING', 'export');
-      await audit(db, request, { action: 'report_run.cancel', targetType: 'export', targetId: row.id, summary: `Execução de ${nameOf(row.report_id)} cancelada` });
+      await runUpdate(
+        () => temporal.workflow.getHandle(exportWorkflowId(row.id)).executeUpdate(cancelExportUpdate, { args: [{ by: request.auth.userName }] }),
+        'EXPORT_NOT_RUNNING',
+        'export',
+      );
+      await audit(db, request, {
+        action: 'report_run.cancel',
+        targetType: 'export',
+        targetId: row.id,
+        summary: `Execução de ${nameOf(row.report_id)} cancelada`,
+      });
       const after = await findRun(request.auth.tenantId, row.id);
       return runToApi(after, nameOf(after.report_id));
     },
@@ -134,7 +197,12 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
     },
     async (request, reply) => {
       const row = await findRun(request.auth.tenantId, request.params.runId);
-      if (row.file_deleted_at) throw new ProblemError(410, 'REPORT_FILE_EXPIRED', `The file was deleted on ${new Date(row.file_deleted_at).toISOString()} (retention); run the report again.`);
+      if (row.file_deleted_at)
+        throw new ProblemError(
+          410,
+          'REPORT_FILE_EXPIRED',
+          `The file was deleted on ${new Date(row.file_deleted_at).toISOString()} (retention); run the report again.`,
+        );
       if (row.status !== 'completed') throw conflict('EXPORT_NOT_READY', `The run is ${row.status}; the file is ready once it completes.`);
       return reply.type(CONTENT_TYPES[row.format]).header('content-disposition', `attachment; filename="${row.file_name}"`).send(streamExportFile(db, row.id));
     },
@@ -161,12 +229,25 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         const created = await trx
           .insertInto('exports')
           .values({
-            tenant_id: request.auth.tenantId, kind: 'report', report_id: def.id, params: JSON.stringify(filters), status: 'running',
-            format, locale, file_name: `${def.fileName}-${stamp}.${format}`, created_by: request.auth.userId,
+            tenant_id: request.auth.tenantId,
+            kind: 'report',
+            report_id: def.id,
+            params: JSON.stringify(filters),
+            status: 'running',
+            format,
+            locale,
+            file_name: `${def.fileName}-${stamp}.${format}`,
+            created_by: request.auth.userId,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await audit(trx, request, { action: 'report_run.create', targetType: 'export', targetId: created.id, summary: `${def.name} (${format.toUpperCase()})`, details: { filters } });
+        await audit(trx, request, {
+          action: 'report_run.create',
+          targetType: 'export',
+          targetId: created.id,
+          summary: `${def.name} (${format.toUpperCase()})`,
+          details: { filters },
+        });
         return created;
       });
       await ensureRetention();
@@ -175,9 +256,15 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
         workflowId: exportWorkflowId(row.id),
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         args: [{ exportId: row.id, tenantId: row.tenant_id, kind: 'report', report: { reportId: def.id, filters, format, locale } }],
-        typedSearchAttributes: [{ key: TenantId, value: row.tenant_id }, { key: JobKind, value: 'export' }],
+        typedSearchAttributes: [
+          { key: TenantId, value: row.tenant_id },
+          { key: JobKind, value: 'export' },
+        ],
       });
-      return reply.code(202).header('location', `/v1/reports/runs/${row.id}`).send(runToApi({ ...row, created_by_name: request.auth.userName }, def.name));
+      return reply
+        .code(202)
+        .header('location', `/v1/reports/runs/${row.id}`)
+        .send(runToApi({ ...row, created_by_name: request.auth.userName }, def.name));
     },
   );
 };

@@ -40,7 +40,13 @@ export const definitionToApi = (d: ReportDefinition): z.infer<typeof reportDefin
   name: d.name,
   section: d.section,
   description: d.description,
-  filters: d.filters.map((f) => ({ name: f.name, type: f.type, description: f.description, required: f.required ?? false, ...(f.values ? { values: [...f.values] } : {}) })),
+  filters: d.filters.map((f) => ({
+    name: f.name,
+    type: f.type,
+    description: f.description,
+    required: f.required ?? false,
+    ...(f.values ? { values: [...f.values] } : {}),
+  })),
   oneOfFilters: d.oneOf ? [...d.oneOf] : null,
   columns: d.columns.map((c) => ({ ...c })),
   formats: ['csv', 'xlsx'],
@@ -50,7 +56,13 @@ export const definitionToApi = (d: ReportDefinition): z.infer<typeof reportDefin
 
 const filterValue = (f: ReportFilter) => {
   const base =
-    f.type === 'datetime' ? z.iso.datetime({ offset: true }) : f.type === 'uuid' ? z.uuid() : f.values ? z.enum(f.values as [string, ...string[]]) : z.string().trim().min(1).max(100);
+    f.type === 'datetime'
+      ? z.iso.datetime({ offset: true })
+      : f.type === 'uuid'
+        ? z.uuid()
+        : f.values
+          ? z.enum(f.values as [string, ...string[]])
+          : z.string().trim().min(1).max(100);
   return f.required ? base : base.optional();
 };
 
@@ -65,7 +77,9 @@ export function parseReportFilters(def: ReportDefinition, input: Record<string, 
   if (values.from && values.to && new Date(values.from) >= new Date(values.to)) errors.push({ field: 'filters.to', in: 'body', message: 'must be after from' });
   if (def.oneOf && !def.oneOf.some((n) => values[n])) errors.push({ field: 'filters', in: 'body', message: `one of ${def.oneOf.join(', ')} is required` });
   if (errors.length) {
-    throw unprocessable('REPORT_FILTERS_INVALID', `Filtros inválidos para ${def.name}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, { errors });
+    throw unprocessable('REPORT_FILTERS_INVALID', `Filtros inválidos para ${def.name}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, {
+      errors,
+    });
   }
   return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }

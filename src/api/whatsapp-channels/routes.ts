@@ -22,7 +22,8 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code
 export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }) => {
   const box = createSecretBox(config.SECRETS_KEY);
   const needSecretsKey = () => {
-    if (!config.SECRETS_KEY) throw new ProblemError(503, 'SECRETS_KEY_MISSING', 'The server has no SECRETS_KEY configured, so it cannot store provider secrets.');
+    if (!config.SECRETS_KEY)
+      throw new ProblemError(503, 'SECRETS_KEY_MISSING', 'The server has no SECRETS_KEY configured, so it cannot store provider secrets.');
   };
   const findChannel = async (tenantId: string, id: string): Promise<WhatsAppChannel> => {
     const row = await db.selectFrom('whatsapp_channels').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
@@ -37,7 +38,8 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
       schema: {
         tags,
         summary: 'Register a WhatsApp business number (admin; secrets are stored encrypted and never returned)',
-        description: 'The number must be one of `GET /{waba-id}/phone_numbers` read with the access token (422 otherwise); a number is registered once across all accounts (409).',
+        description:
+          'The number must be one of `GET /{waba-id}/phone_numbers` read with the access token (422 otherwise); a number is registered once across all accounts (409).',
         body: channelCreateSchema,
         response: { 201: channelSchema, ...errorResponses },
       },
@@ -68,21 +70,46 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
             if (isUniqueViolation(error)) throw conflict('CHANNEL_NUMBER_TAKEN', `The phone number id ${b.phoneNumberId} is already registered to a channel.`);
             throw error;
           });
-        await audit(trx, request, { action: 'whatsapp_channel.create', targetType: 'whatsapp_channel', targetId: created.id, summary: `Canal WhatsApp "${b.name}" (${b.displayNumber}) cadastrado` });
+        await audit(trx, request, {
+          action: 'whatsapp_channel.create',
+          targetType: 'whatsapp_channel',
+          targetId: created.id,
+          summary: `Canal WhatsApp "${b.name}" (${b.displayNumber}) cadastrado`,
+        });
         return created;
       });
-      return reply.code(201).header('location', `/v1/whatsapp/channels/${row.id}`).send(channelToApi(row, config, request.auth.role));
+      return reply
+        .code(201)
+        .header('location', `/v1/whatsapp/channels/${row.id}`)
+        .send(channelToApi(row, config, request.auth.role));
     },
   );
 
   app.get(
     '/whatsapp/channels',
-    { schema: { tags, summary: 'List WhatsApp channels', querystring: pageQuerySchema.extend({ sort: sortQuerySchema(['createdAt'], '-createdAt') }), response: { 200: pageSchema(channelSchema), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'List WhatsApp channels',
+        querystring: pageQuerySchema.extend({ sort: sortQuerySchema(['createdAt'], '-createdAt') }),
+        response: { 200: pageSchema(channelSchema), ...errorResponses },
+      },
+    },
     async (request) => {
       const { limit, cursor, sort } = request.query;
       const spec = parseSort(sort, { createdAt: 'created_at:ts' });
-      const rows = await keysetPage(db.selectFrom('whatsapp_channels').selectAll().where('tenant_id', '=', request.auth.tenantId), { sort: spec, idColumn: 'id', limit, cursor }).execute();
-      return toPage(rows, limit, (r) => [dateCursor(r.created_at), r.id], (r) => channelToApi(r, config, request.auth.role));
+      const rows = await keysetPage(db.selectFrom('whatsapp_channels').selectAll().where('tenant_id', '=', request.auth.tenantId), {
+        sort: spec,
+        idColumn: 'id',
+        limit,
+        cursor,
+      }).execute();
+      return toPage(
+        rows,
+        limit,
+        (r) => [dateCursor(r.created_at), r.id],
+        (r) => channelToApi(r, config, request.auth.role),
+      );
     },
   );
 
@@ -98,7 +125,7 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
       schema: {
         tags,
         summary: 'Change a channel: name, number shown, credentials (admin; write-only), throughput limit, messaging-limit tier',
-        description: 'A new access token must read the channel\'s number under its business account (422 otherwise).',
+        description: "A new access token must read the channel's number under its business account (422 otherwise).",
         params: channelIdParams,
         body: channelUpdateSchema,
         response: { 200: channelSchema, ...errorResponses },
@@ -106,10 +133,12 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
     },
     async (request) => {
       const b = request.body;
-      if (b.accessToken !== undefined || b.appSecret !== undefined || b.verifyToken !== undefined) requireRole(request, 'admin', 'Changing channel credentials');
+      if (b.accessToken !== undefined || b.appSecret !== undefined || b.verifyToken !== undefined)
+        requireRole(request, 'admin', 'Changing channel credentials');
       const channel = await findChannel(request.auth.tenantId, request.params.id);
       if (b.accessToken !== undefined || b.appSecret !== undefined) needSecretsKey();
-      if (b.accessToken !== undefined) await verifyNumberOwnership(config, { accessToken: b.accessToken, wabaId: channel.waba_id, phoneNumberId: channel.phone_number_id });
+      if (b.accessToken !== undefined)
+        await verifyNumberOwnership(config, { accessToken: b.accessToken, wabaId: channel.waba_id, phoneNumberId: channel.phone_number_id });
       const row = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('whatsapp_channels')
@@ -127,7 +156,12 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
           .returningAll()
           .executeTakeFirstOrThrow();
         const changed = Object.keys(b).map((k) => (k === 'accessToken' || k === 'appSecret' ? `${k} (secret)` : k));
-        await audit(trx, request, { action: 'whatsapp_channel.update', targetType: 'whatsapp_channel', targetId: channel.id, summary: `Canal WhatsApp "${updated.name}" alterado: ${changed.join(', ')}` });
+        await audit(trx, request, {
+          action: 'whatsapp_channel.update',
+          targetType: 'whatsapp_channel',
+          targetId: channel.id,
+          summary: `Canal WhatsApp "${updated.name}" alterado: ${changed.join(', ')}`,
+        });
         return updated;
       });
       if (row.messaging_limit_tier !== channel.messaging_limit_tier || row.mps_limit !== channel.mps_limit) {
@@ -143,22 +177,39 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
       schema: {
         tags,
         summary: "Synchronise the templates (HSM) from Meta's GET /{waba-id}/message_templates",
-        description: 'A template that became PAUSED pauses the running sends that use it (DISABLED or gone: stops them); one approved again resumes the sends it paused.',
+        description:
+          'A template that became PAUSED pauses the running sends that use it (DISABLED or gone: stops them); one approved again resumes the sends it paused.',
         params: channelIdParams,
-        response: { 200: z.object({ synced: z.number().int(), items: z.array(templateSchema), affectedSends: z.array(z.object({ id: z.uuid(), action: z.string(), reason: z.string() })),
-          undelivered: z.array(z.object({ id: z.uuid(), action: z.string(), error: z.string() })).describe('Sends whose workflow could not be signalled (a pause or stop still applies at their next page)'),
-        }), 502: errorResponses[400], ...errorResponses },
+        response: {
+          200: z.object({
+            synced: z.number().int(),
+            items: z.array(templateSchema),
+            affectedSends: z.array(z.object({ id: z.uuid(), action: z.string(), reason: z.string() })),
+            undelivered: z
+              .array(z.object({ id: z.uuid(), action: z.string(), error: z.string() }))
+              .describe('Sends whose workflow could not be signalled (a pause or stop still applies at their next page)'),
+          }),
+          502: errorResponses[400],
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
       const channel = await findChannel(request.auth.tenantId, request.params.id);
-      const client = createWhatsAppClient({ baseUrl: config.WHATSAPP_GRAPH_URL ?? DEFAULT_GRAPH_URL, version: config.WHATSAPP_GRAPH_VERSION, accessToken: box.open(channel.access_token_enc), connections: 2 });
+      const client = createWhatsAppClient({
+        baseUrl: config.WHATSAPP_GRAPH_URL ?? DEFAULT_GRAPH_URL,
+        version: config.WHATSAPP_GRAPH_VERSION,
+        accessToken: box.open(channel.access_token_enc),
+        connections: 2,
+      });
       let templates;
       try {
         templates = await client.listTemplates({ wabaId: channel.waba_id });
       } catch (error) {
         if (error instanceof WhatsAppApiError) {
-          throw new ProblemError(502, 'WHATSAPP_API_ERROR', `Meta refused the template list: (#${error.code}) ${error.body.message}`, { whatsappCode: error.code });
+          throw new ProblemError(502, 'WHATSAPP_API_ERROR', `Meta refused the template list: (#${error.code}) ${error.body.message}`, {
+            whatsappCode: error.code,
+          });
         }
         if (error instanceof WhatsAppTransportError) throw new ProblemError(502, 'WHATSAPP_UNREACHABLE', error.message);
         throw error;
@@ -168,7 +219,10 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
       const now = new Date();
       const { rows, affected } = await db.transaction().execute(async (trx) => {
         const before = new Map(
-          (await trx.selectFrom('whatsapp_templates').select(['name', 'language', 'status']).where('channel_id', '=', channel.id).execute()).map((t) => [`${t.name}|${t.language}`, t.status]),
+          (await trx.selectFrom('whatsapp_templates').select(['name', 'language', 'status']).where('channel_id', '=', channel.id).execute()).map((t) => [
+            `${t.name}|${t.language}`,
+            t.status,
+          ]),
         );
         for (const t of templates) {
           const values = {
@@ -188,7 +242,12 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
             .execute();
         }
         // Gone from Meta: kept for history, no longer usable.
-        await trx.updateTable('whatsapp_templates').set({ status: 'DELETED', synced_at: now }).where('channel_id', '=', channel.id).where('synced_at', '<', now).execute();
+        await trx
+          .updateTable('whatsapp_templates')
+          .set({ status: 'DELETED', synced_at: now })
+          .where('channel_id', '=', channel.id)
+          .where('synced_at', '<', now)
+          .execute();
         await trx.updateTable('whatsapp_channels').set({ templates_synced_at: now }).where('id', '=', channel.id).execute();
         const rows = await trx.selectFrom('whatsapp_templates').selectAll().where('channel_id', '=', channel.id).orderBy('name').orderBy('language').execute();
         const changed = rows.filter((t) => before.get(`${t.name}|${t.language}`) !== t.status);
@@ -205,7 +264,12 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
       });
       const undelivered = await deliverSendHalts(temporal, affected);
       for (const u of undelivered) request.log.error({ sendId: u.id, action: u.action, error: u.error }, 'a send could not be told of its template status');
-      return { synced: templates.length, items: rows.map(templateToApi), affectedSends: affected.map(({ id, action, reason }) => ({ id, action, reason })), undelivered };
+      return {
+        synced: templates.length,
+        items: rows.map(templateToApi),
+        affectedSends: affected.map(({ id, action, reason }) => ({ id, action, reason })),
+        undelivered,
+      };
     },
   );
 

@@ -5,15 +5,24 @@ import { DEFAULT_MESSAGING_LIMIT_TIER, MESSAGING_LIMIT_TIERS, messagingLimitOf }
 
 const tierSchema = z
   .enum(MESSAGING_LIMIT_TIERS)
-  .describe("Meta's messaging limit of the business portfolio: unique users a send may start conversations with in a rolling 24 h (TIER_250 = 250 … TIER_UNLIMITED)");
+  .describe(
+    "Meta's messaging limit of the business portfolio: unique users a send may start conversations with in a rolling 24 h (TIER_250 = 250 … TIER_UNLIMITED)",
+  );
 
-const digits = (what: string) => z.string().trim().regex(/^\d{5,20}$/, `${what} is the numeric id Meta shows`);
+const digits = (what: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{5,20}$/, `${what} is the numeric id Meta shows`);
 
 export const channelCreateSchema = z.object({
   name: z.string().trim().min(1).max(120),
   phoneNumberId: digits('phoneNumberId').describe('The business phone number id (Meta: WhatsApp Manager → API setup)'),
   wabaId: digits('wabaId').describe('The WhatsApp Business Account id'),
-  displayNumber: z.string().trim().regex(/^\d{10,15}$/, 'digits with country code, e.g. 5548998288774'),
+  displayNumber: z
+    .string()
+    .trim()
+    .regex(/^\d{10,15}$/, 'digits with country code, e.g. 5548998288774'),
   accessToken: z.string().min(10).max(4096).describe('System-user access token; stored encrypted, never returned'),
   appSecret: z.string().min(8).max(512).describe('App secret that signs the webhooks; stored encrypted, never returned'),
   verifyToken: z.string().min(8).max(200).optional().describe('Webhook verify token; generated when absent'),
@@ -24,7 +33,10 @@ export const channelCreateSchema = z.object({
 export const channelUpdateSchema = z
   .object({
     name: z.string().trim().min(1).max(120),
-    displayNumber: z.string().trim().regex(/^\d{10,15}$/),
+    displayNumber: z
+      .string()
+      .trim()
+      .regex(/^\d{10,15}$/),
     accessToken: z.string().min(10).max(4096),
     appSecret: z.string().min(8).max(512),
     verifyToken: z.string().min(8).max(200),

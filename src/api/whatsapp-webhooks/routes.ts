@@ -51,13 +51,21 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
     return plain;
   };
   const channelOf = async (id: string) => {
-    const channel = await db.selectFrom('whatsapp_channels').select(['id', 'tenant_id', 'verify_token', 'app_secret_enc']).where('id', '=', id).executeTakeFirst();
+    const channel = await db
+      .selectFrom('whatsapp_channels')
+      .select(['id', 'tenant_id', 'verify_token', 'app_secret_enc'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     return channel && { channel, appSecret: openSecret(channel.app_secret_enc) };
   };
 
   await app.register(async (scope: App) => {
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser(
+      ['application/json', 'application/x-www-form-urlencoded', 'text/plain'],
+      { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 },
+      (_request, body, done) => done(null, body),
+    );
 
     scope.get(
       '/webhooks/whatsapp/:channelId',
@@ -99,14 +107,18 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
         const header = request.headers[SIGNATURE_HEADER];
         const signature = Array.isArray(header) ? header[0] : header;
         if (!signature) throw new ProblemError(401, 'WEBHOOK_SIGNATURE_MISSING', `The ${SIGNATURE_HEADER} header is required.`);
-        if (!verifySignature(raw, signature, entry.appSecret)) throw new ProblemError(403, 'WEBHOOK_SIGNATURE_INVALID', 'The signature does not match the body.');
+        if (!verifySignature(raw, signature, entry.appSecret))
+          throw new ProblemError(403, 'WEBHOOK_SIGNATURE_INVALID', 'The signature does not match the body.');
         if (jsonDepthExceeds(raw, MAX_WEBHOOK_DEPTH)) {
           throw new ProblemError(400, 'WEBHOOK_BODY_TOO_DEEP', `The body nests deeper than ${MAX_WEBHOOK_DEPTH} levels; Meta's payloads nest fewer than 10.`);
         }
         // The signed text goes to PostgreSQL as it came (no parse and stringify here); jsonb input
         // is the JSON check: a body it refuses is answered 400 and nothing is stored.
         try {
-          await db.insertInto('webhook_events').values({ channel_id: entry.channel.id, tenant_id: entry.channel.tenant_id, payload: raw.toString('utf8') }).execute();
+          await db
+            .insertInto('webhook_events')
+            .values({ channel_id: entry.channel.id, tenant_id: entry.channel.tenant_id, payload: raw.toString('utf8') })
+            .execute();
         } catch (error) {
           const code = (error as { code?: string }).code;
           if (code === '22P02' || code === '22P05' || code === '54001') throw new ProblemError(400, 'WEBHOOK_BODY_INVALID', 'The body is not JSON.');

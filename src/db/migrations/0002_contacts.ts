@@ -151,7 +151,17 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['phone_opt_outs', 'company_contacts', 'import_rejections', 'imports', 'group_phones', 'contacts', 'contact_groups', 'upload_chunks', 'uploads']) {
+  for (const table of [
+    'phone_opt_outs',
+    'company_contacts',
+    'import_rejections',
+    'imports',
+    'group_phones',
+    'contacts',
+    'contact_groups',
+    'upload_chunks',
+    'uploads',
+  ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

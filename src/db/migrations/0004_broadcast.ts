@@ -71,9 +71,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('sending_hours', 'jsonb')
     .addColumn('pace_mps', 'integer', (c) => c.notNull())
     .addColumn('gradual', 'jsonb')
-    .addColumn('status', 'text', (c) =>
-      c.notNull().check(sql`status IN ('scheduled', 'running', 'paused', 'waiting', 'completed', 'stopped')`),
-    )
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status IN ('scheduled', 'running', 'paused', 'waiting', 'completed', 'stopped')`))
     .addColumn('status_reason', 'text')
     /** Bumped by the workflow on every state change, so a late write never undoes a newer one. */
     .addColumn('state_version', 'integer', (c) => c.notNull().defaultTo(0))

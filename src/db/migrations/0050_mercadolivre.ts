@@ -181,7 +181,17 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['ml_messages', 'ml_conversations', 'ml_answers', 'ml_questions', 'ml_notifications', 'ml_auto_rules', 'ml_settings', 'ml_oauth_states', 'ml_accounts']) {
+  for (const table of [
+    'ml_messages',
+    'ml_conversations',
+    'ml_answers',
+    'ml_questions',
+    'ml_notifications',
+    'ml_auto_rules',
+    'ml_settings',
+    'ml_oauth_states',
+    'ml_accounts',
+  ]) {
     await sql`DROP TABLE IF EXISTS ${sql.id(table)}`.execute(db);
   }
 }

@@ -9,7 +9,21 @@ const TZ = 'America/Sao_Paulo';
  */
 export const broadcastConsolidatedSource: ReportSource = singlePage(async (db, { tenantId, filters: f }) => {
   const day = sql`coalesce(m.accepted_at, m.sent_at, m.failed_at, m.skipped_at, m.unknown_at, m.created_at)`;
-  const { rows } = await sql<{ day: string; campaign: string; send_id: string; template: string; language: string; total: number; handed: number; delivered: number; read: number; failed: number; skipped: number; unknown: number; pending: number }>`
+  const { rows } = await sql<{
+    day: string;
+    campaign: string;
+    send_id: string;
+    template: string;
+    language: string;
+    total: number;
+    handed: number;
+    delivered: number;
+    read: number;
+    failed: number;
+    skipped: number;
+    unknown: number;
+    pending: number;
+  }>`
     SELECT to_char((${day} AT TIME ZONE ${TZ})::date, 'YYYY-MM-DD') AS day,
            c.name AS campaign, s.id AS send_id, s.template_name AS template, s.template_language AS language,
            count(*)::int AS total,
@@ -26,8 +40,21 @@ export const broadcastConsolidatedSource: ReportSource = singlePage(async (db, {
       ${f.from ? sql`AND ${day} >= ${new Date(f.from)}` : sql``} ${f.to ? sql`AND ${day} < ${new Date(f.to)}` : sql``}
     GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, min(s.created_at), 3`.execute(db);
   return rows.map((r) => [
-    r.day, r.campaign, r.send_id, r.template, r.language, r.total, r.handed, r.delivered, r.read, r.failed, r.skipped, r.unknown, r.pending,
-    r.handed ? r.delivered / r.handed : 0, r.handed ? r.read / r.handed : 0,
+    r.day,
+    r.campaign,
+    r.send_id,
+    r.template,
+    r.language,
+    r.total,
+    r.handed,
+    r.delivered,
+    r.read,
+    r.failed,
+    r.skipped,
+    r.unknown,
+    r.pending,
+    r.handed ? r.delivered / r.handed : 0,
+    r.handed ? r.read / r.handed : 0,
   ]);
 });
 
@@ -37,7 +64,26 @@ export const broadcastDetailedSource: ReportSource = async (db, { tenantId, filt
     .selectFrom('broadcast_messages as m')
     .innerJoin('broadcast_sends as s', 's.id', 'm.send_id')
     .leftJoin('contacts as c', 'c.id', 'm.contact_id')
-    .select(['m.id', 'c.name', 'm.phone', 'm.wa_id', 's.template_name', 's.template_language', 'm.state', 'm.skip_reason', 'm.attempts', 'm.accepted_at', 'm.sent_at', 'm.delivered_at', 'm.read_at', 'm.failed_at', 'm.unknown_at', 'm.error_code', 'm.error_title', 'm.wamid'])
+    .select([
+      'm.id',
+      'c.name',
+      'm.phone',
+      'm.wa_id',
+      's.template_name',
+      's.template_language',
+      'm.state',
+      'm.skip_reason',
+      'm.attempts',
+      'm.accepted_at',
+      'm.sent_at',
+      'm.delivered_at',
+      'm.read_at',
+      'm.failed_at',
+      'm.unknown_at',
+      'm.error_code',
+      'm.error_title',
+      'm.wamid',
+    ])
     .where('m.tenant_id', '=', tenantId)
     .where('m.id', '>', Number(cursor ?? 0))
     .orderBy('m.id')
@@ -47,8 +93,28 @@ export const broadcastDetailedSource: ReportSource = async (db, { tenantId, filt
   if (f.from) q = q.where('m.created_at', '>=', new Date(f.from));
   if (f.to) q = q.where('m.created_at', '<', new Date(f.to));
   const rows = await q.execute();
-  return pageOf(rows, limit, (r) => String(r.id), (r) => [
-    r.name, r.phone, r.wa_id, r.template_name, r.template_language, r.state, r.skip_reason, r.attempts, r.accepted_at, r.sent_at, r.delivered_at,
-    r.read_at, r.failed_at, r.unknown_at, r.error_code, r.error_title, r.wamid,
-  ]);
+  return pageOf(
+    rows,
+    limit,
+    (r) => String(r.id),
+    (r) => [
+      r.name,
+      r.phone,
+      r.wa_id,
+      r.template_name,
+      r.template_language,
+      r.state,
+      r.skip_reason,
+      r.attempts,
+      r.accepted_at,
+      r.sent_at,
+      r.delivered_at,
+      r.read_at,
+      r.failed_at,
+      r.unknown_at,
+      r.error_code,
+      r.error_title,
+      r.wamid,
+    ],
+  );
 };

@@ -8,9 +8,26 @@ export const callsSource: ReportSource = async (db, { tenantId, filters: f }, cu
     .innerJoin('dialer_campaigns as c', 'c.id', 'a.campaign_id')
     .leftJoin('contacts as ct', 'ct.id', 'a.contact_id')
     .select([
-      'a.id', 'a.started_at', 'c.name as campaign', 'a.campaign_id', 'a.contact_id', 'ct.name as contact', 'a.phone', 'a.attempt_no',
-      'a.dial_no', 'a.outcome', 'a.state', 'a.cause', 'a.cause_txt', 'a.ring_ms', 'a.talk_ms', 'a.strategy_version', 'a.attempt_key',
-      'a.cycle', 'a.amd_status', 'a.lost',
+      'a.id',
+      'a.started_at',
+      'c.name as campaign',
+      'a.campaign_id',
+      'a.contact_id',
+      'ct.name as contact',
+      'a.phone',
+      'a.attempt_no',
+      'a.dial_no',
+      'a.outcome',
+      'a.state',
+      'a.cause',
+      'a.cause_txt',
+      'a.ring_ms',
+      'a.talk_ms',
+      'a.strategy_version',
+      'a.attempt_key',
+      'a.cycle',
+      'a.amd_status',
+      'a.lost',
     ])
     .where('a.tenant_id', '=', tenantId)
     .where('a.id', '>', Number(cursor ?? 0))
@@ -20,21 +37,56 @@ export const callsSource: ReportSource = async (db, { tenantId, filters: f }, cu
   if (f.from) q = q.where('a.started_at', '>=', new Date(f.from));
   if (f.to) q = q.where('a.started_at', '<', new Date(f.to));
   const rows = await q.execute();
-  return pageOf(rows, limit, (r) => String(r.id), (r) => [
-    r.started_at, r.campaign, r.campaign_id, r.contact_id, r.contact, r.phone, r.attempt_no, r.dial_no,
-    r.outcome ?? (r.state === 'dialing' ? 'em_andamento' : ''), r.cause, r.cause_txt, r.ring_ms, r.talk_ms, r.strategy_version, r.attempt_key,
-    r.cycle, r.amd_status,
-    // sim: the call's end was never seen and nothing recorded it (outcome `unknown`); fim_nao_visto: not seen by the worker that placed it.
-    r.outcome === 'unknown' ? 'sim' : r.outcome ? 'nao' : '', r.outcome ? (r.lost ? 'sim' : 'nao') : '',
-  ]);
+  return pageOf(
+    rows,
+    limit,
+    (r) => String(r.id),
+    (r) => [
+      r.started_at,
+      r.campaign,
+      r.campaign_id,
+      r.contact_id,
+      r.contact,
+      r.phone,
+      r.attempt_no,
+      r.dial_no,
+      r.outcome ?? (r.state === 'dialing' ? 'em_andamento' : ''),
+      r.cause,
+      r.cause_txt,
+      r.ring_ms,
+      r.talk_ms,
+      r.strategy_version,
+      r.attempt_key,
+      r.cycle,
+      r.amd_status,
+      // sim: the call's end was never seen and nothing recorded it (outcome `unknown`); fim_nao_visto: not seen by the worker that placed it.
+      r.outcome === 'unknown' ? 'sim' : r.outcome ? 'nao' : '',
+      r.outcome ? (r.lost ? 'sim' : 'nao') : '',
+    ],
+  );
 };
 
 /** Relatório Discador: one row per campaign with its numbers for the period. */
 export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenantId, filters: f }) => {
   const periodOf = sql`${f.from ? sql`AND a.started_at >= ${new Date(f.from)}` : sql``} ${f.to ? sql`AND a.started_at < ${new Date(f.to)}` : sql``}`;
   const result = await sql<{
-    name: string; id: string; status: string; total_contacts: number; attempts: number; answered: number; busy: number; no_answer: number;
-    rejected: number; invalid: number; network: number; machine: number; unknown: number; blocked: number; done: number; first_at: Date | null; last_at: Date | null;
+    name: string;
+    id: string;
+    status: string;
+    total_contacts: number;
+    attempts: number;
+    answered: number;
+    busy: number;
+    no_answer: number;
+    rejected: number;
+    invalid: number;
+    network: number;
+    machine: number;
+    unknown: number;
+    blocked: number;
+    done: number;
+    first_at: Date | null;
+    last_at: Date | null;
   }>`
     SELECT c.name, c.id, c.status, c.total_contacts,
       count(a.id)::int AS attempts,
@@ -57,8 +109,22 @@ export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenan
     GROUP BY c.id
     ORDER BY c.created_at, c.id`.execute(db);
   return result.rows.map((r) => [
-    r.name, r.id, r.status, r.total_contacts, r.attempts, r.answered, r.busy, r.no_answer, r.rejected, r.invalid, r.network, r.machine,
-    r.blocked, r.done ? r.answered / r.done : null, r.first_at, r.last_at,
+    r.name,
+    r.id,
+    r.status,
+    r.total_contacts,
+    r.attempts,
+    r.answered,
+    r.busy,
+    r.no_answer,
+    r.rejected,
+    r.invalid,
+    r.network,
+    r.machine,
+    r.blocked,
+    r.done ? r.answered / r.done : null,
+    r.first_at,
+    r.last_at,
     r.first_at && r.last_at ? Math.round((new Date(r.last_at).getTime() - new Date(r.first_at).getTime()) / 1000) : null,
     r.unknown,
   ]);

@@ -12,20 +12,61 @@ export const interactionsSource: ReportSource = async (db, { tenantId, filters: 
     .leftJoin('dialer_campaigns as dc', 'dc.id', 'i.campaign_id')
     .leftJoin('broadcast_campaigns as bc', 'bc.id', 'i.campaign_id')
     .select([
-      'i.id', 'i.started_at', 'i.ended_at', 'i.channel', 'i.direction', 'i.kind', 'i.phone', 'i.company_contact_id', 'i.contact_id', 'i.ml_buyer_id',
-      'i.campaign_id', 'i.send_id', 'i.ml_account_id', 'i.outcome', 'i.handled_by_kind', 'i.handled_by_id', 'i.events', 'i.source_key',
-      sql<string>`i.details::text`.as('details'), sql<string | null>`COALESCE(dc.name, bc.name)`.as('campaign'), microsCursor('i.started_at').as('cursor_at'),
+      'i.id',
+      'i.started_at',
+      'i.ended_at',
+      'i.channel',
+      'i.direction',
+      'i.kind',
+      'i.phone',
+      'i.company_contact_id',
+      'i.contact_id',
+      'i.ml_buyer_id',
+      'i.campaign_id',
+      'i.send_id',
+      'i.ml_account_id',
+      'i.outcome',
+      'i.handled_by_kind',
+      'i.handled_by_id',
+      'i.events',
+      'i.source_key',
+      sql<string>`i.details::text`.as('details'),
+      sql<string | null>`COALESCE(dc.name, bc.name)`.as('campaign'),
+      microsCursor('i.started_at').as('cursor_at'),
     ]);
   if (cursor) {
     const [at, id] = JSON.parse(cursor) as [string, number];
     q = q.where(sql<boolean>`(i.started_at, i.id) > (${at}::timestamptz, ${id}::bigint)`);
   }
   const rows = await q.orderBy('i.started_at').orderBy('i.id').limit(limit).execute();
-  return pageOf(rows, limit, (r) => JSON.stringify([r.cursor_at, r.id]), (r) => [
-    r.id, r.started_at, r.ended_at, r.ended_at ? new Date(r.ended_at).getTime() - new Date(r.started_at).getTime() : null, r.channel, r.direction,
-    r.kind, r.phone, r.company_contact_id, r.contact_id, r.ml_buyer_id, r.campaign, r.campaign_id, r.send_id, r.ml_account_id, r.outcome,
-    r.handled_by_kind, r.handled_by_id, eventsInTimeOrder(r.events), r.details === '{}' ? null : r.details, r.source_key,
-  ]);
+  return pageOf(
+    rows,
+    limit,
+    (r) => JSON.stringify([r.cursor_at, r.id]),
+    (r) => [
+      r.id,
+      r.started_at,
+      r.ended_at,
+      r.ended_at ? new Date(r.ended_at).getTime() - new Date(r.started_at).getTime() : null,
+      r.channel,
+      r.direction,
+      r.kind,
+      r.phone,
+      r.company_contact_id,
+      r.contact_id,
+      r.ml_buyer_id,
+      r.campaign,
+      r.campaign_id,
+      r.send_id,
+      r.ml_account_id,
+      r.outcome,
+      r.handled_by_kind,
+      r.handled_by_id,
+      eventsInTimeOrder(r.events),
+      r.details === '{}' ? null : r.details,
+      r.source_key,
+    ],
+  );
 };
 
 /** Relatório IVR: voice interactions that went through an IVR flow (`details.ivr`, written by the IVR). */
@@ -35,9 +76,19 @@ export const ivrSource: ReportSource = async (db, { tenantId, filters: f }, curs
     .leftJoin('dialer_campaigns as dc', 'dc.id', 'i.campaign_id')
     .where(sql<boolean>`i.details ? 'ivr'`)
     .select([
-      'i.id', 'i.started_at', 'i.ended_at', 'dc.name as campaign', 'i.campaign_id', 'i.phone', 'i.outcome',
+      'i.id',
+      'i.started_at',
+      'i.ended_at',
+      'dc.name as campaign',
+      'i.campaign_id',
+      'i.phone',
+      'i.outcome',
       sql<string | null>`COALESCE(i.details #>> '{ivr,flowName}', i.details #>> '{ivr,flowId}')`.as('flow'),
-      sql<string | null>`(SELECT string_agg(p, ' > ') FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.details #> '{ivr,path}') = 'array' THEN i.details #> '{ivr,path}' ELSE '[]' END) p)`.as('path'),
+      sql<
+        string | null
+      >`(SELECT string_agg(p, ' > ') FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.details #> '{ivr,path}') = 'array' THEN i.details #> '{ivr,path}' ELSE '[]' END) p)`.as(
+        'path',
+      ),
       sql<string | null>`i.details #>> '{ivr,keys}'`.as('keys'),
       sql<string | null>`i.details #>> '{ivr,disposition}'`.as('disposition'),
       microsCursor('i.started_at').as('cursor_at'),
@@ -47,8 +98,22 @@ export const ivrSource: ReportSource = async (db, { tenantId, filters: f }, curs
     q = q.where(sql<boolean>`(i.started_at, i.id) > (${at}::timestamptz, ${id}::bigint)`);
   }
   const rows = await q.orderBy('i.started_at').orderBy('i.id').limit(limit).execute();
-  return pageOf(rows, limit, (r) => JSON.stringify([r.cursor_at, r.id]), (r) => [
-    r.started_at, r.campaign, r.campaign_id, r.phone, r.flow, r.path, r.keys, r.disposition, r.outcome,
-    r.ended_at ? new Date(r.ended_at).getTime() - new Date(r.started_at).getTime() : null, r.id,
-  ]);
+  return pageOf(
+    rows,
+    limit,
+    (r) => JSON.stringify([r.cursor_at, r.id]),
+    (r) => [
+      r.started_at,
+      r.campaign,
+      r.campaign_id,
+      r.phone,
+      r.flow,
+      r.path,
+      r.keys,
+      r.disposition,
+      r.outcome,
+      r.ended_at ? new Date(r.ended_at).getTime() - new Date(r.started_at).getTime() : null,
+      r.id,
+    ],
+  );
 };

@@ -6,13 +6,28 @@ export const activitySource: ReportSource = async (db, { tenantId, filters: f },
   let q = db
     .selectFrom('audit_log')
     .leftJoin('users', 'users.id', 'audit_log.actor_user_id')
-    .select(['audit_log.id', 'audit_log.created_at', 'users.name as user_name', 'audit_log.actor_key_id', 'audit_log.action', 'audit_log.target_type', 'audit_log.target_id', 'audit_log.summary', 'audit_log.request_id'])
+    .select([
+      'audit_log.id',
+      'audit_log.created_at',
+      'users.name as user_name',
+      'audit_log.actor_key_id',
+      'audit_log.action',
+      'audit_log.target_type',
+      'audit_log.target_id',
+      'audit_log.summary',
+      'audit_log.request_id',
+    ])
     .where('audit_log.tenant_id', '=', tenantId)
     .where('audit_log.id', '>', Number(cursor ?? 0));
   if (f.from) q = q.where('audit_log.created_at', '>=', new Date(f.from));
   if (f.to) q = q.where('audit_log.created_at', '<', new Date(f.to));
   const rows = await q.orderBy('audit_log.id').limit(limit).execute();
-  return pageOf(rows, limit, (r) => String(r.id), (r) => [r.created_at, r.user_name, r.actor_key_id, r.action, r.target_type, r.target_id, r.summary, r.request_id]);
+  return pageOf(
+    rows,
+    limit,
+    (r) => String(r.id),
+    (r) => [r.created_at, r.user_name, r.actor_key_id, r.action, r.target_type, r.target_id, r.summary, r.request_id],
+  );
 };
 
 /** Histórico Importação: imports oldest first; `groupKind` narrows to dialer or broadcast groups. */
@@ -24,7 +39,12 @@ export const importHistorySource =
       .leftJoin('users', 'users.id', 'imports.created_by')
       .leftJoin('contact_groups', 'contact_groups.id', 'imports.group_id')
       .selectAll('imports')
-      .select(['users.name as user_name', 'contact_groups.name as group_name', 'contact_groups.kind as group_kind', microsCursor('imports.created_at').as('cursor_at')])
+      .select([
+        'users.name as user_name',
+        'contact_groups.name as group_name',
+        'contact_groups.kind as group_kind',
+        microsCursor('imports.created_at').as('cursor_at'),
+      ])
       .where('imports.tenant_id', '=', tenantId);
     const kind = groupKind ?? (f.groupKind as 'dialer' | 'broadcast' | undefined);
     if (kind) q = q.where('contact_groups.kind', '=', kind);
@@ -36,11 +56,26 @@ export const importHistorySource =
       q = q.where(sql<boolean>`(imports.created_at, imports.id) > (${at}::timestamptz, ${id}::uuid)`);
     }
     const rows = await q.orderBy('imports.created_at').orderBy('imports.id').limit(limit).execute();
-    return pageOf(rows, limit, (r) => JSON.stringify([r.cursor_at, r.id]), (r) => [
-      r.id, r.group_name ?? 'Contatos Omni', r.group_kind ?? 'company', r.file_name, r.user_name, r.started_at, r.finished_at,
-      r.started_at && r.finished_at ? new Date(r.finished_at).getTime() - new Date(r.started_at).getTime() : null, r.status, r.rows_read,
-      r.rows_imported, r.rows_rejected, r.error,
-    ]);
+    return pageOf(
+      rows,
+      limit,
+      (r) => JSON.stringify([r.cursor_at, r.id]),
+      (r) => [
+        r.id,
+        r.group_name ?? 'Contatos Omni',
+        r.group_kind ?? 'company',
+        r.file_name,
+        r.user_name,
+        r.started_at,
+        r.finished_at,
+        r.started_at && r.finished_at ? new Date(r.finished_at).getTime() - new Date(r.started_at).getTime() : null,
+        r.status,
+        r.rows_read,
+        r.rows_imported,
+        r.rows_rejected,
+        r.error,
+      ],
+    );
   };
 
 /**
@@ -66,7 +101,24 @@ export const usersSource: ReportSource = singlePage(async (db, { tenantId, filte
       ${f.from ? sql`AND started_at >= ${new Date(f.from)}` : sql``} ${f.to ? sql`AND started_at < ${new Date(f.to)}` : sql``}
     GROUP BY handled_by_id ORDER BY handled_by_id`.execute(db);
   return [
-    ...users.rows.map((u) => ['usuario', u.id, u.name, u.email, u.role, u.active_keys > 0 ? 'ativo' : 'inativo', u.created_at, u.last_used, u.active_keys, null, null, null, null, null, null, null]),
+    ...users.rows.map((u) => [
+      'usuario',
+      u.id,
+      u.name,
+      u.email,
+      u.role,
+      u.active_keys > 0 ? 'ativo' : 'inativo',
+      u.created_at,
+      u.last_used,
+      u.active_keys,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]),
     ...agents.rows.map((a) => ['agente', a.agent, null, null, 'agent', null, null, a.last_at, null, null, null, null, a.calls, a.talk_ms, a.handle_ms, null]),
   ];
 });

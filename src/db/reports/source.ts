@@ -19,7 +19,6 @@ export type ReportSource = (db: Kysely<Database>, query: ReportQuery, cursor: st
 /** A cursor of (timestamp with microseconds, id) for time-ordered keyset pages. */
 export const microsCursor = (column: string) => sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-
 /** Rows plus the cursor of the last one when the page is full. */
 export function pageOf<R>(rows: R[], limit: number, cursorOf: (last: R) => string, map: (row: R) => unknown[]): ReportPage {
   return { rows: rows.map(map), nextCursor: rows.length === limit && rows.length > 0 ? cursorOf(rows[rows.length - 1]) : null };

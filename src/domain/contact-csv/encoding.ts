@@ -12,8 +12,7 @@ export type TextEncoding = 'utf8' | 'windows-1252' | 'utf16le' | 'utf16be';
 /** How much of the start of a file we look at to decide its encoding and check its header. */
 export const SNIFF_BYTES = 64 * 1024;
 
-const asBuffer = (bytes: Uint8Array): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+const asBuffer = (bytes: Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
 
 const startsWith = (bytes: Uint8Array, ...prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
 

@@ -56,11 +56,7 @@ function separatorProblem(first: SplitRecord): FileProblem | undefined {
   ] as const) {
     const cells = first.raw.split(sep).map((c) => c.trim().replace(/^"|"$/g, ''));
     if (cells.length > 1 && cells.some((c) => knownTarget(c) !== undefined)) {
-      return fileProblem(
-        'WRONG_SEPARATOR',
-        `O cabeçalho está separado por ${name}; use ";" (ponto e vírgula) entre as colunas, como no modelo.`,
-        cells,
-      );
+      return fileProblem('WRONG_SEPARATOR', `O cabeçalho está separado por ${name}; use ";" (ponto e vírgula) entre as colunas, como no modelo.`, cells);
     }
   }
   return undefined;

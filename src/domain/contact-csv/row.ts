@@ -3,14 +3,7 @@
  */
 import { checkBrazilPhone } from '../phone';
 import type { HeaderColumn, HeaderMap } from './header';
-import {
-  columnCount,
-  fieldTooLong,
-  nameMissing,
-  noPhone,
-  phoneInvalid,
-  type RejectReason,
-} from './reject-reason';
+import { columnCount, fieldTooLong, nameMissing, noPhone, phoneInvalid, type RejectReason } from './reject-reason';
 
 /**
  * `reject_row` (the manual's "se o contato estiver com fones incorretos, ele não será importado"):
@@ -29,15 +22,12 @@ export interface ImportedContact {
   custom: Record<string, string>;
 }
 
-export type RowResult =
-  | { ok: true; contact: ImportedContact; droppedPhones?: RejectReason[] }
-  | { ok: false; reasons: RejectReason[] };
+export type RowResult = { ok: true; contact: ImportedContact; droppedPhones?: RejectReason[] } | { ok: false; reasons: RejectReason[] };
 
 /** Limits against absurd cells (a pasted document, a runaway quote), not against real data. */
 export const FIELD_LIMITS = { name: 200, email: 254, document: 50, custom: 1000 } as const;
 
-const cellOf = (record: readonly string[], column: HeaderColumn | undefined): string =>
-  column === undefined ? '' : (record[column.index] ?? '').trim();
+const cellOf = (record: readonly string[], column: HeaderColumn | undefined): string => (column === undefined ? '' : (record[column.index] ?? '').trim());
 
 function checkLength(reasons: RejectReason[], column: HeaderColumn | undefined, value: string, max: number) {
   if (column !== undefined && value.length > max) reasons.push(fieldTooLong(column.label, max, value.length));
@@ -48,11 +38,7 @@ function checkLength(reasons: RejectReason[], column: HeaderColumn | undefined, 
  * COLUMN_COUNT and the cells are still checked by position, since a shifted phone says where
  * the stray `;` is.
  */
-export function validateRow(
-  record: readonly string[],
-  header: HeaderMap,
-  opts: { phonePolicy: PhonePolicy },
-): RowResult {
+export function validateRow(record: readonly string[], header: HeaderMap, opts: { phonePolicy: PhonePolicy }): RowResult {
   const reasons: RejectReason[] = [];
   if (record.length !== header.width) reasons.push(columnCount(header.width, record.length));
 

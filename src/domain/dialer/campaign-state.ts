@@ -17,9 +17,7 @@ export const CAMPAIGN_ALREADY_STARTED = 'CAMPAIGN_ALREADY_STARTED';
 export const CAMPAIGN_NOT_RUNNING = 'CAMPAIGN_NOT_RUNNING';
 export const CAMPAIGN_NOT_PAUSED = 'CAMPAIGN_NOT_PAUSED';
 
-export type Transition =
-  | { ok: true; next: DialerCampaignStatus }
-  | { ok: false; code: string; message: string };
+export type Transition = { ok: true; next: DialerCampaignStatus } | { ok: false; code: string; message: string };
 
 const refuse = (code: string, message: string): Transition => ({ ok: false, code, message });
 

@@ -22,23 +22,26 @@ export type TimeRange = z.infer<typeof timeRangeSchema>;
 const weekday = z.number().int().min(0).max(6);
 
 export const callingWindowSchema = z.object({
-  timeZone: z
-    .string()
-    .default('America/Sao_Paulo')
-    .refine(isTimeZone, 'not an IANA time zone (e.g. America/Sao_Paulo)'),
+  timeZone: z.string().default('America/Sao_Paulo').refine(isTimeZone, 'not an IANA time zone (e.g. America/Sao_Paulo)'),
   days: z.array(weekday).min(1).default([1, 2, 3, 4, 5, 6]).describe('Days of week a range may start on: 0 = Sunday … 6 = Saturday'),
-  ranges: z.array(timeRangeSchema).min(1).default([{ from: '08:00', to: '20:00' }]),
+  ranges: z
+    .array(timeRangeSchema)
+    .min(1)
+    .default([{ from: '08:00', to: '20:00' }]),
   excludeHolidays: z.boolean().default(true).describe('No calls on national holidays (date-holidays, Brazil)'),
-  stateTelemarketingHours: z
-    .boolean()
-    .default(false)
-    .describe('Also apply the stricter state telemarketing hours by the phone\'s DDD ("Perfil de DDD")'),
+  stateTelemarketingHours: z.boolean().default(false).describe('Also apply the stricter state telemarketing hours by the phone\'s DDD ("Perfil de DDD")'),
 });
 export type CallingWindow = z.infer<typeof callingWindowSchema>;
 
 export const outcomeActionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('finish') }),
-  z.object({ action: z.literal('retry'), afterMinutes: z.number().min(0).max(60 * 24 * 30) }),
+  z.object({
+    action: z.literal('retry'),
+    afterMinutes: z
+      .number()
+      .min(0)
+      .max(60 * 24 * 30),
+  }),
 ]);
 export type OutcomeAction = z.infer<typeof outcomeActionSchema>;
 
@@ -58,12 +61,20 @@ export const DEFAULT_OUTCOME_ACTIONS: Record<Exclude<CallOutcome, 'blocked'>, Ou
 };
 
 const outcomesSchema = z
-  .object(Object.fromEntries(STRATEGY_OUTCOMES.map((o) => [o, outcomeActionSchema.optional()])) as Record<
-    Exclude<CallOutcome, 'blocked'>,
-    z.ZodOptional<typeof outcomeActionSchema>
-  >)
+  .object(
+    Object.fromEntries(STRATEGY_OUTCOMES.map((o) => [o, outcomeActionSchema.optional()])) as Record<
+      Exclude<CallOutcome, 'blocked'>,
+      z.ZodOptional<typeof outcomeActionSchema>
+    >,
+  )
   .default({})
-  .transform((given) => ({ ...DEFAULT_OUTCOME_ACTIONS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v)) }) as Record<Exclude<CallOutcome, 'blocked'>, OutcomeAction>);
+  .transform(
+    (given) =>
+      ({ ...DEFAULT_OUTCOME_ACTIONS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v)) }) as Record<
+        Exclude<CallOutcome, 'blocked'>,
+        OutcomeAction
+      >,
+  );
 
 export const strategyConfigSchema = z.object({
   maxAttemptsPerContact: z.number().int().min(1).max(50).default(3),
@@ -84,7 +95,10 @@ export const strategyConfigSchema = z.object({
     })
     .default({ channels: 10, callsPerSecond: 5 }),
   ringTimeoutSec: z.number().int().min(5).max(120).default(30),
-  callerId: z.string().regex(/^\d{4,16}$/, 'digits only').optional(),
+  callerId: z
+    .string()
+    .regex(/^\d{4,16}$/, 'digits only')
+    .optional(),
   answeringMachineDetection: z.boolean().default(false),
   /** Auto-pause: when more than `ratio` of the last `window` attempts are network failures. */
   failurePause: z

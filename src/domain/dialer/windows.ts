@@ -37,8 +37,7 @@ export const RESTRICTED_DDDS: readonly string[] = Object.entries(DDD_STATE)
   .filter(([, uf]) => uf in STATE_TELEMARKETING_HOURS)
   .map(([ddd]) => ddd);
 
-export const stateRuleOfDdd = (ddd: string | null | undefined): WindowRule | undefined =>
-  ddd ? STATE_TELEMARKETING_HOURS[DDD_STATE[ddd] ?? ''] : undefined;
+export const stateRuleOfDdd = (ddd: string | null | undefined): WindowRule | undefined => (ddd ? STATE_TELEMARKETING_HOURS[DDD_STATE[ddd] ?? ''] : undefined);
 
 /** The DDD of a normalized number (55 + DDD + …). */
 export const dddOf = (phone: string): string | null => (phone.startsWith('55') && phone.length >= 12 ? phone.slice(2, 4) : null);

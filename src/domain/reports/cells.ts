@@ -19,7 +19,14 @@ export interface EventCell {
 export const REPORT_TIME_ZONE = 'America/Sao_Paulo';
 
 const zoneParts = new Intl.DateTimeFormat('en-US', {
-  timeZone: REPORT_TIME_ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  timeZone: REPORT_TIME_ZONE,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
 });
 /** São Paulo's offset per UTC hour, computed once (Intl is slow for a million rows; offsets change on the hour at most). */
 const offsetByHour = new Map<number, number>();
@@ -68,7 +75,8 @@ export function formatCell(value: unknown, type: CellType, locale: ReportLocale)
     // biome-ignore lint/suspicious/noFallthroughSwitchClause: any other date value is formatted like a datetime, cut to the day
     case 'date':
       // A calendar day computed by the query ('YYYY-MM-DD'): no time zone to apply.
-      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return locale === 'iso' ? value : `${value.slice(8, 10)}/${value.slice(5, 7)}/${value.slice(0, 4)}`;
+      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value))
+        return locale === 'iso' ? value : `${value.slice(8, 10)}/${value.slice(5, 7)}/${value.slice(0, 4)}`;
     // falls through
     case 'datetime': {
       const d = toDate(value);

@@ -30,13 +30,9 @@ export class AriError extends Error {
     }
     const code = networkCode(error);
     // Without a network code the failure is ours (bad URL, bad argument): retrying will not help.
-    return new AriError(
-      `ARI ${operation} failed: ${code ?? (error as Error)?.message ?? String(error)}`,
-      undefined,
-      code !== undefined,
-      code,
-      { cause: error },
-    );
+    return new AriError(`ARI ${operation} failed: ${code ?? (error as Error)?.message ?? String(error)}`, undefined, code !== undefined, code, {
+      cause: error,
+    });
   }
 }
 

@@ -38,17 +38,10 @@ export function createAriHttp(options: AriHttpOptions) {
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
   // Our own pool, sized for a few hundred channels' worth of concurrent requests.
   const agent = options.fetch ? undefined : new Agent({ connections: 256, keepAliveTimeout: 30_000 });
-  const send: FetchLike =
-    options.fetch ?? ((url, init) => undiciFetch(url, { ...init, dispatcher: agent }));
+  const send: FetchLike = options.fetch ?? ((url, init) => undiciFetch(url, { ...init, dispatcher: agent }));
   const authorization = basicAuth(options.username, options.password);
 
-  async function request(
-    operation: string,
-    method: 'GET' | 'POST' | 'DELETE',
-    path: string,
-    query?: Query,
-    json?: unknown,
-  ): Promise<AriResponse> {
+  async function request(operation: string, method: 'GET' | 'POST' | 'DELETE', path: string, query?: Query, json?: unknown): Promise<AriResponse> {
     const url = new URL(root + path);
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));

@@ -64,10 +64,7 @@ export function parseChannel(raw: unknown): Channel {
   return channelSchema.parse(raw);
 }
 
-export type ParsedEvent =
-  | { known: true; event: AriEvent }
-  | { known: false; event: OtherAriEvent }
-  | { known: false; event: undefined; problem: string };
+export type ParsedEvent = { known: true; event: AriEvent } | { known: false; event: OtherAriEvent } | { known: false; event: undefined; problem: string };
 
 /** Parses one WebSocket message; events of other types pass through untyped. */
 export function parseAriEvent(text: string): ParsedEvent {

@@ -75,12 +75,21 @@ export function createMercadoLivreClient(options: MercadoLivreClientOptions) {
     if (response.ok) return parsed as T;
     const status = response.status;
     const retryable = status === 429 || status >= 500;
-    throw new MercadoLivreApiError(status, String(parsed?.error ?? (status === 401 ? 'unauthorized' : 'error')), String(parsed?.message ?? text.slice(0, 200)), retryable);
+    throw new MercadoLivreApiError(
+      status,
+      String(parsed?.error ?? (status === 401 ? 'unauthorized' : 'error')),
+      String(parsed?.message ?? text.slice(0, 200)),
+      retryable,
+    );
   }
 
   const get = <T>(path: string, token: string) => call<T>('GET', path, { token });
   const q = (params: Record<string, string | number | undefined>) =>
-    new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+    new URLSearchParams(
+      Object.entries(params)
+        .filter((e): e is [string, string | number] => e[1] !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    ).toString();
 
   return {
     /** The page the seller opens to authorize us (the browser goes there, not this process). */
@@ -88,10 +97,14 @@ export function createMercadoLivreClient(options: MercadoLivreClientOptions) {
       return `${authUrl}/authorization?${q({ response_type: 'code', client_id: options.clientId, redirect_uri: redirectUri, state })}`;
     },
     exchangeCode: (code: string, redirectUri: string) =>
-      call<MlTokenGrant>('POST', '/oauth/token', { form: { grant_type: 'authorization_code', client_id: options.clientId, client_secret: options.clientSecret, code, redirect_uri: redirectUri } }),
+      call<MlTokenGrant>('POST', '/oauth/token', {
+        form: { grant_type: 'authorization_code', client_id: options.clientId, client_secret: options.clientSecret, code, redirect_uri: redirectUri },
+      }),
     /** Spends the refresh token: the answer's refresh_token is the only one that works afterwards. */
     refresh: (refreshToken: string) =>
-      call<MlTokenGrant>('POST', '/oauth/token', { form: { grant_type: 'refresh_token', client_id: options.clientId, client_secret: options.clientSecret, refresh_token: refreshToken } }),
+      call<MlTokenGrant>('POST', '/oauth/token', {
+        form: { grant_type: 'refresh_token', client_id: options.clientId, client_secret: options.clientSecret, refresh_token: refreshToken },
+      }),
     me: (token: string) => get<{ id: number; nickname: string }>('/users/me', token),
     item: (token: string, itemId: string) => get<{ id: string; title: string; seller_id: number }>(`/items/${encodeURIComponent(itemId)}`, token),
     question: (token: string, id: number | string) => get<MlQuestion>(`/questions/${id}?api_version=4`, token),
@@ -100,13 +113,20 @@ export function createMercadoLivreClient(options: MercadoLivreClientOptions) {
         `/questions/search?${q({ seller_id: params.sellerId, api_version: 4, status: params.status, item: params.item, sort_fields: 'date_created', sort_types: 'DESC', offset: params.offset, limit: params.limit })}`,
         token,
       ),
-    answer: (token: string, questionId: number | string, text: string) => call<MlQuestion>('POST', '/answers', { token, json: { question_id: Number(questionId), text } }),
+    answer: (token: string, questionId: number | string, text: string) =>
+      call<MlQuestion>('POST', '/answers', { token, json: { question_id: Number(questionId), text } }),
     order: (token: string, orderId: number | string) => get<MlOrder>(`/orders/${orderId}`, token),
     message: (token: string, messageId: string) => get<{ messages: MlMessage[] }>(`/messages/${encodeURIComponent(messageId)}?tag=post_sale`, token),
     packMessages: (token: string, packId: string, sellerId: string, params: { offset?: number; limit?: number } = {}) =>
-      get<MlPackMessages>(`/messages/packs/${packId}/sellers/${sellerId}?${q({ tag: 'post_sale', mark_as_read: 'false', limit: params.limit ?? 100, offset: params.offset ?? 0 })}`, token),
+      get<MlPackMessages>(
+        `/messages/packs/${packId}/sellers/${sellerId}?${q({ tag: 'post_sale', mark_as_read: 'false', limit: params.limit ?? 100, offset: params.offset ?? 0 })}`,
+        token,
+      ),
     sendMessage: (token: string, packId: string, sellerId: string, buyerId: string, text: string) =>
-      call<MlMessage>('POST', `/messages/packs/${packId}/sellers/${sellerId}?tag=post_sale`, { token, json: { from: { user_id: Number(sellerId) }, to: { user_id: Number(buyerId) }, text } }),
+      call<MlMessage>('POST', `/messages/packs/${packId}/sellers/${sellerId}?tag=post_sale`, {
+        token,
+        json: { from: { user_id: Number(sellerId) }, to: { user_id: Number(buyerId) }, text },
+      }),
     actionGuide: (token: string, packId: string) => get<MlActionGuide>(`/messages/action_guide/packs/${packId}?tag=post_sale`, token),
     sendOption: (token: string, packId: string, option: { optionId: string; templateId?: string; text?: string }) =>
       call<MlMessage>('POST', `/messages/action_guide/packs/${packId}/option?tag=post_sale`, {

@@ -1,14 +1,7 @@
 import { WhatsAppApiError, WhatsAppTransportError } from './errors';
 import { createTransport, type FetchLike, type PoolOptions } from './http';
 import { bodyComponents } from './templates';
-import type {
-  GraphErrorBody,
-  Paging,
-  SendRefused,
-  SendTemplateRequest,
-  SendTemplateResult,
-  WhatsAppTemplate,
-} from './types';
+import type { GraphErrorBody, Paging, SendRefused, SendTemplateRequest, SendTemplateResult, WhatsAppTemplate } from './types';
 
 export { templatePlaceholders } from './templates';
 export { WhatsAppApiError, WhatsAppTransportError } from './errors';
@@ -94,12 +87,7 @@ export function createWhatsAppClient(options: WhatsAppClientOptions): WhatsAppCl
     const error = graphError(body);
     if (error) return refusal(status, error);
     // An answer we cannot read: a 200 or a 5xx may hide an accepted message, a 4xx does not.
-    throw new WhatsAppTransportError(
-      `WhatsApp send: unreadable answer (HTTP ${status})`,
-      'bad_response',
-      status === 200 || status >= 500,
-      String(status),
-    );
+    throw new WhatsAppTransportError(`WhatsApp send: unreadable answer (HTTP ${status})`, 'bad_response', status === 200 || status >= 500, String(status));
   }
 
   /** Every item of a Graph edge, following the cursors to the last page. */
@@ -128,7 +116,13 @@ export function createWhatsAppClient(options: WhatsAppClientOptions): WhatsAppCl
   }
 
   async function listTemplates(request: ListTemplatesRequest): Promise<WhatsAppTemplate[]> {
-    const items = await listAll('list templates', `${encodeURIComponent(request.wabaId)}/message_templates`, templateFields, request.limit ?? 100, request.after);
+    const items = await listAll(
+      'list templates',
+      `${encodeURIComponent(request.wabaId)}/message_templates`,
+      templateFields,
+      request.limit ?? 100,
+      request.after,
+    );
     return items.map(normalizeTemplate);
   }
 
@@ -136,7 +130,11 @@ export function createWhatsAppClient(options: WhatsAppClientOptions): WhatsAppCl
     const items = await listAll('list phone numbers', `${encodeURIComponent(request.wabaId)}/phone_numbers`, phoneNumberFields, 100);
     return items.map((item) => {
       const n = item as Record<string, unknown>;
-      return { id: String(n.id ?? ''), displayPhoneNumber: String(n.display_phone_number ?? ''), verifiedName: typeof n.verified_name === 'string' ? n.verified_name : undefined };
+      return {
+        id: String(n.id ?? ''),
+        displayPhoneNumber: String(n.display_phone_number ?? ''),
+        verifiedName: typeof n.verified_name === 'string' ? n.verified_name : undefined,
+      };
     });
   }
 

@@ -8,7 +8,10 @@ export type FetchLike = (
 
 export interface Transport {
   /** Fails the call if the answer has not fully arrived within `timeoutMs`. */
-  send(url: string, init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number }): Promise<{ status: number; text(): Promise<string> }>;
+  send(
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number },
+  ): Promise<{ status: number; text(): Promise<string> }>;
   close(): Promise<void>;
 }
 

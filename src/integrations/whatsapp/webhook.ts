@@ -213,11 +213,7 @@ function collect(value: z.output<typeof valueSchema>, into: ParsedWebhook): void
       waId: contact?.wa_id ?? message.from,
       profileName: contact?.profile?.name,
       type: message.type,
-      text:
-        message.text?.body ??
-        message.button?.text ??
-        message.interactive?.button_reply?.title ??
-        message.interactive?.list_reply?.title,
+      text: message.text?.body ?? message.button?.text ?? message.interactive?.button_reply?.title ?? message.interactive?.list_reply?.title,
       timestamp: message.timestamp,
       contextWamid: message.context?.id,
       phoneNumberId,

@@ -111,7 +111,13 @@ export class CallSimulator {
       caller: parseCallerId(params.callerId),
       connected: { name: '', number: endpoint.number },
       accountcode: '',
-      dialplan: { context: params.context ?? 'default', exten: params.extension ?? 's', priority: Number(params.priority ?? 1) || 1, app_name: '', app_data: '' },
+      dialplan: {
+        context: params.context ?? 'default',
+        exten: params.extension ?? 's',
+        priority: Number(params.priority ?? 1) || 1,
+        app_name: '',
+        app_data: '',
+      },
       creationtime: asteriskTime(now),
       language: 'en',
       ...(params.variables ? { channelvars: params.variables } : {}),
@@ -192,7 +198,12 @@ export class CallSimulator {
         if (!app) return;
         call.app = app;
         call.inStasis = true;
-        call.channel.dialplan = { ...call.channel.dialplan, priority: call.channel.dialplan.priority + 1, app_name: 'Stasis', app_data: `${app},${DIALPLAN_AMD_DONE_ARG}` };
+        call.channel.dialplan = {
+          ...call.channel.dialplan,
+          priority: call.channel.dialplan.priority + 1,
+          app_name: 'Stasis',
+          app_data: `${app},${DIALPLAN_AMD_DONE_ARG}`,
+        };
         this.emit(call, 'StasisStart', { args: [DIALPLAN_AMD_DONE_ARG] });
       });
     }

@@ -14,9 +14,7 @@ export const defaultCauseOf: Record<SimOutcome, number> = {
   network_failure: 34,
 };
 
-const range = z
-  .tuple([z.number().int().min(0), z.number().int().min(0)])
-  .refine(([min, max]) => min <= max, 'range must be [min, max] with min <= max');
+const range = z.tuple([z.number().int().min(0), z.number().int().min(0)]).refine(([min, max]) => min <= max, 'range must be [min, max] with min <= max');
 
 /** One weighted possibility: an outcome, a raw Q.850 cause (16 = answered), or both. */
 const mixEntry = z
@@ -76,11 +74,7 @@ export const simConfigSchema = z.object({
 export type SimConfig = z.infer<typeof simConfigSchema>;
 
 /** What `PUT /_sim/config` and `configure()` accept: any top-level part, faults field by field. */
-export const simConfigPatchSchema = simConfigSchema
-  .omit({ faults: true })
-  .partial()
-  .extend({ faults: faults.partial().optional() })
-  .strict();
+export const simConfigPatchSchema = simConfigSchema.omit({ faults: true }).partial().extend({ faults: faults.partial().optional() }).strict();
 export type SimConfigPatch = z.infer<typeof simConfigPatchSchema>;
 
 export const noFaults: SimFaults = {

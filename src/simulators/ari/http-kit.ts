@@ -18,9 +18,7 @@ export function send(res: ServerResponse, { status, json }: Reply, headers: Reco
     return;
   }
   const body = JSON.stringify(json);
-  res
-    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers })
-    .end(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }).end(body);
 }
 
 export async function readBody(req: IncomingMessage, limitBytes = 1_000_000): Promise<string> {

@@ -75,7 +75,10 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     const url = new URL(req.url ?? '/', 'http://simulator');
     if (url.pathname.replace(/\/+$/, '') !== '/ari/events') return refuseUpgrade(socket, 404, 'Resource not found');
     if (!isAuthorized(req, url, username, password)) return refuseUpgrade(socket, 401, 'Authentication required');
-    const apps = url.searchParams.getAll('app').flatMap((a) => a.split(',')).filter(Boolean);
+    const apps = url.searchParams
+      .getAll('app')
+      .flatMap((a) => a.split(','))
+      .filter(Boolean);
     if (apps.length === 0) return refuseUpgrade(socket, 400, "Missing param 'app'");
     const subscribeAll = ['true', 'yes', '1'].includes(url.searchParams.get('subscribeAll') ?? '');
     wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, apps, subscribeAll));

@@ -16,7 +16,9 @@ const simulator = await startMercadoLivreSimulator({
   accessTokenSeconds: env.ML_SIM_TOKEN_SECONDS ? Number(env.ML_SIM_TOKEN_SECONDS) : undefined,
   webhook: { url: env.ML_SIM_WEBHOOK_URL || undefined },
 });
-console.log(`Mercado Livre simulator on ${simulator.url} (authorize at ${simulator.url}/authorization, control API under /_sim, notifications → ${simulator.webhook.settings.url ?? 'none'})`);
+console.log(
+  `Mercado Livre simulator on ${simulator.url} (authorize at ${simulator.url}/authorization, control API under /_sim, notifications → ${simulator.webhook.settings.url ?? 'none'})`,
+);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -170,7 +170,14 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
   if ((m = /^\/orders\/(\d+)$/.exec(path))) {
     const pack = [...store.packs.values()].find((p) => p.order_id === Number(m![1]) && p.seller_id === seller);
     if (!pack) throw new SimError(404, 'not_found', `Order ${m[1]} not found`);
-    return json(res, 200, { id: pack.order_id, pack_id: pack.id, status: 'paid', seller: { id: seller }, buyer: { id: pack.buyer_id }, order_items: [{ item: { id: pack.item_id } }] });
+    return json(res, 200, {
+      id: pack.order_id,
+      pack_id: pack.id,
+      status: 'paid',
+      seller: { id: seller },
+      buyer: { id: pack.buyer_id },
+      order_items: [{ item: { id: pack.item_id } }],
+    });
   }
   if (path === '/messages/unread') return json(res, 200, store.unread(seller));
   if ((m = /^\/messages\/action_guide\/packs\/(\d+)$/.exec(path)) && method === 'GET') return json(res, 200, store.actionGuide(Number(m[1]), seller));
@@ -191,18 +198,36 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
     if (url.searchParams.get('mark_as_read') !== 'false') store.markRead(packId, seller);
     return json(res, 200, {
       paging: { limit, offset, total: pack.messages.length },
-      conversation_status: { path: `/packs/${pack.id}/sellers/${seller}`, status: pack.status, substatus: pack.substatus, status_date: pack.status_date, status_update_allowed: false, claim_ids: null, shipping_id: null },
+      conversation_status: {
+        path: `/packs/${pack.id}/sellers/${seller}`,
+        status: pack.status,
+        substatus: pack.substatus,
+        status_date: pack.status_date,
+        status_update_allowed: false,
+        claim_ids: null,
+        shipping_id: null,
+      },
       messages: [...pack.messages].reverse().slice(offset, offset + limit),
     });
   }
   if ((m = /^\/messages\/([0-9a-f]+)$/.exec(path))) {
     const message = store.messagesById.get(m[1]);
     if (!message || store.packs.get(message.pack_id)?.seller_id !== seller) throw new SimError(404, 'not_found', `Message ${m[1]} not found`);
-    return json(res, 200, { messages: [{ ...message, message_resources: [{ id: String(message.pack_id), name: 'packs' }, { id: String(seller), name: 'sellers' }] }] });
+    return json(res, 200, {
+      messages: [
+        {
+          ...message,
+          message_resources: [
+            { id: String(message.pack_id), name: 'packs' },
+            { id: String(seller), name: 'sellers' },
+          ],
+        },
+      ],
+    });
   }
   if (path === '/missed_feeds') {
     const topic = url.searchParams.get('topic');
-    if (url.searchParams.get('app_id') !== String(store.options.applicationId)) throw new SimError(403, 'forbidden', 'app_id is not the caller\'s application');
+    if (url.searchParams.get('app_id') !== String(store.options.applicationId)) throw new SimError(403, 'forbidden', "app_id is not the caller's application");
     const offset = Number(url.searchParams.get('offset') ?? 0);
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 50), 1000);
     const missed = store.feeds.filter((f) => f.user_id === seller && (!topic || f.topic === topic) && !ctx.webhook.delivered.has(f._id));
@@ -260,13 +285,24 @@ async function control(ctx: Ctx, method: string, path: string, req: IncomingMess
       sellers: [...store.sellers.values()],
       items: [...store.items.values()],
       counters: store.counters,
-      webhook: { settings: webhook.settings, stats: webhook.stats, pending: webhook.pending(), p50Ms: percentile(webhook.latencies, 50), p99Ms: percentile(webhook.latencies, 99) },
+      webhook: {
+        settings: webhook.settings,
+        stats: webhook.stats,
+        pending: webhook.pending(),
+        p50Ms: percentile(webhook.latencies, 50),
+        p99Ms: percentile(webhook.latencies, 99),
+      },
       faults,
     });
   }
   if (path === '/_sim/questions' && method === 'GET') return json(res, 200, { questions: [...store.questions.values()] });
   if (path === '/_sim/questions' && method === 'POST') {
-    const q = ctx.ask({ itemId: body.item_id, sellerId: body.seller_id === undefined ? undefined : Number(body.seller_id), text: String(body.text ?? ''), buyerId: body.buyer_id === undefined ? undefined : Number(body.buyer_id) });
+    const q = ctx.ask({
+      itemId: body.item_id,
+      sellerId: body.seller_id === undefined ? undefined : Number(body.seller_id),
+      text: String(body.text ?? ''),
+      buyerId: body.buyer_id === undefined ? undefined : Number(body.buyer_id),
+    });
     return json(res, 201, q);
   }
   if ((m = /^\/_sim\/questions\/(\d+)\/answer$/.exec(path)) && method === 'POST') {
@@ -285,7 +321,11 @@ async function control(ctx: Ctx, method: string, path: string, req: IncomingMess
     return json(res, 200, q);
   }
   if (path === '/_sim/orders' && method === 'POST') {
-    const pack = store.createOrder({ sellerId: body.seller_id === undefined ? undefined : Number(body.seller_id), itemId: body.item_id, buyerId: body.buyer_id === undefined ? undefined : Number(body.buyer_id) });
+    const pack = store.createOrder({
+      sellerId: body.seller_id === undefined ? undefined : Number(body.seller_id),
+      itemId: body.item_id,
+      buyerId: body.buyer_id === undefined ? undefined : Number(body.buyer_id),
+    });
     ctx.notify('orders_v2', `/orders/${pack.order_id}`, pack.seller_id);
     return json(res, 201, pack);
   }
@@ -307,13 +347,15 @@ async function control(ctx: Ctx, method: string, path: string, req: IncomingMess
     for (const key of Object.keys(faults) as (keyof Faults)[]) if (typeof body[key] === 'number') faults[key] = body[key];
     return json(res, 200, faults);
   }
-  if (path === '/_sim/tokens/expire' && method === 'POST') return json(res, 200, { expired: store.expireTokens(body.seller_id === undefined ? undefined : Number(body.seller_id)) });
+  if (path === '/_sim/tokens/expire' && method === 'POST')
+    return json(res, 200, { expired: store.expireTokens(body.seller_id === undefined ? undefined : Number(body.seller_id)) });
   if (path === '/_sim/grants/revoke' && method === 'POST') {
     store.revokeGrants(Number(body.seller_id));
     return json(res, 200, { revoked: true });
   }
   if (path === '/_sim/webhook' && method === 'POST') {
-    for (const key of Object.keys(body)) if (key in webhook.settings || key === 'url') (webhook.settings as unknown as Record<string, unknown>)[key] = body[key];
+    for (const key of Object.keys(body))
+      if (key in webhook.settings || key === 'url') (webhook.settings as unknown as Record<string, unknown>)[key] = body[key];
     if (body.resetStats) webhook.resetStats();
     return json(res, 200, webhook.settings);
   }

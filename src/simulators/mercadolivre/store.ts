@@ -84,7 +84,11 @@ export class SimError extends Error {
 }
 
 export const ACTION_OPTIONS = [
-  { id: 'REQUEST_VARIANTS', type: 'template', template: 'Olá! Por favor, confirme as características que quer para o produto que você comprou, assim podemos fazer o envio.' },
+  {
+    id: 'REQUEST_VARIANTS',
+    type: 'template',
+    template: 'Olá! Por favor, confirme as características que quer para o produto que você comprou, assim podemos fazer o envio.',
+  },
   { id: 'REQUEST_BILLING_INFO', type: 'template', template: 'Para enviar a nota fiscal da sua compra preciso de: nome completo, CPF, endereço e CEP.' },
   { id: 'SEND_INVOICE_LINK', type: 'free_text' },
   { id: 'OTHER', type: 'free_text' },
@@ -222,7 +226,9 @@ export class SimStore {
   // ---- questions
 
   ask(input: { itemId?: string; sellerId?: number; text: string; buyerId?: number }): SimQuestion {
-    const item = input.itemId ? this.items.get(input.itemId) : [...this.items.values()].find((i) => input.sellerId === undefined || i.seller_id === input.sellerId);
+    const item = input.itemId
+      ? this.items.get(input.itemId)
+      : [...this.items.values()].find((i) => input.sellerId === undefined || i.seller_id === input.sellerId);
     if (!item) throw new SimError(404, 'not_found', `item ${input.itemId ?? '(any)'} not found`);
     if (!input.text || input.text.length > 2000) throw new SimError(400, 'bad_request', 'text is required (at most 2000 characters)');
     const question: SimQuestion = {
@@ -282,7 +288,9 @@ export class SimStore {
   // ---- orders, packs, messages
 
   createOrder(input: { sellerId?: number; buyerId?: number; itemId?: string }): SimPack {
-    const item = input.itemId ? this.items.get(input.itemId) : [...this.items.values()].find((i) => input.sellerId === undefined || i.seller_id === input.sellerId);
+    const item = input.itemId
+      ? this.items.get(input.itemId)
+      : [...this.items.values()].find((i) => input.sellerId === undefined || i.seller_id === input.sellerId);
     if (!item) throw new SimError(404, 'not_found', 'item not found');
     const id = this.nextPack++;
     const pack: SimPack = {
@@ -310,9 +318,7 @@ export class SimStore {
 
   private moderate(text: string): SimMessage['moderation'] {
     const reason = SHORT_LINK.test(text) ? 'LINK_SHORT_URL' : SOCIAL.test(text) ? 'SOCIAL_NETWORK_LINK' : PERSONAL.test(text) ? 'PERSONAL_DATA' : undefined;
-    return reason
-      ? { status: 'rejected', reason, date_moderated: now(), source: 'online' }
-      : { status: 'clean', date_moderated: now(), source: 'online' };
+    return reason ? { status: 'rejected', reason, date_moderated: now(), source: 'online' } : { status: 'clean', date_moderated: now(), source: 'online' };
   }
 
   private push(pack: SimPack, fromId: number, toId: number, text: string, optionId?: string): SimMessage {
@@ -359,7 +365,8 @@ export class SimStore {
   sellerWrites(packId: number, sellerId: number, body: { from?: { user_id?: unknown }; to?: { user_id?: unknown }; text?: unknown }): SimMessage {
     const pack = this.pack(packId, sellerId);
     const text = typeof body.text === 'string' ? body.text : '';
-    if (Number(body.from?.user_id) !== sellerId || Number(body.to?.user_id) !== pack.buyer_id) throw new SimError(400, 'bad_request', 'from.user_id must be the seller and to.user_id the buyer');
+    if (Number(body.from?.user_id) !== sellerId || Number(body.to?.user_id) !== pack.buyer_id)
+      throw new SimError(400, 'bad_request', 'from.user_id must be the seller and to.user_id the buyer');
     if (!text.trim()) throw new SimError(400, 'bad_request', 'text is required');
     if (text.length > SELLER_TEXT_LIMIT) throw new SimError(400, 'bad_request', `text exceeds ${SELLER_TEXT_LIMIT} characters`);
     this.ensureSellerMaySend(pack);
@@ -431,7 +438,16 @@ export class SimStore {
 
   feed(topic: string, resource: string, userId: number): Feed {
     const at = now();
-    const f: Feed = { _id: randomBytes(12).toString('hex'), resource, user_id: userId, topic, application_id: this.options.applicationId, attempts: 1, sent: at, received: at };
+    const f: Feed = {
+      _id: randomBytes(12).toString('hex'),
+      resource,
+      user_id: userId,
+      topic,
+      application_id: this.options.applicationId,
+      attempts: 1,
+      sent: at,
+      received: at,
+    };
     this.feeds.push(f);
     // Mercado Livre keeps about two days of history.
     const cutoff = Date.now() - 2 * 86_400_000;

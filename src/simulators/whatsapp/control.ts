@@ -2,17 +2,11 @@ import { z } from 'zod';
 
 /** Bodies of the control API (`/_sim/…`), shared by HTTP and in-process callers. */
 
-export const templatesBodySchema = z.union([
-  z.array(z.unknown()),
-  z.object({ templates: z.array(z.unknown()), merge: z.boolean().optional() }),
-]);
+export const templatesBodySchema = z.union([z.array(z.unknown()), z.object({ templates: z.array(z.unknown()), merge: z.boolean().optional() })]);
 
 export const templateStatusBodySchema = z.object({ status: z.string().min(1) });
 
-export const resetBodySchema = z
-  .object({ config: z.boolean().optional(), templates: z.boolean().optional() })
-  .optional()
-  .default({});
+export const resetBodySchema = z.object({ config: z.boolean().optional(), templates: z.boolean().optional() }).optional().default({});
 
 export type ResetOptions = z.input<typeof resetBodySchema>;
 

@@ -38,7 +38,11 @@ const catalogue: Record<number, CatalogueEntry> = {
   131049: entry('This message was not delivered to maintain healthy ecosystem engagement.', 400),
   131050: entry('Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.', 400),
   131051: entry('Unsupported message type', 400),
-  131056: entry('(Business Account, Consumer Account) pair rate limit hit', 400, 'Too many messages sent from the sender phone number to the same recipient phone number in a short period of time.'),
+  131056: entry(
+    '(Business Account, Consumer Account) pair rate limit hit',
+    400,
+    'Too many messages sent from the sender phone number to the same recipient phone number in a short period of time.',
+  ),
   131057: entry('Account in maintenance mode', 503),
   132000: entry('Number of parameters does not match the expected number of params', 400),
   132001: entry('Template name does not exist in the translation', 404),
@@ -51,11 +55,7 @@ const catalogue: Record<number, CatalogueEntry> = {
 };
 
 export function describeCode(code: number): CatalogueEntry {
-  return (
-    catalogue[code] ??
-    (code > 200 && code <= 299 ? catalogue[200] : undefined) ??
-    entry(`Error ${code}`, code >= 500 && code < 600 ? code : 400)
-  );
+  return catalogue[code] ?? (code > 200 && code <= 299 ? catalogue[200] : undefined) ?? entry(`Error ${code}`, code >= 500 && code < 600 ? code : 400);
 }
 
 export function fbtraceId(): string {

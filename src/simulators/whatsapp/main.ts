@@ -22,9 +22,7 @@ const simulator = await startWhatsAppSimulator({
 });
 
 const { webhook, wabaId } = simulator.config();
-console.log(
-  `WhatsApp Cloud API simulator on ${simulator.url} (WABA ${wabaId}, ${mps} msg/s, webhooks → ${webhook.url ?? 'none'})`,
-);
+console.log(`WhatsApp Cloud API simulator on ${simulator.url} (WABA ${wabaId}, ${mps} msg/s, webhooks → ${webhook.url ?? 'none'})`);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -40,8 +40,6 @@ export const seedTemplates: TemplateInput[] = [
     status: 'PAUSED',
     category: 'MARKETING',
     quality_score: { score: 'RED' },
-    components: [
-      { type: 'BODY', text: 'Oi, {{1}}! Como foi seu atendimento hoje? Responda com uma nota de 1 a 5.' },
-    ],
+    components: [{ type: 'BODY', text: 'Oi, {{1}}! Como foi seu atendimento hoje? Responda com uma nota de 1 a 5.' }],
   },
 ];

@@ -121,7 +121,10 @@ async function route(core: SimulatorCore, request: IncomingMessage, response: Se
   if (segments.length === 1 && request.method === 'GET' && objectId in core.config.phoneNumbers) {
     return json(response, 200, phoneNumberNode(core, objectId, url().searchParams.get('fields')));
   }
-  return graph(response, graphErrorBody(100, `Unsupported ${request.method} request. Object with ID '${objectId ?? ''}' does not exist or does not support this operation.`));
+  return graph(
+    response,
+    graphErrorBody(100, `Unsupported ${request.method} request. Object with ID '${objectId ?? ''}' does not exist or does not support this operation.`),
+  );
 }
 
 function authorized(core: SimulatorCore, request: IncomingMessage, url: () => URL): boolean {
@@ -147,7 +150,13 @@ function phoneNumberNode(core: SimulatorCore, id: string, fields: string | null)
 /** `GET /{waba-id}/phone_numbers`: the WABA's numbers, cursor-paged like every Graph edge. */
 function listPhoneNumbers(core: SimulatorCore, response: ServerResponse, wabaId: string, url: URL): void {
   if (wabaId !== core.config.wabaId) {
-    return graph(response, graphErrorBody(100, `Unsupported get request. Object with ID '${wabaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`));
+    return graph(
+      response,
+      graphErrorBody(
+        100,
+        `Unsupported get request. Object with ID '${wabaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      ),
+    );
   }
   const ids = Object.keys(core.config.phoneNumbers).sort();
   const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 25) || 25, 1), 1000);
@@ -170,7 +179,11 @@ function listTemplates(core: SimulatorCore, response: ServerResponse, wabaId: st
     return graph(response, graphErrorBody(100, `Unsupported get request. Object with ID '${wabaId}' does not exist.`));
   }
   const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 25) || 25, 1), 1000);
-  const fields = url.searchParams.get('fields')?.split(',').map((field) => field.trim()).filter(Boolean);
+  const fields = url.searchParams
+    .get('fields')
+    ?.split(',')
+    .map((field) => field.trim())
+    .filter(Boolean);
   const page = core.templatePage({
     limit,
     after: url.searchParams.get('after') ?? undefined,
@@ -185,13 +198,7 @@ function listTemplates(core: SimulatorCore, response: ServerResponse, wabaId: st
   json(response, 200, page);
 }
 
-async function control(
-  core: SimulatorCore,
-  request: IncomingMessage,
-  response: ServerResponse,
-  path: string[],
-  url: URL,
-): Promise<void> {
+async function control(core: SimulatorCore, request: IncomingMessage, response: ServerResponse, path: string[], url: URL): Promise<void> {
   const method = request.method ?? 'GET';
   const where = `${method} /${path.join('/')}`;
   try {

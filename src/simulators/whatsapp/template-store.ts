@@ -80,9 +80,7 @@ export class TemplateStore {
 }
 
 function pick(template: WhatsAppTemplate, fields: Set<string>): Partial<WhatsAppTemplate> {
-  return Object.fromEntries(
-    Object.entries(template).filter(([key, value]) => fields.has(key) && value !== undefined),
-  ) as Partial<WhatsAppTemplate>;
+  return Object.fromEntries(Object.entries(template).filter(([key, value]) => fields.has(key) && value !== undefined)) as Partial<WhatsAppTemplate>;
 }
 
 /** Opaque-looking cursors (Graph's are base64), carrying the item's position. */

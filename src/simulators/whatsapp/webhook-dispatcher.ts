@@ -119,9 +119,7 @@ export class WebhookDispatcher {
   }
 
   private isIdle(): boolean {
-    return (
-      this.heap.size === 0 && this.pending.length === 0 && this.ready.length === 0 && this.inFlight === 0 && this.retryTimers.size === 0
-    );
+    return this.heap.size === 0 && this.pending.length === 0 && this.ready.length === 0 && this.inFlight === 0 && this.retryTimers.size === 0;
   }
 
   private notifyIfIdle(): void {
@@ -239,11 +237,14 @@ export class WebhookDispatcher {
       return;
     }
     this.counters.retries++;
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      this.ready.push({ ...post, attempt: post.attempt + 1 });
-      this.pump();
-    }, retryBaseMs * 2 ** (post.attempt - 1));
+    const timer = setTimeout(
+      () => {
+        this.retryTimers.delete(timer);
+        this.ready.push({ ...post, attempt: post.attempt + 1 });
+        this.pump();
+      },
+      retryBaseMs * 2 ** (post.attempt - 1),
+    );
     this.retryTimers.add(timer);
   }
 }

@@ -69,7 +69,12 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   let persisting = 0;
   let startedEarly = r?.startedEarly ?? false;
   // Editable until the send starts; carried across continue-as-new in the input.
-  let settings: SendSettings = { startAt: input.startAt ?? null, sendingHours: input.sendingHours ?? null, gradual: input.gradual ?? null, paceMps: input.paceMps };
+  let settings: SendSettings = {
+    startAt: input.startAt ?? null,
+    sendingHours: input.sendingHours ?? null,
+    gradual: input.gradual ?? null,
+    paceMps: input.paceMps,
+  };
   let edits = 0;
   const startAtMs = () => (settings.startAt ? Date.parse(settings.startAt) : 0);
   const pageSize = () => Math.max(10, Math.min(input.pageSize, settings.paceMps * 20));
@@ -83,7 +88,15 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   const persist = async (clearHalt = false, last = false, until: number | null = null) => {
     persisting++;
     try {
-      await setSendState({ sendId: input.sendId, status: state, reason, version, clearHalt, last, until: until === null ? null : new Date(until).toISOString() });
+      await setSendState({
+        sendId: input.sendId,
+        status: state,
+        reason,
+        version,
+        clearHalt,
+        last,
+        until: until === null ? null : new Date(until).toISOString(),
+      });
     } finally {
       persisting--;
     }
@@ -129,7 +142,10 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
     const changed = halt.action === 'stop' ? transition('stopped', halt.reason) : state === 'paused' ? false : transition('paused', halt.reason);
     log.info('send halted', { sendId: input.sendId, ...halt, changed });
     void persist(true);
-    if (changed) void audit('system', `broadcast_send.auto_${halt.action}`, `Envio ${halt.action === 'stop' ? 'parado' : 'pausado'} automaticamente: ${halt.reason}`, { reason: halt.reason });
+    if (changed)
+      void audit('system', `broadcast_send.auto_${halt.action}`, `Envio ${halt.action === 'stop' ? 'parado' : 'pausado'} automaticamente: ${halt.reason}`, {
+        reason: halt.reason,
+      });
   };
 
   setHandler(sendProgressQuery, progress);

@@ -48,8 +48,10 @@ export async function whatsappWebhookApplierWorkflow(input: WebhookApplierInput 
   setJobControls({
     progress: () => progress,
     refuse: (act) => {
-      if (act === 'pause') return progress.state === 'paused' ? { code: WEBHOOK_APPLIER_ALREADY_PAUSED, message: 'The webhook applier is already paused.' } : undefined;
-      if (act === 'resume') return progress.state === 'running' ? { code: WEBHOOK_APPLIER_NOT_PAUSED, message: 'The webhook applier is not paused.' } : undefined;
+      if (act === 'pause')
+        return progress.state === 'paused' ? { code: WEBHOOK_APPLIER_ALREADY_PAUSED, message: 'The webhook applier is already paused.' } : undefined;
+      if (act === 'resume')
+        return progress.state === 'running' ? { code: WEBHOOK_APPLIER_NOT_PAUSED, message: 'The webhook applier is not paused.' } : undefined;
       return notSupported('The webhook applier', act, 'it runs for ever (the API starts it again); pause it instead');
     },
     apply: (act, by) => {

@@ -14,14 +14,7 @@ import { startSecond } from '../../domain/dialer/start-schedule';
 import { auditFromWorkflow } from '../audit';
 import { campaignStatusAttributes } from '../search-attributes';
 import { setJobControls, type JobAct } from '../operations';
-import {
-  cycleSignal,
-  dialerProgressQuery,
-  retiredControlUpdate,
-  type DialerCampaignInput,
-  type DialerCampaignProgress,
-  type ScheduleState,
-} from './messages';
+import { cycleSignal, dialerProgressQuery, retiredControlUpdate, type DialerCampaignInput, type DialerCampaignProgress, type ScheduleState } from './messages';
 
 const { startDialerCycle, recordDialerCampaignState, syncDialerRecurrence, syncDialerStart } = proxyActivities<DialerActivities>({
   startToCloseTimeout: '2 minutes',
@@ -65,7 +58,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     nextRunAt: resume?.nextRunAt ?? null,
   };
   let seq = resume?.seq ?? 0;
-  let cycleOpen = resume?.cycleOpen ?? (resume?.prepared ?? false);
+  let cycleOpen = resume?.cycleOpen ?? resume?.prepared ?? false;
   let scheduleState: ScheduleState | undefined = resume?.scheduleState;
   let startScheduleState: ScheduleState | undefined = resume?.startScheduleState;
   let started = resume?.started ?? progress.cycle > 0;
@@ -194,7 +187,10 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
       // The group lock checked again at the start: an unusable group pauses the campaign, with why.
       apply('pause', 'group_inactive');
       await changed();
-      await audit('system', 'dialer_campaign.auto_pause', `Campanha pausada automaticamente: ${opened.refused.message}`, { reason: 'group_inactive', code: opened.refused.code });
+      await audit('system', 'dialer_campaign.auto_pause', `Campanha pausada automaticamente: ${opened.refused.message}`, {
+        reason: 'group_inactive',
+        code: opened.refused.code,
+      });
       return false;
     }
     progress.cycle += 1;
@@ -212,7 +208,10 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
       await govern();
       if (progress.nextRunAt) {
         await persist();
-        return audit('system', 'dialer_campaign.cycle_end', `Ciclo ${progress.cycle} concluído; o próximo começa em ${progress.nextRunAt}`, { cycle: progress.cycle, nextRunAt: progress.nextRunAt });
+        return audit('system', 'dialer_campaign.cycle_end', `Ciclo ${progress.cycle} concluído; o próximo começa em ${progress.nextRunAt}`, {
+          cycle: progress.cycle,
+          nextRunAt: progress.nextRunAt,
+        });
       }
     }
     progress.status = 'completed';
@@ -230,7 +229,12 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     if (lane.reason === 'network_failures' && progress.status === 'running') {
       apply('pause', 'network_failures');
       await changed();
-      return audit('system', 'dialer_campaign.auto_pause', 'Campanha pausada automaticamente: a maioria das últimas tentativas falhou por erro de rede/operadora', { reason: 'network_failures' });
+      return audit(
+        'system',
+        'dialer_campaign.auto_pause',
+        'Campanha pausada automaticamente: a maioria das últimas tentativas falhou por erro de rede/operadora',
+        { reason: 'network_failures' },
+      );
     }
     if (progress.status !== 'running' || (lane.reason !== 'idle' && lane.reason !== 'window_closed')) return;
     const waiting = lane.waitingWindow;

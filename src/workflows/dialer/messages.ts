@@ -93,4 +93,3 @@ export const retiredControlUpdate = defineUpdate<DialerCampaignProgress, [Contro
 export const cycleSignal = defineSignal<[{ occurrence: string; first?: boolean }]>('cycle');
 
 export const dialerCampaignWorkflowId = (campaignId: string) => `dialer-campaign-${campaignId}`;
-

@@ -1,4 +1,13 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { MercadoLivreActivities } from '../../activities/mercadolivre/index';
 import { refreshDueAt } from '../../domain/mercadolivre';
 import { JobStatus } from '../search-attributes';
@@ -33,7 +42,15 @@ const TURNS_PER_RUN = 400;
  * OAuth callback starts it again.
  */
 export async function mercadoLivreAccountWorkflow(input: AccountWorkflowInput): Promise<AccountProgress> {
-  const progress: AccountProgress = { accountId: input.accountId, status: 'connected', tokenExpiresAt: null, generation: 0, refreshes: 0, lastRefreshAt: null, lastCatchUpAt: null };
+  const progress: AccountProgress = {
+    accountId: input.accountId,
+    status: 'connected',
+    tokenExpiresAt: null,
+    generation: 0,
+    refreshes: 0,
+    lastRefreshAt: null,
+    lastCatchUpAt: null,
+  };
   let expiresAtMs = 0;
   let reload = true;
   let stopRequested = false;

@@ -13,7 +13,20 @@ const stasisStart = fixture('ari/stasis-start.json');
 const stateChange = fixture('ari/channel-state-change.json');
 const destroyed = fixture('ari/channel-destroyed.json');
 
-const CHANNEL_FIELDS = ['id', 'name', 'state', 'caller.name', 'caller.number', 'connected.number', 'accountcode', 'dialplan.context', 'dialplan.exten', 'dialplan.priority', 'creationtime', 'language'];
+const CHANNEL_FIELDS = [
+  'id',
+  'name',
+  'state',
+  'caller.name',
+  'caller.number',
+  'connected.number',
+  'accountcode',
+  'dialplan.context',
+  'dialplan.exten',
+  'dialplan.priority',
+  'creationtime',
+  'language',
+];
 const EVENT_FIELDS = ['type', 'application', 'timestamp', ...CHANNEL_FIELDS.map((f) => `channel.${f}`)];
 /** Asterisk's channel states as `ast_state2str` names them. */
 const CHANNEL_STATES = ['Down', 'Rsrvd', 'OffHook', 'Dialing', 'Ring', 'Ringing', 'Up', 'Busy', 'Dialing Offhook', 'Pre-ring', 'Unknown'];
@@ -21,7 +34,13 @@ const ASTERISK_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/;
 
 describe('the client reads the documented ARI payloads', () => {
   it('a Channel, keeping its id, state, caller and creation time', () => {
-    expect(parseChannel(channel)).toMatchObject({ id: channel.id, state: 'Down', caller: channel.caller, creationtime: channel.creationtime, channelvars: channel.channelvars });
+    expect(parseChannel(channel)).toMatchObject({
+      id: channel.id,
+      state: 'Down',
+      caller: channel.caller,
+      creationtime: channel.creationtime,
+      channelvars: channel.channelvars,
+    });
   });
 
   it('StasisStart with its args, ChannelStateChange, and ChannelDestroyed with its Q.850 cause', () => {
@@ -47,7 +66,15 @@ describe('the simulator answers as documented', () => {
 
   beforeAll(async () => {
     sim = await startAriSimulator({
-      config: { seed: 7, ringMs: [20, 20], talkMs: [30, 30], rules: [{ match: '1$', mix: [{ outcome: 'busy', weight: 1 }] }, { match: '.', mix: [{ outcome: 'answered', weight: 1 }] }] },
+      config: {
+        seed: 7,
+        ringMs: [20, 20],
+        talkMs: [30, 30],
+        rules: [
+          { match: '1$', mix: [{ outcome: 'busy', weight: 1 }] },
+          { match: '.', mix: [{ outcome: 'answered', weight: 1 }] },
+        ],
+      },
     });
     socket = new WebSocket(`${sim.url.replace('http', 'ws')}/ari/events?app=contrato&api_key=omni:omni`);
     socket.on('message', (data) => events.push(JSON.parse(data.toString())));
@@ -77,7 +104,12 @@ describe('the simulator answers as documented', () => {
 
   it('an answered call: StasisStart with the originate args, state changes with documented states', async () => {
     await originate('contrato-2', '5511987654326');
-    const [start] = await waitFor(async () => (eventsOf('contrato-2', 'StasisStart').length ? eventsOf('contrato-2', 'StasisStart') : undefined), 'StasisStart', 5_000, 10);
+    const [start] = await waitFor(
+      async () => (eventsOf('contrato-2', 'StasisStart').length ? eventsOf('contrato-2', 'StasisStart') : undefined),
+      'StasisStart',
+      5_000,
+      10,
+    );
     expect(undocumented(start, stasisStart)).toEqual([]);
     expect(missing(start, [...EVENT_FIELDS, 'args'])).toEqual([]);
     expect(start.args).toEqual(['amd']);
@@ -91,7 +123,12 @@ describe('the simulator answers as documented', () => {
 
   it('a busy number: ChannelDestroyed with cause 17 and the text Asterisk gives it', async () => {
     await originate('contrato-3', '5511987654321');
-    const [gone] = await waitFor(async () => (eventsOf('contrato-3', 'ChannelDestroyed').length ? eventsOf('contrato-3', 'ChannelDestroyed') : undefined), 'ChannelDestroyed', 5_000, 10);
+    const [gone] = await waitFor(
+      async () => (eventsOf('contrato-3', 'ChannelDestroyed').length ? eventsOf('contrato-3', 'ChannelDestroyed') : undefined),
+      'ChannelDestroyed',
+      5_000,
+      10,
+    );
     expect(undocumented(gone, destroyed)).toEqual([]);
     expect(missing(gone, [...EVENT_FIELDS, 'cause', 'cause_txt'])).toEqual([]);
     expect(gone).toMatchObject({ cause: destroyed.cause, cause_txt: destroyed.cause_txt });

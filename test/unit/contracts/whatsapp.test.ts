@@ -98,7 +98,13 @@ describe('the simulator answers and posts as documented', () => {
       appSecret: SECRET,
       webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
       templates: [
-        { name: 'lembrete_fatura', language: 'pt_BR', status: 'APPROVED', category: 'UTILITY', components: [{ type: 'BODY', text: 'Olá {{1}}, sua fatura vence em {{2}}.' }] },
+        {
+          name: 'lembrete_fatura',
+          language: 'pt_BR',
+          status: 'APPROVED',
+          category: 'UTILITY',
+          components: [{ type: 'BODY', text: 'Olá {{1}}, sua fatura vence em {{2}}.' }],
+        },
       ],
       config: { wabaId: WABA_ID, injections: [{ pattern: '2$', code: 131026, stage: 'status' }] },
     });
@@ -123,7 +129,19 @@ describe('the simulator answers and posts as documented', () => {
       to,
       type: 'template',
       biz_opaque_callback_data: key,
-      template: { name: 'lembrete_fatura', language: { code: 'pt_BR' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'Maria' }, { type: 'text', text: '10/12' }] }] },
+      template: {
+        name: 'lembrete_fatura',
+        language: { code: 'pt_BR' },
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'Maria' },
+              { type: 'text', text: '10/12' },
+            ],
+          },
+        ],
+      },
     });
   const statuses = () => posts.flatMap((p) => JSON.parse(p.raw.toString()).entry.flatMap((e: any) => e.changes.flatMap((c: any) => c.value.statuses ?? [])));
 
@@ -136,14 +154,22 @@ describe('the simulator answers and posts as documented', () => {
   });
 
   it('a refusal answers the documented error body', async () => {
-    const { status, body } = await graph('POST', `/${PHONE_ID}/messages`, { messaging_product: 'whatsapp', to: '5511987654321', type: 'template', template: { name: 'nao_existe', language: { code: 'pt_BR' } } });
+    const { status, body } = await graph('POST', `/${PHONE_ID}/messages`, {
+      messaging_product: 'whatsapp',
+      to: '5511987654321',
+      type: 'template',
+      template: { name: 'nao_existe', language: { code: 'pt_BR' } },
+    });
     expect(status).toBeGreaterThanOrEqual(400);
     expect(undocumented(body, refused)).toEqual([]);
     expect(missing(body, ['error.message', 'error.type', 'error.code', 'error.fbtrace_id'])).toEqual([]);
   });
 
   it('message_templates answers a documented page', async () => {
-    const { status, body } = await graph('GET', `/${WABA_ID}/message_templates?fields=id,name,language,status,category,quality_score,components,parameter_format`);
+    const { status, body } = await graph(
+      'GET',
+      `/${WABA_ID}/message_templates?fields=id,name,language,status,category,quality_score,components,parameter_format`,
+    );
     expect(status).toBe(200);
     expect(undocumented(body, templatesPage)).toEqual([]);
     expect(missing(body, ['data.0.id', 'data.0.name', 'data.0.language', 'data.0.status', 'data.0.category', 'data.0.components.0.type'])).toEqual([]);
@@ -151,7 +177,12 @@ describe('the simulator answers and posts as documented', () => {
 
   it('status webhooks are shaped and signed as documented, and our client reads them back', async () => {
     await send('5511987654322', 'bm:contrato:2');
-    await waitFor(async () => statuses().some((s) => s.status === 'delivered') && statuses().some((s) => s.status === 'failed'), 'a delivered and a failed status', 10_000, 20);
+    await waitFor(
+      async () => statuses().some((s) => s.status === 'delivered') && statuses().some((s) => s.status === 'failed'),
+      'a delivered and a failed status',
+      10_000,
+      20,
+    );
     for (const post of posts) {
       const payload = JSON.parse(post.raw.toString());
       expect(post.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(post.raw).digest('hex')}`);
@@ -167,7 +198,15 @@ describe('the simulator answers and posts as documented', () => {
       const envelope = structuredClone(payload);
       for (const change of envelope.entry.flatMap((e: any) => e.changes)) delete change.value.statuses;
       expect(undocumented(envelope, documented)).toEqual([]);
-      expect(missing(payload, ['object', 'entry.0.id', 'entry.0.changes.0.field', 'entry.0.changes.0.value.metadata.phone_number_id', 'entry.0.changes.0.value.metadata.display_phone_number'])).toEqual([]);
+      expect(
+        missing(payload, [
+          'object',
+          'entry.0.id',
+          'entry.0.changes.0.field',
+          'entry.0.changes.0.value.metadata.phone_number_id',
+          'entry.0.changes.0.value.metadata.display_phone_number',
+        ]),
+      ).toEqual([]);
       expect(parseWebhook(payload).statuses.length).toBeGreaterThan(0);
     }
     expect(statuses().find((s) => s.status === 'failed')).toMatchObject({ biz_opaque_callback_data: 'bm:contrato:2', errors: [{ code: 131026 }] });

@@ -49,23 +49,39 @@ export const mercadoLivreAccountRoutes: RoutePlugin = (app, { db, config, tempor
       schema: {
         tags,
         summary: 'The Mercado Livre authorization URL for a seller to connect (state bound to this tenant and user, single use, 10 minutes)',
-        response: { 200: z.object({ authorizationUrl: z.string(), state: z.string(), expiresAt: z.string(), redirectUri: z.string() }), ...errorResponses, ...unavailableResponses },
+        response: {
+          200: z.object({ authorizationUrl: z.string(), state: z.string(), expiresAt: z.string(), redirectUri: z.string() }),
+          ...errorResponses,
+          ...unavailableResponses,
+        },
       },
     },
     async (request) => {
       ml.needConfigured();
       const state = randomBytes(24).toString('base64url');
       const expiresAt = new Date(Date.now() + STATE_TTL_MS);
-      await db.insertInto('ml_oauth_states').values({ state, tenant_id: request.auth.tenantId, user_id: request.auth.userId, key_id: request.auth.keyId, expires_at: expiresAt }).execute();
+      await db
+        .insertInto('ml_oauth_states')
+        .values({ state, tenant_id: request.auth.tenantId, user_id: request.auth.userId, key_id: request.auth.keyId, expires_at: expiresAt })
+        .execute();
       // Old, unused states are of no use to anyone.
-      await db.deleteFrom('ml_oauth_states').where('expires_at', '<', new Date(Date.now() - 86_400_000)).execute();
+      await db
+        .deleteFrom('ml_oauth_states')
+        .where('expires_at', '<', new Date(Date.now() - 86_400_000))
+        .execute();
       return { authorizationUrl: ml.client.authorizationUrl(ml.redirectUri, state), state, expiresAt: expiresAt.toISOString(), redirectUri: ml.redirectUri };
     },
   );
 
   app.get(
     '/mercadolivre/accounts',
-    { schema: { tags, summary: 'Connected seller accounts and their token state', response: { 200: z.object({ items: z.array(accountSchema) }), ...errorResponses, ...unavailableResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Connected seller accounts and their token state',
+        response: { 200: z.object({ items: z.array(accountSchema) }), ...errorResponses, ...unavailableResponses },
+      },
+    },
     async (request) => {
       const rows = await db.selectFrom('ml_accounts').selectAll().where('tenant_id', '=', request.auth.tenantId).orderBy('created_at').execute();
       return { items: rows.map(accountToApi) };
@@ -74,13 +90,27 @@ export const mercadoLivreAccountRoutes: RoutePlugin = (app, { db, config, tempor
 
   app.get(
     '/mercadolivre/accounts/:id',
-    { schema: { tags, summary: 'A seller account', params: z.object({ id: z.uuid() }), response: { 200: accountSchema, ...errorResponses, ...unavailableResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'A seller account',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: accountSchema, ...errorResponses, ...unavailableResponses },
+      },
+    },
     async (request) => accountToApi(await ml.findAccount(request.auth.tenantId, request.params.id)),
   );
 
   app.delete(
     '/mercadolivre/accounts/:id',
-    { schema: { tags, summary: 'Disconnects a seller account (tokens erased; its history stays)', params: z.object({ id: z.uuid() }), response: { 200: accountSchema, ...errorResponses, ...unavailableResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Disconnects a seller account (tokens erased; its history stays)',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: accountSchema, ...errorResponses, ...unavailableResponses },
+      },
+    },
     async (request) => {
       const account = await ml.findAccount(request.auth.tenantId, request.params.id);
       const row = await db.transaction().execute(async (trx) => {
@@ -90,10 +120,18 @@ export const mercadoLivreAccountRoutes: RoutePlugin = (app, { db, config, tempor
           .where('id', '=', account.id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        await audit(trx, request, { action: 'mercadolivre_account.disconnect', targetType: 'mercadolivre_account', targetId: account.id, summary: `Conta Mercado Livre ${account.nickname} desconectada` });
+        await audit(trx, request, {
+          action: 'mercadolivre_account.disconnect',
+          targetType: 'mercadolivre_account',
+          targetId: account.id,
+          summary: `Conta Mercado Livre ${account.nickname} desconectada`,
+        });
         return updated;
       });
-      await temporal.workflow.getHandle(accountWorkflowId(account.id)).signal(stopAccountSignal).catch(() => undefined);
+      await temporal.workflow
+        .getHandle(accountWorkflowId(account.id))
+        .signal(stopAccountSignal)
+        .catch(() => undefined);
       return accountToApi(row);
     },
   );

@@ -63,7 +63,11 @@ const messageToApi = (m: MlMessageRow): z.infer<typeof messageSchema> => ({
 
 const sendBody = z.object({
   text: z.string().max(100_000).optional(),
-  option: z.string().max(60).optional().describe('Action-guide option (REQUEST_VARIANTS, REQUEST_BILLING_INFO, SEND_INVOICE_LINK, OTHER, …): required when the seller writes first'),
+  option: z
+    .string()
+    .max(60)
+    .optional()
+    .describe('Action-guide option (REQUEST_VARIANTS, REQUEST_BILLING_INFO, SEND_INVOICE_LINK, OTHER, …): required when the seller writes first'),
 });
 
 /** Post-sale conversations (one per pack) and writing to the buyer. */
@@ -81,7 +85,12 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
       schema: {
         tags,
         summary: 'Post-sale conversations, most recent first',
-        querystring: pageQuerySchema.extend({ sort: sortQuerySchema(['updatedAt'], '-updatedAt'), accountId: z.uuid().optional(), status: z.enum(['active', 'blocked']).optional(), unread: z.enum(['true', 'false']).optional() }),
+        querystring: pageQuerySchema.extend({
+          sort: sortQuerySchema(['updatedAt'], '-updatedAt'),
+          accountId: z.uuid().optional(),
+          status: z.enum(['active', 'blocked']).optional(),
+          unread: z.enum(['true', 'false']).optional(),
+        }),
         response: { 200: pageSchema(conversationSchema), ...errorResponses, ...unavailableResponses },
       },
     },
@@ -101,14 +110,20 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
     {
       schema: {
         tags,
-        summary: 'A conversation with its messages (reading it marks the buyer\'s messages read)',
+        summary: "A conversation with its messages (reading it marks the buyer's messages read)",
         params: z.object({ packId: z.string().regex(/^\d{1,25}$/) }),
         response: { 200: conversationSchema.extend({ messages: z.array(messageSchema) }), ...errorResponses, ...unavailableResponses },
       },
     },
     async (request) => {
       const c = await find(request.auth.tenantId, request.params.packId);
-      await db.updateTable('ml_messages').set({ read_at: new Date() }).where('conversation_id', '=', c.id).where('direction', '=', 'buyer').where('read_at', 'is', null).execute();
+      await db
+        .updateTable('ml_messages')
+        .set({ read_at: new Date() })
+        .where('conversation_id', '=', c.id)
+        .where('direction', '=', 'buyer')
+        .where('read_at', 'is', null)
+        .execute();
       await refreshConversationCounts(db, c.id);
       const fresh = await find(request.auth.tenantId, request.params.packId);
       const messages = await db.selectFrom('ml_messages').selectAll().where('conversation_id', '=', c.id).orderBy('sent_at').orderBy('created_at').execute();
@@ -131,22 +146,47 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
     async (request, reply) => {
       const c = await find(request.auth.tenantId, request.params.packId);
       const clientKey = request.headers['idempotency-key'] ?? randomUUID();
-      const repeated = await db.selectFrom('ml_messages').selectAll().where('conversation_id', '=', c.id).where('client_key', '=', clientKey).executeTakeFirst();
+      const repeated = await db
+        .selectFrom('ml_messages')
+        .selectAll()
+        .where('conversation_id', '=', c.id)
+        .where('client_key', '=', clientKey)
+        .executeTakeFirst();
       if (repeated) return reply.code(200).send(messageToApi(repeated));
-      if (c.status === 'blocked') throw conflict('CONVERSATION_BLOCKED', `The conversation is blocked (${c.substatus ?? 'blocked'}).`, { substatus: c.substatus });
+      if (c.status === 'blocked')
+        throw conflict('CONVERSATION_BLOCKED', `The conversation is blocked (${c.substatus ?? 'blocked'}).`, { substatus: c.substatus });
       const text = request.body.text?.trim() ?? '';
-      if (text.length > MESSAGE_MAX_CHARS) throw unprocessable('MESSAGE_TEXT_TOO_LONG', `The text has ${text.length} characters; Mercado Livre takes at most ${MESSAGE_MAX_CHARS}.`, { maxLength: MESSAGE_MAX_CHARS });
+      if (text.length > MESSAGE_MAX_CHARS)
+        throw unprocessable('MESSAGE_TEXT_TOO_LONG', `The text has ${text.length} characters; Mercado Livre takes at most ${MESSAGE_MAX_CHARS}.`, {
+          maxLength: MESSAGE_MAX_CHARS,
+        });
       const account = await ml.findAccount(request.auth.tenantId, c.account_id);
       const sellerId = String(account.seller_id);
-      const buyerWrote = await db.selectFrom('ml_messages').select('id').where('conversation_id', '=', c.id).where('direction', '=', 'buyer').limit(1).executeTakeFirst();
+      const buyerWrote = await db
+        .selectFrom('ml_messages')
+        .select('id')
+        .where('conversation_id', '=', c.id)
+        .where('direction', '=', 'buyer')
+        .limit(1)
+        .executeTakeFirst();
       const option = request.body.option;
       let templateId: string | undefined;
       if (!buyerWrote || option) {
         const guide = await ml.withSellerToken(account.id, (t) => ml.client.actionGuide(t, c.pack_id)).catch(mercadoLivreProblem);
-        const options = guide.options.map((o) => ({ id: o.id, type: o.type, enabled: o.enabled, capAvailable: o.cap_available, charLimit: o.char_limit ?? null }));
-        if (!option) throw unprocessable('OPTION_REQUIRED', 'The buyer has not written yet: a seller starting the conversation must pick an option of the action guide.', { options });
+        const options = guide.options.map((o) => ({
+          id: o.id,
+          type: o.type,
+          enabled: o.enabled,
+          capAvailable: o.cap_available,
+          charLimit: o.char_limit ?? null,
+        }));
+        if (!option)
+          throw unprocessable('OPTION_REQUIRED', 'The buyer has not written yet: a seller starting the conversation must pick an option of the action guide.', {
+            options,
+          });
         const chosen = guide.options.find((o) => o.id === option);
-        if (!chosen || !chosen.enabled || chosen.cap_available <= 0) throw unprocessable('OPTION_NOT_AVAILABLE', `The option ${option} is not available for this conversation.`, { options });
+        if (!chosen || !chosen.enabled || chosen.cap_available <= 0)
+          throw unprocessable('OPTION_NOT_AVAILABLE', `The option ${option} is not available for this conversation.`, { options });
         templateId = chosen.templates?.[0]?.id;
         if (chosen.type === 'free_text' && !text) throw unprocessable('MESSAGE_TEXT_EMPTY', `The option ${option} needs a text.`);
       } else if (!text) throw unprocessable('MESSAGE_TEXT_EMPTY', 'The message text is empty.');
@@ -154,13 +194,24 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
       // The intent is recorded before the call (its business key is the client key).
       const row = await db
         .insertInto('ml_messages')
-        .values({ tenant_id: c.tenant_id, conversation_id: c.id, client_key: clientKey, direction: 'seller', text: text || `[${option}]`, option_id: option ?? null, state: 'sending', sent_by: request.auth.userId })
+        .values({
+          tenant_id: c.tenant_id,
+          conversation_id: c.id,
+          client_key: clientKey,
+          direction: 'seller',
+          text: text || `[${option}]`,
+          option_id: option ?? null,
+          state: 'sending',
+          sent_by: request.auth.userId,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       let sent: MlMessage;
       try {
         sent = await ml.withSellerToken(account.id, (t) =>
-          option ? ml.client.sendOption(t, c.pack_id, { optionId: option, templateId, text: text || undefined }) : ml.client.sendMessage(t, c.pack_id, sellerId, String(c.buyer_id), text),
+          option
+            ? ml.client.sendOption(t, c.pack_id, { optionId: option, templateId, text: text || undefined })
+            : ml.client.sendMessage(t, c.pack_id, sellerId, String(c.buyer_id), text),
         );
       } catch (error) {
         if (error instanceof MercadoLivreApiError && !error.retryable) {
@@ -169,7 +220,12 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
             // Blocked since we last looked: learn why from the conversation itself.
             const pack = await ml.withSellerToken(account.id, (t) => ml.client.packMessages(t, c.pack_id, sellerId, { limit: 1 })).catch(() => undefined);
             const substatus = pack?.conversation_status.substatus ?? c.substatus;
-            if (pack) await db.updateTable('ml_conversations').set({ status: pack.conversation_status.status, substatus, updated_at: new Date() }).where('id', '=', c.id).execute();
+            if (pack)
+              await db
+                .updateTable('ml_conversations')
+                .set({ status: pack.conversation_status.status, substatus, updated_at: new Date() })
+                .where('id', '=', c.id)
+                .execute();
             throw conflict('CONVERSATION_BLOCKED', `The conversation is blocked (${substatus ?? 'blocked'}).`, { substatus });
           }
         }
@@ -179,12 +235,36 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
       const saved = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('ml_messages')
-          .set({ ml_message_id: sent.id, state: 'sent', text: sent.text ?? row.text, moderation_status: sent.moderation?.status ?? null, moderation_reason: sent.moderation?.reason ?? null, sent_at: new Date(sent.date_created ?? Date.now()) })
+          .set({
+            ml_message_id: sent.id,
+            state: 'sent',
+            text: sent.text ?? row.text,
+            moderation_status: sent.moderation?.status ?? null,
+            moderation_reason: sent.moderation?.reason ?? null,
+            sent_at: new Date(sent.date_created ?? Date.now()),
+          })
           .where('id', '=', row.id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        await recordMessageInteraction(trx, { tenantId: c.tenant_id, accountId: account.id, conversationId: c.id, packId: c.pack_id, messageKey: sent.id, buyerId: c.buyer_id, direction: 'seller', at: updated.sent_at, moderation: updated.moderation_status, by: request.auth.userId });
-        await audit(trx, request, { action: 'mercadolivre_conversation.message', targetType: 'mercadolivre_conversation', targetId: c.id, summary: `Mensagem pós-venda enviada (pack ${c.pack_id})`, details: { option: option ?? null } });
+        await recordMessageInteraction(trx, {
+          tenantId: c.tenant_id,
+          accountId: account.id,
+          conversationId: c.id,
+          packId: c.pack_id,
+          messageKey: sent.id,
+          buyerId: c.buyer_id,
+          direction: 'seller',
+          at: updated.sent_at,
+          moderation: updated.moderation_status,
+          by: request.auth.userId,
+        });
+        await audit(trx, request, {
+          action: 'mercadolivre_conversation.message',
+          targetType: 'mercadolivre_conversation',
+          targetId: c.id,
+          summary: `Mensagem pós-venda enviada (pack ${c.pack_id})`,
+          details: { option: option ?? null },
+        });
         await refreshConversationCounts(trx, c.id);
         return updated;
       });

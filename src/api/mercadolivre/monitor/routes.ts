@@ -20,7 +20,13 @@ const STREAM_EVERY_MS = 2_000;
 /** "Today" is the day in Brasília, where the contact centre works. */
 async function monitorOf(db: Parameters<RoutePlugin>[1]['db'], tenantId: string): Promise<Monitor> {
   const { rows } = await sql<{
-    unanswered: string; oldest: Date | null; breaches: string; median: number | null; answered: string; unread: string; reauth: string;
+    unanswered: string;
+    oldest: Date | null;
+    breaches: string;
+    median: number | null;
+    answered: string;
+    unread: string;
+    reauth: string;
   }>`
     WITH today AS (SELECT date_trunc('day', now() AT TIME ZONE 'America/Sao_Paulo') AT TIME ZONE 'America/Sao_Paulo' AS start)
     SELECT
@@ -51,13 +57,25 @@ async function monitorOf(db: Parameters<RoutePlugin>[1]['db'], tenantId: string)
 export const mercadoLivreMonitorRoutes: RoutePlugin = (app, { db }) => {
   app.get(
     '/mercadolivre/monitor',
-    { schema: { tags: ['mercadolivre'], summary: 'Unanswered questions, oldest waiting, SLA breaches today, median answer time, unread conversations, accounts needing authorization', response: { 200: monitorSchema, ...errorResponses, ...unavailableResponses } } },
+    {
+      schema: {
+        tags: ['mercadolivre'],
+        summary: 'Unanswered questions, oldest waiting, SLA breaches today, median answer time, unread conversations, accounts needing authorization',
+        response: { 200: monitorSchema, ...errorResponses, ...unavailableResponses },
+      },
+    },
     async (request) => monitorOf(db, request.auth.tenantId),
   );
 
   app.get(
     '/mercadolivre/monitor/stream',
-    { schema: { tags: ['mercadolivre'], summary: 'The monitor as Server-Sent Events (`event: monitor`, JSON data, every 2 s)', produces: ['text/event-stream'] } },
+    {
+      schema: {
+        tags: ['mercadolivre'],
+        summary: 'The monitor as Server-Sent Events (`event: monitor`, JSON data, every 2 s)',
+        produces: ['text/event-stream'],
+      },
+    },
     async (request, reply) => {
       reply.hijack();
       const res = reply.raw;

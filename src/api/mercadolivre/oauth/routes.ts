@@ -39,14 +39,16 @@ export const mercadoLivreOauthRoutes: RoutePlugin = (app, { db, config, temporal
         .where('expires_at', '>', new Date())
         .returningAll()
         .executeTakeFirst();
-      if (!spent) throw badRequest('OAUTH_STATE_INVALID', 'The state is unknown, expired or already used: start again with POST /v1/mercadolivre/accounts/authorize.');
+      if (!spent)
+        throw badRequest('OAUTH_STATE_INVALID', 'The state is unknown, expired or already used: start again with POST /v1/mercadolivre/accounts/authorize.');
       if (error || !code) throw badRequest('OAUTH_DENIED', `The seller did not authorize the application${error ? ` (${error})` : ''}.`);
       let grant, me;
       try {
         grant = await ml.client.exchangeCode(code, ml.redirectUri);
         me = await ml.client.me(grant.access_token);
       } catch (e) {
-        if (e instanceof MercadoLivreApiError && e.error === 'invalid_grant') throw badRequest('OAUTH_CODE_INVALID', 'Mercado Livre refused the authorization code (expired or used).');
+        if (e instanceof MercadoLivreApiError && e.error === 'invalid_grant')
+          throw badRequest('OAUTH_CODE_INVALID', 'Mercado Livre refused the authorization code (expired or used).');
         mercadoLivreProblem(e);
       }
       const sellerId = String(grant.user_id ?? me.id);
@@ -56,7 +58,15 @@ export const mercadoLivreOauthRoutes: RoutePlugin = (app, { db, config, temporal
         const sealed = sealGrant(ml.box, grant);
         const row = await trx
           .insertInto('ml_accounts')
-          .values({ tenant_id: spent.tenant_id, seller_id: sellerId, nickname: me.nickname ?? sellerId, status: 'connected', ...sealed, connected_by: spent.user_id, connected_at: new Date() })
+          .values({
+            tenant_id: spent.tenant_id,
+            seller_id: sellerId,
+            nickname: me.nickname ?? sellerId,
+            status: 'connected',
+            ...sealed,
+            connected_by: spent.user_id,
+            connected_at: new Date(),
+          })
           .onConflict((oc) =>
             oc.constraint('ml_accounts_seller_key').doUpdateSet({
               ...sealed,
@@ -86,8 +96,15 @@ export const mercadoLivreOauthRoutes: RoutePlugin = (app, { db, config, temporal
           })
           .execute();
         // What waited for the seller to authorize again is due now.
-        await trx.updateTable('ml_notifications').set({ next_attempt_at: new Date() }).where('account_id', '=', row.id).where('state', '=', 'pending').execute();
-        await sql`UPDATE ml_answers a SET next_attempt_at = now() FROM ml_questions q WHERE q.id = a.question_id AND q.account_id = ${row.id} AND a.state = 'pending'`.execute(trx);
+        await trx
+          .updateTable('ml_notifications')
+          .set({ next_attempt_at: new Date() })
+          .where('account_id', '=', row.id)
+          .where('state', '=', 'pending')
+          .execute();
+        await sql`UPDATE ml_answers a SET next_attempt_at = now() FROM ml_questions q WHERE q.id = a.question_id AND q.account_id = ${row.id} AND a.state = 'pending'`.execute(
+          trx,
+        );
         return row;
       });
       await ml.startAccountWorkflow(account);

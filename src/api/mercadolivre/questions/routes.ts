@@ -13,7 +13,13 @@ import { mercadoLivreContext } from '../shared';
 const tags = ['mercadolivre'];
 const ANSWER_WAIT_MS = 5_000;
 
-const answerSchema = z.object({ text: z.string(), source: z.enum(['agent', 'auto']), state: z.enum(['pending', 'sent', 'failed']), error: z.string().nullable(), sentAt: z.string().nullable() });
+const answerSchema = z.object({
+  text: z.string(),
+  source: z.enum(['agent', 'auto']),
+  state: z.enum(['pending', 'sent', 'failed']),
+  error: z.string().nullable(),
+  sentAt: z.string().nullable(),
+});
 export const questionSchema = z.object({
   id: z.uuid(),
   accountId: z.uuid(),
@@ -76,7 +82,14 @@ export const mercadoLivreQuestionRoutes: RoutePlugin = (app, { db, config, tempo
 
   app.get(
     '/mercadolivre/questions',
-    { schema: { tags, summary: 'Questions on the sellers\' listings (filters: account, status, item, period, SLA breached)', querystring: listQuery, response: { 200: pageSchema(questionSchema), ...errorResponses, ...unavailableResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Questions on the sellers' listings (filters: account, status, item, period, SLA breached)",
+        querystring: listQuery,
+        response: { 200: pageSchema(questionSchema), ...errorResponses, ...unavailableResponses },
+      },
+    },
     async (request) => {
       const { limit, cursor, sort, accountId, status, itemId, from, to, slaBreached } = request.query;
       let query = db.selectFrom('ml_questions').selectAll().where('tenant_id', '=', request.auth.tenantId);
@@ -87,13 +100,25 @@ export const mercadoLivreQuestionRoutes: RoutePlugin = (app, { db, config, tempo
       if (to) query = query.where('asked_at', '<', new Date(to));
       if (slaBreached) query = query.where('sla_breached_at', slaBreached === 'true' ? 'is not' : 'is', null);
       const rows = await keysetPage(query, { sort: parseSort(sort, { askedAt: 'asked_at:ts' }), idColumn: 'id', limit, cursor }).execute();
-      return toPage(rows, limit, (r) => [dateCursor(r.asked_at), r.id], (r) => toApi(r));
+      return toPage(
+        rows,
+        limit,
+        (r) => [dateCursor(r.asked_at), r.id],
+        (r) => toApi(r),
+      );
     },
   );
 
   app.get(
     '/mercadolivre/questions/:id',
-    { schema: { tags, summary: 'A question with its answer', params: z.object({ id: z.uuid() }), response: { 200: questionSchema, ...errorResponses, ...unavailableResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'A question with its answer',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: questionSchema, ...errorResponses, ...unavailableResponses },
+      },
+    },
     async (request) => {
       const { q, a } = await load(request.auth.tenantId, request.params.id);
       return toApi(q, a);
@@ -114,21 +139,43 @@ export const mercadoLivreQuestionRoutes: RoutePlugin = (app, { db, config, tempo
     async (request, reply) => {
       const text = request.body.text.trim();
       if (!text) throw unprocessable('ANSWER_TEXT_EMPTY', 'The answer text is empty.');
-      if (text.length > ANSWER_MAX_CHARS) throw unprocessable('ANSWER_TEXT_TOO_LONG', `The answer has ${text.length} characters; Mercado Livre takes at most ${ANSWER_MAX_CHARS}.`, { maxLength: ANSWER_MAX_CHARS });
+      if (text.length > ANSWER_MAX_CHARS)
+        throw unprocessable('ANSWER_TEXT_TOO_LONG', `The answer has ${text.length} characters; Mercado Livre takes at most ${ANSWER_MAX_CHARS}.`, {
+          maxLength: ANSWER_MAX_CHARS,
+        });
       const { q, a } = await load(request.auth.tenantId, request.params.id);
       if (a) {
-        if (a.text.trim() !== text) throw conflict('QUESTION_ALREADY_ANSWERED', `The question already has an answer (${a.source}, ${a.state}); an answer cannot be edited.`, { answerState: a.state });
+        if (a.text.trim() !== text)
+          throw conflict('QUESTION_ALREADY_ANSWERED', `The question already has an answer (${a.source}, ${a.state}); an answer cannot be edited.`, {
+            answerState: a.state,
+          });
       } else {
-        if (q.status !== 'UNANSWERED') throw conflict('QUESTION_NOT_UNANSWERED', `The question is ${q.status}; only an UNANSWERED question can be answered.`, { questionStatus: q.status });
+        if (q.status !== 'UNANSWERED')
+          throw conflict('QUESTION_NOT_UNANSWERED', `The question is ${q.status}; only an UNANSWERED question can be answered.`, { questionStatus: q.status });
         await db.transaction().execute(async (trx) => {
           const inserted = await trx
             .insertInto('ml_answers')
-            .values({ tenant_id: q.tenant_id, question_id: q.id, text, source: 'agent', requested_by_user: request.auth.userId, requested_by_key: request.auth.keyId, state: 'pending', next_attempt_at: new Date() })
+            .values({
+              tenant_id: q.tenant_id,
+              question_id: q.id,
+              text,
+              source: 'agent',
+              requested_by_user: request.auth.userId,
+              requested_by_key: request.auth.keyId,
+              state: 'pending',
+              next_attempt_at: new Date(),
+            })
             .onConflict((oc) => oc.constraint('ml_answers_question_key').doNothing())
             .returning('id')
             .executeTakeFirst();
           if (!inserted) return;
-          await audit(trx, request, { action: 'mercadolivre_question.answer', targetType: 'mercadolivre_question', targetId: q.id, summary: `Pergunta ${q.ml_question_id} respondida`, details: { source: 'agent', text } });
+          await audit(trx, request, {
+            action: 'mercadolivre_question.answer',
+            targetType: 'mercadolivre_question',
+            targetId: q.id,
+            summary: `Pergunta ${q.ml_question_id} respondida`,
+            details: { source: 'agent', text },
+          });
         });
         const again = await db.selectFrom('ml_answers').select('text').where('question_id', '=', q.id).executeTakeFirstOrThrow();
         if (again.text.trim() !== text) throw conflict('QUESTION_ALREADY_ANSWERED', 'The question got another answer meanwhile.');

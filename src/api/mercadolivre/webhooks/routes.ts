@@ -56,7 +56,13 @@ export const mercadoLivreWebhookRoutes: RoutePlugin = (app, { db, config, tempor
       const applicationId = String(n.application_id).trim();
       const account = await accountOf(userId);
       const ignoreReason =
-        applicationId !== ml.applicationId ? 'unknown_application' : !account ? 'unknown_seller' : account.status !== 'connected' ? `account_${account.status}` : null;
+        applicationId !== ml.applicationId
+          ? 'unknown_application'
+          : !account
+            ? 'unknown_seller'
+            : account.status !== 'connected'
+              ? `account_${account.status}`
+              : null;
       await storeNotification(db, {
         dedupKey: notificationKey({ ...n, user_id: userId }),
         tenantId: account?.tenant_id ?? null,
@@ -71,7 +77,12 @@ export const mercadoLivreWebhookRoutes: RoutePlugin = (app, { db, config, tempor
       });
       if (account && !ignoreReason && Date.now() - (touched.get(account.id) ?? 0) > 1000) {
         touched.set(account.id, Date.now());
-        void db.updateTable('ml_accounts').set({ last_notification_at: new Date() }).where('id', '=', account.id).execute().catch(() => undefined);
+        void db
+          .updateTable('ml_accounts')
+          .set({ last_notification_at: new Date() })
+          .where('id', '=', account.id)
+          .execute()
+          .catch(() => undefined);
       }
       if (!ignoreReason) void ml.ensureProcessor();
       return { received: true as const };
