@@ -153,7 +153,8 @@ async function main() {
     const groupId = group.rows[0].id;
     await pool.query(
       `INSERT INTO contacts (group_id, name, phones, custom)
-       SELECT $1, 'Cliente ' || i, ARRAY['55119' || lpad((10000000 + i)::text, 8, '0')], jsonb_build_object('vencimento', '10/12') FROM generate_series(1, $2) i`,
+       SELECT $1, 'Cliente ' || i, ARRAY['55119' || lpad((10000000 + i)::text, 8, '0')],
+         jsonb_build_object('vencimento', '10/12') FROM generate_series(1, $2) i`,
       [groupId, contacts],
     );
     const campaign = await json('POST', `${API}/v1/broadcast/campaigns`, { name: 'Bench', channelId: channel.id }, key.key);
@@ -185,7 +186,8 @@ async function main() {
       if (Date.now() - lastLog > 5000) {
         lastLog = Date.now();
         log(
-          `  ${s.state}: accepted+ ${s.totals.accepted + s.totals.sent + s.totals.delivered + s.totals.read}, pending ${s.totals.pending}, ${s.currentMps} msg/s`,
+          `  ${s.state}: accepted+ ` +
+            `${s.totals.accepted + s.totals.sent + s.totals.delivered + s.totals.read}, pending ${s.totals.pending}, ${s.currentMps} msg/s`,
         );
       }
     }
@@ -277,21 +279,33 @@ async function main() {
     }
     const applySeconds = Number(process.hrtime.bigint() - burstStart) / 1e9;
     const burstPg = cpuSpent(burstCpu.pg, cpuOf(await backends()));
-    const burstCpuLine = `worker ${(cpuSeconds(worker.pid!) - burstCpu.worker).toFixed(1)} s, API ${(cpuSeconds(api.pid!) - burstCpu.api).toFixed(1)} s, PostgreSQL ${burstPg.toFixed(1)} s`;
+    const burstCpuLine =
+      `worker ${(cpuSeconds(worker.pid!) - burstCpu.worker).toFixed(1)} s, ` +
+      `API ${(cpuSeconds(api.pid!) - burstCpu.api).toFixed(1)} s, PostgreSQL ${burstPg.toFixed(1)} s`;
 
     const sustained = w.n / Number(w.s);
-    console.log(`
+    console.log(
+      `
 broadcast send of ${contacts} contacts at ${mps} msg/s, simulator limit ${simMps} msg/s, ${CONCURRENCY} concurrent for the bare loop
-  bare HTTP loop                 ${bare.seconds.toFixed(1)} s   ${(bare.accepted / bare.seconds).toFixed(0)} msg/s  (${bare.refused} refusals retried); CPU: loop ${bareCpu.own.toFixed(1)} s, simulator ${bareCpu.sim.toFixed(1)} s
+  bare HTTP loop                 ${bare.seconds.toFixed(1)} s   ${(bare.accepted / bare.seconds).toFixed(0)} msg/s  (${bare.refused} refusals retried); ` +
+        `CPU: loop ${bareCpu.own.toFixed(1)} s, simulator ${bareCpu.sim.toFixed(1)} s
   ours (API → workflow → PG)     ${oursWall.toFixed(1)} s wall (create → completed); sustained ${sustained.toFixed(0)} msg/s over ${Number(w.s).toFixed(1)} s
-  ours / bare                    ${((sustained / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (sustained)   ${((contacts / oursWall / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (wall)
-  simulator: accepted ${simStats.accepted}, refused ${simStats.refused} ${JSON.stringify(simStats.refusedByCode)}, duplicates ${simStats.duplicateRecipients.length}
+  ours / bare                    ${((sustained / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (sustained)   ` +
+        `${((contacts / oursWall / (bare.accepted / bare.seconds)) * 100).toFixed(0)}% (wall)
+  simulator: accepted ${simStats.accepted}, refused ${simStats.refused} ` +
+        `${JSON.stringify(simStats.refusedByCode)}, duplicates ${simStats.duplicateRecipients.length}
   messages not handed over: ${w.other}
-  CPU during ours (s): worker ${cpu.worker.toFixed(1)}, API ${cpu.api.toFixed(1)}, simulator ${cpu.sim.toFixed(1)}, PostgreSQL (this database's backends) ${cpu.postgres.toFixed(1)}, Temporal ${cpu.temporal.toFixed(1)}, rest of the machine ${(cpu.busy - cpu.worker - cpu.api - cpu.sim - cpu.postgres - cpu.temporal).toFixed(1)}; machine idle ${cpu.idle.toFixed(1)} of ${(cpu.busy + cpu.idle).toFixed(1)}
+  CPU during ours (s): worker ${cpu.worker.toFixed(1)}, API ${cpu.api.toFixed(1)}, simulator ${cpu.sim.toFixed(1)}, ` +
+        `PostgreSQL (this database's backends) ${cpu.postgres.toFixed(1)}, Temporal ${cpu.temporal.toFixed(1)}, ` +
+        `rest of the machine ${(cpu.busy - cpu.worker - cpu.api - cpu.sim - cpu.postgres - cpu.temporal).toFixed(1)}; ` +
+        `machine idle ${cpu.idle.toFixed(1)} of ${(cpu.busy + cpu.idle).toFixed(1)}
 webhooks
-  during the run                 ${run.n} statuses in ${run.posts} POSTs, applied over ${Number(run.s).toFixed(1)} s (${(run.n / Number(run.s)).toFixed(0)} statuses/s, bounded by the send)
-  burst of ${rows.length} statuses      POSTed in ${postSeconds.toFixed(1)} s (${(rows.length / postSeconds).toFixed(0)}/s received), all applied after ${applySeconds.toFixed(1)} s (${(rows.length / applySeconds).toFixed(0)} statuses/s applied); CPU: ${burstCpuLine}
-`);
+  during the run                 ${run.n} statuses in ${run.posts} POSTs, ` +
+        `applied over ${Number(run.s).toFixed(1)} s (${(run.n / Number(run.s)).toFixed(0)} statuses/s, bounded by the send)
+  burst of ${rows.length} statuses      POSTed in ${postSeconds.toFixed(1)} s (${(rows.length / postSeconds).toFixed(0)}/s received), ` +
+        `all applied after ${applySeconds.toFixed(1)} s (${(rows.length / applySeconds).toFixed(0)} statuses/s applied); CPU: ${burstCpuLine}
+`,
+    );
   } finally {
     for (const child of [api, worker, sim]) child.kill('SIGTERM');
     await close();

@@ -135,16 +135,21 @@ async function main() {
   const simUtil = samples.reduce((a, b) => a + b, 0) / (samples.length * channels);
   const lane = result.lastLane?.metrics;
   log(
-    `campaign ${result.status}: ${contacts} contacts, ${stats.originatesAccepted} calls in ${seconds.toFixed(1)} s (${(stats.originatesAccepted / seconds).toFixed(0)} calls/s), max concurrent ${stats.maxConcurrent}/${channels}, reoriginated ${stats.reoriginated.length}`,
+    `campaign ${result.status}: ${contacts} contacts, ${stats.originatesAccepted} calls in ` +
+      `${seconds.toFixed(1)} s (${(stats.originatesAccepted / seconds).toFixed(0)} calls/s), ` +
+      `max concurrent ${stats.maxConcurrent}/${channels}, reoriginated ${stats.reoriginated.length}`,
   );
   log(
-    `line utilisation while contacts were due: ${(simUtil * 100).toFixed(1)}% (simulator, ${samples.length} samples), ${((lane?.lineUtilisation ?? 0) * 100).toFixed(1)}% (lane)`,
+    `line utilisation while contacts were due: ${(simUtil * 100).toFixed(1)}% (simulator, ${samples.length} samples), ` +
+      `${((lane?.lineUtilisation ?? 0) * 100).toFixed(1)}% (lane)`,
   );
   log(
-    `channel free → next originate: p50 ${lane?.freeToOriginateMs.p50.toFixed(2)} ms, p99 ${lane?.freeToOriginateMs.p99.toFixed(2)} ms, max ${lane?.freeToOriginateMs.max.toFixed(2)} ms (${lane?.freeToOriginateMs.count} samples, last lane)`,
+    `channel free → next originate: p50 ${lane?.freeToOriginateMs.p50.toFixed(2)} ms, p99 ${lane?.freeToOriginateMs.p99.toFixed(2)} ms, ` +
+      `max ${lane?.freeToOriginateMs.max.toFixed(2)} ms (${lane?.freeToOriginateMs.count} samples, last lane)`,
   );
   log(
-    `worker CPU: ${cpu.toFixed(1)} s over ${seconds.toFixed(1)} s = ${((cpu / seconds) * 100).toFixed(0)}% of one core (${((cpu / stats.originatesAccepted) * 1000).toFixed(2)} ms per call)`,
+    `worker CPU: ${cpu.toFixed(1)} s over ${seconds.toFixed(1)} s = ${((cpu / seconds) * 100).toFixed(0)}% of one core ` +
+      `(${((cpu / stats.originatesAccepted) * 1000).toFixed(2)} ms per call)`,
   );
   void pct;
 

@@ -58,6 +58,9 @@ const pgCpu = cpuSpent(pgBefore, cpuOf(await databaseBackends(pool)));
 clearInterval(sampler);
 console.log(
   result,
-  `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, import cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}), PostgreSQL cpu ${pgCpu.toFixed(2)} s, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB, peak external ${(peakExternal / 2 ** 20).toFixed(0)} MB`,
+  `${seconds.toFixed(2)} s, ${Math.round(rows / seconds)} rows/s, ` +
+    `import cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}), ` +
+    `PostgreSQL cpu ${pgCpu.toFixed(2)} s, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MB, ` +
+    `peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MB, peak external ${(peakExternal / 2 ** 20).toFixed(0)} MB`,
 );
 await close();

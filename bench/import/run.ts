@@ -85,7 +85,10 @@ async function main() {
 
   // Upload, streamed from disk as multipart/form-data.
   const boundary = '----omnibench';
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nBench\r\n--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\ndialer\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="contacts.csv"\r\nContent-Type: text/csv\r\n\r\n`;
+  const head =
+    `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nBench\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\ndialer\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="contacts.csv"\r\nContent-Type: text/csv\r\n\r\n`;
   const tail = `\r\n--${boundary}--\r\n`;
   async function* body() {
     yield Buffer.from(head);
@@ -118,15 +121,19 @@ async function main() {
   const apiPeak = apiMemory.stop();
   const workerPeak = workerMemory.stop();
 
-  console.log(`
+  console.log(
+    `
 import of ${rows} rows (${(size / 1e6).toFixed(1)} MB), ${status.status}: imported ${status.rowsImported}, rejected ${status.rowsRejected}
   plain COPY of the same file      ${copySeconds.toFixed(2)} s
   ours: upload through the API     ${uploadSeconds.toFixed(2)} s
   ours: upload until import done   ${oursSeconds.toFixed(2)} s   (${Math.round(rows / oursSeconds)} rows/s)
   ratio ours / COPY                ${(oursSeconds / copySeconds).toFixed(2)}×   (target ≤ 2×)
   peak RSS during the run          api ${apiPeak.toFixed(0)} MB, worker ${workerPeak.toFixed(0)} MB   (target ≤ 300 MB each)
-  CPU during the run               api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s, PostgreSQL (this database's backends) ${pgCpu.toFixed(1)} s; machine busy ${(machineAfter.busy - machineBefore.busy).toFixed(1)} s, idle ${(machineAfter.idle - machineBefore.idle).toFixed(1)} s
-`);
+  CPU during the run               api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s, ` +
+      `PostgreSQL (this database's backends) ${pgCpu.toFixed(1)} s; ` +
+      `machine busy ${(machineAfter.busy - machineBefore.busy).toFixed(1)} s, idle ${(machineAfter.idle - machineBefore.idle).toFixed(1)} s
+`,
+  );
   api.kill('SIGTERM');
   worker.kill('SIGTERM');
   await temporal.stop();

@@ -114,16 +114,20 @@ async function main() {
     const s = sim.webhook.stats;
     const ms = (v: number) => `${v.toFixed(1)} ms`;
     log(
-      `time to our 200 (simulator side, ${latencies.length} successful POSTs): p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))}`,
+      `time to our 200 (simulator side, ${latencies.length} successful POSTs): ` +
+        `p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))}`,
     );
     log(
-      `deliveries: ${s.posted} POSTs, ${s.delivered} answered 200 in time, ${s.failedAttempts} failed/over 500 ms (retried), ${s.dropped} dropped, ${s.duplicatesSent} duplicates sent`,
+      `deliveries: ${s.posted} POSTs, ${s.delivered} answered 200 in time, ` +
+        `${s.failedAttempts} failed/over 500 ms (retried), ${s.dropped} dropped, ${s.duplicatesSent} duplicates sent`,
     );
     log(
-      `applied: ${c.questions} question rows (${c.distinct_questions} distinct) for ${total} asked, ${c.interactions} interactions, ${c.notifications} notification rows (${c.applied} applied, ${c.duplicates} duplicates folded, ${c.tries} tries)`,
+      `applied: ${c.questions} question rows (${c.distinct_questions} distinct) for ${total} asked, ${c.interactions} interactions, ` +
+        `${c.notifications} notification rows (${c.applied} applied, ${c.duplicates} duplicates folded, ${c.tries} tries)`,
     );
     log(
-      `wall: delivered in ${(deliveredAt / 1000).toFixed(1)} s, all applied in ${(appliedAt / 1000).toFixed(1)} s; worker killed at ${(killedAt / 1000).toFixed(1)} s; API CPU ${apiCpuSpent.toFixed(1)} s`,
+      `wall: delivered in ${(deliveredAt / 1000).toFixed(1)} s, all applied in ${(appliedAt / 1000).toFixed(1)} s; ` +
+        `worker killed at ${(killedAt / 1000).toFixed(1)} s; API CPU ${apiCpuSpent.toFixed(1)} s`,
     );
     const exactlyOnce = c.questions === total && c.distinct_questions === total && c.interactions === total && c.notifications === total && c.applied === total;
     log(exactlyOnce ? 'every notification applied exactly once' : 'NOT exactly once: see the counts above');

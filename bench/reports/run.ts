@@ -27,7 +27,8 @@ await pool.query(
   INSERT INTO contact_groups (id, tenant_id, kind, name, name_key, source) VALUES ('00000000-0000-0000-0000-000000000001', $1, 'dialer', 'G', 'g', 'csv');
   INSERT INTO dial_strategies (id, tenant_id, name, name_key, config) VALUES ('00000000-0000-0000-0000-000000000002', $1, 'S', 's', '{}');
   INSERT INTO dialer_campaigns (id, tenant_id, name, name_key, group_id, strategy_id, status)
-    VALUES ('00000000-0000-0000-0000-000000000003', $1, 'Cobrança Dezembro', 'cobranca', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 'completed');
+    VALUES ('00000000-0000-0000-0000-000000000003', $1, 'Cobrança Dezembro',
+      'cobranca', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 'completed');
   INSERT INTO contacts (group_id, name, phones) SELECT '00000000-0000-0000-0000-000000000001', 'Cliente ' || g, ARRAY['55119' || (80000000 + g)::text]
     FROM generate_series(1, 10000) g;`.replace(/\$1/g, `'${tenantId}'`),
 );
@@ -35,9 +36,11 @@ await pool.query(
   `
   INSERT INTO dial_attempts (attempt_key, tenant_id, campaign_id, contact_id, dial_no, attempt_no, phone, strategy_version, state, outcome, cause, cause_txt,
     ring_ms, talk_ms, started_at, answered_at, ended_at, cycle)
-  SELECT 'dc:b:' || g, $1, '00000000-0000-0000-0000-000000000003', 1 + g % 10000, 1 + g / 10000, 1 + g / 10000, '55119' || (80000000 + g % 10000)::text, 1, 'done',
+  SELECT 'dc:b:' || g, $1, '00000000-0000-0000-0000-000000000003', 1 + g % 10000, 1 + g / 10000, 1 + g / 10000,
+    '55119' || (80000000 + g % 10000)::text, 1, 'done',
     (ARRAY['answered', 'busy', 'no_answer'])[1 + g % 3], (ARRAY[16, 17, 19])[1 + g % 3], (ARRAY['Normal Clearing', 'User busy', 'No answer'])[1 + g % 3],
-    1000 + g % 20000, CASE WHEN g % 3 = 0 THEN 5000 + g % 300000 END, now() - (g || ' seconds')::interval, NULL, now() - (g || ' seconds')::interval + interval '40 seconds', 1
+    1000 + g % 20000, CASE WHEN g % 3 = 0 THEN 5000 + g % 300000 END,
+      now() - (g || ' seconds')::interval, NULL, now() - (g || ' seconds')::interval + interval '40 seconds', 1
   FROM generate_series(1, $2::int) g`,
   [tenantId, ROWS],
 );
@@ -46,10 +49,13 @@ await pool.query(
   INSERT INTO interactions (tenant_id, channel, direction, kind, source_key, phone, phone_key, contact_id, campaign_id, started_at, ended_at, outcome,
     handled_by_kind, details, events)
   SELECT $1, 'voice', 'outbound', 'call', 'dc:b:' || g, '55119' || (80000000 + g % 10000)::text, '5511' || (80000000 + g % 10000)::text, 1 + g % 10000,
-    '00000000-0000-0000-0000-000000000003', now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval + interval '40 seconds', 'answered', 'system',
+    '00000000-0000-0000-0000-000000000003',
+      now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval + interval '40 seconds', 'answered', 'system',
     jsonb_build_object('attemptNo', 1, 'cause', 16, 'talkMs', 35000),
-    jsonb_build_array(jsonb_build_object('key', 'dialing', 'type', 'dialing', 'at', to_char((now() - (g || ' seconds')::interval) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
-                      jsonb_build_object('key', 'ended', 'type', 'ended', 'at', to_char((now() - (g || ' seconds')::interval + interval '40 seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+    jsonb_build_array(jsonb_build_object('key', 'dialing', 'type', 'dialing', 'at',
+      to_char((now() - (g || ' seconds')::interval) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+                      jsonb_build_object('key', 'ended', 'type', 'ended', 'at',
+                        to_char((now() - (g || ' seconds')::interval + interval '40 seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
   FROM generate_series(1, $2::int) g`,
   [tenantId, ROWS],
 );
@@ -62,7 +68,8 @@ const COPY_SQL: Record<string, string> = {
           FROM dial_attempts a JOIN dialer_campaigns c ON c.id = a.campaign_id LEFT JOIN contacts ct ON ct.id = a.contact_id
           WHERE a.tenant_id = '${tenantId}' ORDER BY a.id`,
   interactions: `SELECT i.id, i.started_at, i.ended_at, i.ended_at - i.started_at, i.channel, i.direction, i.kind, i.phone, i.company_contact_id, i.contact_id,
-            i.ml_buyer_id, COALESCE(dc.name, bc.name), i.campaign_id, i.send_id, i.ml_account_id, i.outcome, i.handled_by_kind, i.handled_by_id, i.events, i.details,
+            i.ml_buyer_id, COALESCE(dc.name, bc.name), i.campaign_id, i.send_id, i.ml_account_id,
+              i.outcome, i.handled_by_kind, i.handled_by_id, i.events, i.details,
             i.source_key
           FROM interactions i LEFT JOIN dialer_campaigns dc ON dc.id = i.campaign_id LEFT JOIN broadcast_campaigns bc ON bc.id = i.campaign_id
           WHERE i.tenant_id = '${tenantId}' ORDER BY i.started_at, i.id`,

@@ -679,52 +679,59 @@ describe('webhook events that arrive before their message is recorded', () => {
     return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SIM_SECRET) } };
   };
 
-  it('applies a status by the recipient (wa_id without the ninth digit) to a message whose answer was lost, and an orphan once its wamid is recorded', async () => {
-    const db = stack.database.db;
-    const [lost, later] = await db
-      .selectFrom('broadcast_messages')
-      .selectAll()
-      .where('tenant_id', '=', tenant.tenantId)
-      .where('state', '=', 'read')
-      .where('phone', 'like', '5548980000%')
-      .orderBy('id')
-      .limit(2)
-      .execute();
-    // As if the worker died between the call and recording the answer, and another was never answered yet.
-    await db
-      .updateTable('broadcast_messages')
-      .set({ state: 'sending', wamid: null, sent_at: null, delivered_at: null, read_at: null })
-      .where('id', 'in', [lost.id, later.id])
-      .execute();
-    const ts = String(Math.floor(Date.now() / 1000));
-    const shortWaId = `${lost.phone.slice(0, 4)}${lost.phone.slice(5)}`;
-    const a = signed([{ id: 'wamid.PERDIDA', status: 'delivered', timestamp: ts, recipient_id: shortWaId }]);
-    expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: a.headers, payload: a.body })).statusCode).toBe(200);
-    const b = signed([{ id: 'wamid.DEPOIS', status: 'read', timestamp: ts, recipient_id: '5511999999999' }]);
-    expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: b.headers, payload: b.body })).statusCode).toBe(200);
+  it(
+    'applies a status by the recipient (wa_id without the ninth digit) ' + 'to a message whose answer was lost, and an orphan once its wamid is recorded',
+    async () => {
+      const db = stack.database.db;
+      const [lost, later] = await db
+        .selectFrom('broadcast_messages')
+        .selectAll()
+        .where('tenant_id', '=', tenant.tenantId)
+        .where('state', '=', 'read')
+        .where('phone', 'like', '5548980000%')
+        .orderBy('id')
+        .limit(2)
+        .execute();
+      // As if the worker died between the call and recording the answer, and another was never answered yet.
+      await db
+        .updateTable('broadcast_messages')
+        .set({ state: 'sending', wamid: null, sent_at: null, delivered_at: null, read_at: null })
+        .where('id', 'in', [lost.id, later.id])
+        .execute();
+      const ts = String(Math.floor(Date.now() / 1000));
+      const shortWaId = `${lost.phone.slice(0, 4)}${lost.phone.slice(5)}`;
+      const a = signed([{ id: 'wamid.PERDIDA', status: 'delivered', timestamp: ts, recipient_id: shortWaId }]);
+      expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: a.headers, payload: a.body })).statusCode).toBe(
+        200,
+      );
+      const b = signed([{ id: 'wamid.DEPOIS', status: 'read', timestamp: ts, recipient_id: '5511999999999' }]);
+      expect((await stack.app.inject({ method: 'POST', url: `/v1/webhooks/whatsapp/${channel.id}`, headers: b.headers, payload: b.body })).statusCode).toBe(
+        200,
+      );
 
-    await waitFor(
-      async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', lost.id).executeTakeFirstOrThrow()).state === 'delivered',
-      'the recipient match',
-      15_000,
-    );
-    expect(await db.selectFrom('broadcast_messages').select(['wamid', 'delivered_at']).where('id', '=', lost.id).executeTakeFirstOrThrow()).toMatchObject({
-      wamid: 'wamid.PERDIDA',
-    });
-    await waitFor(
-      async () => (await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).executeTakeFirst()) ?? false,
-      'the orphan to be kept',
-      15_000,
-    );
-    expect((await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state).toBe('sending');
+      await waitFor(
+        async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', lost.id).executeTakeFirstOrThrow()).state === 'delivered',
+        'the recipient match',
+        15_000,
+      );
+      expect(await db.selectFrom('broadcast_messages').select(['wamid', 'delivered_at']).where('id', '=', lost.id).executeTakeFirstOrThrow()).toMatchObject({
+        wamid: 'wamid.PERDIDA',
+      });
+      await waitFor(
+        async () => (await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).executeTakeFirst()) ?? false,
+        'the orphan to be kept',
+        15_000,
+      );
+      expect((await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state).toBe('sending');
 
-    // The send's answer is recorded now: the waiting event applies.
-    await db.updateTable('broadcast_messages').set({ wamid: 'wamid.DEPOIS', state: 'accepted' }).where('id', '=', later.id).execute();
-    await waitFor(
-      async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state === 'read',
-      'the orphan to apply',
-      15_000,
-    );
-    expect((await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).execute()).length).toBe(0);
-  });
+      // The send's answer is recorded now: the waiting event applies.
+      await db.updateTable('broadcast_messages').set({ wamid: 'wamid.DEPOIS', state: 'accepted' }).where('id', '=', later.id).execute();
+      await waitFor(
+        async () => (await db.selectFrom('broadcast_messages').select('state').where('id', '=', later.id).executeTakeFirstOrThrow()).state === 'read',
+        'the orphan to apply',
+        15_000,
+      );
+      expect((await db.selectFrom('webhook_orphan_statuses').select('id').where('tenant_id', '=', tenant.tenantId).execute()).length).toBe(0);
+    },
+  );
 });

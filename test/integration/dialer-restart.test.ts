@@ -169,9 +169,8 @@ it('with no journal of the lost calls: they end `unknown`, are not redialled wit
       const left = await stack.database.db
         .selectFrom('dialer_contacts')
         .select(
-          sql<number>`count(*) FILTER (WHERE state IN ('queued', 'dialing') OR (state = 'pending' AND next_attempt_at < now() + interval '30 minutes'))::int`.as(
-            'n',
-          ),
+          sql<number>`count(*) FILTER (WHERE state IN ('queued', 'dialing') OR
+            (state = 'pending' AND next_attempt_at < now() + interval '30 minutes'))::int`.as('n'),
         )
         .where('campaign_id', '=', campaign.id)
         .executeTakeFirstOrThrow();

@@ -79,7 +79,8 @@ describe('strategies', () => {
 });
 
 describe('a campaign on an imported group', () => {
-  it('starts when its start Schedule fires, pauses and resumes by API with 409s, never calls blocked contacts, and its report matches the simulator', async () => {
+  it('starts when its start Schedule fires, pauses and resumes by API with 409s, ' +
+    'never calls blocked contacts, and its report matches the simulator', async () => {
     // 24 contacts: outcomes by last digit; contacts 0 and 1 are on the block list (one by each of their phones).
     const phones = Array.from({ length: 24 }, (_, i) => [phoneOf(i, i % 6), ...(i % 4 === 0 ? [phoneOf(i + 100, 5)] : [])]);
     const blocked = [phones[0][0], phones[1][0]];

@@ -106,7 +106,9 @@ describe('bad input gets a 4xx, never a 500', () => {
 
   it('malformed multipart (no closing boundary, a gzip Content-Encoding) is a 400', async () => {
     const boundary = 'xyz123';
-    const unclosed = `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nG\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nnome;telefone1\nAna;5548998288774\n`;
+    const unclosed =
+      `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nG\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nnome;telefone1\nAna;5548998288774\n`;
     const res = await stack.app.inject({
       method: 'POST',
       url: '/v1/contact-groups',

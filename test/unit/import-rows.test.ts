@@ -199,7 +199,8 @@ describe('parseImportRows', () => {
 
   it('gives the same events whatever the chunk sizes', async () => {
     const content = iconv.encode(
-      `\n${HEADER}"Silva; João";5548998288774;;"Rua A\r\nApto 2"\r\nJoão;"554;;x\r\nAção;+55 (48) 99828-8774;;"a""b"\r\n;;;\r\nZé;1;;\r\n"x"y;;;\r\nÚltima;554734322422;;fim`,
+      `\n${HEADER}"Silva; João";5548998288774;;"Rua A\r\nApto 2"\r\n` +
+        `João;"554;;x\r\nAção;+55 (48) 99828-8774;;"a""b"\r\n;;;\r\nZé;1;;\r\n"x"y;;;\r\nÚltima;554734322422;;fim`,
       'windows-1252',
     );
     const whole = await parse(content);

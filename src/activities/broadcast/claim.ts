@@ -45,9 +45,8 @@ export async function claimBatch(db: Kysely<Database>, rows: ClaimRow[], limit?:
       FROM a WHERE m.id = ANY(${ids}::bigint[]) AND m.state = 'pending' AND m.phone_key = ANY(a.admitted)
       RETURNING m.id, m.attempts
     )
-    SELECT (SELECT frees_at FROM a) AS frees_at, coalesce((SELECT json_agg(json_build_object('id', id, 'attempts', attempts)) FROM c), '[]'::json) AS claimed`.execute(
-    db,
-  );
+    SELECT (SELECT frees_at FROM a) AS frees_at,
+      coalesce((SELECT json_agg(json_build_object('id', id, 'attempts', attempts)) FROM c), '[]'::json) AS claimed`.execute(db);
   return {
     attempts: new Map(out.claimed.map((c) => [Number(c.id), c.attempts])),
     limitedUntil: out.frees_at ? new Date(out.frees_at).toISOString() : undefined,

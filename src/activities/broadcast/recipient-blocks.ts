@@ -33,7 +33,8 @@ export async function blockRecipients(db: Kysely<Database>, blocks: RecipientBlo
   await sql`
     INSERT INTO whatsapp_recipient_blocks (channel_id, phone_key, until, reason, error_code, send_id)
     SELECT DISTINCT ON (s.channel_id, m.phone_key) s.channel_id, m.phone_key, now() + b.ms * interval '1 millisecond', b.reason, b.code, s.id
-    FROM unnest(${blocks.map((b) => b.messageId)}::bigint[], ${blocks.map((b) => b.forMs)}::bigint[], ${blocks.map((b) => b.reason)}::text[], ${blocks.map((b) => b.code)}::int[])
+    FROM unnest(${blocks.map((b) => b.messageId)}::bigint[], ${blocks.map((b) => b.forMs)}::bigint[],
+      ${blocks.map((b) => b.reason)}::text[], ${blocks.map((b) => b.code)}::int[])
       AS b(id, ms, reason, code)
     JOIN broadcast_messages m ON m.id = b.id
     JOIN broadcast_sends s ON s.id = m.send_id

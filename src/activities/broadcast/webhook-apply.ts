@@ -95,7 +95,8 @@ export async function applyStatuses(
   if (loose.length > 0) {
     const candidates = await sql<Target>`
       SELECT id, send_id, contact_id, wamid, state, phone_key FROM broadcast_messages m
-      WHERE tenant_id = ${tenantId} AND ${ofChannel('m', channelId)} AND phone_key = ANY(${[...new Set(loose)]}::text[]) AND wamid IS NULL AND state IN ('sending', 'unknown')
+      WHERE tenant_id = ${tenantId} AND ${ofChannel('m', channelId)}
+        AND phone_key = ANY(${[...new Set(loose)]}::text[]) AND wamid IS NULL AND state IN ('sending', 'unknown')
       ORDER BY id FOR UPDATE`.execute(trx);
     const byPhone = new Map<string, Target[]>();
     for (const c of candidates.rows) byPhone.set(c.phone_key, [...(byPhone.get(c.phone_key) ?? []), c]);
@@ -154,9 +155,12 @@ export async function applyStatuses(
         delivered_at = LEAST(m.delivered_at, to_timestamp(v.delivered_ms / 1000)),
         read_at = LEAST(m.read_at, to_timestamp(v.read_ms / 1000)),
         failed_at = CASE WHEN v.state = 'failed' THEN LEAST(m.failed_at, to_timestamp(v.failed_ms / 1000)) ELSE m.failed_at END,
-        error_code = CASE WHEN v.state = 'failed' THEN coalesce(v.code, m.error_code) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_code END,
-        error_title = CASE WHEN v.state = 'failed' THEN coalesce(v.title, m.error_title) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_title END,
-        error_details = CASE WHEN v.state = 'failed' THEN coalesce(v.details, m.error_details) WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_details END
+        error_code = CASE WHEN v.state = 'failed' THEN coalesce(v.code, m.error_code)
+          WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_code END,
+        error_title = CASE WHEN v.state = 'failed' THEN coalesce(v.title, m.error_title)
+          WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_title END,
+        error_details = CASE WHEN v.state = 'failed' THEN coalesce(v.details, m.error_details)
+          WHEN v.state IN ('sent', 'delivered', 'read') THEN NULL ELSE m.error_details END
       FROM unnest(
         ${col((_, id) => id)}::bigint[], ${col((c) => c.state ?? null)}::text[], ${col((c) => c.wamid)}::text[], ${col((c) => c.waId)}::text[],
         ${col((c) => ms(c.at.sent))}::float8[], ${col((c) => ms(c.at.delivered))}::float8[],

@@ -222,7 +222,8 @@ export async function recordResults(db: Kysely<Database>, campaign: CampaignCont
         last_outcome = t.outcome, final_outcome = t.final_outcome, updated_at = now()
       FROM unnest(${results.map((r) => r.contactId)}::bigint[], ${results.map((r) => r.step.state)}::text[],
                   ${results.map((r) => (r.step.state === 'pending' ? r.step.nextAttemptAt.toISOString() : null))}::timestamptz[],
-                  ${results.map((r) => r.step.progress.phoneIdx)}::int[], ${results.map((r) => dddOf(currentPhone(campaign.strategy, r.step.progress)))}::text[],
+                  ${results.map((r) => r.step.progress.phoneIdx)}::int[],
+                    ${results.map((r) => dddOf(currentPhone(campaign.strategy, r.step.progress)))}::text[],
                   ${results.map((r) => r.step.progress.attempts)}::int[], ${results.map((r) => r.step.progress.phoneAttempts.join(','))}::text[],
                   ${results.map((r) => r.step.progress.dials)}::int[], ${results.map((r) => r.outcome)}::text[],
                   ${results.map((r) => (r.step.state === 'pending' ? null : r.step.finalOutcome))}::text[])

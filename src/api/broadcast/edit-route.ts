@@ -26,7 +26,9 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
         tags: ['broadcast'],
         summary: 'Edit a send that has not started: template and mapping, start time, sending hours, pace, gradual release',
         description:
-          'Only while the send is scheduled; 409 SEND_NOT_EDITABLE once it runs, is paused or finished. The mapping is checked against the (new) template (422 on a wrong count) and the pace against the channel limit. A new start time re-arms the workflow timer.',
+          'Only while the send is scheduled; 409 SEND_NOT_EDITABLE once it runs, is paused or finished. ' +
+          'The mapping is checked against the (new) template (422 on a wrong count) and the pace against the channel limit. ' +
+          'A new start time re-arms the workflow timer.',
         params: idParams,
         body: sendEditSchema,
         response: { 200: sendSchema, ...errorResponses },

@@ -171,7 +171,8 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
         tags,
         summary: 'Create a send (Envio): a group, an approved template with every placeholder mapped, schedule, hours, pace',
         description:
-          'Links (locks) the group to the campaign and starts the workflow `broadcast-send-<id>`. 422 when the template is not approved or the mapping does not fit the template; 409 when the group is inactive or already linked.',
+          'Links (locks) the group to the campaign and starts the workflow `broadcast-send-<id>`. ' +
+          '422 when the template is not approved or the mapping does not fit the template; 409 when the group is inactive or already linked.',
         params: idParams,
         body: sendCreateSchema,
         response: { 201: sendSchema, ...errorResponses, ...unavailableResponses },
@@ -239,7 +240,9 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
           action: 'broadcast_send.create',
           targetType: 'broadcast_send',
           targetId: created.id,
-          summary: `Envio do template ${template.name} para o grupo "${group.name}" na campanha "${campaign.name}"${scheduled ? ` agendado para ${b.startAt}` : ''}`,
+          summary:
+            `Envio do template ${template.name} para o grupo "${group.name}" ` +
+            `na campanha "${campaign.name}"${scheduled ? ` agendado para ${b.startAt}` : ''}`,
           details: { groupId: group.id, pace, startAt: b.startAt ?? null },
         });
         return created;

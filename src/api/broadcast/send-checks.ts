@@ -36,7 +36,8 @@ export function checkMapping(template: WhatsAppTemplateRow, variables: VariableM
   if (missing.length || extra.length) {
     throw unprocessable(
       'TEMPLATE_VARIABLES_MISMATCH',
-      `The template "${template.name}" has ${expected.length} placeholder(s) (${expected.map((p) => `{{${p}}}`).join(', ') || 'none'}); the mapping gives ${given.length}.` +
+      `The template "${template.name}" has ${expected.length} placeholder(s) ` +
+        `(${expected.map((p) => `{{${p}}}`).join(', ') || 'none'}); the mapping gives ${given.length}.` +
         (missing.length ? ` Missing: ${missing.join(', ')}.` : '') +
         (extra.length ? ` Not in the template: ${extra.join(', ')}.` : ''),
       { expected, missing, extra },

@@ -159,7 +159,8 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
         tags: ['company contacts'],
         summary: 'Bulk import company contacts from a CSV (same file rules as a contact group); runs as a workflow',
         description:
-          'multipart/form-data with the `file` and an optional `phonePolicy`. A row with a phone that another company contact already has (or an earlier row of the file) is rejected as DUPLICATE.',
+          'multipart/form-data with the `file` and an optional `phonePolicy`. ' +
+          'A row with a phone that another company contact already has (or an earlier row of the file) is rejected as DUPLICATE.',
         bodyForDocs: multipartForm(contactFileForm),
         response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses, ...unavailableResponses },
       },

@@ -74,7 +74,8 @@ export const groupContactRoutes: RoutePlugin = (app, { db }) => {
           const needle = `%${textKey(search).replace(/[\\%_]/g, '\\$&')}%`;
           // Accent-free, case-free "contains" on the name.
           query = query.where(
-            sql<boolean>`lower(translate(name, 'ÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑáàâãäéèêëíìîïóòôõöúùûüçñ', 'AAAAAEEEEIIIIOOOOOUUUUCNaaaaaeeeeiiiiooooouuuucn')) LIKE ${needle}`,
+            sql<boolean>`lower(translate(name, 'ÁÀÂÃÄÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑáàâãäéèêëíìîïóòôõöúùûüçñ',
+              'AAAAAEEEEIIIIOOOOOUUUUCNaaaaaeeeeiiiiooooouuuucn')) LIKE ${needle}`,
           );
         }
       }

@@ -64,7 +64,8 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         tags: ['contact groups'],
         summary: 'Create a group by uploading a CSV; the import runs as a workflow',
         description:
-          'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`. Answers 202 with the group and its import.',
+          'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, ' +
+          'and the `file`. Answers 202 with the group and its import.',
         bodyForDocs: multipartForm(createForm),
         response: {
           202: z.object({ group: groupSchema, import: importSchema }),

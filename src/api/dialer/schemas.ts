@@ -37,7 +37,8 @@ export const campaignInputSchema = z.object({
     .datetime({ offset: true })
     .optional()
     .describe(
-      'Starts by itself at this time (a one-action Temporal Schedule `dialer-start-<id>`; already past: at once); without it the campaign waits in draft for a manual start',
+      'Starts by itself at this time (a one-action Temporal Schedule `dialer-start-<id>`; already past: at once); ' +
+        'without it the campaign waits in draft for a manual start',
     ),
   endAt: z.iso.datetime({ offset: true }).optional().describe('Stops by itself at this time'),
   recurrence: recurrenceSchema.optional(),

@@ -198,7 +198,8 @@ export const importRoutes: RoutePlugin = (app, { db, temporal }) => {
         tags: ['imports'],
         summary: 'Cancel a running import: no batch commits after the answer (rows already imported stay)',
         description:
-          'Answered within a second. The cancel is written to the import first, under the lock each batch takes to commit its checkpoint, so the counts in the answer ' +
+          'Answered within a second. The cancel is written to the import first, ' +
+          'under the lock each batch takes to commit its checkpoint, so the counts in the answer ' +
           'are final; the import then ends `cancelled` (usually before the answer, else `cancelRequestedAt` is set and it ends within a batch).',
         params: importIdParams,
         response: { 200: importSchema, ...errorResponses },

@@ -39,7 +39,8 @@ export const whatsappChannelRoutes: RoutePlugin = (app, { db, config, temporal }
         tags,
         summary: 'Register a WhatsApp business number (admin; secrets are stored encrypted and never returned)',
         description:
-          'The number must be one of `GET /{waba-id}/phone_numbers` read with the access token (422 otherwise); a number is registered once across all accounts (409).',
+          'The number must be one of `GET /{waba-id}/phone_numbers` read with the access token (422 otherwise); ' +
+          'a number is registered once across all accounts (409).',
         body: channelCreateSchema,
         response: { 201: channelSchema, ...errorResponses },
       },

@@ -100,7 +100,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       delay_ms := (v_at - v_now)::int;
       UPDATE rate_windows r SET
         grant_times = ARRAY(SELECT t FROM unnest(r.grant_times) WITH ORDINALITY AS g(t, o) WHERE t > v_now - r.window_ms ORDER BY o) || v_at,
-        grant_sizes = ARRAY(SELECT s FROM unnest(r.grant_times, r.grant_sizes) WITH ORDINALITY AS g(t, s, o) WHERE t > v_now - r.window_ms ORDER BY o) || granted
+        grant_sizes = ARRAY(SELECT s FROM unnest(r.grant_times, r.grant_sizes) WITH ORDINALITY AS g(t, s, o)
+          WHERE t > v_now - r.window_ms ORDER BY o) || granted
       WHERE r.key = ANY(p_keys);
     END
     $fn$`.execute(db);

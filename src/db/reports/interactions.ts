@@ -84,11 +84,8 @@ export const ivrSource: ReportSource = async (db, { tenantId, filters: f }, curs
       'i.phone',
       'i.outcome',
       sql<string | null>`COALESCE(i.details #>> '{ivr,flowName}', i.details #>> '{ivr,flowId}')`.as('flow'),
-      sql<
-        string | null
-      >`(SELECT string_agg(p, ' > ') FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.details #> '{ivr,path}') = 'array' THEN i.details #> '{ivr,path}' ELSE '[]' END) p)`.as(
-        'path',
-      ),
+      sql<string | null>`(SELECT string_agg(p, ' > ')
+        FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.details #> '{ivr,path}') = 'array' THEN i.details #> '{ivr,path}' ELSE '[]' END) p)`.as('path'),
       sql<string | null>`i.details #>> '{ivr,keys}'`.as('keys'),
       sql<string | null>`i.details #>> '{ivr,disposition}'`.as('disposition'),
       microsCursor('i.started_at').as('cursor_at'),

@@ -13,7 +13,8 @@ export const recurrenceSchema = z
     timeZone: z.string().default('America/Sao_Paulo').refine(isTimeZone, 'not an IANA time zone (e.g. America/Sao_Paulo)'),
   })
   .describe(
-    'Run again at these days and time: each occurrence starts a new cycle in which every contact not answered, invalid or blocked gets a fresh round of attempts',
+    'Run again at these days and time: ' +
+      'each occurrence starts a new cycle in which every contact not answered, invalid or blocked gets a fresh round of attempts',
   );
 export type Recurrence = z.infer<typeof recurrenceSchema>;
 

@@ -67,7 +67,8 @@ export const REPORTS: readonly ReportDefinition[] = [
     name: 'Rastreio de Interações',
     section: 'Glossário Relatórios',
     description:
-      'Cada contato com uma pessoa em qualquer canal: tentativas de ligação, mensagens WhatsApp (com cada status e sua hora), respostas e opt-outs, perguntas e mensagens do Mercado Livre.',
+      'Cada contato com uma pessoa em qualquer canal: ' +
+      'tentativas de ligação, mensagens WhatsApp (com cada status e sua hora), respostas e opt-outs, perguntas e mensagens do Mercado Livre.',
     filters: [
       ...period,
       { name: 'channel', type: 'text', values: ['voice', 'whatsapp', 'mercadolivre'], description: 'Canal' },
@@ -261,7 +262,9 @@ export const REPORTS: readonly ReportDefinition[] = [
       id: `import-history-${kind}`,
       name: kind === 'broadcast' ? 'Relatório Broadcast Grupo de Contatos' : 'Relatório Discador Grupo de Contatos',
       section: 'Exportações › Histórico Importação',
-      description: `Cada importação de grupos de contatos ${kind === 'broadcast' ? 'de Broadcast' : 'do Discador'}: arquivo, quem importou, início, fim, linhas lidas, importadas e rejeitadas.`,
+      description:
+        `Cada importação de grupos de contatos ${kind === 'broadcast' ? 'de Broadcast' : 'do Discador'}: ` +
+        `arquivo, quem importou, início, fim, linhas lidas, importadas e rejeitadas.`,
       filters: [...period],
       columns: IMPORT_HISTORY_COLUMNS,
       fileName: `historico-importacao-${kind === 'broadcast' ? 'broadcast' : 'discador'}`,

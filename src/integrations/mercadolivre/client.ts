@@ -110,7 +110,16 @@ export function createMercadoLivreClient(options: MercadoLivreClientOptions) {
     question: (token: string, id: number | string) => get<MlQuestion>(`/questions/${id}?api_version=4`, token),
     searchQuestions: (token: string, params: { sellerId: number | string; status?: string; item?: string; offset?: number; limit?: number }) =>
       get<{ total: number; questions: MlQuestion[] }>(
-        `/questions/search?${q({ seller_id: params.sellerId, api_version: 4, status: params.status, item: params.item, sort_fields: 'date_created', sort_types: 'DESC', offset: params.offset, limit: params.limit })}`,
+        `/questions/search?${q({
+          seller_id: params.sellerId,
+          api_version: 4,
+          status: params.status,
+          item: params.item,
+          sort_fields: 'date_created',
+          sort_types: 'DESC',
+          offset: params.offset,
+          limit: params.limit,
+        })}`,
         token,
       ),
     answer: (token: string, questionId: number | string, text: string) =>
@@ -119,7 +128,12 @@ export function createMercadoLivreClient(options: MercadoLivreClientOptions) {
     message: (token: string, messageId: string) => get<{ messages: MlMessage[] }>(`/messages/${encodeURIComponent(messageId)}?tag=post_sale`, token),
     packMessages: (token: string, packId: string, sellerId: string, params: { offset?: number; limit?: number } = {}) =>
       get<MlPackMessages>(
-        `/messages/packs/${packId}/sellers/${sellerId}?${q({ tag: 'post_sale', mark_as_read: 'false', limit: params.limit ?? 100, offset: params.offset ?? 0 })}`,
+        `/messages/packs/${packId}/sellers/${sellerId}?${q({
+          tag: 'post_sale',
+          mark_as_read: 'false',
+          limit: params.limit ?? 100,
+          offset: params.offset ?? 0,
+        })}`,
         token,
       ),
     sendMessage: (token: string, packId: string, sellerId: string, buyerId: string, text: string) =>

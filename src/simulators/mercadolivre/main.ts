@@ -17,7 +17,8 @@ const simulator = await startMercadoLivreSimulator({
   webhook: { url: env.ML_SIM_WEBHOOK_URL || undefined },
 });
 console.log(
-  `Mercado Livre simulator on ${simulator.url} (authorize at ${simulator.url}/authorization, control API under /_sim, notifications → ${simulator.webhook.settings.url ?? 'none'})`,
+  `Mercado Livre simulator on ${simulator.url} (authorize at ${simulator.url}/authorization, ` +
+    `control API under /_sim, notifications → ${simulator.webhook.settings.url ?? 'none'})`,
 );
 
 let stopping = false;

@@ -136,7 +136,9 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
     {
       schema: {
         tags,
-        summary: `Writes to the buyer (free text up to ${MESSAGE_MAX_CHARS} characters; a seller writing first picks an action-guide option). Idempotency-Key makes a retry safe`,
+        summary:
+          `Writes to the buyer (free text up to ${MESSAGE_MAX_CHARS} characters; ` +
+          `a seller writing first picks an action-guide option). Idempotency-Key makes a retry safe`,
         params: z.object({ packId: z.string().regex(/^\d{1,25}$/) }),
         headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(200).optional() }),
         body: sendBody,

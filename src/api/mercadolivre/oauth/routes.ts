@@ -102,9 +102,8 @@ export const mercadoLivreOauthRoutes: RoutePlugin = (app, { db, config, temporal
           .where('account_id', '=', row.id)
           .where('state', '=', 'pending')
           .execute();
-        await sql`UPDATE ml_answers a SET next_attempt_at = now() FROM ml_questions q WHERE q.id = a.question_id AND q.account_id = ${row.id} AND a.state = 'pending'`.execute(
-          trx,
-        );
+        await sql`UPDATE ml_answers a SET next_attempt_at = now() FROM ml_questions q
+          WHERE q.id = a.question_id AND q.account_id = ${row.id} AND a.state = 'pending'`.execute(trx);
         return row;
       });
       await ml.startAccountWorkflow(account);

@@ -130,7 +130,9 @@ export const mercadoLivreQuestionRoutes: RoutePlugin = (app, { db, config, tempo
     {
       schema: {
         tags,
-        summary: `Answers a question (text 1–${ANSWER_MAX_CHARS} characters). Repeating the call with the same text answers the same result; 202 while it is being sent`,
+        summary:
+          `Answers a question (text 1–${ANSWER_MAX_CHARS} characters). ` +
+          `Repeating the call with the same text answers the same result; 202 while it is being sent`,
         params: z.object({ id: z.uuid() }),
         body: z.object({ text: z.string().max(100_000) }),
         response: { 200: questionSchema, 202: questionSchema, ...errorResponses, ...unavailableResponses },
