@@ -18,7 +18,7 @@ import { dialerCampaignRoutes } from './dialer/campaign-routes';
 import { dialerReportRoutes } from './dialer/report-routes';
 import { dialStrategyRoutes } from './dialer/strategy-routes';
 import { registerAuth } from './auth';
-import { registerErrorHandling } from './error-handler';
+import { frameworkErrors, registerErrorHandling } from './error-handler';
 import { exportRoutes } from './exports/routes';
 import { healthRoutes } from './health/routes';
 import { registerInputGuard } from './input-guard';
@@ -86,6 +86,7 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions = {}): Promi
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

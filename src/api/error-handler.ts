@@ -51,6 +51,20 @@ function fastifyProblem(error: FastifyError, request: FastifyRequest): ProblemBo
   };
 }
 
+/**
+ * Errors the router raises before any route runs (Fastify's `frameworkErrors`): a path segment
+ * that is not valid percent-encoding, or one longer than any id we issue. Both are the caller's
+ * mistake, so a 400 problem like every other, not Fastify's own 414/plain JSON.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const known: Record<string, [string, string]> = {
+    FST_ERR_BAD_URL: ['URL_INVALID', 'The request path is not valid percent-encoded UTF-8.'],
+    FST_ERR_MAX_PARAM_LENGTH: ['PATH_PARAMETER_TOO_LONG', 'A path parameter is longer than any identifier this API issues.'],
+  };
+  const [code, detail] = known[error.code] ?? ['BAD_REQUEST', error.message];
+  send(reply, { type: problemType(code), title: 'Bad Request', status: 400, code, detail, instance: request.url.split('?')[0].slice(0, 200) });
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ProblemError) return send(reply, error.toBody(request.url));

@@ -117,6 +117,18 @@ describe('problem+json', () => {
     expectProblem(res, 404, 'ROUTE_NOT_FOUND');
   });
 
+  it('answers an over-long path parameter with 400 PATH_PARAMETER_TOO_LONG, not a bare 414', async () => {
+    const res = await stack.app.inject({ method: 'POST', url: `/v1/reports/${'x'.repeat(300)}/runs`, headers: bearer(acme.adminKey), payload: {} });
+    expect(res.statusCode).toBe(400);
+    expectProblem(res, 400, 'PATH_PARAMETER_TOO_LONG');
+  });
+
+  it('answers a path that is not valid percent-encoding with 400 URL_INVALID', async () => {
+    const res = await stack.app.inject({ method: 'GET', url: '/v1/users/%E0%A4%A', headers: bearer(acme.adminKey) });
+    expect(res.statusCode).toBe(400);
+    expectProblem(res, 400, 'URL_INVALID');
+  });
+
   it('answers a bad cursor with 400 CURSOR_INVALID', async () => {
     const res = await stack.app.inject({ method: 'GET', url: '/v1/users?cursor=zzz', headers: bearer(acme.adminKey) });
     expect(res.statusCode).toBe(400);
