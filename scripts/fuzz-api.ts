@@ -7,7 +7,7 @@
 // documented. Then it stops everything and drops the database. Exit code: Schemathesis's.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, appendFileSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, existsSync, mkdirSync, chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -137,6 +137,8 @@ function stopStack(child: ChildProcess): Promise<void> {
 async function main(): Promise<number> {
   const binary = ensureSchemathesis();
   const dataDir = mkdtempSync(join(tmpdir(), 'omni-fuzz-'));
+  // As root the embedded PostgreSQL runs as `postgres`, which must be able to enter this folder.
+  chmodSync(dataDir, 0o755);
   const database = process.env.TEST_DATABASE_URL ? await freshDatabase(process.env.TEST_DATABASE_URL) : undefined;
   const [apiPort, temporalPort, temporalUiPort, pgPort, metricsPort, ariPort, waPort] = await Promise.all(Array.from({ length: 7 }, freePort));
   const env: NodeJS.ProcessEnv = {
