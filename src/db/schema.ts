@@ -246,6 +246,9 @@ export interface DialerCampaignsTable {
   cycle: Generated<number>;
   /** A recurring campaign between cycles: when the next one starts. */
   next_run_at: Timestamp | null;
+  /** 0105: archived (out of the lists, its group unlinked; its attempts and reports stay). */
+  archived_at: Timestamp | null;
+  archived_by: string | null;
 }
 
 export interface DialerContactsTable {
@@ -336,6 +339,9 @@ export interface BroadcastCampaignsTable {
   description: string | null;
   created_by: string | null;
   created_at: CreatedAt;
+  /** 0105: archived (out of the lists, its groups unlinked; its sends and reports stay). */
+  archived_at: Timestamp | null;
+  archived_by: string | null;
 }
 
 export type SendStatus = 'scheduled' | 'running' | 'paused' | 'waiting' | 'completed' | 'stopped';

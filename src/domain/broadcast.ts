@@ -36,6 +36,22 @@ export function refuseControl(control: SendControl, state: SendState): { code: s
 }
 
 /**
+ * A broadcast campaign links the group of each of its sends. Archiving (or deleting) it frees
+ * them all, so every send must be over (completed or stopped): one still scheduled, running,
+ * waiting or paused refuses it with the dialer's code, naming the sends.
+ */
+export function campaignRetireRefusal(sends: { id: string; status: SendState }[]): { code: string; message: string; sends: string[] } | undefined {
+  const open = sends.filter((s) => s.status !== 'completed' && s.status !== 'stopped');
+  if (open.length === 0) return undefined;
+  const list = open.map((s) => `${s.id} (${s.status})`).join(', ');
+  return {
+    code: 'CAMPAIGN_IN_PROGRESS',
+    message: `Sends of this campaign are not over: ${list}; stop them before archiving or deleting it.`,
+    sends: open.map((s) => s.id),
+  };
+}
+
+/**
  * Why a send's settings cannot be edited in a state (the 409's code), or undefined when they can:
  * only before it has started, because pages already sent used the old settings.
  */

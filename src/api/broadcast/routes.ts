@@ -18,6 +18,7 @@ import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { createTotalsCache, messageTotals, monitorView } from './monitor';
 import { consolidatedReport, detailedReport } from './reports';
+import { campaignRetireRoutes } from './campaign-retire';
 import { sendEditRoute } from './edit-route';
 import { checkColumns, checkMapping, checkPace, usableTemplate } from './send-checks';
 import {
@@ -43,6 +44,7 @@ const FINAL = new Set(['completed', 'stopped']);
 export const broadcastRoutes: RoutePlugin = async (app, deps) => {
   const { db, temporal, config } = deps;
   await sendEditRoute(app, deps);
+  await campaignRetireRoutes(app, deps);
   const findCampaign = async (tenantId: string, id: string) => {
     const row = await db.selectFrom('broadcast_campaigns').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).executeTakeFirst();
     if (!row) throw notFound('broadcast campaign', id);
@@ -113,13 +115,21 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
       schema: {
         tags,
         summary: 'List broadcast campaigns',
-        querystring: pageQuerySchema.extend({ sort: sortQuerySchema(['createdAt', 'name'], '-createdAt'), name: z.string().max(120).optional() }),
+        querystring: pageQuerySchema.extend({
+          sort: sortQuerySchema(['createdAt', 'name'], '-createdAt'),
+          name: z.string().max(120).optional(),
+          archived: z.enum(['true', 'false']).default('false').describe('`true`: only archived campaigns; by default they are hidden'),
+        }),
         response: { 200: pageSchema(campaignSchema), ...errorResponses },
       },
     },
     async (request) => {
-      const { limit, cursor, sort, name } = request.query;
-      let query = db.selectFrom('broadcast_campaigns').selectAll().where('tenant_id', '=', request.auth.tenantId);
+      const { limit, cursor, sort, name, archived } = request.query;
+      let query = db
+        .selectFrom('broadcast_campaigns')
+        .selectAll()
+        .where('tenant_id', '=', request.auth.tenantId)
+        .where('archived_at', archived === 'true' ? 'is not' : 'is', null);
       if (name) query = query.where('name_key', 'like', `%${textKey(name).replace(/[\\%_]/g, '\\$&')}%`);
       const spec = parseSort(sort, { createdAt: 'created_at:ts', name: 'name_key' });
       const rows = await keysetPage(query, { sort: spec, idColumn: 'id', limit, cursor }).execute();
@@ -189,6 +199,9 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
       const pace = checkPace(b.paceMps ?? channel.mps_limit, channel);
 
       const send = await db.transaction().execute(async (trx) => {
+        // Under the campaign's row lock: an archive in progress finishes first, and then no send may link a group to it.
+        const live = await trx.selectFrom('broadcast_campaigns').select('archived_at').where('id', '=', campaign.id).forShare().executeTakeFirst();
+        if (!live || live.archived_at) throw conflict('CAMPAIGN_ARCHIVED', `The campaign "${campaign.name}" is archived; it takes no new sends.`);
         const group = await findGroup(trx, tenantId, b.groupId, { forUpdate: true }).catch(() => {
           throw unprocessable('GROUP_NOT_FOUND', `No contact group with id ${b.groupId}.`);
         });

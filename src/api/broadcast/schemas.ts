@@ -58,6 +58,7 @@ export const campaignSchema = z
     channelId: z.uuid(),
     description: z.string().nullable(),
     createdAt: z.string(),
+    archivedAt: z.string().nullable().describe('Archived: out of the list (see `?archived=true`), its groups unlinked; its sends and reports stay'),
     links: z.object({ self: z.string(), sends: z.string(), monitor: z.string(), consolidatedReport: z.string() }),
   })
   .meta({ id: 'BroadcastCampaign' });
@@ -126,6 +127,7 @@ export function campaignToApi(row: BroadcastCampaign) {
     channelId: row.channel_id,
     description: row.description,
     createdAt: new Date(row.created_at).toISOString(),
+    archivedAt: row.archived_at ? new Date(row.archived_at).toISOString() : null,
     links: {
       self: `/v1/broadcast/campaigns/${row.id}`,
       sends: `/v1/broadcast/campaigns/${row.id}/sends`,

@@ -16,6 +16,7 @@ import { errorResponses, unavailableResponses } from '../problem-schema';
 import { eventStreamResponse } from '../openapi';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
+import { retireDialerCampaign } from './campaign-retire';
 import { headlines, monitor, whyOf, type Headline } from './monitor';
 import { campaignInputSchema, campaignSchema, idParams, monitorSchema, recurrenceSchema } from './schemas';
 
@@ -44,6 +45,7 @@ export function campaignToApi(row: DialerCampaignRow, headline: Headline) {
     createdAt: new Date(row.created_at).toISOString(),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
+    archivedAt: iso(row.archived_at),
     workflowId: dialerCampaignWorkflowId(row.id),
     headline,
     links: {
@@ -179,13 +181,20 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
       schema: {
         tags: ['dialer'],
         summary: 'List dialer campaigns with their headline numbers',
-        querystring: pageQuerySchema.extend({ status: z.enum(DIALER_CAMPAIGN_STATUSES).optional() }),
+        querystring: pageQuerySchema.extend({
+          status: z.enum(DIALER_CAMPAIGN_STATUSES).optional(),
+          archived: z.enum(['true', 'false']).default('false').describe('`true`: only archived campaigns; by default they are hidden'),
+        }),
         response: { 200: pageSchema(campaignSchema), ...errorResponses },
       },
     },
     async (request) => {
-      const { limit, cursor, status } = request.query;
-      let query = db.selectFrom('dialer_campaigns').selectAll().where('tenant_id', '=', request.auth.tenantId);
+      const { limit, cursor, status, archived } = request.query;
+      let query = db
+        .selectFrom('dialer_campaigns')
+        .selectAll()
+        .where('tenant_id', '=', request.auth.tenantId)
+        .where('archived_at', archived === 'true' ? 'is not' : 'is', null);
       if (status) query = query.where('status', '=', status);
       const rows = await keysetPage(query, { sort: { column: 'created_at', direction: 'desc', timestamp: true }, idColumn: 'id', limit, cursor }).execute();
       const numbers = await headlines(db, rows.slice(0, limit));
@@ -202,6 +211,45 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
     '/dialer/campaigns/:id',
     { schema: { tags: ['dialer'], summary: 'A dialer campaign', params: idParams, response: { 200: campaignSchema, ...errorResponses } } },
     async (request) => withHeadline(await find(request.auth.tenantId, request.params.id)),
+  );
+
+  app.post(
+    '/dialer/campaigns/:id/archive',
+    {
+      schema: {
+        tags: ['dialer'],
+        summary: 'Archive a draft or ended campaign: it leaves the list and its group is unlinked (editable again); its attempts and reports stay',
+        description:
+          'A draft is stopped first. 409 `CAMPAIGN_IN_PROGRESS` for a scheduled, running or paused campaign: stop it first. ' +
+          'Archiving an archived campaign answers it again.',
+        params: idParams,
+        response: { 200: campaignSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const done = await retireDialerCampaign({ db, temporal }, request, await find(request.auth.tenantId, request.params.id), 'archive');
+      return withHeadline(done.kept ?? done.deleted);
+    },
+  );
+
+  app.delete(
+    '/dialer/campaigns/:id',
+    {
+      schema: {
+        tags: ['dialer'],
+        summary: 'Delete a draft or ended campaign and unlink its group; one that placed calls is archived instead (200), so its attempts keep its name',
+        description:
+          '204: removed (it never placed a call). 200 with the campaign (`archivedAt` set): it has call attempts, which stay in the calls ' +
+          'report, so it was archived instead. 409 `CAMPAIGN_IN_PROGRESS` for a scheduled, running or paused campaign.',
+        params: idParams,
+        response: { 200: campaignSchema, 204: z.null().describe('Deleted'), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const done = await retireDialerCampaign({ db, temporal }, request, await find(request.auth.tenantId, request.params.id), 'delete');
+      if (done.deleted) return reply.code(204).send(null);
+      return withHeadline(done.kept);
+    },
   );
 
   for (const command of CAMPAIGN_COMMANDS) {

@@ -72,6 +72,7 @@ export const campaignSchema = z
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
+    archivedAt: z.string().nullable().describe('Archived: out of the list (see `?archived=true`), its group unlinked; its attempts and reports stay'),
     workflowId: z.string(),
     headline: headlineSchema,
     links: z.object({ self: z.string(), monitor: z.string(), stream: z.string(), callsReport: z.string() }),

@@ -53,6 +53,17 @@ export function transition(status: DialerCampaignStatus, command: CampaignComman
   }
 }
 
+/**
+ * Archiving (or deleting) a campaign ends it for good and frees its group, so only a campaign
+ * with nothing under way or waiting may go: a draft (its idle workflow is stopped first) or a
+ * final one. Running, paused and scheduled ones (a Schedule or a cycle to come) are refused.
+ */
+export const CAMPAIGN_IN_PROGRESS = 'CAMPAIGN_IN_PROGRESS';
+export function retireRefusal(status: DialerCampaignStatus): { code: string; message: string } | undefined {
+  if (status === 'draft' || isFinal(status)) return undefined;
+  return { code: CAMPAIGN_IN_PROGRESS, message: `The campaign is ${status}; stop it before archiving or deleting it.` };
+}
+
 const pastTense: Record<CampaignCommand, string> = { start: 'started', pause: 'paused', resume: 'resumed', stop: 'stopped' };
 
 /** Why a campaign is paused (shown by the API). */
