@@ -3,6 +3,7 @@ import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
 import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
+import { actSignal } from '../../src/workflows/operations';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
 import {
   contactsCsv,
@@ -171,6 +172,35 @@ describe('dialer campaign lifecycle', () => {
     expect((await api('DELETE', `/v1/dialer/campaigns/${scheduled}`)).statusCode).toBe(204);
     await expect(stack.temporal.schedule.getHandle(`dialer-start-${scheduled}`).describe()).rejects.toThrow();
     expect(await groupEditable(scheduledGroup)).toBe('editable');
+  });
+});
+
+describe('a dialer campaign paused on an inactive group', () => {
+  it('pauses again (group_inactive) when resumed, by the API or by signal, while its group is still inactive', async () => {
+    const groupId = await dialerGroup(1);
+    const id = await createDialerCampaign('Grupo inativo', groupId);
+    // Behind the API's back (the API refuses it on a linked group): the start checks the group.
+    await stack.database.db.updateTable('contact_groups').set({ status: 'inactive' }).where('id', '=', groupId).execute();
+    expect((await api('POST', `/v1/dialer/campaigns/${id}/start`)).statusCode).toBe(200);
+    const autoPauses = async () =>
+      (await stack.database.db.selectFrom('audit_log').select('id').where('target_id', '=', id).where('action', '=', 'dialer_campaign.auto_pause').execute())
+        .length;
+    await waitFor(async () => (await autoPauses()) === 1, 'the first auto-pause', 20_000);
+    expect(await campaign(id)).toMatchObject({ status: 'paused', pauseReason: 'group_inactive' });
+
+    expect((await api('POST', `/v1/dialer/campaigns/${id}/resume`)).statusCode).toBe(200);
+    await waitFor(async () => (await autoPauses()) === 2, 'the auto-pause after the API resume', 20_000);
+    expect(await campaign(id)).toMatchObject({ status: 'paused', pauseReason: 'group_inactive' });
+
+    await stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(id)).signal(actSignal('resume'), { by: 'plantão' });
+    await waitFor(async () => (await autoPauses()) === 3, 'the auto-pause after the signalled resume', 20_000);
+    expect(await campaign(id)).toMatchObject({ status: 'paused', pauseReason: 'group_inactive' });
+
+    // Active again: a resume dials.
+    await stack.database.db.updateTable('contact_groups').set({ status: 'active' }).where('id', '=', groupId).execute();
+    expect((await api('POST', `/v1/dialer/campaigns/${id}/resume`)).statusCode).toBe(200);
+    expect((await stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(id)).result()).status).toBe('completed');
+    expect(await stack.database.db.selectFrom('dial_attempts').select('id').where('campaign_id', '=', id).execute()).toHaveLength(1);
   });
 });
 

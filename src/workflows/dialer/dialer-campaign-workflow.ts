@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -59,6 +60,9 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   };
   let seq = resume?.seq ?? 0;
   let cycleOpen = resume?.cycleOpen ?? resume?.prepared ?? false;
+  // A start accepted whose cycle the group check refused: the cycle is still due, so a resume
+  // retries it (and pauses again while the group is unusable) instead of waiting for a Schedule.
+  let cycleDue = resume?.cycleDue ?? false;
   let scheduleState: ScheduleState | undefined = resume?.scheduleState;
   let startScheduleState: ScheduleState | undefined = resume?.startScheduleState;
   let started = resume?.started ?? progress.cycle > 0;
@@ -107,7 +111,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     await persist();
   };
 
-  const ctx = () => ({ cycleOpen });
+  const ctx = () => ({ cycleOpen: cycleOpen || cycleDue });
   const apply = (command: CampaignCommand, reason: PauseReason | null = null): boolean => {
     const t = transition(progress.status, command, ctx());
     if (!t.ok) return false;
@@ -185,6 +189,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     const opened = await startDialerCycle({ campaignId: input.campaignId, cycle: progress.cycle + 1 });
     if (opened.refused) {
       // The group lock checked again at the start: an unusable group pauses the campaign, with why.
+      if (patched('dialer-refused-start-stays-due')) cycleDue = true;
       apply('pause', 'group_inactive');
       await changed();
       await audit('system', 'dialer_campaign.auto_pause', `Campanha pausada automaticamente: ${opened.refused.message}`, {
@@ -195,6 +200,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
     }
     progress.cycle += 1;
     cycleOpen = true;
+    cycleDue = false;
     return true;
   };
 
@@ -279,6 +285,7 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
           dialed: progress.dialed,
           cycle: progress.cycle,
           cycleOpen,
+          cycleDue,
           nextRunAt: progress.nextRunAt,
           scheduleState,
           startScheduleState,

@@ -33,6 +33,8 @@ export interface DialerCampaignResume {
   dialed: number;
   cycle?: number;
   cycleOpen?: boolean;
+  /** A start was accepted but its cycle was refused (group unusable): a resume retries it. */
+  cycleDue?: boolean;
   nextRunAt?: string | null;
   scheduleState?: ScheduleState;
   startScheduleState?: ScheduleState;
