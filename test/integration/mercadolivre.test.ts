@@ -57,7 +57,13 @@ beforeAll(async () => {
   worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
     db: stack.database.db,
     pool: stack.database.pool,
-    mercadolivre: { apiUrl: sim.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, secretsKey: SECRETS_KEY },
+    mercadolivre: {
+      apiUrl: sim.url,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      secretsKey: SECRETS_KEY,
+      messageSettle: { afterMs: 300, failAfterMs: 3_000 },
+    },
   });
   tenant = await stack.createTenant('Loja Centro');
 });
@@ -284,6 +290,57 @@ describe('post-sale messages', () => {
       .where('ml_account_id', '=', accountId)
       .execute();
     expect(interactions.length).toBe(3);
+  });
+});
+
+describe('post-sale messages whose send never heard back', () => {
+  const stateOf = async (packId: string, text: string) =>
+    (await get(`/v1/mercadolivre/conversations/${packId}`)).json().messages.find((m: { text: string }) => m.text === text)?.state as string | undefined;
+
+  it('answers 202 and settles them from the conversation: there → sent (once), missing → failed; never sent twice', async () => {
+    const order = (await (
+      await fetch(`${sim.url}/_sim/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seller_id: SELLER }) })
+    ).json()) as { id: number };
+    const packId = String(order.id);
+    await waitFor(async () => (await get(`/v1/mercadolivre/conversations/${packId}`)).statusCode === 200, 'conversation from orders_v2');
+    await fetch(`${sim.url}/_sim/packs/${packId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Chegou com a caixa amassada' }),
+    });
+    await waitFor(async () => (await stateOf(packId, 'Chegou com a caixa amassada')) === 'sent', 'buyer message');
+    const simMessages = (text: string) => sim.store.packs.get(Number(packId))!.messages.filter((m) => m.text === text);
+
+    // Mercado Livre takes the message but the connection drops before its answer.
+    sim.faults.dropNextWrites = 1;
+    const lost = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Vamos trocar sem custo.' }, tenant.supervisorKey, {
+      'idempotency-key': 'lost-1',
+    });
+    expect(lost.statusCode).toBe(202);
+    expect(lost.json()).toMatchObject({ state: 'sending', mlMessageId: null });
+    const retried = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Vamos trocar sem custo.' }, tenant.supervisorKey, {
+      'idempotency-key': 'lost-1',
+    });
+    expect(retried.statusCode).toBe(200);
+    await waitFor(async () => (await stateOf(packId, 'Vamos trocar sem custo.')) === 'sent', 'lost message settled as sent', 30_000);
+    expect(simMessages('Vamos trocar sem custo.')).toHaveLength(1);
+    const settled = await db().selectFrom('ml_messages').selectAll().where('client_key', '=', 'lost-1').executeTakeFirstOrThrow();
+    expect(settled.ml_message_id).toBe(simMessages('Vamos trocar sem custo.')[0].id);
+    const interaction = await db()
+      .selectFrom('interactions')
+      .selectAll()
+      .where('source_key', '=', `mlm:${settled.conversation_id}:${settled.ml_message_id}`)
+      .execute();
+    expect(interaction).toHaveLength(1);
+    expect(interaction[0]).toMatchObject({ direction: 'outbound', kind: 'message' });
+
+    // A 5xx that did not take it: still unknown at request time, failed once the conversation shows it never arrived.
+    sim.faults.next5xx = 1;
+    const refused = await post(`/v1/mercadolivre/conversations/${packId}/messages`, { text: 'Esta não chegou.' });
+    expect(refused.statusCode).toBe(202);
+    await waitFor(async () => (await stateOf(packId, 'Esta não chegou.')) === 'failed', 'missing message settled as failed', 30_000);
+    expect(simMessages('Esta não chegou.')).toHaveLength(0);
+    expect(simMessages('Vamos trocar sem custo.')).toHaveLength(1);
   });
 });
 

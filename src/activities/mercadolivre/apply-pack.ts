@@ -70,18 +70,43 @@ export async function applyPackPages(trx: Transaction<Database>, account: Accoun
         .execute();
       continue;
     }
-    // One of ours whose answer we never got: the same text, still `sending`.
+    // One of ours whose answer we never got (still `sending`): the same text, or an action-guide
+    // option (Mercado Livre writes its template's text), the oldest first.
     if (direction === 'seller') {
       const pending = await trx
         .updateTable('ml_messages')
         .set({ ml_message_id: m.id, state: 'sent', moderation_status: moderation, moderation_reason: m.moderation?.reason ?? null, sent_at: at })
-        .where('conversation_id', '=', conversation.id)
-        .where('ml_message_id', 'is', null)
-        .where('state', '=', 'sending')
-        .where('text', '=', m.text)
-        .returning('id')
+        .where(
+          'id',
+          '=',
+          trx
+            .selectFrom('ml_messages')
+            .select('id')
+            .where('conversation_id', '=', conversation.id)
+            .where('ml_message_id', 'is', null)
+            .where('state', '=', 'sending')
+            .where((eb) => eb.or([eb('text', '=', m.text ?? ''), eb('option_id', 'is not', null)]))
+            .orderBy(sql`text = ${m.text ?? ''}`, 'desc')
+            .orderBy('created_at')
+            .limit(1),
+        )
+        .returning(['id', 'sent_by'])
         .executeTakeFirst();
-      if (pending) continue;
+      if (pending) {
+        await recordMessageInteraction(trx, {
+          tenantId: account.tenant_id,
+          accountId: account.id,
+          conversationId: conversation.id,
+          packId,
+          messageKey: m.id,
+          buyerId: conversation.buyer_id,
+          direction,
+          at,
+          moderation,
+          by: pending.sent_by,
+        });
+        continue;
+      }
     }
     const inserted = await trx
       .insertInto('ml_messages')

@@ -1,11 +1,19 @@
 import { storeNotification } from '../../db/mercadolivre';
 import { notificationKey, TOPICS } from '../../domain/mercadolivre';
+import type { MlNotification } from '../../integrations/mercadolivre/types';
 import type { MlDeps } from './deps';
+
+/** Mercado Livre pages its question search 50 at a time. */
+const QUESTIONS_PAGE = 50;
+/** Bounds on one catch-up: far more than a seller misses in the two days /missed_feeds keeps; the next run goes on. */
+const MAX_MISSED_PER_TOPIC = 10_000;
+const MAX_UNANSWERED = 5_000;
 
 /**
  * What was missed while we were down or slow: the notifications Mercado Livre could not deliver
  * (`/missed_feeds`, about two days) and, as a second net, the seller's unanswered questions we do
- * not know as unanswered. Both become ordinary notification rows (deduplicated by key).
+ * not know as unanswered. Both read every page; both become ordinary notification rows
+ * (deduplicated by key).
  */
 export function createCatchUpActivity(deps: MlDeps) {
   const { db } = deps;
@@ -21,27 +29,24 @@ export function createCatchUpActivity(deps: MlDeps) {
     };
     let missed = 0;
     for (const topic of TOPICS) {
-      const page = await deps.withSellerToken(account.id, (t) => deps.client.missedFeeds(t, deps.applicationId, topic)).catch(() => ({ messages: [] }));
-      for (const feed of page.messages ?? []) {
+      for (const feed of await missedFeeds(account.id, topic)) {
         if (String(feed.user_id) !== String(account.seller_id)) continue;
         await storeNotification(db, { ...base, dedupKey: notificationKey(feed), topic: feed.topic, resource: feed.resource, attempts: feed.attempts ?? 1 });
         missed++;
       }
     }
-    const search = await deps.withSellerToken(account.id, (t) =>
-      deps.client.searchQuestions(t, { sellerId: account.seller_id, status: 'UNANSWERED', limit: 50 }),
-    );
-    const ids = search.questions.map((q) => String(q.id));
-    const known = ids.length
-      ? await db
-          .selectFrom('ml_questions')
-          .select('ml_question_id')
-          .where('account_id', '=', account.id)
-          .where('ml_question_id', 'in', ids)
-          .where('status', '=', 'UNANSWERED')
-          .execute()
-      : [];
-    const knownSet = new Set(known.map((k) => String(k.ml_question_id)));
+    const ids = await unansweredQuestionIds(account.id, account.seller_id);
+    const knownSet = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const known = await db
+        .selectFrom('ml_questions')
+        .select('ml_question_id')
+        .where('account_id', '=', account.id)
+        .where('ml_question_id', 'in', ids.slice(i, i + 1000))
+        .where('status', '=', 'UNANSWERED')
+        .execute();
+      for (const k of known) knownSet.add(String(k.ml_question_id));
+    }
     let unanswered = 0;
     for (const id of ids) {
       if (knownSet.has(id)) continue;
@@ -50,5 +55,32 @@ export function createCatchUpActivity(deps: MlDeps) {
     }
     return { missed, unanswered };
   }
+
+  /** Every page of a topic's missed notifications; a page that fails ends the topic for this run (the feed is a secondary source). */
+  async function missedFeeds(accountId: string, topic: string): Promise<MlNotification[]> {
+    const feeds: MlNotification[] = [];
+    while (feeds.length < MAX_MISSED_PER_TOPIC) {
+      const page = await deps.withSellerToken(accountId, (t) => deps.client.missedFeeds(t, deps.applicationId, topic, feeds.length)).catch(() => undefined);
+      const messages = page?.messages ?? [];
+      feeds.push(...messages);
+      if (messages.length === 0 || (page?.paging && feeds.length >= page.paging.total)) break;
+    }
+    return feeds;
+  }
+
+  /** Every page of the seller's unanswered questions, newest first (a question seen twice across pages counts once). */
+  async function unansweredQuestionIds(accountId: string, sellerId: string | number): Promise<string[]> {
+    const ids = new Set<string>();
+    for (let offset = 0; offset < MAX_UNANSWERED; ) {
+      const page = await deps.withSellerToken(accountId, (t) =>
+        deps.client.searchQuestions(t, { sellerId, status: 'UNANSWERED', offset, limit: QUESTIONS_PAGE }),
+      );
+      for (const q of page.questions) ids.add(String(q.id));
+      offset += page.questions.length;
+      if (page.questions.length === 0 || offset >= page.total) break;
+    }
+    return [...ids];
+  }
+
   return { mlCatchUp };
 }

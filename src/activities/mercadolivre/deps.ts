@@ -4,6 +4,7 @@ import type { SecretBox } from '../../db/secrets';
 import type { createMlTokenStore } from '../../db/mercadolivre';
 import type { MercadoLivreClient } from '../../integrations/mercadolivre/client';
 import type { WithSellerToken } from '../../integrations/mercadolivre/session';
+import type { MessageSettleTimes } from './settle-messages';
 
 /** What every Mercado Livre activity is built from. */
 export interface MlDeps {
@@ -15,4 +16,6 @@ export interface MlDeps {
   applicationId: string;
   /** Notifications and answers handled at once per processor slice. */
   concurrency: number;
+  /** When a post-sale message whose send never heard back is looked for, and given up. */
+  messageSettle: MessageSettleTimes;
 }

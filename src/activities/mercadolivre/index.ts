@@ -9,6 +9,7 @@ import { createSellerSession } from '../../integrations/mercadolivre/session';
 import { createCatchUpActivity } from './catch-up';
 import type { MlDeps } from './deps';
 import { createProcessor } from './processor';
+import { defaultMessageSettleTimes, type MessageSettleTimes } from './settle-messages';
 import { createTokenActivities } from './tokens';
 
 export interface MercadoLivreActivityDeps {
@@ -18,6 +19,7 @@ export interface MercadoLivreActivityDeps {
   applicationId?: string;
   secretsKey?: string;
   concurrency?: number;
+  messageSettle?: Partial<MessageSettleTimes>;
 }
 
 /** The Mercado Livre activities: the account workflow's (tokens, catch-up) and the notification processor. */
@@ -42,6 +44,7 @@ export function createMercadoLivreActivities(db: Kysely<Database>, options: Merc
     }),
     applicationId: options.applicationId ?? options.clientId ?? '',
     concurrency: options.concurrency ?? 16,
+    messageSettle: { ...defaultMessageSettleTimes, ...options.messageSettle },
   };
   return {
     ...createTokenActivities(deps),

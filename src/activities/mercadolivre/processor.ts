@@ -7,12 +7,14 @@ import { createAnswerSender } from './answers';
 import { createPackApplier } from './apply-pack';
 import { createQuestionApplier, type AccountRef } from './apply-question';
 import type { MlDeps } from './deps';
+import { createMessageSettler } from './settle-messages';
 import { classifyFailure, clearThrottle, deferFor, throttleAccount, type Outcome } from './failures';
 
 const CLAIM_MS = 30_000;
 const MAX_TRIES = 15;
 const IDLE_POLL_MS = 100;
 const SLA_SWEEP_EVERY_MS = 2_000;
+const SETTLE_SWEEP_EVERY_MS = 2_000;
 
 interface DueNotification {
   id: string;
@@ -27,14 +29,15 @@ interface DueNotification {
 
 /**
  * The worker side of the notifications: claims due rows (a lease, so a dead worker's rows come
- * back), fetches each resource with the seller's token and applies it, sends pending answers and
- * records SLA breaches; a slice runs about `maxMs`, heartbeating.
+ * back), fetches each resource with the seller's token and applies it, sends pending answers,
+ * records SLA breaches and settles post-sale messages whose send never heard back; a slice runs about `maxMs`, heartbeating.
  */
 export function createProcessor(deps: MlDeps) {
   const { db } = deps;
   const applyQuestion = createQuestionApplier(deps);
   const applyPack = createPackApplier(deps);
   const answers = createAnswerSender(deps);
+  const settleMessages = createMessageSettler(deps, applyPack, deps.messageSettle);
 
   async function claim(limit: number): Promise<DueNotification[]> {
     const { rows } = await sql<DueNotification>`
@@ -96,9 +99,15 @@ export function createProcessor(deps: MlDeps) {
         return 'done';
       }
       if (failure.kind === 'throttled') await throttleAccount(db, n.account_id);
+      // A seller who authorized again while this call failed makes it due at once (the reconnection's
+      // own reset may have run before this write).
+      const nextAttempt =
+        failure.kind === 'waiting_authorization'
+          ? sql<Date>`CASE WHEN (SELECT status FROM ml_accounts WHERE id = ${n.account_id}) = 'connected' THEN now() ELSE ${deferFor(failure.delayMs)} END`
+          : deferFor(failure.delayMs);
       await db
         .updateTable('ml_notifications')
-        .set({ next_attempt_at: deferFor(failure.delayMs), claimed_until: null, last_error: failure.reason })
+        .set({ next_attempt_at: nextAttempt, claimed_until: null, last_error: failure.reason })
         .where('id', '=', n.id)
         .execute();
       return failure.kind;
@@ -139,16 +148,22 @@ export function createProcessor(deps: MlDeps) {
     await Promise.all(lanes);
   }
 
-  async function mlProcessNotifications(input: { maxMs: number }): Promise<{ applied: number; answers: number; breaches: number }> {
+  async function mlProcessNotifications(input: { maxMs: number }): Promise<{ applied: number; answers: number; breaches: number; settled: number }> {
     const ctx = Context.current();
     const until = Date.now() + input.maxMs;
-    const totals = { applied: 0, answers: 0, breaches: 0 };
+    const totals = { applied: 0, answers: 0, breaches: 0, settled: 0 };
     let lastSweep = 0;
+    let lastSettle = 0;
     while (Date.now() < until && !ctx.cancellationSignal.aborted) {
       ctx.heartbeat(totals);
       if (Date.now() - lastSweep > SLA_SWEEP_EVERY_MS) {
         lastSweep = Date.now();
         totals.breaches += await recordSlaBreaches();
+      }
+      if (Date.now() - lastSettle > SETTLE_SWEEP_EVERY_MS) {
+        lastSettle = Date.now();
+        const settled = await settleMessages();
+        totals.settled += settled.sent + settled.failed;
       }
       const due = await claim(deps.concurrency * 4);
       await runPool(due, async (n) => {

@@ -45,6 +45,7 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
+  private held = false;
 
   constructor(settings: Partial<WebhookSettings> = {}) {
     this.settings = { ...defaultWebhookSettings, ...settings };
@@ -69,6 +70,16 @@ export class WebhookDispatcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Queues without posting until release(): a burst is then let go at once, not while it is still being made. */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.pump();
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -80,7 +91,7 @@ export class WebhookDispatcher {
   }
 
   private pump(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.held) return;
     clearTimeout(this.timer);
     const nowMs = Date.now();
     if (!this.settings.url) return;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { MlConversation, MlMessageRow } from '../../../db/mercadolivre-schema';
 import { recordMessageInteraction } from '../../../db/ml-interactions';
 import { refreshConversationCounts } from '../../../db/mercadolivre';
-import { MercadoLivreApiError, MESSAGE_MAX_CHARS } from '../../../integrations/mercadolivre/client';
+import { MercadoLivreApiError, MercadoLivreTransportError, MESSAGE_MAX_CHARS } from '../../../integrations/mercadolivre/client';
 import type { MlMessage } from '../../../integrations/mercadolivre/types';
 import { audit } from '../../audit';
 import { dateCursor, keysetPage, pageQuerySchema, pageSchema, parseSort, sortQuerySchema, toPage } from '../../pagination';
@@ -142,7 +142,15 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
         params: z.object({ packId: z.string().regex(/^\d{1,25}$/) }),
         headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(200).optional() }),
         body: sendBody,
-        response: { 201: messageSchema, 200: messageSchema, ...errorResponses, ...unavailableResponses },
+        response: {
+          201: messageSchema,
+          200: messageSchema.describe('A repeat of a request with the same Idempotency-Key: the message as it stands'),
+          202: messageSchema.describe(
+            'Sent, but Mercado Livre did not answer clearly (timeout, 5xx): `sending` until the worker finds it in the conversation (`sent`) or not (`failed`)',
+          ),
+          ...errorResponses,
+          ...unavailableResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -231,7 +239,21 @@ export const mercadoLivreConversationRoutes: RoutePlugin = (app, { db, config, t
             throw conflict('CONVERSATION_BLOCKED', `The conversation is blocked (${substatus ?? 'blocked'}).`, { substatus });
           }
         }
-        // No answer: the message stays `sending` until the conversation's next fetch shows it (or not).
+        if (error instanceof MercadoLivreTransportError || (error instanceof MercadoLivreApiError && error.status >= 500)) {
+          // No clear answer: it may have reached the buyer. It stays `sending`; the worker reads the
+          // conversation again and settles it (`sent` or `failed`), never sending it twice.
+          request.log.warn({ err: error, messageId: row.id }, 'Mercado Livre message send outcome unknown');
+          await audit(db, request, {
+            action: 'mercadolivre_conversation.message',
+            targetType: 'mercadolivre_conversation',
+            targetId: c.id,
+            summary: `Mensagem pós-venda enviada, confirmação pendente (pack ${c.pack_id})`,
+            details: { option: option ?? null, messageId: row.id, outcome: 'unknown' },
+          });
+          return reply.code(202).send(messageToApi(row));
+        }
+        // Refused or never sent (a 429, an account needing authorization): nothing reached Mercado Livre.
+        await db.updateTable('ml_messages').set({ state: 'failed' }).where('id', '=', row.id).where('state', '=', 'sending').execute();
         return mercadoLivreProblem(error);
       }
       const saved = await db.transaction().execute(async (trx) => {

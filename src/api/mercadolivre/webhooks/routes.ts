@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { storeNotification } from '../../../db/mercadolivre';
+import { createNotificationJournal } from '../../../db/notification-journal';
 import { notificationKey } from '../../../domain/mercadolivre';
+import { ProblemError } from '../../problem';
 import { errorResponses, unavailableResponses } from '../../problem-schema';
 import type { RoutePlugin } from '../../types';
 import { mercadoLivreContext } from '../shared';
@@ -20,21 +21,26 @@ const notificationSchema = z.looseObject({
 const CACHE_MS = 5_000;
 
 /**
- * Mercado Livre's notifications: stored (one row per notification, however often it is retried)
- * and answered 200 at once; the worker fetches the resource with the seller's token and applies
+ * Mercado Livre's notifications: stored (one row per notification, however often it is retried;
+ * written in batches shared by the requests in flight) and answered 200 once the row is durable; the worker fetches the resource with the seller's token and applies
  * it. Nothing in the body is trusted: an unknown application or seller is kept as ignored.
  */
 export const mercadoLivreWebhookRoutes: RoutePlugin = (app, { db, config, temporal }) => {
   const ml = mercadoLivreContext(db, config, temporal);
-  const sellers = new Map<string, { at: number; account?: { id: string; tenant_id: string; status: string } }>();
+  const journal = createNotificationJournal(db, { onCounterError: (error) => app.log.warn({ err: error }, 'Mercado Livre duplicate counters not bumped') });
+  app.addHook('onClose', () => journal.drain());
+  // One lookup per seller every few seconds, shared by the requests that arrive meanwhile.
+  const sellers = new Map<string, { at: number; account: Promise<{ id: string; tenant_id: string; status: string } | undefined> }>();
   const touched = new Map<string, number>();
-  const accountOf = async (sellerId: string) => {
+  const accountOf = (sellerId: string) => {
     const hit = sellers.get(sellerId);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.account;
     const account = /^\d{1,20}$/.test(sellerId)
-      ? await db.selectFrom('ml_accounts').select(['id', 'tenant_id', 'status']).where('seller_id', '=', sellerId).executeTakeFirst()
-      : undefined;
+      ? db.selectFrom('ml_accounts').select(['id', 'tenant_id', 'status']).where('seller_id', '=', sellerId).executeTakeFirst()
+      : Promise.resolve(undefined);
+    if (sellers.size >= 10_000) sellers.clear();
     sellers.set(sellerId, { at: Date.now(), account });
+    account.catch(() => sellers.delete(sellerId));
     return account;
   };
 
@@ -44,7 +50,8 @@ export const mercadoLivreWebhookRoutes: RoutePlugin = (app, { db, config, tempor
       config: { auth: false },
       schema: {
         tags: ['webhooks'],
-        summary: 'Mercado Livre notifications (topics questions, messages, orders_v2, …): stored and answered 200 at once, applied asynchronously',
+        summary:
+          'Mercado Livre notifications (topics questions, messages, orders_v2, …): answered 200 once stored (in well under 500 ms), applied asynchronously',
         security: [],
         body: notificationSchema,
         response: { 200: z.object({ received: z.literal(true) }), ...errorResponses, ...unavailableResponses },
@@ -54,7 +61,10 @@ export const mercadoLivreWebhookRoutes: RoutePlugin = (app, { db, config, tempor
       const n = request.body;
       const userId = String(n.user_id).trim();
       const applicationId = String(n.application_id).trim();
-      const account = await accountOf(userId);
+      const account = await accountOf(userId).catch((error) => {
+        request.log.error({ err: error }, 'Mercado Livre seller lookup failed');
+        throw new ProblemError(503, 'NOTIFICATION_NOT_STORED', 'The notification could not be stored; send it again.');
+      });
       const ignoreReason =
         applicationId !== ml.applicationId
           ? 'unknown_application'
@@ -63,7 +73,7 @@ export const mercadoLivreWebhookRoutes: RoutePlugin = (app, { db, config, tempor
             : account.status !== 'connected'
               ? `account_${account.status}`
               : null;
-      await storeNotification(db, {
+      const stored = journal.append({
         dedupKey: notificationKey({ ...n, user_id: userId }),
         tenantId: account?.tenant_id ?? null,
         accountId: account?.id ?? null,
@@ -74,6 +84,11 @@ export const mercadoLivreWebhookRoutes: RoutePlugin = (app, { db, config, tempor
         attempts: n.attempts ?? 1,
         source: 'webhook',
         ignoreReason,
+      });
+      // Answered only once the row is committed; a failed batch answers 503, and Mercado Livre retries.
+      await stored.catch((error) => {
+        request.log.error({ err: error }, 'Mercado Livre notification not stored');
+        throw new ProblemError(503, 'NOTIFICATION_NOT_STORED', 'The notification could not be stored; send it again.');
       });
       if (account && !ignoreReason && Date.now() - (touched.get(account.id) ?? 0) > 1000) {
         touched.set(account.id, Date.now());
