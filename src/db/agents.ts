@@ -276,3 +276,32 @@ export async function agentCountsByCampaign(db: Db, campaignIds: string[]): Prom
   for (const r of rows.rows) counts.get(r.campaign_id)![r.state] = r.n;
   return counts;
 }
+
+/** The agents assigned to each campaign (ids in a stable order). */
+export async function campaignAgentIds(db: Db, campaignIds: string[]): Promise<Map<string, string[]>> {
+  const ids = new Map(campaignIds.map((id) => [id, [] as string[]]));
+  if (campaignIds.length === 0) return ids;
+  const rows = await db
+    .selectFrom('dialer_campaign_agents')
+    .select(['campaign_id', 'agent_id'])
+    .where('campaign_id', 'in', campaignIds)
+    .orderBy('campaign_id')
+    .orderBy('agent_id')
+    .execute();
+  for (const r of rows) ids.get(r.campaign_id)!.push(r.agent_id);
+  return ids;
+}
+
+/** Assigns agents to a new campaign; the ids the tenant has no agent for are returned (nothing written then). */
+export async function assignAgents(trx: Transaction<Database>, input: { tenantId: string; campaignId: string; agentIds: string[] }): Promise<string[]> {
+  const wanted = [...new Set(input.agentIds)];
+  if (wanted.length === 0) return [];
+  const known = await trx.selectFrom('agents').select('id').where('tenant_id', '=', input.tenantId).where('id', 'in', wanted).execute();
+  const missing = wanted.filter((id) => !known.some((k) => k.id === id));
+  if (missing.length) return missing;
+  await trx
+    .insertInto('dialer_campaign_agents')
+    .values(wanted.map((agent_id) => ({ campaign_id: input.campaignId, agent_id, tenant_id: input.tenantId })))
+    .execute();
+  return [];
+}
