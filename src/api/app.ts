@@ -30,6 +30,8 @@ import { openapiTransform } from './openapi';
 import type { ApiDeps, App, RoutePlugin } from './types';
 import { registerUnreadBodyClose } from './uploads';
 import { userRoutes } from './users/routes';
+import { agentRoutes } from './agents/routes';
+import { pauseReasonRoutes } from './dialer/pause-reason-routes';
 import { whatsappChannelRoutes } from './whatsapp-channels/routes';
 import { whatsappWebhookRoutes } from './whatsapp-webhooks/routes';
 import { mercadoLivreAccountRoutes } from './mercadolivre/accounts/routes';
@@ -54,6 +56,8 @@ const v1Resources: RoutePlugin[] = [
   dialerCampaignRoutes,
   blockListRoutes,
   dialerReportRoutes,
+  agentRoutes,
+  pauseReasonRoutes,
   whatsappChannelRoutes,
   broadcastRoutes,
   whatsappWebhookRoutes,

@@ -16,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-const rank: Record<Role, number> = { viewer: 0, supervisor: 1, admin: 2 };
+/** An agent reads what a viewer reads and changes only their own agent state (routes with `minRole: 'agent'`). */
+const rank: Record<Role, number> = { viewer: 0, agent: 1, supervisor: 2, admin: 3 };
 
 export const hasRole = (owner: KeyOwner, needed: Role) => rank[owner.role] >= rank[needed];
 

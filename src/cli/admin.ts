@@ -1,6 +1,6 @@
 // `npm run admin -- <command>`: tenants and API keys from the command line.
 //   create-tenant --name "Empresa X" [--admin-name N] [--admin-email E]   → prints the admin key once
-//   create-user --tenant <id> --name N --email E --role admin|supervisor|viewer
+//   create-user --tenant <id> --name N --email E --role admin|supervisor|agent|viewer
 //   create-key --user <id> [--name N]                                      → prints the key once
 //   list-tenants
 import { parseArgs } from 'node:util';
@@ -11,7 +11,7 @@ import { withCliDatabase } from './with-database';
 
 const usage = `usage: npm run admin -- <create-tenant|create-user|create-key|list-tenants> [options]
   create-tenant --name NAME [--admin-name NAME] [--admin-email EMAIL]
-  create-user --tenant TENANT_ID --name NAME --email EMAIL --role admin|supervisor|viewer
+  create-user --tenant TENANT_ID --name NAME --email EMAIL --role admin|supervisor|agent|viewer
   create-key --user USER_ID [--name NAME]
   list-tenants
 The database: DATABASE_URL, or else the embedded stack's under DATA_DIR (running or not).`;
@@ -51,8 +51,8 @@ async function main() {
       }
       case 'create-user': {
         const role = values.role as Role;
-        if (!values.tenant || !values.name || !values.email || !['admin', 'supervisor', 'viewer'].includes(role)) {
-          throw new Error('--tenant, --name, --email and --role (admin|supervisor|viewer) are required');
+        if (!values.tenant || !values.name || !values.email || !['admin', 'supervisor', 'agent', 'viewer'].includes(role)) {
+          throw new Error('--tenant, --name, --email and --role (admin|supervisor|agent|viewer) are required');
         }
         const user = await createUser(db, { tenantId: values.tenant, name: values.name, email: values.email, role });
         console.log(JSON.stringify({ userId: user.id }, null, 2));

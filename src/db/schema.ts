@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessagingLimitTier } from '../domain/messaging-limits';
+import type { AgentTables } from './agents-schema';
 import type { MercadoLivreTables } from './mercadolivre-schema';
 
 /** Kysely table types. One interface per table; migrations are the source of truth. */
@@ -10,7 +11,8 @@ type Json<T = unknown> = ColumnType<T, string | T, string | T>;
 /** A JSON column with a database default: optional on insert. */
 type JsonWithDefault<T = unknown> = ColumnType<T, string | T | undefined, string | T>;
 
-export type Role = 'admin' | 'supervisor' | 'viewer';
+/** `agent` (0070) sits between viewer and supervisor: a viewer who also changes their own agent state. */
+export type Role = 'admin' | 'supervisor' | 'agent' | 'viewer';
 
 export interface TenantsTable {
   id: Generated<string>;
@@ -249,6 +251,8 @@ export interface DialerCampaignsTable {
   /** 0105: archived (out of the lists, its group unlinked; its attempts and reports stay). */
   archived_at: Timestamp | null;
   archived_by: string | null;
+  /** 0070: after-call work of the campaign's agents, in seconds (0: straight back to available). */
+  wrap_up_seconds: Generated<number>;
 }
 
 export interface DialerContactsTable {
@@ -528,7 +532,7 @@ export interface AriRecordersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-export interface Database extends MercadoLivreTables {
+export interface Database extends MercadoLivreTables, AgentTables {
   tenants: TenantsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

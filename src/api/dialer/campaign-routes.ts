@@ -2,6 +2,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { CAMPAIGN_COMMANDS, CAMPAIGN_FINISHED, DIALER_CAMPAIGN_STATUSES, type CampaignCommand } from '../../domain/dialer/campaign-state';
 import { textKey } from '../../domain/text-key';
+import { assignAgents, campaignAgentIds } from '../../db/agents';
 import type { DialerCampaignRow } from '../../db/schema';
 import { dialerCampaignWorkflow } from '../../workflows/dialer/dialer-campaign-workflow';
 import { dialerCampaignWorkflowId, dialerControlUpdates } from '../../workflows/dialer/messages';
@@ -25,7 +26,7 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code
 
 const commandText: Record<CampaignCommand, string> = { start: 'iniciada', pause: 'pausada', resume: 'retomada', stop: 'encerrada' };
 
-export function campaignToApi(row: DialerCampaignRow, headline: Headline) {
+export function campaignToApi(row: DialerCampaignRow, headline: Headline, agentIds: string[]) {
   const recurrence = row.recurrence ? recurrenceSchema.safeParse(row.recurrence) : undefined;
   return {
     id: row.id,
@@ -47,6 +48,8 @@ export function campaignToApi(row: DialerCampaignRow, headline: Headline) {
     finishedAt: iso(row.finished_at),
     archivedAt: iso(row.archived_at),
     workflowId: dialerCampaignWorkflowId(row.id),
+    agentIds,
+    wrapUpSeconds: row.wrap_up_seconds,
     headline,
     links: {
       self: `/v1/dialer/campaigns/${row.id}`,
@@ -67,7 +70,8 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
     if (!row) throw notFound('dialer campaign', id);
     return row;
   };
-  const withHeadline = async (row: DialerCampaignRow) => campaignToApi(row, (await headlines(db, [row])).get(row.id)!);
+  const withHeadline = async (row: DialerCampaignRow) =>
+    campaignToApi(row, (await headlines(db, [row])).get(row.id)!, (await campaignAgentIds(db, [row.id])).get(row.id)!);
 
   app.post(
     '/dialer/campaigns',
@@ -80,7 +84,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
       },
     },
     async (request, reply) => {
-      const { name, groupId, strategyId, startAt, endAt, recurrence } = request.body;
+      const { name, groupId, strategyId, startAt, endAt, recurrence, agentIds, wrapUpSeconds } = request.body;
       const tenantId = request.auth.tenantId;
       checkScheduleTimes({ startAt, endAt });
       const now = Date.now();
@@ -117,10 +121,13 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
               start_at: startAt ?? null,
               end_at: endAt ?? null,
               recurrence: recurrence ? JSON.stringify(recurrence) : null,
+              wrap_up_seconds: wrapUpSeconds,
               created_by: request.auth.userId,
             })
             .returningAll()
             .executeTakeFirstOrThrow();
+          const unknownAgents = await assignAgents(trx, { tenantId, campaignId: created.id, agentIds });
+          if (unknownAgents.length) throw unprocessable('AGENT_UNKNOWN', `The tenant has no agent ${unknownAgents.join(', ')}.`, { agentIds: unknownAgents });
           await trx
             .updateTable('contact_groups')
             .set({ campaign_id: created.id, campaign_name: name, linked_at: new Date() })
@@ -131,7 +138,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
             targetType: 'dialer_campaign',
             targetId: created.id,
             summary: `Campanha de discador "${name}" criada${startAt ? ` (agendada para ${startAt})` : ''}`,
-            details: { groupId, strategyId, startAt, endAt, recurrence },
+            details: { groupId, strategyId, startAt, endAt, recurrence, agentIds, wrapUpSeconds },
           });
           return created;
         })
@@ -198,11 +205,15 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
       if (status) query = query.where('status', '=', status);
       const rows = await keysetPage(query, { sort: { column: 'created_at', direction: 'desc', timestamp: true }, idColumn: 'id', limit, cursor }).execute();
       const numbers = await headlines(db, rows.slice(0, limit));
+      const agents = await campaignAgentIds(
+        db,
+        rows.slice(0, limit).map((r) => r.id),
+      );
       return toPage(
         rows,
         limit,
         (r) => [dateCursor(r.created_at), r.id],
-        (r) => campaignToApi(r, numbers.get(r.id)!),
+        (r) => campaignToApi(r, numbers.get(r.id)!, agents.get(r.id)!),
       );
     },
   );

@@ -42,6 +42,14 @@ export const campaignInputSchema = z.object({
     ),
   endAt: z.iso.datetime({ offset: true }).optional().describe('Stops by itself at this time'),
   recurrence: recurrenceSchema.optional(),
+  agentIds: z.array(z.uuid()).max(1000).default([]).describe('Agents (GET /v1/agents) who take the campaign’s answered calls'),
+  wrapUpSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(10)
+    .describe('After-call work of its agents, in seconds (0: straight back to available); an agent may end it sooner'),
 });
 
 export const headlineSchema = z.object({
@@ -74,6 +82,8 @@ export const campaignSchema = z
     finishedAt: z.string().nullable(),
     archivedAt: z.string().nullable().describe('Archived: out of the list (see `?archived=true`), its group unlinked; its attempts and reports stay'),
     workflowId: z.string(),
+    agentIds: z.array(z.uuid()),
+    wrapUpSeconds: z.number().int(),
     headline: headlineSchema,
     links: z.object({ self: z.string(), monitor: z.string(), stream: z.string(), callsReport: z.string() }),
   })

@@ -8,7 +8,7 @@ import type { Database, Role } from '../../db/schema';
 const EXPORT_ROLES: Record<string, Role> = {
   'activity-report': 'supervisor',
 };
-const rank: Record<Role, number> = { viewer: 0, supervisor: 1, admin: 2 };
+const rank: Record<Role, number> = { viewer: 0, agent: 1, supervisor: 2, admin: 3 };
 
 export const exportRole = (kind: string): Role => EXPORT_ROLES[kind] ?? 'supervisor';
 

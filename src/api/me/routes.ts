@@ -13,7 +13,7 @@ export const meRoutes: RoutePlugin = (app, { db }) => {
         response: {
           200: z.object({
             tenant: z.object({ id: z.uuid(), name: z.string() }),
-            user: z.object({ id: z.uuid(), name: z.string(), role: z.enum(['admin', 'supervisor', 'viewer']) }),
+            user: z.object({ id: z.uuid(), name: z.string(), role: z.enum(['admin', 'supervisor', 'agent', 'viewer']) }),
             keyId: z.string(),
           }),
           ...errorResponses,

@@ -7,7 +7,7 @@ import { conflict } from '../problem';
 import { errorResponses } from '../problem-schema';
 import type { RoutePlugin } from '../types';
 
-const roleSchema = z.enum(['admin', 'supervisor', 'viewer']);
+const roleSchema = z.enum(['admin', 'supervisor', 'agent', 'viewer']);
 const userSchema = z.object({ id: z.uuid(), name: z.string(), email: z.string(), role: roleSchema, createdAt: z.string() }).meta({ id: 'User' });
 const toApi = (u: User) => ({ id: u.id, name: u.name, email: u.email, role: u.role, createdAt: new Date(u.created_at).toISOString() });
 

@@ -17,6 +17,7 @@ import * as m0040 from './0040_security';
 import * as m0050 from './0050_mercadolivre';
 import * as m0060 from './0060_interactions';
 import * as m0061 from './0061_report_runs';
+import * as m0070 from './0070_agents';
 import * as m0105 from './0105_campaign_archive';
 import * as m0115 from './0115_ml_messages_sending';
 
@@ -44,6 +45,7 @@ export const migrations: Record<string, Migration> = {
   '0050_mercadolivre': m0050,
   '0060_interactions': m0060,
   '0061_report_runs': m0061,
+  '0070_agents': m0070,
   '0105_campaign_archive': m0105,
   '0115_ml_messages_sending': m0115,
 };
