@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessagingLimitTier } from '../domain/messaging-limits';
 import type { MercadoLivreTables } from './mercadolivre-schema';
+import type { IvrTables } from './ivr-schema';
 
 /** Kysely table types. One interface per table; migrations are the source of truth. */
 
@@ -522,7 +523,7 @@ export interface AriRecordersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-export interface Database extends MercadoLivreTables {
+export interface Database extends MercadoLivreTables, IvrTables {
   tenants: TenantsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
