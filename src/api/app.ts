@@ -17,6 +17,7 @@ import { blockListRoutes } from './dialer/block-list-routes';
 import { dialerCampaignRoutes } from './dialer/campaign-routes';
 import { dialerReportRoutes } from './dialer/report-routes';
 import { dialStrategyRoutes } from './dialer/strategy-routes';
+import { ivrFlowRoutes } from './dialer/ivr-flow-routes';
 import { registerAuth } from './auth';
 import { frameworkErrors, registerErrorHandling } from './error-handler';
 import { exportRoutes } from './exports/routes';
@@ -53,6 +54,7 @@ const v1Resources: RoutePlugin[] = [
   groupContactRoutes,
   importRoutes,
   dialStrategyRoutes,
+  ivrFlowRoutes,
   dialerCampaignRoutes,
   blockListRoutes,
   dialerReportRoutes,

@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessagingLimitTier } from '../domain/messaging-limits';
 import type { AgentTables } from './agents-schema';
 import type { MercadoLivreTables } from './mercadolivre-schema';
+import type { IvrTables } from './ivr-schema';
 
 /** Kysely table types. One interface per table; migrations are the source of truth. */
 
@@ -532,7 +533,7 @@ export interface AriRecordersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-export interface Database extends MercadoLivreTables, AgentTables {
+export interface Database extends MercadoLivreTables, AgentTables, IvrTables {
   tenants: TenantsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

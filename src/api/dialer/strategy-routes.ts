@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { checkStrategy, type StrategyConfig } from '../../domain/dialer/strategy';
+import { checkStrategy, ivrFlowOf, type StrategyConfig } from '../../domain/dialer/strategy';
 import { textKey } from '../../domain/text-key';
 import type { DialStrategyRow } from '../../db/schema';
 import { audit } from '../audit';
@@ -20,6 +20,13 @@ function refuseInvalid(config: StrategyConfig, telemarketing: boolean): void {
 
 /** Dialing strategies (Estratégia de Discagem): versioned; a running campaign picks edits up within a minute. */
 export const dialStrategyRoutes: RoutePlugin = (app, { db }) => {
+  /** An answered call's IVR flow must be one of the tenant's. */
+  const refuseUnknownFlow = async (tenantId: string, config: StrategyConfig) => {
+    const flowId = ivrFlowOf(config);
+    if (!flowId) return;
+    const flow = await db.selectFrom('ivr_flows').select('id').where('id', '=', flowId).where('tenant_id', '=', tenantId).executeTakeFirst();
+    if (!flow) throw unprocessable('IVR_FLOW_UNKNOWN', `answeredCall.ivrFlowId: no IVR flow with id ${flowId} in this tenant.`);
+  };
   const usedBy = async (ids: string[]) => {
     if (!ids.length) return new Map<string, { id: string; name: string; status: string }[]>();
     const rows = await db
@@ -55,6 +62,7 @@ export const dialStrategyRoutes: RoutePlugin = (app, { db }) => {
     async (request, reply) => {
       const { name, telemarketing, config } = request.body;
       refuseInvalid(config, telemarketing);
+      await refuseUnknownFlow(request.auth.tenantId, config);
       try {
         const row = await db.transaction().execute(async (trx) => {
           const created = await trx
@@ -133,6 +141,7 @@ export const dialStrategyRoutes: RoutePlugin = (app, { db }) => {
       const { name, telemarketing, config } = request.body;
       refuseInvalid(config, telemarketing);
       await find(request.auth.tenantId, request.params.id);
+      await refuseUnknownFlow(request.auth.tenantId, config);
       try {
         const row = await db.transaction().execute(async (trx) => {
           const updated = await trx

@@ -76,6 +76,19 @@ const outcomesSchema = z
       >,
   );
 
+/**
+ * What an answered call does: `hangup` (the call is counted and ended, as before IVR flows) or run an
+ * IVR flow of the tenant's (URA ativa). Answering-machine detection, when on, runs first.
+ */
+export const answeredCallSchema = z
+  .union([z.literal('hangup'), z.object({ ivrFlowId: z.uuid().describe('An IVR flow of the tenant (`/v1/dialer/ivr-flows`)') })])
+  .describe('`"hangup"` (default) or `{ "ivrFlowId": … }`: the answered call runs that IVR flow');
+export type AnsweredCall = z.infer<typeof answeredCallSchema>;
+
+/** The IVR flow an answered call runs, if any. */
+export const ivrFlowOf = (config: Pick<StrategyConfig, 'answeredCall'>): string | undefined =>
+  typeof config.answeredCall === 'object' ? config.answeredCall.ivrFlowId : undefined;
+
 export const strategyConfigSchema = z.object({
   maxAttemptsPerContact: z.number().int().min(1).max(50).default(3),
   maxAttemptsPerPhone: z.number().int().min(1).max(50).default(2),
@@ -100,6 +113,7 @@ export const strategyConfigSchema = z.object({
     .regex(/^\d{4,16}$/, 'digits only')
     .optional(),
   answeringMachineDetection: z.boolean().default(false),
+  answeredCall: answeredCallSchema.default('hangup'),
   /** Auto-pause: when more than `ratio` of the last `window` attempts are network failures. */
   failurePause: z
     .object({ window: z.number().int().min(5).max(1000).default(20), ratio: z.number().min(0.1).max(1).default(0.5) })
