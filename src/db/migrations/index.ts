@@ -17,6 +17,7 @@ import * as m0040 from './0040_security';
 import * as m0050 from './0050_mercadolivre';
 import * as m0060 from './0060_interactions';
 import * as m0061 from './0061_report_runs';
+import * as m0100 from './0100_broadcast_missing_variables';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0050_mercadolivre': m0050,
   '0060_interactions': m0060,
   '0061_report_runs': m0061,
+  '0100_broadcast_missing_variables': m0100,
 };
