@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MessagingLimitTier } from '../domain/messaging-limits';
 import type { AgentTables } from './agents-schema';
+import type { MissingVariables } from '../domain/broadcast';
 import type { MercadoLivreTables } from './mercadolivre-schema';
 import type { IvrTables } from './ivr-schema';
 
@@ -378,6 +379,8 @@ export interface BroadcastSendsTable {
   finished_at: Timestamp | null;
   /** 0006: until when a waiting send expects to go on. */
   status_until: Timestamp | null;
+  /** 0100: what to do when a mapped column is empty for a contact (see domain/broadcast MissingVariables). */
+  missing_variables: JsonWithDefault<MissingVariables>;
 }
 
 export type MessageState = 'pending' | 'sending' | 'accepted' | 'sent' | 'delivered' | 'read' | 'failed' | 'skipped' | 'unknown';
@@ -393,6 +396,8 @@ export interface BroadcastMessagesTable {
   wa_id: string | null;
   state: MessageState;
   skip_reason: string | null;
+  /** 0100: placeholders that had no value (the contact skipped, or sent their defaults). */
+  missing_variables: string[] | null;
   attempts: Generated<number>;
   next_attempt_at: Timestamp | null;
   sending_since: Timestamp | null;

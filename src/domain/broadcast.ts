@@ -178,28 +178,80 @@ export function columnValue(column: string, contact: ContactFields): string {
   return key === undefined ? '' : (contact.custom[key] ?? '');
 }
 
+/** Meta refuses newlines or tabs in a parameter (and long runs of spaces): they are flattened. */
+const cleanParameter = (value: string) =>
+  value
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/ {5,}/g, '    ')
+    .trim();
+
+/**
+ * What a send does with a contact whose mapped column is empty for a placeholder: skip the contact
+ * (reason `missing_variable`), or send a default text per placeholder. Meta refuses an empty
+ * parameter, and the "-" sent before this rule reached customers as "Olá -".
+ */
+export type MissingVariables = { policy: 'skip' } | { policy: 'default'; defaults: Record<string, string> };
+export const MISSING_VARIABLES_DEFAULT: MissingVariables = { policy: 'skip' };
+export const MISSING_VARIABLE_SKIP_REASON = 'missing_variable';
+
+/**
+ * Why a policy does not fit a template's mapping (the 422's code), or undefined when it does: a
+ * default must name a placeholder of the template, and every placeholder mapped to a column (the
+ * only ones that can be empty) needs a default text.
+ */
+export function refuseMissingVariables(
+  policy: MissingVariables,
+  mapping: VariableMapping,
+  placeholders: readonly string[],
+): { code: string; message: string; details: Record<string, unknown> } | undefined {
+  if (policy.policy !== 'default') return undefined;
+  const unknown = Object.keys(policy.defaults).filter((p) => !placeholders.includes(p));
+  if (unknown.length)
+    return {
+      code: 'MISSING_VARIABLE_DEFAULT_UNKNOWN',
+      message: `Defaults given for placeholder(s) not in the template: ${unknown.join(', ')}.`,
+      details: { unknown, placeholders },
+    };
+  const empty = Object.entries(policy.defaults)
+    .filter(([, text]) => cleanParameter(text) === '')
+    .map(([p]) => p);
+  const missing = placeholders.filter((p) => mapping[p] && 'column' in mapping[p] && !(p in policy.defaults)).concat(empty);
+  if (missing.length)
+    return {
+      code: 'MISSING_VARIABLE_DEFAULT_REQUIRED',
+      message: `Every placeholder mapped to a column needs a default text; missing: ${missing.join(', ')}.`,
+      details: { missing },
+    };
+  return undefined;
+}
+
+export type BuiltMessage =
+  | { ok: true; parameters: string[] | Record<string, string> /** Placeholders that had no value and took their default. */; defaulted: string[] }
+  | { ok: false /** Placeholders that had no value: the contact is skipped. */; missing: string[] };
+
 /**
  * The body parameters of one message: positional values in placeholder order, or by name for a
- * NAMED template. Meta refuses an empty parameter (and newlines or tabs in one), so an empty
- * value becomes "-" and whitespace runs are flattened.
+ * NAMED template, whitespace flattened. A placeholder with no value takes the policy's default,
+ * or the contact is skipped with the placeholders that had none.
  */
-export function resolveParameters(
+export function buildMessage(
   mapping: VariableMapping,
   placeholders: readonly string[],
   format: string,
   contact: ContactFields,
-): string[] | Record<string, string> {
-  const valueOf = (p: string) => {
+  policy: MissingVariables = MISSING_VARIABLES_DEFAULT,
+): BuiltMessage {
+  const missing: string[] = [];
+  const values = placeholders.map((p) => {
     const source = mapping[p];
-    const value = !source ? '' : 'text' in source ? source.text : columnValue(source.column, contact);
-    const clean = value
-      .replace(/[\r\n\t]+/g, ' ')
-      .replace(/ {5,}/g, '    ')
-      .trim();
-    return clean === '' ? '-' : clean;
-  };
-  if (format === 'NAMED') return Object.fromEntries(placeholders.map((p) => [p, valueOf(p)]));
-  return placeholders.map(valueOf);
+    const value = cleanParameter(!source ? '' : 'text' in source ? source.text : columnValue(source.column, contact));
+    if (value !== '') return value;
+    missing.push(p);
+    return policy.policy === 'default' ? cleanParameter(policy.defaults[p] ?? '') : '';
+  });
+  if (missing.length && (policy.policy === 'skip' || values.some((v) => v === ''))) return { ok: false, missing };
+  const parameters = format === 'NAMED' ? Object.fromEntries(placeholders.map((p, i) => [p, values[i]])) : values;
+  return { ok: true, parameters, defaulted: missing };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import {
   parseMessageKey,
   refuseControl,
   refuseEdit,
-  resolveParameters,
+  buildMessage,
+  refuseMissingVariables,
   type SendingHours,
 } from '../../src/domain/broadcast';
 import { DEFAULT_MESSAGING_LIMIT_TIER, MESSAGING_LIMIT_TIERS, messagingLimitOf } from '../../src/domain/messaging-limits';
@@ -62,15 +63,49 @@ describe('template variables', () => {
   const contact = { name: 'João da Silva', phone: '5548998288774', email: null, document: '123', custom: { Vencimento: '10/12', 'Valor (R$)': '  99,90\n' } };
   it('maps columns (loosely: case, accents, separators) and fixed texts, in placeholder order', () => {
     const mapping = { '2': { column: 'vencimento' }, '1': { column: 'Nome' }, '3': { text: 'Loja Centro' }, '4': { column: 'valor_r' } };
-    expect(resolveParameters(mapping, ['1', '2', '3', '4'], 'POSITIONAL', contact)).toEqual(['João da Silva', '10/12', 'Loja Centro', '99,90']);
-    expect(resolveParameters({ nome: { column: 'nome' }, doc: { column: 'documento' } }, ['nome', 'doc'], 'NAMED', contact)).toEqual({
-      nome: 'João da Silva',
-      doc: '123',
+    expect(buildMessage(mapping, ['1', '2', '3', '4'], 'POSITIONAL', contact)).toEqual({
+      ok: true,
+      parameters: ['João da Silva', '10/12', 'Loja Centro', '99,90'],
+      defaulted: [],
+    });
+    expect(buildMessage({ nome: { column: 'nome' }, doc: { column: 'documento' } }, ['nome', 'doc'], 'NAMED', contact)).toEqual({
+      ok: true,
+      parameters: { nome: 'João da Silva', doc: '123' },
+      defaulted: [],
+    });
+    expect(columnValue('telefone', contact)).toBe('5548998288774');
+  });
+  it('never sends an empty parameter: skips the contact, naming what had no value (the default policy)', () => {
+    const mapping = { '1': { column: 'nome' }, '2': { column: 'email' }, '3': { column: 'cidade' } };
+    expect(buildMessage(mapping, ['1', '2', '3'], 'POSITIONAL', contact)).toEqual({ ok: false, missing: ['2', '3'] });
+    expect(buildMessage(mapping, ['1', '2', '3'], 'POSITIONAL', { ...contact, custom: { cidade: ' \n\t ' } }, { policy: 'skip' })).toEqual({
+      ok: false,
+      missing: ['2', '3'],
     });
   });
-  it('never sends an empty parameter (Meta refuses it)', () => {
-    expect(resolveParameters({ '1': { column: 'email' } }, ['1'], 'POSITIONAL', contact)).toEqual(['-']);
-    expect(columnValue('telefone', contact)).toBe('5548998288774');
+  it('or sends each empty placeholder its default text, naming the ones defaulted', () => {
+    const mapping = { nome: { column: 'nome' }, email: { column: 'email' } };
+    const policy = { policy: 'default' as const, defaults: { nome: 'cliente', email: ' sem\ne-mail ' } };
+    expect(buildMessage(mapping, ['nome', 'email'], 'NAMED', contact, policy)).toEqual({
+      ok: true,
+      parameters: { nome: 'João da Silva', email: 'sem e-mail' },
+      defaulted: ['email'],
+    });
+    // A default missing from a stored policy (never accepted by the API) still never sends "".
+    expect(buildMessage(mapping, ['nome', 'email'], 'NAMED', contact, { policy: 'default', defaults: {} })).toEqual({ ok: false, missing: ['email'] });
+  });
+  it('a default policy names only placeholders of the template and covers every column-mapped one', () => {
+    const mapping = { '1': { column: 'nome' }, '2': { text: 'Loja' }, '3': { column: 'email' } };
+    expect(refuseMissingVariables({ policy: 'skip' }, mapping, ['1', '2', '3'])).toBeUndefined();
+    expect(refuseMissingVariables({ policy: 'default', defaults: { '1': 'cliente', '3': '-' } }, mapping, ['1', '2', '3'])).toBeUndefined();
+    expect(refuseMissingVariables({ policy: 'default', defaults: { '1': 'cliente' } }, mapping, ['1', '2', '3'])).toMatchObject({
+      code: 'MISSING_VARIABLE_DEFAULT_REQUIRED',
+      details: { missing: ['3'] },
+    });
+    expect(refuseMissingVariables({ policy: 'default', defaults: { '1': 'a', '3': 'b', '9': 'c' } }, mapping, ['1', '2', '3'])).toMatchObject({
+      code: 'MISSING_VARIABLE_DEFAULT_UNKNOWN',
+      details: { unknown: ['9'] },
+    });
   });
   it('finds a group column by its loose name', () => {
     expect(findColumn('VENCIMENTO', ['nome', 'Vencimento'])).toBe('Vencimento');

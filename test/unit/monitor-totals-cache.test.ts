@@ -14,6 +14,7 @@ const totals = (pending: number): Totals => ({
   unknown: 0,
   failedByCode: [],
   skippedByReason: {},
+  missingVariables: { skipped: 0, defaulted: 0, byPlaceholder: {} },
 });
 
 /** A counter that answers `pending = number of counts so far` and records what it was asked. */

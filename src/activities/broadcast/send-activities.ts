@@ -4,7 +4,14 @@ import { sql, type Kysely } from 'kysely';
 import type { BroadcastSend, Database, SendStatus } from '../../db/schema';
 import type { ChannelClients } from '../../db/whatsapp-channels';
 import { recordMessageInteractions } from '../../db/interaction-sources';
-import { messageKey, resolveParameters, type ContactFields, type VariableMapping } from '../../domain/broadcast';
+import {
+  buildMessage,
+  messageKey,
+  MISSING_VARIABLE_SKIP_REASON,
+  type ContactFields,
+  type MissingVariables,
+  type VariableMapping,
+} from '../../domain/broadcast';
 import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-limits';
 import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
 import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
@@ -99,6 +106,24 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       .where('id', '=', sendId)
       .where(sql<boolean>`halt_action IS NULL OR (halt_action = 'pause' AND ${halt.action}::text = 'stop')`)
       .execute();
+  }
+
+  /**
+   * Writes which placeholders had no value on each message; those in `skipIds` are skipped with
+   * reason `missing_variable` (only while still pending). Answers how many were skipped.
+   */
+  async function markMissingVariables(rows: { id: number; names: string[] }[], skipIds: Set<number>): Promise<number> {
+    if (rows.length === 0) return 0;
+    const { rows: done } = await sql<{ skipped: boolean }>`
+      UPDATE broadcast_messages m SET missing_variables = ARRAY(SELECT jsonb_array_elements_text(u.names)),
+        state = CASE WHEN u.skip THEN 'skipped' ELSE m.state END,
+        skip_reason = CASE WHEN u.skip THEN ${MISSING_VARIABLE_SKIP_REASON} ELSE m.skip_reason END,
+        skipped_at = CASE WHEN u.skip THEN now() ELSE m.skipped_at END
+      FROM unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => JSON.stringify(r.names))}::jsonb[], ${rows.map((r) => skipIds.has(r.id))}::bool[])
+        AS u(id, names, skip)
+      WHERE m.id = u.id AND m.state = 'pending'
+      RETURNING u.skip AS skipped`.execute(db);
+    return done.filter((d) => d.skipped).length;
   }
 
   return {
@@ -264,6 +289,23 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         result.skipped += Number(skipped.numUpdatedRows);
       }
       for (const id of cap) skip.add(id);
+      // The message of each contact left, built once: a contact with an empty placeholder is skipped
+      // or sends the defaults, per the send's policy, and its row says which placeholders had no value.
+      const mapping = send.variables as VariableMapping;
+      const parameters = new Map<number, string[] | Record<string, string>>();
+      const noValue: { id: number; names: string[] }[] = [];
+      const missingSkip: number[] = [];
+      for (const r of rows) {
+        if (skip.has(r.id)) continue;
+        const contact: ContactFields = { name: r.name, phone: r.phone, email: r.email, document: r.document, custom: r.custom };
+        const built = buildMessage(mapping, template.placeholders, template.parameter_format, contact, send.missing_variables as MissingVariables);
+        if (built.ok) parameters.set(r.id, built.parameters);
+        else missingSkip.push(r.id);
+        const names = built.ok ? built.defaulted : built.missing;
+        if (names.length) noValue.push({ id: r.id, names });
+      }
+      result.skipped += await markMissingVariables(noValue, new Set(missingSkip));
+      for (const id of missingSkip) skip.add(id);
       const queue = rows.filter((r) => !skip.has(r.id));
       const users = messagingLimitOf(channel.messaging_limit_tier);
       const limit: MessagingLimit | undefined = users === null ? undefined : { channelId: channel.id, users };
@@ -287,18 +329,16 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       let claiming = 0;
       let claimFailure: unknown;
       let checkedAt = Date.now();
-      const mapping = send.variables as VariableMapping;
 
       const record = (o: Outcome) => recorder.add(o);
       const callOne = async (row: (typeof queue)[number], attempt: number) => {
-        const contact: ContactFields = { name: row.name, phone: row.phone, email: row.email, document: row.document, custom: row.custom };
         try {
           const answer = await client.sendTemplate({
             phoneNumberId: channel.phone_number_id,
             to: row.phone,
             templateName: send.template_name,
             language: send.template_language,
-            bodyParameters: resolveParameters(mapping, template.placeholders, template.parameter_format, contact),
+            bodyParameters: parameters.get(row.id) ?? [],
             bizOpaqueCallbackData: messageKey(send.id, row.contact_id),
           });
           if (answer.ok) {

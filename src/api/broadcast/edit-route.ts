@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Gradual, SendingHours, VariableMapping } from '../../domain/broadcast';
+import type { Gradual, MissingVariables, SendingHours, VariableMapping } from '../../domain/broadcast';
 import { editSendUpdate, sendWorkflowId, type SendSettings } from '../../workflows/broadcast/messages';
 import { audit } from '../audit';
 import { conflict, notFound } from '../problem';
@@ -8,7 +8,7 @@ import { checkScheduleTimes } from '../schedule-time';
 import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { idParams, sendEditSchema, sendSchema, sendToApi } from './schemas';
-import { checkColumns, checkMapping, checkPace, usableTemplate } from './send-checks';
+import { checkColumns, checkMapping, checkMissingVariables, checkPace, usableTemplate } from './send-checks';
 
 const notEditable = (status: string) =>
   conflict('SEND_NOT_EDITABLE', `The send is ${status}; only a send that has not started yet (scheduled) can be edited.`, { sendStatus: status });
@@ -24,7 +24,7 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
     {
       schema: {
         tags: ['broadcast'],
-        summary: 'Edit a send that has not started: template and mapping, start time, sending hours, pace, gradual release',
+        summary: 'Edit a send that has not started: template and mapping, empty-variable policy, start time, sending hours, pace, gradual release',
         description:
           'Only while the send is scheduled; 409 SEND_NOT_EDITABLE once it runs, is paused or finished. ' +
           'The mapping is checked against the (new) template (422 on a wrong count) and the pace against the channel limit. ' +
@@ -46,6 +46,8 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
       const variables = (b.variables ?? send.variables) as VariableMapping;
       const template = await usableTemplate(db, channel.id, b.template ?? { name: send.template_name, language: send.template_language });
       checkMapping(template, variables);
+      const missingVariables = (b.missingVariables ?? send.missing_variables) as MissingVariables;
+      checkMissingVariables(template, variables, missingVariables);
       if (b.variables) await checkColumns(db, send.group_id, variables);
       const settings: SendSettings = {
         startAt: b.startAt !== undefined ? b.startAt : send.start_at ? new Date(send.start_at).toISOString() : null,
@@ -61,6 +63,7 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
             template_name: template.name,
             template_language: template.language,
             variables: JSON.stringify(variables),
+            missing_variables: JSON.stringify(missingVariables),
             start_at: settings.startAt,
             sending_hours: settings.sendingHours ? JSON.stringify(settings.sendingHours) : null,
             gradual: settings.gradual ? JSON.stringify(settings.gradual) : null,
@@ -96,6 +99,7 @@ function pick(send: Record<string, unknown>, fields: string[]): Record<string, u
   const column: Record<string, string[]> = {
     template: ['template_name', 'template_language'],
     variables: ['variables'],
+    missingVariables: ['missing_variables'],
     startAt: ['start_at'],
     sendingHours: ['sending_hours'],
     paceMps: ['pace_mps'],

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, MessageState } from '../../db/schema';
+import { MISSING_VARIABLE_SKIP_REASON } from '../../domain/broadcast';
 
 export interface Totals {
   total: number;
@@ -14,6 +15,8 @@ export interface Totals {
   unknown: number;
   failedByCode: { code: number | null; title: string | null; count: number }[];
   skippedByReason: Record<string, number>;
+  /** Contacts with a mapped column empty: skipped (reason missing_variable) or sent with defaults, and how often each placeholder had no value. */
+  missingVariables: { skipped: number; defaulted: number; byPlaceholder: Record<string, number> };
 }
 
 const RECENT_S = 10;
@@ -33,6 +36,7 @@ export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Pr
     unknown: 0,
     failedByCode: [],
     skippedByReason: {},
+    missingVariables: { skipped: 0, defaulted: 0, byPlaceholder: {} },
   };
   if (sendIds.length === 0) return { totals, currentMps: 0 };
   const { rows } = await sql<{ state: MessageState; code: number | null; title: string | null; reason: string | null; n: number; recent: number }>`
@@ -50,6 +54,16 @@ export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Pr
     if (r.state === 'skipped') totals.skippedByReason[r.reason ?? 'other'] = (totals.skippedByReason[r.reason ?? 'other'] ?? 0) + r.n;
   }
   totals.failedByCode.sort((a, b) => b.count - a.count);
+  const missing = await sql<{ placeholder: string; skipped: number; defaulted: number }>`
+    SELECT p AS placeholder, count(*) FILTER (WHERE state = 'skipped')::int AS skipped, count(*) FILTER (WHERE state <> 'skipped')::int AS defaulted
+    FROM broadcast_messages, unnest(missing_variables) p
+    WHERE send_id = ANY(${sendIds}::uuid[]) AND missing_variables IS NOT NULL GROUP BY p ORDER BY p`.execute(db);
+  for (const m of missing.rows) totals.missingVariables.byPlaceholder[m.placeholder] = m.skipped + m.defaulted;
+  totals.missingVariables.skipped = totals.skippedByReason[MISSING_VARIABLE_SKIP_REASON] ?? 0;
+  const defaulted = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM broadcast_messages
+    WHERE send_id = ANY(${sendIds}::uuid[]) AND missing_variables IS NOT NULL AND state <> 'skipped'`.execute(db);
+  totals.missingVariables.defaulted = defaulted.rows[0]?.n ?? 0;
   return { totals, currentMps: Math.round((recent / RECENT_S) * 10) / 10 };
 }
 

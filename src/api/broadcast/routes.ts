@@ -20,7 +20,7 @@ import { createTotalsCache, messageTotals, monitorView } from './monitor';
 import { consolidatedReport, detailedReport } from './reports';
 import { campaignRetireRoutes } from './campaign-retire';
 import { sendEditRoute } from './edit-route';
-import { checkColumns, checkMapping, checkPace, usableTemplate } from './send-checks';
+import { checkColumns, checkMapping, checkMissingVariables, checkPace, usableTemplate } from './send-checks';
 import {
   campaignCreateSchema,
   campaignSchema,
@@ -196,6 +196,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
       const channel = await db.selectFrom('whatsapp_channels').selectAll().where('id', '=', campaign.channel_id).executeTakeFirstOrThrow();
       const template = await usableTemplate(db, channel.id, b.template);
       checkMapping(template, b.variables);
+      checkMissingVariables(template, b.variables, b.missingVariables);
       const pace = checkPace(b.paceMps ?? channel.mps_limit, channel);
 
       const send = await db.transaction().execute(async (trx) => {
@@ -234,6 +235,7 @@ export const broadcastRoutes: RoutePlugin = async (app, deps) => {
             template_name: template.name,
             template_language: template.language,
             variables: JSON.stringify(b.variables),
+            missing_variables: JSON.stringify(b.missingVariables),
             start_at: b.startAt ?? null,
             sending_hours: b.sendingHours ? JSON.stringify(b.sendingHours) : null,
             pace_mps: pace,

@@ -16,6 +16,18 @@ export const variableSourceSchema = z.union([
   z.object({ text: z.string().trim().min(1).max(1000).describe('A fixed text') }).strict(),
 ]);
 
+export const missingVariablesSchema = z
+  .discriminatedUnion('policy', [
+    z.object({ policy: z.literal('skip') }).strict(),
+    z
+      .object({
+        policy: z.literal('default'),
+        defaults: z.record(z.string().min(1).max(100), z.string().trim().min(1).max(1000)).describe('Placeholder → the text sent when its column is empty'),
+      })
+      .strict(),
+  ])
+  .meta({ id: 'BroadcastMissingVariables' });
+
 export const sendingWindowSchema = z
   .object({ days: z.array(z.number().int().min(0).max(6)).min(1).describe('0 = Sunday … 6 = Saturday'), from: hhmm, to: hhmm.describe('HH:MM, after `from`') })
   .refine((w) => minutesOf(w.from) < minutesOf(w.to), { message: 'from must be before to', path: ['to'] });
@@ -27,6 +39,12 @@ export const sendCreateSchema = z.object({
     .record(z.string().min(1).max(100), variableSourceSchema)
     .default({})
     .describe('Every template placeholder ("1", "2"… or the names of a NAMED template) → a column or a fixed text'),
+  missingVariables: missingVariablesSchema
+    .default({ policy: 'skip' })
+    .describe(
+      'A contact whose mapped column is empty for a placeholder: `skip` it (reason missing_variable, the default) ' +
+        'or send `default` texts (every placeholder mapped to a column needs one; 422 MISSING_VARIABLE_DEFAULT_REQUIRED / MISSING_VARIABLE_DEFAULT_UNKNOWN)',
+    ),
   startAt: z.iso.datetime({ offset: true }).optional().describe('Scheduled start; absent: start now'),
   sendingHours: z.array(sendingWindowSchema).max(21).optional().describe('When messages may go out (America/Sao_Paulo); outside them the send waits'),
   paceMps: z.number().int().min(1).max(1000).optional().describe("Messages per second; default and maximum: the channel's limit"),
@@ -40,6 +58,7 @@ export const sendEditSchema = z
   .object({
     template: z.object({ name: z.string().min(1).max(512), language: z.string().min(2).max(15).default('pt_BR') }),
     variables: sendCreateSchema.shape.variables.unwrap().describe('The whole mapping, checked against the (new) template'),
+    missingVariables: missingVariablesSchema.describe('What to do with a contact whose mapped column is empty (checked against the mapping)'),
     startAt: z.iso.datetime({ offset: true }).nullable().describe('New scheduled start; null: start now'),
     sendingHours: z.array(sendingWindowSchema).max(21).nullable().describe('New sending hours; null: any time'),
     paceMps: z.number().int().min(1).max(1000),
@@ -70,6 +89,7 @@ export const sendSchema = z
     groupId: z.uuid(),
     template: z.object({ name: z.string(), language: z.string() }),
     variables: z.record(z.string(), variableSourceSchema),
+    missingVariables: missingVariablesSchema,
     startAt: z.string().nullable(),
     sendingHours: z.array(sendingWindowSchema).nullable(),
     paceMps: z.number().int(),
@@ -102,6 +122,13 @@ export const totalsSchema = z.object({
   unknown: z.number().int(),
   failedByCode: z.array(z.object({ code: z.number().int().nullable(), title: z.string().nullable(), count: z.number().int() })),
   skippedByReason: z.record(z.string(), z.number().int()),
+  missingVariables: z
+    .object({
+      skipped: z.number().int().describe('Contacts skipped (reason missing_variable)'),
+      defaulted: z.number().int().describe('Messages sent with a default text for at least one placeholder'),
+      byPlaceholder: z.record(z.string(), z.number().int()).describe('How many messages had no value for each placeholder'),
+    })
+    .describe('Contacts whose mapped column was empty for a placeholder'),
 });
 
 export const monitorSchema = z
@@ -144,6 +171,7 @@ export function sendToApi(row: BroadcastSend) {
     groupId: row.group_id,
     template: { name: row.template_name, language: row.template_language },
     variables: row.variables,
+    missingVariables: row.missing_variables,
     startAt: iso(row.start_at),
     sendingHours: (row.sending_hours as z.infer<typeof sendingWindowSchema>[] | null) ?? null,
     paceMps: row.pace_mps,

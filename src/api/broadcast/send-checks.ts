@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, WhatsAppChannel, WhatsAppTemplateRow } from '../../db/schema';
-import { BUILTIN_COLUMNS, findColumn, type VariableMapping } from '../../domain/broadcast';
+import { BUILTIN_COLUMNS, findColumn, refuseMissingVariables, type MissingVariables, type VariableMapping } from '../../domain/broadcast';
 import { unprocessable } from '../problem';
 
 /** Checks a send must pass on create and on edit: a usable template, a mapping that fits it, a pace the channel allows. */
@@ -43,6 +43,12 @@ export function checkMapping(template: WhatsAppTemplateRow, variables: VariableM
       { expected, missing, extra },
     );
   }
+}
+
+/** A default policy fits the template's mapping: a default per column-mapped placeholder, none for a name not in the template. */
+export function checkMissingVariables(template: WhatsAppTemplateRow, variables: VariableMapping, policy: MissingVariables): void {
+  const refusal = refuseMissingVariables(policy, variables, template.placeholders);
+  if (refusal) throw unprocessable(refusal.code, refusal.message, refusal.details);
 }
 
 /** The pace, never above the channel's throughput limit. */

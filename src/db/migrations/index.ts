@@ -19,6 +19,7 @@ import * as m0060 from './0060_interactions';
 import * as m0061 from './0061_report_runs';
 import * as m0070 from './0070_agents';
 import * as m0090 from './0090_ivr_flows';
+import * as m0100 from './0100_broadcast_missing_variables';
 import * as m0105 from './0105_campaign_archive';
 import * as m0115 from './0115_ml_messages_sending';
 
@@ -48,6 +49,7 @@ export const migrations: Record<string, Migration> = {
   '0061_report_runs': m0061,
   '0070_agents': m0070,
   '0090_ivr_flows': m0090,
+  '0100_broadcast_missing_variables': m0100,
   '0105_campaign_archive': m0105,
   '0115_ml_messages_sending': m0115,
 };

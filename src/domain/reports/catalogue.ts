@@ -244,6 +244,7 @@ export const REPORTS: readonly ReportDefinition[] = [
       col('idioma', 'text'),
       col('estado', 'text'),
       col('motivo_ignorada', 'text'),
+      col('variaveis_sem_valor', 'text', 'Placeholders sem valor para o contato (ignorado por missing_variable, ou enviado com o texto padrão)'),
       col('tentativas', 'integer'),
       col('aceita_em', 'datetime'),
       col('enviada_em', 'datetime'),
