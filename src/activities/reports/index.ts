@@ -1,5 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
+import { csvLineSources, storeCsvLinePage } from '../../db/reports/csv-lines';
 import { reportSources, type ReportQuery } from '../../db/reports/index';
 import type { Database } from '../../db/schema';
 import type { ReportLocale } from '../../domain/reports/cells';
@@ -49,10 +50,20 @@ const putChunk = (db: Kysely<Database>, exportId: string, seq: number, data: Buf
     .execute();
 
 export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDeps) {
-  /** Writes one page of a catalogue report as CSV chunk `seq` (the first with BOM and header). */
+  /**
+   * Writes one page of a catalogue report as CSV chunk `seq` (the first with BOM and header); the
+   * big reports are formatted and stored by PostgreSQL itself (src/db/reports/csv-lines.ts).
+   */
   async function writeReportPage(input: ReportPageInput): Promise<{ rows: number; nextCursor: string | null; done: boolean }> {
     const def = definitionOf(input.reportId);
     const query: ReportQuery = { tenantId: input.tenantId, filters: input.filters };
+    const lines = csvLineSources[input.reportId];
+    if (lines) {
+      const head = input.seq === 0 ? csvHead(def.columns) : '';
+      const page = await storeCsvLinePage(db, lines(db, query, input.cursor, pageSize, input.locale), { exportId: input.exportId, seq: input.seq, head });
+      const full = page.rows === pageSize;
+      return { rows: page.rows, nextCursor: full ? page.lastCursor : input.cursor, done: !full };
+    }
     const page = await reportSources[input.reportId](db, query, input.cursor, pageSize);
     const text = (input.seq === 0 ? csvHead(def.columns) : '') + csvBody(def.columns, page.rows, input.locale);
     await putChunk(db, input.exportId, input.seq, Buffer.from(text, 'utf8'));

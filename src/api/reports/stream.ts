@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { csvLineSources, readCsvLinePage } from '../../db/reports/csv-lines';
 import { reportSources } from '../../db/reports/index';
 import type { Database } from '../../db/schema';
 import { reportById, type ReportColumn } from '../../domain/reports/catalogue';
@@ -20,10 +21,17 @@ export function reportCsvStream(
 ): Readable {
   const columns = options.columns ?? reportById(reportId)!.columns;
   const source = reportSources[options.sourceId ?? reportId];
+  const lines = options.sourceId || options.columns ? undefined : csvLineSources[reportId];
   const pageSize = options.pageSize ?? 2000;
   async function* chunks() {
     yield csvHead(columns);
     let cursor: string | null = null;
+    while (lines) {
+      const page = await readCsvLinePage(db, lines(db, query, cursor, pageSize, locale));
+      if (page.rows) yield page.text;
+      if (page.rows < pageSize) return;
+      cursor = page.lastCursor;
+    }
     for (;;) {
       const page = await source(db, query, cursor, pageSize);
       if (page.rows.length) yield csvBody(columns, page.rows, locale);

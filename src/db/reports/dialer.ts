@@ -1,34 +1,13 @@
-import { sql } from 'kysely';
-import { pageOf, singlePage, type ReportSource } from './source';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema';
+import { pageOf, singlePage, type ReportQuery, type ReportSource } from './source';
 
-/** Relatório de Chamadas: one row per attempt, paged by id. */
-export const callsSource: ReportSource = async (db, { tenantId, filters: f }, cursor, limit) => {
+/** The attempts of a Relatório de Chamadas page (tenant, filters, keyset on id), before choosing columns. */
+export function callsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: ReportQuery, cursor: string | null, limit: number) {
   let q = db
     .selectFrom('dial_attempts as a')
     .innerJoin('dialer_campaigns as c', 'c.id', 'a.campaign_id')
     .leftJoin('contacts as ct', 'ct.id', 'a.contact_id')
-    .select([
-      'a.id',
-      'a.started_at',
-      'c.name as campaign',
-      'a.campaign_id',
-      'a.contact_id',
-      'ct.name as contact',
-      'a.phone',
-      'a.attempt_no',
-      'a.dial_no',
-      'a.outcome',
-      'a.state',
-      'a.cause',
-      'a.cause_txt',
-      'a.ring_ms',
-      'a.talk_ms',
-      'a.strategy_version',
-      'a.attempt_key',
-      'a.cycle',
-      'a.amd_status',
-      'a.lost',
-    ])
     .where('a.tenant_id', '=', tenantId)
     .where('a.id', '>', Number(cursor ?? 0))
     .orderBy('a.id')
@@ -36,6 +15,33 @@ export const callsSource: ReportSource = async (db, { tenantId, filters: f }, cu
   if (f.campaignId) q = q.where('a.campaign_id', '=', f.campaignId);
   if (f.from) q = q.where('a.started_at', '>=', new Date(f.from));
   if (f.to) q = q.where('a.started_at', '<', new Date(f.to));
+  return q;
+}
+
+/** Relatório de Chamadas: one row per attempt, paged by id. */
+export const callsSource: ReportSource = async (db, query, cursor, limit) => {
+  const q = callsPageQuery(db, query, cursor, limit).select([
+    'a.id',
+    'a.started_at',
+    'c.name as campaign',
+    'a.campaign_id',
+    'a.contact_id',
+    'ct.name as contact',
+    'a.phone',
+    'a.attempt_no',
+    'a.dial_no',
+    'a.outcome',
+    'a.state',
+    'a.cause',
+    'a.cause_txt',
+    'a.ring_ms',
+    'a.talk_ms',
+    'a.strategy_version',
+    'a.attempt_key',
+    'a.cycle',
+    'a.amd_status',
+    'a.lost',
+  ]);
   const rows = await q.execute();
   return pageOf(
     rows,

@@ -55,7 +55,20 @@ function brDateTime(d: Date, withTime: boolean): string {
 
 /** 1234.5 → `1.234,50` (pt-BR) or `1234.50` (iso). */
 export function formatDecimal(n: number, digits: number, locale: ReportLocale): string {
-  const fixed = n.toFixed(digits);
+  return groupDecimal(n.toFixed(digits), locale);
+}
+
+/**
+ * Whole milliseconds as seconds with one decimal, rounded half away from zero on the exact value
+ * (as PostgreSQL's numeric round does): `(1150 / 1000).toFixed(1)` is `1.1` in binary floating point.
+ */
+export function formatTenthsOfSecond(ms: number, locale: ReportLocale): string {
+  const tenths = Math.floor((Math.abs(ms) + 50) / 100);
+  return groupDecimal(`${ms < 0 && tenths > 0 ? '-' : ''}${Math.floor(tenths / 10)}.${tenths % 10}`, locale);
+}
+
+/** A plain decimal text (`-1234.5`) in the locale: pt-BR groups thousands with `.` and uses `,`. */
+function groupDecimal(fixed: string, locale: ReportLocale): string {
   if (locale === 'iso') return fixed;
   const [int, frac] = fixed.split('.');
   const sign = int.startsWith('-') ? '-' : '';
@@ -88,8 +101,10 @@ export function formatCell(value: unknown, type: CellType, locale: ReportLocale)
       return locale === 'iso' ? String(value) : formatDecimal(Number(value), 0, locale);
     case 'decimal':
       return formatDecimal(Number(value), 2, locale);
-    case 'seconds':
-      return formatDecimal(Number(value) / 1000, 1, locale);
+    case 'seconds': {
+      const ms = Number(value);
+      return Number.isInteger(ms) ? formatTenthsOfSecond(ms, locale) : formatDecimal(ms / 1000, 1, locale);
+    }
     case 'percent':
       return formatDecimal(Number(value) * 100, 2, locale);
     default:
