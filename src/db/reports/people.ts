@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { agentFigures, pauseTimesText, stateTimesText } from './agent-figures';
 import { microsCursor, pageOf, singlePage, type ReportSource } from './source';
 
 /** Relatório de Atividade: the audit log of the period, in id (= time) order. */
@@ -79,9 +80,11 @@ export const importHistorySource =
   };
 
 /**
- * Relatório de Usuários: every user with their keys, then every agent seen in the period's
- * interactions with the calls they handled. Time logged in, per state and per pause reason (and
- * abandoned calls while logged in) need the agents' own tables (issue 12): empty until they exist.
+ * Relatório de Usuários: every user with their keys, then every agent with their numbers in the
+ * period — time logged in, per state and per pause reason (their state events), calls handled,
+ * talk time and average handle time (the call ledger). Voice interactions handled by an agent id
+ * the tenant has no agent for (written by other sources) keep their own row. Abandoned calls
+ * while logged in stay empty until the dialer records abandoned calls.
  */
 export const usersSource: ReportSource = singlePage(async (db, { tenantId, filters: f }) => {
   const users = await sql<{ id: string; name: string; email: string; role: string; created_at: Date; last_used: Date | null; active_keys: number }>`
@@ -91,13 +94,16 @@ export const usersSource: ReportSource = singlePage(async (db, { tenantId, filte
     FROM users u LEFT JOIN api_keys k ON k.user_id = u.id
     WHERE u.tenant_id = ${tenantId}
     GROUP BY u.id ORDER BY u.name, u.id`.execute(db);
-  const agents = await sql<{ agent: string; calls: number; talk_ms: number | null; handle_ms: number | null; first_at: Date; last_at: Date }>`
+  const agents = await agentFigures(db, tenantId, { from: f.from, to: f.to });
+  const known = agents.map((a) => a.agentId);
+  const others = await sql<{ agent: string; calls: number; talk_ms: number | null; handle_ms: number | null; first_at: Date; last_at: Date }>`
     SELECT handled_by_id AS agent, count(*)::int AS calls,
            sum((details ->> 'talkMs')::bigint)::float8 AS talk_ms,
            avg(extract(epoch FROM ended_at - started_at) * 1000)::float8 AS handle_ms,
            min(started_at) AS first_at, max(COALESCE(ended_at, started_at)) AS last_at
     FROM interactions
     WHERE tenant_id = ${tenantId} AND handled_by_kind = 'agent' AND channel = 'voice'
+      AND NOT (handled_by_id = ANY(${known}::text[]))
       ${f.from ? sql`AND started_at >= ${new Date(f.from)}` : sql``} ${f.to ? sql`AND started_at < ${new Date(f.to)}` : sql``}
     GROUP BY handled_by_id ORDER BY handled_by_id`.execute(db);
   return [
@@ -119,6 +125,24 @@ export const usersSource: ReportSource = singlePage(async (db, { tenantId, filte
       null,
       null,
     ]),
-    ...agents.rows.map((a) => ['agente', a.agent, null, null, 'agent', null, null, a.last_at, null, null, null, null, a.calls, a.talk_ms, a.handle_ms, null]),
+    ...agents.map((a) => [
+      'agente',
+      a.agentId,
+      a.name,
+      a.email,
+      'agent',
+      null,
+      a.createdAt,
+      a.lastEventAt,
+      null,
+      a.loggedInMs,
+      stateTimesText(a),
+      pauseTimesText(a),
+      a.callsHandled,
+      a.talkMs,
+      a.averageHandleMs,
+      null,
+    ]),
+    ...others.rows.map((a) => ['agente', a.agent, null, null, 'agent', null, null, a.last_at, null, null, null, null, a.calls, a.talk_ms, a.handle_ms, null]),
   ];
 });

@@ -133,7 +133,8 @@ export const REPORTS: readonly ReportDefinition[] = [
     description:
       'Usuários (nome, e-mail, papel, situação, criação, última atividade, chaves ativas) e agentes com seus números no período: ' +
       'tempo logado, por estado e por pausa, chamadas atendidas, tempo de conversa, TMA, abandonadas enquanto logado. Os números de ' +
-      'agente vêm das interações atendidas por agente; tempo logado/por estado/pausas ficam vazios até existirem as tabelas de agentes (issue 12).',
+      'agente vêm dos eventos de estado (tempo logado, por estado, por pausa) e das chamadas entregues a cada agente (atendidas, conversa = tempo em ' +
+      'chamada, TMA = conversa + pós-atendimento por chamada); abandonadas enquanto logado fica vazio até o discador registrar abandonos.',
     filters: [...period],
     columns: [
       col('tipo', 'text', 'usuario | agente'),
