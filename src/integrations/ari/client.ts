@@ -3,6 +3,7 @@ import { AriError } from './errors';
 import { AriEventStream, type AriEventStreamOptions } from './events';
 import { createAriHttp, type AriHttpOptions } from './http';
 import { parseChannel } from './parse';
+import { ariPrompts, type AriPrompts } from './prompts';
 import type { Channel, HangupReason } from './types';
 
 export interface AriClientOptions extends AriHttpOptions, AriEventStreamOptions {
@@ -35,7 +36,7 @@ export interface OriginateRequest {
 
 export type OriginateResult = { status: 'placed'; channel: Channel } | { status: 'already_exists' };
 
-export interface AriClient {
+export interface AriClient extends AriPrompts {
   readonly app: string;
   originate(request: OriginateRequest): Promise<OriginateResult>;
   /** The live channel, or undefined once Asterisk no longer knows it (hung up and destroyed). */
@@ -75,6 +76,7 @@ export function createAriClient(options: AriClientOptions): AriClient {
 
   return {
     app: options.app,
+    ...ariPrompts(http.request),
 
     async originate(request) {
       // The AMD dialplan returns the call to `Stasis(${OMNI_APP},amd-done)`: it needs our app's name.

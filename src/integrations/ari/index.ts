@@ -5,3 +5,4 @@ export { AriEventStream, type AriStreamListeners } from './events';
 export * from './types';
 export { AnsweringMachineDetector, amdStage, type AmdStage, type AnsweringMachineDetectorOptions } from './amd';
 export * from './amd-protocol';
+export { ariPrompts, type AriPrompts, type PlayResult } from './prompts';

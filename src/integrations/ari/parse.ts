@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AriEvent, Channel, OtherAriEvent } from './types';
+import type { AriEvent, Channel, OtherAriEvent, Playback } from './types';
 
 /**
  * Runtime checks for what Asterisk sends us. Lenient on purpose (loose objects, defaults for
@@ -26,6 +26,15 @@ export const channelSchema = z.looseObject({
   creationtime: z.string().default(''),
   language: z.string().default(''),
   channelvars: z.record(z.string(), z.string()).optional(),
+});
+
+export const playbackSchema = z.looseObject({
+  id: z.string().min(1),
+  media_uri: z.string(),
+  next_media_uri: z.string().optional(),
+  target_uri: z.string(),
+  language: z.string().optional(),
+  state: z.string(),
 });
 
 const base = {
@@ -57,8 +66,20 @@ const eventSchemas = {
     cause: z.number(),
     cause_txt: z.string().default(''),
   }),
+  PlaybackStarted: z.looseObject({ ...base, type: z.literal('PlaybackStarted'), playback: playbackSchema }),
+  PlaybackFinished: z.looseObject({ ...base, type: z.literal('PlaybackFinished'), playback: playbackSchema }),
+  ChannelDtmfReceived: z.looseObject({
+    ...withChannel,
+    type: z.literal('ChannelDtmfReceived'),
+    digit: z.string().regex(/^[0-9A-D#*]$/),
+    duration_ms: z.number().default(0),
+  }),
   ApplicationReplaced: z.looseObject({ ...base, type: z.literal('ApplicationReplaced') }),
 } satisfies Record<AriEvent['type'], z.ZodType>;
+
+export function parsePlayback(raw: unknown): Playback {
+  return playbackSchema.parse(raw);
+}
 
 export function parseChannel(raw: unknown): Channel {
   return channelSchema.parse(raw);

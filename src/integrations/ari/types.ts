@@ -106,6 +106,39 @@ export interface ChannelDestroyedEvent extends ChannelEventBase {
   cause_txt: string;
 }
 
+/** `Playback.state` (Asterisk `playbacks.json`); open-ended for newer versions. */
+export type PlaybackState = 'queued' | 'playing' | 'continuing' | 'paused' | 'done' | 'failed' | (string & {});
+
+/** A prompt playing on a channel (`POST /ari/channels/{id}/play/{playbackId}`). */
+export interface Playback {
+  id: string;
+  media_uri: string;
+  next_media_uri?: string;
+  /** `channel:<id>` or `bridge:<id>`. */
+  target_uri: string;
+  language?: string;
+  state: PlaybackState;
+}
+
+export interface PlaybackStartedEvent extends AriEventBase {
+  type: 'PlaybackStarted';
+  playback: Playback;
+}
+
+/** The playback ended: played to its end, stopped (`DELETE /ari/playbacks/{id}`) or its channel went. */
+export interface PlaybackFinishedEvent extends AriEventBase {
+  type: 'PlaybackFinished';
+  playback: Playback;
+}
+
+/** A key pressed on the channel. */
+export interface ChannelDtmfReceivedEvent extends ChannelEventBase {
+  type: 'ChannelDtmfReceived';
+  /** 0–9, A–D, `#`, `*`. */
+  digit: string;
+  duration_ms: number;
+}
+
 /** Another WebSocket registered the same application name and now receives its events. */
 export interface ApplicationReplacedEvent extends AriEventBase {
   type: 'ApplicationReplaced';
@@ -118,6 +151,9 @@ export type AriEvent =
   | ChannelStateChangeEvent
   | ChannelHangupRequestEvent
   | ChannelDestroyedEvent
+  | PlaybackStartedEvent
+  | PlaybackFinishedEvent
+  | ChannelDtmfReceivedEvent
   | ApplicationReplacedEvent;
 
 export type AriEventType = AriEvent['type'];

@@ -25,6 +25,8 @@ export type Publish = (app: string, event: Record<string, unknown>) => void;
 
 interface LiveCall {
   channel: Channel;
+  /** The dialled number (what outcome and keypad rules match). */
+  number: string;
   app: string | undefined;
   appArgs: string[];
   inStasis: boolean;
@@ -41,6 +43,21 @@ interface Plan {
   /** Answered by a machine: what `AMD()` reports, if the call is sent through it. */
   machine: boolean;
   amdMs: number;
+}
+
+/** What the playback and keypad simulation may do with a live call. */
+export interface CallHandle {
+  channel: Channel;
+  number: string;
+  inStasis(): boolean;
+  /** Sends a channel event about this call to its application (the channel added). */
+  emit(type: string, fields?: Record<string, unknown>): void;
+  /** Sends an event to the call's application as is (Playback events carry the playback, not the channel). */
+  emitToApp(type: string, fields: Record<string, unknown>): void;
+  /** Runs `action` after `ms` unless the call ends first. */
+  after(ms: number, action: () => void): void;
+  /** The person hangs up (normal clearing). */
+  hangUp(): void;
 }
 
 export interface CallStats {
@@ -124,6 +141,7 @@ export class CallSimulator {
     };
     const call: LiveCall = {
       channel,
+      number: endpoint.number,
       app: params.app || undefined,
       appArgs: params.appArgs ? params.appArgs.split(',') : [],
       inStasis: false,
@@ -220,6 +238,30 @@ export class CallSimulator {
     return value === undefined ? { status: 404, message: 'Provided variable was not found' } : { status: 200, body: { value } };
   }
 
+  /** A live call for the playback simulation, or undefined when the channel does not exist. */
+  handle(channelId: string): CallHandle | undefined {
+    const call = this.live.get(channelId);
+    if (!call) return undefined;
+    return {
+      channel: call.channel,
+      number: call.number,
+      inStasis: () => call.inStasis && this.live.get(channelId) === call,
+      emit: (type, fields) => this.emit(call, type, fields),
+      emitToApp: (type, fields) => {
+        if (call.app) this.publish(call.app, { type, ...fields });
+      },
+      after: (ms, action) => this.after(call, ms, action),
+      hangUp: () => this.end(call, 16, {}),
+    };
+  }
+
+  /** Called with the channel id just before a call leaves Stasis and is destroyed. */
+  onEnding(listener: (channelId: string) => void): void {
+    this.endingListeners.push(listener);
+  }
+
+  private readonly endingListeners: ((channelId: string) => void)[] = [];
+
   acceptedOriginates(channelId: string): number {
     return this.acceptedById.get(channelId) ?? 0;
   }
@@ -308,6 +350,7 @@ export class CallSimulator {
     call.timers.forEach(clearTimeout);
     call.timers.clear();
     if (hangupRequest) this.emit(call, 'ChannelHangupRequest', { cause, ...hangupRequest });
+    for (const listener of this.endingListeners) listener(call.channel.id);
     if (call.inStasis) {
       call.inStasis = false;
       this.emit(call, 'StasisEnd');

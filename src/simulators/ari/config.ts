@@ -44,6 +44,43 @@ const rule = z.object({
 });
 export type OutcomeRule = z.infer<typeof rule>;
 
+/** How long each media takes to play (Asterisk plays them in order within one playback). */
+const mediaTimes = z.object({
+  soundMs: z.number().int().min(0),
+  recordingMs: z.number().int().min(0),
+  /** `digits:` per digit said. */
+  digitMs: z.number().int().min(0),
+  numberMs: z.number().int().min(0),
+  /** Exact media URI → its duration (e.g. a long legal notice). */
+  overrides: z.record(z.string(), z.number().int().min(0)),
+});
+export type MediaTimes = z.infer<typeof mediaTimes>;
+
+/**
+ * How the person on a number reacts to prompts (an IVR's customer). Prompts are the playbacks whose
+ * media (joined by `,`) match `promptMatch`; at each prompt the person presses the next entry of
+ * `keys` ('' = stays silent), `keyDelayMs` after the prompt ends (or after it starts, `bargeIn`).
+ */
+const keypadRule = z.object({
+  /** Regular expression tested against the dialled number. */
+  match: z.string().refine(isRegExp, 'not a valid regular expression'),
+  keys: z.array(z.string().regex(/^[0-9A-D*#]*$/, 'keys 0-9, A-D, * and #')).default([]),
+  promptMatch: z.string().refine(isRegExp, 'not a valid regular expression').default('.'),
+  bargeIn: z.boolean().default(false),
+  /** Hangs up halfway through the n-th playback (1 = the first). */
+  hangupDuringPlayback: z.number().int().min(1).optional(),
+});
+export type KeypadRule = z.infer<typeof keypadRule>;
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const faults = z.object({
   /** Fraction of originates answered 500 without placing the call. */
   originateErrorRate: z.number().min(0).max(1),
@@ -69,13 +106,24 @@ export const simConfigSchema = z.object({
   amdContext: z.string().min(1),
   /** How long AMD() listens before deciding. */
   amdMs: range,
+  media: mediaTimes,
+  /** Checked in order; the first rule matching the number plays that person. No rule: nobody presses anything. */
+  keypad: z.array(keypadRule),
+  /** After a prompt (or its start, with bargeIn), before the first key. */
+  keyDelayMs: range,
+  /** Between the keys of one entry. */
+  interDigitMs: z.number().int().min(0),
   faults,
 });
 export type SimConfig = z.infer<typeof simConfigSchema>;
 
-/** What `PUT /_sim/config` and `configure()` accept: any top-level part, faults field by field. */
-export const simConfigPatchSchema = simConfigSchema.omit({ faults: true }).partial().extend({ faults: faults.partial().optional() }).strict();
-export type SimConfigPatch = z.infer<typeof simConfigPatchSchema>;
+/** What `PUT /_sim/config` and `configure()` accept: any top-level part, faults and media field by field. */
+export const simConfigPatchSchema = simConfigSchema
+  .omit({ faults: true, media: true })
+  .partial()
+  .extend({ faults: faults.partial().optional(), media: mediaTimes.partial().optional() })
+  .strict();
+export type SimConfigPatch = z.input<typeof simConfigPatchSchema>;
 
 export const noFaults: SimFaults = {
   originateErrorRate: 0,
@@ -101,11 +149,15 @@ export const defaultSimConfig: SimConfig = {
   machineShare: 0.15,
   amdContext: 'omni-amd',
   amdMs: [1_500, 3_500],
+  media: { soundMs: 2_500, recordingMs: 5_000, digitMs: 400, numberMs: 1_200, overrides: {} },
+  keypad: [],
+  keyDelayMs: [800, 2_500],
+  interDigitMs: 300,
   faults: noFaults,
 };
 
 export function mergeConfig(current: SimConfig, patch: SimConfigPatch): SimConfig {
   const checked = simConfigPatchSchema.parse(patch);
-  const { faults: faultPatch, ...rest } = checked;
-  return { ...current, ...rest, faults: { ...current.faults, ...faultPatch } };
+  const { faults: faultPatch, media: mediaPatch, ...rest } = checked;
+  return { ...current, ...rest, faults: { ...current.faults, ...faultPatch }, media: { ...current.media, ...mediaPatch } };
 }

@@ -11,6 +11,7 @@ export interface SimControls {
   dropWebSockets(): void;
   refuseConnections(ms?: number): Promise<void>;
   acceptedOriginates(channelId: string): number;
+  playbacks(channelId?: string): unknown[];
 }
 
 /** A reply, and something to do once it has been sent (refusing connections cuts our own). */
@@ -19,7 +20,9 @@ export type ControlReply = Reply & { afterSent?: () => void };
 /**
  * `/_sim/*`: lets tests in other processes steer the simulator.
  * GET/PUT /_sim/config, GET /_sim/stats, POST /_sim/reset, POST /_sim/drop-websockets,
- * POST /_sim/refuse-connections?ms=N, GET /_sim/originates/{channelId}.
+ * POST /_sim/refuse-connections?ms=N, GET /_sim/originates/{channelId},
+ * GET /_sim/playbacks[?channelId=] (every playback asked for, in order). Keypad scripts and media
+ * durations are part of the config (`keypad`, `media`, `keyDelayMs`, `interDigitMs`).
  */
 export function controlRoute(sim: SimControls, method: string, url: URL, rawBody: string): ControlReply {
   const path = url.pathname.replace(/\/+$/, '');
@@ -35,6 +38,7 @@ export function controlRoute(sim: SimControls, method: string, url: URL, rawBody
     }
   }
   if (is('GET', '/_sim/stats')) return reply(200, sim.stats());
+  if (is('GET', '/_sim/playbacks')) return reply(200, sim.playbacks(url.searchParams.get('channelId') ?? undefined));
   if (is('POST', '/_sim/reset')) {
     sim.reset();
     return reply(204);

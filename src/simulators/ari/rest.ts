@@ -1,14 +1,32 @@
 import type { Answer, CallSimulator, OriginateParams } from './calls';
 import { problem, reply, type Reply } from './http-kit';
+import type { PlaybackSimulator } from './playbacks';
 
 const originateKeys = ['endpoint', 'app', 'appArgs', 'extension', 'context', 'priority', 'callerId', 'timeout', 'channelId'] as const;
 
 /**
- * The ARI routes the dialer uses: originate, get, list and hang up channels
- * (Asterisk `rest-api/api-docs/channels.json`).
+ * The ARI routes the dialer uses: originate, get, list and hang up channels, play prompts and stop
+ * them (Asterisk `rest-api/api-docs/channels.json`, `playbacks.json`).
  */
-export function ariRoute(calls: CallSimulator, method: string, url: URL, rawBody: string, asteriskId: string): Reply {
+export function ariRoute(calls: CallSimulator, playbacks: PlaybackSimulator, method: string, url: URL, rawBody: string, asteriskId: string): Reply {
   const path = url.pathname.replace(/\/+$/, '');
+  const play = /^\/ari\/channels\/([^/]+)\/play(?:\/([^/]+))?$/.exec(path);
+  if (play) {
+    if (method !== 'POST') return problem(405, 'Invalid method');
+    // `media` is allowMultiple: repeated, or comma-separated.
+    const media = url.searchParams
+      .getAll('media')
+      .flatMap((m) => m.split(','))
+      .filter(Boolean);
+    return answer(playbacks.play(decodeURIComponent(play[1] as string), play[2] === undefined ? undefined : decodeURIComponent(play[2]), media));
+  }
+  const playback = /^\/ari\/playbacks\/([^/]+)$/.exec(path);
+  if (playback) {
+    const id = decodeURIComponent(playback[1] as string);
+    if (method === 'GET') return answer(playbacks.get(id));
+    if (method === 'DELETE') return answer(playbacks.stop(id));
+    return problem(405, 'Invalid method');
+  }
   if (path === '/ari/channels') {
     if (method === 'GET') return reply(200, calls.list());
     if (method === 'POST') return originate(calls, url, rawBody, undefined);

@@ -7,6 +7,7 @@ import { defaultSimConfig, mergeConfig, type SimConfig, type SimConfigPatch, typ
 import { controlRoute, type ControlReply, type SimControls } from './control';
 import { EventHub } from './event-hub';
 import { isAuthorized, problem, readBody, refuseUpgrade, send } from './http-kit';
+import { type PlaybackRecord, PlaybackSimulator, type PlaybackStats } from './playbacks';
 import { ariRoute } from './rest';
 
 export interface AriSimulatorOptions {
@@ -19,7 +20,7 @@ export interface AriSimulatorOptions {
   config?: SimConfigPatch;
 }
 
-export interface AriSimulatorStats extends CallStats {
+export interface AriSimulatorStats extends CallStats, PlaybackStats {
   webSocketsConnected: number;
   eventsSent: number;
 }
@@ -39,6 +40,8 @@ export interface AriSimulator {
   acceptedOriginates(channelId: string): number;
   /** Cuts every events WebSocket now. */
   dropWebSockets(): void;
+  /** Every playback asked for (of one channel, if given), in order. */
+  playbacks(channelId?: string): PlaybackRecord[];
   /** Stops listening and cuts open connections; listens again after `ms`, if given. */
   refuseConnections(ms?: number): Promise<void>;
   acceptConnections(): Promise<void>;
@@ -58,6 +61,7 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     (app, event) => hub.publish(app, event),
     (event) => hub.publishToAll(event),
   );
+  const prompts = new PlaybackSimulator(calls, () => config);
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<Socket>();
   let listening = false;
@@ -92,7 +96,7 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     }
     const body = await readBody(req);
     if (url.pathname.startsWith('/ari/')) {
-      const answer = ariRoute(calls, method, url, body, ASTERISK_ID);
+      const answer = ariRoute(calls, prompts, method, url, body, ASTERISK_ID);
       // Slow answers: the work is done (a call may be placed) before the late response.
       if (config.faults.responseDelayMs > 0) await sleep(config.faults.responseDelayMs);
       return send(res, answer);
@@ -148,9 +152,11 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     config: () => config,
     configure: (patch) => applyConfig(mergeConfig(config, patch)),
     setFaults: (faults) => void applyConfig(mergeConfig(config, { faults })),
-    stats: () => ({ ...calls.stats(), webSocketsConnected: hub.connections, eventsSent: hub.eventsSent }),
+    stats: () => ({ ...calls.stats(), ...prompts.stats(), webSocketsConnected: hub.connections, eventsSent: hub.eventsSent }),
+    playbacks: (channelId) => prompts.list(channelId),
     reset() {
       calls.reset();
+      prompts.reset();
       hub.eventsSent = 0;
       applyConfig({ ...config, faults: defaultSimConfig.faults });
     },
