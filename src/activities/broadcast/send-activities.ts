@@ -1,28 +1,19 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
 import type { BroadcastSend, Database, SendStatus } from '../../db/schema';
 import type { ChannelClients } from '../../db/whatsapp-channels';
 import { recordMessageInteractions } from '../../db/interaction-sources';
-import {
-  buildMessage,
-  messageKey,
-  MISSING_VARIABLE_SKIP_REASON,
-  type ContactFields,
-  type MissingVariables,
-  type VariableMapping,
-} from '../../domain/broadcast';
-import { messagingLimitOf, USER_CAP_SKIP_REASON } from '../../domain/messaging-limits';
-import { classifyWhatsAppError } from '../../domain/whatsapp-error-policy';
-import { WhatsAppTransportError } from '../../integrations/whatsapp/errors';
+import { messagingLimitOf } from '../../domain/messaging-limits';
 import { GROUP_UNUSABLE_REASON } from '../../domain/group-lock';
 import { campaignGroupRefusal } from '../campaign-group';
 import { claimBatch, type MessagingLimit } from './claim';
-import { channelPaceKey, createRateLimiter, paceWindow, type Grant } from './limiter';
-import { blockedRecipients, blockRecipients } from './recipient-blocks';
-import { createRecorder, type Outcome } from './recorder';
+import { createRateLimiter } from './limiter';
+import { claimPage } from './page-claim';
+import { createDispatcher } from './page-dispatch';
+import { runPageLoop } from './page-loop';
+import { pagePace } from './page-pace';
+import { createRecorder } from './recorder';
 import { createPageTurns } from './page-turns';
-import { createWakeup } from './wakeup';
 
 export interface BroadcastSendDeps {
   db: Kysely<Database>;
@@ -74,15 +65,12 @@ export interface SendSummary {
   halt?: Halt;
 }
 
-const MAX_BACKOFF_MS = 5 * 60_000;
 /**
  * How far ahead of their time slots are taken: the batch's intent is recorded meanwhile, and its
  * calls leave when the slots are counted from instead of that much later. Claimed rows wait at
  * most this long for their call (a worker dying then leaves them `sending`, settled as any other).
  */
 const CLAIM_LEAD_MS = 50;
-/** A retry due this soon (e.g. 130429, throughput) is tried again by the same page instead of the next pass. */
-const INLINE_RETRY_MS = 2_000;
 const withoutNinthSql = (col: string) =>
   sql.raw(`CASE WHEN length(${col}) = 13 AND left(${col}, 2) = '55' AND substr(${col}, 5, 1) = '9' THEN left(${col}, 4) || substr(${col}, 6) ELSE ${col} END`);
 
@@ -106,24 +94,6 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       .where('id', '=', sendId)
       .where(sql<boolean>`halt_action IS NULL OR (halt_action = 'pause' AND ${halt.action}::text = 'stop')`)
       .execute();
-  }
-
-  /**
-   * Writes which placeholders had no value on each message; those in `skipIds` are skipped with
-   * reason `missing_variable` (only while still pending). Answers how many were skipped.
-   */
-  async function markMissingVariables(rows: { id: number; names: string[] }[], skipIds: Set<number>): Promise<number> {
-    if (rows.length === 0) return 0;
-    const { rows: done } = await sql<{ skipped: boolean }>`
-      UPDATE broadcast_messages m SET missing_variables = ARRAY(SELECT jsonb_array_elements_text(u.names)),
-        state = CASE WHEN u.skip THEN 'skipped' ELSE m.state END,
-        skip_reason = CASE WHEN u.skip THEN ${MISSING_VARIABLE_SKIP_REASON} ELSE m.skip_reason END,
-        skipped_at = CASE WHEN u.skip THEN now() ELSE m.skipped_at END
-      FROM unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => JSON.stringify(r.names))}::jsonb[], ${rows.map((r) => skipIds.has(r.id))}::bool[])
-        AS u(id, names, skip)
-      WHERE m.id = u.id AND m.state = 'pending'
-      RETURNING u.skip AS skipped`.execute(db);
-    return done.filter((d) => d.skipped).length;
   }
 
   return {
@@ -214,7 +184,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
     async sendPage(page: PageRef): Promise<PageResult> {
       const ctx = Context.current();
       const result: PageResult = { claimed: 0, accepted: 0, failed: 0, retry: 0, skipped: 0, unsettled: 0, interrupted: false };
-      let send: BroadcastSend = await loadSend(page.sendId);
+      const send: BroadcastSend = await loadSend(page.sendId);
       if (send.status !== 'running' || send.halt_action) return { ...result, interrupted: true, halt: haltOf(send) };
       // Read afresh: a tier or throughput just changed (and the send woken for it) applies now.
       const channel = await clients.channel(send.channel_id, 0);
@@ -226,297 +196,45 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .where('name', '=', send.template_name)
         .where('language', '=', send.template_language)
         .executeTakeFirstOrThrow();
-      // Keyed by our channel id, which no other tenant can name (a number is registered once, so
-      // the channel stands for its number); a key built from the number let another tenant's
-      // channel of the same id share the window and set its limit.
-      const numberWindow = paceWindow(channelPaceKey(channel.id), channel.mps_limit, deps.windowMarginMs);
-      const sendWindow = paceWindow(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit), deps.windowMarginMs);
-      await limiter.define([numberWindow, sendWindow]);
-      // Slots in small batches: at least a hundredth of the window (not polling for each one), at
-      // most a fortieth, so no batch's calls reach the API bunched up, later one time than another.
-      const pace = {
-        keys: [numberWindow.key, sendWindow.key],
-        least: Math.max(1, Math.min(10, Math.floor(sendWindow.limit / 100))),
-        most: Math.max(1, Math.floor(sendWindow.limit / 40)),
-      };
+      const pace = pagePace(channel, send, deps.windowMarginMs);
+      await limiter.define(pace.windows);
 
-      const rows = await db
-        .selectFrom('broadcast_messages as m')
-        .innerJoin('contacts as c', 'c.id', 'm.contact_id')
-        .select(['m.id', 'm.contact_id', 'm.phone', 'm.phone_key', 'm.attempts', 'c.name', 'c.email', 'c.document', 'c.custom'])
-        .where('m.send_id', '=', page.sendId)
-        .where('m.seq', '>', page.fromSeq)
-        .where('m.seq', '<=', page.toSeq)
-        .where('m.state', '=', 'pending')
-        .where((eb) => eb.or([eb('m.next_attempt_at', 'is', null), eb('m.next_attempt_at', '<=', sql<Date>`now()`)]))
-        .orderBy('m.seq')
-        .execute();
-      if (rows.length === 0) return result;
-
-      // Opted out since the rows were prepared (a SAIR reply during the campaign).
-      const phones = [...new Set(rows.flatMap((r) => [r.phone, r.phone_key]))];
-      const opted = new Set(
-        (
-          await db
-            .selectFrom('phone_opt_outs')
-            .select('phone')
-            .where('tenant_id', '=', send.tenant_id)
-            .where('channel', '=', 'whatsapp')
-            .where('phone', 'in', phones)
-            .execute()
-        ).map((r) => r.phone),
-      );
-      // …or flagged on the company contact (Contatos Omni) meanwhile.
-      const flagged = await sql<{ phones: string[] }>`
-        SELECT phones FROM company_contacts
-        WHERE tenant_id = ${send.tenant_id} AND opt_out_whatsapp AND phones && ${phones}::text[]`.execute(db);
-      for (const f of flagged.rows) for (const p of f.phones) opted.add(p);
-      const skip = new Set(rows.filter((r) => opted.has(r.phone) || opted.has(r.phone_key)).map((r) => r.id));
-      // Capped by Meta (131049) in the last 24 h, by this send or another of the channel.
-      const capped = await blockedRecipients(db, send.channel_id, [...new Set(rows.map((r) => r.phone_key))]);
-      const cap = rows.filter((r) => !skip.has(r.id) && capped.has(r.phone_key)).map((r) => r.id);
-      for (const [ids, reason] of [
-        [[...skip], 'opt_out'],
-        [cap, USER_CAP_SKIP_REASON],
-      ] as const) {
-        if (ids.length === 0) continue;
-        const skipped = await db
-          .updateTable('broadcast_messages')
-          .set({ state: 'skipped', skip_reason: reason, skipped_at: new Date() })
-          .where('id', 'in', ids)
-          .where('state', '=', 'pending')
-          .executeTakeFirst();
-        result.skipped += Number(skipped.numUpdatedRows);
-      }
-      for (const id of cap) skip.add(id);
-      // The message of each contact left, built once: a contact with an empty placeholder is skipped
-      // or sends the defaults, per the send's policy, and its row says which placeholders had no value.
-      const mapping = send.variables as VariableMapping;
-      const parameters = new Map<number, string[] | Record<string, string>>();
-      const noValue: { id: number; names: string[] }[] = [];
-      const missingSkip: number[] = [];
-      for (const r of rows) {
-        if (skip.has(r.id)) continue;
-        const contact: ContactFields = { name: r.name, phone: r.phone, email: r.email, document: r.document, custom: r.custom };
-        const built = buildMessage(mapping, template.placeholders, template.parameter_format, contact, send.missing_variables as MissingVariables);
-        if (built.ok) parameters.set(r.id, built.parameters);
-        else missingSkip.push(r.id);
-        const names = built.ok ? built.defaulted : built.missing;
-        if (names.length) noValue.push({ id: r.id, names });
-      }
-      result.skipped += await markMissingVariables(noValue, new Set(missingSkip));
-      for (const id of missingSkip) skip.add(id);
-      const queue = rows.filter((r) => !skip.has(r.id));
+      const claimed = await claimPage(db, send, template, page);
+      result.skipped += claimed.skipped;
+      if (claimed.read === 0) return result;
+      const { queue } = claimed;
       const users = messagingLimitOf(channel.messaging_limit_tier);
       const limit: MessagingLimit | undefined = users === null ? undefined : { channelId: channel.id, users };
-
       const recorder = createRecorder(db);
-      const inflight = new Set<Promise<void>>();
-      type Row = (typeof queue)[number];
-      /**
-       * Short retries waiting in this page. A throughput refusal (130429) takes a new slot like any
-       * message: sending it again in the slot it had (Meta did not count it) put more calls than
-       * the limit into Meta's window and kept a tenth of all calls refused (measured: 12,599
-       * refusals and 897 msg/s for 100,000 messages, against 3,375 and 942 msg/s this way).
-       */
-      const later: { row: Row; due: number }[] = [];
-      /** Batches whose intent is being recorded: the next slots are taken meanwhile, so the two round trips overlap. */
-      const claims = new Set<Promise<void>>();
-      /** Retries whose `pending` is being written before they go back to the queue. */
-      const returning = new Set<Promise<void>>();
-      /** Rung whenever a call or an intent write finishes. */
-      const wakeup = createWakeup();
-      let claiming = 0;
-      let claimFailure: unknown;
-      let checkedAt = Date.now();
-
-      const record = (o: Outcome) => recorder.add(o);
-      const callOne = async (row: (typeof queue)[number], attempt: number) => {
-        try {
-          const answer = await client.sendTemplate({
-            phoneNumberId: channel.phone_number_id,
-            to: row.phone,
-            templateName: send.template_name,
-            language: send.template_language,
-            bodyParameters: parameters.get(row.id) ?? [],
-            bizOpaqueCallbackData: messageKey(send.id, row.contact_id),
-          });
-          if (answer.ok) {
-            result.accepted++;
-            return record({ id: row.id, kind: 'accepted', wamid: answer.wamid, waId: answer.waId, messageStatus: answer.messageStatus });
-          }
-          const decision = classifyWhatsAppError(answer.code);
-          const error = { code: answer.code, title: answer.title, details: answer.details };
-          switch (decision.action) {
-            case 'retry':
-            case 'retry_recipient_later': {
-              if (attempt >= maxAttempts) {
-                result.failed++;
-                return record({ id: row.id, kind: 'failed', ...error });
-              }
-              result.retry++;
-              const base = decision.retryAfterMs ?? 1000;
-              const exponential = decision.action === 'retry' && !decision.flatBackoff;
-              const backoff = exponential ? Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1)) : base;
-              const delayMs = Math.round(backoff * (1 + Math.random() * 0.2));
-              // Back to `pending` first (it was not sent); a short wait is then spent in this page.
-              record({ id: row.id, kind: 'retry', ...error, delayMs });
-              if (delayMs <= INLINE_RETRY_MS) later.push({ row, due: Date.now() + delayMs });
-              return;
-            }
-            case 'permanent':
-              result.failed++;
-              record({ id: row.id, kind: 'failed', ...error });
-              // 131049: no send of this channel may try this user again for a while.
-              if (decision.retryAfterMs)
-                await blockRecipients(db, [{ messageId: row.id, forMs: decision.retryAfterMs, reason: decision.reason, code: answer.code }]);
-              return;
-            case 'permanent_opt_out':
-              result.failed++;
-              record({ id: row.id, kind: 'failed', ...error });
-              await db
-                .insertInto('phone_opt_outs')
-                .values({ tenant_id: send.tenant_id, channel: 'whatsapp', phone: row.phone, source: 'whatsapp_131050', reason: answer.title })
-                .onConflict((oc) => oc.doNothing())
-                .execute();
-              return;
-            case 'pause_campaign':
-            case 'stop_campaign': {
-              const halt: Halt = { action: decision.action === 'pause_campaign' ? 'pause' : 'stop', reason: decision.reason };
-              if (!result.halt || halt.action === 'stop') result.halt = halt;
-              record({ id: row.id, kind: 'release', ...error });
-              await setHalt(send.id, halt);
-              return;
-            }
-          }
-        } catch (error) {
-          if (error instanceof WhatsAppTransportError && !error.maybeSent) {
-            result.retry++;
-            return record({ id: row.id, kind: 'retry', code: null, title: error.message, delayMs: 2000 });
-          }
-          // Maybe accepted: leave it `sending`; the status webhook (our key) or the timeout settles it.
-          result.unsettled++;
-        }
-      };
+      const dispatchMessage = createDispatcher({ db, client, channel, send, maxAttempts, record: (o) => recorder.add(o), result, setHalt });
 
       // Heartbeats go on while the last answers come in, so only a dead worker misses them.
-      const beat = setInterval(() => ctx.heartbeat({ left: queue.length, inflight: inflight.size }), 1000);
+      const beat = setInterval(() => ctx.heartbeat({ left: queue.length }), 1000);
       try {
-        await sendQueue();
+        await runPageLoop({
+          queue,
+          concurrency,
+          least: pace.least,
+          most: pace.most,
+          acquire: (want, least) => limiter.acquire(pace.keys, want, least, CLAIM_LEAD_MS),
+          restamp: (grant, size) => limiter.restamp(pace.keys, grant, size),
+          claim: (batch) => claimBatch(db, batch, limit),
+          dispatch: dispatchMessage,
+          flush: () => recorder.flush(),
+          check: async () => {
+            const now = await loadSend(page.sendId);
+            return now.status === 'running' && !now.halt_action ? { running: true } : { running: false, halt: haltOf(now) };
+          },
+          cancelled: () => ctx.cancellationSignal.aborted,
+          turn: { set: (waiting, wake) => turns.set(page.sendId, page.fromSeq, waiting, wake), isTurn: () => turns.isTurn(page.sendId, page.fromSeq) },
+          result,
+        });
       } finally {
         clearInterval(beat);
-        turns.set(page.sendId, page.fromSeq, false, wakeup.ring);
       }
       await recorder.flush();
       if (result.halt) result.interrupted = true;
       return result;
-
-      async function sendQueue() {
-        while ((queue.length > 0 || later.length > 0 || inflight.size > 0 || claims.size > 0 || returning.size > 0) && !result.halt && !result.limitedUntil) {
-          if (claimFailure) throw claimFailure;
-          if (ctx.cancellationSignal.aborted) {
-            result.interrupted = true;
-            break;
-          }
-          if (Date.now() - checkedAt > 300) {
-            checkedAt = Date.now();
-            send = await loadSend(page.sendId);
-            if (send.status !== 'running' || send.halt_action) {
-              result.interrupted = true;
-              result.halt ??= haltOf(send);
-              break;
-            }
-          }
-          if (later.some((l) => l.due <= Date.now())) {
-            const now = Date.now();
-            const due = later.filter((l) => l.due <= now);
-            later.splice(0, later.length, ...later.filter((l) => l.due > now));
-            // Their `pending` must be written before they are claimed again. Not awaited here: a
-            // recorder write waiting on rows the webhook applier holds must not stop this page
-            // (nor, while it holds the turn, the pages after it) from sending the others.
-            const back: Promise<void> = recorder
-              .flush()
-              .then(() => {
-                for (const d of due) queue.push(d.row);
-              })
-              .catch((error) => {
-                claimFailure ??= error;
-              })
-              .finally(() => {
-                returning.delete(back);
-                wakeup.ring();
-              });
-            returning.add(back);
-          }
-          if (queue.length === 0) {
-            // Only answers in flight or short retries left: wait for whichever comes first.
-            const nextDue = later.length ? Math.max(1, Math.min(...later.map((l) => l.due)) - Date.now()) : 250;
-            await wakeup.wait(Math.min(nextDue, 250));
-            continue;
-          }
-          if (inflight.size + claiming >= concurrency) {
-            await wakeup.wait();
-            continue;
-          }
-          turns.set(page.sendId, page.fromSeq, true, wakeup.ring);
-          if (!turns.isTurn(page.sendId, page.fromSeq)) {
-            await wakeup.wait(250);
-            continue;
-          }
-          const want = Math.min(queue.length, concurrency - inflight.size - claiming, pace.most);
-          const grant = await limiter.acquire(pace.keys, want, pace.least, CLAIM_LEAD_MS);
-          if (grant.granted === 0) {
-            await sleep(Math.min(grant.waitMs, 250));
-            continue;
-          }
-          dispatch(queue.splice(0, grant.granted), grant, Date.now() + grant.delayMs);
-          if (queue.length === 0) turns.set(page.sendId, page.fromSeq, false, wakeup.ring);
-        }
-        await Promise.all(claims);
-        await Promise.all(inflight);
-        await Promise.all(returning);
-        if (claimFailure) throw claimFailure;
-      }
-
-      /**
-       * Records the intent (and the messaging-limit admission) for a batch that has its slots, then
-       * calls when its slots are counted from (`callAt`, local clock); runs alongside the loop,
-       * which only waits for it to count the batch as in flight.
-       */
-      function dispatch(batch: Row[], grant: Grant, callAt: number): void {
-        claiming += batch.length;
-        const claim: Promise<void> = (async () => {
-          // Committed before any call: from here on a retry never sends these again.
-          const { attempts, limitedUntil } = await claimBatch(db, batch, limit);
-          if (callAt > Date.now()) await sleep(callAt - Date.now());
-          // Late (recording took longer than the lead, or the timer fired late): the calls leave
-          // now, and the window counts them from now. Not awaited (the calls need not wait for
-          // bookkeeping of the next window); if it fails the grant keeps its earlier time, which
-          // risks a 130429, nothing more.
-          if (Date.now() - callAt > 1) limiter.restamp(pace.keys, grant, batch.length).catch(() => undefined);
-          result.claimed += attempts.size;
-          // Refused by the messaging limit: left `pending` for when capacity frees; this page ends.
-          if (limitedUntil) result.limitedUntil = limitedUntil;
-          for (const row of batch) {
-            const attempt = attempts.get(Number(row.id));
-            if (attempt === undefined) continue;
-            const call: Promise<void> = callOne(row, attempt).finally(() => {
-              inflight.delete(call);
-              wakeup.ring();
-            });
-            inflight.add(call);
-          }
-        })()
-          .catch((error) => {
-            claimFailure ??= error;
-          })
-          .finally(() => {
-            claiming -= batch.length;
-            claims.delete(claim);
-            wakeup.ring();
-          });
-        claims.add(claim);
-      }
     },
 
     async sendSummary(input: { sendId: string; maxSeq: number }): Promise<SendSummary> {
