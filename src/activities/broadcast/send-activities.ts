@@ -26,6 +26,8 @@ export interface BroadcastSendDeps {
   concurrency?: number;
   /** How much longer our pace window is than Meta's second (see paceWindow). */
   windowMarginMs?: number;
+  /** The worker's orderly stop: a page stops taking messages, settles those in flight and returns (see index.ts). */
+  draining?: AbortSignal;
 }
 
 export interface PageRef {
@@ -374,7 +376,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
       async function sendQueue() {
         while ((queue.length > 0 || later.length > 0 || inflight.size > 0 || claims.size > 0 || returning.size > 0) && !result.halt && !result.limitedUntil) {
           if (claimFailure) throw claimFailure;
-          if (ctx.cancellationSignal.aborted) {
+          if (ctx.cancellationSignal.aborted || deps.draining?.aborted) {
             result.interrupted = true;
             break;
           }
