@@ -106,6 +106,7 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
         graphVersion: config.WHATSAPP_GRAPH_VERSION,
         secretsKey: config.SECRETS_KEY,
         windowMarginMs: config.BROADCAST_WINDOW_MARGIN_MS,
+        draining: drain.signal,
       },
       mercadolivre: { apiUrl: config.ML_API_URL, clientId: config.ML_CLIENT_ID, clientSecret: config.ML_CLIENT_SECRET, secretsKey: config.SECRETS_KEY },
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSecretBox, generateSecretsKey, parseSecretsKey } from '../../src/db/secrets';
 import {
+  campaignRetireRefusal,
   canonicalWhatsAppNumber,
   columnValue,
   findColumn,
@@ -166,5 +167,23 @@ describe('provider secrets at rest', () => {
     expect(parseSecretsKey(Buffer.alloc(32, 7).toString('base64'))).toHaveLength(32);
     expect(() => parseSecretsKey('short')).toThrow(/32 bytes/);
     expect(() => createSecretBox(undefined).seal('x')).toThrow(/SECRETS_KEY/);
+  });
+});
+
+describe('archiving or deleting a broadcast campaign', () => {
+  it('waits for every send to be over and names those that are not', () => {
+    expect(campaignRetireRefusal([])).toBeUndefined();
+    expect(
+      campaignRetireRefusal([
+        { id: 'a', status: 'completed' },
+        { id: 'b', status: 'stopped' },
+      ]),
+    ).toBeUndefined();
+    const refused = campaignRetireRefusal([
+      { id: 'a', status: 'completed' },
+      { id: 'b', status: 'waiting' },
+      { id: 'c', status: 'scheduled' },
+    ]);
+    expect(refused).toMatchObject({ code: 'CAMPAIGN_IN_PROGRESS', sends: ['b', 'c'] });
   });
 });

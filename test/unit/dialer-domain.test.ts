@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyOutcome, currentPhone, type ContactProgress } from '../../src/domain/dialer/contact-progress';
-import { transition, tooManyNetworkFailures } from '../../src/domain/dialer/campaign-state';
+import { DIALER_CAMPAIGN_STATUSES, retireRefusal, transition, tooManyNetworkFailures } from '../../src/domain/dialer/campaign-state';
 import { outcomeFromHangup } from '../../src/domain/call-outcome';
 import { recurrenceCalendar, recurrenceSchema } from '../../src/domain/dialer/recurrence';
 import { startCalendar, startSecond } from '../../src/domain/dialer/start-schedule';
@@ -194,5 +194,13 @@ describe('the one-off start Schedule', () => {
     // Schedules fire on whole seconds: a fraction rounds up, to the next second.
     expect(startSecond('2027-03-01T12:04:05.001Z').toISOString()).toBe('2027-03-01T12:04:06.000Z');
     expect(startCalendar('2027-03-01T23:59:59.500Z')).toEqual({ year: 2027, month: 'MARCH', dayOfMonth: 2, hour: 0, minute: 0, second: 0 });
+  });
+});
+
+describe('archiving or deleting a dialer campaign', () => {
+  it('is allowed for a draft or a final campaign, refused with CAMPAIGN_IN_PROGRESS while it runs, waits or is paused', () => {
+    const allowed = DIALER_CAMPAIGN_STATUSES.filter((s) => retireRefusal(s) === undefined);
+    expect(allowed).toEqual(['draft', 'completed', 'stopped']);
+    for (const status of ['scheduled', 'running', 'paused'] as const) expect(retireRefusal(status)).toMatchObject({ code: 'CAMPAIGN_IN_PROGRESS' });
   });
 });

@@ -24,6 +24,8 @@ export interface BroadcastSendDeps {
   concurrency?: number;
   /** How much longer our pace window is than Meta's second (see paceWindow). */
   windowMarginMs?: number;
+  /** The worker's orderly stop: a page stops taking messages, settles those in flight and returns (see index.ts). */
+  draining?: AbortSignal;
 }
 
 export interface PageRef {
@@ -225,7 +227,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
             const now = await loadSend(page.sendId);
             return now.status === 'running' && !now.halt_action ? { running: true } : { running: false, halt: haltOf(now) };
           },
-          cancelled: () => ctx.cancellationSignal.aborted,
+          // A worker's orderly stop ends the page like a cancellation: its rest stays pending for the next worker.
+          cancelled: () => ctx.cancellationSignal.aborted || deps.draining?.aborted === true,
           turn: { set: (waiting, wake) => turns.set(page.sendId, page.fromSeq, waiting, wake), isTurn: () => turns.isTurn(page.sendId, page.fromSeq) },
           result,
         });

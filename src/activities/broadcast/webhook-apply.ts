@@ -15,6 +15,8 @@ import { templateStatusOf } from '../../domain/template-halt';
 
 export interface WebhookApplyDeps {
   db: Kysely<Database>;
+  /** The worker's orderly stop: the applier returns between batches (its workflow calls it again on the next worker). */
+  draining?: AbortSignal;
 }
 
 export interface ApplyResult {
@@ -267,7 +269,7 @@ const revive = (e: StoredEvent): StatusEvent => ({ ...e, timestamp: new Date(e.t
  * can share the work), applies their statuses and opt-out replies in one transaction per batch,
  * keeps events with no message yet as orphans and retries them.
  */
-export function createWebhookActivities({ db }: WebhookApplyDeps) {
+export function createWebhookActivities({ db, draining }: WebhookApplyDeps) {
   async function applyBatch(limit: number): Promise<ApplyResult & { halts: SendHalt[] }> {
     return retryOnDeadlock(() =>
       db.transaction().execute(async (trx) => {
@@ -367,7 +369,7 @@ export function createWebhookActivities({ db }: WebhookApplyDeps) {
       const until = Date.now() + input.maxMs;
       let orphansAt = 0;
       let prunedAt = 0;
-      while (Date.now() < until && !ctx.cancellationSignal.aborted) {
+      while (Date.now() < until && !ctx.cancellationSignal.aborted && !draining?.aborted) {
         const r = await applyBatch(input.batch ?? 20);
         // Committed: now tell the sends whose template changed (the same delivery as the manual sync).
         if (r.halts.length > 0) {
