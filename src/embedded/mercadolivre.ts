@@ -10,7 +10,7 @@ import { connectClient } from '../temporal/connection';
 import { mercadoLivreAccountWorkflow } from '../workflows/mercadolivre/account-workflow';
 import { startAccountSignal } from '../workflows/mercadolivre/messages';
 import { mercadoLivreNotificationsWorkflow } from '../workflows/mercadolivre/notifications-workflow';
-import { JobKind, TenantId } from '../workflows/search-attributes';
+import { JobKind, mlAccountSearchAttributes } from '../workflows/search-attributes';
 import { runManaged, type ManagedProcess } from './child-process';
 
 const SIM_CLIENT_ID = '5569000000001';
@@ -90,10 +90,7 @@ export function prepareEmbeddedMercadoLivre(config: Config) {
           ],
           signal: startAccountSignal,
           signalArgs: [],
-          typedSearchAttributes: [
-            { key: TenantId, value: account.tenant_id },
-            { key: JobKind, value: 'ml-account' },
-          ],
+          typedSearchAttributes: mlAccountSearchAttributes({ tenantId: account.tenant_id, status: 'connected' }),
         });
         await temporal.workflow.start(mercadoLivreNotificationsWorkflow, {
           taskQueue: runConfig.TEMPORAL_TASK_QUEUE,

@@ -36,3 +36,10 @@ export const campaignStatusAttributes = (status: string) => [
   { key: CampaignStatus, value: status },
   { key: JobStatus, value: status },
 ];
+
+/** What a Mercado Livre account workflow (`ml-account-<id>`) is found by from its start; the workflow keeps JobStatus current. */
+export const mlAccountSearchAttributes = (account: { tenantId: string; status: string }) => [
+  { key: TenantId, value: account.tenantId },
+  { key: JobKind, value: 'ml-account' },
+  { key: JobStatus, value: account.status },
+];

@@ -12,7 +12,7 @@ import { AccountNeedsAuthorizationError, createSellerSession } from '../../integ
 import { mercadoLivreAccountWorkflow } from '../../workflows/mercadolivre/account-workflow';
 import { startAccountSignal } from '../../workflows/mercadolivre/messages';
 import { mercadoLivreNotificationsWorkflow } from '../../workflows/mercadolivre/notifications-workflow';
-import { JobKind, JobStatus, TenantId } from '../../workflows/search-attributes';
+import { JobKind, mlAccountSearchAttributes } from '../../workflows/search-attributes';
 import { notFound, ProblemError } from '../problem';
 
 /** What the Mercado Livre routes share: the client, the seller session (401 → the account workflow), workflow starters. */
@@ -59,11 +59,7 @@ export function mercadoLivreContext(db: Kysely<Database>, config: Config, tempor
         ],
         signal: startAccountSignal,
         signalArgs: [],
-        typedSearchAttributes: [
-          { key: TenantId, value: account.tenant_id },
-          { key: JobKind, value: 'ml-account' },
-          { key: JobStatus, value: 'connected' },
-        ],
+        typedSearchAttributes: mlAccountSearchAttributes({ tenantId: account.tenant_id, status: 'connected' }),
       });
     },
     /** The processor runs for ever; started once per task queue and checked again now and then. */

@@ -1,3 +1,4 @@
+import { inlinePoster, threadPoster, type Poster } from './poster';
 import type { Feed } from './store';
 
 export interface WebhookSettings {
@@ -12,6 +13,8 @@ export interface WebhookSettings {
   duplicateFraction: number;
   /** Deliveries in flight at once. */
   concurrency: number;
+  /** Post (and time) from a thread of its own, so this process's other work is not counted in the receiver's time. */
+  postFromThread: boolean;
 }
 
 export const defaultWebhookSettings: WebhookSettings = {
@@ -21,6 +24,7 @@ export const defaultWebhookSettings: WebhookSettings = {
   retryForMs: 60 * 60_000,
   duplicateFraction: 0,
   concurrency: 64,
+  postFromThread: false,
 };
 
 interface Delivery {
@@ -47,8 +51,11 @@ export class WebhookDispatcher {
   private stopped = false;
   private held = false;
 
+  private readonly poster: Poster;
+
   constructor(settings: Partial<WebhookSettings> = {}) {
     this.settings = { ...defaultWebhookSettings, ...settings };
+    this.poster = this.settings.postFromThread ? threadPoster() : inlinePoster();
   }
 
   enqueue(feed: Feed): void {
@@ -83,6 +90,7 @@ export class WebhookDispatcher {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.poster.close();
   }
 
   resetStats(): void {
@@ -112,26 +120,14 @@ export class WebhookDispatcher {
 
   private async post(delivery: Delivery): Promise<void> {
     const url = this.settings.url!;
-    const started = performance.now();
     this.stats.posted++;
     const body = JSON.stringify({ ...delivery.feed, sent: new Date().toISOString() });
-    let ok = false;
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      await response.arrayBuffer();
-      ok = response.status === 200;
-    } catch {
-      ok = false;
-    }
+    const { status, ms } = await this.poster.post(url, body, this.settings.timeoutMs);
+    const ok = status === 200;
     if (ok) {
       this.stats.delivered++;
       this.delivered.add(delivery.feed._id);
-      this.latencies.push(performance.now() - started);
+      this.latencies.push(ms);
       if (this.latencies.length > 100_000) this.latencies.shift();
       return;
     }
