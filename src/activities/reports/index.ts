@@ -60,7 +60,12 @@ export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDe
     const lines = csvLineSources[input.reportId];
     if (lines) {
       const head = input.seq === 0 ? csvHead(def.columns) : '';
-      const page = await storeCsvLinePage(db, lines(db, query, input.cursor, pageSize, input.locale), { exportId: input.exportId, seq: input.seq, head });
+      const page = await storeCsvLinePage(db, lines(db, query, input.cursor, pageSize, input.locale), {
+        exportId: input.exportId,
+        seq: input.seq,
+        head,
+        locale: input.locale,
+      });
       const full = page.rows === pageSize;
       return { rows: page.rows, nextCursor: full ? page.lastCursor : input.cursor, done: !full };
     }
