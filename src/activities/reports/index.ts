@@ -110,7 +110,7 @@ export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDe
       for (;;) {
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure('report run cancelled');
         const page = await reportSources[input.reportId](db, query, cursor, pageSize);
-        sheet.addRows(page.rows);
+        await sheet.addRows(page.rows, () => ctx.cancellationSignal.aborted);
         rows += page.rows.length;
         ctx.heartbeat({ rows });
         await db.updateTable('exports').set({ rows_written: rows }).where('id', '=', input.exportId).execute();
