@@ -49,6 +49,22 @@ export function createExportActivities({ db, pageSize = 5000 }: ExportActivityDe
         .where('id', '=', input.exportId)
         .execute();
     },
+
+    /**
+     * Ends a run that failed for good: `failed` with the reason, and the part of the file written
+     * so far deleted (a half-written file is never served).
+     */
+    async failExport(input: { exportId: string; error: string }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('export_chunks').where('export_id', '=', input.exportId).execute();
+        await trx
+          .updateTable('exports')
+          .set({ status: 'failed', error: input.error, bytes_written: 0, finished_at: new Date() })
+          .where('id', '=', input.exportId)
+          .where('status', '=', 'running')
+          .execute();
+      });
+    },
   };
 }
 

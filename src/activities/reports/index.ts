@@ -1,4 +1,4 @@
-import { CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
 import { csvLineSources, storeCsvLinePage } from '../../db/reports/csv-lines';
 import { reportSources, type ReportQuery } from '../../db/reports/index';
@@ -37,8 +37,24 @@ const XLSX_CHUNK_BYTES = 1 << 20;
 
 function definitionOf(reportId: string): ReportDefinition {
   const def = reportById(reportId);
-  if (!def || !reportSources[reportId]) throw new Error(`Unknown report ${reportId}`);
+  // No retry can make an unknown report known.
+  if (!def || !reportSources[reportId]) throw ApplicationFailure.nonRetryable(`Unknown report ${reportId}`, 'REPORT_UNKNOWN');
   return def;
+}
+
+/**
+ * A query PostgreSQL rejects for its data or its text (SQLSTATE classes 22 and 42: a filter value
+ * of the wrong type, a column that is not there) fails the same on every retry: fail for good, so
+ * the run ends `failed` with the reason instead of retrying for minutes.
+ */
+async function failForGoodOnBadQuery<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(22|42)/.test(code)) throw ApplicationFailure.nonRetryable((error as Error).message, 'REPORT_QUERY_FAILED');
+    throw error;
+  }
 }
 
 /** Keyed by (export, seq): a retried page overwrites itself instead of adding a copy. */
@@ -60,7 +76,12 @@ export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDe
     const lines = csvLineSources[input.reportId];
     if (lines) {
       const head = input.seq === 0 ? csvHead(def.columns) : '';
-      const page = await storeCsvLinePage(db, lines(db, query, input.cursor, pageSize, input.locale), { exportId: input.exportId, seq: input.seq, head });
+      const page = await storeCsvLinePage(db, lines(db, query, input.cursor, pageSize, input.locale), {
+        exportId: input.exportId,
+        seq: input.seq,
+        head,
+        locale: input.locale,
+      });
       const full = page.rows === pageSize;
       return { rows: page.rows, nextCursor: full ? page.lastCursor : input.cursor, done: !full };
     }
@@ -105,7 +126,7 @@ export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDe
       for (;;) {
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure('report run cancelled');
         const page = await reportSources[input.reportId](db, query, cursor, pageSize);
-        sheet.addRows(page.rows);
+        await sheet.addRows(page.rows, () => ctx.cancellationSignal.aborted);
         rows += page.rows.length;
         ctx.heartbeat({ rows });
         await db.updateTable('exports').set({ rows_written: rows }).where('id', '=', input.exportId).execute();
@@ -141,7 +162,11 @@ export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDe
     return expired.length;
   }
 
-  return { writeReportPage, writeReportXlsx, deleteExpiredReportFiles };
+  return {
+    writeReportPage: (input: ReportPageInput) => failForGoodOnBadQuery(() => writeReportPage(input)),
+    writeReportXlsx: (input: ReportFileInput) => failForGoodOnBadQuery(() => writeReportXlsx(input)),
+    deleteExpiredReportFiles,
+  };
 }
 
 export type ReportActivities = ReturnType<typeof createReportActivities>;

@@ -1,4 +1,5 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
+import { setTimeout } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import { formatCell, saoPauloWallClock, type CellType, type ReportLocale } from '../../domain/reports/cells';
 import type { ReportColumn } from '../../domain/reports/catalogue';
@@ -38,11 +39,28 @@ function cellValue(value: unknown, type: CellType, locale: ReportLocale): ExcelJ
 }
 
 export interface XlsxSheet {
-  addRows(rows: readonly unknown[][]): void;
+  /** Adds rows, waiting whenever the zip is behind (so memory stays flat whatever the size). */
+  addRows(rows: readonly unknown[][], isCancelled?: () => boolean): Promise<void>;
   /** Finishes the file; the stream ends after the last byte. */
   finish(): Promise<void>;
   /** The file's bytes as they are produced. */
   output: PassThrough;
+}
+
+const ROWS_PER_CHECK = 500;
+const MAX_ZIP_BACKLOG_BYTES = 4 << 20;
+
+/**
+ * Bytes of sheet XML written but not yet taken by the zip's compressor. exceljs's sheet stream (a
+ * StreamBuf, 4.4.0) writes every committed row into the zip entry without heeding backpressure,
+ * so a sheet produced faster than it is deflated and stored would pile up in memory (800 MB for
+ * a million rows). This reads that internal (`stream.pipes`), hence exceljs pinned to 4.4.0.
+ */
+function zipBacklog(sheet: ExcelJS.Worksheet): number {
+  const stream = (sheet as unknown as { stream?: { pipes?: Writable[] } }).stream;
+  let bytes = 0;
+  for (const pipe of stream?.pipes ?? []) bytes += pipe.writableLength;
+  return bytes;
 }
 
 export function createXlsxSheet(title: string, columns: readonly ReportColumn[], locale: ReportLocale): XlsxSheet {
@@ -61,8 +79,13 @@ export function createXlsxSheet(title: string, columns: readonly ReportColumn[],
   const types = columns.map((c) => c.type);
   return {
     output,
-    addRows(rows) {
-      for (const row of rows) sheet.addRow(row.map((v, i) => cellValue(v, types[i], locale))).commit();
+    async addRows(rows, isCancelled = () => false) {
+      for (let i = 0; i < rows.length; i++) {
+        sheet.addRow(rows[i].map((v, c) => cellValue(v, types[c], locale))).commit();
+        if (i % ROWS_PER_CHECK === ROWS_PER_CHECK - 1 || i === rows.length - 1) {
+          while (zipBacklog(sheet) > MAX_ZIP_BACKLOG_BYTES && !isCancelled()) await setTimeout(2);
+        }
+      }
     },
     async finish() {
       sheet.commit();

@@ -33,6 +33,9 @@ const settingsSchema = z
  * (`export-<id>`: progress Query, cancel Update, pages with continue-as-new) writing the file
  * into PostgreSQL; the file is kept for the tenant's retention, the run history for ever.
  */
+/** Workflow statuses of an export that ended without finishing its run. */
+const ENDED_UNFINISHED = new Set(['FAILED', 'TERMINATED', 'TIMED_OUT', 'CANCELLED']);
+
 export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
   const ensureRetention = foreverWorkflowStarter(temporal, config, reportRetentionWorkflow, REPORT_RETENTION_ID, 'report-retention');
   const runs = (tenantId: string) =>
@@ -145,10 +148,31 @@ export const reportRoutes: RoutePlugin = (app, { db, temporal, config }) => {
       const row = await findRun(request.auth.tenantId, request.params.runId);
       const body = runToApi(row, nameOf(row.report_id));
       if (row.status !== 'running') return body;
-      const progress = await temporal.workflow
-        .getHandle(exportWorkflowId(row.id))
-        .query(exportProgressQuery)
-        .catch(() => undefined);
+      const handle = temporal.workflow.getHandle(exportWorkflowId(row.id));
+      // A workflow that ended without finishing its run (terminated, timed out, failed before it could say so): the run failed.
+      const closed = await handle.describe().then(
+        (d) => (ENDED_UNFINISHED.has(d.status.name) ? d : undefined),
+        () => undefined,
+      );
+      if (closed) {
+        await db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('export_chunks').where('export_id', '=', row.id).execute();
+          await trx
+            .updateTable('exports')
+            .set({
+              status: 'failed',
+              error: `The export workflow ended ${closed.status.name.toLowerCase()} before the run finished.`,
+              bytes_written: 0,
+              finished_at: closed.closeTime ?? new Date(),
+            })
+            .where('id', '=', row.id)
+            .where('status', '=', 'running')
+            .execute();
+        });
+        const after = await findRun(request.auth.tenantId, row.id);
+        return runToApi(after, nameOf(after.report_id));
+      }
+      const progress = await handle.query(exportProgressQuery).catch(() => undefined);
       if (!progress) return body;
       // An XLSX file is one activity: its rows are counted in the run row as they are written.
       const rowsWritten = Math.max(progress.rowsWritten, row.rows_written);

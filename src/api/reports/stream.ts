@@ -27,7 +27,7 @@ export function reportCsvStream(
     yield csvHead(columns);
     let cursor: string | null = null;
     while (lines) {
-      const page = await readCsvLinePage(db, lines(db, query, cursor, pageSize, locale));
+      const page = await readCsvLinePage(db, lines(db, query, cursor, pageSize, locale), locale);
       if (page.rows) yield page.text;
       if (page.rows < pageSize) return;
       cursor = page.lastCursor;

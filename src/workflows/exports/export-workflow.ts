@@ -1,9 +1,11 @@
 import {
   ActivityCancellationType,
   CancellationScope,
+  ContinueAsNew,
   condition,
   isCancellation,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -14,7 +16,7 @@ import { JobStatus } from '../search-attributes';
 import { notSupported, setJobControls } from '../operations';
 import { EXPORT_NOT_RUNNING, exportProgressQuery, type ExportInput, type ExportProgress } from './messages';
 
-const { writeActivityReportPage, writeReportPage, finishExport } = proxyActivities<ExportActivities>({
+const { writeActivityReportPage, writeReportPage, finishExport, failExport } = proxyActivities<ExportActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
@@ -73,36 +75,56 @@ export async function exportWorkflow(input: ExportInput): Promise<ExportProgress
       ? writeReportPage({ exportId, tenantId, reportId: report.reportId, filters: report.filters, locale: report.locale, cursor, seq })
       : writeActivityReportPage({ exportId, tenantId, from: input.from ?? '', to: input.to ?? '', cursor, seq });
 
-  if (report?.format === 'xlsx') {
-    const scope = new CancellationScope();
-    void condition(() => progress.state === 'cancelling').then(() => scope.cancel());
-    try {
-      const file = await scope.run(() => writeReportXlsx({ exportId, tenantId, reportId: report.reportId, filters: report.filters, locale: report.locale }));
-      progress.rowsWritten = file.rows;
-      progress.pagesWritten = file.chunks;
-    } catch (error) {
-      if (!isCancellation(error)) throw error;
-    }
+  try {
+    await writeFile();
+  } catch (error) {
+    // A page that failed for good (retries spent, or not retryable) ends the run `failed` with its reason, not `running` for ever.
+    if (error instanceof ContinueAsNew || isCancellation(error) || !patched('export-run-failed')) throw error;
+    await failExport({ exportId, error: failureReason(error) });
+    progress.state = 'failed';
+    upsertSearchAttributes([{ key: JobStatus, value: 'failed' }]);
+    throw error;
   }
-  let pagesThisRun = 0;
-  while (progress.state === 'running' && report?.format !== 'xlsx') {
-    const page = await writePage(progress.pagesWritten);
-    progress.rowsWritten += page.rows;
-    progress.pagesWritten += 1;
-    cursor = page.nextCursor;
-    if (page.done) break;
-    pagesThisRun += 1;
-    if (progress.state === 'running' && (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
-      await continueAsNew<typeof exportWorkflow>({
-        ...input,
-        resume: { cursor, pages: progress.pagesWritten, rows: progress.rowsWritten },
-      });
-    }
-  }
-
-  const final = progress.state === 'cancelling' ? 'cancelled' : 'completed';
-  await finishExport({ exportId: input.exportId, status: final, rowsWritten: progress.rowsWritten });
-  progress.state = final;
-  upsertSearchAttributes([{ key: JobStatus, value: final }]);
   return progress;
+
+  async function writeFile(): Promise<void> {
+    if (report?.format === 'xlsx') {
+      const scope = new CancellationScope();
+      void condition(() => progress.state === 'cancelling').then(() => scope.cancel());
+      try {
+        const file = await scope.run(() => writeReportXlsx({ exportId, tenantId, reportId: report.reportId, filters: report.filters, locale: report.locale }));
+        progress.rowsWritten = file.rows;
+        progress.pagesWritten = file.chunks;
+      } catch (error) {
+        if (!isCancellation(error)) throw error;
+      }
+    }
+    let pagesThisRun = 0;
+    while (progress.state === 'running' && report?.format !== 'xlsx') {
+      const page = await writePage(progress.pagesWritten);
+      progress.rowsWritten += page.rows;
+      progress.pagesWritten += 1;
+      cursor = page.nextCursor;
+      if (page.done) break;
+      pagesThisRun += 1;
+      if (progress.state === 'running' && (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
+        await continueAsNew<typeof exportWorkflow>({
+          ...input,
+          resume: { cursor, pages: progress.pagesWritten, rows: progress.rowsWritten },
+        });
+      }
+    }
+
+    const final = progress.state === 'cancelling' ? 'cancelled' : 'completed';
+    await finishExport({ exportId: input.exportId, status: final, rowsWritten: progress.rowsWritten });
+    progress.state = final;
+    upsertSearchAttributes([{ key: JobStatus, value: final }]);
+  }
+}
+
+/** The innermost message of a failure chain (an activity failure wraps the error it threw). */
+function failureReason(error: unknown): string {
+  let e = error as { message?: string; cause?: unknown } | undefined;
+  while (e && typeof e === 'object' && e.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  return String(e?.message ?? error).slice(0, 1000);
 }
