@@ -90,6 +90,12 @@ export const configSchema = z.object({
   DIALER_LANE_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(20_000),
   /** On SIGTERM/SIGINT a worker's lanes stop dialing and wait this long for their calls to end; calls still up are handed over live. */
   DIALER_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(15_000),
+  /**
+   * Short-call guard (Anatel: above 100,000 calls a day, at most 85% may last 6 s or less): a tenant
+   * whose day reaches this many calls placed with at least this share of short calls is over the guard.
+   */
+  SHORT_CALL_GUARD_DAILY_CALLS: z.coerce.number().int().min(1).default(100_000),
+  SHORT_CALL_GUARD_MAX_SHARE: z.coerce.number().min(0.01).max(1).default(0.8),
   /** How long the ARI event journal keeps events (src/recorder.ts). */
   ARI_JOURNAL_RETENTION_HOURS: z.coerce
     .number()

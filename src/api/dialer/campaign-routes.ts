@@ -70,6 +70,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
     if (!row) throw notFound('dialer campaign', id);
     return row;
   };
+  const shortCallGuard = { dailyCalls: config.SHORT_CALL_GUARD_DAILY_CALLS, maxShare: config.SHORT_CALL_GUARD_MAX_SHARE };
   const withHeadline = async (row: DialerCampaignRow) =>
     campaignToApi(row, (await headlines(db, [row])).get(row.id)!, (await campaignAgentIds(db, [row.id])).get(row.id)!);
 
@@ -305,7 +306,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
         response: { 200: monitorSchema, ...errorResponses },
       },
     },
-    async (request) => monitor(db, await find(request.auth.tenantId, request.params.id)),
+    async (request) => monitor(db, await find(request.auth.tenantId, request.params.id), shortCallGuard),
   );
 
   app.get(
@@ -340,7 +341,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
       let sent = 0;
       while (!closed) {
         const row = await find(tenantId, id);
-        const data = await monitor(db, row);
+        const data = await monitor(db, row, shortCallGuard);
         res.write(`event: monitor\nid: ${sent}\ndata: ${JSON.stringify(data)}\n\n`);
         sent++;
         if ((maxEvents && sent >= maxEvents) || row.status === 'completed' || row.status === 'stopped') break;

@@ -2,6 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import { pauseReasonText, type PauseReason } from '../../domain/dialer/campaign-state';
 import { strategyConfigSchema } from '../../domain/dialer/strategy';
 import type { Database, DialerCampaignRow } from '../../db/schema';
+import { shortCallsToday } from '../../db/short-calls';
+import { overShortCallGuard, type ShortCallGuard } from '../../domain/dialer/short-calls';
 
 /** Live numbers of dialer campaigns, computed from PostgreSQL (contacts and attempts). */
 
@@ -70,7 +72,7 @@ export function whyOf(row: Pick<DialerCampaignRow, 'status' | 'pause_reason' | '
   return null;
 }
 
-export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow) {
+export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow, guard: ShortCallGuard) {
   const strategy = await db.selectFrom('dial_strategies').select(['config']).where('id', '=', campaign.strategy_id).executeTakeFirstOrThrow();
   const channels = strategyConfigSchema.parse(strategy.config).pacing.channels;
   const states = await db
@@ -111,6 +113,7 @@ export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow)
          AND state IN ('done', 'exhausted', 'blocked') AND updated_at > now() - interval '5 minutes') AS finals_5m
     FROM dial_attempts WHERE campaign_id = ${campaign.id}`.execute(db);
   const row = a.rows[0];
+  const shortCalls = await shortCallsToday(db, campaign.tenant_id);
   const now = Date.now();
   const windowS = row.first_at ? Math.min(60, Math.max(1, (now - new Date(row.first_at).getTime()) / 1000)) : 0;
   const open = contacts.pending + contacts.inProgress;
@@ -131,6 +134,7 @@ export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow)
     answerRate: row.done ? row.answered / row.done : null,
     lineUtilisation: windowS && campaign.status === 'running' ? Math.min(1, (row.busy_s ?? 0) / (channels * windowS)) : null,
     etaSeconds: open === 0 ? 0 : finalsPerSecond > 0 && campaign.status === 'running' ? Math.round(open / finalsPerSecond) : null,
+    shortCalls: { ...shortCalls, guard: { ...guard, over: overShortCallGuard(shortCalls, guard) } },
     at: new Date(now).toISOString(),
   };
 }

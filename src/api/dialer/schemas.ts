@@ -113,6 +113,19 @@ export const monitorSchema = z
     answerRate: z.number().nullable(),
     lineUtilisation: z.number().nullable().describe('Busy channel time ÷ channels over the last minute'),
     etaSeconds: z.number().nullable().describe('Estimated time to finish, from the last five minutes'),
+    shortCalls: z
+      .object({
+        day: z.string().describe('Today in America/Sao_Paulo (YYYY-MM-DD)'),
+        placed: z.number().int().describe('Calls the tenant placed today (all its campaigns)'),
+        short: z.number().int().describe('Of them, calls of 6 s or less: answered and talked ≤ 6 s, or unanswered and over within 6 s'),
+        share: z.number().nullable().describe('short ÷ placed (Anatel: at most 0.85 above 100,000 calls a day)'),
+        guard: z.object({
+          dailyCalls: z.number().int().describe('SHORT_CALL_GUARD_DAILY_CALLS'),
+          maxShare: z.number().describe('SHORT_CALL_GUARD_MAX_SHARE'),
+          over: z.boolean().describe('placed ≥ dailyCalls and share ≥ maxShare'),
+        }),
+      })
+      .describe("The tenant's short calls today"),
     at: z.string(),
   })
   .meta({ id: 'DialerMonitor' });

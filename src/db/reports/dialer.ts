@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
+import { shortCallShare } from '../../domain/dialer/short-calls';
 import type { Database } from '../schema';
+import { isShortCallSql, shortCallDays } from '../short-calls';
 import { pageOf, singlePage, type ReportQuery, type ReportSource } from './source';
 
 /** The attempts of a Relatório de Chamadas page (tenant, filters, keyset on id), before choosing columns. */
@@ -91,6 +93,7 @@ export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenan
     unknown: number;
     blocked: number;
     done: number;
+    short: number;
     first_at: Date | null;
     last_at: Date | null;
   }>`
@@ -106,6 +109,7 @@ export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenan
       count(a.id) FILTER (WHERE a.outcome = 'unknown')::int AS unknown,
       (SELECT count(*)::int FROM dialer_contacts d WHERE d.campaign_id = c.id AND d.state = 'blocked') AS blocked,
       count(a.id) FILTER (WHERE a.state = 'done')::int AS done,
+      count(a.id) FILTER (WHERE ${isShortCallSql})::int AS short,
       min(a.started_at) AS first_at, max(COALESCE(a.ended_at, a.started_at)) AS last_at
     FROM dialer_campaigns c
     LEFT JOIN dial_attempts a ON a.campaign_id = c.id ${periodOf}
@@ -114,7 +118,7 @@ export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenan
       ${f.from ? sql`AND (c.finished_at IS NULL OR c.finished_at >= ${new Date(f.from)})` : sql``}
     GROUP BY c.id
     ORDER BY c.created_at, c.id`.execute(db);
-  return result.rows.map((r) => [
+  const campaigns = result.rows.map((r) => [
     r.name,
     r.id,
     r.status,
@@ -133,5 +137,12 @@ export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenan
     r.last_at,
     r.first_at && r.last_at ? Math.round((new Date(r.last_at).getTime() - new Date(r.first_at).getTime()) / 1000) : null,
     r.unknown,
+    r.short,
+    shortCallShare(r.attempts, r.short),
   ]);
+  if (f.campaignId) return campaigns;
+  // The tenant's days: Anatel's short-call rule counts every call of the company, per day.
+  const days = await shortCallDays(db, tenantId, { from: f.from, to: f.to ?? new Date().toISOString() });
+  const dayRows = days.map((d) => [`Empresa — ${d.day}`, null, 'dia', null, d.placed, ...Array(12).fill(null), null, d.short, d.share]);
+  return [...campaigns, ...dayRows];
 });

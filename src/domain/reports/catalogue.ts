@@ -276,7 +276,10 @@ export const REPORTS: readonly ReportDefinition[] = [
     id: 'dialer-campaigns',
     name: 'Relatório Discador',
     section: 'Exportações › Histórico Importação',
-    description: 'Uma linha por campanha do Discador com seus números no período: tentativas por resultado, bloqueados, taxa de atendimento, duração.',
+    description:
+      'Uma linha por campanha do Discador com seus números no período: tentativas por resultado, bloqueados, taxa de atendimento, duração, ' +
+      'chamadas curtas (6 s ou menos: atendidas com conversa ≤ 6 s, ou não atendidas encerradas em ≤ 6 s). Sem filtro de campanha, ' +
+      'segue uma linha por dia (America/Sao_Paulo) da empresa inteira (status `dia`): chamadas feitas e a parcela de curtas (Anatel: no máximo 85% acima de 100.000 por dia).',
     filters: [...period, { name: 'campaignId', type: 'uuid', description: 'Campanha do Discador' }],
     columns: [
       col('campanha', 'text'),
@@ -297,6 +300,8 @@ export const REPORTS: readonly ReportDefinition[] = [
       col('ultima_chamada', 'datetime'),
       col('duracao_s', 'integer'),
       col('desconhecido', 'integer', 'tentativas de resultado desconhecido'),
+      col('curtas_6s', 'integer', 'chamadas de 6 s ou menos'),
+      col('curtas_6s_pct', 'percent', 'curtas ÷ tentativas'),
     ],
     fileName: 'relatorio-discador',
   },
