@@ -51,6 +51,7 @@ export interface IvrPathStepsTable {
   entered_at: Stamp;
   left_at: NullableStamp;
   keys: Generated<string>;
+  entry: Generated<string>;
   exit: string | null;
 }
 

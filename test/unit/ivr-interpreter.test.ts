@@ -94,6 +94,7 @@ describe('IVR interpreter on the collections flow', () => {
   it('an invalid key then a good one takes the good branch', () => {
     const { all } = run(ctx, ['finish', 'finish', key('5'), 'finish', key('2'), 'finish']);
     expect(path(all)).toEqual(['saudacao:next', 'menu:key(52)', 'boleto:next', 'boleto_aviso:next', 'fim:ended']);
+    expect(all.find((c) => c.kind === 'leave_node' && c.node === 'menu')).toMatchObject({ keys: '52', entry: '2' });
   });
 
   it('a key during the menu prompt stops it; its late PlaybackFinished changes nothing', () => {
@@ -122,7 +123,7 @@ describe('IVR interpreter on the collections flow', () => {
     const { state, all } = run(ctx, [{ type: 'hangup' }]);
     expect(all.slice(-2)).toEqual([
       { kind: 'stop_playback', playbackId: 'call-1-p1' },
-      { kind: 'leave_node', node: 'saudacao', seq: 0, exit: 'hangup', keys: '' },
+      { kind: 'leave_node', node: 'saudacao', seq: 0, exit: 'hangup', keys: '', entry: '' },
     ]);
     expect(state.phase).toBe('done');
     expect(stepIvr(ctx, state, key('1')).commands).toEqual([]);
@@ -177,7 +178,9 @@ describe('IVR interpreter: other shapes', () => {
         { id: 'fim', type: 'hangup' },
       ],
     });
-    expect(path(run(ctx, ['finish', key('1'), key('2'), key('#')]).all)[0]).toBe('m:key(12#)');
+    const terminated = run(ctx, ['finish', key('1'), key('2'), key('#')]).all;
+    expect(path(terminated)[0]).toBe('m:key(12#)');
+    expect(terminated.find((c) => c.kind === 'leave_node')).toMatchObject({ entry: '12' });
     expect(path(run(ctx, ['finish', key('1'), key('2'), 'timeout']).all)[0]).toBe('m:key(12)');
     expect(path(run(ctx, ['finish', key('1'), key('2'), key('3')]).all)[0]).toBe('m:key(123)');
     expect(path(run(ctx, [key('7')]).all)[0]).toBe('m:key(7)');

@@ -67,6 +67,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       left_at timestamptz,
       -- keys pressed while in the node
       keys text NOT NULL DEFAULT '',
+      -- the keys that decided a 'key' exit (the menu entry that matched a branch)
+      entry text NOT NULL DEFAULT '',
       -- how it left: next, key, timeout, invalid, hangup, ended, max_visits, transferred, no_agent
       exit text,
       PRIMARY KEY (attempt_key, seq)

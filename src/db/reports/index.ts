@@ -1,13 +1,14 @@
 import { broadcastConsolidatedSource, broadcastDetailedSource } from './broadcast';
 import { callsSource, dialerCampaignsSource } from './dialer';
-import { interactionsSource, ivrSource } from './interactions';
+import { interactionsSource } from './interactions';
+import { ivrCallsSource } from './ivr';
 import { activitySource, importHistorySource, usersSource } from './people';
 import type { ReportSource } from './source';
 
 /** The source of each report of the catalogue (src/domain/reports/catalogue.ts), by id. */
 export const reportSources: Record<string, ReportSource> = {
   interactions: interactionsSource,
-  ivr: ivrSource,
+  ivr: ivrCallsSource,
   users: usersSource,
   calls: callsSource,
   activity: activitySource,

@@ -45,7 +45,8 @@ export type IvrEvent =
 
 export type IvrCommand =
   | { kind: 'enter_node'; node: string; seq: number }
-  | { kind: 'leave_node'; node: string; seq: number; exit: IvrExit; keys: string }
+  /** `keys`: every key pressed in the node; `entry`: the keys that decided a `key` exit (the menu entry, or the interrupting key). */
+  | { kind: 'leave_node'; node: string; seq: number; exit: IvrExit; keys: string; entry: string }
   | { kind: 'play'; playbackId: string; media: string[] }
   | { kind: 'stop_playback'; playbackId: string }
   | { kind: 'start_timer'; timerId: string; timeoutMs: number }
@@ -121,7 +122,7 @@ function onPlay(ctx: IvrContext, state: IvrState, node: Extract<IvrNode, { type:
   }
   if (event.type === 'dtmf' && node.interruptible && state.playbackId) {
     commands.push({ kind: 'stop_playback', playbackId: state.playbackId });
-    commands.push(leave({ ...state, keys: state.keys + event.digit }, 'key'));
+    commands.push(leave({ ...state, keys: state.keys + event.digit }, 'key', event.digit));
     return enter(ctx, { ...state, playbackId: null }, node.next, commands);
   }
   return state;
@@ -161,7 +162,7 @@ function entryComplete(node: MenuNode, entry: string): boolean {
 function resolveEntry(ctx: IvrContext, node: MenuNode, state: IvrState, commands: IvrCommand[]): IvrState {
   const target = Object.hasOwn(node.branches, state.entry) ? node.branches[state.entry] : undefined;
   if (target === undefined) return retryOrLeave(ctx, node, state, 'invalid', commands);
-  commands.push(leave(state, 'key'));
+  commands.push(leave(state, 'key', state.entry));
   return enter(ctx, state, target, commands);
 }
 
@@ -192,8 +193,8 @@ function play(ctx: IvrContext, state: IvrState, media: string[], commands: IvrCo
   return { ...state, step, playbackId, phase: 'playing' };
 }
 
-function leave(state: IvrState, exit: IvrExit): IvrCommand {
-  return { kind: 'leave_node', node: state.node, seq: state.seq, exit, keys: state.keys };
+function leave(state: IvrState, exit: IvrExit, entry = ''): IvrCommand {
+  return { kind: 'leave_node', node: state.node, seq: state.seq, exit, keys: state.keys, entry };
 }
 
 /** Enters `target` and runs instant nodes until one waits (play, menu, transfer) or the call ends. */
