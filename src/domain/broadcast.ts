@@ -35,6 +35,9 @@ export function refuseControl(control: SendControl, state: SendState): { code: s
   }
 }
 
+/** Settings a send that has started may still change: its pace and sending hours (pages not yet sent follow them). */
+export const LIVE_EDITABLE = ['paceMps', 'sendingHours'] as const;
+
 /**
  * A broadcast campaign links the group of each of its sends. Archiving (or deleting) it frees
  * them all, so every send must be over (completed or stopped): one still scheduled, running,
@@ -52,12 +55,22 @@ export function campaignRetireRefusal(sends: { id: string; status: SendState }[]
 }
 
 /**
- * Why a send's settings cannot be edited in a state (the 409's code), or undefined when they can:
- * only before it has started, because pages already sent used the old settings.
+ * Why a send's settings cannot be edited in a state (the 409's code), or undefined when they can.
+ * Before it starts (scheduled) everything; once it runs, is paused or waiting only its pace and
+ * sending hours (pages already sent used the old settings; the template, mapping, start and release
+ * shape what is already out); never once finished. `fields`: the settings changed (all when absent).
  */
-export function refuseEdit(state: SendState): { code: string; message: string } | undefined {
+export function refuseEdit(state: SendState, fields?: readonly string[]): { code: string; message: string } | undefined {
   if (state === 'scheduled') return undefined;
-  return { code: 'SEND_NOT_EDITABLE', message: `The send is ${state}; only a send that has not started yet (scheduled) can be edited.` };
+  if (state === 'completed' || state === 'stopped') return { code: 'SEND_NOT_EDITABLE', message: `The send is ${state}; a finished send cannot be edited.` };
+  const fixed = (fields ?? ['template', 'variables', 'missingVariables', 'startAt', 'gradual', ...LIVE_EDITABLE]).filter(
+    (f) => !(LIVE_EDITABLE as readonly string[]).includes(f),
+  );
+  if (fixed.length === 0) return undefined;
+  return {
+    code: 'SEND_NOT_EDITABLE',
+    message: `The send is ${state}; once started only ${LIVE_EDITABLE.join(' and ')} can change (not ${fixed.join(', ')}).`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

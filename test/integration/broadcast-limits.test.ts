@@ -321,7 +321,7 @@ describe('editing a send before it starts', () => {
     expect(late.json()).toMatchObject({ code: 'SEND_NOT_EDITABLE', sendStatus: 'completed' });
   });
 
-  it('refuses a paused send with 409 and changes nothing', async () => {
+  it('on a paused send takes a new pace but refuses (409) a new template, changing nothing', async () => {
     const groupId = await createGroup(
       stack,
       tenant,
@@ -336,10 +336,13 @@ describe('editing a send before it starts', () => {
     });
     const url = `/v1/broadcast/sends/${res.json().id}`;
     expect((await post(`${url}/pause`)).json()).toMatchObject({ status: 'paused' });
-    const refused = await patch(url, { paceMps: 10 });
+    const refused = await patch(url, { paceMps: 10, template: { name: 'oferta_renovacao', language: 'pt_BR' } });
     expect(refused.statusCode).toBe(409);
-    expect(refused.json()).toMatchObject({ code: 'SEND_NOT_EDITABLE' });
-    expect((await get(url)).json()).toMatchObject({ paceMps: 80 });
+    expect(refused.json()).toMatchObject({ code: 'SEND_NOT_EDITABLE', sendStatus: 'paused', liveEditable: ['paceMps', 'sendingHours'] });
+    expect((await get(url)).json()).toMatchObject({ paceMps: 80, template: { name: 'lembrete_pagamento' } });
+    const paced = await patch(url, { paceMps: 10 });
+    expect(paced.statusCode).toBe(200);
+    expect(paced.json()).toMatchObject({ paceMps: 10, status: 'paused' });
     await post(`${url}/stop`);
     expect((await stack.temporal.workflow.getHandle(sendWorkflowId(res.json().id)).result()).state).toBe('stopped');
   });

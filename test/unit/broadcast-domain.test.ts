@@ -140,9 +140,15 @@ describe('keys, numbers and controls', () => {
 });
 
 describe('editing and messaging limits', () => {
-  it('lets only a send that has not started be edited', () => {
+  it('lets everything be edited before the send starts, only its pace and sending hours once started, nothing once finished', () => {
     expect(refuseEdit('scheduled')).toBeUndefined();
     for (const state of ['running', 'paused', 'waiting', 'completed', 'stopped'] as const) expect(refuseEdit(state)?.code).toBe('SEND_NOT_EDITABLE');
+    // Started: only the pace and the sending hours; finished: nothing.
+    for (const state of ['running', 'paused', 'waiting'] as const) {
+      expect(refuseEdit(state, ['paceMps', 'sendingHours'])).toBeUndefined();
+      expect(refuseEdit(state, ['paceMps', 'template'])?.message).toContain('not template');
+    }
+    for (const state of ['completed', 'stopped'] as const) expect(refuseEdit(state, ['paceMps'])?.code).toBe('SEND_NOT_EDITABLE');
   });
   it("maps Meta's tiers to unique users per 24 h, starting at 250", () => {
     expect(MESSAGING_LIMIT_TIERS.map(messagingLimitOf)).toEqual([250, 2_000, 10_000, 100_000, null]);

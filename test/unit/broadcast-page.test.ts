@@ -132,8 +132,7 @@ describe('the page loop: slots, intent, calls, short retries', () => {
     const deps: PageLoopDeps<M> = {
       queue: Array.from({ length: n }, (_, i) => ({ id: i + 1 })),
       concurrency: 4,
-      least: 1,
-      most: 3,
+      slots: { least: 1, most: 3 },
       acquire: async (want) => ({ granted: want, waitMs: 0, delayMs: 0, stamp: 0 }),
       restamp: async () => undefined,
       claim: async (batch): Promise<Claimed> => {

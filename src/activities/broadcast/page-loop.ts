@@ -15,9 +15,8 @@ export interface PageLoopDeps<M extends { id: number }> {
   queue: M[];
   /** API calls in flight at once. */
   concurrency: number;
-  /** Slots asked for at once: at least, at most. */
-  least: number;
-  most: number;
+  /** Slots asked for at once: at least, at most (read at each ask: a pace edited mid-page changes them). */
+  slots: { least: number; most: number };
   /** Slots up to `want` (at least `least`), taken `CLAIM_LEAD_MS` ahead. */
   acquire(want: number, least: number): Promise<Grant>;
   /** The grant's slots are counted from now (its calls left late). */
@@ -92,8 +91,8 @@ export async function runPageLoop<M extends { id: number }>(deps: PageLoopDeps<M
         await wakeup.wait(250);
         continue;
       }
-      const want = Math.min(queue.length, concurrency - inflight.size - claiming, deps.most);
-      const grant = await deps.acquire(want, deps.least);
+      const want = Math.min(queue.length, concurrency - inflight.size - claiming, deps.slots.most);
+      const grant = await deps.acquire(want, deps.slots.least);
       if (grant.granted === 0) {
         await sleep(Math.min(grant.waitMs, 250));
         continue;

@@ -198,8 +198,9 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .where('name', '=', send.template_name)
         .where('language', '=', send.template_language)
         .executeTakeFirstOrThrow();
-      const pace = pagePace(channel, send, deps.windowMarginMs);
+      let pace = pagePace(channel, send, deps.windowMarginMs);
       await limiter.define(pace.windows);
+      const slots = { least: pace.least, most: pace.most };
 
       const claimed = await claimPage(db, send, template, page);
       result.skipped += claimed.skipped;
@@ -216,8 +217,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         await runPageLoop({
           queue,
           concurrency,
-          least: pace.least,
-          most: pace.most,
+          slots,
           acquire: (want, least) => limiter.acquire(pace.keys, want, least, CLAIM_LEAD_MS),
           restamp: (grant, size) => limiter.restamp(pace.keys, grant, size),
           claim: (batch) => claimBatch(db, batch, limit),
@@ -225,7 +225,15 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
           flush: () => recorder.flush(),
           check: async () => {
             const now = await loadSend(page.sendId);
-            return now.status === 'running' && !now.halt_action ? { running: true } : { running: false, halt: haltOf(now) };
+            if (now.status !== 'running' || now.halt_action) return { running: false, halt: haltOf(now) };
+            if (now.pace_mps !== send.pace_mps) {
+              // The pace was edited while the page runs: the send's window and the batch sizes follow at once.
+              send.pace_mps = now.pace_mps;
+              pace = pagePace(channel, send, deps.windowMarginMs);
+              await limiter.define(pace.windows);
+              Object.assign(slots, { least: pace.least, most: pace.most });
+            }
+            return { running: true };
           },
           // A worker's orderly stop ends the page like a cancellation: its rest stays pending for the next worker.
           cancelled: () => ctx.cancellationSignal.aborted || deps.draining?.aborted === true,

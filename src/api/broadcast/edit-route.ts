@@ -1,5 +1,13 @@
 import type { z } from 'zod';
-import type { Gradual, MissingVariables, SendingHours, VariableMapping } from '../../domain/broadcast';
+import {
+  LIVE_EDITABLE,
+  refuseEdit,
+  type Gradual,
+  type MissingVariables,
+  type SendingHours,
+  type SendState,
+  type VariableMapping,
+} from '../../domain/broadcast';
 import { editSendUpdate, sendWorkflowId, type SendSettings } from '../../workflows/broadcast/messages';
 import { audit } from '../audit';
 import { conflict, notFound } from '../problem';
@@ -10,11 +18,11 @@ import type { RoutePlugin } from '../types';
 import { idParams, sendEditSchema, sendSchema, sendToApi } from './schemas';
 import { checkColumns, checkMapping, checkMissingVariables, checkPace, usableTemplate } from './send-checks';
 
-const notEditable = (status: string) =>
-  conflict('SEND_NOT_EDITABLE', `The send is ${status}; only a send that has not started yet (scheduled) can be edited.`, { sendStatus: status });
+const notEditable = (status: string, message?: string) =>
+  conflict('SEND_NOT_EDITABLE', message ?? `The send is ${status}; it can no longer be edited.`, { sendStatus: status, liveEditable: LIVE_EDITABLE });
 
 /**
- * `PATCH /broadcast/sends/{id}`: changes a send before it starts. The row is written and audited in
+ * `PATCH /broadcast/sends/{id}`: changes a send (before it starts, or its pace and hours after). The row is written and audited in
  * one transaction that also awaits the workflow's `edit` Update: the workflow decides (it may have
  * just started), and a refusal rolls the row back, so the two never disagree.
  */
@@ -24,9 +32,11 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
     {
       schema: {
         tags: ['broadcast'],
-        summary: 'Edit a send that has not started: template and mapping, empty-variable policy, start time, sending hours, pace, gradual release',
+        summary:
+          'Edit a send: before it starts, template and mapping, empty-variable policy, start time, sending hours, pace, gradual release; once started, pace and sending hours',
         description:
-          'Only while the send is scheduled; 409 SEND_NOT_EDITABLE once it runs, is paused or finished. ' +
+          'Everything while the send is scheduled; running, paused or waiting only `paceMps` and `sendingHours` (pages not yet sent follow them, ' +
+          'a send waiting on its hours looks at the new ones at once); 409 SEND_NOT_EDITABLE for any other field then, and for any edit once finished. ' +
           'The mapping is checked against the (new) template (422 on a wrong count) and the pace against the channel limit. ' +
           'A new start time re-arms the workflow timer.',
         params: idParams,
@@ -40,15 +50,24 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
       checkScheduleTimes({ startAt: b.startAt });
       const send = await db.selectFrom('broadcast_sends').selectAll().where('id', '=', request.params.id).where('tenant_id', '=', tenantId).executeTakeFirst();
       if (!send) throw notFound('broadcast send', request.params.id);
-      if (send.status !== 'scheduled') throw notEditable(send.status);
+      const changed = Object.keys(b);
+      const refusal = refuseEdit(send.status as SendState, changed);
+      if (refusal) throw notEditable(send.status, refusal.message);
+      // Only the pace and the hours: the row may be in any unfinished state (the workflow decides).
+      const live = changed.every((f) => (LIVE_EDITABLE as readonly string[]).includes(f));
 
       const channel = await db.selectFrom('whatsapp_channels').selectAll().where('id', '=', send.channel_id).executeTakeFirstOrThrow();
       const variables = (b.variables ?? send.variables) as VariableMapping;
-      const template = await usableTemplate(db, channel.id, b.template ?? { name: send.template_name, language: send.template_language });
-      checkMapping(template, variables);
       const missingVariables = (b.missingVariables ?? send.missing_variables) as MissingVariables;
-      checkMissingVariables(template, variables, missingVariables);
-      if (b.variables) await checkColumns(db, send.group_id, variables);
+      // The template is checked only when the message changes: a pace edit must not fail on a template paused meanwhile.
+      let template = { name: send.template_name, language: send.template_language };
+      if (!live) {
+        const usable = await usableTemplate(db, channel.id, b.template ?? template);
+        checkMapping(usable, variables);
+        checkMissingVariables(usable, variables, missingVariables);
+        if (b.variables) await checkColumns(db, send.group_id, variables);
+        template = usable;
+      }
       const settings: SendSettings = {
         startAt: b.startAt !== undefined ? b.startAt : send.start_at ? new Date(send.start_at).toISOString() : null,
         sendingHours: b.sendingHours !== undefined ? b.sendingHours : ((send.sending_hours as SendingHours | null) ?? null),
@@ -70,11 +89,10 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
             pace_mps: settings.paceMps,
           })
           .where('id', '=', send.id)
-          .where('status', '=', 'scheduled')
+          .where('status', 'in', live ? ['scheduled', 'running', 'paused', 'waiting'] : ['scheduled'])
           .returningAll()
           .executeTakeFirst();
-        if (!row) throw notEditable('no longer scheduled');
-        const changed = Object.keys(b);
+        if (!row) throw notEditable(live ? 'finished' : 'no longer scheduled');
         await audit(trx, request, {
           action: 'broadcast_send.update',
           targetType: 'broadcast_send',
@@ -83,7 +101,8 @@ export const sendEditRoute: RoutePlugin = (app, { db, temporal }) => {
           details: { changed, before: pick(send, changed), after: b },
         });
         await runUpdate(
-          () => temporal.workflow.getHandle(sendWorkflowId(send.id)).executeUpdate(editSendUpdate, { args: [{ by: request.auth.userName, settings }] }),
+          () =>
+            temporal.workflow.getHandle(sendWorkflowId(send.id)).executeUpdate(editSendUpdate, { args: [{ by: request.auth.userName, settings, changed }] }),
           'SEND_NOT_EDITABLE',
           'send',
         );

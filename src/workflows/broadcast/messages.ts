@@ -61,7 +61,7 @@ export interface ControlRequest {
   by: string;
 }
 
-/** The settings the workflow itself applies; editable while the send has not started. */
+/** The settings the workflow itself applies; see editSendUpdate for when each can change. */
 export interface SendSettings {
   startAt: string | null;
   sendingHours: SendingHours | null;
@@ -71,6 +71,8 @@ export interface SendSettings {
 
 export interface EditRequest extends ControlRequest {
   settings: SendSettings;
+  /** The settings the caller changes (API names); absent: all, which only a scheduled send allows. */
+  changed?: string[];
 }
 
 export const sendProgressQuery = progressQuery<SendProgress>();
@@ -82,7 +84,11 @@ export const startSendUpdate = actUpdate<SendProgress>('start');
 export const pauseSendUpdate = actUpdate<SendProgress>('pause');
 export const resumeSendUpdate = actUpdate<SendProgress>('resume');
 export const stopSendUpdate = actUpdate<SendProgress>('stop');
-/** New settings for a send that has not started (the validator refuses otherwise with SEND_NOT_EDITABLE). */
+/**
+ * New settings: any before the send starts, its pace and sending hours once it runs, is paused or
+ * waits (the validator refuses otherwise with SEND_NOT_EDITABLE). A send waiting on its sending
+ * hours looks at the new ones at once.
+ */
 export const editSendUpdate = defineUpdate<SendProgress, [EditRequest]>('edit');
 /** The system's own pause/stop (template paused or disabled on sync), with the reason shown. */
 export const haltSendSignal = defineSignal<[{ action: 'pause' | 'stop' | 'resume'; reason: string }]>('halt');

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -45,6 +46,9 @@ const { sendPage } = proxyActivities<BroadcastSendActivities>({
 
 const sendControlDone: Record<SendControl, string> = { start: 'iniciado', pause: 'pausado', resume: 'retomado', stop: 'parado' };
 
+/** Patch: a send waiting on its sending hours wakes when they are edited (histories before it waited out the old ones). */
+const WAKE_ON_HOURS_EDIT = 'send-wake-on-hours-edit';
+
 /** Pages per run before continuing as new, so a million-contact send keeps a small history. */
 const PAGES_PER_RUN = 300;
 
@@ -68,7 +72,7 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   let inflight = 0;
   let persisting = 0;
   let startedEarly = r?.startedEarly ?? false;
-  // Editable until the send starts; carried across continue-as-new in the input.
+  // Carried across continue-as-new in the input; see editSendUpdate for what may change when.
   let settings: SendSettings = {
     startAt: input.startAt ?? null,
     sendingHours: input.sendingHours ?? null,
@@ -82,6 +86,8 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
   let limitUntil = 0;
   /** Wake-ups received: a wait ends early when this moves (see wakeSendSignal). */
   let wakes = 0;
+  /** The sending hours were edited while the send waited on them. */
+  let hoursEdited = false;
 
   const progress = (): SendProgress => ({ sendId: input.sendId, state, reason, total, cursor, counters: { ...counters } });
 
@@ -173,8 +179,8 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
       return progress();
     },
     {
-      validator: (_request: EditRequest) => {
-        const refusal = refuseEdit(state);
+      validator: (request: EditRequest) => {
+        const refusal = refuseEdit(state, request.changed);
         if (refusal) throw ApplicationFailure.create({ type: refusal.code, message: refusal.message, nonRetryable: true });
       },
     },
@@ -251,15 +257,30 @@ export async function broadcastSendWorkflow(input: SendInput): Promise<SendProgr
       const now = Date.now();
       if (!isWithinSendingHours(now, hours)) {
         const opens = nextWindowStart(now, hours);
-        if (transition('waiting', 'outside_sending_hours')) await persist(false, false, opens ?? null);
-        if (opens === undefined) await condition(() => state !== 'waiting');
-        else await condition(() => state !== 'waiting', Math.max(1000, opens - now));
-        if (state === 'waiting' && transition('running', null)) await persist();
+        const changed = transition('waiting', 'outside_sending_hours');
+        if (changed || hoursEdited) {
+          // Still waiting after an edit: the row shows when the new hours open.
+          if (!changed) version++;
+          await persist(false, false, opens ?? null);
+        }
+        hoursEdited = false;
+        // New hours (an edit while waiting) are looked at at once, not when the old ones open.
+        const seen = edits;
+        const wakeOnEdit = patched(WAKE_ON_HOURS_EDIT);
+        const woken = () => state !== 'waiting' || (wakeOnEdit && edits !== seen);
+        if (opens === undefined) await condition(woken);
+        else await condition(woken, Math.max(1000, opens - now));
         cursor = 0;
+        if (wakeOnEdit && edits !== seen && state === 'waiting') {
+          hoursEdited = true;
+          continue;
+        }
+        if (state === 'waiting' && transition('running', null)) await persist();
         continue;
       }
-      if (state === 'waiting' && transition('running', null)) await persist();
     }
+    // Inside the hours, or none any more (edited away while waiting).
+    if (state === 'waiting' && transition('running', null)) await persist();
     if (state !== 'running') continue;
 
     if (limitUntil > 0) {
