@@ -69,7 +69,7 @@ beforeAll(async () => {
 afterAll(() => t?.destroy());
 
 async function runFile(reportId: string, locale: ReportLocale): Promise<string> {
-  const activities = createReportActivities({ db: t.db, pageSize: 2 });
+  const activities = createReportActivities({ db: t.db, pageSize: 2, linePageSize: 2 });
   const exportId = (
     await t.db
       .insertInto('exports')

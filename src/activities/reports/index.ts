@@ -12,6 +12,11 @@ export interface ReportActivityDeps {
   db: Kysely<Database>;
   /** Rows per page (one chunk of a CSV file each). */
   pageSize?: number;
+  /**
+   * Rows per page of the reports PostgreSQL writes line by line (src/db/reports/csv-lines.ts): no
+   * row reaches the worker, and big pages spread each statement's fixed cost (a chunk of ~4 MB).
+   */
+  linePageSize?: number;
 }
 
 export interface ReportPageInput {
@@ -65,7 +70,9 @@ const putChunk = (db: Kysely<Database>, exportId: string, seq: number, data: Buf
     .onConflict((oc) => oc.columns(['export_id', 'seq']).doUpdateSet({ data }))
     .execute();
 
-export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDeps) {
+export function createReportActivities({ db, pageSize = 5000, linePageSize = 20_000 }: ReportActivityDeps) {
+  // An XLSX page only waits in memory to become sheet rows: small pages keep the worker's memory low.
+  const xlsxPageSize = Math.min(pageSize, 1000);
   /**
    * Writes one page of a catalogue report as CSV chunk `seq` (the first with BOM and header); the
    * big reports are formatted and stored by PostgreSQL itself (src/db/reports/csv-lines.ts).
@@ -76,13 +83,13 @@ export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDe
     const lines = csvLineSources[input.reportId];
     if (lines) {
       const head = input.seq === 0 ? csvHead(def.columns) : '';
-      const page = await storeCsvLinePage(db, lines(db, query, input.cursor, pageSize, input.locale), {
+      const page = await storeCsvLinePage(db, lines(db, query, input.cursor, linePageSize, input.locale), {
         exportId: input.exportId,
         seq: input.seq,
         head,
         locale: input.locale,
       });
-      const full = page.rows === pageSize;
+      const full = page.rows === linePageSize;
       return { rows: page.rows, nextCursor: full ? page.lastCursor : input.cursor, done: !full };
     }
     const page = await reportSources[input.reportId](db, query, input.cursor, pageSize);
@@ -125,7 +132,7 @@ export function createReportActivities({ db, pageSize = 5000 }: ReportActivityDe
     try {
       for (;;) {
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure('report run cancelled');
-        const page = await reportSources[input.reportId](db, query, cursor, pageSize);
+        const page = await reportSources[input.reportId](db, query, cursor, xlsxPageSize);
         await sheet.addRows(page.rows, () => ctx.cancellationSignal.aborted);
         rows += page.rows.length;
         ctx.heartbeat({ rows });

@@ -1,4 +1,4 @@
-import { PassThrough, type Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { setTimeout } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import { formatCell, saoPauloWallClock, type CellType, type ReportLocale } from '../../domain/reports/cells';
@@ -47,19 +47,28 @@ export interface XlsxSheet {
   output: PassThrough;
 }
 
-const ROWS_PER_CHECK = 500;
+const ROWS_PER_CHECK = 250;
 const MAX_ZIP_BACKLOG_BYTES = 4 << 20;
 
 /**
  * Bytes of sheet XML written but not yet taken by the zip's compressor. exceljs's sheet stream (a
- * StreamBuf, 4.4.0) writes every committed row into the zip entry without heeding backpressure,
- * so a sheet produced faster than it is deflated and stored would pile up in memory (800 MB for
- * a million rows). This reads that internal (`stream.pipes`), hence exceljs pinned to 4.4.0.
+ * StreamBuf, 4.4.0) buffers every committed row, and writes it into the zip entry, without
+ * heeding backpressure, so a sheet produced faster than it is deflated and stored piles up in
+ * memory (800 MB for a million rows). This reads those internals (`stream.buffers`,
+ * `stream.pipes`), hence exceljs pinned to 4.4.0. Waiting on a timer also lets the zip run at all
+ * when pages come faster than I/O turns.
  */
+interface ZipEntryInput {
+  _writableState?: { length: number };
+  _readableState?: { length: number };
+}
+
 function zipBacklog(sheet: ExcelJS.Worksheet): number {
-  const stream = (sheet as unknown as { stream?: { pipes?: Writable[] } }).stream;
+  const stream = (sheet as unknown as { stream?: { buffers?: { length: number }[]; pipes?: ZipEntryInput[] } }).stream;
   let bytes = 0;
-  for (const pipe of stream?.pipes ?? []) bytes += pipe.writableLength;
+  for (const buffer of stream?.buffers ?? []) bytes += buffer.length;
+  // archiver's entry input is a readable-stream 2 PassThrough: no writableLength, its states count the bytes.
+  for (const pipe of stream?.pipes ?? []) bytes += (pipe._writableState?.length ?? 0) + (pipe._readableState?.length ?? 0);
   return bytes;
 }
 
@@ -83,7 +92,7 @@ export function createXlsxSheet(title: string, columns: readonly ReportColumn[],
       for (let i = 0; i < rows.length; i++) {
         sheet.addRow(rows[i].map((v, c) => cellValue(v, types[c], locale))).commit();
         if (i % ROWS_PER_CHECK === ROWS_PER_CHECK - 1 || i === rows.length - 1) {
-          while (zipBacklog(sheet) > MAX_ZIP_BACKLOG_BYTES && !isCancelled()) await setTimeout(2);
+          while (zipBacklog(sheet) > MAX_ZIP_BACKLOG_BYTES && !isCancelled()) await setTimeout(1);
         }
       }
     },
