@@ -89,7 +89,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE dialer_campaigns DROP COLUMN wrap_up_seconds`.execute(db);
   await sql`DROP TABLE agent_calls, agent_state_events, agent_states, dialer_campaign_agents, agents, agent_pause_reasons`.execute(db);
-  await sql`DELETE FROM users WHERE role = 'agent'`.execute(db);
+  // Agent users keep their keys and history as viewers.
+  await sql`UPDATE users SET role = 'viewer' WHERE role = 'agent'`.execute(db);
   await sql`ALTER TABLE users DROP CONSTRAINT users_role_check`.execute(db);
   await sql`ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('admin', 'supervisor', 'viewer'))`.execute(db);
 }

@@ -103,7 +103,7 @@ export const usersSource: ReportSource = singlePage(async (db, { tenantId, filte
            min(started_at) AS first_at, max(COALESCE(ended_at, started_at)) AS last_at
     FROM interactions
     WHERE tenant_id = ${tenantId} AND handled_by_kind = 'agent' AND channel = 'voice'
-      AND NOT (handled_by_id = ANY(${known}::text[]))
+      AND NOT (COALESCE(handled_by_id, '') = ANY(${known}::text[]))
       ${f.from ? sql`AND started_at >= ${new Date(f.from)}` : sql``} ${f.to ? sql`AND started_at < ${new Date(f.to)}` : sql``}
     GROUP BY handled_by_id ORDER BY handled_by_id`.execute(db);
   return [
