@@ -38,7 +38,7 @@ export interface ReportFileInput {
 }
 
 /** An XLSX file's bytes are stored in chunks of about this size. */
-const XLSX_CHUNK_BYTES = 1 << 20;
+const XLSX_CHUNK_BYTES = 256 << 10;
 
 function definitionOf(reportId: string): ReportDefinition {
   const def = reportById(reportId);
@@ -72,7 +72,7 @@ const putChunk = (db: Kysely<Database>, exportId: string, seq: number, data: Buf
 
 export function createReportActivities({ db, pageSize = 5000, linePageSize = 20_000 }: ReportActivityDeps) {
   // An XLSX page only waits in memory to become sheet rows: small pages keep the worker's memory low.
-  const xlsxPageSize = Math.min(pageSize, 1000);
+  const xlsxPageSize = Math.min(pageSize, 500);
   /**
    * Writes one page of a catalogue report as CSV chunk `seq` (the first with BOM and header); the
    * big reports are formatted and stored by PostgreSQL itself (src/db/reports/csv-lines.ts).
@@ -100,7 +100,7 @@ export function createReportActivities({ db, pageSize = 5000, linePageSize = 20_
 
   /**
    * Writes a whole report as one XLSX file (a zip cannot be resumed half-way: a retry starts over),
-   * streaming pages into the workbook and the workbook's bytes into 1 MiB chunks. Heartbeats its
+   * streaming pages into the workbook and the workbook's bytes into 256 KiB chunks. Heartbeats its
    * row count, updates the run's row count for progress, and stops when the run is cancelled.
    */
   async function writeReportXlsx(input: ReportFileInput): Promise<{ rows: number; chunks: number }> {

@@ -48,7 +48,7 @@ export interface XlsxSheet {
 }
 
 const ROWS_PER_CHECK = 250;
-const MAX_ZIP_BACKLOG_BYTES = 4 << 20;
+const MAX_ZIP_BACKLOG_BYTES = 1 << 20;
 
 /**
  * Bytes of sheet XML written but not yet taken by the zip's compressor. exceljs's sheet stream (a
