@@ -133,4 +133,36 @@ describe('edits that free a started send wake it at once', () => {
       details: { changed: ['paceMps'], before: { pace_mps: 2 } },
     });
   });
+
+  it('an opt-out lifted from a company contact gives its skipped message back to an unfinished send, which sends it', async () => {
+    const lifted = mobile(301);
+    const contact = await post('/v1/company-contacts', { name: 'Volta', phones: [lifted], optOutWhatsapp: true });
+    expect(contact.statusCode).toBe(201);
+    const groupId = await createGroup(
+      stack,
+      tenant,
+      'Opt-out retirado',
+      contactsCsv(8, (i) => mobile(300 + i)),
+    );
+    const res = await post(`/v1/broadcast/campaigns/${campaignId}/sends`, {
+      groupId,
+      template: { name: 'lembrete_pagamento' },
+      variables: reminderVariables,
+      paceMps: 1,
+    });
+    expect(res.statusCode).toBe(201);
+    const sendId = res.json().id;
+    await waitFor(
+      async () => (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json().totals.skippedByReason.opt_out === 1,
+      'the opted-out contact skipped',
+      20_000,
+    );
+
+    const lift = await patch(`/v1/company-contacts/${contact.json().id}`, { optOutWhatsapp: false });
+    expect(lift.statusCode).toBe(200);
+    expect((await waitSendFinished(stack, sendId)).state).toBe('completed');
+    const monitor = (await get(`/v1/broadcast/sends/${sendId}/monitor`)).json();
+    expect(monitor.totals).toMatchObject({ total: 8, skipped: 0, pending: 0 });
+    expect((sim.stats().acceptedByRecipient ?? {})[lifted]).toBe(1);
+  });
 });

@@ -13,6 +13,7 @@ import { badRequest, conflict, notFound, ProblemError, unprocessable } from '../
 import { errorResponses, unavailableResponses } from '../problem-schema';
 import { multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
+import { reofferLiftedOptOuts, wakeSends } from '../broadcast/wake';
 import { withContactFile } from '../uploads';
 import type { Kysely } from 'kysely';
 import { companyContactIdParams, companyContactSchema, companyContactToApi, createCompanyContactBody, updateCompanyContactBody } from './schemas';
@@ -48,7 +49,7 @@ const importFieldsSchema = z.object({ phonePolicy: phonePolicySchema.default('re
 
 /** Company contacts (Contatos Omni): the tenant's own contact base, with per-channel opt-outs. */
 export const companyContactRoutes: RoutePlugin = (app, deps) => {
-  const { db, config } = deps;
+  const { db, config, temporal } = deps;
 
   const findContact = async (trx: Kysely<Database>, tenantId: string, id: string, options: { forUpdate?: boolean } = {}) => {
     let query = trx.selectFrom('company_contacts').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId);
@@ -235,6 +236,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
       const { phones: rawPhones, custom, ...rest } = request.body;
       const phones = rawPhones ? checkPhones(rawPhones) : undefined;
       if (Object.keys(request.body).length === 0) return companyContactToApi(await findContact(db, tenantId, request.params.id));
+      let reoffered: string[] = [];
       const updated = await db.transaction().execute(async (trx) => {
         if (phones) await lockCompanyPhones(trx, tenantId);
         const before = await findContact(trx, tenantId, request.params.id, { forUpdate: true });
@@ -255,6 +257,9 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
           .returningAll()
           .executeTakeFirstOrThrow();
         await syncCompanyOptOuts(trx, tenantId, after.id, optOutState(before), optOutState(after));
+        // A WhatsApp opt-out lifted from some phones: unfinished sends get those messages back.
+        const lifted = before.opt_out_whatsapp ? before.phones.filter((p) => !(after.opt_out_whatsapp && after.phones.includes(p))) : [];
+        reoffered = await reofferLiftedOptOuts(trx, tenantId, lifted);
         const optOutChanged = before.opt_out_voice !== after.opt_out_voice || before.opt_out_whatsapp !== after.opt_out_whatsapp;
         await audit(trx, request, {
           action: 'company_contact.update',
@@ -269,6 +274,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
         });
         return after;
       });
+      if (reoffered.length) await wakeSends({ temporal, log: request.log }, reoffered, 'opt_out_lifted');
       return companyContactToApi(updated);
     },
   );
