@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { reportSources } from '../../src/db/reports';
 import { shortCallDays } from '../../src/db/short-calls';
@@ -30,8 +31,12 @@ beforeAll(async () => {
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
-  const now = Date.now();
-  const ago = (sec: number) => new Date(now - sec * 1000);
+  // The calls of "today" span 100 s; anchor them after today's São Paulo midnight (from the database's clock, as the
+  // queries read it) so that they stay in today whatever the time of day the test runs at.
+  const { rows } = await sql<{ midnight: Date; now: Date }>`
+    SELECT date_trunc('day', now() AT TIME ZONE 'America/Sao_Paulo') AT TIME ZONE 'America/Sao_Paulo' AS midnight, now() AS now`.execute(db);
+  const anchor = Math.max(rows[0].now.getTime(), rows[0].midnight.getTime() + 101_000);
+  const ago = (sec: number) => new Date(anchor - sec * 1000);
   // Today: answered 4 s (short), answered 30 s, machine hung up 2 s after answer (short), busy over in 3 s (short),
   // no answer after 30 s of ringing, one still ringing. Yesterday (São Paulo) 21:30: one short call.
   const calls: { started: Date; answered?: Date; ended?: Date; outcome?: string }[] = [
@@ -68,7 +73,7 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 it('counts per São Paulo day the calls placed and those of 6 s or less (machine hang-ups included)', async () => {
-  const days = await shortCallDays(stack.database.db, tenant.tenantId, { from: '2026-11-01T00:00:00Z', to: new Date(Date.now() + 1000).toISOString() });
+  const days = await shortCallDays(stack.database.db, tenant.tenantId, { from: '2026-11-01T00:00:00Z', to: new Date(Date.now() + 200_000).toISOString() });
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Sao_Paulo' }).format(new Date());
   expect(days[0]).toEqual({ day: '2026-11-01', placed: 1, short: 1, share: 1 });
   expect(days.at(-1)).toEqual({ day: today, placed: 6, short: 3, share: 0.5 });
