@@ -72,7 +72,7 @@ const putChunk = (db: Kysely<Database>, exportId: string, seq: number, data: Buf
 
 export function createReportActivities({ db, pageSize = 5000, linePageSize = 20_000 }: ReportActivityDeps) {
   // An XLSX page only waits in memory to become sheet rows: small pages keep the worker's memory low.
-  const xlsxPageSize = Math.min(pageSize, 500);
+  const xlsxPageSize = Math.min(pageSize, 200);
   /**
    * Writes one page of a catalogue report as CSV chunk `seq` (the first with BOM and header); the
    * big reports are formatted and stored by PostgreSQL itself (src/db/reports/csv-lines.ts).
