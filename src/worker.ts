@@ -99,6 +99,7 @@ export async function runWorkerProcess(config: Config = loadConfig()): Promise<v
             ari: { url: config.ARI_URL, username: config.ARI_USERNAME, password: config.ARI_PASSWORD, app: config.ARI_APP, amdContext: config.ARI_AMD_CONTEXT },
             draining: drain.signal,
             drainMs: config.DIALER_DRAIN_MS,
+            shortCallGuard: { dailyCalls: config.SHORT_CALL_GUARD_DAILY_CALLS, maxShare: config.SHORT_CALL_GUARD_MAX_SHARE },
           }
         : undefined,
       broadcast: {

@@ -5,6 +5,7 @@ import type { Database, DialerCampaignStatus } from '../../db/schema';
 import { createAriSessionProvider, type AriSession, type AriSettings } from './ari-session';
 import { runLane, type LaneResult, type LaneTuning } from './lane';
 import { campaignGroupRefusal } from '../campaign-group';
+import type { ShortCallGuard } from '../../domain/dialer/short-calls';
 import { startCycle } from './cycles';
 import { syncDialerRecurrenceActivity, type RecurrenceSync } from './recurrence';
 import { syncDialerStartActivity, type StartScheduleSync } from './start-schedule';
@@ -21,6 +22,8 @@ export interface DialerActivityDeps {
   draining?: AbortSignal;
   /** How long a draining lane waits for its calls to end before handing them over live. */
   drainMs?: number;
+  /** SHORT_CALL_GUARD_*: a tenant's day over it pauses its campaigns (reason `short_call_guard`). */
+  shortCallGuard?: ShortCallGuard;
 }
 
 /** Well under the smallest heartbeat timeout allowed (DIALER_LANE_HEARTBEAT_TIMEOUT_MS ≥ 1 s … see config). */
@@ -103,7 +106,16 @@ export function createDialerActivities(deps: DialerActivityDeps) {
           ctx.heartbeat(d);
         };
         return await runLane(
-          { db, ari: session, heartbeat, cancelled: ctx.cancellationSignal, draining: deps.draining, drainMs: deps.drainMs, tuning: deps.tuning },
+          {
+            db,
+            ari: session,
+            heartbeat,
+            cancelled: ctx.cancellationSignal,
+            draining: deps.draining,
+            drainMs: deps.drainMs,
+            tuning: deps.tuning,
+            shortCallGuard: deps.shortCallGuard,
+          },
           input.campaignId,
         );
       } finally {

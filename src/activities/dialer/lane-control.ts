@@ -4,7 +4,7 @@ import type { StrategyConfig } from '../../domain/dialer/strategy';
 import type { RemainingSummary } from './store';
 
 /** `handover`: the worker is shutting down; calls still up are left for the next lane to settle. */
-export type LaneStopReason = 'completed' | 'idle' | 'window_closed' | 'not_running' | 'network_failures' | 'ended' | 'handover';
+export type LaneStopReason = 'completed' | 'idle' | 'window_closed' | 'not_running' | 'network_failures' | 'short_call_guard' | 'ended' | 'handover';
 
 /**
  * The outcomes the auto-pause looks at ("most of the last N attempts are network failures"), the

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { applyOutcome, currentPhone } from '../../domain/dialer/contact-progress';
+import { overShortCallGuard, type ShortCallGuard } from '../../domain/dialer/short-calls';
 import { closedDdds } from '../../domain/dialer/windows';
+import { shortCallsToday } from '../../db/short-calls';
 import type { Database } from '../../db/schema';
 import type { AriSession } from './ari-session';
 import { CallBook, type LaneCall } from './call-book';
@@ -64,6 +66,8 @@ export interface LaneTuning {
   reconcilePollMs?: number;
   /** How long a call found gone waits for the event journal to catch up (lane-settle.ts). */
   settleWaitMs?: number;
+  /** How often the tenant's short calls of the day are read against the guard (one indexed count per read). */
+  shortCallGuardEveryMs?: number;
 }
 
 export interface LaneDeps {
@@ -77,6 +81,8 @@ export interface LaneDeps {
   tuning?: LaneTuning;
   /** The pacing mode (default: by the strategy, pacer.ts). */
   pacer?: PacerFactory;
+  /** The tenant's short-call guard (SHORT_CALL_GUARD_*): over it, the lane stops and the campaign pauses. */
+  shortCallGuard?: ShortCallGuard;
 }
 
 /** The last summary per campaign, for the bench (same process). */
@@ -95,7 +101,23 @@ export async function runLane(deps: LaneDeps, campaignId: string): Promise<LaneR
       metrics: emptyLaneMetrics(campaign.strategy.pacing.channels),
     };
   }
+  // Checked before the first call too: a campaign resumed while the tenant's day is still over the guard pauses again at once.
+  if (await tenantOverShortCallGuard(deps.db, campaign.tenantId, deps.shortCallGuard)) {
+    return {
+      reason: 'short_call_guard',
+      nextAt: null,
+      waitingWindow: false,
+      dialed: 0,
+      finished: 0,
+      reconciled: 0,
+      metrics: emptyLaneMetrics(campaign.strategy.pacing.channels),
+    };
+  }
   return new Lane(deps, campaign, await deps.ari()).run();
+}
+
+async function tenantOverShortCallGuard(db: Kysely<Database>, tenantId: string, guard: ShortCallGuard | undefined): Promise<boolean> {
+  return guard !== undefined && overShortCallGuard(await shortCallsToday(db, tenantId), guard);
 }
 
 type Tuning = Required<LaneTuning>;
@@ -128,7 +150,15 @@ class Lane {
     private readonly session: AriSession,
   ) {
     this.db = deps.db;
-    this.tuning = { controlEveryMs: 250, strategyEveryMs: 10_000, flushEveryMs: 50, reconcilePollMs: 500, settleWaitMs: 3_000, ...deps.tuning };
+    this.tuning = {
+      controlEveryMs: 250,
+      strategyEveryMs: 10_000,
+      shortCallGuardEveryMs: 5_000,
+      flushEveryMs: 50,
+      reconcilePollMs: 500,
+      settleWaitMs: 3_000,
+      ...deps.tuning,
+    };
     this.pacer = (deps.pacer ?? createPacer)(campaign.strategy, { wake: () => this.pump(), campaignId: campaign.campaignId });
   }
 
@@ -172,6 +202,7 @@ class Lane {
   private async control(): Promise<LaneStopReason> {
     let idleConfirming = false;
     let lastStrategyCheck = performance.now();
+    let lastGuardCheck = performance.now();
     let lastFlush = performance.now();
     const flushLoop = setInterval(() => {
       if (performance.now() - lastFlush >= this.tuning.flushEveryMs) {
@@ -209,6 +240,10 @@ class Lane {
         idleConfirming = false;
         const status = await this.db.selectFrom('dialer_campaigns').select(['status']).where('id', '=', this.campaign.campaignId).executeTakeFirstOrThrow();
         if (status.status !== 'running') return 'not_running';
+        if (performance.now() - lastGuardCheck >= this.tuning.shortCallGuardEveryMs) {
+          lastGuardCheck = performance.now();
+          if (await this.overShortCallGuard()) return 'short_call_guard';
+        }
         if (performance.now() - lastStrategyCheck >= this.tuning.strategyEveryMs) {
           lastStrategyCheck = performance.now();
           await this.reloadStrategy();
@@ -218,6 +253,10 @@ class Lane {
     } finally {
       clearInterval(flushLoop);
     }
+  }
+
+  private overShortCallGuard(): Promise<boolean> {
+    return tenantOverShortCallGuard(this.db, this.campaign.tenantId, this.deps.shortCallGuard);
   }
 
   private async reloadStrategy(): Promise<void> {

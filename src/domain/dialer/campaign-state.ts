@@ -67,11 +67,12 @@ export function retireRefusal(status: DialerCampaignStatus): { code: string; mes
 const pastTense: Record<CampaignCommand, string> = { start: 'started', pause: 'paused', resume: 'resumed', stop: 'stopped' };
 
 /** Why a campaign is paused (shown by the API). */
-export type PauseReason = 'manual' | 'network_failures' | 'group_inactive' | 'operations';
+export type PauseReason = 'manual' | 'network_failures' | 'group_inactive' | 'short_call_guard' | 'operations';
 export const pauseReasonText: Record<PauseReason, string> = {
   manual: 'Pausada pelo supervisor.',
   network_failures: 'Pausada automaticamente: a maioria das últimas tentativas falhou por erro de rede/operadora.',
   group_inactive: 'Pausada automaticamente: o grupo de contatos está inativo ou não pertence mais à campanha.',
+  short_call_guard: 'Pausada automaticamente: as chamadas curtas (até 6 s) de hoje atingiram o limite de segurança da empresa.',
   operations: 'Pausada pela operação (sinal do Temporal).',
 };
 

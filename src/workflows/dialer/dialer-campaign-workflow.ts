@@ -242,6 +242,19 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
         { reason: 'network_failures' },
       );
     }
+    if (lane.reason === 'short_call_guard' && progress.status === 'running') {
+      // New lane result: histories recorded before it never reach this branch, so they replay unchanged.
+      apply('pause', 'short_call_guard');
+      await changed();
+      return audit(
+        'system',
+        'dialer_campaign.auto_pause',
+        'Campanha pausada automaticamente: as chamadas curtas de hoje atingiram o limite de segurança da empresa',
+        {
+          reason: 'short_call_guard',
+        },
+      );
+    }
     if (progress.status !== 'running' || (lane.reason !== 'idle' && lane.reason !== 'window_closed')) return;
     const waiting = lane.waitingWindow;
     if (waiting !== progress.waitingWindow || lane.nextAt !== progress.nextWindowAt) {
