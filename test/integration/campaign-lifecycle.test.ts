@@ -283,9 +283,10 @@ describe('broadcast campaign lifecycle', () => {
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ code: 'CAMPAIGN_IN_PROGRESS', sends: [sendId] });
     expect(await groupEditable(groupId)).toBe('GROUP_LOCKED');
-    await api('POST', `/v1/broadcast/sends/${sendId}/stop`);
-    await waitSendFinished(stack, sendId);
+    expect((await api('POST', `/v1/broadcast/sends/${sendId}/stop`)).json()).toMatchObject({ status: 'stopped' });
+    // Archived right after the stop: the send's workflow has closed by the answer.
     expect((await api('POST', `/v1/broadcast/campaigns/${campaignId}/archive`)).statusCode).toBe(200);
+    expect(await workflowStatus(sendWorkflowId(sendId))).toBe('COMPLETED');
     expect(await groupEditable(groupId)).toBe('editable');
 
     const empty = await createCampaign(stack, tenant, channelId, 'Sem envios');

@@ -5,10 +5,15 @@ import type { BroadcastCampaign } from '../../db/schema';
 import { audit } from '../audit';
 import { conflict, notFound } from '../problem';
 import { errorResponses } from '../problem-schema';
+import { waitWorkflowClosed } from '../workflow-close';
+import { sendWorkflowId } from '../../workflows/broadcast/messages';
 import type { RoutePlugin } from '../types';
 import { campaignSchema, campaignToApi, idParams } from './schemas';
 
 const tags = ['broadcast'];
+/** How long archiving waits for a finished send's workflow to close, and how recent a finish may still be closing. */
+const WORKFLOW_CLOSE_WAIT_MS = 10_000;
+const RECENT_MS = 10 * 60_000;
 
 /**
  * Archive and delete of a broadcast campaign. It links the group of each of its sends; both free
@@ -16,9 +21,19 @@ const tags = ['broadcast'];
  * with the send, so nothing runs for it afterwards. A delete removes a campaign that never had a
  * send; one with sends is archived instead, so their messages and reports keep its name.
  */
-export const campaignRetireRoutes: RoutePlugin = (app, { db }) => {
-  const retire = (tenantId: string, id: string, mode: 'archive' | 'delete', request: Parameters<typeof audit>[1]) =>
-    db.transaction().execute(async (trx): Promise<{ kept?: BroadcastCampaign; deleted?: BroadcastCampaign }> => {
+export const campaignRetireRoutes: RoutePlugin = (app, { db, temporal }) => {
+  const retire = async (tenantId: string, id: string, mode: 'archive' | 'delete', request: Parameters<typeof audit>[1]) => {
+    // A send just finished closes its workflow within moments (its last state write): let it.
+    const finished = await db
+      .selectFrom('broadcast_sends')
+      .select('id')
+      .where('campaign_id', '=', id)
+      .where('tenant_id', '=', tenantId)
+      .where('status', 'in', ['completed', 'stopped'])
+      .where('finished_at', '>', new Date(Date.now() - RECENT_MS))
+      .execute();
+    for (const send of finished) await waitWorkflowClosed(temporal, sendWorkflowId(send.id), WORKFLOW_CLOSE_WAIT_MS);
+    return db.transaction().execute(async (trx): Promise<{ kept?: BroadcastCampaign; deleted?: BroadcastCampaign }> => {
       const row = await trx.selectFrom('broadcast_campaigns').selectAll().where('id', '=', id).where('tenant_id', '=', tenantId).forUpdate().executeTakeFirst();
       if (!row) throw notFound('broadcast campaign', id);
       if (row.archived_at) return { kept: row };
@@ -51,6 +66,7 @@ export const campaignRetireRoutes: RoutePlugin = (app, { db }) => {
       });
       return { kept };
     });
+  };
 
   app.post(
     '/broadcast/campaigns/:id/archive',

@@ -1,4 +1,4 @@
-import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { CAMPAIGN_FINISHED, retireRefusal } from '../../domain/dialer/campaign-state';
@@ -10,10 +10,10 @@ import { dialerCampaignWorkflowId, dialerControlUpdates } from '../../workflows/
 import { audit } from '../audit';
 import { conflict, ProblemError } from '../problem';
 import { runUpdate } from '../temporal-errors';
+import { waitWorkflowClosed } from '../workflow-close';
 
 /** How long archiving waits for the workflow to close (a stopped one closes once its lane has returned). */
 const WORKFLOW_CLOSE_WAIT_MS = 10_000;
-const CLOSE_POLL_MS = 200;
 
 export type Retired = { kept: DialerCampaignRow; deleted?: undefined } | { deleted: DialerCampaignRow; kept?: undefined };
 
@@ -35,7 +35,7 @@ export async function retireDialerCampaign(
   const refusal = retireRefusal(campaign.status);
   if (refusal) throw conflict(refusal.code, refusal.message);
   if (campaign.status === 'draft') await stopDraft(temporal, campaign.id, request.auth.userName);
-  await waitClosed(temporal, campaign.id);
+  await waitWorkflowClosed(temporal, dialerCampaignWorkflowId(campaign.id), WORKFLOW_CLOSE_WAIT_MS);
   await deleteSchedules(temporal, campaign.id);
 
   return db.transaction().execute(async (trx) => {
@@ -83,27 +83,6 @@ async function stopDraft(temporal: Client, campaignId: string, by: string): Prom
   } catch (error) {
     // Already ended: nothing to stop.
     if (!(error instanceof ProblemError && error.code === CAMPAIGN_FINISHED)) throw error;
-  }
-}
-
-/**
- * A final campaign's workflow closes by itself (a stopped one once its lane has handed back its
- * last calls): wait a little for it, so an archive normally leaves nothing running. If it takes
- * longer, archiving goes on: the campaign is final and places no new call.
- */
-async function waitClosed(temporal: Client, campaignId: string): Promise<void> {
-  const handle = temporal.workflow.getHandle(dialerCampaignWorkflowId(campaignId));
-  const until = Date.now() + WORKFLOW_CLOSE_WAIT_MS;
-  for (;;) {
-    const status = await handle.describe().then(
-      (d) => d.status.name,
-      (error) => {
-        if (error instanceof WorkflowNotFoundError) return 'GONE';
-        throw error;
-      },
-    );
-    if (status !== 'RUNNING' || Date.now() >= until) return;
-    await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
   }
 }
 
