@@ -86,6 +86,10 @@ describe('IVR flows API', () => {
     expect(v1).toMatchObject({ version: 1, currentVersion: 2, variables: ['valor'] });
     expect((await api('GET', `/v1/dialer/ivr-flows/${flow.id}`)).json()).toMatchObject({ version: 2 });
     expect((await api('GET', `/v1/dialer/ivr-flows/${flow.id}?version=3`)).json().code).toBe('IVR_FLOW_VERSION_NOT_FOUND');
+    // A version past PostgreSQL's integer is a 400 naming the field, not a database error.
+    const huge = await api('GET', `/v1/dialer/ivr-flows/${flow.id}?version=6227020801`);
+    expect(huge.statusCode).toBe(400);
+    expect(huge.json().errors).toEqual([expect.objectContaining({ field: 'version' })]);
     expect((await api('PUT', '/v1/dialer/ivr-flows/00000000-0000-4000-8000-000000000000', { name: 'X', definition: v2def })).statusCode).toBe(404);
   });
 
