@@ -7,7 +7,13 @@ export const ivrFlowInputSchema = z.object({
 });
 
 export const ivrFlowVersionQuerySchema = z.object({
-  version: z.coerce.number().int().min(1).max(2_147_483_647).optional().describe('An earlier version (every call records the version it ran); default the current one'),
+  version: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2_147_483_647)
+    .optional()
+    .describe('An earlier version (every call records the version it ran); default the current one'),
 });
 
 export const ivrFlowSchema = z
