@@ -169,7 +169,7 @@ async function reservationOf(db: Db, callKey: string): Promise<Reservation | und
  * Gives the call an available agent of the campaign (the one idle longest) and puts them on_call;
  * undefined when none is free. Idempotent by `callKey`: asked again (a retried activity, another
  * worker, two at once), the answer is the same agent — `agent_calls.call_key` is the primary key,
- * so a call never gets two agents. Agents other reservations hold are skipped, not waited for.
+ * so a call never gets two agents. Agents other calls' reservations hold are skipped, not waited for.
  */
 export async function reserveAgent(db: Kysely<Database>, input: { campaignId: string; callKey: string }): Promise<Reservation | undefined> {
   for (let tries = 0; ; tries++) {
@@ -177,6 +177,11 @@ export async function reserveAgent(db: Kysely<Database>, input: { campaignId: st
     if (known) return known;
     try {
       return await db.transaction().execute(async (trx) => {
+        // Requests for the same call queue here, so a duplicate never holds (and hides from other
+        // calls, through SKIP LOCKED) an agent it is about to give back.
+        await sql`select pg_advisory_xact_lock(hashtextextended(${`agent-call:${input.callKey}`}, 0))`.execute(trx);
+        const mine = await reservationOf(trx, input.callKey);
+        if (mine) return mine;
         await settleWrapUps(trx, { campaignId: input.campaignId });
         const free = await trx
           .selectFrom('agent_states')
