@@ -1,4 +1,5 @@
 import { AMD_APP_VARIABLE, AMD_START_ARG } from './amd-protocol';
+import { ariBridges, type AriBridges } from './bridges';
 import { AriError } from './errors';
 import { AriEventStream, type AriEventStreamOptions } from './events';
 import { createAriHttp, type AriHttpOptions } from './http';
@@ -36,7 +37,7 @@ export interface OriginateRequest {
 
 export type OriginateResult = { status: 'placed'; channel: Channel } | { status: 'already_exists' };
 
-export interface AriClient extends AriPrompts {
+export interface AriClient extends AriPrompts, AriBridges {
   readonly app: string;
   originate(request: OriginateRequest): Promise<OriginateResult>;
   /** The live channel, or undefined once Asterisk no longer knows it (hung up and destroyed). */
@@ -77,6 +78,7 @@ export function createAriClient(options: AriClientOptions): AriClient {
   return {
     app: options.app,
     ...ariPrompts(http.request),
+    ...ariBridges(http.request),
 
     async originate(request) {
       // The AMD dialplan returns the call to `Stasis(${OMNI_APP},amd-done)`: it needs our app's name.

@@ -6,3 +6,4 @@ export * from './types';
 export { AnsweringMachineDetector, amdStage, type AmdStage, type AnsweringMachineDetectorOptions } from './amd';
 export * from './amd-protocol';
 export { ariPrompts, type AriPrompts, type PlayResult } from './prompts';
+export { ariBridges, type AriBridges, type AddToBridgeResult, type RemoveFromBridgeResult } from './bridges';

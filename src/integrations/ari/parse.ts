@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AriEvent, Channel, OtherAriEvent, Playback } from './types';
+import type { AriEvent, Bridge, Channel, OtherAriEvent, Playback } from './types';
 
 /**
  * Runtime checks for what Asterisk sends us. Lenient on purpose (loose objects, defaults for
@@ -35,6 +35,17 @@ export const playbackSchema = z.looseObject({
   target_uri: z.string(),
   language: z.string().optional(),
   state: z.string(),
+});
+
+export const bridgeSchema = z.looseObject({
+  id: z.string().min(1),
+  technology: z.string().default(''),
+  bridge_type: z.string().default('mixing'),
+  bridge_class: z.string().default(''),
+  creator: z.string().optional(),
+  name: z.string().optional(),
+  channels: z.array(z.string()).default([]),
+  creationtime: z.string().optional(),
 });
 
 const base = {
@@ -74,11 +85,18 @@ const eventSchemas = {
     digit: z.string().regex(/^[0-9A-D#*]$/),
     duration_ms: z.number().default(0),
   }),
+  ChannelEnteredBridge: z.looseObject({ ...withChannel, type: z.literal('ChannelEnteredBridge'), bridge: bridgeSchema }),
+  ChannelLeftBridge: z.looseObject({ ...withChannel, type: z.literal('ChannelLeftBridge'), bridge: bridgeSchema }),
+  BridgeDestroyed: z.looseObject({ ...base, type: z.literal('BridgeDestroyed'), bridge: bridgeSchema }),
   ApplicationReplaced: z.looseObject({ ...base, type: z.literal('ApplicationReplaced') }),
 } satisfies Record<AriEvent['type'], z.ZodType>;
 
 export function parsePlayback(raw: unknown): Playback {
   return playbackSchema.parse(raw);
+}
+
+export function parseBridge(raw: unknown): Bridge {
+  return bridgeSchema.parse(raw);
 }
 
 export function parseChannel(raw: unknown): Channel {

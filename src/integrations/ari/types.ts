@@ -139,6 +139,33 @@ export interface ChannelDtmfReceivedEvent extends ChannelEventBase {
   duration_ms: number;
 }
 
+/** A bridge (`bridges.json`): the channels in it hear each other when it is `mixing`. */
+export interface Bridge {
+  id: string;
+  technology: string;
+  bridge_type: string;
+  bridge_class: string;
+  creator?: string;
+  name?: string;
+  channels: string[];
+  creationtime?: string;
+}
+
+export interface ChannelEnteredBridgeEvent extends ChannelEventBase {
+  type: 'ChannelEnteredBridge';
+  bridge: Bridge;
+}
+
+export interface ChannelLeftBridgeEvent extends ChannelEventBase {
+  type: 'ChannelLeftBridge';
+  bridge: Bridge;
+}
+
+export interface BridgeDestroyedEvent extends AriEventBase {
+  type: 'BridgeDestroyed';
+  bridge: Bridge;
+}
+
 /** Another WebSocket registered the same application name and now receives its events. */
 export interface ApplicationReplacedEvent extends AriEventBase {
   type: 'ApplicationReplaced';
@@ -154,6 +181,9 @@ export type AriEvent =
   | PlaybackStartedEvent
   | PlaybackFinishedEvent
   | ChannelDtmfReceivedEvent
+  | ChannelEnteredBridgeEvent
+  | ChannelLeftBridgeEvent
+  | BridgeDestroyedEvent
   | ApplicationReplacedEvent;
 
 export type AriEventType = AriEvent['type'];

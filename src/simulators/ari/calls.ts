@@ -18,7 +18,7 @@ export interface OriginateParams {
   variables?: Record<string, string>;
 }
 
-export type Answer<T> = { status: 200 | 204; body?: T } | { status: 400 | 404 | 409 | 500; message: string };
+export type Answer<T> = { status: 200 | 204; body?: T } | { status: 400 | 404 | 409 | 422 | 500; message: string };
 
 /** Sends one event to the WebSocket subscribed to `app`. */
 export type Publish = (app: string, event: Record<string, unknown>) => void;
@@ -50,6 +50,8 @@ export interface CallHandle {
   channel: Channel;
   number: string;
   inStasis(): boolean;
+  /** The Stasis application the channel reports to. */
+  app(): string | undefined;
   /** Sends a channel event about this call to its application (the channel added). */
   emit(type: string, fields?: Record<string, unknown>): void;
   /** Sends an event to the call's application as is (Playback events carry the playback, not the channel). */
@@ -246,6 +248,7 @@ export class CallSimulator {
       channel: call.channel,
       number: call.number,
       inStasis: () => call.inStasis && this.live.get(channelId) === call,
+      app: () => call.app,
       emit: (type, fields) => this.emit(call, type, fields),
       emitToApp: (type, fields) => {
         if (call.app) this.publish(call.app, { type, ...fields });
@@ -305,6 +308,7 @@ export class CallSimulator {
     const config = this.config();
     // Per-call stream: the same seed, id and attempt always play the same call.
     const random = seededRandom(hashSeed(config.seed, `${channelId}#${this.acceptedOriginates(channelId)}`));
+    if (this.pattern(config.agents.match).test(number)) return this.agentPlan(number, random);
     const rule = config.rules.find((r) => this.pattern(r.match).test(number));
     const entry: MixEntry = pickWeighted(random, rule?.mix ?? config.defaultMix) ?? { outcome: 'answered', weight: 1 };
     const answers = entry.outcome === 'answered' || (entry.outcome === undefined && entry.cause === 16);
@@ -314,6 +318,21 @@ export class CallSimulator {
     // Drawn after the durations so adding machines leaves every other call exactly as it was.
     const machine = answers && random() < (rule?.machineShare ?? config.machineShare);
     return { answers, cause, ringMs, talkMs, machine, amdMs: between(random, config.amdMs) };
+  }
+
+  /** An agent's phone: always answered by a person (no machine), unless that phone is set not to answer. */
+  private agentPlan(resource: string, random: Random): Plan {
+    const { agents } = this.config();
+    const own = agents.endpoints[resource] ?? {};
+    const answers = own.answers ?? true;
+    return {
+      answers,
+      cause: answers ? 16 : 19,
+      ringMs: answers ? between(random, own.answerMs ?? agents.answerMs) : 2 ** 31 - 1,
+      talkMs: between(random, own.talkMs ?? agents.talkMs),
+      machine: false,
+      amdMs: 0,
+    };
   }
 
   private play(call: LiveCall, plan: Plan, timeoutSec: number): void {

@@ -81,6 +81,22 @@ function isRegExp(source: string): boolean {
   }
 }
 
+/**
+ * Agents' phones (endpoints like `PJSIP/agent-1001`): they always ring and answer after `answerMs`,
+ * then hang up after `talkMs` (the agent ends the call). `endpoints` sets one agent's own times
+ * (keyed by the resource, e.g. `agent-1001`); `answers: false` leaves that phone ringing until the
+ * originate's timeout (an agent who walked away).
+ */
+const agentPhone = z.object({ answerMs: range.optional(), talkMs: range.optional(), answers: z.boolean().optional() });
+const agentsConfig = z.object({
+  /** Regular expression tested against the endpoint's resource: matching calls are agents' phones. */
+  match: z.string().refine(isRegExp, 'not a valid regular expression'),
+  answerMs: range,
+  talkMs: range,
+  endpoints: z.record(z.string(), agentPhone),
+});
+export type AgentsConfig = z.infer<typeof agentsConfig>;
+
 const faults = z.object({
   /** Fraction of originates answered 500 without placing the call. */
   originateErrorRate: z.number().min(0).max(1),
@@ -113,15 +129,16 @@ export const simConfigSchema = z.object({
   keyDelayMs: range,
   /** Between the keys of one entry. */
   interDigitMs: z.number().int().min(0),
+  agents: agentsConfig,
   faults,
 });
 export type SimConfig = z.infer<typeof simConfigSchema>;
 
 /** What `PUT /_sim/config` and `configure()` accept: any top-level part, faults and media field by field. */
 export const simConfigPatchSchema = simConfigSchema
-  .omit({ faults: true, media: true })
+  .omit({ faults: true, media: true, agents: true })
   .partial()
-  .extend({ faults: faults.partial().optional(), media: mediaTimes.partial().optional() })
+  .extend({ faults: faults.partial().optional(), media: mediaTimes.partial().optional(), agents: agentsConfig.partial().optional() })
   .strict();
 export type SimConfigPatch = z.input<typeof simConfigPatchSchema>;
 
@@ -153,11 +170,18 @@ export const defaultSimConfig: SimConfig = {
   keypad: [],
   keyDelayMs: [800, 2_500],
   interDigitMs: 300,
+  agents: { match: '^agent-', answerMs: [300, 1_500], talkMs: [30_000, 240_000], endpoints: {} },
   faults: noFaults,
 };
 
 export function mergeConfig(current: SimConfig, patch: SimConfigPatch): SimConfig {
   const checked = simConfigPatchSchema.parse(patch);
-  const { faults: faultPatch, media: mediaPatch, ...rest } = checked;
-  return { ...current, ...rest, faults: { ...current.faults, ...faultPatch }, media: { ...current.media, ...mediaPatch } };
+  const { faults: faultPatch, media: mediaPatch, agents: agentsPatch, ...rest } = checked;
+  return {
+    ...current,
+    ...rest,
+    faults: { ...current.faults, ...faultPatch },
+    media: { ...current.media, ...mediaPatch },
+    agents: { ...current.agents, ...agentsPatch },
+  };
 }

@@ -12,6 +12,7 @@ export interface SimControls {
   refuseConnections(ms?: number): Promise<void>;
   acceptedOriginates(channelId: string): number;
   playbacks(channelId?: string): unknown[];
+  bridges(): unknown[];
 }
 
 /** A reply, and something to do once it has been sent (refusing connections cuts our own). */
@@ -21,7 +22,9 @@ export type ControlReply = Reply & { afterSent?: () => void };
  * `/_sim/*`: lets tests in other processes steer the simulator.
  * GET/PUT /_sim/config, GET /_sim/stats, POST /_sim/reset, POST /_sim/drop-websockets,
  * POST /_sim/refuse-connections?ms=N, GET /_sim/originates/{channelId},
- * GET /_sim/playbacks[?channelId=] (every playback asked for, in order). Keypad scripts and media
+ * GET /_sim/playbacks[?channelId=] (every playback asked for, in order), GET /_sim/bridges (every
+ * bridge made, live or destroyed, with each channel's entry and exit times). Agents' phones are
+ * part of the config (`agents`). Keypad scripts and media
  * durations are part of the config (`keypad`, `media`, `keyDelayMs`, `interDigitMs`).
  */
 export function controlRoute(sim: SimControls, method: string, url: URL, rawBody: string): ControlReply {
@@ -39,6 +42,7 @@ export function controlRoute(sim: SimControls, method: string, url: URL, rawBody
   }
   if (is('GET', '/_sim/stats')) return reply(200, sim.stats());
   if (is('GET', '/_sim/playbacks')) return reply(200, sim.playbacks(url.searchParams.get('channelId') ?? undefined));
+  if (is('GET', '/_sim/bridges')) return reply(200, sim.bridges());
   if (is('POST', '/_sim/reset')) {
     sim.reset();
     return reply(204);

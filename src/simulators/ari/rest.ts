@@ -1,15 +1,25 @@
 import type { Answer, CallSimulator, OriginateParams } from './calls';
 import { problem, reply, type Reply } from './http-kit';
+import type { BridgeSimulator } from './bridges';
 import type { PlaybackSimulator } from './playbacks';
 
 const originateKeys = ['endpoint', 'app', 'appArgs', 'extension', 'context', 'priority', 'callerId', 'timeout', 'channelId'] as const;
 
 /**
  * The ARI routes the dialer uses: originate, get, list and hang up channels, play prompts and stop
- * them (Asterisk `rest-api/api-docs/channels.json`, `playbacks.json`).
+ * them, bridge channels (Asterisk `rest-api/api-docs/channels.json`, `playbacks.json`, `bridges.json`).
  */
-export function ariRoute(calls: CallSimulator, playbacks: PlaybackSimulator, method: string, url: URL, rawBody: string, asteriskId: string): Reply {
+export function ariRoute(
+  calls: CallSimulator,
+  playbacks: PlaybackSimulator,
+  bridges: BridgeSimulator,
+  method: string,
+  url: URL,
+  rawBody: string,
+  asteriskId: string,
+): Reply {
   const path = url.pathname.replace(/\/+$/, '');
+  if (path.startsWith('/ari/bridges')) return bridgeRoute(bridges, method, path, url);
   const play = /^\/ari\/channels\/([^/]+)\/play(?:\/([^/]+))?$/.exec(path);
   if (play) {
     if (method !== 'POST') return problem(405, 'Invalid method');
@@ -52,6 +62,35 @@ export function ariRoute(calls: CallSimulator, playbacks: PlaybackSimulator, met
   }
   if (path === '/ari/asterisk/ping' && method === 'GET') {
     return reply(200, { asterisk_id: asteriskId, ping: 'pong', timestamp: new Date().toISOString() });
+  }
+  return problem(404, 'Resource not found');
+}
+
+function bridgeRoute(bridges: BridgeSimulator, method: string, path: string, url: URL): Reply {
+  const q = (name: string) => url.searchParams.get(name) ?? undefined;
+  if (path === '/ari/bridges') {
+    if (method === 'GET') return reply(200, bridges.list());
+    if (method === 'POST') return answer(bridges.create(q('bridgeId'), q('type'), q('name'), false));
+    return problem(405, 'Invalid method');
+  }
+  const one = /^\/ari\/bridges\/([^/]+)$/.exec(path);
+  if (one) {
+    const id = decodeURIComponent(one[1] as string);
+    if (method === 'GET') return answer(bridges.get(id));
+    if (method === 'POST') return answer(bridges.create(id, q('type'), q('name'), true));
+    if (method === 'DELETE') return answer(bridges.destroy(id));
+    return problem(405, 'Invalid method');
+  }
+  const member = /^\/ari\/bridges\/([^/]+)\/(addChannel|removeChannel)$/.exec(path);
+  if (member) {
+    if (method !== 'POST') return problem(405, 'Invalid method');
+    const id = decodeURIComponent(member[1] as string);
+    // `channel` is allowMultiple: repeated, or comma-separated.
+    const channels = url.searchParams
+      .getAll('channel')
+      .flatMap((c) => c.split(','))
+      .filter(Boolean);
+    return answer(member[2] === 'addChannel' ? bridges.addChannels(id, channels) : bridges.removeChannels(id, channels));
   }
   return problem(404, 'Resource not found');
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
+import { type BridgeRecord, BridgeSimulator, type BridgeStats } from './bridges';
 import { CallSimulator, type CallStats } from './calls';
 import { defaultSimConfig, mergeConfig, type SimConfig, type SimConfigPatch, type SimFaults } from './config';
 import { controlRoute, type ControlReply, type SimControls } from './control';
@@ -20,7 +21,7 @@ export interface AriSimulatorOptions {
   config?: SimConfigPatch;
 }
 
-export interface AriSimulatorStats extends CallStats, PlaybackStats {
+export interface AriSimulatorStats extends CallStats, PlaybackStats, BridgeStats {
   webSocketsConnected: number;
   eventsSent: number;
 }
@@ -42,6 +43,8 @@ export interface AriSimulator {
   dropWebSockets(): void;
   /** Every playback asked for (of one channel, if given), in order. */
   playbacks(channelId?: string): PlaybackRecord[];
+  /** Every bridge made (live and destroyed) with who was in it and when. */
+  bridges(): BridgeRecord[];
   /** Stops listening and cuts open connections; listens again after `ms`, if given. */
   refuseConnections(ms?: number): Promise<void>;
   acceptConnections(): Promise<void>;
@@ -62,6 +65,7 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     (event) => hub.publishToAll(event),
   );
   const prompts = new PlaybackSimulator(calls, () => config);
+  const bridges = new BridgeSimulator(calls, (app, event) => hub.publish(app, event));
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<Socket>();
   let listening = false;
@@ -96,7 +100,7 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     }
     const body = await readBody(req);
     if (url.pathname.startsWith('/ari/')) {
-      const answer = ariRoute(calls, prompts, method, url, body, ASTERISK_ID);
+      const answer = ariRoute(calls, prompts, bridges, method, url, body, ASTERISK_ID);
       // Slow answers: the work is done (a call may be placed) before the late response.
       if (config.faults.responseDelayMs > 0) await sleep(config.faults.responseDelayMs);
       return send(res, answer);
@@ -152,11 +156,13 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     config: () => config,
     configure: (patch) => applyConfig(mergeConfig(config, patch)),
     setFaults: (faults) => void applyConfig(mergeConfig(config, { faults })),
-    stats: () => ({ ...calls.stats(), ...prompts.stats(), webSocketsConnected: hub.connections, eventsSent: hub.eventsSent }),
+    stats: () => ({ ...calls.stats(), ...prompts.stats(), ...bridges.stats(), webSocketsConnected: hub.connections, eventsSent: hub.eventsSent }),
     playbacks: (channelId) => prompts.list(channelId),
+    bridges: () => bridges.records(),
     reset() {
       calls.reset();
       prompts.reset();
+      bridges.reset();
       hub.eventsSent = 0;
       applyConfig({ ...config, faults: defaultSimConfig.faults });
     },
