@@ -89,6 +89,10 @@ export type AnsweredCall = z.infer<typeof answeredCallSchema>;
 export const ivrFlowOf = (config: Pick<StrategyConfig, 'answeredCall'>): string | undefined =>
   typeof config.answeredCall === 'object' ? config.answeredCall.ivrFlowId : undefined;
 
+/** How a campaign paces its calls (README, "Dialing modes"). */
+export const PACING_MODES = ['power', 'progressive', 'predictive'] as const;
+export type PacingMode = (typeof PACING_MODES)[number];
+
 export const strategyConfigSchema = z.object({
   maxAttemptsPerContact: z.number().int().min(1).max(50).default(3),
   maxAttemptsPerPhone: z.number().int().min(1).max(50).default(2),
@@ -103,10 +107,19 @@ export const strategyConfigSchema = z.object({
   callingWindow: callingWindowSchema.default(() => callingWindowSchema.parse({})),
   pacing: z
     .object({
-      channels: z.number().int().min(1).max(1000).default(10).describe('Maximum simultaneous calls'),
-      callsPerSecond: z.number().min(0.1).max(200).default(5).describe('Maximum new calls per second'),
+      mode: z
+        .enum(PACING_MODES)
+        .default('power')
+        .describe(
+          '`power`: fixed channels and calls per second; `progressive`: available agents × ratio; `predictive`: adaptive dial level under an abandon target',
+        ),
+      channels: z.number().int().min(1).max(1000).default(10).describe('Maximum simultaneous calls (every mode)'),
+      callsPerSecond: z.number().min(0.1).max(200).default(5).describe('Maximum new calls per second (every mode)'),
+      ratio: z.number().min(1).max(3).default(1).describe('`progressive`: calls not yet connected per available agent'),
+      abandonTargetPercent: z.number().min(0).max(100).default(3).describe('`predictive`: abandoned ÷ answered calls to stay under, in percent'),
+      maxDialLevel: z.number().min(1).max(3).default(3).describe('`predictive`: most calls ringing per agent expected free'),
     })
-    .default({ channels: 10, callsPerSecond: 5 }),
+    .default(() => ({ mode: 'power' as const, channels: 10, callsPerSecond: 5, ratio: 1, abandonTargetPercent: 3, maxDialLevel: 3 })),
   ringTimeoutSec: z.number().int().min(5).max(120).default(30),
   callerId: z
     .string()
