@@ -1,12 +1,12 @@
-// bench/import: our whole import path vs plain COPY of the same file, in one run.
-//   npx tsx bench/import/run.ts [rows=1000000]
+// bench/import: our whole import path next to two COPY baselines, in one run.
+//   npx tsx bench/import/run.ts [rows=1000000] [--existing=N]
+// `--existing=N` first puts N contacts into the group (written by PostgreSQL itself, see
+// seedGroup) and imports the file into it, as an append (POST /v1/contact-groups/{id}/imports).
 // Needs a PostgreSQL server (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
 // starts its own Temporal dev server, API process and worker process.
-import { createReadStream, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { bootstrapTenant } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
@@ -16,22 +16,40 @@ import { compileEntry } from '../../src/embedded/compile-entry';
 import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { cpuOf, cpuSeconds, cpuSpent, databaseBackends, freshDatabase, log, machineCpu, memorySampler, startProcess } from '../lib';
+import { rawCopySeconds, seedGroup, typedCopySeconds } from './baselines';
 import { generateContactsCsv } from './generate';
 
-const rows = Number(process.argv[2] ?? 1_000_000);
+const args = process.argv.slice(2);
+const rows = Number(args.find((a) => !a.startsWith('--')) ?? 1_000_000);
+const existing = Number(args.find((a) => a.startsWith('--existing='))?.split('=')[1] ?? 0);
 const outDir = join('bench', 'out');
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `contacts-${rows}.csv`);
+const exists = (path: string) => {
+  try {
+    return statSync(path).size > 0;
+  } catch {
+    return false;
+  }
+};
+
+/** The file as a multipart/form-data body, streamed from disk. */
+function multipartBody(fields: Record<string, string>) {
+  const boundary = '----omnibench';
+  const head =
+    Object.entries(fields)
+      .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+      .join('') + `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="contacts.csv"\r\nContent-Type: text/csv\r\n\r\n`;
+  async function* body() {
+    yield Buffer.from(head);
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+    yield Buffer.from(`\r\n--${boundary}--\r\n`);
+  }
+  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Readable.from(body()) };
+}
+
 async function main() {
-  if (
-    !(() => {
-      try {
-        return statSync(file).size > 0;
-      } catch {
-        return false;
-      }
-    })()
-  ) {
+  if (!exists(file)) {
     log(`generating ${rows} rows into ${file} …`);
     await generateContactsCsv(file, rows);
   }
@@ -39,19 +57,25 @@ async function main() {
   log(`file: ${(size / 1e6).toFixed(1)} MB, ${rows} rows`);
 
   const dbUrl = await freshDatabase('omni_bench_import');
-
   const { db, pool, close } = createDb({ connectionString: dbUrl });
   await migrateToLatest(db);
-  const { key } = await bootstrapTenant(db, { tenantName: 'Bench' });
+  const { key, tenant } = await bootstrapTenant(db, { tenantName: 'Bench' });
+  let groupId: string | undefined;
+  if (existing > 0) {
+    const group = await db
+      .insertInto('contact_groups')
+      .values({ tenant_id: tenant.id, kind: 'dialer', name: 'Bench', name_key: 'bench', source: 'csv' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    groupId = group.id;
+    const seedStart = Date.now();
+    await seedGroup(pool, groupId, existing);
+    log(`group seeded with ${existing} contacts in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+  }
 
-  // Baseline: plain COPY of the same file into a table with the same columns.
-  await pool.query('CREATE TABLE copy_baseline (nome text, telefone1 text, telefone2 text, email text, documento text, cidade text, plano text)');
-  const copyClient = await pool.connect();
-  const copyStart = process.hrtime.bigint();
-  await pipeline(createReadStream(file), copyClient.query(copyFrom("COPY copy_baseline FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)")));
-  const copySeconds = Number(process.hrtime.bigint() - copyStart) / 1e9;
-  copyClient.release();
-  log(`COPY baseline: ${copySeconds.toFixed(2)} s`);
+  const header = readFileSync(file, 'utf8').slice(0, 4096).split('\n')[0].split(';');
+  const rawSeconds = await rawCopySeconds(pool, file, header);
+  log(`raw COPY: ${rawSeconds.toFixed(2)} s`);
 
   const [temporalPort, uiPort, apiPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const temporal = await startTemporalDevServer({ port: temporalPort, uiPort, namespace: 'default' });
@@ -83,35 +107,25 @@ async function main() {
   const pgBefore = cpuOf(await backends());
   const machineBefore = machineCpu();
 
-  // Upload, streamed from disk as multipart/form-data.
-  const boundary = '----omnibench';
-  const head =
-    `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nBench\r\n` +
-    `--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\ndialer\r\n` +
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="contacts.csv"\r\nContent-Type: text/csv\r\n\r\n`;
-  const tail = `\r\n--${boundary}--\r\n`;
-  async function* body() {
-    yield Buffer.from(head);
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
-    yield Buffer.from(tail);
-  }
+  const upload = groupId ? multipartBody({}) : multipartBody({ name: 'Bench', kind: 'dialer' });
   const started = process.hrtime.bigint();
-  const res = await request(`http://127.0.0.1:${apiPort}/v1/contact-groups`, {
+  const res = await request(`http://127.0.0.1:${apiPort}/v1/contact-groups${groupId ? `/${groupId}/imports` : ''}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key.key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
-    body: Readable.from(body()),
+    headers: { authorization: `Bearer ${key.key}`, 'content-type': upload.contentType },
+    body: upload.body,
     headersTimeout: 0,
     bodyTimeout: 0,
   });
-  const accepted = (await res.body.json()) as { import: { id: string } };
+  const accepted = (await res.body.json()) as { id: string } & { import: { id: string } };
   if (res.statusCode !== 202) throw new Error(`upload answered ${res.statusCode}: ${JSON.stringify(accepted)}`);
+  const importId = groupId ? accepted.id : accepted.import.id;
   const uploadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   let status: { status: string; rowsRead: number; rowsImported: number; rowsRejected: number };
   for (;;) {
-    const r = await request(`http://127.0.0.1:${apiPort}/v1/imports/${accepted.import.id}`, { headers: { authorization: `Bearer ${key.key}` } });
+    const r = await request(`http://127.0.0.1:${apiPort}/v1/imports/${importId}`, { headers: { authorization: `Bearer ${key.key}` } });
     status = (await r.body.json()) as typeof status;
     if (status.status !== 'pending' && status.status !== 'running') break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const oursSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const workerCpu = cpuSeconds(worker.pid!) - workerCpuBefore;
@@ -120,23 +134,31 @@ async function main() {
   const pgCpu = cpuSpent(pgBefore, cpuOf(await backends()));
   const apiPeak = apiMemory.stop();
   const workerPeak = workerMemory.stop();
+  api.kill('SIGTERM');
+  worker.kill('SIGTERM');
+  await temporal.stop();
+
+  const typed = await typedCopySeconds(pool, importId, join(outDir, `contacts-${rows}.typed.bin`));
+  log(`typed COPY: ${typed.seconds.toFixed(2)} s (${typed.rows} rows)`);
+  const perMillion = (s: number) => ((s * 1e6) / rows).toFixed(2);
 
   console.log(
     `
-import of ${rows} rows (${(size / 1e6).toFixed(1)} MB), ${status.status}: imported ${status.rowsImported}, rejected ${status.rowsRejected}
-  plain COPY of the same file      ${copySeconds.toFixed(2)} s
-  ours: upload through the API     ${uploadSeconds.toFixed(2)} s
-  ours: upload until import done   ${oursSeconds.toFixed(2)} s   (${Math.round(rows / oursSeconds)} rows/s)
-  ratio ours / COPY                ${(oursSeconds / copySeconds).toFixed(2)}×   (target ≤ 2×)
-  peak RSS during the run          api ${apiPeak.toFixed(0)} MB, worker ${workerPeak.toFixed(0)} MB   (target ≤ 300 MB each)
-  CPU during the run               api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s, ` +
+import of ${rows} rows (${(size / 1e6).toFixed(1)} MB)${existing ? ` into a group of ${existing} contacts` : ''}, ${status.status}: imported ${status.rowsImported}, rejected ${status.rowsRejected}
+  raw COPY of the file (text table)      ${rawSeconds.toFixed(2)} s   (${Math.round(rows / rawSeconds)} rows/s)
+  COPY of the valid rows, typed (binary,
+    LIKE contacts INCLUDING ALL)         ${typed.seconds.toFixed(2)} s   (${Math.round(typed.rows / typed.seconds)} rows/s)
+  ours: upload answered (202)            ${uploadSeconds.toFixed(2)} s
+  ours: upload until import done         ${oursSeconds.toFixed(2)} s   (${Math.round(rows / oursSeconds)} rows/s; tail after the answer ${(oursSeconds - uploadSeconds).toFixed(2)} s)
+  ratio ours / typed COPY                ${(oursSeconds / typed.seconds).toFixed(2)}×   (target ≤ 1.5×)
+  ratio ours / raw COPY                  ${(oursSeconds / rawSeconds).toFixed(2)}×   (target ≤ 4×)
+  worker CPU per million rows            ${perMillion(workerCpu)} s   (target ≤ 5 s)
+  peak RSS during the run                api ${apiPeak.toFixed(0)} MB, worker ${workerPeak.toFixed(0)} MB   (target ≤ 300 MB each)
+  CPU during the run                     api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s, ` +
       `PostgreSQL (this database's backends) ${pgCpu.toFixed(1)} s; ` +
       `machine busy ${(machineAfter.busy - machineBefore.busy).toFixed(1)} s, idle ${(machineAfter.idle - machineBefore.idle).toFixed(1)} s
 `,
   );
-  api.kill('SIGTERM');
-  worker.kill('SIGTERM');
-  await temporal.stop();
   await close();
   process.exit(0);
 }
