@@ -405,6 +405,23 @@ describe('status webhooks', () => {
     expect(simulator.stats().webhooks).toMatchObject({ statusesDelivered: 200, dropped: 0 });
   });
 
+  it("posts a number's statuses to its override URL, the others' to the webhook URL", async () => {
+    const other = new Receiver();
+    await other.start();
+    try {
+      simulator.configure({ webhook: { readFraction: 0, skipDeliveredFraction: 1, urlByPhoneNumberId: { '106540352249999': other.url } } });
+      await send('5511922220011');
+      await send('5511922220012', { phoneNumberId: '106540352249999' });
+      await other.waitFor(() => other.statuses().length === 1);
+      await receiver.waitFor(() => receiver.statuses().length === 1);
+      await simulator.webhooksIdle();
+      expect(other.statuses()[0].recipientId).toBe('5511922220012');
+      expect(receiver.statuses()[0].recipientId).toBe('5511922220011');
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('can send duplicates, skip delivered and reverse the order (timestamps stay true)', async () => {
     simulator.configure({ webhook: { duplicateFraction: 1, outOfOrderFraction: 1, concurrency: 1, sentDelayMs: 0, deliveredDelayMs: 150, readDelayMs: 300 } });
     const result = await send('5511922220001');

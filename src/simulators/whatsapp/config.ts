@@ -19,6 +19,11 @@ export interface ErrorInjection {
 export interface WebhookBehaviour {
   /** Where statuses and inbound messages are POSTed; none means they are counted and dropped. */
   url?: string;
+  /**
+   * Meta's per-number override of the callback URL (`webhook_configuration.override_callback_uri`
+   * of a business phone number): that number's webhooks go there instead of `url`.
+   */
+  urlByPhoneNumberId: Record<string, string>;
   /** Delays after acceptance, in ms, of each status (their timestamps follow the same order). */
   sentDelayMs: number;
   deliveredDelayMs: number;
@@ -93,6 +98,7 @@ export function defaultConfig(): SimulatorConfig {
     displayPhoneNumbers: {},
     phoneNumbers: { [SEEDED_PHONE_NUMBER_ID]: 'Omni Simulador' },
     webhook: {
+      urlByPhoneNumberId: {},
       sentDelayMs: 0,
       deliveredDelayMs: 50,
       readDelayMs: 100,
@@ -140,6 +146,8 @@ export const configUpdateSchema = z.strictObject({
   webhook: z
     .strictObject({
       url: z.url().nullable().optional(),
+      /** Replaces the overrides as a whole; `{}` removes them. */
+      urlByPhoneNumberId: z.record(z.string(), z.url()).optional(),
       sentDelayMs: z.number().min(0).optional(),
       deliveredDelayMs: z.number().min(0).optional(),
       readDelayMs: z.number().min(0).optional(),

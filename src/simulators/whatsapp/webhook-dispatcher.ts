@@ -21,6 +21,8 @@ interface Scheduled {
 }
 
 interface Post {
+  /** Where it goes (the number's override, else the webhook URL); none: counted as undeliverable. */
+  url: string | undefined;
   body: Buffer;
   signature: string;
   statuses: number;
@@ -58,7 +60,8 @@ export class WebhookDispatcher {
   private readonly heap = new MinHeap<Scheduled>();
   private dueTimer?: NodeJS.Timeout;
   private dueTimerAt = Number.POSITIVE_INFINITY;
-  private pending: Scheduled[] = [];
+  /** Due events waiting for a full batch, by destination URL ('' for none). */
+  private pending = new Map<string, Scheduled[]>();
   private flushTimer?: NodeJS.Timeout;
   private readonly ready: Post[] = [];
   private readonly retryTimers = new Set<NodeJS.Timeout>();
@@ -78,14 +81,14 @@ export class WebhookDispatcher {
 
   /** An inbound-message change (a user's reply), posted on its own right away. */
   sendChange(phoneNumberId: string, value: Record<string, unknown>, messages: number): void {
-    this.ready.push(this.post([{ phoneNumberId, value }], 0, messages));
+    this.ready.push(this.post(this.urlOf(phoneNumberId), [{ phoneNumberId, value }], 0, messages));
     this.pump();
   }
 
   stats(): WebhookCounters & { scheduled: number; queued: number; inFlight: number } {
     return {
       ...this.counters,
-      scheduled: this.heap.size + this.pending.length,
+      scheduled: this.heap.size + this.pendingCount(),
       queued: this.ready.length + this.retryTimers.size,
       inFlight: this.inFlight,
     };
@@ -101,7 +104,7 @@ export class WebhookDispatcher {
   clear(): void {
     this.generation++;
     this.heap.clear();
-    this.pending = [];
+    this.pending.clear();
     this.ready.length = 0;
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
@@ -119,7 +122,7 @@ export class WebhookDispatcher {
   }
 
   private isIdle(): boolean {
-    return this.heap.size === 0 && this.pending.length === 0 && this.ready.length === 0 && this.inFlight === 0 && this.retryTimers.size === 0;
+    return this.heap.size === 0 && this.pending.size === 0 && this.ready.length === 0 && this.inFlight === 0 && this.retryTimers.size === 0;
   }
 
   private notifyIfIdle(): void {
@@ -142,19 +145,37 @@ export class WebhookDispatcher {
     this.dueTimerAt = Number.POSITIVE_INFINITY;
     const now = Date.now();
     const { batchSize, flushIntervalMs } = this.config().webhook;
-    while ((this.heap.peek()?.at ?? Number.POSITIVE_INFINITY) <= now) this.pending.push(this.heap.pop()!);
-    while (this.pending.length >= batchSize) this.flush(batchSize);
-    if (this.pending.length > 0 && !this.flushTimer) {
+    while ((this.heap.peek()?.at ?? Number.POSITIVE_INFINITY) <= now) {
+      const item = this.heap.pop()!;
+      const url = this.urlOf(item.phoneNumberId) ?? '';
+      const list = this.pending.get(url);
+      if (list) list.push(item);
+      else this.pending.set(url, [item]);
+    }
+    for (const [url, list] of this.pending) while (list.length >= batchSize) this.flush(url, list, batchSize);
+    if (this.pendingCount() > 0 && !this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
-        while (this.pending.length > 0) this.flush(batchSize);
+        for (const [url, list] of this.pending) while (list.length > 0) this.flush(url, list, batchSize);
       }, flushIntervalMs);
     }
     this.armDueTimer();
   }
 
-  private flush(batchSize: number): void {
-    const batch = this.pending.splice(0, batchSize);
+  private urlOf(phoneNumberId: string): string | undefined {
+    const { url, urlByPhoneNumberId } = this.config().webhook;
+    return urlByPhoneNumberId[phoneNumberId] ?? url;
+  }
+
+  private pendingCount(): number {
+    let n = 0;
+    for (const list of this.pending.values()) n += list.length;
+    return n;
+  }
+
+  private flush(url: string, list: Scheduled[], batchSize: number): void {
+    const batch = list.splice(0, batchSize);
+    if (list.length === 0) this.pending.delete(url);
     const byNumber = new Map<string, WireStatus[]>();
     for (const item of batch) {
       const list = byNumber.get(item.phoneNumberId) ?? [];
@@ -162,11 +183,11 @@ export class WebhookDispatcher {
       byNumber.set(item.phoneNumberId, list);
     }
     const changes = [...byNumber].map(([phoneNumberId, statuses]) => ({ phoneNumberId, value: { statuses } }));
-    this.ready.push(this.post(changes, batch.length, 0));
+    this.ready.push(this.post(url || undefined, changes, batch.length, 0));
     this.pump();
   }
 
-  private post(changes: { phoneNumberId: string; value: Record<string, unknown> }[], statuses: number, messages: number): Post {
+  private post(url: string | undefined, changes: { phoneNumberId: string; value: Record<string, unknown> }[], statuses: number, messages: number): Post {
     const config = this.config();
     const payload = {
       object: 'whatsapp_business_account',
@@ -188,7 +209,7 @@ export class WebhookDispatcher {
       ],
     };
     const body = Buffer.from(JSON.stringify(payload));
-    return { body, signature: webhookSignature(body, config.appSecret), statuses, messages, attempt: 1 };
+    return { url, body, signature: webhookSignature(body, config.appSecret), statuses, messages, attempt: 1 };
   }
 
   private pump(): void {
@@ -198,7 +219,8 @@ export class WebhookDispatcher {
   }
 
   private async deliver(post: Post): Promise<void> {
-    const { url, timeoutMs, maxAttempts, retryBaseMs } = this.config().webhook;
+    const { timeoutMs, maxAttempts, retryBaseMs } = this.config().webhook;
+    const { url } = post;
     if (!url) {
       this.counters.undeliverable += post.statuses + post.messages;
       return;
