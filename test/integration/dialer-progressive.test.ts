@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueApiKey } from '../../src/db/accounts';
+import { releaseAgent, reserveAgent } from '../../src/db/agents';
 import { readPacingLive } from '../../src/db/pacing-live';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
@@ -75,5 +76,42 @@ describe('progressive dialing', () => {
     expect(stats.maxConcurrent).toBeLessThanOrEqual(3);
     // It did use what the agents allow (the calls overlap: talk 0.8–1.5 s).
     expect(stats.maxConcurrent).toBe(3);
+
+    // The monitor's agent figures. Nothing connects calls to agents here, so the agent ledger is
+    // written as the connecting code writes it: 4 of the 14 answered calls were taken by an agent.
+    const db = t.stack.database.db;
+    const keys = (await db.selectFrom('dial_attempts').select('attempt_key').where('campaign_id', '=', campaignId).orderBy('id').execute()).map(
+      (r) => r.attempt_key,
+    );
+    for (const callKey of keys.slice(0, 4)) {
+      expect(await reserveAgent(db, { campaignId, callKey })).toBeDefined();
+      await releaseAgent(db, { callKey });
+    }
+    const monitor = await t.api('GET', `/v1/dialer/campaigns/${campaignId}/monitor`);
+    expect(monitor.statusCode, monitor.body).toBe(200);
+    const agentsNow = monitor.json().agents;
+    expect(agentsNow).toMatchObject({
+      byState: { offline: 1, available: 2, on_call: 0, wrap_up: 0, paused: 0 },
+      loggedIn: 2,
+      waitingForAgent: 0,
+      longestWaitSeconds: null,
+      pacingMode: 'progressive',
+      pacingPhase: null,
+      abandonRate: {
+        lastMinute: { answered: 14, abandoned: 10 },
+        today: { answered: 14, abandoned: 10 },
+        campaign: { answered: 14, abandoned: 10, rate: 10 / 14 },
+      },
+    });
+    expect(agentsNow.dialLevel).toBeGreaterThanOrEqual(0);
+    expect(agentsNow.dialLevelAt).not.toBeNull();
+    expect(agentsNow.averageSpeedOfAnswerSeconds).toBeGreaterThanOrEqual(0);
+    // Two agents logged in for the run, on a call only for the 4 instants above: near zero, not null.
+    expect(agentsNow.occupancy).toBeGreaterThanOrEqual(0);
+    expect(agentsNow.occupancy).toBeLessThan(0.5);
+    expect(monitor.json().shortCalls.placed).toBe(14);
+
+    const sse = await t.api('GET', `/v1/dialer/campaigns/${campaignId}/monitor/stream?maxEvents=1`);
+    expect(sse.body).toMatch(/"agents":\{"byState":\{"offline":1,"available":2/);
   }, 120_000);
 });
