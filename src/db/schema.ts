@@ -298,6 +298,21 @@ export interface DialAttemptsTable {
   amd_status: string | null;
 }
 
+/** 0140: the live state of a campaign's pacer (src/db/pacing-live.ts). */
+export interface DialerPacingLiveTable {
+  campaign_id: string;
+  tenant_id: string;
+  mode: 'power' | 'progressive' | 'predictive';
+  phase: string | null;
+  /** Calls not yet connected to an agent per active agent, at the last grant. */
+  dial_level: number | null;
+  gain: number | null;
+  recomputed_at: ColumnType<Date, Date | string, Date | string>;
+  windows: ColumnType<unknown, string, string>;
+  agents: ColumnType<unknown, string | null, string | null>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export type DialStrategyRow = Selectable<DialStrategiesTable>;
 export type DialerCampaignRow = Selectable<DialerCampaignsTable>;
 
@@ -557,6 +572,7 @@ export interface Database extends MercadoLivreTables, AgentTables, IvrTables {
   dialer_campaigns: DialerCampaignsTable;
   dialer_contacts: DialerContactsTable;
   dial_attempts: DialAttemptsTable;
+  dialer_pacing_live: DialerPacingLiveTable;
   whatsapp_channels: WhatsAppChannelsTable;
   whatsapp_templates: WhatsAppTemplatesTable;
   broadcast_campaigns: BroadcastCampaignsTable;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CallBook } from '../../src/activities/dialer/call-book';
 import { FailureWindow, stopReason, Waker, whatNext } from '../../src/activities/dialer/lane-control';
 import { LaneMetrics } from '../../src/activities/dialer/lane-metrics';
-import { createPacer, PowerPacer } from '../../src/activities/dialer/pacer';
+import { PowerPacer } from '../../src/activities/dialer/pacer';
+import { pacerForStrategy } from '../../src/activities/dialer/pacers';
 import { strategyConfigSchema } from '../../src/domain/dialer/strategy';
 
 const strategy = (over: object = {}) =>
@@ -23,11 +24,13 @@ describe('power pacer', () => {
   });
 
   it('takes a strategy edit at once', () => {
-    const pacer = createPacer(strategy({ pacing: { channels: 2, callsPerSecond: 100 } }), { wake: () => undefined, campaignId: 'c' });
-    expect(pacer.grant(10, 2, 0).granted).toBe(0);
+    const pacer = pacerForStrategy(strategy({ pacing: { channels: 2, callsPerSecond: 100 } }), { wake: () => undefined, campaignId: 'c' });
+    // The factory's pacer starts its rate budget on the real clock.
+    const t0 = performance.now();
+    expect(pacer.grant(10, 2, t0).granted).toBe(0);
     pacer.configure(strategy({ pacing: { channels: 5, callsPerSecond: 100 } }));
     expect(pacer.ceiling()).toBe(5);
-    expect(pacer.grant(10, 2, 1000).granted).toBe(3);
+    expect(pacer.grant(10, 2, t0 + 1000).granted).toBe(3);
   });
 });
 

@@ -9,7 +9,8 @@ import { CallBook, type LaneCall } from './call-book';
 import type { CallEnd } from './call-end';
 import { FailureWindow, stopReason, Waker, whatNext, type LaneStopReason } from './lane-control';
 import { emptyLaneMetrics, LaneMetrics, type LaneMetricsSummary } from './lane-metrics';
-import { createPacer, type Pacer, type PacerFactory } from './pacer';
+import type { Pacer, PacerFactory } from './pacer';
+import { pacerForStrategy } from './pacers';
 import { settleUnseen, type SeenSoFar } from './lane-settle';
 import { followOrphan } from './reconcile';
 import {
@@ -79,7 +80,7 @@ export interface LaneDeps {
   draining?: AbortSignal;
   drainMs?: number;
   tuning?: LaneTuning;
-  /** The pacing mode (default: by the strategy, pacer.ts). */
+  /** The pacing mode (default: by the strategy, pacers.ts). */
   pacer?: PacerFactory;
   /** The tenant's short-call guard (SHORT_CALL_GUARD_*): over it, the lane stops and the campaign pauses. */
   shortCallGuard?: ShortCallGuard;
@@ -159,7 +160,7 @@ class Lane {
       settleWaitMs: 3_000,
       ...deps.tuning,
     };
-    this.pacer = (deps.pacer ?? createPacer)(campaign.strategy, { wake: () => this.pump(), campaignId: campaign.campaignId });
+    this.pacer = (deps.pacer ?? pacerForStrategy)(campaign.strategy, { wake: () => this.pump(), campaignId: campaign.campaignId, db: this.db });
   }
 
   async run(): Promise<LaneResult> {

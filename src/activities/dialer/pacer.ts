@@ -1,12 +1,15 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema';
 import type { CallOutcome } from '../../domain/call-outcome';
 import type { StrategyConfig } from '../../domain/dialer/strategy';
 
 /**
  * How fast a dialing lane places calls. The lane asks the pacer before every originate and tells
  * it what happened to each call; the pacer owns every rule about "how many, how fast". Today's
- * mode is `power` (fixed channels and calls per second); modes that pace by agents (progressive,
+ * mode is `power` (fixed channels and calls per second, below); modes that pace by agents (progressive,
  * predictive) implement the same interface and call `host.wake()` when their capacity grows by
- * itself (an agent became available, the dial level was recomputed).
+ * itself (an agent became available, the dial level was recomputed). pacers.ts picks one by
+ * `pacing.mode`.
  */
 export interface Pacer {
   /**
@@ -46,6 +49,8 @@ export interface EndedCall {
 export interface PacerHost {
   wake(): void;
   campaignId: string;
+  /** The agent modes read the campaign's agents and write their live state (pacers.ts). */
+  db?: Kysely<Database>;
 }
 
 export type PacerFactory = (strategy: StrategyConfig, host: PacerHost) => Pacer;
@@ -90,6 +95,3 @@ export class PowerPacer implements Pacer {
 
   close(): void {}
 }
-
-/** The pacer a strategy asks for. The one place a new `pacing.mode` is added. */
-export const createPacer: PacerFactory = (strategy) => new PowerPacer(strategy);

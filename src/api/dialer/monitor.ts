@@ -4,6 +4,7 @@ import { strategyConfigSchema } from '../../domain/dialer/strategy';
 import type { Database, DialerCampaignRow } from '../../db/schema';
 import { shortCallsToday } from '../../db/short-calls';
 import { overShortCallGuard, type ShortCallGuard } from '../../domain/dialer/short-calls';
+import { monitorAgents } from './monitor-agents';
 
 /** Live numbers of dialer campaigns, computed from PostgreSQL (contacts and attempts). */
 
@@ -74,7 +75,7 @@ export function whyOf(row: Pick<DialerCampaignRow, 'status' | 'pause_reason' | '
 
 export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow, guard: ShortCallGuard) {
   const strategy = await db.selectFrom('dial_strategies').select(['config']).where('id', '=', campaign.strategy_id).executeTakeFirstOrThrow();
-  const channels = strategyConfigSchema.parse(strategy.config).pacing.channels;
+  const { channels, mode } = strategyConfigSchema.parse(strategy.config).pacing;
   const states = await db
     .selectFrom('dialer_contacts')
     .select(['state', 'final_outcome', sql<number>`count(*)::int`.as('n')])
@@ -114,6 +115,7 @@ export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow,
     FROM dial_attempts WHERE campaign_id = ${campaign.id}`.execute(db);
   const row = a.rows[0];
   const shortCalls = await shortCallsToday(db, campaign.tenant_id);
+  const agents = await monitorAgents(db, campaign, mode);
   const now = Date.now();
   const windowS = row.first_at ? Math.min(60, Math.max(1, (now - new Date(row.first_at).getTime()) / 1000)) : 0;
   const open = contacts.pending + contacts.inProgress;
@@ -135,6 +137,7 @@ export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow,
     lineUtilisation: windowS && campaign.status === 'running' ? Math.min(1, (row.busy_s ?? 0) / (channels * windowS)) : null,
     etaSeconds: open === 0 ? 0 : finalsPerSecond > 0 && campaign.status === 'running' ? Math.round(open / finalsPerSecond) : null,
     shortCalls: { ...shortCalls, guard: { ...guard, over: overShortCallGuard(shortCalls, guard) } },
+    agents,
     at: new Date(now).toISOString(),
   };
 }

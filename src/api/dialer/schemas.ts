@@ -4,6 +4,7 @@ import { CALL_OUTCOMES } from '../../domain/call-outcome';
 import { DIALER_CAMPAIGN_STATUSES } from '../../domain/dialer/campaign-state';
 import { recurrenceSchema } from '../../domain/dialer/recurrence';
 import { strategyConfigSchema } from '../../domain/dialer/strategy';
+import { monitorAgentsSchema } from './monitor-agents';
 
 export { recurrenceSchema };
 
@@ -126,6 +127,7 @@ export const monitorSchema = z
         }),
       })
       .describe("The tenant's short calls today"),
+    agents: monitorAgentsSchema,
     at: z.string(),
   })
   .meta({ id: 'DialerMonitor' });
