@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
-import { CallSimulator, type CallStats } from './calls';
+import { CallSimulator, type CallStats, type DialplanContinue } from './calls';
 import { defaultSimConfig, mergeConfig, type SimConfig, type SimConfigPatch, type SimFaults } from './config';
 import { controlRoute, type ControlReply, type SimControls } from './control';
 import { EventHub } from './event-hub';
@@ -42,6 +42,8 @@ export interface AriSimulator {
   dropWebSockets(): void;
   /** Every playback asked for (of one channel, if given), in order. */
   playbacks(channelId?: string): PlaybackRecord[];
+  /** Every continue into the dialplan (of one channel, if given), in order. */
+  continues(channelId?: string): DialplanContinue[];
   /** Stops listening and cuts open connections; listens again after `ms`, if given. */
   refuseConnections(ms?: number): Promise<void>;
   acceptConnections(): Promise<void>;
@@ -154,6 +156,7 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     setFaults: (faults) => void applyConfig(mergeConfig(config, { faults })),
     stats: () => ({ ...calls.stats(), ...prompts.stats(), webSocketsConnected: hub.connections, eventsSent: hub.eventsSent }),
     playbacks: (channelId) => prompts.list(channelId),
+    continues: (channelId) => calls.dialplanContinues(channelId),
     reset() {
       calls.reset();
       prompts.reset();
