@@ -48,6 +48,11 @@ export class CallBook {
     this.begin(key, call);
   }
 
+  /** The call under this key while it is up. */
+  callOf(key: string): LaneCall | undefined {
+    return this.inflight.get(key);
+  }
+
   isSettled(key: string): boolean {
     return this.settled.has(key);
   }

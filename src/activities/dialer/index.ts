@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sql, type Kysely } from 'kysely';
 import type { Database, DialerCampaignStatus } from '../../db/schema';
 import { createAriSessionProvider, type AriSession, type AriSettings } from './ari-session';
+import type { ConnectAgent } from './ivr-runner';
 import { runLane, type LaneResult, type LaneTuning } from './lane';
 import { campaignGroupRefusal } from '../campaign-group';
 import type { ShortCallGuard } from '../../domain/dialer/short-calls';
@@ -24,6 +25,8 @@ export interface DialerActivityDeps {
   drainMs?: number;
   /** SHORT_CALL_GUARD_*: a tenant's day over it pauses its campaigns (reason `short_call_guard`). */
   shortCallGuard?: ShortCallGuard;
+  /** Connects an IVR flow's transfer to an agent of the campaign (ivr-runner.ts). */
+  connectAgent?: ConnectAgent;
 }
 
 /** Well under the smallest heartbeat timeout allowed (DIALER_LANE_HEARTBEAT_TIMEOUT_MS ≥ 1 s … see config). */
@@ -115,6 +118,7 @@ export function createDialerActivities(deps: DialerActivityDeps) {
             drainMs: deps.drainMs,
             tuning: deps.tuning,
             shortCallGuard: deps.shortCallGuard,
+            connectAgent: deps.connectAgent,
           },
           input.campaignId,
         );

@@ -7,6 +7,8 @@ import type { Database } from '../../db/schema';
 import type { AriSession } from './ari-session';
 import { CallBook, type LaneCall } from './call-book';
 import type { CallEnd } from './call-end';
+import { IvrLane } from './ivr-lane';
+import type { ConnectAgent } from './ivr-runner';
 import { FailureWindow, stopReason, Waker, whatNext, type LaneStopReason } from './lane-control';
 import { emptyLaneMetrics, LaneMetrics, type LaneMetricsSummary } from './lane-metrics';
 import type { Pacer, PacerFactory } from './pacer';
@@ -84,6 +86,8 @@ export interface LaneDeps {
   pacer?: PacerFactory;
   /** The tenant's short-call guard (SHORT_CALL_GUARD_*): over it, the lane stops and the campaign pauses. */
   shortCallGuard?: ShortCallGuard;
+  /** Connects an IVR's `transfer_agent` to an agent (agents issue); without it the transfer finds nobody. */
+  connectAgent?: ConnectAgent;
 }
 
 /** The last summary per campaign, for the bench (same process). */
@@ -132,6 +136,8 @@ class Lane {
   private readonly failures = new FailureWindow();
   private readonly waker = new Waker();
   private readonly pacer: Pacer;
+  /** Answered calls of a strategy whose `answeredCall` is an IVR flow run it (ivr-lane.ts). */
+  private readonly ivr: IvrLane;
   private readonly results: CallResult[] = [];
   private buffer: ClaimedContact[] = [];
   private dialed = 0;
@@ -161,6 +167,15 @@ class Lane {
       ...deps.tuning,
     };
     this.pacer = (deps.pacer ?? pacerForStrategy)(campaign.strategy, { wake: () => this.pump(), campaignId: campaign.campaignId, db: this.db });
+    this.ivr = new IvrLane({
+      db: deps.db,
+      session,
+      campaign: () => this.campaign,
+      callOf: (key) => this.book.callOf(key),
+      connectAgent: deps.connectAgent,
+      pollMs: this.tuning.reconcilePollMs,
+      onError: (error) => process.emitWarning(`IVR: ${error.message}`),
+    });
   }
 
   async run(): Promise<LaneResult> {
@@ -175,6 +190,7 @@ class Lane {
       clearTimeout(this.pumpTimer);
       this.pacer.close();
     }
+    await this.ivr.close();
     await this.flush();
     await releaseQueued(this.db, this.campaign.campaignId);
     return this.result(reason, reconciled);
@@ -188,6 +204,7 @@ class Lane {
       const channel = await this.session.client.getChannel(attempt.key);
       this.book.adopt(attempt.key, attempt);
       this.metrics.callAdopted();
+      if (channel) this.ivr.adopt(attempt.key, attempt);
       // Still up: followed to its end. Gone: it ended while nobody listened; the journal says how.
       const seen = channel ? followOrphan(this.session, attempt, this.tuning.reconcilePollMs) : Promise.resolve({ sawUp: false });
       const settled = seen.then((s) => this.settleUnseen(attempt.key, attempt, s));
@@ -461,6 +478,7 @@ class Lane {
 
   private finishCall(key: string, call: LaneCall, end: CallEnd): void {
     if (this.handedOver || !this.book.end(key)) return;
+    this.ivr.callEnded(key, end.endedAt);
     this.metrics.callEnded();
     this.finished++;
     const { outcome } = end;

@@ -47,6 +47,11 @@ export interface AriClient extends AriPrompts, AriBridges {
   continueInDialplan(channelId: string, target: { context: string; extension?: string; priority?: number }): Promise<boolean>;
   /** A channel variable (e.g. AMDSTATUS), or undefined when the channel or the variable is not there. */
   getVariable(channelId: string, variable: string): Promise<string | undefined>;
+  /**
+   * Subscribes our application to a channel's events (`POST /ari/applications/{app}/subscription`):
+   * a worker taking over another's call then hears its keys and playbacks. False when the channel is gone.
+   */
+  subscribeToChannel(channelId: string): Promise<boolean>;
   /** True when Asterisk hung the channel up, false when it was already gone. */
   hangup(channelId: string, reason?: HangupReason): Promise<boolean>;
   /** The application's event stream; one per client, opened on first use. */
@@ -136,6 +141,14 @@ export function createAriClient(options: AriClientOptions): AriClient {
       }
       if (status === 404 || status === 409) return undefined;
       throw failure('get variable', status, body);
+    },
+
+    async subscribeToChannel(channelId) {
+      const path = `/ari/applications/${encodeURIComponent(options.app)}/subscription`;
+      const { status, body } = await http.request('subscribe', 'POST', path, { eventSource: `channel:${channelId}` });
+      if (status === 200) return true;
+      if (status === 404 || status === 422) return false;
+      throw failure('subscribe', status, body);
     },
 
     async hangup(channelId, reason) {

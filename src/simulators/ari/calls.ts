@@ -28,6 +28,8 @@ interface LiveCall {
   /** The dialled number (what outcome and keypad rules match). */
   number: string;
   app: string | undefined;
+  /** Other applications subscribed to the channel (`POST /ari/applications/{app}/subscription`). */
+  subscribers: Set<string>;
   appArgs: string[];
   inStasis: boolean;
   timers: Set<NodeJS.Timeout>;
@@ -60,6 +62,15 @@ export interface CallHandle {
   after(ms: number, action: () => void): void;
   /** The person hangs up (normal clearing). */
   hangUp(): void;
+}
+
+/** A `POST /ari/channels/{id}/continue` the simulator carried out (the AMD context's included). */
+export interface DialplanContinue {
+  channelId: string;
+  context: string;
+  extension: string;
+  priority: number;
+  at: string;
 }
 
 export interface CallStats {
@@ -145,6 +156,7 @@ export class CallSimulator {
       channel,
       number: endpoint.number,
       app: params.app || undefined,
+      subscribers: new Set(),
       appArgs: params.appArgs ? params.appArgs.split(',') : [],
       inStasis: false,
       timers: new Set(),
@@ -207,6 +219,13 @@ export class CallSimulator {
     this.emit(call, 'StasisEnd');
     const target = context ?? call.channel.dialplan.context;
     call.channel.dialplan = { context: target, exten: extension ?? 's', priority: Number(priority ?? 1) || 1, app_name: '', app_data: '' };
+    this.continues.push({
+      channelId,
+      context: target,
+      extension: call.channel.dialplan.exten,
+      priority: call.channel.dialplan.priority,
+      at: new Date().toISOString(),
+    });
     if (target === this.config().amdContext) {
       call.channel.dialplan = { ...call.channel.dialplan, app_name: 'AMD', app_data: '' };
       this.after(call, call.plan.amdMs, () => {
@@ -240,6 +259,24 @@ export class CallSimulator {
     return value === undefined ? { status: 404, message: 'Provided variable was not found' } : { status: 200, body: { value } };
   }
 
+  /**
+   * `POST /ari/applications/{app}/subscription?eventSource=channel:{id}`: `app` receives the channel's
+   * events too (422 when the channel does not exist, as Asterisk's "Event source does not exist").
+   */
+  subscribe(app: string, channelId: string): Answer<never> {
+    const call = this.live.get(channelId);
+    if (!call) return { status: 422, message: 'Event source does not exist' };
+    if (app !== call.app) call.subscribers.add(app);
+    return { status: 204 };
+  }
+
+  /** Every continue into the dialplan, in order (of one channel, if given). */
+  dialplanContinues(channelId?: string): DialplanContinue[] {
+    return channelId ? this.continues.filter((c) => c.channelId === channelId) : [...this.continues];
+  }
+
+  private continues: DialplanContinue[] = [];
+
   /** A live call for the playback simulation, or undefined when the channel does not exist. */
   handle(channelId: string): CallHandle | undefined {
     const call = this.live.get(channelId);
@@ -251,7 +288,7 @@ export class CallSimulator {
       app: () => call.app,
       emit: (type, fields) => this.emit(call, type, fields),
       emitToApp: (type, fields) => {
-        if (call.app) this.publish(call.app, { type, ...fields });
+        for (const app of this.appsOf(call)) this.publish(app, { type, ...fields });
       },
       after: (ms, action) => this.after(call, ms, action),
       hangUp: () => this.end(call, 16, {}),
@@ -289,6 +326,7 @@ export class CallSimulator {
     this.acceptedById.clear();
     this.perNumber.clear();
     this.byCause.clear();
+    this.continues = [];
     this.counters = { accepted: 0, duplicates: 0, failed: 0, hangups: 0, maxConcurrent: 0, sequence: 0 };
     this.reseed();
   }
@@ -380,7 +418,12 @@ export class CallSimulator {
   }
 
   private emit(call: LiveCall, type: string, fields: Record<string, unknown> = {}): void {
-    if (call.app) this.publish(call.app, { type, ...fields, channel: call.channel });
+    for (const app of this.appsOf(call)) this.publish(app, { type, ...fields, channel: call.channel });
+  }
+
+  /** The call's own application and those subscribed to it. */
+  private appsOf(call: LiveCall): string[] {
+    return call.app ? [call.app, ...call.subscribers] : [...call.subscribers];
   }
 
   private after(call: LiveCall, ms: number, action: () => void): void {

@@ -60,6 +60,8 @@ export function ariRoute(
     if (sub[2] === 'variable' && method === 'GET') return answer(calls.getVariable(channelId, q('variable')));
     return problem(405, 'Invalid method');
   }
+  const subscription = /^\/ari\/applications\/([^/]+)\/subscription$/.exec(path);
+  if (subscription && method === 'POST') return subscribe(calls, decodeURIComponent(subscription[1] as string), url.searchParams.get('eventSource'));
   if (path === '/ari/asterisk/ping' && method === 'GET') {
     return reply(200, { asterisk_id: asteriskId, ping: 'pong', timestamp: new Date().toISOString() });
   }
@@ -122,6 +124,20 @@ function originate(calls: CallSimulator, url: URL, rawBody: string, pathChannelI
     params.variables = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]));
   }
   return answer(calls.originate(params));
+}
+
+/** Only `channel:{id}` sources are simulated; answers the Application as Asterisk does. */
+function subscribe(calls: CallSimulator, app: string, eventSource: string | null): Reply {
+  if (!eventSource) return problem(400, 'Missing parameter eventSource');
+  const ids: string[] = [];
+  for (const source of eventSource.split(',')) {
+    const channel = /^channel:(.+)$/.exec(source);
+    if (!channel) return problem(400, `Invalid event source URI scheme: ${source}`);
+    const done = calls.subscribe(app, channel[1] as string);
+    if ('message' in done) return problem(done.status, done.message);
+    ids.push(channel[1] as string);
+  }
+  return reply(200, { name: app, channel_ids: ids, bridge_ids: [], endpoint_ids: [], device_names: [], events_allowed: [], events_disallowed: [] });
 }
 
 function answer(result: Answer<unknown>): Reply {

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { type BridgeRecord, BridgeSimulator, type BridgeStats } from './bridges';
-import { CallSimulator, type CallStats } from './calls';
+import { CallSimulator, type CallStats, type DialplanContinue } from './calls';
 import { defaultSimConfig, mergeConfig, type SimConfig, type SimConfigPatch, type SimFaults } from './config';
 import { controlRoute, type ControlReply, type SimControls } from './control';
 import { EventHub } from './event-hub';
@@ -45,6 +45,8 @@ export interface AriSimulator {
   playbacks(channelId?: string): PlaybackRecord[];
   /** Every bridge made (live and destroyed) with who was in it and when. */
   bridges(): BridgeRecord[];
+  /** Every continue into the dialplan (of one channel, if given), in order. */
+  continues(channelId?: string): DialplanContinue[];
   /** Stops listening and cuts open connections; listens again after `ms`, if given. */
   refuseConnections(ms?: number): Promise<void>;
   acceptConnections(): Promise<void>;
@@ -159,6 +161,7 @@ export async function startAriSimulator(options: AriSimulatorOptions = {}): Prom
     stats: () => ({ ...calls.stats(), ...prompts.stats(), ...bridges.stats(), webSocketsConnected: hub.connections, eventsSent: hub.eventsSent }),
     playbacks: (channelId) => prompts.list(channelId),
     bridges: () => bridges.records(),
+    continues: (channelId) => calls.dialplanContinues(channelId),
     reset() {
       calls.reset();
       prompts.reset();
