@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { apiKeyRoutes } from './api-keys/routes';
+import { inviteRoutes } from './auth-session/invite-routes';
+import { authSessionRoutes } from './auth-session/routes';
 import { auditLogRoutes } from './audit-log/routes';
 import { broadcastRoutes } from './broadcast/routes';
 import { companyContactRoutes } from './company-contacts/routes';
@@ -19,6 +22,7 @@ import { dialerReportRoutes } from './dialer/report-routes';
 import { dialStrategyRoutes } from './dialer/strategy-routes';
 import { ivrFlowRoutes } from './dialer/ivr-flow-routes';
 import { registerAuth } from './auth';
+import { registerConsole } from './console';
 import { frameworkErrors, registerErrorHandling } from './error-handler';
 import { exportRoutes } from './exports/routes';
 import { healthRoutes } from './health/routes';
@@ -46,7 +50,9 @@ import { mercadoLivreWebhookRoutes } from './mercadolivre/webhooks/routes';
 /** Resource route folders served under /v1. Add a resource here. */
 const v1Resources: RoutePlugin[] = [
   meRoutes,
+  authSessionRoutes,
   userRoutes,
+  inviteRoutes,
   apiKeyRoutes,
   auditLogRoutes,
   exportRoutes,
@@ -117,9 +123,15 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions = {}): Promi
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'omni_… API key' },
           xApiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'The same key, in a header of its own' },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'omni_session',
+            description: 'The console session (POST /v1/auth/session); changes also need the header X-CSRF-Token',
+          },
         },
       },
-      security: [{ apiKey: [] }, { xApiKey: [] }],
+      security: [{ apiKey: [] }, { xApiKey: [] }, { consoleSession: [] }],
     },
     transform: openapiTransform,
     transformObject: jsonSchemaTransformObject,
@@ -128,6 +140,7 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions = {}): Promi
 
   // Files stream through; the limit answers 413. One file per request.
   await app.register(fastifyMultipart, { limits: { fileSize: deps.config.IMPORT_MAX_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024 } });
+  await app.register(fastifyCookie);
   registerErrorHandling(app);
   registerUnreadBodyClose(app);
   registerInputGuard(app);
@@ -135,6 +148,7 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions = {}): Promi
   registerMetrics(app);
   options.instrument?.(app as App);
   await healthRoutes(app, deps);
+  await registerConsole(app as App);
   await app.register(
     async (v1) => {
       for (const resource of v1Resources) await resource(v1 as App, deps);

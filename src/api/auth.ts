@@ -1,6 +1,8 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { verifyApiKey, type KeyOwner } from '../db/accounts';
+import { findSession, type SessionOwner } from '../db/sessions';
 import type { Database, Role } from '../db/schema';
 import { ProblemError } from './problem';
 
@@ -13,6 +15,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     auth: KeyOwner;
+    /** Set when the caller is a person signed in to the console (cookie), not a key. */
+    session?: SessionOwner;
   }
 }
 
@@ -41,16 +45,56 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' ? apiKey : undefined;
 }
 
-/** Every route needs an API key unless its config says `auth: false`; the key fixes the tenant. */
+/** The console's session cookie: httpOnly, SameSite=Strict, Secure over https. */
+export const SESSION_COOKIE = 'omni_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * A cookie rides along with any request the browser makes, so a change made with it must also
+ * carry the session's CSRF token in a header (a synchronizer token a foreign page cannot read).
+ */
+async function sessionOwner(db: Kysely<Database>, request: FastifyRequest, token: string): Promise<SessionOwner> {
+  const session = await findSession(db, token);
+  if (!session) throw new ProblemError(401, 'SESSION_INVALID', 'Your session has ended or is unknown; sign in again.');
+  if (!safeMethods.has(request.method)) {
+    const presented = request.headers[CSRF_HEADER];
+    if (typeof presented !== 'string' || !sameToken(presented, session.csrfToken)) {
+      throw new ProblemError(
+        403,
+        'CSRF_TOKEN_INVALID',
+        `A change made with the session cookie needs the header X-CSRF-Token with the session's token (GET /v1/auth/session).`,
+      );
+    }
+  }
+  return session;
+}
+
+/** Every route needs an API key or a console session unless its config says `auth: false`; either fixes the tenant. */
 export function registerAuth(app: FastifyInstance, db: Kysely<Database>): void {
   app.decorateRequest('auth', undefined as unknown as KeyOwner);
+  app.decorateRequest('session', undefined);
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     const url = request.routeOptions.url;
-    if (config?.auth === false || !url || url === '/docs' || url.startsWith('/docs/')) return;
+    if (config?.auth === false || !url || url === '/docs' || url.startsWith('/docs/') || url.startsWith('/console')) return;
     const key = presentedKey(request);
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    if (!key && cookie) {
+      request.session = await sessionOwner(db, request, cookie);
+      request.auth = request.session;
+      requireRole(request, requiredRole(request.method, config));
+      return;
+    }
     if (!key) {
-      throw new ProblemError(401, 'API_KEY_MISSING', 'Send your API key as `Authorization: Bearer <key>` or `X-Api-Key`.');
+      throw new ProblemError(401, 'API_KEY_MISSING', 'Send your API key as `Authorization: Bearer <key>` or `X-Api-Key`, or sign in to the console.');
     }
     const owner = await verifyApiKey(db, key);
     if (!owner) throw new ProblemError(401, 'API_KEY_INVALID', 'The API key is unknown, malformed or revoked.');

@@ -4,6 +4,7 @@ import type { AgentTables } from './agents-schema';
 import type { MissingVariables } from '../domain/broadcast';
 import type { MercadoLivreTables } from './mercadolivre-schema';
 import type { IvrTables } from './ivr-schema';
+import type { SignInTables } from './sign-in-schema';
 
 /** Kysely table types. One interface per table; migrations are the source of truth. */
 
@@ -31,6 +32,8 @@ export interface UsersTable {
   email: string;
   role: Role;
   created_at: CreatedAt;
+  /** 0120: argon2id hash; null until the user accepts an invite (API keys only). */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApiKeysTable {
@@ -553,7 +556,7 @@ export interface AriRecordersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-export interface Database extends MercadoLivreTables, AgentTables, IvrTables {
+export interface Database extends MercadoLivreTables, AgentTables, IvrTables, SignInTables {
   tenants: TenantsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

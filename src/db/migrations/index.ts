@@ -22,6 +22,7 @@ import * as m0090 from './0090_ivr_flows';
 import * as m0100 from './0100_broadcast_missing_variables';
 import * as m0105 from './0105_campaign_archive';
 import * as m0115 from './0115_ml_messages_sending';
+import * as m0120 from './0120_console_sign_in';
 import * as m0140 from './0140_dialer_pacing_live';
 
 /**
@@ -53,5 +54,6 @@ export const migrations: Record<string, Migration> = {
   '0100_broadcast_missing_variables': m0100,
   '0105_campaign_archive': m0105,
   '0115_ml_messages_sending': m0115,
+  '0120_console_sign_in': m0120,
   '0140_dialer_pacing_live': m0140,
 };
