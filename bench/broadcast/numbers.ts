@@ -182,6 +182,14 @@ async function report(
       `  burst of ${r.burst} read statuses   all applied in ${seconds.toFixed(2)} s: ${(r.burst / seconds).toFixed(0)} statuses/s (burst alone); ` +
       `${(applied / seconds).toFixed(0)} statuses/s applied in all (burst + the sends' own); the sends handed over ${(sendsMeanwhile / seconds).toFixed(0)} msg/s meanwhile`;
   }
+  // Row writes over the whole bench (the earlier send and the burst included), and how many were
+  // updates in place (HOT: no index touched).
+  const tables = (
+    await pool.query(
+      `SELECT relname, n_tup_ins::int AS ins, n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables
+       WHERE relname IN ('broadcast_messages', 'interactions') ORDER BY relname`,
+    )
+  ).rows.map((t) => `${t.relname} ${t.ins} inserted, ${t.upd} updated (${((t.hot / Math.max(1, t.upd)) * 100).toFixed(0)}% in place)`);
   const s = r.simStats;
   console.log(
     `
@@ -195,6 +203,7 @@ ${lines.join('\n')}
       `PostgreSQL ${cpu.postgres.toFixed(1)} s, Temporal ${cpu.temporal.toFixed(1)} s = ${perMsg(ours)} ms/message ` +
       `(worker ${perMsg(cpu.worker)}, API ${perMsg(cpu.api)}, PostgreSQL ${perMsg(cpu.postgres)}, Temporal ${perMsg(cpu.temporal)}); ` +
       `simulator apart ${cpu.sim.toFixed(1)} s = ${perMsg(cpu.sim)} ms/message; machine idle ${cpu.idle.toFixed(1)} of ${(cpu.busy + cpu.idle).toFixed(1)} s
+  rows written                   ${tables.join('; ')}
 webhooks while the sends run
 ${burstLine}
 `,

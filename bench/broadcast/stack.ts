@@ -71,6 +71,13 @@ export async function startBroadcastStack(simMps: number) {
   const dbUrl = await freshDatabase('omni_bench_broadcast');
   const { db, pool, close } = createDb({ connectionString: dbUrl });
   await migrateToLatest(db);
+  // BENCH_FILLFACTOR: leaves that share of each page free for updates in place (HOT) of the rows a
+  // message rewrites five times — an experiment before a migration would set it.
+  if (process.env.BENCH_FILLFACTOR) {
+    const fillfactor = Number(process.env.BENCH_FILLFACTOR);
+    if (!(fillfactor >= 10 && fillfactor <= 100)) throw new Error(`BENCH_FILLFACTOR must be 10..100: ${process.env.BENCH_FILLFACTOR}`);
+    for (const table of ['broadcast_messages', 'interactions']) await pool.query(`ALTER TABLE ${table} SET (fillfactor = ${fillfactor})`);
+  }
   const { key, tenant } = await bootstrapTenant(db, { tenantName: 'Bench' });
 
   const temporal = await startTemporalDevServer({ port: 17234, uiPort: 18234, namespace: 'default' });
