@@ -8,23 +8,10 @@
 // starts its own Temporal dev server and a worker process; the ARI simulator and the API run in this process.
 // Reports: line utilisation (average calls up ÷ channels while contacts are due, seen by the simulator and
 // by the lane), the delay from a channel freeing to the next originate (p50/p99), and worker CPU.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { sql } from 'kysely';
-import { buildApp } from '../../src/api/app';
-import { parseConfig } from '../../src/config';
-import { bootstrapTenant, createUser, issueApiKey } from '../../src/db/accounts';
-import { createDb } from '../../src/db/database';
-import { migrateToLatest } from '../../src/db/migrate';
-import { freePort } from '../../src/embedded/ports';
-import { startTemporalDevServer } from '../../src/embedded/temporal-server';
-import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
-import { compileEntry } from '../../src/embedded/compile-entry';
-import { cpuSeconds, freshDatabase, log, startProcess } from '../lib';
-import { startAriSimulator } from '../../src/simulators/ari/server';
+import { cpuSeconds, log } from '../lib';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
+import { startDialerBench } from './stack';
 
 const contacts = Number(process.argv[2] ?? 20_000);
 const channels = Number(process.argv[3] ?? 200);
@@ -36,60 +23,30 @@ const ringMs = range('BENCH_RING_MS', channels > 200 ? [1_000, 3_000] : [300, 90
 const talkMs = range('BENCH_TALK_MS', channels > 200 ? [4_000, 12_000] : [600, 1_800]);
 
 async function main() {
-  const dbUrl = await freshDatabase('omni_bench_dialer');
-  const { db, close } = createDb({ connectionString: dbUrl, poolSize: 4 });
-  await migrateToLatest(db);
-
-  const dir = mkdtempSync(join(tmpdir(), 'omni-bench-dialer-'));
-  const [tPort, uiPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const temporal = await startTemporalDevServer({ port: tPort, uiPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite') });
-  const sim = await startAriSimulator({
-    config: {
-      seed: 3,
-      ringMs,
-      talkMs,
-      defaultMix: [
-        { outcome: 'answered', weight: 65 },
-        { outcome: 'no_answer', weight: 15 },
-        { outcome: 'busy', weight: 10 },
-        { outcome: 'rejected', weight: 5 },
-        { outcome: 'invalid_number', weight: 5 },
-      ],
-    },
+  const { db, sim, app, client, tenantId, headers, startWorker, stop } = await startDialerBench('dialer', {
+    seed: 3,
+    ringMs,
+    talkMs,
+    defaultMix: [
+      { outcome: 'answered', weight: 65 },
+      { outcome: 'no_answer', weight: 15 },
+      { outcome: 'busy', weight: 10 },
+      { outcome: 'rejected', weight: 5 },
+      { outcome: 'invalid_number', weight: 5 },
+    ],
   });
 
-  // Tenant, keys and a dialer group of `contacts` contacts, written directly.
-  const { tenant } = await bootstrapTenant(db, { tenantName: 'Bench' });
-  const user = await createUser(db, { tenantId: tenant.id, name: 'sup', email: 'sup@bench.test', role: 'supervisor' });
-  const key = (await issueApiKey(db, { tenantId: tenant.id, userId: user.id, name: 'bench' })).key;
+  // A dialer group of `contacts` contacts, written directly.
   const group = await db
     .insertInto('contact_groups')
-    .values({ tenant_id: tenant.id, kind: 'dialer', name: 'Bench', name_key: 'bench', source: 'csv', contact_count: contacts })
+    .values({ tenant_id: tenantId, kind: 'dialer', name: 'Bench', name_key: 'bench', source: 'csv', contact_count: contacts })
     .returning('id')
     .executeTakeFirstOrThrow();
   await sql`INSERT INTO contacts (group_id, name, phones)
     SELECT ${group.id}::uuid, 'Contato ' || i, ARRAY['55119' || lpad(i::text, 8, '0')]
     FROM generate_series(1, ${contacts}::int) i`.execute(db);
+  const worker = await startWorker();
 
-  const taskQueue = 'bench-dialer';
-  const env = {
-    DATABASE_URL: dbUrl,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    ARI_URL: sim.url,
-    WORKER_METRICS_PORT: String(metricsPort),
-    LOG_LEVEL: 'info',
-  };
-  const config = parseConfig({ ...env, NODE_ENV: 'production', LOG_LEVEL: 'silent' });
-  const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: 'default' });
-  const app = await buildApp({ config, db, temporal: client }, { logger: false });
-  log('starting the worker process');
-  // The worker runs as `npm start` runs it: compiled, with its memory flags.
-  // BENCH_WORKER_NODE_ARGS: extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const extraArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const worker = await startProcess(await compileEntry('src/worker.ts'), env, 'worker running', [...WORKER_NODE_ARGS, ...extraArgs]);
-
-  const headers = { authorization: `Bearer ${key}` };
   const strategy = (
     await app.inject({
       method: 'POST',
@@ -165,11 +122,7 @@ async function main() {
   );
 
   worker.kill('SIGTERM');
-  await app.close();
-  await client.connection.close();
-  await sim.stop();
-  await temporal.stop();
-  await close();
+  await stop();
 }
 
 main().then(
