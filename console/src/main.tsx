@@ -1,19 +1,33 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from './router';
+import { Broadcast } from './screens/broadcast';
+import { Campaigns } from './screens/campaigns';
 import { Groups } from './screens/groups';
+import { CampaignMonitor } from './screens/monitor';
+import { Reports } from './screens/reports';
 import { AcceptInvite, SignIn } from './screens/sign-in';
+import { Strategies } from './screens/strategies';
 import { loadSession, type Session, signOut } from './session';
 
 const screens = [
   { path: 'grupos', label: 'Grupos de Contatos' },
   { path: 'estrategias', label: 'Estratégias' },
   { path: 'campanhas', label: 'Campanhas' },
+  { path: 'broadcast', label: 'Broadcast' },
   { path: 'relatorios', label: 'Relatórios' },
 ];
 
 function Screen({ parts }: { parts: string[] }) {
   switch (parts[0]) {
+    case 'campanhas':
+      return parts[1] ? <CampaignMonitor id={parts[1]} /> : <Campaigns />;
+    case 'broadcast':
+      return <Broadcast />;
+    case 'relatorios':
+      return <Reports />;
+    case 'estrategias':
+      return <Strategies />;
     default:
       return <Groups />;
   }

@@ -26,7 +26,8 @@ export function takeDisagreements(): Disagreement[] {
 }
 
 /** Routes that are not part of the API the document describes. */
-const undocumented = (url: string) => url === '/metrics' || url === '/docs' || url.startsWith('/docs/');
+// The console's static files are not API operations (the console is a client of the documented /v1).
+const undocumented = (url: string) => url === '/metrics' || url === '/docs' || url.startsWith('/docs/') || url === '/console' || url.startsWith('/console/');
 
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv2020) => Ajv2020;
 const pointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');

@@ -51,17 +51,19 @@ describe('the OpenAPI document', () => {
     for (const o of noContent) expect(response(o, '204').content, `${o.method} ${o.path}`).toBeUndefined();
   });
 
-  it('says which routes need no key, and every other one needs the bearer key', () => {
+  it('says which routes need no key, and every other one needs the bearer key (or the console session)', () => {
     const open = operations().filter((o) => Array.isArray(o.security) && o.security.length === 0);
     expect(open.map((o) => `${o.method} ${o.path}`).sort()).toEqual([
       'get /health',
       'get /ready',
       'get /v1/mercadolivre/oauth/callback',
       'get /v1/webhooks/whatsapp/{channelId}',
+      'post /v1/auth/invites/accept',
+      'post /v1/auth/session',
       'post /v1/webhooks/mercadolivre',
       'post /v1/webhooks/whatsapp/{channelId}',
     ]);
-    expect(doc.security).toEqual([{ apiKey: [] }, { xApiKey: [] }]);
+    expect(doc.security).toEqual([{ apiKey: [] }, { xApiKey: [] }, { consoleSession: [] }]);
     for (const o of operations())
       if (!open.some((p) => p.path === o.path && p.method === o.method)) expect(o.security, `${o.method} ${o.path}`).toBeUndefined();
   });

@@ -92,6 +92,20 @@ function ImportProgress({ importId }: { importId: string }) {
 export function GroupImport({ onDone }: { onDone: () => void }) {
   const [importId, setImportId] = useState<string>();
   const [error, setError] = useState<string>();
+  const [kind, setKind] = useState('dialer');
+  const [created, setCreated] = useState<string>();
+  /** "Utilizar contatos Omni": a broadcast group from all the company's contacts, no file. */
+  const fromCompanyContacts = async () => {
+    setError(undefined);
+    const name = (document.getElementById('group-name') as HTMLInputElement).value;
+    const { data, error: problem } = await api.POST('/v1/contact-groups/from-company-contacts', { body: { name } });
+    if (!data) {
+      setError(problemText(problem));
+      return;
+    }
+    setCreated(`Grupo "${data.name}" criado com ${formatNumber(data.contactCount)} contato(s) Omni.`);
+    onDone();
+  };
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
@@ -117,7 +131,7 @@ export function GroupImport({ onDone }: { onDone: () => void }) {
         <label for="group-name">Nome do grupo</label>
         <input id="group-name" name="name" required maxLength={120} />
         <label for="group-kind">Tipo</label>
-        <select id="group-kind" name="kind">
+        <select id="group-kind" name="kind" value={kind} onChange={(e) => setKind((e.currentTarget as HTMLSelectElement).value)}>
           <option value="dialer">Discador</option>
           <option value="broadcast">Broadcast</option>
         </select>
@@ -129,7 +143,13 @@ export function GroupImport({ onDone }: { onDone: () => void }) {
         <label for="group-file">Arquivo CSV</label>
         <input id="group-file" name="file" type="file" accept=".csv,text/csv" required />
         <button type="submit">Importar</button>
+        {kind === 'broadcast' && (
+          <button type="button" class="secondary" onClick={fromCompanyContacts}>
+            Utilizar contatos Omni
+          </button>
+        )}
       </form>
+      {created && <Notice kind="ok">{created}</Notice>}
       {error && <Notice kind="error">{error}</Notice>}
       {importId && <ImportProgress importId={importId} />}
     </section>

@@ -15,7 +15,7 @@ interface Filters {
 function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filters) => void }) {
   const set = (key: keyof Filters) => (event: Event) => onChange({ ...filters, [key]: (event.currentTarget as HTMLInputElement).value });
   return (
-    <form class="filters" role="search" aria-label="Filtros" onSubmit={(e) => e.preventDefault()}>
+    <form class="filters" aria-label="Filtros" onSubmit={(e) => e.preventDefault()}>
       <label>
         Nome
         <input type="search" value={filters.name} onInput={set('name')} />
@@ -105,7 +105,8 @@ export function Groups() {
       </div>
       {importing && <GroupImport onDone={load} />}
       <FilterBar filters={filters} onChange={setFilters} />
-      <div class="batch" role="group" aria-label="Ação em lote">
+      <fieldset class="batch">
+        <legend class="sr-only">Ação em lote</legend>
         <span>{selected.size} selecionado(s)</span>
         <button type="button" disabled={selected.size === 0} onClick={() => batch('active')}>
           Ativar
@@ -113,7 +114,7 @@ export function Groups() {
         <button type="button" disabled={selected.size === 0} onClick={() => batch('inactive')}>
           Inativar
         </button>
-      </div>
+      </fieldset>
       {messages.map((m, i) => (
         <Notice key={i} kind={m.kind}>
           {m.text}
