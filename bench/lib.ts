@@ -37,18 +37,22 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** A process's resident memory now, in MB (0 once it has ended). */
+export function residentMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /** Samples a process's resident memory every 50 ms; `stop()` gives the peak in MB. */
 export function memorySampler(pid: number) {
   let peak = 0;
   const timer = setInterval(() => {
-    try {
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      peak = Math.max(peak, kb);
-    } catch {
-      // the process ended
-    }
+    peak = Math.max(peak, residentMb(pid));
   }, 50);
-  return { stop: () => (clearInterval(timer), peak / 1024) };
+  return { stop: () => (clearInterval(timer), peak) };
 }
 
 /** CPU seconds of processes by pid (0 for one that has gone). */

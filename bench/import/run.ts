@@ -15,7 +15,7 @@ import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
 import { compileEntry } from '../../src/embedded/compile-entry';
 import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
-import { cpuOf, cpuSeconds, cpuSpent, databaseBackends, freshDatabase, log, machineCpu, memorySampler, startProcess } from '../lib';
+import { cpuOf, cpuSeconds, cpuSpent, databaseBackends, freshDatabase, log, machineCpu, memorySampler, residentMb, startProcess } from '../lib';
 import { rawCopySeconds, seedGroup, typedCopySeconds } from './baselines';
 import { generateContactsCsv } from './generate';
 
@@ -99,6 +99,7 @@ async function main() {
     [...WORKER_NODE_ARGS, ...workerArgs],
   );
   const api = await startProcess(apiEntry, env, 'Server listening');
+  const workerIdle = residentMb(worker.pid!);
   const apiMemory = memorySampler(api.pid!);
   const workerMemory = memorySampler(worker.pid!);
   const workerCpuBefore = cpuSeconds(worker.pid!);
@@ -153,7 +154,7 @@ import of ${rows} rows (${(size / 1e6).toFixed(1)} MB)${existing ? ` into a grou
   ratio ours / typed COPY                ${(oursSeconds / typed.seconds).toFixed(2)}×   (target ≤ 1.5×)
   ratio ours / raw COPY                  ${(oursSeconds / rawSeconds).toFixed(2)}×   (target ≤ 4×)
   worker CPU per million rows            ${perMillion(workerCpu)} s   (target ≤ 5 s)
-  peak RSS during the run                api ${apiPeak.toFixed(0)} MB, worker ${workerPeak.toFixed(0)} MB   (target ≤ 300 MB each)
+  peak RSS during the run                api ${apiPeak.toFixed(0)} MB, worker ${workerPeak.toFixed(0)} MB (${workerIdle.toFixed(0)} MB before the upload)   (target ≤ 300 MB each)
   CPU during the run                     api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s, ` +
       `PostgreSQL (this database's backends) ${pgCpu.toFixed(1)} s; ` +
       `machine busy ${(machineAfter.busy - machineBefore.busy).toFixed(1)} s, idle ${(machineAfter.idle - machineBefore.idle).toFixed(1)} s

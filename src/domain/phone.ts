@@ -141,6 +141,19 @@ export function checkBrazilPhone(raw: string): string | PhoneProblem {
   return fail('LANDLINE_PREFIX', 'Telefone fixo deve começar com 2, 3, 4 ou 5 depois do DDD.');
 }
 
+/**
+ * checkBrazilPhone's answer for a cell of digits only, read from its bytes (`b[start, end)`): true
+ * when that phone is valid as it is. For the import's rows that need no text at all.
+ */
+export function isValidBrazilPhoneBytes(b: Uint8Array, start: number, end: number): boolean {
+  const length = end - start;
+  if ((length !== 12 && length !== 13) || b[start] !== 53 || b[start + 1] !== 53) return false;
+  for (let i = start + 2; i < end; i++) if (b[i] < 48 || b[i] > 57) return false;
+  if (KNOWN_DDD[(b[start + 2] - 48) * 10 + b[start + 3] - 48] === 0) return false;
+  const first = b[start + 4] - 48;
+  return length === 13 ? first === 9 : first >= 2 && first <= 5;
+}
+
 /** The state (UF) of a normalized Brazilian number, or undefined when its DDD is unknown. */
 export function stateOfPhone(phone: string): string | undefined {
   const digits = normalizePhone(phone);

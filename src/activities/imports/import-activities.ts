@@ -12,7 +12,7 @@ import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImpor
 import type { PhoneSet } from './phone-set';
 import { RejectedRows } from './rejected-rows';
 import { ValidRows } from './valid-rows';
-import { contactRowWriter, finishImportRow, rejectionRowWriter, writeBatch, type ImportTarget } from './write-batch';
+import { contactRowWriter, finishImportRow, plainRowWriter, rejectionRowWriter, writeBatch, type ImportTarget } from './write-batch';
 
 export interface ImportActivityDeps {
   db: Kysely<Database>;
@@ -65,18 +65,12 @@ export function createImportActivities(deps: ImportActivityDeps) {
   const phoneCache = new GroupPhoneCache();
 
   /** The group's phones: this worker's set from the previous slice if nothing else wrote since. */
-  const groupPhones = async (client: pg.PoolClient, importId: string, groupId: string, uploadId: string): Promise<PhoneSet> => {
-    const { rows } = await client.query<{ phones_revision: string; contact_count: number; size_bytes: string | null }>(
-      'SELECT g.phones_revision, g.contact_count, u.size_bytes FROM contact_groups g, uploads u WHERE g.id = $1 AND u.id = $2',
-      [groupId, uploadId],
-    );
+  const groupPhones = async (client: pg.PoolClient, importId: string, groupId: string): Promise<PhoneSet> => {
+    const { rows } = await client.query<{ phones_revision: string }>('SELECT phones_revision FROM contact_groups WHERE id = $1', [groupId]);
     const revision = Number(rows[0].phones_revision);
     const cached = phoneCache.get(importId, revision);
     if (cached) return cached;
-    // Sized once for the group plus the file (about one phone per 50 bytes of CSV): growing a
-    // large table would hold the old and the new one at the same time.
-    const expected = rows[0].contact_count * 2 + Math.ceil(Number(rows[0].size_bytes ?? 0) / 50);
-    const phones = await loadGroupPhones(client, groupId, expected);
+    const phones = await loadGroupPhones(client, groupId);
     phoneCache.set(importId, revision, phones);
     return phones;
   };
@@ -115,6 +109,8 @@ export function createImportActivities(deps: ImportActivityDeps) {
         resume,
         encoding: resume ? ((row.encoding ?? 'utf8') as TextEncoding) : undefined,
         newline: first ? detectNewline(first.rows[0]?.head ?? Buffer.alloc(0)) : undefined,
+        // A group's contacts are written straight from the bytes of plain rows (see PlainRowScanner).
+        plainRows: row.group_id !== null,
       });
       const client = await pool.connect();
       const groupId = row.group_id;
@@ -131,7 +127,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
             await Context.current().sleep(lockPollMs);
             if ((await load(input.importId)).cancel_requested_at) return await cancelled();
           }
-          phones = await groupPhones(client, row.id, groupId, uploadId);
+          phones = await groupPhones(client, row.id, groupId);
         }
         const target: ImportTarget = { importId: row.id, tenantId: row.tenant_id, groupId, phones };
 
@@ -139,6 +135,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
         // Where the last consumed record ends; a batch commits it as the resume point.
         const position = { line: row.checkpoint_line, offset: Number(row.checkpoint_offset) };
         const writeContactRow = contactRowWriter(target);
+        const writePlainRow = groupId ? plainRowWriter(target) : undefined;
         const writeRejectionRow = rejectionRowWriter(target);
         // Written batches are used again: new ones would allocate megabytes of buffers each time,
         // and V8 counts that memory towards starting its next full collection.
@@ -147,7 +144,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
           const reused = spare.pop();
           reused?.valid.clear();
           reused?.rejected.clear();
-          const valid = reused?.valid ?? new ValidRows(writeContactRow, batchSize);
+          const valid = reused?.valid ?? new ValidRows(writeContactRow, batchSize, writePlainRow);
           const rejected = reused?.rejected ?? new RejectedRows(writeRejectionRow);
           return { valid, rejected, fromLine: position.line, rowsRead: counts.rowsRead, checkpointLine: position.line, checkpointOffset: position.offset };
         };
@@ -208,7 +205,8 @@ export function createImportActivities(deps: ImportActivityDeps) {
               continue;
             }
             counts.rowsRead += 1;
-            if (event.result.ok) batch.valid.add(event.line, event.raw, event.result.contact);
+            if (event.kind === 'plain-row') batch.valid.addPlain(event.line, event, event.scanner);
+            else if (event.result.ok) batch.valid.add(event.line, event.raw, event.result.contact);
             else batch.rejected.add(event.line, event.raw, event.result.reasons);
             batch.rowsRead = counts.rowsRead;
             batch.checkpointLine = event.lastLine;

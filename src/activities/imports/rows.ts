@@ -10,12 +10,15 @@ import type { FileProblem } from '../../domain/contact-csv/file-problem';
 import { mapHeader, type HeaderMap } from '../../domain/contact-csv/header';
 import { lineTooLong, malformedRow } from '../../domain/contact-csv/reject-reason';
 import { validateRow, type PhonePolicy, type RowResult } from '../../domain/contact-csv/row';
+import { PlainRowScanner, type PlainRow } from './plain-row';
 import { detectNewline, readRecords, splitFields, type RawRecord } from './records';
 
 export type ImportEvent =
   | { kind: 'header'; cells: string[]; header: HeaderMap; encoding: TextEncoding; line: number; lastLine: number; endOffset: number }
   /** `line`: physical line where the record starts; `raw`: its text (cut to RAW_PREVIEW_CHARS). */
   | { kind: 'row'; line: number; lastLine: number; endOffset: number; raw: string; result: RowResult }
+  /** A valid row read from its bytes alone (with `plainRows`; see PlainRowScanner): its text is `source[start, end)`. */
+  | ({ kind: 'plain-row'; line: number; lastLine: number; endOffset: number; scanner: PlainRowScanner } & PlainRow)
   | { kind: 'file-problem'; problem: FileProblem };
 
 export interface ImportParseOptions {
@@ -27,6 +30,8 @@ export interface ImportParseOptions {
   newline?: 'lf' | 'cr';
   /** Resume point: the offset and line after the last committed record, and the header cells. */
   resume?: { offset: number; line: number; header: string[] };
+  /** Plain rows come as `plain-row` events, their cells found in their bytes (no text is made of them). */
+  plainRows?: boolean;
 }
 
 export const DEFAULT_MAX_LINE = 64 * 1024;
@@ -113,9 +118,19 @@ export async function* parseImportRows(source: AsyncIterable<Buffer>, options: I
     maxRecordBytes: maxLineBytes,
     newline,
   });
+  let scanner = header && options.plainRows ? new PlainRowScanner(header, RAW_PREVIEW_CHARS) : undefined;
   for await (const batch of records) {
     const events: ImportEvent[] = [];
+    // One array for the cells of the batch's plain rows (its events keep it).
+    const cells = scanner ? new Int32Array(batch.length * scanner.stride) : undefined;
+    let at = 0;
     for (const record of batch) {
+      if (scanner && cells && !record.tooLong && scanner.scan(record.source, record.start, record.end, cells, at)) {
+        const { line, source, start, end, endOffset } = record;
+        events.push({ kind: 'plain-row', line, lastLine: line + record.lineCount - 1, endOffset, scanner, source, start, end, cells, at });
+        at += scanner.stride;
+        continue;
+      }
       const text = decode(record);
       const lastLine = record.line + record.lineCount - 1;
       if (!record.tooLong && isBlank(text)) continue;
@@ -128,6 +143,8 @@ export async function* parseImportRows(source: AsyncIterable<Buffer>, options: I
           return;
         }
         header = mapped.header;
+        // The rows after the header are plain-scanned from the next piece on.
+        if (options.plainRows) scanner = new PlainRowScanner(header, RAW_PREVIEW_CHARS);
         events.push({ kind: 'header', cells, header, encoding, line: record.line, lastLine, endOffset: record.endOffset });
         continue;
       }

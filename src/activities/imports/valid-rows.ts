@@ -2,10 +2,13 @@ import { BinaryCopyEncoder } from '../../db/binary-copy-encoder';
 import { utf8Write } from '../../db/utf8';
 import type { ImportedContact } from '../../domain/contact-csv/row';
 import { NumberList } from './number-list';
-import { phoneKey, phoneOfKey } from './phone-set';
+import { phoneKey, phoneKeyOfBytes, phoneOfKey } from './phone-set';
+import type { PlainRow, PlainRowScanner } from './plain-row';
 
 /** Writes one contact as its table's binary COPY row (without the row's end). */
 export type ContactRowWriter = (out: BinaryCopyEncoder, line: number, contact: ImportedContact) => void;
+/** The same for a plain row, from its bytes. */
+export type PlainRowWriter = (out: BinaryCopyEncoder, line: number, row: PlainRow, scanner: PlainRowScanner) => void;
 
 /**
  * The valid rows of a batch, each already encoded as its binary COPY row, with its phones as keys (see
@@ -34,6 +37,7 @@ export class ValidRows {
   constructor(
     private readonly writeRow: ContactRowWriter,
     capacity = 1024,
+    private readonly writePlainRow?: PlainRowWriter,
   ) {
     // Sized for typical rows (about 200 bytes as COPY, 100 as text) so that few batches regrow.
     this.out = new BinaryCopyEncoder(capacity * 256);
@@ -66,6 +70,22 @@ export class ValidRows {
     this.keepRaw(raw);
   }
 
+  /** add, for a plain row (see PlainRowScanner): nothing of it becomes a string. */
+  addPlain(line: number, row: PlainRow, scanner: PlainRowScanner): void {
+    if (!this.writePlainRow) throw new Error('these rows take no plain rows');
+    this.writePlainRow(this.out, line, row, scanner);
+    this.out.endRow();
+    this.rowEnds.push(this.out.length);
+    const { source, cells } = row;
+    const phonesAt = scanner.phonesAt(row.at);
+    for (let k = phonesAt + 1; k < phonesAt + 1 + 2 * cells[phonesAt]; k += 2) this.keys.push(phoneKeyOfBytes(source, cells[k], cells[k + 1]));
+    this.phoneEnds.push(this.keys.length);
+    this.lines.push(line);
+    this.room(row.end - row.start);
+    this.rawsLength += source.copy(this.raws, this.rawsLength, row.start, row.end);
+    this.rawEnds.push(this.rawsLength);
+  }
+
   line(row: number): number {
     return this.lines.at(row);
   }
@@ -93,13 +113,17 @@ export class ValidRows {
     return phones;
   }
 
-  private keepRaw(raw: string): void {
-    const most = 3 * raw.length;
-    if (this.rawsLength + most > this.raws.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.raws.length, this.rawsLength + most));
+  /** Room for `bytes` more bytes of row texts. */
+  private room(bytes: number): void {
+    if (this.rawsLength + bytes > this.raws.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.raws.length, this.rawsLength + bytes));
       this.raws.copy(grown, 0, 0, this.rawsLength);
       this.raws = grown;
     }
+  }
+
+  private keepRaw(raw: string): void {
+    this.room(3 * raw.length);
     this.rawsLength += utf8Write(this.raws, raw, this.rawsLength);
     this.rawEnds.push(this.rawsLength);
   }

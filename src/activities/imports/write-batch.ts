@@ -11,7 +11,7 @@ import type { ImportedContact } from '../../domain/contact-csv/row';
 import type { PhoneSet } from './phone-set';
 import { CheckpointMovedError, claimPhones, ImportCancelledError, type Batch, type BatchOutcome, type RejectedBatchRow } from './batch';
 import type { RejectionRowWriter } from './rejected-rows';
-import type { ContactRowWriter, ValidRows } from './valid-rows';
+import type { ContactRowWriter, PlainRowWriter, ValidRows } from './valid-rows';
 
 export interface ImportTarget {
   importId: string;
@@ -37,6 +37,28 @@ export function contactRowWriter(target: ImportTarget): ContactRowWriter {
     contactFields(out.encoded(tenantId).text(contact.name).text(textKey(contact.name)), contact)
       .encoded(importId)
       .int4(line);
+}
+
+/** contactRowWriter for a plain row (group imports): its cells' bytes go into the COPY row as they are. */
+export function plainRowWriter(target: ImportTarget): PlainRowWriter {
+  if (!target.groupId) throw new Error('plain rows are written for group imports');
+  const groupId = uuidField(target.groupId);
+  const importId = uuidField(target.importId);
+  return (out, line, row, scanner) => {
+    const { source, cells, at } = row;
+    const phonesAt = scanner.phonesAt(at);
+    const email = at + 2 * scanner.emailIndex;
+    const document = at + 2 * scanner.documentIndex;
+    out
+      .encoded(groupId)
+      .textBytes(source, cells[at + 2 * scanner.nameIndex], cells[at + 2 * scanner.nameIndex + 1])
+      .textArrayBytes(source, cells, phonesAt + 1, cells[phonesAt]);
+    if (scanner.emailIndex < 0) out.null();
+    else out.optionalTextBytes(source, cells[email], cells[email + 1]);
+    if (scanner.documentIndex < 0) out.null();
+    else out.optionalTextBytes(source, cells[document], cells[document + 1]);
+    out.jsonbPlainRecord(scanner.customKeys, source, cells, at, scanner.customIndexes).encoded(importId).int4(line);
+  };
 }
 
 /** The COPY row of a rejection. */
