@@ -12,7 +12,7 @@ import { hashPassword } from '../../src/db/sessions';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export const launchBrowser = (): Promise<Browser> =>
-  chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+  chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--lang=pt-BR'] });
 
 /** The supervisor's screen: 1366×768, Brazilian locale and time zone. */
 export const newConsolePage = async (browser: Browser, baseUrl: string): Promise<Page> => {

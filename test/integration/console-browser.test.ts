@@ -145,6 +145,7 @@ describe('console in the browser', () => {
     await page.getByRole('button', { name: 'Salvar estratégia' }).click();
     await expect.poll(() => page.locator('#st-caller-error').textContent()).toContain('0303');
     await expectAccessible(page, 'Estratégias com erros');
+    await page.getByRole('heading', { name: 'Nova estratégia' }).scrollIntoViewIfNeeded();
     await screenshot(page, 'estrategias-erros');
     await page.getByLabel('Bina (caller id)').fill('03034833334444');
     await page.getByRole('button', { name: 'Salvar estratégia' }).click();
