@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { bootstrapTenant } from './db/accounts';
+import { createInvite, inviteUrl } from './db/sessions';
 import { createDb } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { runManaged, WORKER_NODE_ARGS } from './embedded/child-process';
@@ -53,9 +54,15 @@ async function main() {
   if (applied.length) say(`migrations applied: ${applied.join(', ')}`);
   const anyTenant = await db.selectFrom('tenants').select('id').limit(1).executeTakeFirst();
   let firstKey: string | undefined;
+  let firstInvite: string | undefined;
   if (!anyTenant) {
-    const { key, tenant } = await bootstrapTenant(db, { tenantName: 'Empresa Padrão' });
+    const { key, tenant, user } = await bootstrapTenant(db, { tenantName: 'Empresa Padrão' });
     firstKey = key.key;
+    // The admin's way into the console: a link to choose a password.
+    firstInvite = inviteUrl(
+      config.PUBLIC_BASE_URL ?? `http://localhost:${config.API_PORT}`,
+      (await createInvite(db, { tenantId: tenant.id, userId: user.id })).token,
+    );
     say(`created the default tenant "${tenant.name}" (${tenant.id})`);
   }
   const whatsapp = await prepareEmbeddedWhatsApp(db, config, dataDir, say);
@@ -98,6 +105,7 @@ async function main() {
   console.log(`
   Omni Campaigns is starting (ready in a few seconds; setup took ${((Date.now() - started) / 1000).toFixed(1)} s)
     API            ${api}/v1        (health ${api}/health, readiness ${api}/ready)
+    Console        ${api}/console   (sign in with e-mail and password)
     Swagger UI     ${api}/docs
     Temporal UI    ${temporalUi}    (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
     Temporal gRPC  ${temporalAddress}
@@ -109,10 +117,13 @@ ${
     Admin API key (shown only now; store it):
       ${firstKey}
     Try: curl -H "Authorization: Bearer ${firstKey}" ${api}/v1/me
+    Console: the admin (admin@localhost) chooses a password at
+      ${firstInvite}
 `
     : `
     API keys: the first one was printed on the first start. Make another with
       npm run admin -- create-key --user <user id>
+    Console invites: npm run admin -- invite --email <e-mail>
 `
 }  Ctrl-C stops everything.
 `);

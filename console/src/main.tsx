@@ -4,6 +4,7 @@ import { useRoute } from './router';
 import { Broadcast } from './screens/broadcast';
 import { Campaigns } from './screens/campaigns';
 import { Groups } from './screens/groups';
+import { MercadoLivreInbox } from './screens/mercadolivre';
 import { CampaignMonitor } from './screens/monitor';
 import { Reports } from './screens/reports';
 import { AcceptInvite, SignIn } from './screens/sign-in';
@@ -15,6 +16,7 @@ const screens = [
   { path: 'estrategias', label: 'Estratégias' },
   { path: 'campanhas', label: 'Campanhas' },
   { path: 'broadcast', label: 'Broadcast' },
+  { path: 'mercadolivre', label: 'Mercado Livre' },
   { path: 'relatorios', label: 'Relatórios' },
 ];
 
@@ -24,6 +26,8 @@ function Screen({ parts }: { parts: string[] }) {
       return parts[1] ? <CampaignMonitor id={parts[1]} /> : <Campaigns />;
     case 'broadcast':
       return <Broadcast />;
+    case 'mercadolivre':
+      return <MercadoLivreInbox />;
     case 'relatorios':
       return <Reports />;
     case 'estrategias':

@@ -1,10 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '../../src/db/accounts';
-import { hashPassword } from '../../src/db/sessions';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import { expectAccessible, launchBrowser, newConsolePage, screenshot } from '../helpers/browser';
+import { createConsoleUser, expectAccessible, launchBrowser, newConsolePage, screenshot, signedInPage as signedIn } from '../helpers/browser';
 import { importDialerGroup, phoneOf } from '../helpers/dialer';
 import { type DialerTestStack, startDialerTestStack } from '../helpers/dialer-stack';
 
@@ -37,12 +35,7 @@ beforeAll(async () => {
   tenant = dialer.tenant;
   await stack.database.db.updateTable('tenants').set({ name: 'Central Floripa' }).where('id', '=', tenant.tenantId).execute();
   email = `ana-${Date.now()}@floripa.test`;
-  const user = await createUser(stack.database.db, { tenantId: tenant.tenantId, name: 'Ana Supervisora', email, role: 'supervisor' });
-  await stack.database.db
-    .updateTable('users')
-    .set({ password_hash: await hashPassword(password) })
-    .where('id', '=', user.id)
-    .execute();
+  await createConsoleUser(stack.database.db, tenant.tenantId, { name: 'Ana Supervisora', email, password });
   await stack.app.listen({ host: '127.0.0.1', port: 0 });
   baseUrl = `http://127.0.0.1:${(stack.app.server.address() as AddressInfo).port}`;
   browser = await launchBrowser();
@@ -52,15 +45,7 @@ afterAll(async () => {
   await dialer?.close();
 });
 
-async function signedInPage(): Promise<Page> {
-  const page = await newConsolePage(browser, baseUrl);
-  await page.goto('/console/');
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Senha').fill(password);
-  await page.getByRole('button', { name: 'Entrar' }).click();
-  await page.getByRole('heading', { name: 'Grupos de Contatos' }).waitFor();
-  return page;
-}
+const signedInPage = () => signedIn(browser, baseUrl, email, password);
 
 describe('console in the browser', () => {
   it('signs in, refusing a wrong password first, and signs out', async () => {
@@ -160,6 +145,7 @@ describe('console in the browser', () => {
     await page.getByRole('button', { name: 'Salvar estratégia' }).click();
     await expect.poll(() => page.locator('#st-caller-error').textContent()).toContain('0303');
     await expectAccessible(page, 'Estratégias com erros');
+    await page.getByRole('heading', { name: 'Nova estratégia' }).scrollIntoViewIfNeeded();
     await screenshot(page, 'estrategias-erros');
     await page.getByLabel('Bina (caller id)').fill('03034833334444');
     await page.getByRole('button', { name: 'Salvar estratégia' }).click();

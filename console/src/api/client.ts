@@ -3,6 +3,7 @@ import type { components, paths } from './openapi';
 
 /** The console is a client of /v1 like any other, typed from the API's own OpenAPI document. */
 export type Schemas = components['schemas'];
+export type { paths };
 export type Problem = Schemas['Problem'];
 
 let csrfToken: string | undefined;
