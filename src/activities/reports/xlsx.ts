@@ -47,9 +47,8 @@ export interface XlsxSheet {
   output: PassThrough;
 }
 
-// A small backlog: what waits for the compressor is what survives the young generation's collections.
-const ROWS_PER_CHECK = 100;
-const MAX_ZIP_BACKLOG_BYTES = 256 << 10;
+const ROWS_PER_CHECK = 250;
+const MAX_ZIP_BACKLOG_BYTES = 1 << 20;
 
 /**
  * Bytes of sheet XML written but not yet taken by the zip's compressor. exceljs's sheet stream (a
