@@ -1,7 +1,8 @@
 // bench/reports: a 1,000,000-row Relatório de Chamadas and a 1,000,000-interaction Rastreio de
 // Interações, CSV and XLSX, each written by the report activities in a separate process under the
 // worker's heap flags (rows/s, peak RSS), next to plain COPY (SELECT …) TO STDOUT of the same rows.
-//   npx tsx bench/reports/run.ts [rows=1000000]
+//   npx tsx bench/reports/run.ts [rows=1000000] [report:format …]   e.g. `1000000 calls:csv interactions:csv`
+// BENCH_REUSE=1 keeps the database the previous run seeded (same rows) instead of seeding again.
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,17 +14,38 @@ import { CHILD_ENV, nodeArgsFor } from '../../src/embedded/child-process';
 import { freshDatabase, log } from '../lib';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
+const ONLY = process.argv.slice(3);
+const wanted = (reportId: string, format: string) => ONLY.length === 0 || ONLY.includes(`${reportId}:${format}`);
 const WORKER_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
 
-const url = await freshDatabase('bench_reports');
+const reused = process.env.BENCH_REUSE === '1' ? await seededBefore() : undefined;
+const url = reused ?? (await freshDatabase('bench_reports'));
 const { db, close } = createDb({ connectionString: url });
-await migrateToLatest(db);
-const tenantId = (await db.insertInto('tenants').values({ name: 'Bench' }).returning('id').executeTakeFirstOrThrow()).id;
-
-log(`seeding ${ROWS} call attempts and ${ROWS} interactions`);
 const pool = new pg.Pool({ connectionString: url });
-await pool.query(
-  `
+const tenantId = reused ? (await db.selectFrom('tenants').select('id').where('name', '=', 'Bench').executeTakeFirstOrThrow()).id : await seed();
+
+/** The URL of the database a previous run seeded with ROWS rows, if there is one. */
+async function seededBefore(): Promise<string | undefined> {
+  const url = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  url.pathname = '/bench_reports';
+  const client = new pg.Client({ connectionString: url.toString() });
+  try {
+    await client.connect();
+    const { rows } = await client.query('SELECT (SELECT count(*) FROM dial_attempts)::int AS a, (SELECT count(*) FROM interactions)::int AS i');
+    return rows[0].a === ROWS && rows[0].i === ROWS ? url.toString() : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function seed(): Promise<string> {
+  await migrateToLatest(db);
+  const tenantId = (await db.insertInto('tenants').values({ name: 'Bench' }).returning('id').executeTakeFirstOrThrow()).id;
+  log(`seeding ${ROWS} call attempts and ${ROWS} interactions`);
+  await pool.query(
+    `
   INSERT INTO contact_groups (id, tenant_id, kind, name, name_key, source) VALUES ('00000000-0000-0000-0000-000000000001', $1, 'dialer', 'G', 'g', 'csv');
   INSERT INTO dial_strategies (id, tenant_id, name, name_key, config) VALUES ('00000000-0000-0000-0000-000000000002', $1, 'S', 's', '{}');
   INSERT INTO dialer_campaigns (id, tenant_id, name, name_key, group_id, strategy_id, status)
@@ -31,9 +53,9 @@ await pool.query(
       'cobranca', '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 'completed');
   INSERT INTO contacts (group_id, name, phones) SELECT '00000000-0000-0000-0000-000000000001', 'Cliente ' || g, ARRAY['55119' || (80000000 + g)::text]
     FROM generate_series(1, 10000) g;`.replace(/\$1/g, `'${tenantId}'`),
-);
-await pool.query(
-  `
+  );
+  await pool.query(
+    `
   INSERT INTO dial_attempts (attempt_key, tenant_id, campaign_id, contact_id, dial_no, attempt_no, phone, strategy_version, state, outcome, cause, cause_txt,
     ring_ms, talk_ms, started_at, answered_at, ended_at, cycle)
   SELECT 'dc:b:' || g, $1, '00000000-0000-0000-0000-000000000003', 1 + g % 10000, 1 + g / 10000, 1 + g / 10000,
@@ -42,10 +64,10 @@ await pool.query(
     1000 + g % 20000, CASE WHEN g % 3 = 0 THEN 5000 + g % 300000 END,
       now() - (g || ' seconds')::interval, NULL, now() - (g || ' seconds')::interval + interval '40 seconds', 1
   FROM generate_series(1, $2::int) g`,
-  [tenantId, ROWS],
-);
-await pool.query(
-  `
+    [tenantId, ROWS],
+  );
+  await pool.query(
+    `
   INSERT INTO interactions (tenant_id, channel, direction, kind, source_key, phone, phone_key, contact_id, campaign_id, started_at, ended_at, outcome,
     handled_by_kind, details, events)
   SELECT $1, 'voice', 'outbound', 'call', 'dc:b:' || g, '55119' || (80000000 + g % 10000)::text, '5511' || (80000000 + g % 10000)::text, 1 + g % 10000,
@@ -57,9 +79,11 @@ await pool.query(
                       jsonb_build_object('key', 'ended', 'type', 'ended', 'at',
                         to_char((now() - (g || ' seconds')::interval + interval '40 seconds') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
   FROM generate_series(1, $2::int) g`,
-  [tenantId, ROWS],
-);
-await pool.query('VACUUM ANALYZE');
+    [tenantId, ROWS],
+  );
+  await pool.query('VACUUM ANALYZE');
+  return tenantId;
+}
 
 /** The same rows as our sources select, as plain COPY to CSV. */
 const COPY_SQL: Record<string, string> = {
@@ -120,9 +144,11 @@ function runChild(reportId: string, format: string): Promise<{ rows: number; sec
 
 const results: string[] = [];
 for (const reportId of ['calls', 'interactions']) {
+  if (!wanted(reportId, 'csv') && !wanted(reportId, 'xlsx')) continue;
   const copy = await plainCopy(COPY_SQL[reportId]);
   log(`${reportId} COPY: ${copy.seconds.toFixed(2)} s, ${(ROWS / copy.seconds).toFixed(0)} rows/s, ${(copy.bytes / 1e6).toFixed(1)} MB`);
   for (const format of ['csv', 'xlsx']) {
+    if (!wanted(reportId, format)) continue;
     const r = await runChild(reportId, format);
     const line =
       `${reportId} ${format}: ${r.rows} rows in ${r.seconds.toFixed(2)} s = ${(r.rows / r.seconds).toFixed(0)} rows/s, ${(r.bytes / 1e6).toFixed(1)} MB, ` +

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Expression, type RawBuilder } from 'kysely';
 import { REPORT_TIME_ZONE, type ReportLocale } from '../../domain/reports/cells';
 
 /**
@@ -7,7 +7,7 @@ import { REPORT_TIME_ZONE, type ReportLocale } from '../../domain/reports/cells'
  * and format one by one. test/integration/report-csv-golden.test.ts holds both to the same bytes.
  */
 
-type Expr = RawBuilder<unknown>;
+type Expr = Expression<unknown>;
 export type CsvCell = RawBuilder<string>;
 
 // Enough digits for a bigint; to_char writes '#' past the pattern.
@@ -48,7 +48,8 @@ export const integerCell = (value: Expr, locale: ReportLocale): CsvCell =>
  * zero in integer arithmetic: `1.234,6` (pt-BR) or `1234.6` (iso).
  */
 export const secondsCell = (ms: Expr, locale: ReportLocale): CsvCell => {
-  const tenths = sql`((abs(${ms}) + 50) / 100)`;
+  // bigint: an integer column near its limit would overflow on + 50.
+  const tenths = sql`((abs((${ms})::bigint) + 50) / 100)`;
   const sign = sql`CASE WHEN (${ms}) <= -50 THEN '-' ELSE '' END`;
   const whole =
     locale === 'iso'
@@ -69,9 +70,17 @@ export const eventsCell = (events: Expr, locale: ReportLocale): CsvCell =>
   sql<string>`COALESCE((SELECT string_agg(COALESCE(e.value ->> 'type', 'undefined') || ' ' || ${dateTimeCell(sql`(e.value ->> 'at')::timestamptz`, locale)},
       ' | ' ORDER BY e.value ->> 'at' COLLATE "C", e.n) FROM jsonb_array_elements(${events}) WITH ORDINALITY AS e(value, n)), '')`;
 
-/** A cell of a line: its kind says how its value is written. */
+/**
+ * A jsonb object's text (null for none) as `safeCell` writes it: an object with a key always holds
+ * `"` and starts with `{`, so it is quoted without a look for what needs quotes; anything else
+ * (an empty object, an array, a scalar) takes the careful way.
+ */
+export const jsonObjectCell = (value: Expr): CsvCell =>
+  sql<string>`(CASE WHEN left(${value}, 2) = '{"' THEN '"' || replace(${value}, '"', '""') || '"' ELSE ${safeTextCell(value)} END)`;
+
+/** A cell of a line: its kind says how its value is written (`events`: a jsonb array of events, see eventsCell). */
 export interface LineCell {
-  kind: 'text' | 'plain' | 'datetime' | 'integer' | 'seconds';
+  kind: 'text' | 'plain' | 'json' | 'datetime' | 'integer' | 'seconds' | 'events';
   value: Expr;
 }
 
@@ -81,6 +90,10 @@ function cellOf(c: LineCell, locale: ReportLocale, careful: boolean): CsvCell {
       return careful ? safeTextCell(c.value) : plainCell(c.value);
     case 'plain':
       return plainCell(c.value);
+    case 'json':
+      return jsonObjectCell(c.value);
+    case 'events':
+      return eventsCell(c.value, locale);
     case 'datetime':
       return dateTimeCell(c.value, locale);
     case 'integer':

@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import { shortCallShare } from '../../domain/dialer/short-calls';
 import type { Database } from '../schema';
 import { isShortCallSql, shortCallDays } from '../short-calls';
-import { pageOf, singlePage, type ReportQuery, type ReportSource } from './source';
+import { keysetReport } from './columns';
+import { singlePage, type ReportQuery, type ReportSource } from './source';
 
 /** The attempts of a Relatório de Chamadas page (tenant, filters, keyset on id), before choosing columns. */
 export function callsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: ReportQuery, cursor: string | null, limit: number) {
@@ -20,59 +21,39 @@ export function callsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: R
   return q;
 }
 
-/** Relatório de Chamadas: one row per attempt, paged by id. */
-export const callsSource: ReportSource = async (db, query, cursor, limit) => {
-  const q = callsPageQuery(db, query, cursor, limit).select([
-    'a.id',
-    'a.started_at',
-    'c.name as campaign',
-    'a.campaign_id',
-    'a.contact_id',
-    'ct.name as contact',
-    'a.phone',
-    'a.attempt_no',
-    'a.dial_no',
-    'a.outcome',
-    'a.state',
-    'a.cause',
-    'a.cause_txt',
-    'a.ring_ms',
-    'a.talk_ms',
-    'a.strategy_version',
-    'a.attempt_key',
-    'a.cycle',
-    'a.amd_status',
-    'a.lost',
-  ]);
-  const rows = await q.execute();
-  return pageOf(
-    rows,
-    limit,
-    (r) => String(r.id),
-    (r) => [
-      r.started_at,
-      r.campaign,
-      r.campaign_id,
-      r.contact_id,
-      r.contact,
-      r.phone,
-      r.attempt_no,
-      r.dial_no,
-      r.outcome ?? (r.state === 'dialing' ? 'em_andamento' : ''),
-      r.cause,
-      r.cause_txt,
-      r.ring_ms,
-      r.talk_ms,
-      r.strategy_version,
-      r.attempt_key,
-      r.cycle,
-      r.amd_status,
-      // sim: the call's end was never seen and nothing recorded it (outcome `unknown`); fim_nao_visto: not seen by the worker that placed it.
-      r.outcome === 'unknown' ? 'sim' : r.outcome ? 'nao' : '',
-      r.outcome ? (r.lost ? 'sim' : 'nao') : '',
-    ],
-  );
-};
+const knownOutcome = sql`a.outcome IS NOT NULL AND a.outcome <> ''`;
+
+/** Relatório de Chamadas: one row per attempt, paged by id; its columns' values (see keysetReport). */
+export const callsReport = keysetReport({
+  reportId: 'calls',
+  columns: {
+    quando: sql.ref('a.started_at'),
+    campanha: sql.ref('c.name'),
+    campanha_id: { value: sql.ref('a.campaign_id'), csv: 'plain' },
+    contato_id: { value: sql.ref('a.contact_id'), csv: 'plain' },
+    contato: sql.ref('ct.name'),
+    telefone: sql.ref('a.phone'),
+    tentativa: sql.ref('a.attempt_no'),
+    discagem: sql.ref('a.dial_no'),
+    resultado: sql`COALESCE(a.outcome, CASE WHEN a.state = 'dialing' THEN 'em_andamento' ELSE '' END)`,
+    causa_q850: sql.ref('a.cause'),
+    causa_texto: sql.ref('a.cause_txt'),
+    toque_s: sql.ref('a.ring_ms'),
+    conversa_s: sql.ref('a.talk_ms'),
+    versao_estrategia: sql.ref('a.strategy_version'),
+    chave: sql.ref('a.attempt_key'),
+    ciclo: sql.ref('a.cycle'),
+    amd: sql.ref('a.amd_status'),
+    // sim: the call's end was never seen and nothing recorded it (outcome `unknown`); fim_nao_visto: not seen by the worker that placed it.
+    desfecho_desconhecido: { value: sql`CASE WHEN a.outcome = 'unknown' THEN 'sim' WHEN ${knownOutcome} THEN 'nao' ELSE '' END`, csv: 'plain' },
+    fim_nao_visto: { value: sql`CASE WHEN ${knownOutcome} THEN (CASE WHEN a.lost THEN 'sim' ELSE 'nao' END) ELSE '' END`, csv: 'plain' },
+  },
+  page: (db, query, cursor, limit, selections) => callsPageQuery(db, query, cursor, limit).select(selections),
+  order: sql`a.id`,
+  cursor: sql<string>`a.id::text`,
+});
+
+export const callsSource: ReportSource = callsReport.source;
 
 /** Relatório Discador: one row per campaign with its numbers for the period. */
 export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenantId, filters: f }) => {

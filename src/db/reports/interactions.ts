@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { interactionsQuery, phoneSearchKey } from '../interaction-queries';
-import type { Database, InteractionChannel, InteractionEvent } from '../schema';
-import { microsCursor, pageOf, type ReportQuery, type ReportSource } from './source';
-
-const eventsInTimeOrder = (events: InteractionEvent[]) => [...events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+import type { Database, InteractionChannel } from '../schema';
+import { keysetReport } from './columns';
+import { millisBetween } from './csv-cells';
+import { microsCursor, type ReportQuery, type ReportSource } from './source';
 
 /** The interactions of a Rastreio de Interações page (tenant, filters, keyset on (started_at, id)), before choosing columns. */
 export function interactionsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: ReportQuery, cursor: string | null, limit: number) {
@@ -18,58 +18,35 @@ export function interactionsPageQuery(db: Kysely<Database>, { tenantId, filters:
   return q.orderBy('i.started_at').orderBy('i.id').limit(limit);
 }
 
-/** Rastreio de Interações: every interaction of the period, oldest first, keyset on (started_at, id). */
-export const interactionsSource: ReportSource = async (db, query, cursor, limit) => {
-  const q = interactionsPageQuery(db, query, cursor, limit).select([
-    'i.id',
-    'i.started_at',
-    'i.ended_at',
-    'i.channel',
-    'i.direction',
-    'i.kind',
-    'i.phone',
-    'i.company_contact_id',
-    'i.contact_id',
-    'i.ml_buyer_id',
-    'i.campaign_id',
-    'i.send_id',
-    'i.ml_account_id',
-    'i.outcome',
-    'i.handled_by_kind',
-    'i.handled_by_id',
-    'i.events',
-    'i.source_key',
-    sql<string>`i.details::text`.as('details'),
-    sql<string | null>`COALESCE(dc.name, bc.name)`.as('campaign'),
-    microsCursor('i.started_at').as('cursor_at'),
-  ]);
-  const rows = await q.execute();
-  return pageOf(
-    rows,
-    limit,
-    (r) => JSON.stringify([r.cursor_at, r.id]),
-    (r) => [
-      r.id,
-      r.started_at,
-      r.ended_at,
-      r.ended_at ? new Date(r.ended_at).getTime() - new Date(r.started_at).getTime() : null,
-      r.channel,
-      r.direction,
-      r.kind,
-      r.phone,
-      r.company_contact_id,
-      r.contact_id,
-      r.ml_buyer_id,
-      r.campaign,
-      r.campaign_id,
-      r.send_id,
-      r.ml_account_id,
-      r.outcome,
-      r.handled_by_kind,
-      r.handled_by_id,
-      eventsInTimeOrder(r.events),
-      r.details === '{}' ? null : r.details,
-      r.source_key,
-    ],
-  );
-};
+/** Rastreio de Interações: every interaction of the period, oldest first, keyset on (started_at, id); its columns' values (see keysetReport). */
+export const interactionsReport = keysetReport({
+  reportId: 'interactions',
+  columns: {
+    interacao: { value: sql.ref('i.id'), csv: 'plain' },
+    inicio: sql.ref('i.started_at'),
+    fim: sql.ref('i.ended_at'),
+    duracao_s: millisBetween(sql.ref('i.started_at'), sql.ref('i.ended_at')),
+    canal: sql.ref('i.channel'),
+    direcao: sql.ref('i.direction'),
+    tipo: sql.ref('i.kind'),
+    telefone: sql.ref('i.phone'),
+    contato_omni_id: { value: sql.ref('i.company_contact_id'), csv: 'plain' },
+    contato_id: { value: sql.ref('i.contact_id'), csv: 'plain' },
+    comprador_ml: sql.ref('i.ml_buyer_id'),
+    campanha: sql`COALESCE(dc.name, bc.name)`,
+    campanha_id: { value: sql.ref('i.campaign_id'), csv: 'plain' },
+    envio_id: { value: sql.ref('i.send_id'), csv: 'plain' },
+    conta_ml_id: { value: sql.ref('i.ml_account_id'), csv: 'plain' },
+    resultado: sql.ref('i.outcome'),
+    atendido_por_tipo: sql.ref('i.handled_by_kind'),
+    atendido_por: sql.ref('i.handled_by_id'),
+    eventos: sql.ref('i.events'),
+    detalhes: { value: sql`NULLIF(i.details::text, '{}')`, csv: 'json' },
+    chave_origem: sql.ref('i.source_key'),
+  },
+  page: (db, query, cursor, limit, selections) => interactionsPageQuery(db, query, cursor, limit).select(selections),
+  order: sql`i.started_at, i.id`,
+  cursor: sql<string>`json_build_array(${microsCursor('i.started_at')}, i.id)::text`,
+});
+
+export const interactionsSource: ReportSource = interactionsReport.source;
