@@ -152,13 +152,16 @@ async function report(
     return `  number ${n + 1}  ${row.n} handed over in ${row.s.toFixed(1)} s: ${rate.toFixed(0)} msg/s = ${((rate / r.mps) * 100).toFixed(1)}% of its limit; not handed over ${row.other}`;
   });
 
-  // CPU per message outside the burst: [t0, b1] and [b2, end], and the messages handed over then.
-  const spans = r.b
-    ? [
-        [r.cpu0, r.b.cpuB1, r.t0, r.b.b1],
-        [r.b.cpuB2, r.cpuEnd, r.b.b2, r.tEnd],
-      ]
-    : [[r.cpu0, r.cpuEnd, r.t0, r.tEnd]];
+  // CPU per message outside the burst: [t0, b1] and [b2, end] (when the burst ended before the
+  // sends did), and the messages handed over then.
+  const spans = !r.b
+    ? [[r.cpu0, r.cpuEnd, r.t0, r.tEnd]]
+    : r.b.b2 < r.tEnd
+      ? [
+          [r.cpu0, r.b.cpuB1, r.t0, r.b.b1],
+          [r.b.cpuB2, r.cpuEnd, r.b.b2, r.tEnd],
+        ]
+      : [[r.cpu0, r.b.cpuB1, r.t0, r.b.b1]];
   const cpu = { worker: 0, api: 0, postgres: 0, temporal: 0, sim: 0, busy: 0, idle: 0 };
   let messages = 0;
   for (const [from, to, t1, t2] of spans as [Cpu, Cpu, Date, Date][]) {

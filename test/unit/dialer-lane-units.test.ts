@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CallBook } from '../../src/activities/dialer/call-book';
 import { FailureWindow, stopReason, Waker, whatNext } from '../../src/activities/dialer/lane-control';
 import { LaneMetrics } from '../../src/activities/dialer/lane-metrics';
-import { PowerPacer } from '../../src/activities/dialer/pacer';
+import { GATHER_MS, PowerPacer } from '../../src/activities/dialer/pacer';
 import { pacerForStrategy } from '../../src/activities/dialer/pacers';
 import { strategyConfigSchema } from '../../src/domain/dialer/strategy';
 
@@ -21,6 +21,20 @@ describe('power pacer', () => {
     expect(pacer.grant(10, 4, 5000)).toEqual({ granted: 0 });
     expect(pacer.grant(10, 3, 5000)).toEqual({ granted: 1 });
     expect(pacer.ceiling()).toBe(4);
+  });
+
+  it('on many lines, gathers lines freed one by one for up to GATHER_MS, or until a fiftieth of them is free', () => {
+    const pacer = new PowerPacer(strategy({ pacing: { channels: 1000, callsPerSecond: 200 } }), 0);
+    expect(pacer.grant(1000, 0, 1000)).toEqual({ granted: 200 });
+    // One line frees: held, and asked again when the gathering ends.
+    expect(pacer.grant(500, 999, 2000)).toEqual({ granted: 0, retryInMs: GATHER_MS });
+    expect(pacer.grant(500, 998, 2000 + GATHER_MS / 2)).toEqual({ granted: 0, retryInMs: GATHER_MS / 2 });
+    expect(pacer.grant(500, 997, 2000 + GATHER_MS)).toEqual({ granted: 3 });
+    // Twenty free lines (a fiftieth) go at once.
+    expect(pacer.grant(500, 980, 3000)).toEqual({ granted: 20 });
+    // Below 100 channels nothing is held.
+    const small = new PowerPacer(strategy({ pacing: { channels: 10, callsPerSecond: 100 } }), 0);
+    expect(small.grant(10, 9, 1000)).toEqual({ granted: 1 });
   });
 
   it('takes a strategy edit at once', () => {
