@@ -103,7 +103,12 @@ export interface UploadsTable {
   chunk_count: Generated<number>;
   created_by: string | null;
   created_at: CreatedAt;
+  state: Generated<UploadState>;
+  last_chunk_at: Date | null;
 }
+
+/** `arriving`: an import reads it while its chunks are still being stored (src/db/uploads.ts). */
+export type UploadState = 'arriving' | 'complete' | 'abandoned';
 
 export interface UploadChunksTable {
   upload_id: string;
@@ -158,6 +163,8 @@ export interface ImportsTable {
   file_name: string;
   status: ImportStatus;
   phone_policy: Generated<PhonePolicy>;
+  /** The import came with its group's creation: cut off mid-upload, the group goes too. */
+  creates_group: Generated<boolean>;
   encoding: string | null;
   rows_read: Generated<number>;
   rows_imported: Generated<number>;
