@@ -216,7 +216,8 @@ export class AgentConnector {
 
   private async resume(conn: Connection, trace: AgentTrace): Promise<void> {
     if (conn.customerGone) return this.release(conn);
-    if (conn.abandoned) return this.finishAbandon(conn);
+    // The message under its own id: still playing, it is waited for; never started (or over before the hang-up), it plays again.
+    if (conn.abandoned) return this.abandon(conn);
     if (conn.bridgedAt) return this.watch(conn);
     const outcome = await this.reach(conn, { reservation: conn.reservation, dialed: trace.agentDialedAt !== null });
     if (outcome === 'no_agent') return this.abandon(conn);
