@@ -306,6 +306,13 @@ export interface DialAttemptsTable {
   cycle: Generated<number>;
   /** AMDSTATUS of an answered call when the strategy asked for detection (MACHINE, HUMAN, NOTSURE, HANGUP). */
   amd_status: string | null;
+  /** 0150: the agent the answered call was given to, and how that went (agent-connect.ts). */
+  agent_id: string | null;
+  agent_dialed_at: Timestamp | null;
+  bridged_at: Timestamp | null;
+  agent_wait_ms: number | null;
+  agent_talk_ms: number | null;
+  abandoned_at: Timestamp | null;
 }
 
 /** 0140: the live state of a campaign's pacer (src/db/pacing-live.ts). */

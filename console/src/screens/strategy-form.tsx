@@ -4,7 +4,7 @@ import { Field, invalid } from '../components/field';
 import { Notice } from '../components/status';
 
 type Strategy = Schemas['DialStrategy'];
-type Outcome = 'answered' | 'busy' | 'no_answer' | 'rejected' | 'invalid_number' | 'network_failure' | 'answering_machine' | 'unknown';
+type Outcome = 'answered' | 'busy' | 'no_answer' | 'rejected' | 'invalid_number' | 'network_failure' | 'answering_machine' | 'unknown' | 'abandoned';
 type Action = { action: 'finish' } | { action: 'retry'; afterMinutes: number };
 
 const OUTCOMES: [Outcome, string][] = [
@@ -16,6 +16,7 @@ const OUTCOMES: [Outcome, string][] = [
   ['network_failure', 'Falha de rede'],
   ['answering_machine', 'Caixa postal'],
   ['unknown', 'Indefinido'],
+  ['abandoned', 'Abandonada (sem agente)'],
 ];
 const DAYS = ['Dom', 'Seg', 'Ter', 'Qua', 'Qui', 'Sex', 'Sáb'];
 
@@ -43,6 +44,7 @@ const defaults: Config = {
     network_failure: { action: 'retry', afterMinutes: 1 },
     answering_machine: { action: 'retry', afterMinutes: 60 },
     unknown: { action: 'retry', afterMinutes: 60 },
+    abandoned: { action: 'retry', afterMinutes: 60 },
   },
   phoneOrder: { columns: [0, 1, 2], nextPhoneAfterFailure: true },
   callingWindow: {

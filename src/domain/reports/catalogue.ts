@@ -172,7 +172,8 @@ export const REPORTS: readonly ReportDefinition[] = [
     id: 'calls',
     name: 'Relatório de Chamadas',
     section: 'Exportações',
-    description: 'Uma linha por tentativa de ligação do Discador: campanha, contato, telefone, resultado, causa Q.850, tempos de toque e conversa.',
+    description:
+      'Uma linha por tentativa de ligação do Discador: campanha, contato, telefone, resultado, causa Q.850, tempos de toque e conversa; o agente, a espera por ele e a conversa com ele; se foi abandonada.',
     filters: [...period, { name: 'campaignId', type: 'uuid', description: 'Campanha do Discador' }],
     columns: [
       col('quando', 'datetime'),
@@ -194,6 +195,10 @@ export const REPORTS: readonly ReportDefinition[] = [
       col('amd', 'text'),
       col('desfecho_desconhecido', 'text', 'sim: o fim da chamada nunca foi visto nem registrado (resultado unknown)'),
       col('fim_nao_visto', 'text', 'sim: o fim não foi visto pelo worker que fez a chamada (assumida após um reinício)'),
+      col('agente', 'text', 'o agente a quem o cliente foi conectado (nome, ou e-mail)'),
+      col('espera_agente_s', 'seconds', 'quanto o cliente que atendeu esperou por um agente'),
+      col('conversa_agente_s', 'seconds', 'conversa com o agente, da ponte ao fim'),
+      col('abandonada', 'text', 'sim: atendeu e não encontrou agente livre a tempo (ouviu a mensagem de abandono)'),
     ],
     fileName: 'relatorio-chamadas',
   },
