@@ -172,7 +172,8 @@ export const REPORTS: readonly ReportDefinition[] = [
     id: 'calls',
     name: 'Relatório de Chamadas',
     section: 'Exportações',
-    description: 'Uma linha por tentativa de ligação do Discador: campanha, contato, telefone, resultado, causa Q.850, tempos de toque e conversa.',
+    description:
+      'Uma linha por tentativa de ligação do Discador: campanha, contato, telefone, resultado, causa Q.850, tempos de toque e conversa; fluxo de URA, disposição, nó final e teclas.',
     filters: [...period, { name: 'campaignId', type: 'uuid', description: 'Campanha do Discador' }],
     columns: [
       col('quando', 'datetime'),
@@ -194,6 +195,11 @@ export const REPORTS: readonly ReportDefinition[] = [
       col('amd', 'text'),
       col('desfecho_desconhecido', 'text', 'sim: o fim da chamada nunca foi visto nem registrado (resultado unknown)'),
       col('fim_nao_visto', 'text', 'sim: o fim não foi visto pelo worker que fez a chamada (assumida após um reinício)'),
+      col('fluxo', 'text', 'Fluxo de URA que a chamada atendida percorreu (vazio: sem URA)'),
+      col('versao_fluxo', 'integer', 'Versão do fluxo de URA que a chamada rodou'),
+      col('disposicao', 'text', 'Disposição registrada pela URA (ex.: boleto_enviado)'),
+      col('no_final', 'text', 'Último nó da URA em que a chamada esteve'),
+      col('teclas', 'text', 'Teclas pressionadas na URA, em ordem'),
     ],
     fileName: 'relatorio-chamadas',
   },
