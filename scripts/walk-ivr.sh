@@ -10,19 +10,8 @@ set -euo pipefail
 API=${API:-http://localhost:3000}
 ARI=${ARI:-http://localhost:8088}
 ARI_AUTH=${ARI_AUTH:-omni:omni}
-: "${KEY:?KEY must be the admin API key printed by npm start}"
-auth=(-H "Authorization: Bearer $KEY")
-json=(-H 'content-type: application/json')
-step() { printf '\n== %s\n' "$*"; }
-fail() {
-  echo "FAILED: $*" >&2
-  exit 1
-}
-need() { command -v "$1" >/dev/null || fail "$1 is needed"; }
-need curl
-need node
-# jq-like field reads without jq: node is always there.
-field() { node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const v=($1)(JSON.parse(s));console.log(typeof v==='object'?JSON.stringify(v):v)})"; }
+# shellcheck source=scripts/walk-lib.sh
+. "$(dirname "$0")/walk-lib.sh"
 post() { curl -sf -XPOST "${auth[@]}" "${json[@]}" "$API$1" -d "$2"; }
 get() { curl -sf "${auth[@]}" "$API$1"; }
 
