@@ -13,11 +13,13 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 /**
  * A call's time in an IVR flow (issue 13), for its interaction: flow and version, the nodes in order,
- * the keys pressed, the node it ended on, disposition, opt-out and transfer. NULL (left out) without one.
+ * the keys pressed, the node it ended on and how it left it (once the flow is over), disposition,
+ * opt-out and transfer. NULL (left out) for a call that ran no flow.
  */
 const ivrDetails = sql`CASE WHEN ivr.attempt_key IS NOT NULL THEN jsonb_build_object('flowId', ivr.flow_id, 'flowName', ivr_flow.name,
   'flowVersion', ivr.flow_version, 'keys', ivr.keys, 'finalNode', ivr.current_node, 'disposition', ivr.disposition, 'optedOut', ivr.opted_out,
-  'transferredTo', ivr.transferred_to, 'path', (SELECT jsonb_agg(s.node ORDER BY s.seq) FROM ivr_path_steps s WHERE s.attempt_key = ivr.attempt_key)) END`;
+  'transferredTo', ivr.transferred_to, 'path', (SELECT jsonb_agg(s.node ORDER BY s.seq) FROM ivr_path_steps s WHERE s.attempt_key = ivr.attempt_key),
+  'exit', CASE WHEN ivr.ended_at IS NOT NULL THEN (SELECT s.exit FROM ivr_path_steps s WHERE s.attempt_key = ivr.attempt_key ORDER BY s.seq DESC LIMIT 1) END) END`;
 
 /** Finished call attempts (by attempt key): one `voice` interaction each, with its ring/answer/end events. */
 export async function recordCallInteractions(trx: Executor, attemptKeys: string[]): Promise<RecordedInteraction[]> {

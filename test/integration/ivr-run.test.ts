@@ -196,12 +196,15 @@ describe('URA ativa on a campaign', () => {
         keys: '9',
         optedOut: true,
         finalNode: 'fim',
+        exit: 'ended',
         path: ['saudacao', 'menu', 'descadastro', 'descadastro_aviso', 'fim'],
       }),
     ]);
     expect(await history(people.boleto[1] as string)).toEqual([expect.objectContaining({ keys: '2', disposition: 'boleto_enviado', optedOut: false })]);
     // Hung up during the first prompt: the flow's end may be recorded after the call's, and still reaches its history.
-    expect(await history(people.hangsUp[0] as string)).toEqual([expect.objectContaining({ keys: '', finalNode: 'saudacao', path: ['saudacao'] })]);
+    expect(await history(people.hangsUp[0] as string)).toEqual([
+      expect.objectContaining({ keys: '', finalNode: 'saudacao', path: ['saudacao'], exit: 'hangup' }),
+    ]);
   });
 
   it('speaks the amount due from the custom field (skipped when the contact has none), one playback at a time', async () => {
