@@ -129,37 +129,16 @@ describe('a call attempt’s interaction and its IVR flow', () => {
   let contactId: number;
 
   beforeAll(async () => {
-    const group = await t.db
-      .insertInto('contact_groups')
-      .values({ tenant_id: tenantId, kind: 'dialer', name: 'G', name_key: 'g', source: 'csv' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const strategy = await t.db
-      .insertInto('dial_strategies')
-      .values({ tenant_id: tenantId, name: 'S', name_key: 's', config: '{}' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    campaignId = (
-      await t.db
-        .insertInto('dialer_campaigns')
-        .values({ tenant_id: tenantId, name: 'URA', name_key: 'ura', group_id: group.id, strategy_id: strategy.id, status: 'running' })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
-    contactId = (
-      await t.db
-        .insertInto('contacts')
-        .values({ group_id: group.id, name: 'Maria', phones: ['5511987650001'] })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
-    flowId = (
-      await t.db
-        .insertInto('ivr_flows')
-        .values({ tenant_id: tenantId, name: 'Cobrança', name_key: 'cobranca', definition: JSON.stringify(flow) })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
+    // A running campaign on a group of one contact, and a flow.
+    const { rows } = await sql<{ campaign_id: string; contact_id: number; flow_id: string }>`
+      WITH g AS (INSERT INTO contact_groups (tenant_id, kind, name, name_key, source) VALUES (${tenantId}, 'dialer', 'G', 'g', 'csv') RETURNING id),
+        s AS (INSERT INTO dial_strategies (tenant_id, name, name_key, config) VALUES (${tenantId}, 'S', 's', '{}') RETURNING id),
+        c AS (INSERT INTO dialer_campaigns (tenant_id, name, name_key, group_id, strategy_id, status)
+          SELECT ${tenantId}, 'URA', 'ura', g.id, s.id, 'running' FROM g, s RETURNING id),
+        ct AS (INSERT INTO contacts (group_id, name, phones) SELECT g.id, 'Maria', ARRAY['5511987650001'] FROM g RETURNING id),
+        f AS (INSERT INTO ivr_flows (tenant_id, name, name_key, definition) VALUES (${tenantId}, 'Cobrança', 'cobranca', ${JSON.stringify(flow)}::jsonb) RETURNING id)
+      SELECT c.id AS campaign_id, ct.id::int AS contact_id, f.id AS flow_id FROM c, ct, f`.execute(t.db);
+    ({ campaign_id: campaignId, contact_id: contactId, flow_id: flowId } = rows[0]!);
   });
 
   /** An attempt answered, in the flow's first prompt; `end` records the call's end as the dialer does. */
