@@ -13,6 +13,8 @@ export function callsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: R
     .leftJoin('contacts as ct', 'ct.id', 'a.contact_id')
     .leftJoin('agents as ag', 'ag.id', 'a.agent_id')
     .leftJoin('users as au', 'au.id', 'ag.user_id')
+    .leftJoin('ivr_calls as ivr', 'ivr.attempt_key', 'a.attempt_key')
+    .leftJoin('ivr_flows as ivr_flow', 'ivr_flow.id', 'ivr.flow_id')
     .where('a.tenant_id', '=', tenantId)
     .where('a.id', '>', Number(cursor ?? 0))
     .orderBy('a.id')
@@ -54,6 +56,12 @@ export const callsReport = keysetReport({
     espera_agente_s: sql.ref('a.agent_wait_ms'),
     conversa_agente_s: sql.ref('a.agent_talk_ms'),
     abandonada: { value: sql`CASE WHEN a.outcome = 'abandoned' THEN 'sim' WHEN ${knownOutcome} THEN 'nao' ELSE '' END`, csv: 'plain' },
+    // URA ativa (issue 13): empty for an attempt that never entered a flow.
+    fluxo: sql.ref('ivr_flow.name'),
+    versao_fluxo: sql.ref('ivr.flow_version'),
+    disposicao: sql.ref('ivr.disposition'),
+    no_final: sql.ref('ivr.current_node'),
+    teclas: sql.ref('ivr.keys'),
   },
   page: (db, query, cursor, limit, selections) => callsPageQuery(db, query, cursor, limit).select(selections),
   order: sql`a.id`,

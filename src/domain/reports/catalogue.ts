@@ -173,7 +173,7 @@ export const REPORTS: readonly ReportDefinition[] = [
     name: 'Relatório de Chamadas',
     section: 'Exportações',
     description:
-      'Uma linha por tentativa de ligação do Discador: campanha, contato, telefone, resultado, causa Q.850, tempos de toque e conversa; o agente, a espera por ele e a conversa com ele; se foi abandonada.',
+      'Uma linha por tentativa de ligação do Discador: campanha, contato, telefone, resultado, causa Q.850, tempos de toque e conversa; o agente, a espera por ele e a conversa com ele; se foi abandonada; fluxo de URA, disposição, nó final e teclas.',
     filters: [...period, { name: 'campaignId', type: 'uuid', description: 'Campanha do Discador' }],
     columns: [
       col('quando', 'datetime'),
@@ -199,6 +199,11 @@ export const REPORTS: readonly ReportDefinition[] = [
       col('espera_agente_s', 'seconds', 'quanto o cliente que atendeu esperou por um agente'),
       col('conversa_agente_s', 'seconds', 'conversa com o agente, da ponte ao fim'),
       col('abandonada', 'text', 'sim: atendeu e não encontrou agente livre a tempo (ouviu a mensagem de abandono)'),
+      col('fluxo', 'text', 'Fluxo de URA que a chamada atendida percorreu (vazio: sem URA)'),
+      col('versao_fluxo', 'integer', 'Versão do fluxo de URA que a chamada rodou'),
+      col('disposicao', 'text', 'Disposição registrada pela URA (ex.: boleto_enviado)'),
+      col('no_final', 'text', 'Último nó da URA em que a chamada esteve'),
+      col('teclas', 'text', 'Teclas pressionadas na URA, em ordem'),
     ],
     fileName: 'relatorio-chamadas',
   },
