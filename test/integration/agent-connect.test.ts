@@ -115,5 +115,14 @@ describe('connecting answered calls to agents', () => {
       .where('campaign_id', '=', campaignId)
       .execute();
     expect(contacts.filter((c) => c.last_outcome === 'abandoned')).toHaveLength(abandoned.length);
+    // A phone's history names the agent who talked to the customer (Rastreio de Interações).
+    const touched = connected[0];
+    const history = await t.api('GET', `/v1/interactions?phone=${touched.phone}&channel=voice`);
+    expect(history.statusCode, history.body).toBe(200);
+    const call = history.json().items.find((i: { sourceKey: string }) => i.sourceKey === touched.attempt_key);
+    expect(call.handledBy).toEqual({ kind: 'agent', id: touched.agent_id });
+    expect(call.details).toMatchObject({ agentId: touched.agent_id, agentWaitMs: touched.agent_wait_ms, agentTalkMs: touched.agent_talk_ms });
+    const detail = await t.api('GET', `/v1/interactions/${call.id}`);
+    expect(detail.json().events.map((e: { type: string }) => e.type)).toContain('bridged');
   }, 120_000);
 });
