@@ -4422,21 +4422,46 @@ export interface paths {
                             };
                             /**
                              * @default {
+                             *       "mode": "power",
                              *       "channels": 10,
-                             *       "callsPerSecond": 5
+                             *       "callsPerSecond": 5,
+                             *       "ratio": 1,
+                             *       "abandonTargetPercent": 3,
+                             *       "maxDialLevel": 3
                              *     }
                              */
                             pacing?: {
                                 /**
-                                 * @description Maximum simultaneous calls
+                                 * @description `power`: fixed channels and calls per second; `progressive`: available agents × ratio; `predictive`: adaptive dial level under an abandon target
+                                 * @default power
+                                 * @enum {string}
+                                 */
+                                mode?: "power" | "progressive" | "predictive";
+                                /**
+                                 * @description Maximum simultaneous calls (every mode)
                                  * @default 10
                                  */
                                 channels?: number;
                                 /**
-                                 * @description Maximum new calls per second
+                                 * @description Maximum new calls per second (every mode)
                                  * @default 5
                                  */
                                 callsPerSecond?: number;
+                                /**
+                                 * @description `progressive`: calls not yet connected per available agent
+                                 * @default 1
+                                 */
+                                ratio?: number;
+                                /**
+                                 * @description `predictive`: abandoned ÷ answered calls to stay under, in percent
+                                 * @default 3
+                                 */
+                                abandonTargetPercent?: number;
+                                /**
+                                 * @description `predictive`: most calls ringing per agent expected free
+                                 * @default 3
+                                 */
+                                maxDialLevel?: number;
                             };
                             /** @default 30 */
                             ringTimeoutSec?: number;
@@ -4841,21 +4866,46 @@ export interface paths {
                             };
                             /**
                              * @default {
+                             *       "mode": "power",
                              *       "channels": 10,
-                             *       "callsPerSecond": 5
+                             *       "callsPerSecond": 5,
+                             *       "ratio": 1,
+                             *       "abandonTargetPercent": 3,
+                             *       "maxDialLevel": 3
                              *     }
                              */
                             pacing?: {
                                 /**
-                                 * @description Maximum simultaneous calls
+                                 * @description `power`: fixed channels and calls per second; `progressive`: available agents × ratio; `predictive`: adaptive dial level under an abandon target
+                                 * @default power
+                                 * @enum {string}
+                                 */
+                                mode?: "power" | "progressive" | "predictive";
+                                /**
+                                 * @description Maximum simultaneous calls (every mode)
                                  * @default 10
                                  */
                                 channels?: number;
                                 /**
-                                 * @description Maximum new calls per second
+                                 * @description Maximum new calls per second (every mode)
                                  * @default 5
                                  */
                                 callsPerSecond?: number;
+                                /**
+                                 * @description `progressive`: calls not yet connected per available agent
+                                 * @default 1
+                                 */
+                                ratio?: number;
+                                /**
+                                 * @description `predictive`: abandoned ÷ answered calls to stay under, in percent
+                                 * @default 3
+                                 */
+                                abandonTargetPercent?: number;
+                                /**
+                                 * @description `predictive`: most calls ringing per agent expected free
+                                 * @default 3
+                                 */
+                                maxDialLevel?: number;
                             };
                             /** @default 30 */
                             ringTimeoutSec?: number;
@@ -17304,6 +17354,62 @@ export interface components {
                     over: boolean;
                 };
             };
+            /** @description Agents and agent-connected pacing (issue 12) */
+            agents: {
+                byState: {
+                    offline: number;
+                    available: number;
+                    on_call: number;
+                    wrap_up: number;
+                    paused: number;
+                };
+                loggedIn: number;
+                /** @description Answered calls not yet connected to an agent */
+                waitingForAgent: number;
+                longestWaitSeconds: number | null;
+                /** @enum {string} */
+                pacingMode: "power" | "progressive" | "predictive";
+                /** @description Calls not yet connected per active agent, as the pacer last granted */
+                dialLevel: number | null;
+                /** @description Predictive: warm_up, adaptive or hard_limit (1:1 while over the abandon target) */
+                pacingPhase: string | null;
+                /** @description When the pacer last recomputed */
+                dialLevelAt: string | null;
+                abandonRate: {
+                    lastMinute: {
+                        /** @description Answered by a person (connected or abandoned) */
+                        answered: number;
+                        abandoned: number;
+                        /** @description abandoned ÷ answered */
+                        rate: number | null;
+                    };
+                    last15Minutes: {
+                        /** @description Answered by a person (connected or abandoned) */
+                        answered: number;
+                        abandoned: number;
+                        /** @description abandoned ÷ answered */
+                        rate: number | null;
+                    };
+                    today: {
+                        /** @description Answered by a person (connected or abandoned) */
+                        answered: number;
+                        abandoned: number;
+                        /** @description abandoned ÷ answered */
+                        rate: number | null;
+                    };
+                    campaign: {
+                        /** @description Answered by a person (connected or abandoned) */
+                        answered: number;
+                        abandoned: number;
+                        /** @description abandoned ÷ answered */
+                        rate: number | null;
+                    };
+                };
+                /** @description (talk + wrap-up) ÷ logged-in time of the campaign’s agents today */
+                occupancy: number | null;
+                /** @description Answer → connected to an agent, today */
+                averageSpeedOfAnswerSeconds: number | null;
+            };
             at: string;
         };
         BlockListEntryInput: {
@@ -18023,6 +18129,62 @@ export interface components {
                     /** @description placed ≥ dailyCalls and share ≥ maxShare */
                     over: boolean;
                 };
+            };
+            /** @description Agents and agent-connected pacing (issue 12) */
+            agents: {
+                byState: {
+                    offline: number;
+                    available: number;
+                    on_call: number;
+                    wrap_up: number;
+                    paused: number;
+                };
+                loggedIn: number;
+                /** @description Answered calls not yet connected to an agent */
+                waitingForAgent: number;
+                longestWaitSeconds: number | null;
+                /** @enum {string} */
+                pacingMode: "power" | "progressive" | "predictive";
+                /** @description Calls not yet connected per active agent, as the pacer last granted */
+                dialLevel: number | null;
+                /** @description Predictive: warm_up, adaptive or hard_limit (1:1 while over the abandon target) */
+                pacingPhase: string | null;
+                /** @description When the pacer last recomputed */
+                dialLevelAt: string | null;
+                abandonRate: {
+                    lastMinute: {
+                        /** @description Answered by a person (connected or abandoned) */
+                        answered: number;
+                        abandoned: number;
+                        /** @description abandoned ÷ answered */
+                        rate: number | null;
+                    };
+                    last15Minutes: {
+                        /** @description Answered by a person (connected or abandoned) */
+                        answered: number;
+                        abandoned: number;
+                        /** @description abandoned ÷ answered */
+                        rate: number | null;
+                    };
+                    today: {
+                        /** @description Answered by a person (connected or abandoned) */
+                        answered: number;
+                        abandoned: number;
+                        /** @description abandoned ÷ answered */
+                        rate: number | null;
+                    };
+                    campaign: {
+                        /** @description Answered by a person (connected or abandoned) */
+                        answered: number;
+                        abandoned: number;
+                        /** @description abandoned ÷ answered */
+                        rate: number | null;
+                    };
+                };
+                /** @description (talk + wrap-up) ÷ logged-in time of the campaign’s agents today */
+                occupancy: number | null;
+                /** @description Answer → connected to an agent, today */
+                averageSpeedOfAnswerSeconds: number | null;
             };
             at: string;
         };

@@ -66,7 +66,7 @@ function CampaignForm({ onCreated }: { onCreated: (c: Campaign) => void }) {
         </select>
       </Field>
       <Field id="cp-start" label="Início agendado (opcional)" error={errors.startAt}>
-        <input id="cp-start" name="startAt" type="datetime-local" {...invalid('cp-start', errors.startAt)} />
+        <input id="cp-start" name="startAt" type="datetime-local" step={1} {...invalid('cp-start', errors.startAt)} />
       </Field>
       <Field id="cp-end" label="Término agendado (opcional)" error={errors.endAt}>
         <input id="cp-end" name="endAt" type="datetime-local" {...invalid('cp-end', errors.endAt)} />
