@@ -98,7 +98,7 @@ describe('console in the browser', () => {
   });
 
   it('shows the agents panel on Monitoramento once the campaign has agents, and none without', async () => {
-    const groupId = await importDialerGroup(stack, tenant, 'Carteira Agentes', [[phoneOf(1, 5)]]);
+    await importDialerGroup(stack, tenant, 'Carteira Agentes', [[phoneOf(1, 5)]]);
     const strategy = await c.api('POST', '/v1/dialer/strategies', fastStrategy('Com agentes'));
     const agents = [];
     for (const n of [1, 2]) {
@@ -110,20 +110,23 @@ describe('console in the browser', () => {
       expect(res.statusCode, res.body).toBe(201);
       agents.push(res.json());
     }
-    const withAgents = await c.api('POST', '/v1/dialer/campaigns', {
-      name: 'Receptivo Sul',
-      groupId,
-      strategyId: strategy.json().id,
-      agentIds: agents.map((a) => a.id),
-    });
-    expect(withAgents.statusCode, withAgents.body).toBe(201);
+    const page = await signedInPage();
+    await page.getByRole('link', { name: 'Campanhas' }).click();
+    await page.getByRole('button', { name: 'Nova campanha' }).click();
+    await page.getByLabel('Nome', { exact: true }).fill('Receptivo Sul');
+    await page.getByLabel('Grupo de contatos').selectOption({ label: 'Carteira Agentes (1 contatos)' });
+    await page.getByLabel('Estratégia').selectOption({ label: 'Com agentes' });
+    for (const a of agents) await page.getByLabel(a.name, { exact: true }).check();
+    await page.getByRole('button', { name: 'Criar campanha' }).click();
+    await page.getByRole('heading', { name: 'Monitoramento: Receptivo Sul' }).waitFor();
+    const campaignId = new URL(page.url()).hash.split('/').pop();
+    const assigned = (await c.api('GET', `/v1/agents?campaignId=${campaignId}`)).json().items.map((a: { id: string }) => a.id);
+    expect(assigned.sort()).toEqual(agents.map((a) => a.id).sort());
     // Agente 1 logs in from the agent desktop (its own key); Agente 2 stays offline.
     const key = await issueApiKey(stack.database.db, { tenantId: tenant.tenantId, userId: agents[0].userId, name: 'desktop' });
     const login = await stack.app.inject({ method: 'POST', url: '/v1/agents/me/state', headers: bearer(key.key), payload: { state: 'available' } });
     expect(login.statusCode, login.body).toBe(200);
 
-    const page = await signedInPage();
-    await page.goto(`/console/#/campanhas/${withAgents.json().id}`);
     const byState = page.getByRole('table', { name: 'Agentes por estado' });
     await byState.waitFor({ timeout: 15_000 });
     const counts = async () => {
@@ -131,7 +134,7 @@ describe('console in the browser', () => {
       const values = await byState.locator('td').allTextContents();
       return Object.fromEntries(heads.map((h, i) => [h, values[i]]));
     };
-    await expect.poll(counts).toMatchObject({ Disponíveis: '1', Deslogados: '1', 'Em ligação': '0' });
+    await expect.poll(counts, { timeout: 10_000 }).toMatchObject({ Disponíveis: '1', Deslogados: '1', 'Em ligação': '0' });
     const panel = page.getByRole('region', { name: 'Agentes' });
     for (const name of ['Em espera', 'Maior espera', 'Nível de discagem', 'Ocupação', 'TMA/ASA']) await panel.locator('.card', { hasText: name }).waitFor();
     expect(await page.getByRole('table', { name: 'Taxa de abandono' }).textContent()).toMatch(/1 min.*15 min.*Hoje.*Campanha/);
@@ -144,6 +147,7 @@ describe('console in the browser', () => {
       strategyId: strategy.json().id,
     });
     await page.goto(`/console/#/campanhas/${without.json().id}`);
+    await page.getByRole('heading', { name: 'Monitoramento: Sem agentes' }).waitFor();
     await page.locator('.card', { hasText: 'Contatos pendentes' }).waitFor();
     expect(await page.getByRole('region', { name: 'Agentes' }).count()).toBe(0);
     await page.context().close();

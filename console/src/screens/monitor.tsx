@@ -28,6 +28,8 @@ function useMonitorStream(campaignId: string) {
   const [live, setLive] = useState<Monitor>();
   const [points, setPoints] = useState<ChartPoint[]>([]);
   useEffect(() => {
+    setLive(undefined);
+    setPoints([]);
     const source = new EventSource(`/v1/dialer/campaigns/${campaignId}/monitor/stream?everyMs=1000`);
     source.addEventListener('monitor', (event) => {
       const m = JSON.parse((event as MessageEvent).data) as Monitor;
@@ -163,6 +165,8 @@ export function CampaignMonitor({ id }: { id: string }) {
   const [error, setError] = useState<string>();
   const { live, points } = useMonitorStream(id);
   useEffect(() => {
+    // Another campaign's figures must not stay on screen while this one loads.
+    setCampaign(undefined);
     api.GET('/v1/dialer/campaigns/{id}', { params: { path: { id } } }).then((r) => setCampaign(r.data));
   }, [id]);
   const status = live?.status ?? campaign?.status;
