@@ -5,4 +5,7 @@ const dateTime = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyl
 
 export const formatNumber = (n: number | null | undefined) => (n == null ? '—' : number.format(n));
 export const formatPercent = (ratio: number | null | undefined) => (ratio == null ? '—' : percent.format(ratio));
-export const formatDateTime = (iso: string | null | undefined) => (iso ? dateTime.format(new Date(iso)) : '—');
+const dateTimeSeconds = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyle: 'medium', timeZone: 'America/Sao_Paulo' });
+
+export const formatDateTime = (iso: string | null | undefined, opts: { seconds?: boolean } = {}) =>
+  iso ? (opts.seconds ? dateTimeSeconds : dateTime).format(new Date(iso)) : '—';

@@ -168,3 +168,30 @@ export function stateOfPhone(phone: string): string | undefined {
 export function withoutNinthDigit(phone: string): string {
   return phone.length === 13 && phone.startsWith('55') && phone[4] === '9' ? phone.slice(0, 4) + phone.slice(5) : phone;
 }
+
+/**
+ * The digits a national number stands for with the DDI 55 in front, when `phone` (normalised) is
+ * written as Brazilians dial it at home: DDD + number (10/11 digits), with the trunk 0
+ * (`011 98765-4321`) or 0 + a carrier code (`0 21 11 98765-4321`). Undefined for any other length.
+ */
+function internationalOf(phone: string): string | undefined {
+  // No DDD starts with 0, so a leading 0 is always the trunk prefix; 00 is the international one.
+  if (phone.charCodeAt(0) !== 48) return phone.length === 10 || phone.length === 11 ? `55${phone}` : undefined;
+  if (phone.charCodeAt(1) === 48) return undefined;
+  if (phone.length === 11 || phone.length === 12) return `55${phone.slice(1)}`;
+  if (phone.length === 13 || phone.length === 14) return `55${phone.slice(3)}`;
+  return undefined;
+}
+
+/**
+ * checkBrazilPhone for a cell of a contact file, as a supervisor's spreadsheet holds it: a number
+ * without the DDI 55 (`(11) 98765-4321`, `011 98765-4321`) is read as a Brazilian national number
+ * and stored with 55, so the file is imported without hand fixes. When it is still not a valid
+ * number, the national reading's problem is the one that explains it.
+ */
+export function checkContactFilePhone(raw: string): string | PhoneProblem {
+  const direct = checkBrazilPhone(raw);
+  if (typeof direct === 'string' || direct.reason === 'NON_DIGITS') return direct;
+  const national = internationalOf(normalizePhone(raw));
+  return national === undefined ? direct : checkBrazilPhone(national);
+}

@@ -296,7 +296,7 @@ describe('bulk import', () => {
       'Caio de novo;5548998300003;;;;', // 5: same phone as line 4
       'Duda;123;;;;', // 6: invalid phone
       ';5548998300006;;;;', // 7: no name
-      'Édson Conceição;(48) 99830-0007;554734300007;;;Prata', // 8: ok (no DDI on telefone1: invalid)
+      'Édson Conceição;(48) 9983-0007;554734300007;;;Prata', // 8: telefone1 a mobile without its ninth digit: invalid
       'Fábio;5548998300008;554734300008;;;Prata', // 9: ok, two phones
     ].join('\r\n') + '\r\n',
     'win1252',
@@ -341,7 +341,7 @@ describe('bulk import', () => {
     const byLine = new Map(rejections.map((r: Json) => [r.line, r]));
     expect((byLine.get(3) as Json).reasons[0]).toMatchObject({ phones: [existing], message: expect.stringContaining('contato Omni') });
     expect((byLine.get(5) as Json).reasons[0].phones).toEqual(['5548998300003']);
-    expect((byLine.get(8) as Json).raw).toBe('Édson Conceição;(48) 99830-0007;554734300007;;;Prata');
+    expect((byLine.get(8) as Json).raw).toBe('Édson Conceição;(48) 9983-0007;554734300007;;;Prata');
   });
 
   it('with phonePolicy drop_invalid keeps a row with its valid phones; importing again only finds duplicates', async () => {

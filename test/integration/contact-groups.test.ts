@@ -43,7 +43,7 @@ describe('importing a real-looking Brazilian file', () => {
       excelFile([
         'Nome;Telefone1;Telefone2;Email;Documento;Cidade',
         'João da Silva;5548998288774;554734322422;joao@x.com;123;Florianópolis', // 2: ok
-        'Maria Conceição;(48) 99828-8775;;maria@x.com;;São José', // 3: no DDI -> invalid length
+        'Maria Conceição;(48) 9982-8775;;maria@x.com;;São José', // 3: read as national, but a mobile without its ninth digit
         ';5548998288776;;;;', // 4: no name
         'Pedro;;;;;', // 5: no phone
         '',

@@ -29,6 +29,12 @@ describe('header mapping', () => {
     ]);
   });
 
+  it('reads the names Brazilian spreadsheets use: "Nome completo", "CPF", "CNPJ", "CPF/CNPJ"', () => {
+    expect(targets(['Nome Completo', 'Telefone 1', 'CPF'])).toEqual([{ field: 'name' }, { field: 'phone', slot: 0 }, { field: 'document' }]);
+    expect(targets(['nome', 'telefone', 'CPF/CNPJ'])[2]).toEqual({ field: 'document' });
+    expect(targets(['nome', 'telefone', 'cnpj'])[2]).toEqual({ field: 'document' });
+  });
+
   it('accepts English aliases, and telefone/phone alone as phone 1', () => {
     expect(targets(['Name', 'phone', 'Phone2', 'phone10', 'email', 'document'])).toEqual([
       { field: 'name' },

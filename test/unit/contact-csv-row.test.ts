@@ -25,6 +25,11 @@ describe('validateRow', () => {
     });
   });
 
+  it('reads phones written without the DDI as Brazilian numbers, one of each', () => {
+    const result = row(['Rui', '(11) 98765-4321', '011 98765-4321', '(47) 3432-2422', '', '', '', '']);
+    expect(result).toMatchObject({ ok: true, contact: { phones: ['5511987654321', '554734322422'] } });
+  });
+
   it('leaves out empty email and document, keeps empty custom fields', () => {
     const result = row(['João', '5548998288774', '', '', '', '', '', '']);
     expect(result).toEqual({ ok: true, contact: { name: 'João', phones: ['5548998288774'], custom: { 'Primeiro Nome': '', Link: '' } } });
@@ -56,10 +61,10 @@ describe('validateRow', () => {
   });
 
   it('lists every reason of a row', () => {
-    const result = row(['', '48998288774', 'abc', '554714322422', '', '', '', '']);
+    const result = row(['', '4898288774', 'abc', '554714322422', '', '', '', '']);
     expect(reasons(result).map((r) => (r.code === 'PHONE_INVALID' ? `${r.column}:${r.why}` : r.code))).toEqual([
       'NAME_MISSING',
-      'telefone1:DDI',
+      'telefone1:NINTH_DIGIT',
       'telefone2:NON_DIGITS',
       'telefone3:LANDLINE_PREFIX',
     ]);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { checkBrazilPhone, DDD_STATE, normalizePhone, stateOfPhone, validateBrazilPhone, withoutNinthDigit } from '../../src/domain/phone';
+import {
+  checkBrazilPhone,
+  checkContactFilePhone,
+  DDD_STATE,
+  normalizePhone,
+  stateOfPhone,
+  validateBrazilPhone,
+  withoutNinthDigit,
+} from '../../src/domain/phone';
 
 const IN_USE = [
   ...[11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22, 24, 27, 28, 31, 32, 33, 34, 35, 37, 38],
@@ -153,5 +161,33 @@ describe("checkBrazilPhone (the import's form of validateBrazilPhone)", () => {
     expect(checkBrazilPhone('0048998288774')).toMatchObject({ ok: false, reason: 'DDI' });
     expect(checkBrazilPhone('00554899828877')).toMatchObject({ ok: false, reason: 'LENGTH' });
     expect(checkBrazilPhone('٥٥٤٨٩٩٨٢٨٨٧٧٤')).toMatchObject({ ok: false, reason: 'NON_DIGITS' });
+  });
+});
+
+describe('checkContactFilePhone', () => {
+  it.each([
+    ['(11) 98765-4321', '5511987654321'],
+    ['11 98765-4321', '5511987654321'],
+    ['(47) 3432-2422', '554734322422'],
+    ['011 98765-4321', '5511987654321'],
+    ['(011) 3432-2422', '551134322422'],
+    ['0 21 11 98765-4321', '5511987654321'],
+    ['+55 11 98765-4321', '5511987654321'],
+    ['(55) 99876-5432', '5555998765432'],
+    ['5548998288774', '5548998288774'],
+  ])('reads %j as a Brazilian number: %s', (raw, phone) => {
+    expect(checkContactFilePhone(raw)).toBe(phone);
+  });
+
+  it.each([
+    ['(48) 9982-8877', 'NINTH_DIGIT'], // a mobile without its ninth digit, national or not
+    ['(20) 98765-4321', 'DDD'],
+    ['5520998288774', 'DDD'],
+    ['1548998288774', 'DDI'],
+    ['0048998288774', 'DDI'],
+    ['999', 'LENGTH'],
+    ['11 9876-abcd', 'NON_DIGITS'],
+  ])('still refuses %j (%s)', (raw, reason) => {
+    expect(checkContactFilePhone(raw)).toMatchObject({ ok: false, reason });
   });
 });

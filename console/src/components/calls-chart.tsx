@@ -15,6 +15,8 @@ const series: uPlot.Series[] = [
   { label: 'Não atendidas (total)', stroke: '#a1121b', width: 2, dash: [6, 4] },
 ];
 
+const clock = new Intl.DateTimeFormat('pt-BR', { timeStyle: 'medium', timeZone: 'America/Sao_Paulo' });
+
 /** Calls per minute and outcomes over time, one point per monitor event (uPlot). */
 export function CallsChart({ points }: { points: ChartPoint[] }) {
   const host = useRef<HTMLDivElement>(null);
@@ -26,7 +28,8 @@ export function CallsChart({ points }: { points: ChartPoint[] }) {
         width: Math.min(host.current.clientWidth || 900, 1200),
         height: 240,
         series,
-        axes: [{ values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString('pt-BR')) }, {}],
+        // `space`: room for a whole "09:09:10" between ticks, so the labels never overlap.
+        axes: [{ space: 90, values: (_u, ticks) => ticks.map((t) => clock.format(new Date(t * 1000))) }, {}],
       },
       [[], [], [], []],
       host.current,

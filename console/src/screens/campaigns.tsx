@@ -10,6 +10,7 @@ type Campaign = Schemas['DialerCampaign'];
 function CampaignForm({ onCreated }: { onCreated: (c: Campaign) => void }) {
   const [groups, setGroups] = useState<Schemas['ContactGroup'][]>([]);
   const [strategies, setStrategies] = useState<Schemas['DialStrategy'][]>([]);
+  const [agents, setAgents] = useState<Schemas['Agent'][]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string>();
   useEffect(() => {
@@ -17,6 +18,7 @@ function CampaignForm({ onCreated }: { onCreated: (c: Campaign) => void }) {
       .GET('/v1/contact-groups', { params: { query: { kind: 'dialer', status: 'active', linked: 'false', limit: 100 } } })
       .then((r) => setGroups(r.data?.items ?? []));
     api.GET('/v1/dialer/strategies', { params: { query: { limit: 100 } } }).then((r) => setStrategies(r.data?.items ?? []));
+    api.GET('/v1/agents', { params: { query: { limit: 200 } } }).then((r) => setAgents(r.data?.items ?? []));
   }, []);
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -31,6 +33,7 @@ function CampaignForm({ onCreated }: { onCreated: (c: Campaign) => void }) {
         // datetime-local is the supervisor's local time; the API takes an instant.
         ...(startAt ? { startAt: new Date(startAt).toISOString() } : {}),
         ...(endAt ? { endAt: new Date(endAt).toISOString() } : {}),
+        agentIds: form.getAll('agentIds').map(String),
       },
     });
     if (data) {
@@ -66,11 +69,22 @@ function CampaignForm({ onCreated }: { onCreated: (c: Campaign) => void }) {
         </select>
       </Field>
       <Field id="cp-start" label="Início agendado (opcional)" error={errors.startAt}>
-        <input id="cp-start" name="startAt" type="datetime-local" {...invalid('cp-start', errors.startAt)} />
+        <input id="cp-start" name="startAt" type="datetime-local" step={1} {...invalid('cp-start', errors.startAt)} />
       </Field>
       <Field id="cp-end" label="Término agendado (opcional)" error={errors.endAt}>
         <input id="cp-end" name="endAt" type="datetime-local" {...invalid('cp-end', errors.endAt)} />
       </Field>
+      {agents.length > 0 && (
+        <fieldset style="grid-column: 1 / -1">
+          <legend>Agentes que atendem as chamadas (opcional)</legend>
+          {agents.map((a) => (
+            <label key={a.id} class="inline">
+              <input type="checkbox" name="agentIds" value={a.id} /> {a.name}
+            </label>
+          ))}
+          {errors.agentIds && <p class="field-error">{errors.agentIds}</p>}
+        </fieldset>
+      )}
       {message && <Notice kind="error">{message}</Notice>}
       <button type="submit">Criar campanha</button>
     </form>

@@ -12,6 +12,52 @@ interface Filters {
   linked: '' | 'true' | 'false';
 }
 
+type Choice = keyof Omit<Filters, 'name'>;
+
+/** One filter of the bar: "Todos" and the values of one field. */
+function FilterSelect({ label, value, options, onChange }: { label: string; value: string; options: [string, string][]; onChange: (e: Event) => void }) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={onChange}>
+        <option value="">Todos</option>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+const CHOICES: { key: Choice; label: string; options: [string, string][] }[] = [
+  {
+    key: 'status',
+    label: 'Status',
+    options: [
+      ['active', 'Ativo'],
+      ['inactive', 'Inativo'],
+    ],
+  },
+  {
+    key: 'kind',
+    label: 'Tipo',
+    options: [
+      ['dialer', 'Discador'],
+      ['broadcast', 'Broadcast'],
+    ],
+  },
+  {
+    key: 'linked',
+    label: 'Campanha',
+    options: [
+      ['true', 'Vinculados a campanha'],
+      ['false', 'Sem campanha'],
+    ],
+  },
+];
+
 function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filters) => void }) {
   const set = (key: keyof Filters) => (event: Event) => onChange({ ...filters, [key]: (event.currentTarget as HTMLInputElement).value });
   return (
@@ -20,30 +66,9 @@ function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filt
         Nome
         <input type="search" value={filters.name} onInput={set('name')} />
       </label>
-      <label>
-        Status
-        <select value={filters.status} onChange={set('status')}>
-          <option value="">Todos</option>
-          <option value="active">Ativo</option>
-          <option value="inactive">Inativo</option>
-        </select>
-      </label>
-      <label>
-        Tipo
-        <select value={filters.kind} onChange={set('kind')}>
-          <option value="">Todos</option>
-          <option value="dialer">Discador</option>
-          <option value="broadcast">Broadcast</option>
-        </select>
-      </label>
-      <label>
-        Campanha
-        <select value={filters.linked} onChange={set('linked')}>
-          <option value="">Todos</option>
-          <option value="true">Vinculados a campanha</option>
-          <option value="false">Sem campanha</option>
-        </select>
-      </label>
+      {CHOICES.map((c) => (
+        <FilterSelect key={c.key} label={c.label} value={filters[c.key]} options={c.options} onChange={set(c.key)} />
+      ))}
     </form>
   );
 }

@@ -3,7 +3,7 @@ import { api, problemText, type Schemas } from '../api/client';
 import { CallsChart, type ChartPoint } from '../components/calls-chart';
 import { type ControlSpec, ManualControls } from '../components/manual-controls';
 import { Badge, Notice } from '../components/status';
-import { formatNumber, formatPercent } from '../format';
+import { formatDateTime, formatNumber, formatPercent } from '../format';
 
 type Monitor = Schemas['DialerMonitor'];
 type Campaign = Schemas['DialerCampaign'];
@@ -28,6 +28,8 @@ function useMonitorStream(campaignId: string) {
   const [live, setLive] = useState<Monitor>();
   const [points, setPoints] = useState<ChartPoint[]>([]);
   useEffect(() => {
+    setLive(undefined);
+    setPoints([]);
     const source = new EventSource(`/v1/dialer/campaigns/${campaignId}/monitor/stream?everyMs=1000`);
     source.addEventListener('monitor', (event) => {
       const m = JSON.parse((event as MessageEvent).data) as Monitor;
@@ -52,11 +54,17 @@ function Cards({ m }: { m: Monitor }) {
     ['Taxa de atendimento', formatPercent(m.answerRate)],
     ['Uso das linhas', formatPercent(m.lineUtilisation)],
     ['Chamadas por minuto', formatNumber(m.callsPerMinute)],
-    ['Término estimado', duration(m.etaSeconds)],
+    // Before the first call there is nothing to estimate from.
+    ['Término estimado', duration(m.status === 'draft' || m.status === 'scheduled' ? null : m.etaSeconds)],
   ];
+  return <FigureCards figures={cards} />;
+}
+
+/** Named figures as the monitor's cards. */
+function FigureCards({ figures }: { figures: [string, string][] }) {
   return (
     <div class="cards">
-      {cards.map(([name, value]) => (
+      {figures.map(([name, value]) => (
         <div class="card" key={name}>
           <div>{name}</div>
           <div class="value">{value}</div>
@@ -66,12 +74,99 @@ function Cards({ m }: { m: Monitor }) {
   );
 }
 
+const AGENT_STATE_NAMES: Record<string, string> = {
+  available: 'Disponíveis',
+  on_call: 'Em ligação',
+  wrap_up: 'Pós-atendimento',
+  paused: 'Em pausa',
+  offline: 'Deslogados',
+};
+const ABANDON_WINDOWS: [keyof Monitor['agents']['abandonRate'], string][] = [
+  ['lastMinute', '1 min'],
+  ['last15Minutes', '15 min'],
+  ['today', 'Hoje'],
+  ['campaign', 'Campanha'],
+];
+const seconds = (s: number | null) => (s == null ? '—' : s < 60 ? `${formatNumber(Math.round(s))} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
+
+/** The agents of an agent-connected campaign (issue 12): states, the queue, pacing and abandons. */
+function AgentsPanel({ a }: { a: Monitor['agents'] }) {
+  // The seed's order first; a state the API adds later comes after, under its own name.
+  const known = Object.keys(AGENT_STATE_NAMES);
+  const states = Object.entries(a.byState as Record<string, number>).sort(
+    ([x], [y]) => (known.indexOf(x) + 1 || known.length + 1) - (known.indexOf(y) + 1 || known.length + 1),
+  );
+  const figures: [string, string][] = [
+    ['Em espera', formatNumber(a.waitingForAgent)],
+    ['Maior espera', seconds(a.longestWaitSeconds)],
+    ['Nível de discagem', a.dialLevel == null ? '—' : formatNumber(Math.round(a.dialLevel * 100) / 100)],
+    ['Ocupação', formatPercent(a.occupancy)],
+    ['TMA/ASA', seconds(a.averageSpeedOfAnswerSeconds)],
+  ];
+  return (
+    <section class="panel" aria-labelledby="agents-title">
+      <h2 id="agents-title">Agentes</h2>
+      <table class="data">
+        <caption>Agentes por estado</caption>
+        <thead>
+          <tr>
+            {states.map(([state]) => (
+              <th scope="col" class="num" key={state}>
+                {AGENT_STATE_NAMES[state] ?? state}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            {states.map(([state, n]) => (
+              <td class="num" key={state}>
+                {formatNumber(n)}
+              </td>
+            ))}
+          </tr>
+        </tbody>
+      </table>
+      <FigureCards figures={figures} />
+      <table class="data">
+        <caption>Taxa de abandono</caption>
+        <thead>
+          <tr>
+            <th scope="col">Período</th>
+            <th scope="col" class="num">
+              Atendidas
+            </th>
+            <th scope="col" class="num">
+              Abandonadas
+            </th>
+            <th scope="col" class="num">
+              Taxa
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {ABANDON_WINDOWS.map(([key, name]) => (
+            <tr key={key}>
+              <th scope="row">{name}</th>
+              <td class="num">{formatNumber(a.abandonRate[key].answered)}</td>
+              <td class="num">{formatNumber(a.abandonRate[key].abandoned)}</td>
+              <td class="num">{formatPercent(a.abandonRate[key].rate)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 /** Monitoramento of one campaign, with the manual controls and their confirmations. */
 export function CampaignMonitor({ id }: { id: string }) {
   const [campaign, setCampaign] = useState<Campaign>();
   const [error, setError] = useState<string>();
   const { live, points } = useMonitorStream(id);
   useEffect(() => {
+    // Another campaign's figures must not stay on screen while this one loads.
+    setCampaign(undefined);
     api.GET('/v1/dialer/campaigns/{id}', { params: { path: { id } } }).then((r) => setCampaign(r.data));
   }, [id]);
   const status = live?.status ?? campaign?.status;
@@ -90,10 +185,14 @@ export function CampaignMonitor({ id }: { id: string }) {
       <h1>Monitoramento: {campaign.name}</h1>
       <p>
         Status: <span data-testid="campaign-status">{status && <Badge value={status} />}</span> {live?.why && <span>— {live.why}</span>}
+        {status === 'scheduled' && campaign.startAt && (
+          <span data-testid="scheduled-start"> Início agendado: {formatDateTime(campaign.startAt, { seconds: true })}</span>
+        )}
       </p>
       <ManualControls legend="Controles manuais" specs={commands} state={status} run={run} />
       {error && <Notice kind="error">{error}</Notice>}
       {live ? <Cards m={live} /> : <p aria-busy="true">Conectando ao monitoramento…</p>}
+      {live && campaign.agentIds.length > 0 && <AgentsPanel a={live.agents} />}
       <CallsChart points={points} />
     </>
   );

@@ -27,12 +27,51 @@ function useRun(runId: string | undefined) {
   return run;
 }
 
+/** The tenant's campaigns by name, so a supervisor picks one instead of typing its id. */
+function useCampaignChoices() {
+  const [choices, setChoices] = useState<{ group: string; items: { id: string; name: string }[] }[]>([]);
+  useEffect(() => {
+    Promise.all([
+      api.GET('/v1/dialer/campaigns', { params: { query: { limit: 100 } } }),
+      api.GET('/v1/broadcast/campaigns', { params: { query: { limit: 100 } } }),
+    ]).then(([dialer, broadcast]) =>
+      setChoices([
+        { group: 'Discador', items: dialer.data?.items ?? [] },
+        { group: 'Broadcast', items: broadcast.data?.items ?? [] },
+      ]),
+    );
+  }, []);
+  return choices;
+}
+
+function CampaignSelect({ id, name }: { id: string; name: string }) {
+  const choices = useCampaignChoices();
+  return (
+    <select id={id} name={name}>
+      <option value="">Todas</option>
+      {choices
+        .filter((c) => c.items.length > 0)
+        .map((c) => (
+          <optgroup key={c.group} label={c.group}>
+            {c.items.map((item) => (
+              <option key={item.id} value={item.id}>
+                {item.name}
+              </option>
+            ))}
+          </optgroup>
+        ))}
+    </select>
+  );
+}
+
 function FilterInput({ filter }: { filter: Definition['filters'][number] }) {
   const id = `rf-${filter.name}`;
   const text = `${filter.description}${filter.required ? ' (obrigatório)' : ''}`;
   return (
     <Field id={id} label={text}>
-      {filter.values ? (
+      {filter.name === 'campaignId' ? (
+        <CampaignSelect id={id} name={filter.name} />
+      ) : filter.values ? (
         <select id={id} name={filter.name}>
           <option value="">—</option>
           {filter.values.map((v) => (

@@ -2,28 +2,28 @@ import { useState } from 'preact/hooks';
 import { api, fieldErrors, problemText, type Schemas } from '../api/client';
 import { Field, invalid } from '../components/field';
 import { Notice } from '../components/status';
+import * as Defaults from '../../../src/domain/dialer/strategy-defaults';
 
 type Strategy = Schemas['DialStrategy'];
-type Outcome = 'answered' | 'busy' | 'no_answer' | 'rejected' | 'invalid_number' | 'network_failure' | 'answering_machine' | 'unknown' | 'abandoned';
-type Action = { action: 'finish' } | { action: 'retry'; afterMinutes: number };
 
-const OUTCOMES: [Outcome, string][] = [
-  ['answered', 'Atendida'],
-  ['busy', 'Ocupado'],
-  ['no_answer', 'Não atende'],
-  ['rejected', 'Rejeitada'],
-  ['invalid_number', 'Número inválido'],
-  ['network_failure', 'Falha de rede'],
-  ['answering_machine', 'Caixa postal'],
-  ['unknown', 'Indefinido'],
-  ['abandoned', 'Abandonada (sem agente)'],
-];
+/** The seed's names of the outcomes; an outcome the API adds later shows under its own name until it has one here. */
+const OUTCOME_NAMES: Record<string, string> = {
+  answered: 'Atendida',
+  busy: 'Ocupado',
+  no_answer: 'Não atende',
+  rejected: 'Rejeitada',
+  invalid_number: 'Número inválido',
+  network_failure: 'Falha de rede',
+  answering_machine: 'Caixa postal',
+  abandoned: 'Abandonada (sem agente)',
+  unknown: 'Indefinido',
+};
 const DAYS = ['Dom', 'Seg', 'Ter', 'Qua', 'Qui', 'Sex', 'Sáb'];
 
 interface Config {
   maxAttemptsPerContact: number;
   maxAttemptsPerPhone: number;
-  outcomes: Record<Outcome, Action>;
+  outcomes: Record<string, Defaults.OutcomeAction>;
   phoneOrder: { columns: number[]; nextPhoneAfterFailure: boolean };
   callingWindow: { timeZone: string; days: number[]; ranges: { from: string; to: string }[]; excludeHolidays: boolean; stateTelemarketingHours: boolean };
   pacing: { channels: number; callsPerSecond: number };
@@ -31,32 +31,19 @@ interface Config {
   callerId?: string;
 }
 
-/** A new strategy starts from the API's own defaults (src/domain/dialer/strategy.ts), shown so they can be changed. */
-const defaults: Config = {
-  maxAttemptsPerContact: 3,
-  maxAttemptsPerPhone: 2,
-  outcomes: {
-    answered: { action: 'finish' },
-    busy: { action: 'retry', afterMinutes: 5 },
-    no_answer: { action: 'retry', afterMinutes: 30 },
-    rejected: { action: 'retry', afterMinutes: 60 },
-    invalid_number: { action: 'finish' },
-    network_failure: { action: 'retry', afterMinutes: 1 },
-    answering_machine: { action: 'retry', afterMinutes: 60 },
-    unknown: { action: 'retry', afterMinutes: 60 },
-    abandoned: { action: 'retry', afterMinutes: 60 },
-  },
-  phoneOrder: { columns: [0, 1, 2], nextPhoneAfterFailure: true },
+/** A new strategy starts from the API's own defaults (one source: src/domain/dialer/strategy-defaults.ts), shown so they can be changed. */
+const defaults = (): Config => ({
+  ...Defaults.DEFAULT_ATTEMPTS,
+  outcomes: { ...Defaults.DEFAULT_OUTCOME_ACTIONS },
+  phoneOrder: { ...Defaults.DEFAULT_PHONE_ORDER, columns: [...Defaults.DEFAULT_PHONE_ORDER.columns] },
   callingWindow: {
-    timeZone: 'America/Sao_Paulo',
-    days: [1, 2, 3, 4, 5, 6],
-    ranges: [{ from: '08:00', to: '20:00' }],
-    excludeHolidays: true,
-    stateTelemarketingHours: false,
+    ...Defaults.DEFAULT_CALLING_WINDOW,
+    days: [...Defaults.DEFAULT_CALLING_WINDOW.days],
+    ranges: Defaults.DEFAULT_CALLING_WINDOW.ranges.map((r) => ({ ...r })),
   },
-  pacing: { channels: 10, callsPerSecond: 5 },
-  ringTimeoutSec: 30,
-};
+  pacing: { channels: Defaults.DEFAULT_PACING.channels, callsPerSecond: Defaults.DEFAULT_PACING.callsPerSecond },
+  ringTimeoutSec: Defaults.DEFAULT_RING_TIMEOUT_SEC,
+});
 
 /** Problems the API states beyond a field's shape, shown next to the field they are about. */
 const fieldOfCode: Record<string, string> = { CALLER_ID_0303_REQUIRED: 'config.callerId', STRATEGY_NAME_TAKEN: 'name' };
@@ -77,8 +64,8 @@ function OutcomeTable({ outcomes, onChange }: { outcomes: Config['outcomes']; on
         </tr>
       </thead>
       <tbody>
-        {OUTCOMES.map(([outcome, name]) => {
-          const current = outcomes[outcome];
+        {Object.entries(outcomes).map(([outcome, current]) => {
+          const name = OUTCOME_NAMES[outcome] ?? outcome;
           return (
             <tr key={outcome}>
               <th scope="row">{name}</th>
@@ -120,7 +107,7 @@ function OutcomeTable({ outcomes, onChange }: { outcomes: Config['outcomes']; on
 export function StrategyForm({ strategy, onSaved }: { strategy?: Strategy; onSaved: (s: Strategy) => void }) {
   const [name, setName] = useState(strategy?.name ?? '');
   const [telemarketing, setTelemarketing] = useState(strategy?.telemarketing ?? false);
-  const [config, setConfig] = useState<Config>({ ...defaults, ...(strategy?.config as Partial<Config> | undefined) });
+  const [config, setConfig] = useState<Config>(() => ({ ...defaults(), ...(strategy?.config as Partial<Config> | undefined) }));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string>();
   const set = <K extends keyof Config>(key: K, value: Config[K]) => setConfig({ ...config, [key]: value });

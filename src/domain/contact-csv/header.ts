@@ -73,11 +73,16 @@ export function normalizeHeaderKey(text: string): string {
 
 const KNOWN: ReadonlyMap<string, ColumnTarget> = new Map<string, ColumnTarget>([
   ['nome', { field: 'name' }],
+  ['nomecompleto', { field: 'name' }],
   ['name', { field: 'name' }],
   ['telefone', { field: 'phone', slot: 0 }],
   ['phone', { field: 'phone', slot: 0 }],
   ['email', { field: 'email' }],
   ['documento', { field: 'document' }],
+  // What Brazilian spreadsheets call the document column.
+  ['cpf', { field: 'document' }],
+  ['cnpj', { field: 'document' }],
+  ['cpfcnpj', { field: 'document' }],
   ['document', { field: 'document' }],
   ...Array.from({ length: MAX_PHONES }, (_, i): [string, ColumnTarget][] => [
     [`telefone${i + 1}`, { field: 'phone', slot: i }],

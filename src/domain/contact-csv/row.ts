@@ -1,7 +1,7 @@
 /**
  * The rules for one data row of a contact file (contract: issue 3, "Import rules"). Pure code.
  */
-import { checkBrazilPhone } from '../phone';
+import { checkContactFilePhone } from '../phone';
 import type { HeaderColumn, HeaderMap } from './header';
 import { columnCount, fieldTooLong, nameMissing, noPhone, phoneInvalid, type RejectReason } from './reject-reason';
 
@@ -53,7 +53,7 @@ export function validateRow(record: readonly string[], header: HeaderMap, opts: 
     const value = cellOf(record, column);
     if (value === '') continue;
     filled++;
-    const check = checkBrazilPhone(value);
+    const check = checkContactFilePhone(value);
     if (typeof check !== 'string') (invalid ??= []).push(phoneInvalid(column.label, value, check.reason, check.message));
     else if (!phones.includes(check)) phones.push(check);
   }

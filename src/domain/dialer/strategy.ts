@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import { CALL_OUTCOMES, type CallOutcome } from '../call-outcome';
+import {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_CALLING_WINDOW,
+  DEFAULT_OUTCOME_ACTIONS,
+  DEFAULT_PACING,
+  DEFAULT_PHONE_ORDER,
+  DEFAULT_RING_TIMEOUT_SEC,
+} from './strategy-defaults';
+
+export { DEFAULT_OUTCOME_ACTIONS } from './strategy-defaults';
 
 /**
  * A dialing strategy (Estratégia de Discagem): attempts, what each outcome does ("Tentativa x
@@ -22,14 +32,14 @@ export type TimeRange = z.infer<typeof timeRangeSchema>;
 const weekday = z.number().int().min(0).max(6);
 
 export const callingWindowSchema = z.object({
-  timeZone: z.string().default('America/Sao_Paulo').refine(isTimeZone, 'not an IANA time zone (e.g. America/Sao_Paulo)'),
-  days: z.array(weekday).min(1).default([1, 2, 3, 4, 5, 6]).describe('Days of week a range may start on: 0 = Sunday … 6 = Saturday'),
-  ranges: z
-    .array(timeRangeSchema)
-    .min(1)
-    .default([{ from: '08:00', to: '20:00' }]),
-  excludeHolidays: z.boolean().default(true).describe('No calls on national holidays (date-holidays, Brazil)'),
-  stateTelemarketingHours: z.boolean().default(false).describe('Also apply the stricter state telemarketing hours by the phone\'s DDD ("Perfil de DDD")'),
+  timeZone: z.string().default(DEFAULT_CALLING_WINDOW.timeZone).refine(isTimeZone, 'not an IANA time zone (e.g. America/Sao_Paulo)'),
+  days: z.array(weekday).min(1).default(DEFAULT_CALLING_WINDOW.days).describe('Days of week a range may start on: 0 = Sunday … 6 = Saturday'),
+  ranges: z.array(timeRangeSchema).min(1).default(DEFAULT_CALLING_WINDOW.ranges),
+  excludeHolidays: z.boolean().default(DEFAULT_CALLING_WINDOW.excludeHolidays).describe('No calls on national holidays (date-holidays, Brazil)'),
+  stateTelemarketingHours: z
+    .boolean()
+    .default(DEFAULT_CALLING_WINDOW.stateTelemarketingHours)
+    .describe('Also apply the stricter state telemarketing hours by the phone\'s DDD ("Perfil de DDD")'),
 });
 export type CallingWindow = z.infer<typeof callingWindowSchema>;
 
@@ -47,20 +57,6 @@ export type OutcomeAction = z.infer<typeof outcomeActionSchema>;
 
 /** Outcomes a strategy decides on; `blocked` never reaches a call. */
 export const STRATEGY_OUTCOMES = CALL_OUTCOMES.filter((o) => o !== 'blocked') as Exclude<CallOutcome, 'blocked'>[];
-
-export const DEFAULT_OUTCOME_ACTIONS: Record<Exclude<CallOutcome, 'blocked'>, OutcomeAction> = {
-  answered: { action: 'finish' },
-  busy: { action: 'retry', afterMinutes: 5 },
-  no_answer: { action: 'retry', afterMinutes: 30 },
-  rejected: { action: 'retry', afterMinutes: 60 },
-  invalid_number: { action: 'finish' },
-  network_failure: { action: 'retry', afterMinutes: 1 },
-  answering_machine: { action: 'retry', afterMinutes: 60 },
-  // Perhaps answered: not redialled within the hour.
-  unknown: { action: 'retry', afterMinutes: 60 },
-  // Someone who just heard "no agent free" is not rung again within the hour.
-  abandoned: { action: 'retry', afterMinutes: 60 },
-};
 
 /** An abandoned customer is never called again within the same hour. */
 export const ABANDONED_MIN_RETRY_MINUTES = 60;
@@ -132,33 +128,38 @@ export const PACING_MODES = ['power', 'progressive', 'predictive'] as const;
 export type PacingMode = (typeof PACING_MODES)[number];
 
 export const strategyConfigSchema = z.object({
-  maxAttemptsPerContact: z.number().int().min(1).max(50).default(3),
-  maxAttemptsPerPhone: z.number().int().min(1).max(50).default(2),
+  maxAttemptsPerContact: z.number().int().min(1).max(50).default(DEFAULT_ATTEMPTS.maxAttemptsPerContact),
+  maxAttemptsPerPhone: z.number().int().min(1).max(50).default(DEFAULT_ATTEMPTS.maxAttemptsPerPhone),
   outcomes: outcomesSchema,
   phoneOrder: z
     .object({
       /** Positions in the contact's phone list (0 = first phone column), in dialling order. */
-      columns: z.array(z.number().int().min(0).max(9)).min(1).default([0, 1, 2]),
-      nextPhoneAfterFailure: z.boolean().default(true),
+      columns: z.array(z.number().int().min(0).max(9)).min(1).default(DEFAULT_PHONE_ORDER.columns),
+      nextPhoneAfterFailure: z.boolean().default(DEFAULT_PHONE_ORDER.nextPhoneAfterFailure),
     })
-    .default({ columns: [0, 1, 2], nextPhoneAfterFailure: true }),
+    .default(DEFAULT_PHONE_ORDER),
   callingWindow: callingWindowSchema.default(() => callingWindowSchema.parse({})),
   pacing: z
     .object({
       mode: z
         .enum(PACING_MODES)
-        .default('power')
+        .default(DEFAULT_PACING.mode)
         .describe(
           '`power`: fixed channels and calls per second; `progressive`: available agents × ratio; `predictive`: adaptive dial level under an abandon target',
         ),
-      channels: z.number().int().min(1).max(1000).default(10).describe('Maximum simultaneous calls (every mode)'),
-      callsPerSecond: z.number().min(0.1).max(200).default(5).describe('Maximum new calls per second (every mode)'),
-      ratio: z.number().min(1).max(3).default(1).describe('`progressive`: calls not yet connected per available agent'),
-      abandonTargetPercent: z.number().min(0).max(100).default(3).describe('`predictive`: abandoned ÷ answered calls to stay under, in percent'),
-      maxDialLevel: z.number().min(1).max(3).default(3).describe('`predictive`: most calls ringing per agent expected free'),
+      channels: z.number().int().min(1).max(1000).default(DEFAULT_PACING.channels).describe('Maximum simultaneous calls (every mode)'),
+      callsPerSecond: z.number().min(0.1).max(200).default(DEFAULT_PACING.callsPerSecond).describe('Maximum new calls per second (every mode)'),
+      ratio: z.number().min(1).max(3).default(DEFAULT_PACING.ratio).describe('`progressive`: calls not yet connected per available agent'),
+      abandonTargetPercent: z
+        .number()
+        .min(0)
+        .max(100)
+        .default(DEFAULT_PACING.abandonTargetPercent)
+        .describe('`predictive`: abandoned ÷ answered calls to stay under, in percent'),
+      maxDialLevel: z.number().min(1).max(3).default(DEFAULT_PACING.maxDialLevel).describe('`predictive`: most calls ringing per agent expected free'),
     })
-    .default(() => ({ mode: 'power' as const, channels: 10, callsPerSecond: 5, ratio: 1, abandonTargetPercent: 3, maxDialLevel: 3 })),
-  ringTimeoutSec: z.number().int().min(5).max(120).default(30),
+    .default(() => ({ ...DEFAULT_PACING })),
+  ringTimeoutSec: z.number().int().min(5).max(120).default(DEFAULT_RING_TIMEOUT_SEC),
   callerId: z
     .string()
     .regex(/^\d{4,16}$/, 'digits only')
