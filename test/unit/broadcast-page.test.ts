@@ -56,7 +56,7 @@ describe('pace: the windows a page takes slots in', () => {
       { key: 'channel:c1', limit: 1000, windowMs: 1010 },
       { key: 'send:s1', limit: 1000, windowMs: 1010 },
     ]);
-    expect(pace).toMatchObject({ keys: ['channel:c1', 'send:s1'], least: 10, most: 50 });
+    expect(pace).toMatchObject({ keys: ['channel:c1', 'send:s1'], least: 10, most: 25 });
     expect(pagePace({ id: 'c1', mps_limit: 80 }, { id: 's1', pace_mps: 20 })).toMatchObject({ least: 1, most: 1 });
     expect(pagePace({ id: 'c1', mps_limit: 80 }, { id: 's1', pace_mps: 80 }).windows[1].limit).toBe(80);
   });

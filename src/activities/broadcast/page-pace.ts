@@ -15,9 +15,8 @@ export interface PagePace {
  * our channel id, which no other tenant can name (a number is registered once, so the channel
  * stands for its number); a key built from the number let another tenant's channel of the same id
  * share the window and set its limit. Slots come in small batches: at least a hundredth of the
- * window (not polling for each one), at most a twentieth, so no batch's calls reach the API bunched
- * up, later one time than another. (A fortieth cost two statements per 25 messages; a twentieth
- * measured 15 % less CPU per message for 0.26 % refusals instead of 0.02 %, docs/scaling-send-dial.md.)
+ * window (not polling for each one), at most a fortieth, so no batch's calls reach the API bunched
+ * up, later one time than another.
  */
 export function pagePace(channel: { id: string; mps_limit: number }, send: { id: string; pace_mps: number }, windowMarginMs?: number): PagePace {
   const numberWindow = paceWindow(channelPaceKey(channel.id), channel.mps_limit, windowMarginMs);
@@ -26,6 +25,6 @@ export function pagePace(channel: { id: string; mps_limit: number }, send: { id:
     windows: [numberWindow, sendWindow],
     keys: [numberWindow.key, sendWindow.key],
     least: Math.max(1, Math.min(10, Math.floor(sendWindow.limit / 100))),
-    most: Math.max(1, Math.floor(sendWindow.limit / 20)),
+    most: Math.max(1, Math.floor(sendWindow.limit / 40)),
   };
 }
