@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { eventSql, phoneKeySql, upsertInteractionsFrom, type RecordedInteraction } from './interactions';
 import type { Database } from './schema';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, RawBuilder, Transaction } from 'kysely';
 
 /**
  * The interactions of the dialer and of broadcast, projected in SQL from the rows their own
@@ -59,10 +59,22 @@ export async function recordCallInteractions(trx: Executor, attemptKeys: string[
  */
 export async function recordMessageInteractions(trx: Executor, messageIds: number[]): Promise<RecordedInteraction[]> {
   if (messageIds.length === 0) return [];
+  return upsertInteractionsFrom(trx, messageInteractionsOf(sql`(SELECT * FROM broadcast_messages WHERE id = ANY(${messageIds}::bigint[]))`));
+}
+
+/**
+ * The same, for the message rows a data-modifying CTE of the statement returned (`RETURNING m.*`):
+ * `withClause` defines it, `rows` names it. A CTE's rows are the rows as written, which a read of
+ * the table in the same statement would not see yet.
+ */
+export function recordWrittenMessageInteractions(trx: Executor, withClause: RawBuilder<unknown>, rows: RawBuilder<unknown>): Promise<RecordedInteraction[]> {
+  return upsertInteractionsFrom(trx, messageInteractionsOf(rows), withClause);
+}
+
+/** The interaction columns projected from message rows `rows` (a relation with broadcast_messages' columns). */
+function messageInteractionsOf(rows: RawBuilder<unknown>) {
   const error = sql`jsonb_build_object('code', m.error_code, 'title', m.error_title, 'details', m.error_details)`;
-  return upsertInteractionsFrom(
-    trx,
-    sql`SELECT m.tenant_id, 'whatsapp', 'outbound', 'template_message', 'bm:' || m.send_id || ':' || m.contact_id, m.phone, m.phone_key,
+  return sql`SELECT m.tenant_id, 'whatsapp', 'outbound', 'template_message', 'bm:' || m.send_id || ':' || m.contact_id, m.phone, m.phone_key,
           ct.company_contact_id, m.contact_id, NULL, s.campaign_id, s.id, NULL,
           COALESCE(m.sending_since, m.accepted_at, m.sent_at, m.failed_at, m.unknown_at, m.created_at),
           CASE WHEN m.state IN ('read', 'failed') THEN COALESCE(m.read_at, m.failed_at) END, m.state, 'system', NULL,
@@ -71,11 +83,10 @@ export async function recordMessageInteractions(trx: Executor, messageIds: numbe
             'contactName', ct.name)),
           ${eventSql('accepted', sql`m.accepted_at`)} || ${eventSql('sent', sql`m.sent_at`)} || ${eventSql('delivered', sql`m.delivered_at`)}
             || ${eventSql('read', sql`m.read_at`)} || ${eventSql('failed', sql`m.failed_at`, error)} || ${eventSql('unknown', sql`m.unknown_at`)}
-        FROM broadcast_messages m
+        FROM ${rows} m
         JOIN broadcast_sends s ON s.id = m.send_id
         JOIN broadcast_campaigns bc ON bc.id = s.campaign_id
         LEFT JOIN contacts ct ON ct.id = m.contact_id
-        WHERE m.id = ANY(${messageIds}::bigint[]) AND m.state IN ('accepted', 'sent', 'delivered', 'read', 'failed', 'unknown')
-        ORDER BY m.id`,
-  );
+        WHERE m.state IN ('accepted', 'sent', 'delivered', 'read', 'failed', 'unknown')
+        ORDER BY m.id`;
 }

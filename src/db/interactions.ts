@@ -109,9 +109,12 @@ const takesHandler = sql`EXCLUDED.handled_by_kind IS NOT NULL AND ${handlerRank(
  * Upserts the rows of `source` (a SELECT yielding {@link INTERACTION_COLUMNS}, at most one row per
  * source key) with the merge rules above. For the hot paths that project their own rows in SQL
  * (a batch of call attempts, of WhatsApp messages) without a round trip through JavaScript.
+ * `withClause` (`WITH … AS (…)`) lets the source read rows a data-modifying CTE just wrote, so the
+ * source write and its interactions are one statement.
  */
-export async function upsertInteractionsFrom(db: Executor, source: RawBuilder<unknown>): Promise<RecordedInteraction[]> {
+export async function upsertInteractionsFrom(db: Executor, source: RawBuilder<unknown>, withClause?: RawBuilder<unknown>): Promise<RecordedInteraction[]> {
   const { rows } = await sql<{ id: number; source_key: string; inserted: boolean }>`
+    ${withClause ?? sql``}
     INSERT INTO interactions AS i (${sql.join(INTERACTION_COLUMNS.map((c) => sql.id(c)))})
     ${source}
     ON CONFLICT ON CONSTRAINT interactions_source_key DO UPDATE SET

@@ -158,6 +158,39 @@ describe('channel and templates', () => {
     const after = await stack.database.db.selectFrom('webhook_events').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
   });
+
+  it('applies a rotated app secret to the very next webhook POST', async () => {
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [] });
+    const url = `/v1/webhooks/whatsapp/${channel.id}`;
+    const postSignedWith = (secret: string) =>
+      stack.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, secret) }, payload: body });
+    const rotate = async (appSecret: string) =>
+      expect(
+        (await stack.app.inject({ method: 'PATCH', url: `/v1/whatsapp/channels/${channel.id}`, headers: bearer(tenant.adminKey), payload: { appSecret } }))
+          .statusCode,
+      ).toBe(200);
+    const stored = async () =>
+      (
+        await stack.database.db
+          .selectFrom('webhook_events')
+          .select(sql<number>`count(*)::int`.as('n'))
+          .where('channel_id', '=', channel.id)
+          .executeTakeFirstOrThrow()
+      ).n;
+    // The channel as last read checks this one, and the next.
+    expect((await postSignedWith(SIM_SECRET)).statusCode).toBe(200);
+    const before = await stored();
+    try {
+      await rotate('segredo-novo');
+      expect((await postSignedWith(SIM_SECRET)).statusCode).toBe(403);
+      expect(await stored()).toBe(before);
+      expect((await postSignedWith('segredo-novo')).statusCode).toBe(200);
+      expect(await stored()).toBe(before + 1);
+    } finally {
+      await rotate(SIM_SECRET);
+    }
+    expect((await postSignedWith(SIM_SECRET)).statusCode).toBe(200);
+  });
 });
 
 describe('creating a send is checked against the template and the group', () => {

@@ -21,8 +21,12 @@ export interface PageLoopDeps<M extends { id: number }> {
   acquire(want: number, least: number): Promise<Grant>;
   /** The grant's slots are counted from now (its calls left late). */
   restamp(grant: Grant, size: number): Promise<void>;
-  /** Records the intent of a batch (`sending`): the attempt number of each claimed message. */
-  claim(batch: M[]): Promise<Claimed>;
+  /**
+   * Records the intent of a batch (`sending`): the attempt number of each claimed message. Given
+   * the batch's grant, a claim that comes after the grant's time counts its slots from then itself
+   * (`restamped`), saving the restamp's round trip.
+   */
+  claim(batch: M[], grant: Grant): Promise<Claimed>;
   /** Calls the API for one claimed message: answers the delay of a short retry to make, if any. */
   dispatch(message: M, attempt: number): Promise<number | undefined>;
   /** Writes the outcomes recorded so far (a retry's `pending` before it is claimed again). */
@@ -139,13 +143,13 @@ export async function runPageLoop<M extends { id: number }>(deps: PageLoopDeps<M
     claiming += batch.length;
     const claim: Promise<void> = (async () => {
       // Committed before any call: from here on a retry never sends these again.
-      const { attempts, limitedUntil } = await deps.claim(batch);
+      const { attempts, limitedUntil, restamped } = await deps.claim(batch, grant);
       if (callAt > Date.now()) await sleep(callAt - Date.now());
-      // Late (recording took longer than the lead, or the timer fired late): the calls leave
-      // now, and the window counts them from now. Not awaited (the calls need not wait for
-      // bookkeeping of the next window); if it fails the grant keeps its earlier time, which
-      // risks a 130429, nothing more.
-      if (Date.now() - callAt > 1) deps.restamp(grant, batch.length).catch(() => undefined);
+      // Late (the timer fired late, or recording took longer than the lead and the claim did not
+      // restamp): the calls leave now, and the window counts them from now. Not awaited (the
+      // calls need not wait for bookkeeping of the next window); if it fails the grant keeps its
+      // earlier time, which risks a 130429, nothing more.
+      if (!restamped && Date.now() - callAt > 1) deps.restamp(grant, batch.length).catch(() => undefined);
       result.claimed += attempts.size;
       // Refused by the messaging limit: left `pending` for when capacity frees; this page ends.
       if (limitedUntil) result.limitedUntil = limitedUntil;

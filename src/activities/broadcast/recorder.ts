@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { recordMessageInteractions } from '../../db/interaction-sources';
+import { recordWrittenMessageInteractions } from '../../db/interaction-sources';
 import type { Database } from '../../db/schema';
 
 /** What became of one API call. `release` puts a message back unsent (the send pauses or stops). */
@@ -27,13 +27,15 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
     const items = [...unsorted].sort((a, b) => a.id - b.id);
     const col = <T>(f: (o: Outcome) => T) => items.map(f);
     // Rows are locked in id order first, as the webhook applier does, so the two never deadlock.
-    // The interactions of the messages that reached the API are written in the same transaction.
+    // The interactions of the messages that reached the API are written by the same statement,
+    // from the rows as written (one round trip per flush, no transaction of four).
     await retryOnDeadlock(() =>
-      db.transaction().execute(async (trx) => {
-        await sql`
+      recordWrittenMessageInteractions(
+        db,
+        sql`
       WITH locked AS (
         SELECT id FROM broadcast_messages WHERE id = ANY(${col((o) => o.id)}::bigint[]) ORDER BY id FOR UPDATE
-      )
+      ), written AS (
       UPDATE broadcast_messages m SET
         state = CASE v.kind
           WHEN 'accepted' THEN CASE WHEN m.state IN ('sending', 'unknown') THEN 'accepted' ELSE m.state END
@@ -59,12 +61,11 @@ export function createRecorder(db: Kysely<Database>, options: { maxBatch?: numbe
         ${col((o) => (o.kind === 'retry' ? o.delayMs : 0))}::int[], ${items.map((o) => o.at)}::float8[]
       ) AS u(id, kind, wamid, wa_id, mstatus, code, title, details, delay_ms, at_ms),
       LATERAL (SELECT u.*, to_timestamp(u.at_ms / 1000) AS at) v
-      WHERE m.id = v.id AND m.id IN (SELECT id FROM locked)`.execute(trx);
-        await recordMessageInteractions(
-          trx,
-          items.filter((o) => o.kind === 'accepted' || o.kind === 'failed').map((o) => o.id),
-        );
-      }),
+      WHERE m.id = v.id AND m.id IN (SELECT id FROM locked)
+      RETURNING m.*, v.kind AS outcome_kind
+      )`,
+        sql`(SELECT * FROM written WHERE outcome_kind IN ('accepted', 'failed'))`,
+      ),
     );
   };
 

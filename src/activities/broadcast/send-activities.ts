@@ -220,7 +220,7 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
           slots,
           acquire: (want, least) => limiter.acquire(pace.keys, want, least, CLAIM_LEAD_MS),
           restamp: (grant, size) => limiter.restamp(pace.keys, grant, size),
-          claim: (batch) => claimBatch(db, batch, limit),
+          claim: (batch, grant) => claimBatch(db, batch, limit, { keys: pace.keys, stamp: grant.stamp, size: batch.length }),
           dispatch: dispatchMessage,
           flush: () => recorder.flush(),
           check: async () => {

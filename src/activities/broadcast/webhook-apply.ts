@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { recordMessageInteractions } from '../../db/interaction-sources';
+import { recordWrittenMessageInteractions } from '../../db/interaction-sources';
 import { recordInteractions, type InteractionInput } from '../../db/interactions';
 import type { Database, MessageState } from '../../db/schema';
 import { canonicalWhatsAppNumber, parseMessageKey } from '../../domain/broadcast';
@@ -148,7 +148,10 @@ export async function applyStatuses(
   if (changes.size > 0) {
     const list = [...changes.entries()].sort((a, b) => a[0] - b[0]);
     const col = <T>(f: (c: Change, id: number) => T) => list.map(([id, c]) => f(c, id));
-    await sql`
+    // The messages and their interactions in one statement (from the rows as written).
+    await recordWrittenMessageInteractions(
+      trx,
+      sql`WITH written AS (
       UPDATE broadcast_messages m SET
         state = coalesce(v.state, m.state),
         wamid = coalesce(m.wamid, v.wamid),
@@ -169,10 +172,9 @@ export async function applyStatuses(
         ${col((c) => ms(c.at.read))}::float8[], ${col((c) => ms(c.at.failed))}::float8[],
         ${col((c) => c.error?.code ?? null)}::int[], ${col((c) => c.error?.title ?? null)}::text[], ${col((c) => c.error?.details ?? null)}::text[]
       ) AS v(id, state, wamid, wa_id, sent_ms, delivered_ms, read_ms, failed_ms, code, title, details)
-      WHERE m.id = v.id`.execute(trx);
-    await recordMessageInteractions(
-      trx,
-      list.map(([id]) => id),
+      WHERE m.id = v.id
+      RETURNING m.*)`,
+      sql`written`,
     );
   }
   await blockRecipients(trx, blocks);

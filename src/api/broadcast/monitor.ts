@@ -39,31 +39,43 @@ export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Pr
     missingVariables: { skipped: 0, defaulted: 0, byPlaceholder: {} },
   };
   if (sendIds.length === 0) return { totals, currentMps: 0 };
-  const { rows } = await sql<{ state: MessageState; code: number | null; title: string | null; reason: string | null; n: number; recent: number }>`
+  // One scan of the send's rows: it also counts the rows with a missing variable, so the
+  // placeholder breakdown (a second scan) runs only for a send that has some.
+  const { rows } = await sql<{
+    state: MessageState;
+    code: number | null;
+    title: string | null;
+    reason: string | null;
+    n: number;
+    recent: number;
+    missing: number;
+  }>`
     SELECT state, CASE WHEN state = 'failed' THEN error_code END AS code, CASE WHEN state = 'failed' THEN max(error_title) END AS title,
            skip_reason AS reason, count(*)::int AS n,
-           count(*) FILTER (WHERE coalesce(accepted_at, sent_at) > now() - ${RECENT_S} * interval '1 second')::int AS recent
+           count(*) FILTER (WHERE coalesce(accepted_at, sent_at) > now() - ${RECENT_S} * interval '1 second')::int AS recent,
+           count(*) FILTER (WHERE missing_variables IS NOT NULL)::int AS missing
     FROM broadcast_messages WHERE send_id = ANY(${sendIds}::uuid[])
     GROUP BY state, CASE WHEN state = 'failed' THEN error_code END, skip_reason`.execute(db);
   let recent = 0;
+  let missing = 0;
   for (const r of rows) {
     totals.total += r.n;
     totals[r.state] += r.n;
     recent += r.recent;
+    missing += r.missing;
+    if (r.state !== 'skipped') totals.missingVariables.defaulted += r.missing;
     if (r.state === 'failed') totals.failedByCode.push({ code: r.code, title: r.title, count: r.n });
     if (r.state === 'skipped') totals.skippedByReason[r.reason ?? 'other'] = (totals.skippedByReason[r.reason ?? 'other'] ?? 0) + r.n;
   }
   totals.failedByCode.sort((a, b) => b.count - a.count);
-  const missing = await sql<{ placeholder: string; skipped: number; defaulted: number }>`
-    SELECT p AS placeholder, count(*) FILTER (WHERE state = 'skipped')::int AS skipped, count(*) FILTER (WHERE state <> 'skipped')::int AS defaulted
-    FROM broadcast_messages, unnest(missing_variables) p
-    WHERE send_id = ANY(${sendIds}::uuid[]) AND missing_variables IS NOT NULL GROUP BY p ORDER BY p`.execute(db);
-  for (const m of missing.rows) totals.missingVariables.byPlaceholder[m.placeholder] = m.skipped + m.defaulted;
+  if (missing > 0) {
+    const byPlaceholder = await sql<{ placeholder: string; n: number }>`
+      SELECT p AS placeholder, count(*)::int AS n
+      FROM broadcast_messages, unnest(missing_variables) p
+      WHERE send_id = ANY(${sendIds}::uuid[]) AND missing_variables IS NOT NULL GROUP BY p ORDER BY p`.execute(db);
+    for (const m of byPlaceholder.rows) totals.missingVariables.byPlaceholder[m.placeholder] = m.n;
+  }
   totals.missingVariables.skipped = totals.skippedByReason[MISSING_VARIABLE_SKIP_REASON] ?? 0;
-  const defaulted = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM broadcast_messages
-    WHERE send_id = ANY(${sendIds}::uuid[]) AND missing_variables IS NOT NULL AND state <> 'skipped'`.execute(db);
-  totals.missingVariables.defaulted = defaulted.rows[0]?.n ?? 0;
   return { totals, currentMps: Math.round((recent / RECENT_S) * 10) / 10 };
 }
 

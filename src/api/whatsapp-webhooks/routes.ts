@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { createSecretBox } from '../../db/secrets';
@@ -37,9 +38,10 @@ export const applierStarter = (temporal: Client, config: Config) =>
 export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temporal }) => {
   const box = createSecretBox(config.SECRETS_KEY);
   const ensureApplier = applierStarter(temporal, config);
-  // The channel row is read on every call (one primary-key probe), so a rotated app secret or
-  // verify token applies at once in every API process; only the decryption is remembered, by the
-  // sealed value, so a rotation changes the key of the entry.
+  // A rotated app secret or verify token applies at once in every API process: the subscription
+  // check reads the channel row on every call, and a POST stores only while the sealed secret it
+  // was checked with is the one stored (else it reads the row again). Only the decryption is
+  // remembered, by the sealed value, so a rotation changes the key of the entry.
   const opened = new Map<string, string>();
   const openSecret = (sealed: string) => {
     let plain = opened.get(sealed);
@@ -57,6 +59,45 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
       .where('id', '=', id)
       .executeTakeFirst();
     return channel && { channel, appSecret: openSecret(channel.app_secret_enc) };
+  };
+  type Entry = NonNullable<Awaited<ReturnType<typeof channelOf>>>;
+  /**
+   * A POST is one statement: the channel last read is used to check the signature, and the store
+   * is guarded by its sealed secret being still the one stored (a rotated or deleted channel
+   * stores nothing, and the POST is checked again against the row as it is now).
+   */
+  const lastRead = new Map<string, Entry>();
+  const storeIfUnchanged = async (entry: Entry, payload: string): Promise<boolean> => {
+    const stored = await sql`
+      INSERT INTO webhook_events (channel_id, tenant_id, payload)
+      SELECT id, tenant_id, ${payload}::jsonb FROM whatsapp_channels WHERE id = ${entry.channel.id} AND app_secret_enc = ${entry.channel.app_secret_enc}`.execute(
+      db,
+    );
+    return Number(stored.numAffectedRows ?? 0n) === 1;
+  };
+  const store = async (entry: Entry, payload: string) => {
+    await db.insertInto('webhook_events').values({ channel_id: entry.channel.id, tenant_id: entry.channel.tenant_id, payload }).execute();
+  };
+  /** Checks the POST against `entry` (401/403/400) and answers whether it was stored. */
+  const checkAndStore = async (entry: Entry, raw: Buffer, signature: string, fresh: boolean): Promise<boolean> => {
+    if (!verifySignature(raw, signature, entry.appSecret)) {
+      if (!fresh) return false;
+      throw new ProblemError(403, 'WEBHOOK_SIGNATURE_INVALID', 'The signature does not match the body.');
+    }
+    if (jsonDepthExceeds(raw, MAX_WEBHOOK_DEPTH)) {
+      throw new ProblemError(400, 'WEBHOOK_BODY_TOO_DEEP', `The body nests deeper than ${MAX_WEBHOOK_DEPTH} levels; Meta's payloads nest fewer than 10.`);
+    }
+    // The signed text goes to PostgreSQL as it came (no parse and stringify here); jsonb input
+    // is the JSON check: a body it refuses is answered 400 and nothing is stored.
+    try {
+      if (fresh) await store(entry, raw.toString('utf8'));
+      else return await storeIfUnchanged(entry, raw.toString('utf8'));
+      return true;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === '22P02' || code === '22P05' || code === '54001') throw new ProblemError(400, 'WEBHOOK_BODY_INVALID', 'The body is not JSON.');
+      throw error;
+    }
   };
 
   await app.register(async (scope: App) => {
@@ -101,28 +142,21 @@ export const whatsappWebhookRoutes: RoutePlugin = async (app, { db, config, temp
         },
       },
       async (request) => {
-        const entry = await channelOf(request.params.channelId);
-        if (!entry) throw new ProblemError(404, 'WHATSAPP_CHANNEL_NOT_FOUND', 'Unknown webhook URL.');
+        const id = request.params.channelId;
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const header = request.headers[SIGNATURE_HEADER];
         const signature = Array.isArray(header) ? header[0] : header;
-        if (!signature) throw new ProblemError(401, 'WEBHOOK_SIGNATURE_MISSING', `The ${SIGNATURE_HEADER} header is required.`);
-        if (!verifySignature(raw, signature, entry.appSecret))
-          throw new ProblemError(403, 'WEBHOOK_SIGNATURE_INVALID', 'The signature does not match the body.');
-        if (jsonDepthExceeds(raw, MAX_WEBHOOK_DEPTH)) {
-          throw new ProblemError(400, 'WEBHOOK_BODY_TOO_DEEP', `The body nests deeper than ${MAX_WEBHOOK_DEPTH} levels; Meta's payloads nest fewer than 10.`);
-        }
-        // The signed text goes to PostgreSQL as it came (no parse and stringify here); jsonb input
-        // is the JSON check: a body it refuses is answered 400 and nothing is stored.
-        try {
-          await db
-            .insertInto('webhook_events')
-            .values({ channel_id: entry.channel.id, tenant_id: entry.channel.tenant_id, payload: raw.toString('utf8') })
-            .execute();
-        } catch (error) {
-          const code = (error as { code?: string }).code;
-          if (code === '22P02' || code === '22P05' || code === '54001') throw new ProblemError(400, 'WEBHOOK_BODY_INVALID', 'The body is not JSON.');
-          throw error;
+        const known = lastRead.get(id);
+        if (!known || !signature || !(await checkAndStore(known, raw, signature, false))) {
+          const entry = await channelOf(id);
+          if (!entry) {
+            lastRead.delete(id);
+            throw new ProblemError(404, 'WHATSAPP_CHANNEL_NOT_FOUND', 'Unknown webhook URL.');
+          }
+          if (!signature) throw new ProblemError(401, 'WEBHOOK_SIGNATURE_MISSING', `The ${SIGNATURE_HEADER} header is required.`);
+          await checkAndStore(entry, raw, signature, true);
+          if (lastRead.size >= 10_000) lastRead.clear();
+          lastRead.set(id, entry);
         }
         void ensureApplier();
         return { received: true };
