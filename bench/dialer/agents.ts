@@ -1,28 +1,29 @@
 // bench/dialer/agents.ts: progressive 1:1 and predictive (abandon target 3%) side by side, each a
-// campaign of `contacts` contacts with its own `agents` simulated agents (talk 2–10 s, after-call
-// work 1–4 s), a 35% answer rate, customers abandoned after 2 s without an agent.
+// campaign of `contacts` contacts with its own `agents` agents, a 35% answer rate, through the real
+// connect path (answeredCall "agent", agent-connect.ts): the lane reserves an agent, originates the
+// agent's phone (the simulator's agent endpoints auto-answer in 20–60 ms, as softphones set to
+// auto-answer do, and hang up after 2–10 s of talk), bridges both, and plays the abandon message
+// to a customer left 2 s without an agent. After-call work: the campaign's 3 s.
 //   npx tsx bench/dialer/agents.ts [contacts=10000] [agents=50] [maxSeconds=900]
 // Needs PostgreSQL (BENCH_DATABASE_URL); starts its own Temporal dev server and a worker process.
 // Both campaigns run at once until the predictive one has dialled its list (or maxSeconds); each
-// is measured over the time it was dialling. Reports per mode: agent occupancy, abandon rate,
-// average and p99 wait for an agent after the answer, calls per agent-hour; and worker CPU per call.
+// is measured over the time it was dialling, from the database (attempts and the agent ledger).
+// Reports per mode: agent occupancy, abandon rate, average and p99 answer → bridged (the wait for
+// an agent), calls per agent-hour; and worker CPU per call.
 import { sql, type Kysely } from 'kysely';
 import { createUser } from '../../src/db/accounts';
 import { changeAgentState, createAgent } from '../../src/db/agents';
 import type { Database } from '../../src/db/schema';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { cpuSeconds, log } from '../lib';
+import { logWorkerCpu, percentile } from './report';
 import { startDialerBench } from './stack';
-import { SimulatedAgents, type CampaignFigures } from './simulated-agents';
 
 const contacts = Number(process.argv[2] ?? 10_000);
 const agentsPerCampaign = Number(process.argv[3] ?? 50);
 const maxSeconds = Number(process.argv[4] ?? 900);
 const MODES = ['progressive', 'predictive'] as const;
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((s.length - 1) * p))] ?? 0;
-};
+const WRAP_UP_SECONDS = 3;
 
 async function seedCampaignAgents(db: Kysely<Database>, tenantId: string, mode: string): Promise<string[]> {
   const ids: string[] = [];
@@ -46,10 +47,28 @@ async function seedGroup(db: Kysely<Database>, tenantId: string, name: string, o
   return group.id;
 }
 
-/** Busy agent-time of the handles within [from, to], ÷ agents × (to − from). */
-function occupancy(f: CampaignFigures, from: number, to: number): number {
-  const busy = f.handles.reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, to) - Math.max(a, from)), 0);
-  return busy / (agentsPerCampaign * (to - from));
+interface CampaignFigures {
+  connected: number;
+  abandoned: number;
+  /** Answer → bridged of every connected call (ms). */
+  waits: number[];
+  /** Agent time taken by calls (reserved → released + after-call work) within the window (ms). */
+  busyMs: number;
+}
+
+/** A campaign's figures over [from, to] (wall clock), read from its attempts and its agent ledger. */
+async function figuresOf(db: Kysely<Database>, campaignId: string, from: Date, to: Date): Promise<CampaignFigures> {
+  const counts = await sql<{ connected: number; abandoned: number }>`
+    SELECT count(*) FILTER (WHERE bridged_at IS NOT NULL)::int AS connected, count(*) FILTER (WHERE outcome = 'abandoned')::int AS abandoned
+    FROM dial_attempts WHERE campaign_id = ${campaignId} AND started_at >= ${from} AND started_at < ${to}`.execute(db);
+  const waits = await sql<{ ms: number }>`
+    SELECT agent_wait_ms AS ms FROM dial_attempts
+    WHERE campaign_id = ${campaignId} AND bridged_at >= ${from} AND bridged_at < ${to} AND agent_wait_ms IS NOT NULL`.execute(db);
+  const busy = await sql<{ ms: number | null }>`
+    SELECT sum(GREATEST(0, EXTRACT(epoch FROM LEAST(COALESCE(released_at + make_interval(secs => ${WRAP_UP_SECONDS}), now()), ${to}::timestamptz)
+      - GREATEST(reserved_at, ${from}::timestamptz)))) * 1000 AS ms
+    FROM agent_calls WHERE campaign_id = ${campaignId} AND reserved_at < ${to}`.execute(db);
+  return { ...counts.rows[0], waits: waits.rows.map((r) => r.ms), busyMs: Number(busy.rows[0].ms ?? 0) };
 }
 
 async function main() {
@@ -58,8 +77,10 @@ async function main() {
     {
       seed: 5,
       ringMs: [1000, 6000],
-      // The simulated agents hang up; the customer never does first.
+      // The agents hang up; the customer never does first.
       talkMs: [120_000, 120_000],
+      media: { soundMs: 2_500 },
+      agents: { match: '^(progressive|predictive)-', answerMs: [20, 60], talkMs: [2_000, 10_000], endpoints: {} },
       defaultMix: [
         { outcome: 'answered', weight: 35 },
         { outcome: 'no_answer', weight: 35 },
@@ -80,27 +101,24 @@ async function main() {
       name: `Bench ${mode}`,
       config: {
         maxAttemptsPerContact: 1,
+        answeredCall: 'agent',
+        agentConnect: { abandonAfterSeconds: 2, abandonMessage: 'sound:custom/sem-agente' },
         callingWindow: { days: [0, 1, 2, 3, 4, 5, 6], ranges: [{ from: '00:00', to: '24:00' }], excludeHolidays: false },
         pacing: { mode, ratio: 1, abandonTargetPercent: 3, channels: 300, callsPerSecond: 60 },
-        outcomes: { busy: { action: 'finish' }, no_answer: { action: 'finish' }, rejected: { action: 'finish' } },
+        outcomes: { busy: { action: 'finish' }, no_answer: { action: 'finish' }, rejected: { action: 'finish' }, abandoned: { action: 'finish' } },
         failurePause: { window: 1000, ratio: 1 },
       },
     });
-    campaigns[mode] = (await post('/v1/dialer/campaigns', { name: `Bench ${mode}`, groupId, strategyId: strategy.id, agentIds, wrapUpSeconds: 5 })).id;
+    campaigns[mode] = (
+      await post('/v1/dialer/campaigns', { name: `Bench ${mode}`, groupId, strategyId: strategy.id, agentIds, wrapUpSeconds: WRAP_UP_SECONDS })
+    ).id;
     for (const agentId of agentIds) await changeAgentState(db, { tenantId: tenantId, agentId, command: 'log_in', by: 'agent', actorUserId: null });
   }
 
-  const agents = new SimulatedAgents(db, tenantId, {
-    ariUrl: sim.url,
-    auth: `Basic ${Buffer.from('omni:omni').toString('base64')}`,
-    talkMs: [2000, 10_000],
-    wrapUpMs: [1000, 4000],
-    abandonAfterMs: 2000,
-  });
-  agents.start();
   const worker = await startWorker();
   const cpuBefore = cpuSeconds(worker.pid!);
   const started = performance.now();
+  const startedAt = new Date();
   for (const mode of MODES) await post(`/v1/dialer/campaigns/${campaigns[mode]}/start`);
 
   // Each campaign is measured while it still has contacts to dial.
@@ -127,26 +145,34 @@ async function main() {
       .result()
       .catch(() => undefined);
   const cpu = cpuSeconds(worker.pid!) - cpuBefore;
-  await agents.stop();
   const calls = sim.stats().originatesAccepted;
+  const wall = (at: number) => new Date(startedAt.getTime() + (at - started));
 
   for (const mode of MODES) {
-    const f = agents.figuresOf(campaigns[mode]);
     const to = endedAt[mode] ?? until;
+    const f = await figuresOf(db, campaigns[mode], startedAt, wall(to));
     const hours = (to - started) / 3_600_000;
     const dialled = contacts - (await pendingOf(campaigns[mode]));
     log(
       `${mode.padEnd(11)} over ${((to - started) / 1000).toFixed(0)} s (${dialled} contacts dialled${endedAt[mode] ? '' : ', list not finished'}): ` +
-        `occupancy ${(occupancy(f, started, to) * 100).toFixed(1)}%, abandon ${((f.abandoned / Math.max(1, f.abandoned + f.connected)) * 100).toFixed(2)}% ` +
-        `(${f.abandoned} of ${f.abandoned + f.connected} answered), wait for agent avg ${(f.waits.reduce((a, b) => a + b, 0) / Math.max(1, f.waits.length)).toFixed(0)} ms ` +
-        `p99 ${pct(f.waits, 0.99).toFixed(0)} ms, ${(f.connected / (agentsPerCampaign * hours)).toFixed(0)} calls per agent-hour`,
+        `occupancy ${((f.busyMs / (agentsPerCampaign * (to - started))) * 100).toFixed(1)}%, abandon ${((f.abandoned / Math.max(1, f.abandoned + f.connected)) * 100).toFixed(2)}% ` +
+        `(${f.abandoned} of ${f.abandoned + f.connected} answered), answer → bridged avg ${(f.waits.reduce((a, b) => a + b, 0) / Math.max(1, f.waits.length)).toFixed(0)} ms ` +
+        `p99 ${percentile(f.waits, 0.99).toFixed(0)} ms, ${(f.connected / (agentsPerCampaign * hours)).toFixed(0)} calls per agent-hour`,
     );
   }
   const a = predictiveMonitor.agents;
   log(
     `predictive monitor at the end: dial level ${a?.dialLevel?.toFixed(2)}, phase ${a?.pacingPhase}, abandon (campaign) ${((a?.abandonRate?.campaign?.rate ?? 0) * 100).toFixed(2)}%`,
   );
-  log(`worker CPU: ${cpu.toFixed(1)} s for ${calls} calls of both campaigns = ${((cpu / Math.max(1, calls)) * 1000).toFixed(2)} ms per call`);
+  const customerCalls = (
+    await db
+      .selectFrom('dial_attempts')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('campaign_id', 'in', [campaigns.progressive, campaigns.predictive])
+      .executeTakeFirstOrThrow()
+  ).n;
+  log(`${calls} originates (${customerCalls} to customers, ${calls - customerCalls} to agents), reoriginated ${sim.stats().reoriginated.length}`);
+  logWorkerCpu(cpu, (until - started) / 1000, customerCalls, 'customer calls of both campaigns');
 
   worker.kill('SIGTERM');
   await stop();

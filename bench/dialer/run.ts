@@ -11,6 +11,7 @@
 import { sql } from 'kysely';
 import { cpuSeconds, log } from '../lib';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
+import { logPlaced, logWorkerCpu } from './report';
 import { startDialerBench } from './stack';
 
 const contacts = Number(process.argv[2] ?? 20_000);
@@ -103,11 +104,8 @@ async function main() {
   const simUtil = samples.reduce((a, b) => a + b, 0) / (samples.length * channels);
   const lane = result.lastLane?.metrics;
   log(`${channels} channels, calls ring ${ringMs.join('–')} ms and talk ${talkMs.join('–')} ms`);
-  log(
-    `campaign ${result.status}: ${contacts} contacts, ${stats.originatesAccepted} calls in ` +
-      `${seconds.toFixed(1)} s (${(stats.originatesAccepted / seconds).toFixed(0)} calls/s), ` +
-      `max concurrent ${stats.maxConcurrent}/${channels}, reoriginated ${stats.reoriginated.length}`,
-  );
+  log(`campaign ${result.status}: ${contacts} contacts`);
+  logPlaced(stats, seconds, channels);
   log(
     `line utilisation while contacts were due: ${(simUtil * 100).toFixed(1)}% (simulator, ${samples.length} samples), ` +
       `${((lane?.lineUtilisation ?? 0) * 100).toFixed(1)}% (lane)`,
@@ -116,10 +114,7 @@ async function main() {
     `channel free → next originate: p50 ${lane?.freeToOriginateMs.p50.toFixed(2)} ms, p99 ${lane?.freeToOriginateMs.p99.toFixed(2)} ms, ` +
       `max ${lane?.freeToOriginateMs.max.toFixed(2)} ms (${lane?.freeToOriginateMs.count} samples, last lane)`,
   );
-  log(
-    `worker CPU: ${cpu.toFixed(1)} s over ${seconds.toFixed(1)} s = ${((cpu / seconds) * 100).toFixed(0)}% of one core ` +
-      `(${((cpu / stats.originatesAccepted) * 1000).toFixed(2)} ms per call)`,
-  );
+  logWorkerCpu(cpu, seconds, stats.originatesAccepted);
 
   worker.kill('SIGTERM');
   await stop();

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportSources } from '../../src/db/reports';
+import { reportById } from '../../src/domain/reports/catalogue';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
 import { startDialerTestStack, type DialerTestStack } from '../helpers/dialer-stack';
@@ -109,6 +111,19 @@ describe('connecting answered calls to agents', () => {
       const mine = ledger.filter((c) => c.agent_id === agentId).sort((x, y) => +new Date(x.reserved_at) - +new Date(y.reserved_at));
       for (let i = 1; i < mine.length; i++) expect(+new Date(mine[i].reserved_at)).toBeGreaterThanOrEqual(+new Date(mine[i - 1].released_at!));
     }
+    // The calls report names the agent of every connected call and marks the abandoned ones.
+    const columns = reportById('calls')!.columns.map((c) => c.key);
+    const report = await reportSources.calls(db, { tenantId: t.tenant.tenantId, filters: { campaignId } }, null, 100);
+    const cell = (row: unknown[], name: string) => row[columns.indexOf(name)];
+    expect(report.rows).toHaveLength(10);
+    for (const row of report.rows) {
+      const abandonedRow = cell(row, 'resultado') === 'abandoned';
+      expect(cell(row, 'abandonada')).toBe(abandonedRow ? 'sim' : 'nao');
+      if (abandonedRow) expect(cell(row, 'agente')).toBeNull();
+      else expect(String(cell(row, 'agente'))).toMatch(/^Agente [12]$/);
+    }
+    const perCampaign = await reportSources['dialer-campaigns'](db, { tenantId: t.tenant.tenantId, filters: { campaignId } }, null, 10);
+    expect(perCampaign.rows[0][reportById('dialer-campaigns')!.columns.findIndex((c) => c.key === 'abandonadas')]).toBe(abandoned.length);
     const contacts = await db
       .selectFrom('dialer_contacts')
       .select(['last_outcome', 'state', 'next_attempt_at'])

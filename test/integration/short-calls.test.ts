@@ -89,7 +89,7 @@ it('adds short calls per campaign and one line per tenant day to the Relatório 
   const page = await reportSources['dialer-campaigns'](stack.database.db, { tenantId: tenant.tenantId, filters: { from: '2026-11-01T00:00:00Z' } }, null, 100);
   const [campaign, ...days] = page.rows;
   expect(campaign.slice(0, 5)).toEqual(['Cobrança', campaignId, 'running', 0, 7]);
-  expect(campaign.slice(18)).toEqual([4, 4 / 7]);
+  expect(campaign.slice(18)).toEqual([4, 4 / 7, 0]);
   expect(days.map((d) => [d[0], d[2], d[4], d[18], d[19]])).toEqual([
     ['Empresa — 2026-11-01', 'dia', 1, 1, 1],
     [expect.stringMatching(/^Empresa — \d{4}-\d{2}-\d{2}$/), 'dia', 6, 3, 0.5],

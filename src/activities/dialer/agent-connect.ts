@@ -99,8 +99,6 @@ export class AgentConnector {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly off: Array<() => void>;
   private closed = false;
-  /** Answer → bridged, per connected call (ms), for the lane's metrics and the bench. */
-  readonly answerToBridgedMs: number[] = [];
 
   constructor(private readonly deps: AgentConnectorDeps) {
     const { events } = deps;
@@ -300,7 +298,6 @@ export class AgentConnector {
     const bridgedAt = new Date();
     conn.bridgedAt = bridgedAt;
     const waitMs = Math.max(0, bridgedAt.getTime() - conn.answeredAt.getTime());
-    this.answerToBridgedMs.push(waitMs);
     await db.updateTable('dial_attempts').set({ bridged_at: bridgedAt, agent_wait_ms: waitMs }).where('attempt_key', '=', conn.key).execute();
     this.follow(this.watch(conn));
     return 'connected';

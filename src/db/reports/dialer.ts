@@ -87,6 +87,7 @@ export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenan
     network: number;
     machine: number;
     unknown: number;
+    abandoned: number;
     blocked: number;
     done: number;
     short: number;
@@ -103,6 +104,7 @@ export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenan
       count(a.id) FILTER (WHERE a.outcome = 'network_failure')::int AS network,
       count(a.id) FILTER (WHERE a.outcome = 'answering_machine')::int AS machine,
       count(a.id) FILTER (WHERE a.outcome = 'unknown')::int AS unknown,
+      count(a.id) FILTER (WHERE a.outcome = 'abandoned')::int AS abandoned,
       (SELECT count(*)::int FROM dialer_contacts d WHERE d.campaign_id = c.id AND d.state = 'blocked') AS blocked,
       count(a.id) FILTER (WHERE a.state = 'done')::int AS done,
       count(a.id) FILTER (WHERE ${isShortCallSql})::int AS short,
@@ -135,10 +137,11 @@ export const dialerCampaignsSource: ReportSource = singlePage(async (db, { tenan
     r.unknown,
     r.short,
     shortCallShare(r.attempts, r.short),
+    r.abandoned,
   ]);
   if (f.campaignId) return campaigns;
   // The tenant's days: Anatel's short-call rule counts every call of the company, per day.
   const days = await shortCallDays(db, tenantId, { from: f.from, to: f.to ?? new Date().toISOString() });
-  const dayRows = days.map((d) => [`Empresa — ${d.day}`, null, 'dia', null, d.placed, ...Array(12).fill(null), null, d.short, d.share]);
+  const dayRows = days.map((d) => [`Empresa — ${d.day}`, null, 'dia', null, d.placed, ...Array(12).fill(null), null, d.short, d.share, null]);
   return [...campaigns, ...dayRows];
 });

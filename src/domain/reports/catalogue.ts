@@ -324,6 +324,7 @@ export const REPORTS: readonly ReportDefinition[] = [
       col('desconhecido', 'integer', 'tentativas de resultado desconhecido'),
       col('curtas_6s', 'integer', 'chamadas de 6 s ou menos'),
       col('curtas_6s_pct', 'percent', 'curtas ÷ tentativas'),
+      col('abandonadas', 'integer', 'atendidas que não encontraram agente livre a tempo (ouviram a mensagem de abandono)'),
     ],
     fileName: 'relatorio-discador',
   },
