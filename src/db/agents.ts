@@ -197,7 +197,14 @@ export async function reserveAgent(db: Kysely<Database>, input: { campaignId: st
         if (!free) return undefined;
         const call = await trx
           .insertInto('agent_calls')
-          .values({ call_key: input.callKey, tenant_id: free.tenant_id, campaign_id: input.campaignId, agent_id: free.agent_id })
+          // The statement's own time, not the transaction's: it began before the release that freed this agent may have committed.
+          .values({
+            call_key: input.callKey,
+            tenant_id: free.tenant_id,
+            campaign_id: input.campaignId,
+            agent_id: free.agent_id,
+            reserved_at: sql`clock_timestamp()`,
+          })
           .returning(['reserved_at'])
           .executeTakeFirstOrThrow();
         const reservedAt = new Date(call.reserved_at);

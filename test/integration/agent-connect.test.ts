@@ -71,8 +71,22 @@ describe('connecting answered calls to agents', () => {
     expect(created.statusCode, created.body).toBe(201);
     const campaignId = created.json().id as string;
     expect((await t.api('POST', `/v1/dialer/campaigns/${campaignId}/start`)).statusCode).toBe(200);
+    // The monitor, read while the campaign runs: customers waiting for one of the two agents show up.
+    let running = true;
+    const waits: number[] = [];
+    const watching = (async () => {
+      while (running) {
+        const m = await t.api('GET', `/v1/dialer/campaigns/${campaignId}/monitor`);
+        if (m.statusCode === 200 && m.json().agents) waits.push(m.json().agents.waitingForAgent);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
     const result = await t.stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(campaignId)).result();
+    running = false;
+    await watching;
     expect(result.status).toBe('completed');
+    expect(Math.max(...waits)).toBeGreaterThan(0);
+    expect(waits.at(-1)).toBe(0);
 
     const db = t.stack.database.db;
     const attempts = await db.selectFrom('dial_attempts').selectAll().where('campaign_id', '=', campaignId).orderBy('id').execute();

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { releaseAgent, reservationOf, reserveAgent, type Reservation } from '../../db/agents';
+import { recordCallInteractions } from '../../db/interaction-sources';
 import type { Database } from '../../db/schema';
 import type { AgentConnectSettings } from '../../domain/dialer/strategy';
 import type { AriClient } from '../../integrations/ari';
@@ -143,6 +144,14 @@ export class AgentConnector {
   async connect(key: string, answeredAt: Date, options: { abandonOnNoAgent: boolean }): Promise<ConnectOutcome> {
     if (this.calls.has(key)) return this.calls.get(key)!.bridgedAt ? 'connected' : 'gone';
     const conn = this.open(key, answeredAt);
+    // The answer is written now (the call's end writes it again): the monitor counts this customer waiting.
+    void this.deps.db
+      .updateTable('dial_attempts')
+      .set({ answered_at: answeredAt })
+      .where('attempt_key', '=', key)
+      .where('answered_at', 'is', null)
+      .execute()
+      .catch((error: Error) => this.deps.onError(error));
     const outcome = await this.reach(conn, { reservation: undefined, dialed: false });
     if (outcome === 'no_agent' && options.abandonOnNoAgent) this.follow(this.abandon(conn));
     else if (outcome === 'no_agent') {
@@ -327,12 +336,12 @@ export class AgentConnector {
     await client.hangup(conn.key, 'normal').catch(() => false);
     await this.endAgentSide(conn);
     if (conn.bridgedAt) {
-      await db
-        .updateTable('dial_attempts')
-        .set({ agent_talk_ms: Math.max(0, endedAt.getTime() - conn.bridgedAt.getTime()) })
-        .where('attempt_key', '=', conn.key)
-        .where('agent_talk_ms', 'is', null)
-        .execute();
+      const talkMs = Math.max(0, endedAt.getTime() - conn.bridgedAt.getTime());
+      // The dialer may already have recorded the call's end (and its interaction): that is rewritten with the talk time.
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('dial_attempts').set({ agent_talk_ms: talkMs }).where('attempt_key', '=', conn.key).where('agent_talk_ms', 'is', null).execute();
+        await recordCallInteractions(trx, [conn.key]);
+      });
     }
     this.forget(conn);
   }

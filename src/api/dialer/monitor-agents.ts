@@ -101,7 +101,7 @@ async function waitingForAgent(db: Kysely<Database>, campaignId: string) {
   const { rows } = await sql<{ n: number; longest: number | null }>`
     SELECT count(*)::int AS n, max(EXTRACT(epoch FROM now() - a.answered_at))::float8 AS longest
     FROM dial_attempts a
-    WHERE a.campaign_id = ${campaignId} AND a.state = 'dialing' AND a.answered_at IS NOT NULL
+    WHERE a.campaign_id = ${campaignId} AND a.state = 'dialing' AND a.answered_at IS NOT NULL AND a.abandoned_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM agent_calls c WHERE c.call_key = a.attempt_key)`.execute(db);
   return { waitingForAgent: rows[0].n, longestWaitSeconds: rows[0].longest };
 }
