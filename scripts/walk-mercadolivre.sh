@@ -6,35 +6,8 @@
 set -euo pipefail
 API=${API:-http://localhost:3000}
 SIM=${SIM:-http://localhost:8090}
-: "${KEY:?KEY must be the admin API key printed by npm start}"
-auth=(-H "Authorization: Bearer $KEY")
-json=(-H 'content-type: application/json')
-step() { printf '\n== %s\n' "$*"; }
-fail() {
-  echo "FAILED: $*" >&2
-  exit 1
-}
-need() { command -v "$1" >/dev/null || fail "$1 is needed"; }
-need curl
-need node
-# jq-like field reads without jq: node is always there.
-field() { node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const v=($1)(JSON.parse(s));console.log(typeof v==='object'?JSON.stringify(v):v)})"; }
-# Polls a command until its output is non-empty and not "undefined"/"null" (deadline in seconds).
-wait_for() {
-  local deadline=$(($(date +%s) + $1))
-  shift
-  local out
-  while [ "$(date +%s)" -le "$deadline" ]; do
-    out=$("$@" 2>/dev/null || true)
-    if [ -n "$out" ] && [ "$out" != undefined ] && [ "$out" != null ]; then
-      echo "$out"
-      return 0
-    fi
-    sleep 0.2
-  done
-  return 1
-}
-now_ms() { date +%s%3N; }
+# shellcheck source=scripts/walk-lib.sh
+. "$(dirname "$0")/walk-lib.sh"
 # Texts of this run, so a second walk on the same stack finds its own questions.
 run=$$
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../config';
 import type { Database } from '../db/schema';
-import { deleteUpload, pruneAbandonedUploads, storeUpload, UploadTooLargeError } from '../db/uploads';
+import { abandonUpload, completeUpload, deleteUpload, pruneAbandonedUploads, storeUpload, UploadTooLargeError } from '../db/uploads';
 import { detectEncoding } from '../domain/contact-csv/encoding';
 import { checkFileStart } from '../domain/contact-csv/file-check';
 import { nulProblem } from './input-guard';
@@ -11,7 +11,8 @@ import { ProblemError } from './problem';
 
 export interface ReceivedContactFile {
   fields: Record<string, string>;
-  upload?: { uploadId: string; fileName: string; sizeBytes: number };
+  /** `sizeBytes` is unknown while the file is still arriving (an import started on its first bytes). */
+  upload?: { uploadId: string; fileName: string; sizeBytes?: number };
 }
 
 type UploadConfig = Pick<Config, 'IMPORT_MAX_BYTES' | 'UPLOAD_MAX_CONCURRENT_PER_TENANT' | 'UPLOAD_MIN_BYTES_PER_SECOND' | 'UPLOAD_RATE_WINDOW_MS'>;
@@ -110,7 +111,13 @@ async function* guarded<T>(source: AsyncIterable<T>, deadline: Deadline): AsyncG
  * runs, so slow clients cannot starve the pool. The first bytes are checked before anything is
  * written (422 naming the problem, 413 when too large); a refused upload is deleted.
  */
-export async function receiveContactFile(db: Kysely<Database>, request: FastifyRequest, config: UploadConfig): Promise<ReceivedContactFile> {
+export async function receiveContactFile(
+  db: Kysely<Database>,
+  request: FastifyRequest,
+  config: UploadConfig,
+  /** When given: called with the fields so far once the file's first bytes passed their checks, the rest still to come (see withStreamedContactFile). */
+  onFileStart?: (received: Required<ReceivedContactFile>) => Promise<void>,
+): Promise<ReceivedContactFile> {
   if (!request.isMultipart()) {
     throw new ProblemError(415, 'NOT_MULTIPART', 'Send the CSV as multipart/form-data with a `file` part.');
   }
@@ -136,6 +143,13 @@ export async function receiveContactFile(db: Kysely<Database>, request: FastifyR
     // the reader would wait for the rest of the part, which a client that is refused may never send.
     for await (const part of guarded(request.parts({ limits: { fileSize: maxBytes + 1 } }), deadline)) {
       if (part.type === 'field') {
+        if (upload && onFileStart) {
+          throw new ProblemError(
+            400,
+            'FIELD_AFTER_FILE',
+            `Send the field "${part.fieldname}" before the file part: the import starts as soon as the file does.`,
+          );
+        }
         fields[part.fieldname] = String(part.value ?? '');
         if (fields[part.fieldname].includes('\u0000') || part.fieldname.includes('\u0000')) throw nulProblem(part.fieldname, 'body');
         continue;
@@ -153,6 +167,7 @@ export async function receiveContactFile(db: Kysely<Database>, request: FastifyR
           createdBy: request.auth.userId,
           source: guarded(file.file, deadline),
           maxBytes,
+          onStart: onFileStart && ((uploadId) => onFileStart({ fields: { ...fields }, upload: { uploadId, fileName } })),
           inspect: (firstBytes, complete) => {
             const problem = checkFileStart(firstBytes, { complete });
             if (problem) throw new ProblemError(422, problem.code, problem.detail, problem.columns ? { columns: problem.columns } : {});
@@ -177,7 +192,8 @@ export async function receiveContactFile(db: Kysely<Database>, request: FastifyR
       }
     }
   } catch (error) {
-    if (upload) await deleteUpload(db, upload.uploadId);
+    // A file an import already reads is marked abandoned (the import stops on it), never deleted under it.
+    if (upload) await (onFileStart ? abandonUpload : deleteUpload)(db, upload.uploadId);
     throw error;
   } finally {
     deadline.stop();
@@ -196,7 +212,49 @@ export async function withContactFile<T>(
   config: UploadConfig,
   use: (trx: Transaction<Database>, received: ReceivedContactFile) => Promise<T>,
 ): Promise<T> {
-  const received = await receiveContactFile(db, request, config);
+  return withContactFileReceived(db, await receiveContactFile(db, request, config), use);
+}
+
+export interface StreamedContactFile<T> {
+  /** Creates what the file is imported into (one transaction), as withContactFile's `use`. */
+  use: (trx: Transaction<Database>, received: ReceivedContactFile) => Promise<T>;
+  /** Starts the import on what `use` created. */
+  start: (opened: T) => Promise<void>;
+}
+
+/**
+ * Like withContactFile, but the import starts while the file is still arriving: `use` runs and
+ * `start` starts the import as soon as the file's first 64 KiB pass their checks (so fields must
+ * come before the file), and the import reads each chunk as it is stored. The upload is marked
+ * complete only once the whole request has been read; an upload that fails afterwards is marked
+ * abandoned: the import stops on it and takes back what it wrote (and a group it created goes, see finishImportRow).
+ */
+export async function withStreamedContactFile<T>(
+  db: Kysely<Database>,
+  request: FastifyRequest,
+  config: UploadConfig,
+  steps: StreamedContactFile<T>,
+): Promise<{ opened: T; sizeBytes: number | undefined }> {
+  let opened: { value: T } | undefined;
+  const received = await receiveContactFile(db, request, config, async (early) => {
+    opened = { value: await db.transaction().execute((trx) => steps.use(trx, early)) };
+    await steps.start(opened.value);
+  });
+  // A file of one chunk or less (or none: `use` refuses that) is taken whole, as withContactFile does.
+  if (!opened || !received.upload) {
+    const value = await withContactFileReceived(db, received, steps.use);
+    await steps.start(value);
+    return { opened: value, sizeBytes: received.upload?.sizeBytes };
+  }
+  await completeUpload(db, received.upload.uploadId);
+  return { opened: opened.value, sizeBytes: received.upload.sizeBytes };
+}
+
+async function withContactFileReceived<T>(
+  db: Kysely<Database>,
+  received: ReceivedContactFile,
+  use: (trx: Transaction<Database>, received: ReceivedContactFile) => Promise<T>,
+): Promise<T> {
   try {
     return await db.transaction().execute((trx) => use(trx, received));
   } catch (error) {

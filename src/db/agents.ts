@@ -140,7 +140,8 @@ export interface Reservation {
   released: boolean;
 }
 
-async function reservationOf(db: Db, callKey: string): Promise<Reservation | undefined> {
+/** The call's reservation, if one was made (never makes one). */
+export async function reservationOf(db: Db, callKey: string): Promise<Reservation | undefined> {
   const row = await db
     .selectFrom('agent_calls')
     .innerJoin('agents', 'agents.id', 'agent_calls.agent_id')

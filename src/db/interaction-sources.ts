@@ -11,6 +11,16 @@ import type { Kysely, Transaction } from 'kysely';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
+/**
+ * A call's time in an IVR flow (issue 13), for its interaction: flow and version, the nodes in order,
+ * the keys pressed, the node it ended on and how it left it (once the flow is over), disposition,
+ * opt-out and transfer. NULL (left out) for a call that ran no flow.
+ */
+const ivrDetails = sql`CASE WHEN ivr.attempt_key IS NOT NULL THEN jsonb_build_object('flowId', ivr.flow_id, 'flowName', ivr_flow.name,
+  'flowVersion', ivr.flow_version, 'keys', ivr.keys, 'finalNode', ivr.current_node, 'disposition', ivr.disposition, 'optedOut', ivr.opted_out,
+  'transferredTo', ivr.transferred_to, 'path', (SELECT jsonb_agg(s.node ORDER BY s.seq) FROM ivr_path_steps s WHERE s.attempt_key = ivr.attempt_key),
+  'exit', CASE WHEN ivr.ended_at IS NOT NULL THEN (SELECT s.exit FROM ivr_path_steps s WHERE s.attempt_key = ivr.attempt_key ORDER BY s.seq DESC LIMIT 1) END) END`;
+
 /** Finished call attempts (by attempt key): one `voice` interaction each, with its ring/answer/end events. */
 export async function recordCallInteractions(trx: Executor, attemptKeys: string[]): Promise<RecordedInteraction[]> {
   if (attemptKeys.length === 0) return [];
@@ -18,16 +28,24 @@ export async function recordCallInteractions(trx: Executor, attemptKeys: string[
   return upsertInteractionsFrom(
     trx,
     sql`SELECT a.tenant_id, 'voice', 'outbound', 'call', a.attempt_key, a.phone, ${phoneKeySql(phone)}, ct.company_contact_id, a.contact_id,
-          NULL, a.campaign_id, NULL, NULL, a.started_at, a.ended_at, a.outcome, 'system', NULL,
+          NULL, a.campaign_id, NULL, NULL, a.started_at, a.ended_at, a.outcome,
+          -- The agent the customer was bridged to handled the call (agent-connect.ts); otherwise the dialer alone.
+          CASE WHEN a.agent_id IS NOT NULL THEN 'agent' ELSE 'system' END, a.agent_id::text,
           jsonb_strip_nulls(jsonb_build_object('attemptNo', a.attempt_no, 'dialNo', a.dial_no, 'cycle', a.cycle, 'cause', a.cause,
             'causeTxt', a.cause_txt, 'ringMs', a.ring_ms, 'talkMs', a.talk_ms, 'amdStatus', a.amd_status, 'lost', a.lost,
-            'strategyVersion', a.strategy_version, 'campaignName', c.name, 'contactName', ct.name)),
+            'strategyVersion', a.strategy_version, 'campaignName', c.name, 'contactName', ct.name, 'ivr', ${ivrDetails},
+            'agentId', a.agent_id, 'agentName', COALESCE(NULLIF(au.name, ''), au.email), 'agentWaitMs', a.agent_wait_ms, 'agentTalkMs', a.agent_talk_ms)),
           ${eventSql('dialing', sql`a.started_at`)} || ${eventSql('answered', sql`a.answered_at`)}
             || ${eventSql('amd', sql`CASE WHEN a.amd_status IS NOT NULL THEN a.answered_at END`, sql`jsonb_build_object('status', a.amd_status)`)}
+            || ${eventSql('bridged', sql`a.bridged_at`, sql`jsonb_build_object('agentId', a.agent_id)`)}
             || ${eventSql('ended', sql`a.ended_at`, sql`jsonb_build_object('outcome', a.outcome, 'cause', a.cause, 'causeTxt', a.cause_txt)`)}
         FROM dial_attempts a
         JOIN dialer_campaigns c ON c.id = a.campaign_id
         LEFT JOIN contacts ct ON ct.id = a.contact_id
+        LEFT JOIN ivr_calls ivr ON ivr.attempt_key = a.attempt_key
+        LEFT JOIN ivr_flows ivr_flow ON ivr_flow.id = ivr.flow_id
+        LEFT JOIN agents ag ON ag.id = a.agent_id
+        LEFT JOIN users au ON au.id = ag.user_id
         WHERE a.attempt_key = ANY(${attemptKeys}::text[]) AND a.state = 'done'
         ORDER BY a.attempt_key`,
   );

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { IvrCommand, IvrState } from '../domain/dialer/ivr-interpreter';
 import type { TransferTarget } from '../domain/dialer/ivr-flow';
+import { recordCallInteractions } from './interaction-sources';
 import type { Database } from './schema';
 
 /**
@@ -71,6 +72,10 @@ export async function recordIvrStep(
 }
 
 async function writeStep(trx: Kysely<Database>, attemptKey: string, step: { state: IvrState; commands: IvrCommand[] }, at: Date): Promise<void> {
+  const ending = step.state.phase === 'done';
+  // The attempt's row first (as the dialer's end of call takes it): whichever of the two commits
+  // second sees the other's write, so the call's interaction always ends up with the whole path.
+  if (ending) await trx.selectFrom('dial_attempts').select('attempt_key').where('attempt_key', '=', attemptKey).forUpdate().execute();
   const call = await trx.selectFrom('ivr_calls').select(['tenant_id', 'phone']).where('attempt_key', '=', attemptKey).executeTakeFirstOrThrow();
   let keys = '';
   const changes: { disposition?: string; opted_out?: boolean; transferred_to?: string | null } = {};
@@ -121,10 +126,12 @@ async function writeStep(trx: Kysely<Database>, attemptKey: string, step: { stat
       current_node: step.state.node,
       keys: sql`keys || ${keys}`,
       ...changes,
-      ...(step.state.phase === 'done' ? { ended_at: sql`COALESCE(ended_at, ${at})` } : {}),
+      ...(ending ? { ended_at: sql`COALESCE(ended_at, ${at})` } : {}),
     })
     .where('attempt_key', '=', attemptKey)
     .execute();
+  // A call already over for the dialer had its interaction written without the flow's end: complete it.
+  if (ending) await recordCallInteractions(trx, [attemptKey]);
 }
 
 /** How the report names a transfer target. */

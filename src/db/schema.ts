@@ -103,7 +103,12 @@ export interface UploadsTable {
   chunk_count: Generated<number>;
   created_by: string | null;
   created_at: CreatedAt;
+  state: Generated<UploadState>;
+  last_chunk_at: Date | null;
 }
+
+/** `arriving`: an import reads it while its chunks are still being stored (src/db/uploads.ts). */
+export type UploadState = 'arriving' | 'complete' | 'abandoned';
 
 export interface UploadChunksTable {
   upload_id: string;
@@ -158,6 +163,8 @@ export interface ImportsTable {
   file_name: string;
   status: ImportStatus;
   phone_policy: Generated<PhonePolicy>;
+  /** The import came with its group's creation: cut off mid-upload, the group goes too. */
+  creates_group: Generated<boolean>;
   encoding: string | null;
   rows_read: Generated<number>;
   rows_imported: Generated<number>;
@@ -299,6 +306,13 @@ export interface DialAttemptsTable {
   cycle: Generated<number>;
   /** AMDSTATUS of an answered call when the strategy asked for detection (MACHINE, HUMAN, NOTSURE, HANGUP). */
   amd_status: string | null;
+  /** 0150: the agent the answered call was given to, and how that went (agent-connect.ts). */
+  agent_id: string | null;
+  agent_dialed_at: Timestamp | null;
+  bridged_at: Timestamp | null;
+  agent_wait_ms: number | null;
+  agent_talk_ms: number | null;
+  abandoned_at: Timestamp | null;
 }
 
 /** 0140: the live state of a campaign's pacer (src/db/pacing-live.ts). */

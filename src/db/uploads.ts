@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { copyOutBytea } from './bytea-copy';
 import type { Database } from './schema';
@@ -28,14 +28,22 @@ export async function storeUpload(
     maxBytes: number;
     inspectBytes?: number;
     inspect?: (firstBytes: Buffer, complete: boolean) => void;
+    /**
+     * Called once a file larger than one chunk has its first chunk (past `inspect`), before the
+     * rest arrives: the import can start reading while the file is stored (the upload is
+     * `arriving` until its caller calls completeUpload). After it, a failed upload is marked
+     * `abandoned` instead of deleted: the reader stops on it.
+     */
+    onStart?: (uploadId: string) => Promise<void>;
   },
 ): Promise<{ uploadId: string; sizeBytes: number; chunkCount: number }> {
   const inspectBytes = input.inspectBytes ?? 64 * 1024;
   const upload = await db
     .insertInto('uploads')
-    .values({ tenant_id: input.tenantId, file_name: input.fileName, created_by: input.createdBy })
+    .values({ tenant_id: input.tenantId, file_name: input.fileName, created_by: input.createdBy, state: input.onStart ? 'arriving' : 'complete' })
     .returning('id')
     .executeTakeFirstOrThrow();
+  let started = false;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let size = 0;
@@ -47,7 +55,11 @@ export async function storeUpload(
 
   const write = async (data: Buffer) => {
     await writing;
-    writing = db.insertInto('upload_chunks').values({ upload_id: upload.id, seq, data }).execute();
+    // An arriving upload's readers wait for each chunk, and tell a stalled upload by its time.
+    writing = input.onStart
+      ? sql`WITH chunk AS (INSERT INTO upload_chunks (upload_id, seq, data) VALUES (${upload.id}, ${seq}, ${data}))
+          UPDATE uploads SET last_chunk_at = now() WHERE id = ${upload.id}`.execute(db)
+      : db.insertInto('upload_chunks').values({ upload_id: upload.id, seq, data }).execute();
     writing.catch(() => undefined);
     seq += 1;
   };
@@ -59,6 +71,12 @@ export async function storeUpload(
       const rest = joined.subarray(data.length);
       pending = rest.length ? [rest] : [];
       pendingBytes = rest.length;
+      // A file of more than one chunk: the import starts now, on its first chunk (a smaller one is
+      // whole before anything is written, and is taken as before).
+      if (input.onStart && !started && !all) {
+        await input.onStart(upload.id);
+        started = true;
+      }
       await write(data);
     }
   };
@@ -81,11 +99,27 @@ export async function storeUpload(
   } catch (error) {
     // Once the insert in flight is done with its connection (a caller's transaction rolls back anyway).
     await writing.catch(() => undefined);
-    await deleteUpload(db, upload.id).catch(() => undefined);
+    if (started) await abandonUpload(db, upload.id).catch(() => undefined);
+    else await deleteUpload(db, upload.id).catch(() => undefined);
     throw error;
   }
-  await db.updateTable('uploads').set({ size_bytes: size, chunk_count: seq }).where('id', '=', upload.id).execute();
+  // A started upload stays `arriving` until its caller has read the whole request (completeUpload).
+  await db
+    .updateTable('uploads')
+    .set({ size_bytes: size, chunk_count: seq, ...(started ? {} : { state: 'complete' as const }) })
+    .where('id', '=', upload.id)
+    .execute();
   return { uploadId: upload.id, sizeBytes: size, chunkCount: seq };
+}
+
+/** Every chunk of an arriving upload is in: its readers end at the last one. */
+export async function completeUpload(db: Kysely<Database>, uploadId: string): Promise<void> {
+  await db.updateTable('uploads').set({ state: 'complete' }).where('id', '=', uploadId).where('state', '=', 'arriving').execute();
+}
+
+/** An arriving upload will never be whole: its readers stop (UploadAbandonedError). */
+export async function abandonUpload(db: Kysely<Database>, uploadId: string): Promise<void> {
+  await db.updateTable('uploads').set({ state: 'abandoned' }).where('id', '=', uploadId).where('state', '=', 'arriving').execute();
 }
 
 /** Deletes an upload and its chunks. */
@@ -115,20 +149,59 @@ async function readUploadChunk(pool: pg.Pool, uploadId: string, seq: number): Pr
   }
 }
 
+/** The upload was cut off (or its sender went silent) before its last chunk: the file will never be whole. */
+export class UploadAbandonedError extends Error {}
+
+export interface ReadUploadOptions {
+  /** Called while the reader waits for a chunk still arriving (an activity heartbeats here). */
+  onWait?: () => void;
+  /** How often an arriving upload is looked at again. */
+  pollMs?: number;
+  /** An arriving upload with no new chunk for this long is taken as abandoned (its API died). */
+  stalledMs?: number;
+}
+
+/** Whether a missing chunk is the end (`end`), still to come (`wait`), or never coming (throws). */
+async function afterLastChunk(pool: pg.Pool, uploadId: string, stalledMs: number): Promise<'end' | 'wait'> {
+  const { rows } = await pool.query<{ state: string; stalled: boolean }>(
+    `SELECT state, COALESCE(last_chunk_at, created_at) < now() - make_interval(secs => $2) AS stalled FROM uploads WHERE id = $1`,
+    [uploadId, stalledMs / 1000],
+  );
+  const upload = rows[0];
+  if (!upload || upload.state === 'complete') return 'end';
+  if (upload.state === 'abandoned') throw new UploadAbandonedError('The upload was cut off before the end of the file.');
+  if (upload.stalled) throw new UploadAbandonedError(`The upload stopped arriving (no data for ${Math.round(stalledMs / 1000)} s).`);
+  return 'wait';
+}
+
 /**
  * Reads an upload back from a byte offset, chunk by chunk in binary, the next chunk already on
- * its way while the caller works on the current one. Yields the pieces each chunk arrived in.
+ * its way while the caller works on the current one. Yields the pieces each chunk arrived in. An
+ * upload still arriving is waited for, chunk by chunk, until it is complete or abandoned.
  */
-export async function* readUpload(pool: pg.Pool, uploadId: string, fromByte = 0): AsyncGenerator<Buffer> {
+export async function* readUpload(pool: pg.Pool, uploadId: string, fromByte = 0, options: ReadUploadOptions = {}): AsyncGenerator<Buffer> {
   // COPY takes no parameters: the id is checked to be a UUID before it is written into the SQL.
   if (!UUID.test(uploadId)) throw new Error(`not an upload id: ${uploadId}`);
+  const pollMs = options.pollMs ?? 20;
+  const stalledMs = options.stalledMs ?? 120_000;
   let seq = Math.floor(fromByte / UPLOAD_CHUNK_BYTES);
   let skip = fromByte - seq * UPLOAD_CHUNK_BYTES;
   let next = readUploadChunk(pool, uploadId, seq);
   try {
     for (;;) {
-      const pieces = await next;
-      if (pieces === undefined) return;
+      let pieces = await next;
+      while (pieces === undefined) {
+        const after = await afterLastChunk(pool, uploadId, stalledMs);
+        // Complete: the chunk may have been stored just before the upload was marked so; look once more.
+        if (after === 'end') {
+          pieces = await readUploadChunk(pool, uploadId, seq);
+          if (pieces === undefined) return;
+          break;
+        }
+        options.onWait?.();
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        pieces = await readUploadChunk(pool, uploadId, seq);
+      }
       seq += 1;
       next = readUploadChunk(pool, uploadId, seq);
       for (const piece of pieces) {

@@ -14,6 +14,9 @@ export const CALL_OUTCOMES = [
   // The call's end was never seen and nothing recorded says how it went (a worker died with the
   // call in flight and no event journal covers it): the customer may have answered.
   'unknown',
+  // A person answered and no agent was free within the strategy's `abandonAfterSeconds` (or the
+  // agent's phone failed): they heard the abandon message and were hung up (agent-connect.ts).
+  'abandoned',
 ] as const;
 
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];

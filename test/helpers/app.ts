@@ -7,6 +7,7 @@ import { parseConfig, type Config } from '../../src/config';
 import { bootstrapTenant, createUser, issueApiKey } from '../../src/db/accounts';
 import { createTestDatabase, type TestDatabase } from './db';
 import { checkResponsesAgainstDocument } from './openapi-responses';
+import { multipart } from './multipart';
 import { connectTestClient, startTestWorker, uniqueTaskQueue, type RunningWorker } from './temporal';
 
 export interface TestTenant {
@@ -71,3 +72,9 @@ export async function createTestStack(options: { name: string; withWorker?: bool
 }
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** POST /v1/contact-groups with the fields and a CSV file, as the console sends it (fields first). */
+export function uploadGroup(stack: TestStack, key: string, fields: Record<string, string>, file: { filename: string; content: Buffer | string }) {
+  const form = multipart(fields, file);
+  return stack.app.inject({ method: 'POST', url: '/v1/contact-groups', headers: { ...bearer(key), ...form.headers }, payload: form.payload });
+}

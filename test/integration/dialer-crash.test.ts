@@ -1,78 +1,43 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AriEventRecorder } from '../../src/recorder/event-recorder';
-import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
-import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
+import { startCrashStack, type CrashStack } from '../helpers/crash-stack';
 import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
 import { startTestWorker } from '../helpers/temporal';
-import { startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process';
 
-let stack: TestStack;
-let tenant: TestTenant;
-let sim: AriSimulator;
-let recorder: AriEventRecorder;
-const workers: WorkerProcess[] = [];
+let c: CrashStack;
 
 beforeAll(async () => {
-  stack = await createTestStack({ name: 'dialer-crash', env: { DIALER_LANE_HEARTBEAT_TIMEOUT_MS: '2000' } });
-  tenant = await stack.createTenant('Resiliente');
   // Calls long enough that every kill lands with calls in flight.
-  sim = await startAriSimulator({
-    config: {
-      seed: 11,
-      ringMs: [100, 400],
-      talkMs: [300, 900],
-      defaultMix: [
-        { outcome: 'answered', weight: 60 },
-        { outcome: 'busy', weight: 20 },
-        { outcome: 'no_answer', weight: 20 },
-      ],
-    },
+  c = await startCrashStack('crash', 'Resiliente', {
+    seed: 11,
+    ringMs: [100, 400],
+    talkMs: [300, 900],
+    defaultMix: [
+      { outcome: 'answered', weight: 60 },
+      { outcome: 'busy', weight: 20 },
+      { outcome: 'no_answer', weight: 20 },
+    ],
   });
-  // The always-on event recorder (npm start runs one): the journal settles the calls each dead worker left.
-  recorder = new AriEventRecorder({ db: stack.database.db, ari: { url: sim.url, username: 'omni', password: 'omni', app: 'crash' } });
-  await recorder.start();
 });
 afterAll(async () => {
-  for (const w of workers) await w.kill();
-  await recorder?.stop();
-  await sim?.stop();
-  await stack?.close();
+  await c?.close();
 });
 
 it('completes after its worker is SIGKILLed three times mid-campaign, never placing a second call for an attempt', async () => {
   // The import runs on an in-process worker; the campaign only on killable child processes.
-  const importer = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, { db: stack.database.db, pool: stack.database.pool });
+  const importer = await startTestWorker(c.stack.config.TEMPORAL_TASK_QUEUE, { db: c.stack.database.db, pool: c.stack.database.pool });
+  const { stack, sim } = c;
   const groupId = await importDialerGroup(
     stack,
-    tenant,
+    c.tenant,
     'Crash',
     Array.from({ length: 80 }, (_, i) => [phoneOf(i, 5)]),
   );
   await importer.stop();
 
-  const spawnWorker = async () => {
-    const w = await startWorkerProcess({
-      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
-      schema: stack.database.schema,
-      env: { ARI_URL: sim.url, ARI_APP: 'crash' },
-    });
-    workers.push(w);
-    return w;
-  };
-  const headers = bearer(tenant.supervisorKey);
-  const strategy = (
-    await stack.app.inject({
-      method: 'POST',
-      url: '/v1/dialer/strategies',
-      headers,
-      payload: fastStrategy('Crash', { pacing: { channels: 8, callsPerSecond: 50 } }),
-    })
-  ).json();
-  const created = (
-    await stack.app.inject({ method: 'POST', url: '/v1/dialer/campaigns', headers, payload: { name: 'Crash', groupId, strategyId: strategy.id } })
-  ).json();
+  const strategy = (await c.api('POST', '/v1/dialer/strategies', fastStrategy('Crash', { pacing: { channels: 8, callsPerSecond: 50 } }))).json();
+  const created = (await c.api('POST', '/v1/dialer/campaigns', { name: 'Crash', groupId, strategyId: strategy.id })).json();
 
   const db = stack.database.db;
   const counts = async () =>
@@ -82,22 +47,15 @@ it('completes after its worker is SIGKILLed three times mid-campaign, never plac
       .where('campaign_id', '=', created.id)
       .executeTakeFirstOrThrow();
 
-  let worker = await spawnWorker();
-  expect((await stack.app.inject({ method: 'POST', url: `/v1/dialer/campaigns/${created.id}/start`, headers })).json().status).toBe('running');
+  const worker = await c.spawnWorker();
+  expect((await c.api('POST', `/v1/dialer/campaigns/${created.id}/start`)).json().status).toBe('running');
   let seen = 0;
-  for (let kill = 0; kill < 3; kill++) {
-    const before = seen;
-    const at = await waitFor(
-      async () => {
-        const c = await counts();
-        return c.all >= before + 12 && c.dialing > 0 ? c : undefined;
-      },
-      `calls in flight before kill ${kill + 1}`,
-    );
-    seen = at.all;
-    await worker.kill();
-    worker = await spawnWorker();
-  }
+  await c.killRepeatedly(worker, 3, async () => {
+    const now = await counts();
+    if (now.all < seen + 12 || now.dialing === 0) return undefined;
+    seen = now.all;
+    return now;
+  });
 
   const result = await stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(created.id)).result();
   expect(result.status).toBe('completed');

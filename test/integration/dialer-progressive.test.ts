@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueApiKey } from '../../src/db/accounts';
 import { releaseAgent, reserveAgent } from '../../src/db/agents';
 import { readPacingLive } from '../../src/db/pacing-live';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
 import { startDialerTestStack, type DialerTestStack } from '../helpers/dialer-stack';
 import { waitFor } from '../helpers/worker-process';
-import { bearer } from '../helpers/app';
+import { newAgent, setAgentState } from '../helpers/agents';
 
 // Progressive dialing paces by the campaign's logged-in agents: with none, no call at all; with N
 // available agents and ratio r, never more than N × r calls in flight (nobody is bridged yet, so
@@ -25,19 +24,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function newAgent(n: number) {
-  const res = await t.api('POST', '/v1/agents', { name: `Agente ${n}`, email: `prog${n}@empresa.test`, sipEndpoint: `PJSIP/agent-${2000 + n}` });
-  expect(res.statusCode, res.body).toBe(201);
-  const agent = res.json();
-  const key = (await issueApiKey(t.stack.database.db, { tenantId: t.tenant.tenantId, userId: agent.userId, name: 'desktop' })).key;
-  return { id: agent.id as string, key };
-}
-
-const setState = (key: string, state: string) => t.stack.app.inject({ method: 'POST', url: '/v1/agents/me/state', headers: bearer(key), payload: { state } });
+const newProgressiveAgent = (n: number) => newAgent(t, n, 'prog', 2000);
+const setState = (key: string, state: string) => setAgentState(t, key, state);
 
 describe('progressive dialing', () => {
   it('places no call without a logged-in agent, then keeps calls in flight within available agents × ratio', async () => {
-    const agents = [await newAgent(1), await newAgent(2), await newAgent(3)];
+    const agents = [await newProgressiveAgent(1), await newProgressiveAgent(2), await newProgressiveAgent(3)];
     const phones = Array.from({ length: 14 }, (_, i) => [phoneOf(i, 5)]);
     const groupId = await importDialerGroup(t.stack, t.tenant, 'Progressivo', phones);
     const strategy = await t.api(

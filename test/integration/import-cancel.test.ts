@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { importWorkflowId, type ImportProgress } from '../../src/workflows/imports/messages';
-import { bearer, createTestStack, type TestStack, type TestTenant } from '../helpers/app';
-import { multipart } from '../helpers/multipart';
+import { bearer, createTestStack, type TestStack, type TestTenant, uploadGroup } from '../helpers/app';
 import { startTestWorker, type RunningWorker } from '../helpers/temporal';
 
 let stack: TestStack;
@@ -29,13 +28,7 @@ const csv = () => ['nome;telefone1', ...Array.from({ length: ROWS }, (_, i) => `
 const get = async (url: string) => (await stack.app.inject({ method: 'GET', url, headers: bearer(tenant.viewerKey) })).json();
 
 it('a cancel is answered within a second, no batch commits after it, and the import ends cancelled with exact counts', async () => {
-  const form = multipart({ name: 'Grande', kind: 'dialer' }, { filename: 'grande.csv', content: csv() });
-  const created = await stack.app.inject({
-    method: 'POST',
-    url: '/v1/contact-groups',
-    headers: { ...bearer(tenant.supervisorKey), ...form.headers },
-    payload: form.payload,
-  });
+  const created = await uploadGroup(stack, tenant.supervisorKey, { name: 'Grande', kind: 'dialer' }, { filename: 'grande.csv', content: csv() });
   expect(created.statusCode).toBe(202);
   const { group, import: started } = created.json();
 

@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordCallInteractions } from '../../src/db/interaction-sources';
 import { recordInteraction, recordInteractions } from '../../src/db/interactions';
+import { openIvrCall, recordIvrStep } from '../../src/db/ivr-calls';
+import { ivrFlowDefinitionSchema } from '../../src/domain/dialer/ivr-flow';
+import { startIvr, stepIvr } from '../../src/domain/dialer/ivr-interpreter';
+import { collectionsFlow } from '../fixtures/ivr/collections-flow';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 let t: TestDatabase;
@@ -113,5 +118,74 @@ describe('recordInteraction', () => {
     ]);
     const gone = await sql<{ n: number }>`SELECT count(*)::int AS n FROM interactions WHERE source_key = 'dc:rolled-back'`.execute(t.db);
     expect(gone.rows[0].n).toBe(0);
+  });
+});
+
+describe('a call attempt’s interaction and its IVR flow', () => {
+  const flow = ivrFlowDefinitionSchema.parse(collectionsFlow);
+  const ctx = { flow, fields: {} };
+  let campaignId: string;
+  let flowId: string;
+  let contactId: number;
+
+  beforeAll(async () => {
+    // A running campaign on a group of one contact, and a flow.
+    const { rows } = await sql<{ campaign_id: string; contact_id: number; flow_id: string }>`
+      WITH g AS (INSERT INTO contact_groups (tenant_id, kind, name, name_key, source) VALUES (${tenantId}, 'dialer', 'G', 'g', 'csv') RETURNING id),
+        s AS (INSERT INTO dial_strategies (tenant_id, name, name_key, config) VALUES (${tenantId}, 'S', 's', '{}') RETURNING id),
+        c AS (INSERT INTO dialer_campaigns (tenant_id, name, name_key, group_id, strategy_id, status)
+          SELECT ${tenantId}, 'URA', 'ura', g.id, s.id, 'running' FROM g, s RETURNING id),
+        ct AS (INSERT INTO contacts (group_id, name, phones) SELECT g.id, 'Maria', ARRAY['5511987650001'] FROM g RETURNING id),
+        f AS (INSERT INTO ivr_flows (tenant_id, name, name_key, definition) VALUES (${tenantId}, 'Cobrança', 'cobranca', ${JSON.stringify(flow)}::jsonb) RETURNING id)
+      SELECT c.id AS campaign_id, ct.id::int AS contact_id, f.id AS flow_id FROM c, ct, f`.execute(t.db);
+    ({ campaign_id: campaignId, contact_id: contactId, flow_id: flowId } = rows[0]!);
+  });
+
+  /** An attempt answered, in the flow's first prompt; `end` records the call's end as the dialer does. */
+  let dials = 0;
+  async function answeredInFlow(key: string) {
+    await sql`INSERT INTO dial_attempts (attempt_key, tenant_id, campaign_id, contact_id, dial_no, attempt_no, phone, strategy_version, state, started_at)
+      VALUES (${key}, ${tenantId}, ${campaignId}, ${contactId}, ${++dials}, 1, '5511987650001', 1, 'dialing', now())`.execute(t.db);
+    const first = startIvr(ctx, key);
+    const call = { attemptKey: key, tenantId, campaignId, contactId, phone: '5511987650001', flowId, flowVersion: 1 };
+    expect(await openIvrCall(t.db, call, first, new Date())).toBe(true);
+    const end = () =>
+      t.db.transaction().execute(async (trx) => {
+        await trx.updateTable('dial_attempts').set({ state: 'done', outcome: 'answered', ended_at: new Date() }).where('attempt_key', '=', key).execute();
+        await recordCallInteractions(trx, [key]);
+      });
+    return { state: first.state, end };
+  }
+  const ivrOf = async (key: string) =>
+    ((await t.db.selectFrom('interactions').select('details').where('source_key', '=', key).executeTakeFirstOrThrow()).details as { ivr?: unknown }).ivr;
+
+  it('the caller hangs up mid-prompt and the dialer records the call first: the flow’s end still reaches the interaction', async () => {
+    const { state, end } = await answeredInFlow('ivr-late-end');
+    await end();
+    expect(await ivrOf('ivr-late-end')).toEqual({
+      flowId,
+      flowName: 'Cobrança',
+      flowVersion: 1,
+      keys: '',
+      finalNode: 'saudacao',
+      optedOut: false,
+      path: ['saudacao'],
+    });
+    expect(await recordIvrStep(t.db, 'ivr-late-end', state, stepIvr(ctx, state, { type: 'hangup' }), new Date())).toBe(true);
+    expect(await ivrOf('ivr-late-end')).toMatchObject({ finalNode: 'saudacao', path: ['saudacao'], exit: 'hangup' });
+  });
+
+  it('the flow ends first: the call’s interaction, written at its end, has the whole path; a call without a flow has no ivr', async () => {
+    const { state, end } = await answeredInFlow('ivr-early-end');
+    expect(await recordIvrStep(t.db, 'ivr-early-end', state, stepIvr(ctx, state, { type: 'hangup' }), new Date())).toBe(true);
+    // Not over for the dialer yet: no interaction written by the flow.
+    expect(await t.db.selectFrom('interactions').select('id').where('source_key', '=', 'ivr-early-end').executeTakeFirst()).toBeUndefined();
+    await end();
+    expect(await ivrOf('ivr-early-end')).toMatchObject({ path: ['saudacao'], exit: 'hangup' });
+
+    await sql`INSERT INTO dial_attempts (attempt_key, tenant_id, campaign_id, contact_id, dial_no, attempt_no, phone, strategy_version, state, outcome, started_at)
+      VALUES ('no-ivr', ${tenantId}, ${campaignId}, ${contactId}, ${++dials}, 1, '5511987650001', 1, 'done', 'busy', now())`.execute(t.db);
+    await recordCallInteractions(t.db, ['no-ivr']);
+    expect(await ivrOf('no-ivr')).toBeUndefined();
   });
 });

@@ -90,9 +90,24 @@ async function runCampaign(name: string, flowDefinition: IvrFlowDefinitionInput,
   expect(campaign.statusCode).toBe(201);
   const id = campaign.json().id as string;
   expect((await api('POST', `/v1/dialer/campaigns/${id}/start`)).statusCode).toBe(200);
-  const result = await stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(id)).result();
+  const running = stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(id)).result();
+  const ivrSeen = await watchIvrMonitor(id, running);
+  const result = await running;
   expect(result.status).toBe('completed');
-  return { campaignId: id, flowId };
+  return { campaignId: id, flowId, ivrSeen };
+}
+
+type MonitorIvr = { inIvr: number; byNode: Array<{ node: string; calls: number }> };
+/** The monitor's `ivr` figures, read every 100 ms while the campaign runs. */
+async function watchIvrMonitor(campaignId: string, running: Promise<unknown>): Promise<MonitorIvr[]> {
+  const seen: MonitorIvr[] = [];
+  let done = false;
+  void running.finally(() => (done = true)).catch(() => undefined);
+  while (!done) {
+    seen.push((await api('GET', `/v1/dialer/campaigns/${campaignId}/monitor`)).json().ivr as MonitorIvr);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return seen;
 }
 
 const attemptOf = async (campaignId: string, p: string) =>
@@ -106,7 +121,7 @@ const attemptOf = async (campaignId: string, p: string) =>
   ).attempt_key;
 
 describe('URA ativa on a campaign', () => {
-  let first: { campaignId: string; flowId: string };
+  let first: Awaited<ReturnType<typeof runCampaign>>;
   const everyone = [...Object.values(people).flat(), noAmount];
 
   beforeAll(async () => {
@@ -139,6 +154,57 @@ describe('URA ativa on a campaign', () => {
     expect(rows.every((r) => col(r, 'versao_fluxo') === '1' && col(r, 'fluxo') === 'Cobrança URA')).toBe(true);
     const open = await stack.database.db.selectFrom('ivr_calls').select('attempt_key').where('ended_at', 'is', null).execute();
     expect(open).toEqual([]);
+  });
+
+  it('the monitor shows the calls in the flow and on which node while they sit there, and none once they are done', async () => {
+    expect(first.ivrSeen.every((s) => s.inIvr === s.byNode.reduce((n, b) => n + b.calls, 0))).toBe(true);
+    // The silent customer waits out three one-second menu timeouts: the monitor sees calls on `menu`.
+    expect(first.ivrSeen.some((s) => s.byNode.some((b) => b.node === 'menu' && b.calls >= 1))).toBe(true);
+    expect(Math.max(...first.ivrSeen.map((s) => s.inIvr))).toBeLessThanOrEqual(everyone.length);
+    const after = await api('GET', `/v1/dialer/campaigns/${first.campaignId}/monitor`);
+    expect(after.json().ivr).toEqual({ inIvr: 0, byNode: [] });
+    const sse = await api('GET', `/v1/dialer/campaigns/${first.campaignId}/monitor/stream?maxEvents=1`);
+    const event = JSON.parse(/^data: (.*)$/m.exec(sse.body)?.[1] ?? '{}');
+    expect(event.ivr).toEqual({ inIvr: 0, byNode: [] });
+  });
+
+  it('the calls report carries each attempt’s flow, disposition, final node and keys', async () => {
+    const res = await api('GET', `/v1/dialer/reports/calls?campaignId=${first.campaignId}`);
+    expect(res.statusCode).toBe(200);
+    const [head, ...rows] = csvRows(res.body);
+    const cols = ['fluxo', 'versao_fluxo', 'disposicao', 'no_final', 'teclas'].map((name) => head?.indexOf(name) ?? -1);
+    const ivrOf = (p: string) => {
+      const row = rows.find((r) => r[head?.indexOf('telefone') ?? -1] === p);
+      return cols.map((i) => row?.[i]);
+    };
+    expect(ivrOf(people.boleto[0] as string)).toEqual(['Cobrança URA', '1', 'boleto_enviado', 'fim', '2']);
+    expect(ivrOf(people.invalidThenBoleto[0] as string)).toEqual(['Cobrança URA', '1', 'boleto_enviado', 'fim', '52']);
+    expect(ivrOf(people.agent[0] as string)).toEqual(['Cobrança URA', '1', '', 'atendente', '1']);
+    expect(ivrOf(people.hangsUp[0] as string)).toEqual(['Cobrança URA', '1', '', 'saudacao', '']);
+  });
+
+  it('a phone’s history (interactions) shows the call with its IVR path, keys and disposition', async () => {
+    const history = async (p: string) => {
+      const res = await api('GET', `/v1/interactions?phone=${p}&campaignId=${first.campaignId}`);
+      expect(res.statusCode).toBe(200);
+      return res.json().items.map((i: { details: Record<string, unknown> }) => i.details.ivr);
+    };
+    expect(await history(people.optOut[0] as string)).toEqual([
+      expect.objectContaining({
+        flowName: 'Cobrança URA',
+        flowVersion: 1,
+        keys: '9',
+        optedOut: true,
+        finalNode: 'fim',
+        exit: 'ended',
+        path: ['saudacao', 'menu', 'descadastro', 'descadastro_aviso', 'fim'],
+      }),
+    ]);
+    expect(await history(people.boleto[1] as string)).toEqual([expect.objectContaining({ keys: '2', disposition: 'boleto_enviado', optedOut: false })]);
+    // Hung up during the first prompt: the flow's end may be recorded after the call's, and still reaches its history.
+    expect(await history(people.hangsUp[0] as string)).toEqual([
+      expect.objectContaining({ keys: '', finalNode: 'saudacao', path: ['saudacao'], exit: 'hangup' }),
+    ]);
   });
 
   it('speaks the amount due from the custom field (skipped when the contact has none), one playback at a time', async () => {

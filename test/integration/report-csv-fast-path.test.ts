@@ -82,6 +82,22 @@ beforeAll(async () => {
         ${at(MILLIS, i) ?? 0}, ${at(MILLIS, i + 5)}, ${i % 3 === 0}, ${at(TIMES, i)}, ${i % 2 ? at(TIMES, i + 1) : null}, ${at(WHOLE, i + 3)},
         ${i % 2 ? at(TEXTS, i + 13) : null})`.execute(t.db);
   }
+  // A flow per tricky name; every third attempt ran one (its node, keys and disposition tricky too).
+  const flows: string[] = [];
+  for (let i = 0; i < TEXTS.length; i++) {
+    flows.push(
+      (
+        await sql<{ id: string }>`INSERT INTO ivr_flows (tenant_id, name, name_key, version, definition)
+        VALUES (${tenantId}, ${TEXTS[i]}, ${`f${i}`}, ${at(WHOLE, i)}, '{}') RETURNING id`.execute(t.db)
+      ).rows[0]!.id,
+    );
+  }
+  await sql`
+    INSERT INTO ivr_calls (attempt_key, tenant_id, campaign_id, contact_id, phone, flow_id, flow_version, state, current_node, keys, disposition)
+    SELECT a.attempt_key, a.tenant_id, a.campaign_id, a.contact_id, a.phone, (${flows}::uuid[])[1 + a.id % ${flows.length}], a.dial_no, '{}',
+      (${TEXTS}::text[])[1 + (a.id + 1) % ${TEXTS.length}], (${TEXTS}::text[])[1 + (a.id + 2) % ${TEXTS.length}],
+      NULLIF((${TEXTS}::text[])[1 + (a.id + 3) % ${TEXTS.length}], '')
+    FROM dial_attempts a WHERE a.tenant_id = ${tenantId} AND a.id % 3 = 0`.execute(t.db);
   for (let i = 0; i < N; i++) {
     // Events out of order, with ties on `at` (kept in stored order), across the same instants.
     const events = Array.from({ length: i % 4 }, (_, k) => ({

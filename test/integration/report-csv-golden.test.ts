@@ -48,6 +48,22 @@ beforeAll(async () => {
       ('dc:g;4', ${tenantId}, ${CAMPAIGN}, 1, 3, 3, '5511987654321', 1, 'done', 'unknown', NULL, E'tab\tand "quotes"', 999949, 1050, false,
         '2026-12-04 12:00:00.5+00', '2026-12-04 12:00:01.55+00', 1, 'MACHINE');
   `.execute(t.db);
+  // The first call was bridged to an agent whose name needs quoting; waits and talks in tenths of a second.
+  await sql`
+    WITH u AS (INSERT INTO users (tenant_id, name, email, role) VALUES (${tenantId}, 'Ana "Agente"; 1', 'ana@golden.test', 'agent') RETURNING id),
+         ag AS (INSERT INTO agents (tenant_id, user_id, sip_endpoint) SELECT ${tenantId}, id, 'PJSIP/agent-1' FROM u RETURNING id)
+    UPDATE dial_attempts SET agent_id = (SELECT id FROM ag), agent_wait_ms = 250, agent_talk_ms = 1234449, bridged_at = '2026-12-02 17:05:01+00'
+    WHERE attempt_key = 'dc:g:1'`.execute(t.db);
+  // Two attempts ran an IVR flow (one still in it); the others never entered one.
+  await sql`INSERT INTO ivr_flows (id, tenant_id, name, name_key, version, definition)
+      VALUES ('00000000-0000-0000-0000-0000000000f1', ${tenantId}, '=URA; "Cobrança"', 'ura', 2, '{}')`.execute(t.db);
+  await sql`
+    INSERT INTO ivr_calls (attempt_key, tenant_id, campaign_id, contact_id, phone, flow_id, flow_version, state, current_node, keys, disposition,
+      entered_at, ended_at) VALUES
+      ('dc:g:1', ${tenantId}, ${CAMPAIGN}, 1, '5511987654321', '00000000-0000-0000-0000-0000000000f1', 2, '{}', 'fim', '52', 'boleto_enviado',
+        '2026-12-02 17:05:01+00', '2026-12-02 17:05:30+00'),
+      ('dc:g;4', ${tenantId}, ${CAMPAIGN}, 1, '5511987654321', '00000000-0000-0000-0000-0000000000f1', 1, '{}', '-menu', '', NULL,
+        '2026-12-04 12:00:01+00', NULL)`.execute(t.db);
   await sql`
     INSERT INTO interactions (tenant_id, channel, direction, kind, source_key, phone, phone_key, company_contact_id, contact_id, ml_buyer_id, campaign_id,
       send_id, ml_account_id, started_at, ended_at, outcome, handled_by_kind, handled_by_id, details, events) VALUES

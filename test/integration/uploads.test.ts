@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bootstrapTenant } from '../../src/db/accounts';
-import { readUpload, storeUpload, UPLOAD_CHUNK_BYTES, UploadTooLargeError } from '../../src/db/uploads';
+import { completeUpload, readUpload, storeUpload, UPLOAD_CHUNK_BYTES, UploadAbandonedError, UploadTooLargeError } from '../../src/db/uploads';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 let database: TestDatabase;
@@ -50,4 +50,50 @@ it('a file refused after some chunks were written leaves nothing once its transa
     );
   await expect(refused).rejects.toBeInstanceOf(UploadTooLargeError);
   expect([await countRows('uploads'), await countRows('upload_chunks')]).toEqual([uploads, chunks]);
+});
+
+it('an arriving upload is read as its chunks come; one whose sender went silent ends the reader with UploadAbandonedError', async () => {
+  const { db, pool } = database;
+  const { tenant } = await bootstrapTenant(db, { tenantName: 'Arriving' });
+  const upload = await db
+    .insertInto('uploads')
+    .values({ tenant_id: tenant.id, file_name: 'a.csv', created_by: null, state: 'arriving', last_chunk_at: new Date() })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('upload_chunks')
+    .values({ upload_id: upload.id, seq: 0, data: Buffer.from('first') })
+    .execute();
+  const read: string[] = [];
+  const reader = (async () => {
+    for await (const part of readUpload(pool, upload.id, 0, { pollMs: 10 })) {
+      read.push(part.toString());
+      // The second chunk arrives once the first was read, then the upload is complete.
+      if (read.length === 1) {
+        await db
+          .insertInto('upload_chunks')
+          .values({ upload_id: upload.id, seq: 1, data: Buffer.from('second') })
+          .execute();
+        await completeUpload(db, upload.id);
+      }
+    }
+  })();
+  await reader;
+  expect(read).toEqual(['first', 'second']);
+
+  const silent = await db
+    .insertInto('uploads')
+    .values({ tenant_id: tenant.id, file_name: 'b.csv', created_by: null, state: 'arriving', last_chunk_at: new Date(Date.now() - 5000) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('upload_chunks')
+    .values({ upload_id: silent.id, seq: 0, data: Buffer.from('only') })
+    .execute();
+  const parts: string[] = [];
+  const consume = async () => {
+    for await (const part of readUpload(pool, silent.id, 0, { pollMs: 10, stalledMs: 1000 })) parts.push(part.toString());
+  };
+  await expect(consume()).rejects.toBeInstanceOf(UploadAbandonedError);
+  expect(parts).toEqual(['only']);
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAriClient, type AriClient } from '../../src/integrations/ari/client';
+import type { AriClient } from '../../src/integrations/ari/client';
 import type { AriEvent, OtherAriEvent } from '../../src/integrations/ari/types';
-import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
+import type { AriSimulator } from '../../src/simulators/ari/server';
+import { simAuth, type SimulatorAndClient, startSimulatorAndClient } from '../helpers/ari-sim-client';
 import { waitFor } from '../helpers/worker-process';
 
 const APP = 'bridges-test';
@@ -10,33 +11,21 @@ let sim: AriSimulator;
 let client: AriClient;
 const seen: Array<AriEvent | OtherAriEvent> = [];
 
+let stack: SimulatorAndClient | undefined;
+
 beforeAll(async () => {
-  sim = await startAriSimulator({
-    config: {
+  stack = await startSimulatorAndClient(
+    APP,
+    {
       seed: 3,
-      ringMs: [5, 5],
-      talkMs: [20_000, 20_000],
-      rules: [{ match: '.', mix: [{ outcome: 'answered', weight: 1 }] }],
       media: { soundMs: 80 },
       agents: { answerMs: [30, 30], talkMs: [20_000, 20_000], endpoints: { 'agent-short': { answerMs: [10, 10], talkMs: [150, 150] } } },
     },
-  });
-  client = createAriClient({
-    baseUrl: sim.url,
-    username: 'omni',
-    password: 'omni',
-    app: APP,
-    requestTimeoutMs: 2_000,
-    reconnect: { minDelayMs: 10, maxDelayMs: 50 },
-  });
-  const stream = client.events();
-  stream.on('event', (e) => seen.push(e));
-  await waitFor(async () => stream.isConnected || undefined, 'events connected', 5_000, 10);
+    (e) => seen.push(e),
+  );
+  ({ sim, client } = stack);
 });
-afterAll(async () => {
-  await client?.close();
-  await sim?.stop();
-});
+afterAll(() => stack?.stop());
 
 const up = (channelId: string) => waitFor(async () => ((await client.getChannel(channelId))?.state === 'Up' ? true : undefined), `${channelId} up`, 5_000, 5);
 
@@ -47,8 +36,7 @@ async function call(endpoint: string): Promise<string> {
   return channelId;
 }
 
-const raw = (method: string, path: string) =>
-  fetch(`${sim.url}${path}`, { method, headers: { authorization: `Basic ${Buffer.from('omni:omni').toString('base64')}` } });
+const raw = (method: string, path: string) => fetch(`${sim.url}${path}`, { method, headers: simAuth });
 
 describe('ARI simulator: bridges', () => {
   it('creates a mixing bridge under our id, idempotently, and joins a customer to an agent', async () => {
@@ -130,7 +118,7 @@ describe('ARI simulator: bridges', () => {
     expect(left).toBeGreaterThanOrEqual(0);
     expect(left).toBeLessThan(destroyed);
     expect((await client.getBridge(id))?.channels).toEqual([customer]);
-    const res = await fetch(`${sim.url}/_sim/bridges`, { headers: { authorization: `Basic ${Buffer.from('omni:omni').toString('base64')}` } });
+    const res = await fetch(`${sim.url}/_sim/bridges`, { headers: simAuth });
     const listed = ((await res.json()) as Array<{ id: string; members: Array<{ channelId: string; leftAt: string | null }> }>).find((b) => b.id === id)!;
     expect(listed.members.find((m) => m.channelId === agent)?.leftAt).not.toBeNull();
     await Promise.all([client.hangup(customer), client.destroyBridge(id)]);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAriClient, type AriClient } from '../../src/integrations/ari/client';
+import type { AriClient } from '../../src/integrations/ari/client';
 import type { AriEvent, OtherAriEvent } from '../../src/integrations/ari/types';
-import { startAriSimulator, type AriSimulator } from '../../src/simulators/ari/server';
+import type { AriSimulator } from '../../src/simulators/ari/server';
+import { simAuth, type SimulatorAndClient, startSimulatorAndClient } from '../helpers/ari-sim-client';
 import { waitFor } from '../helpers/worker-process';
 
 const APP = 'ivr-prompts';
@@ -10,13 +11,13 @@ let sim: AriSimulator;
 let client: AriClient;
 const seen = new Map<string, Array<AriEvent | OtherAriEvent>>();
 
+let stack: SimulatorAndClient | undefined;
+
 beforeAll(async () => {
-  sim = await startAriSimulator({
-    config: {
+  stack = await startSimulatorAndClient(
+    APP,
+    {
       seed: 11,
-      ringMs: [5, 5],
-      talkMs: [20_000, 20_000],
-      rules: [{ match: '.', mix: [{ outcome: 'answered', weight: 1 }] }],
       media: { soundMs: 60, digitMs: 10, numberMs: 30, overrides: { 'sound:longo': 1_500 } },
       keyDelayMs: [20, 20],
       interDigitMs: 15,
@@ -30,31 +31,19 @@ beforeAll(async () => {
         { match: '0$', keys: [] },
       ],
     },
-  });
-  client = createAriClient({
-    baseUrl: sim.url,
-    username: 'omni',
-    password: 'omni',
-    app: APP,
-    requestTimeoutMs: 2_000,
-    reconnect: { minDelayMs: 10, maxDelayMs: 50 },
-  });
-  const stream = client.events();
-  stream.on('event', (e) => {
-    const id =
-      'channel' in e && e.channel
-        ? (e.channel as { id: string }).id
-        : 'playback' in e
-          ? String((e.playback as { target_uri: string }).target_uri).slice('channel:'.length)
-          : '';
-    seen.set(id, [...(seen.get(id) ?? []), e]);
-  });
-  await waitFor(async () => stream.isConnected || undefined, 'events connected', 5_000, 10);
+    (e) => {
+      const id =
+        'channel' in e && e.channel
+          ? (e.channel as { id: string }).id
+          : 'playback' in e
+            ? String((e.playback as { target_uri: string }).target_uri).slice('channel:'.length)
+            : '';
+      seen.set(id, [...(seen.get(id) ?? []), e]);
+    },
+  );
+  ({ sim, client } = stack);
 });
-afterAll(async () => {
-  await client?.close();
-  await sim?.stop();
-});
+afterAll(() => stack?.stop());
 
 const types = (channelId: string) => (seen.get(channelId) ?? []).map((e) => e.type);
 const keysOf = (channelId: string) =>
@@ -186,7 +175,7 @@ describe('the people on the line (keypad scripts per number)', () => {
   });
 
   it('/_sim/playbacks shows every playback, by channel if asked', async () => {
-    const res = await fetch(`${sim.url}/_sim/playbacks`, { headers: { authorization: `Basic ${Buffer.from('omni:omni').toString('base64')}` } });
+    const res = await fetch(`${sim.url}/_sim/playbacks`, { headers: simAuth });
     expect(res.status).toBe(200);
     const all = (await res.json()) as { channelId: string }[];
     expect(all.length).toBe(sim.playbacks().length);

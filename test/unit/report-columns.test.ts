@@ -18,7 +18,7 @@ describe('a keyset report’s columns', () => {
   it('must name every catalogue column and nothing else', () => {
     const { chave: _, ...withoutOne } = valuesFor('calls');
     expect(() => keysetReport(report('calls', withoutOne))).toThrow(/columns without SQL \[chave\]/);
-    expect(() => keysetReport(report('calls', { ...valuesFor('calls'), agente: sql`NULL` }))).toThrow(/SQL without a column \[agente\]/);
+    expect(() => keysetReport(report('calls', { ...valuesFor('calls'), supervisor: sql`NULL` }))).toThrow(/SQL without a column \[supervisor\]/);
     expect(keysetReport(report('calls', valuesFor('calls'))).lines).toBeTypeOf('function');
   });
 

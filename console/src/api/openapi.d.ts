@@ -2212,7 +2212,7 @@ export interface paths {
         put?: never;
         /**
          * Create a group by uploading a CSV; the import runs as a workflow
-         * @description multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`. Answers 202 with the group and its import.
+         * @description multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, and the `file`, in that order: the import starts on the first bytes of the file, while the rest is still arriving (a field after the file is refused with 400 `FIELD_AFTER_FILE`). Answers 202 with the group and its import once the whole file is stored; an upload cut off before its end leaves no group.
          *
          *     Needs a key with role `supervisor` or higher (403 ROLE_TOO_LOW otherwise).
          */
@@ -2961,7 +2961,7 @@ export interface paths {
         put?: never;
         /**
          * Append contacts to a group with another CSV (refused once the group is linked to a campaign)
-         * @description multipart/form-data with the `file` and an optional `phonePolicy`.
+         * @description multipart/form-data with an optional `phonePolicy` and then the `file`: the import starts on the first bytes of the file, while the rest is still arriving (a field after the file is refused with 400 `FIELD_AFTER_FILE`); an upload cut off before its end keeps none of its rows.
          *
          *     Needs a key with role `supervisor` or higher (403 ROLE_TOO_LOW otherwise).
          */
@@ -4336,6 +4336,14 @@ export interface paths {
                                     action: "retry";
                                     afterMinutes: number;
                                 };
+                                abandoned?: {
+                                    /** @enum {string} */
+                                    action: "finish";
+                                } | {
+                                    /** @enum {string} */
+                                    action: "retry";
+                                    afterMinutes: number;
+                                };
                             };
                             /**
                              * @default {
@@ -4469,15 +4477,34 @@ export interface paths {
                             /** @default false */
                             answeringMachineDetection?: boolean;
                             /**
-                             * @description `"hangup"` (default) or `{ "ivrFlowId": … }`: the answered call runs that IVR flow
+                             * @description `"hangup"` (default), `"agent"` (the customer is bridged to a free agent of the campaign, or hears `agentConnect.abandonMessage`) or `{ "ivrFlowId": … }`: the answered call runs that IVR flow
                              * @default hangup
                              */
-                            answeredCall?: "hangup" | {
+                            answeredCall?: "hangup" | "agent" | {
                                 /**
                                  * Format: uuid
                                  * @description An IVR flow of the tenant (`/v1/dialer/ivr-flows`)
                                  */
                                 ivrFlowId: string;
+                            };
+                            /**
+                             * @description Connecting answered calls to agents: the abandon timer and message
+                             * @default {
+                             *       "abandonAfterSeconds": 2,
+                             *       "abandonMessage": "sound:custom/omni-sem-agente"
+                             *     }
+                             */
+                            agentConnect?: {
+                                /**
+                                 * @description How long an answered customer may wait for a free agent before hearing `abandonMessage` and being hung up (outcome `abandoned`)
+                                 * @default 2
+                                 */
+                                abandonAfterSeconds?: number;
+                                /**
+                                 * @description What a customer who found no agent hears before the call ends (`sound:` URI): nobody waits in silence
+                                 * @default sound:custom/omni-sem-agente
+                                 */
+                                abandonMessage?: string;
                             };
                             /**
                              * @default {
@@ -4780,6 +4807,14 @@ export interface paths {
                                     action: "retry";
                                     afterMinutes: number;
                                 };
+                                abandoned?: {
+                                    /** @enum {string} */
+                                    action: "finish";
+                                } | {
+                                    /** @enum {string} */
+                                    action: "retry";
+                                    afterMinutes: number;
+                                };
                             };
                             /**
                              * @default {
@@ -4913,15 +4948,34 @@ export interface paths {
                             /** @default false */
                             answeringMachineDetection?: boolean;
                             /**
-                             * @description `"hangup"` (default) or `{ "ivrFlowId": … }`: the answered call runs that IVR flow
+                             * @description `"hangup"` (default), `"agent"` (the customer is bridged to a free agent of the campaign, or hears `agentConnect.abandonMessage`) or `{ "ivrFlowId": … }`: the answered call runs that IVR flow
                              * @default hangup
                              */
-                            answeredCall?: "hangup" | {
+                            answeredCall?: "hangup" | "agent" | {
                                 /**
                                  * Format: uuid
                                  * @description An IVR flow of the tenant (`/v1/dialer/ivr-flows`)
                                  */
                                 ivrFlowId: string;
+                            };
+                            /**
+                             * @description Connecting answered calls to agents: the abandon timer and message
+                             * @default {
+                             *       "abandonAfterSeconds": 2,
+                             *       "abandonMessage": "sound:custom/omni-sem-agente"
+                             *     }
+                             */
+                            agentConnect?: {
+                                /**
+                                 * @description How long an answered customer may wait for a free agent before hearing `abandonMessage` and being hung up (outcome `abandoned`)
+                                 * @default 2
+                                 */
+                                abandonAfterSeconds?: number;
+                                /**
+                                 * @description What a customer who found no agent hears before the call ends (`sound:` URI): nobody waits in silence
+                                 * @default sound:custom/omni-sem-agente
+                                 */
+                                abandonMessage?: string;
                             };
                             /**
                              * @default {
@@ -17410,6 +17464,17 @@ export interface components {
                 /** @description Answer → connected to an agent, today */
                 averageSpeedOfAnswerSeconds: number | null;
             };
+            /** @description URA ativa (issue 13) */
+            ivr: {
+                /** @description Answered calls in an IVR flow now */
+                inIvr: number;
+                /** @description Where those calls are, most crowded first */
+                byNode: {
+                    /** @description Node id (the reports show it as the node name) */
+                    node: string;
+                    calls: number;
+                }[];
+            };
             at: string;
         };
         BlockListEntryInput: {
@@ -18185,6 +18250,17 @@ export interface components {
                 occupancy: number | null;
                 /** @description Answer → connected to an agent, today */
                 averageSpeedOfAnswerSeconds: number | null;
+            };
+            /** @description URA ativa (issue 13) */
+            ivr: {
+                /** @description Answered calls in an IVR flow now */
+                inIvr: number;
+                /** @description Where those calls are, most crowded first */
+                byNode: {
+                    /** @description Node id (the reports show it as the node name) */
+                    node: string;
+                    calls: number;
+                }[];
             };
             at: string;
         };

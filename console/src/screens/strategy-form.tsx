@@ -15,7 +15,7 @@ const OUTCOME_NAMES: Record<string, string> = {
   invalid_number: 'Número inválido',
   network_failure: 'Falha de rede',
   answering_machine: 'Caixa postal',
-  abandoned: 'Abandonada',
+  abandoned: 'Abandonada (sem agente)',
   unknown: 'Indefinido',
 };
 const DAYS = ['Dom', 'Seg', 'Ter', 'Qua', 'Qui', 'Sex', 'Sáb'];

@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely';
 import { ivrFlowOf } from '../../domain/dialer/strategy';
 import type { Database } from '../../db/schema';
-import { AMD_DONE_ARG, AMD_START_ARG, AMD_STATUS_VARIABLE, amdStage } from '../../integrations/ari';
-import type { Channel } from '../../integrations/ari';
 import type { AriSession } from './ari-session';
 import type { LaneCall } from './call-book';
+import { onHumanAnswer, untilHumanAnswer } from './human-answer';
 import { closeIvrFlowOfEndedCall, type ConnectAgent, type IvrCall, type IvrRunContext, runIvrFlow } from './ivr-runner';
 import type { CampaignContext } from './store';
 
@@ -33,7 +32,13 @@ export class IvrLane {
   private readonly off: () => void;
 
   constructor(private readonly deps: IvrLaneDeps) {
-    this.off = deps.session.client.events().on('StasisStart', (e) => this.answered(e.channel.id, e.args?.[0]));
+    const { client } = deps.session;
+    this.off = onHumanAnswer(
+      client,
+      client.events(),
+      (key) => this.answered(key),
+      (work) => this.track(work),
+    );
   }
 
   /** A dead lane's call still up: continue its flow, or start it once the call is answered (and detected human). */
@@ -56,40 +61,16 @@ export class IvrLane {
     await Promise.all([...this.pending]);
   }
 
-  private answered(key: string, arg: string | undefined): void {
+  private answered(key: string): void {
     const call = this.deps.callOf(key);
-    const flowId = ivrFlowOf(this.deps.campaign().strategy);
-    if (!call || !flowId || arg === AMD_START_ARG) return;
-    if (arg !== AMD_DONE_ARG) return this.start(key, call, false);
-    // Back from AMD(): machines are hung up by the detector; anyone else hears the flow.
-    this.track(
-      this.deps.session.client.getVariable(key, AMD_STATUS_VARIABLE).then((status) => {
-        if (status && status !== 'MACHINE') this.start(key, call, false);
-      }),
-    );
+    if (call && ivrFlowOf(this.deps.campaign().strategy)) this.start(key, call, false);
   }
 
   private async adoptWhenReady(key: string, call: LaneCall): Promise<void> {
-    const { client } = this.deps.session;
     const stored = await this.deps.db.selectFrom('ivr_calls').select('attempt_key').where('attempt_key', '=', key).executeTakeFirst();
     if (stored) return this.start(key, call, true);
     const amd = this.deps.campaign().strategy.answeringMachineDetection;
-    for (;;) {
-      const channel = await client.getChannel(key).catch(() => null);
-      if (channel === undefined) return;
-      if (channel && (await this.readyForFlow(channel, amd))) return this.start(key, call, true);
-      if (channel && channel.state === 'Up' && !amd && channel.dialplan.app_name !== 'Stasis') return;
-      await new Promise((r) => setTimeout(r, this.deps.pollMs));
-    }
-  }
-
-  /** Answered and in Stasis, past AMD() when the strategy has it, and not a machine. */
-  private async readyForFlow(channel: Channel, amd: boolean): Promise<boolean> {
-    if (channel.state !== 'Up' || channel.dialplan.app_name !== 'Stasis') return false;
-    if (!amd) return true;
-    if (amdStage(channel) !== 'decided') return false;
-    const status = await this.deps.session.client.getVariable(channel.id, AMD_STATUS_VARIABLE);
-    return status !== undefined && status !== 'MACHINE';
+    if (await untilHumanAnswer(this.deps.session.client, key, amd, this.deps.pollMs)) this.start(key, call, true);
   }
 
   private start(key: string, call: LaneCall, takenOver: boolean): void {

@@ -4,6 +4,7 @@ import { overShortCallGuard, type ShortCallGuard } from '../../domain/dialer/sho
 import { closedDdds } from '../../domain/dialer/windows';
 import { shortCallsToday } from '../../db/short-calls';
 import type { Database } from '../../db/schema';
+import { AgentLane } from './answered-call';
 import type { AriSession } from './ari-session';
 import { CallBook, type LaneCall } from './call-book';
 import type { CallEnd } from './call-end';
@@ -86,7 +87,7 @@ export interface LaneDeps {
   pacer?: PacerFactory;
   /** The tenant's short-call guard (SHORT_CALL_GUARD_*): over it, the lane stops and the campaign pauses. */
   shortCallGuard?: ShortCallGuard;
-  /** Connects an IVR's `transfer_agent` to an agent (agents issue); without it the transfer finds nobody. */
+  /** Connects an IVR's `transfer_agent` to an agent; by default the lane's own connector (answered-call.ts). */
   connectAgent?: ConnectAgent;
 }
 
@@ -138,6 +139,8 @@ class Lane {
   private readonly pacer: Pacer;
   /** Answered calls of a strategy whose `answeredCall` is an IVR flow run it (ivr-lane.ts). */
   private readonly ivr: IvrLane;
+  /** Answered calls of a strategy whose `answeredCall` is `agent` go to an agent (answered-call.ts); IVR transfers too. */
+  private readonly agents: AgentLane;
   private readonly results: CallResult[] = [];
   private buffer: ClaimedContact[] = [];
   private dialed = 0;
@@ -167,12 +170,20 @@ class Lane {
       ...deps.tuning,
     };
     this.pacer = (deps.pacer ?? pacerForStrategy)(campaign.strategy, { wake: () => this.pump(), campaignId: campaign.campaignId, db: this.db });
+    this.agents = new AgentLane({
+      db: deps.db,
+      session,
+      campaign: () => this.campaign,
+      callOf: (key) => this.book.callOf(key),
+      pollMs: Math.min(100, this.tuning.reconcilePollMs),
+      onError: (error) => process.emitWarning(`Agents: ${error.message}`),
+    });
     this.ivr = new IvrLane({
       db: deps.db,
       session,
       campaign: () => this.campaign,
       callOf: (key) => this.book.callOf(key),
-      connectAgent: deps.connectAgent,
+      connectAgent: deps.connectAgent ?? this.agents.connectAgent,
       pollMs: this.tuning.reconcilePollMs,
       onError: (error) => process.emitWarning(`IVR: ${error.message}`),
     });
@@ -190,6 +201,7 @@ class Lane {
       clearTimeout(this.pumpTimer);
       this.pacer.close();
     }
+    await this.agents.close();
     await this.ivr.close();
     await this.flush();
     await releaseQueued(this.db, this.campaign.campaignId);
@@ -205,6 +217,7 @@ class Lane {
       this.book.adopt(attempt.key, attempt);
       this.metrics.callAdopted();
       if (channel) this.ivr.adopt(attempt.key, attempt);
+      await this.agents.adopt(attempt.key, channel !== undefined);
       // Still up: followed to its end. Gone: it ended while nobody listened; the journal says how.
       const seen = channel ? followOrphan(this.session, attempt, this.tuning.reconcilePollMs) : Promise.resolve({ sawUp: false });
       const settled = seen.then((s) => this.settleUnseen(attempt.key, attempt, s));
@@ -479,9 +492,9 @@ class Lane {
   private finishCall(key: string, call: LaneCall, end: CallEnd): void {
     if (this.handedOver || !this.book.end(key)) return;
     this.ivr.callEnded(key, end.endedAt);
+    const outcome = this.agents.callEnded(key, end.outcome);
     this.metrics.callEnded();
     this.finished++;
-    const { outcome } = end;
     // An end inferred after a restart (no cause) says nothing about the carrier: it is not a dialer failure.
     if (!end.lost || end.cause > 0) this.failures.push(outcome === 'network_failure');
     this.pacer.callEnded({ key, outcome, lost: end.lost, ringMs: end.ringMs, talkMs: end.talkMs, endedAt: end.endedAt });

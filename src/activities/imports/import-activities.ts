@@ -3,7 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database, ImportRow } from '../../db/schema';
-import { readUpload } from '../../db/uploads';
+import { readUpload, UploadAbandonedError } from '../../db/uploads';
 import type { TextEncoding } from '../../domain/contact-csv/encoding';
 import { CheckpointMovedError, ImportCancelledError, type Batch } from './batch';
 import { detectNewline } from './records';
@@ -12,7 +12,7 @@ import { GroupPhoneCache, loadGroupPhones, tryLockGroupImports, unlockGroupImpor
 import type { PhoneSet } from './phone-set';
 import { RejectedRows } from './rejected-rows';
 import { ValidRows } from './valid-rows';
-import { contactRowWriter, finishImportRow, plainRowWriter, rejectionRowWriter, writeBatch, type ImportTarget } from './write-batch';
+import { contactRowWriter, finishImportRow, plainRowWriter, rejectionRowWriter, rollBackGroupImport, writeBatch, type ImportTarget } from './write-batch';
 
 export interface ImportActivityDeps {
   db: Kysely<Database>;
@@ -55,6 +55,9 @@ const deterministic = (error: unknown) => /^(22|23|42)/.test(String((error as { 
 /** The line of the batch's first valid row, else of its first rejected one. */
 const firstLine = (batch: Batch): number | undefined =>
   batch.valid.length > 0 ? batch.valid.line(0) : batch.rejected.length > 0 ? batch.rejected.line(0) : undefined;
+
+/** A slice's time ran out while the file it reads was still arriving. */
+class SliceOverError extends Error {}
 
 export function createImportActivities(deps: ImportActivityDeps) {
   const { db, pool } = deps;
@@ -103,7 +106,15 @@ export function createImportActivities(deps: ImportActivityDeps) {
       const first = resume
         ? await sql<{ head: Buffer }>`SELECT substring(data FROM 1 FOR 65536) AS head FROM upload_chunks WHERE upload_id = ${uploadId} AND seq = 0`.execute(db)
         : undefined;
-      const events = parseImportRows(readUpload(pool, uploadId, resume?.offset ?? 0), {
+      // A file still arriving is waited for, heartbeating (a batch may take a while to fill).
+      // A slice past its time while waiting hands back to the workflow (the next resumes at the checkpoint).
+      const bytes = readUpload(pool, uploadId, resume?.offset ?? 0, {
+        onWait: () => {
+          if (Date.now() - started > sliceMs) throw new SliceOverError();
+          Context.current().heartbeat({ waiting: 'the upload' });
+        },
+      });
+      const events = parseImportRows(bytes, {
         phonePolicy: row.phone_policy,
         maxLineBytes: deps.maxRecordBytes,
         resume,
@@ -116,6 +127,7 @@ export function createImportActivities(deps: ImportActivityDeps) {
       const groupId = row.group_id;
       let locked = false;
       const cancelled = async () => ({ done: true, cancelled: true, ...countsOf(await load(input.importId)) });
+      let writing: Promise<void> = Promise.resolve();
       try {
         let phones: PhoneSet | undefined;
         if (groupId) {
@@ -151,7 +163,6 @@ export function createImportActivities(deps: ImportActivityDeps) {
         let batch = empty();
         // Parsing the next batch overlaps with PostgreSQL writing the previous one (one connection,
         // so writes stay in file order); a failed write is rethrown at the next flush.
-        let writing: Promise<void> = Promise.resolve();
         let writeError: unknown;
         const settle = async () => {
           await writing;
@@ -225,6 +236,17 @@ export function createImportActivities(deps: ImportActivityDeps) {
         phoneCache.forget(row.id);
         return { done: true, ...counts };
       } catch (error) {
+        if (error instanceof UploadAbandonedError) {
+          // The file will never be whole: nothing of it stays (the writes in flight first).
+          await writing.catch(() => undefined);
+          phoneCache.forget(row.id);
+          if (groupId) await rollBackGroupImport(client, row.id, groupId);
+          return { done: true, rowsRead: 0, rowsImported: 0, rowsRejected: 0, failure: `${error.message} Nothing of this file was kept.` };
+        }
+        if (error instanceof SliceOverError) {
+          await writing.catch(() => undefined);
+          return { done: false, ...countsOf(await load(input.importId)) };
+        }
         if (!(error instanceof ImportCancelledError)) throw error;
         phoneCache.forget(row.id);
         return await cancelled();

@@ -189,11 +189,44 @@ export async function finishImportRow(
       })
       .where('id', '=', importId)
       .where('status', 'in', ['pending', 'running'])
-      .returning(['upload_id', 'status'])
+      .returning(['upload_id', 'status', 'group_id', 'creates_group'])
       .executeTakeFirst();
-    if (finished?.upload_id) await trx.deleteFrom('upload_chunks').where('upload_id', '=', finished.upload_id).execute();
+    if (finished?.upload_id) {
+      const upload = await trx.selectFrom('uploads').select('state').where('id', '=', finished.upload_id).executeTakeFirst();
+      await trx.deleteFrom('upload_chunks').where('upload_id', '=', finished.upload_id).execute();
+      // A group created with an upload that was cut off: the client was refused, so the group goes
+      // (its rows were taken back by the import; its import history goes with it).
+      if (upload?.state === 'abandoned' && finished.creates_group && finished.group_id) {
+        await trx.deleteFrom('contacts').where('group_id', '=', finished.group_id).execute();
+        await trx.deleteFrom('contact_groups').where('id', '=', finished.group_id).execute();
+      }
+    }
     if (finished) return finished.status as 'completed' | 'failed' | 'cancelled';
     const row = await trx.selectFrom('imports').select('status').where('id', '=', importId).executeTakeFirstOrThrow();
     return row.status as 'completed' | 'failed' | 'cancelled';
   });
+}
+
+/**
+ * Takes back everything a group import wrote (its upload was cut off, so the file is not the one
+ * the user meant): its contacts and its rejections, in one transaction with the group's count. The
+ * import row keeps its history, with nothing counted. (Only group imports start on a file still
+ * arriving, so only they can need this.)
+ */
+export async function rollBackGroupImport(client: pg.PoolClient, importId: string, groupId: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT 1 FROM contact_groups WHERE id = $1 FOR UPDATE', [groupId]);
+    const removed = await client.query('DELETE FROM contacts WHERE group_id = $1 AND import_id = $2', [groupId, importId]);
+    await client.query('UPDATE contact_groups SET contact_count = contact_count - $2, phones_revision = phones_revision + 1 WHERE id = $1', [
+      groupId,
+      removed.rowCount ?? 0,
+    ]);
+    await client.query('DELETE FROM import_rejections WHERE import_id = $1', [importId]);
+    await client.query('UPDATE imports SET rows_read = 0, rows_imported = 0, rows_rejected = 0 WHERE id = $1', [importId]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }

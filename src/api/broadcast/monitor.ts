@@ -77,16 +77,16 @@ type TotalsResult = Awaited<ReturnType<typeof messageTotals>>;
  * PostgreSQL more than about 1/costFactor of a core. `version` is part of the key (pass the
  * send's state_version), so a pause, a resume or the end is never shown with older totals.
  */
-export function createTotalsCache(
-  count: (sendIds: string[]) => Promise<TotalsResult>,
+export function createTotalsCache<T = TotalsResult>(
+  count: (sendIds: string[]) => Promise<T>,
   options: { maxAgeMs?: number; maxEntries?: number; costFactor?: number; now?: () => number } = {},
 ) {
   const maxAgeMs = options.maxAgeMs ?? 1000;
   const maxEntries = options.maxEntries ?? 1000;
   const costFactor = options.costFactor ?? 10;
   const now = options.now ?? Date.now;
-  const entries = new Map<string, { at: number; ttl: number; result: Promise<TotalsResult> }>();
-  return (sendIds: string[], version: string | number): Promise<TotalsResult> => {
+  const entries = new Map<string, { at: number; ttl: number; result: Promise<T> }>();
+  return (sendIds: string[], version: string | number): Promise<T> => {
     const key = `${[...sendIds].sort().join(',')}|${version}`;
     const started = now();
     const hit = entries.get(key);

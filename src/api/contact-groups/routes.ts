@@ -11,7 +11,7 @@ import { conflict, ProblemError } from '../problem';
 import { errorResponses, unavailableResponses } from '../problem-schema';
 import { csvResponse, multipartForm } from '../openapi';
 import type { RoutePlugin } from '../types';
-import { withContactFile } from '../uploads';
+import { withStreamedContactFile } from '../uploads';
 import {
   contactFileForm,
   groupIdParams,
@@ -65,7 +65,9 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
         summary: 'Create a group by uploading a CSV; the import runs as a workflow',
         description:
           'multipart/form-data with fields `name`, `kind` (dialer|broadcast), optional `phonePolicy`, ' +
-          'and the `file`. Answers 202 with the group and its import.',
+          'and the `file`, in that order: the import starts on the first bytes of the file, while the rest is still arriving ' +
+          '(a field after the file is refused with 400 `FIELD_AFTER_FILE`). Answers 202 with the group and its import once the whole file is stored; ' +
+          'an upload cut off before its end leaves no group.',
         bodyForDocs: multipartForm(createForm),
         response: {
           202: z.object({ group: groupSchema, import: importSchema }),
@@ -77,31 +79,34 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       },
     },
     async (request, reply) => {
-      const { group, importRow } = await withContactFile(db, request, config, async (trx, received) => {
-        const parsed = createFieldsSchema.safeParse(received.fields);
-        if (!parsed.success) throw validationProblem(parsed.error);
-        if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
-        const { name, kind, phonePolicy } = parsed.data;
-        const group = await trx
-          .insertInto('contact_groups')
-          .values({ tenant_id: request.auth.tenantId, kind, name, name_key: textKey(name), source: 'csv', created_by: request.auth.userId })
-          .returningAll()
-          .executeTakeFirstOrThrow()
-          .catch((error) => {
-            if (isUniqueViolation(error)) throw conflict('GROUP_NAME_TAKEN', `A ${kind} group named "${name}" already exists.`);
-            throw error;
+      const { opened } = await withStreamedContactFile(db, request, config, {
+        use: async (trx, received) => {
+          const parsed = createFieldsSchema.safeParse(received.fields);
+          if (!parsed.success) throw validationProblem(parsed.error);
+          if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
+          const { name, kind, phonePolicy } = parsed.data;
+          const group = await trx
+            .insertInto('contact_groups')
+            .values({ tenant_id: request.auth.tenantId, kind, name, name_key: textKey(name), source: 'csv', created_by: request.auth.userId })
+            .returningAll()
+            .executeTakeFirstOrThrow()
+            .catch((error) => {
+              if (isUniqueViolation(error)) throw conflict('GROUP_NAME_TAKEN', `A ${kind} group named "${name}" already exists.`);
+              throw error;
+            });
+          const importRow = await insertPendingImport(trx, request, { groupId: group.id, upload: received.upload, phonePolicy, createsGroup: true });
+          await audit(trx, request, {
+            action: 'contact_group.create',
+            targetType: 'contact_group',
+            targetId: group.id,
+            summary: `Grupo "${name}" (${kind}) criado com o arquivo ${received.upload.fileName}`,
+            details: { importId: importRow.id },
           });
-        const importRow = await insertPendingImport(trx, request, { groupId: group.id, upload: received.upload, phonePolicy });
-        await audit(trx, request, {
-          action: 'contact_group.create',
-          targetType: 'contact_group',
-          targetId: group.id,
-          summary: `Grupo "${name}" (${kind}) criado com o arquivo ${received.upload.fileName}`,
-          details: { importId: importRow.id, bytes: received.upload.sizeBytes },
-        });
-        return { group, importRow };
+          return { group, importRow };
+        },
+        start: ({ importRow }) => startImportWorkflow(deps, importRow, request),
       });
-      await startImportWorkflow(deps, importRow, request);
+      const { group, importRow } = opened;
       return reply
         .code(202)
         .header('location', `/v1/imports/${importRow.id}`)
@@ -316,7 +321,9 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       schema: {
         tags: ['contact groups'],
         summary: 'Append contacts to a group with another CSV (refused once the group is linked to a campaign)',
-        description: 'multipart/form-data with the `file` and an optional `phonePolicy`.',
+        description:
+          'multipart/form-data with an optional `phonePolicy` and then the `file`: the import starts on the first bytes of the file, while the rest ' +
+          'is still arriving (a field after the file is refused with 400 `FIELD_AFTER_FILE`); an upload cut off before its end keeps none of its rows.',
         bodyForDocs: multipartForm(contactFileForm),
         params: groupIdParams,
         response: { 202: importSchema, 413: errorResponses[400], 415: errorResponses[400], ...errorResponses, ...unavailableResponses },
@@ -338,22 +345,25 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       };
       // Checked before the file is received (answered at once) and again, under the lock, after.
       await appendable(db, false);
-      const importRow = await withContactFile(db, request, config, async (trx, received) => {
-        const group = await appendable(trx, true);
-        const parsed = z.object({ phonePolicy: phonePolicySchema.default('reject_row') }).safeParse(received.fields);
-        if (!parsed.success) throw validationProblem(parsed.error);
-        if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
-        const row = await insertPendingImport(trx, request, { groupId: group.id, upload: received.upload, phonePolicy: parsed.data.phonePolicy });
-        await audit(trx, request, {
-          action: 'contact_group.import',
-          targetType: 'contact_group',
-          targetId: group.id,
-          summary: `Importação de ${received.upload.fileName} no grupo "${group.name}"`,
-          details: { importId: row.id },
-        });
-        return row;
+      const { opened: importRow } = await withStreamedContactFile(db, request, config, {
+        use: async (trx, received) => {
+          const group = await appendable(trx, true);
+          const parsed = z.object({ phonePolicy: phonePolicySchema.default('reject_row') }).safeParse(received.fields);
+          if (!parsed.success) throw validationProblem(parsed.error);
+          if (!received.upload) throw new ProblemError(400, 'FILE_MISSING', 'Attach the CSV in a part named "file".');
+          const row = await insertPendingImport(trx, request, { groupId: group.id, upload: received.upload, phonePolicy: parsed.data.phonePolicy });
+          await audit(trx, request, {
+            action: 'contact_group.import',
+            targetType: 'contact_group',
+            targetId: group.id,
+            summary: `Importação de ${received.upload.fileName} no grupo "${group.name}"`,
+            details: { importId: row.id },
+          });
+          return row;
+        },
+        // An upload cut off afterwards: the import stops on it and takes back its rows.
+        start: (row) => startImportWorkflow(deps, row, request),
       });
-      await startImportWorkflow(deps, importRow, request);
       return reply.code(202).header('location', `/v1/imports/${importRow.id}`).send(importToApi(importRow));
     },
   );

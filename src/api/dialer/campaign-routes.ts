@@ -19,6 +19,7 @@ import { runUpdate } from '../temporal-errors';
 import type { RoutePlugin } from '../types';
 import { retireDialerCampaign } from './campaign-retire';
 import { headlines, monitor, whyOf, type Headline } from './monitor';
+import { createIvrMonitorCache } from './monitor-ivr';
 import { campaignInputSchema, campaignSchema, idParams, monitorSchema, recurrenceSchema } from './schemas';
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
@@ -71,6 +72,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
     return row;
   };
   const shortCallGuard = { dailyCalls: config.SHORT_CALL_GUARD_DAILY_CALLS, maxShare: config.SHORT_CALL_GUARD_MAX_SHARE };
+  const ivrNow = createIvrMonitorCache(db);
   const withHeadline = async (row: DialerCampaignRow) =>
     campaignToApi(row, (await headlines(db, [row])).get(row.id)!, (await campaignAgentIds(db, [row.id])).get(row.id)!);
 
@@ -306,7 +308,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
         response: { 200: monitorSchema, ...errorResponses },
       },
     },
-    async (request) => monitor(db, await find(request.auth.tenantId, request.params.id), shortCallGuard),
+    async (request) => monitor(db, await find(request.auth.tenantId, request.params.id), shortCallGuard, ivrNow),
   );
 
   app.get(
@@ -341,7 +343,7 @@ export const dialerCampaignRoutes: RoutePlugin = (app, { db, temporal, config })
       let sent = 0;
       while (!closed) {
         const row = await find(tenantId, id);
-        const data = await monitor(db, row, shortCallGuard);
+        const data = await monitor(db, row, shortCallGuard, ivrNow);
         res.write(`event: monitor\nid: ${sent}\ndata: ${JSON.stringify(data)}\n\n`);
         sent++;
         if ((maxEvents && sent >= maxEvents) || row.status === 'completed' || row.status === 'stopped') break;

@@ -5,6 +5,7 @@ import type { Database, DialerCampaignRow } from '../../db/schema';
 import { shortCallsToday } from '../../db/short-calls';
 import { overShortCallGuard, type ShortCallGuard } from '../../domain/dialer/short-calls';
 import { monitorAgents } from './monitor-agents';
+import { monitorIvr, type MonitorIvr } from './monitor-ivr';
 
 /** Live numbers of dialer campaigns, computed from PostgreSQL (contacts and attempts). */
 
@@ -73,7 +74,12 @@ export function whyOf(row: Pick<DialerCampaignRow, 'status' | 'pause_reason' | '
   return null;
 }
 
-export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow, guard: ShortCallGuard) {
+export async function monitor(
+  db: Kysely<Database>,
+  campaign: DialerCampaignRow,
+  guard: ShortCallGuard,
+  ivrNow: (campaignId: string) => Promise<MonitorIvr> = (id) => monitorIvr(db, id),
+) {
   const strategy = await db.selectFrom('dial_strategies').select(['config']).where('id', '=', campaign.strategy_id).executeTakeFirstOrThrow();
   const { channels, mode } = strategyConfigSchema.parse(strategy.config).pacing;
   const states = await db
@@ -116,6 +122,7 @@ export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow,
   const row = a.rows[0];
   const shortCalls = await shortCallsToday(db, campaign.tenant_id);
   const agents = await monitorAgents(db, campaign, mode);
+  const ivr = await ivrNow(campaign.id);
   const now = Date.now();
   const windowS = row.first_at ? Math.min(60, Math.max(1, (now - new Date(row.first_at).getTime()) / 1000)) : 0;
   const open = contacts.pending + contacts.inProgress;
@@ -138,6 +145,7 @@ export async function monitor(db: Kysely<Database>, campaign: DialerCampaignRow,
     etaSeconds: open === 0 ? 0 : finalsPerSecond > 0 && campaign.status === 'running' ? Math.round(open / finalsPerSecond) : null,
     shortCalls: { ...shortCalls, guard: { ...guard, over: overShortCallGuard(shortCalls, guard) } },
     agents,
+    ivr,
     at: new Date(now).toISOString(),
   };
 }

@@ -5,6 +5,7 @@ import { DIALER_CAMPAIGN_STATUSES } from '../../domain/dialer/campaign-state';
 import { recurrenceSchema } from '../../domain/dialer/recurrence';
 import { strategyConfigSchema } from '../../domain/dialer/strategy';
 import { monitorAgentsSchema } from './monitor-agents';
+import { monitorIvrSchema } from './monitor-ivr';
 
 export { recurrenceSchema };
 
@@ -128,6 +129,7 @@ export const monitorSchema = z
       })
       .describe("The tenant's short calls today"),
     agents: monitorAgentsSchema,
+    ivr: monitorIvrSchema,
     at: z.string(),
   })
   .meta({ id: 'DialerMonitor' });

@@ -23,7 +23,7 @@ export async function importHistoryPage(query: ReturnType<typeof importsWithCrea
 export function insertPendingImport(
   trx: Kysely<Database>,
   request: FastifyRequest,
-  values: { groupId: string | null; upload: { uploadId: string; fileName: string }; phonePolicy: PhonePolicy },
+  values: { groupId: string | null; upload: { uploadId: string; fileName: string }; phonePolicy: PhonePolicy; createsGroup?: boolean },
 ) {
   return trx
     .insertInto('imports')
@@ -35,6 +35,7 @@ export function insertPendingImport(
       file_name: values.upload.fileName,
       status: 'pending',
       phone_policy: values.phonePolicy,
+      creates_group: values.createsGroup ?? false,
       created_by: request.auth.userId,
     })
     .returningAll()

@@ -24,6 +24,8 @@ import * as m0105 from './0105_campaign_archive';
 import * as m0115 from './0115_ml_messages_sending';
 import * as m0120 from './0120_console_sign_in';
 import * as m0140 from './0140_dialer_pacing_live';
+import * as m0150 from './0150_dial_attempt_agents';
+import * as m0180 from './0180_upload_arriving';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -56,4 +58,6 @@ export const migrations: Record<string, Migration> = {
   '0115_ml_messages_sending': m0115,
   '0120_console_sign_in': m0120,
   '0140_dialer_pacing_live': m0140,
+  '0150_dial_attempt_agents': m0150,
+  '0180_upload_arriving': m0180,
 };

@@ -11,6 +11,10 @@ export function callsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: R
     .selectFrom('dial_attempts as a')
     .innerJoin('dialer_campaigns as c', 'c.id', 'a.campaign_id')
     .leftJoin('contacts as ct', 'ct.id', 'a.contact_id')
+    .leftJoin('agents as ag', 'ag.id', 'a.agent_id')
+    .leftJoin('users as au', 'au.id', 'ag.user_id')
+    .leftJoin('ivr_calls as ivr', 'ivr.attempt_key', 'a.attempt_key')
+    .leftJoin('ivr_flows as ivr_flow', 'ivr_flow.id', 'ivr.flow_id')
     .where('a.tenant_id', '=', tenantId)
     .where('a.id', '>', Number(cursor ?? 0))
     .orderBy('a.id')
@@ -47,6 +51,17 @@ export const callsReport = keysetReport({
     // sim: the call's end was never seen and nothing recorded it (outcome `unknown`); fim_nao_visto: not seen by the worker that placed it.
     desfecho_desconhecido: { value: sql`CASE WHEN a.outcome = 'unknown' THEN 'sim' WHEN ${knownOutcome} THEN 'nao' ELSE '' END`, csv: 'plain' },
     fim_nao_visto: { value: sql`CASE WHEN ${knownOutcome} THEN (CASE WHEN a.lost THEN 'sim' ELSE 'nao' END) ELSE '' END`, csv: 'plain' },
+    // The agent the customer was bridged to (agent-connect.ts): their name, or e-mail when unnamed.
+    agente: sql`COALESCE(NULLIF(au.name, ''), au.email)`,
+    espera_agente_s: sql.ref('a.agent_wait_ms'),
+    conversa_agente_s: sql.ref('a.agent_talk_ms'),
+    abandonada: { value: sql`CASE WHEN a.outcome = 'abandoned' THEN 'sim' WHEN ${knownOutcome} THEN 'nao' ELSE '' END`, csv: 'plain' },
+    // URA ativa (issue 13): empty for an attempt that never entered a flow.
+    fluxo: sql.ref('ivr_flow.name'),
+    versao_fluxo: sql.ref('ivr.flow_version'),
+    disposicao: sql.ref('ivr.disposition'),
+    no_final: sql.ref('ivr.current_node'),
+    teclas: sql.ref('ivr.keys'),
   },
   page: (db, query, cursor, limit, selections) => callsPageQuery(db, query, cursor, limit).select(selections),
   order: sql`a.id`,

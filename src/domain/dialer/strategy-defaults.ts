@@ -18,6 +18,8 @@ export const DEFAULT_OUTCOME_ACTIONS: Record<StrategyOutcome, OutcomeAction> = {
   answering_machine: { action: 'retry', afterMinutes: 60 },
   // Perhaps answered: not redialled within the hour.
   unknown: { action: 'retry', afterMinutes: 60 },
+  // Someone who just heard "no agent free" is not rung again within the hour.
+  abandoned: { action: 'retry', afterMinutes: 60 },
 };
 
 export const DEFAULT_ATTEMPTS = { maxAttemptsPerContact: 3, maxAttemptsPerPhone: 2 } as const;

@@ -58,6 +58,9 @@ export type OutcomeAction = z.infer<typeof outcomeActionSchema>;
 /** Outcomes a strategy decides on; `blocked` never reaches a call. */
 export const STRATEGY_OUTCOMES = CALL_OUTCOMES.filter((o) => o !== 'blocked') as Exclude<CallOutcome, 'blocked'>[];
 
+/** An abandoned customer is never called again within the same hour. */
+export const ABANDONED_MIN_RETRY_MINUTES = 60;
+
 const outcomesSchema = z
   .object(
     Object.fromEntries(STRATEGY_OUTCOMES.map((o) => [o, outcomeActionSchema.optional()])) as Record<
@@ -72,20 +75,53 @@ const outcomesSchema = z
         Exclude<CallOutcome, 'blocked'>,
         OutcomeAction
       >,
-  );
+  )
+  .refine((o) => o.abandoned.action !== 'retry' || o.abandoned.afterMinutes >= ABANDONED_MIN_RETRY_MINUTES, {
+    message: `an abandoned call is retried after ${ABANDONED_MIN_RETRY_MINUTES} minutes or more (never within the same hour)`,
+    path: ['abandoned', 'afterMinutes'],
+  });
 
 /**
- * What an answered call does: `hangup` (the call is counted and ended, as before IVR flows) or run an
- * IVR flow of the tenant's (URA ativa). Answering-machine detection, when on, runs first.
+ * What an answered call does: `hangup` (the call is counted and ended, as before IVR flows), `agent`
+ * (connected to a free agent of the campaign, see `agentConnect`) or run an IVR flow of the tenant's
+ * (URA ativa). Answering-machine detection, when on, runs first: machines are never connected.
  */
 export const answeredCallSchema = z
-  .union([z.literal('hangup'), z.object({ ivrFlowId: z.uuid().describe('An IVR flow of the tenant (`/v1/dialer/ivr-flows`)') })])
-  .describe('`"hangup"` (default) or `{ "ivrFlowId": … }`: the answered call runs that IVR flow');
+  .union([z.literal('hangup'), z.literal('agent'), z.object({ ivrFlowId: z.uuid().describe('An IVR flow of the tenant (`/v1/dialer/ivr-flows`)') })])
+  .describe(
+    '`"hangup"` (default), `"agent"` (the customer is bridged to a free agent of the campaign, or hears `agentConnect.abandonMessage`) or `{ "ivrFlowId": … }`: the answered call runs that IVR flow',
+  );
 export type AnsweredCall = z.infer<typeof answeredCallSchema>;
+
+/** A `sound:` media URI (Asterisk's sounds, e.g. `sound:custom/sem-agente`). */
+const soundUri = z
+  .string()
+  .regex(/^sound:[A-Za-z0-9_\-/.]{1,200}$/, 'a sound: media URI, e.g. sound:custom/sem-agente')
+  .refine((s) => !s.includes('..'), 'a sound: media URI without ..');
+
+/** How an answered call is handed to an agent (`answeredCall: "agent"`, and an IVR's `transfer_agent`). */
+export const agentConnectSchema = z
+  .object({
+    abandonAfterSeconds: z
+      .number()
+      .min(0.5)
+      .max(30)
+      .default(2)
+      .describe('How long an answered customer may wait for a free agent before hearing `abandonMessage` and being hung up (outcome `abandoned`)'),
+    abandonMessage: soundUri
+      .default('sound:custom/omni-sem-agente')
+      .describe('What a customer who found no agent hears before the call ends (`sound:` URI): nobody waits in silence'),
+  })
+  .default({ abandonAfterSeconds: 2, abandonMessage: 'sound:custom/omni-sem-agente' })
+  .describe('Connecting answered calls to agents: the abandon timer and message');
+export type AgentConnectSettings = z.infer<typeof agentConnectSchema>;
 
 /** The IVR flow an answered call runs, if any. */
 export const ivrFlowOf = (config: Pick<StrategyConfig, 'answeredCall'>): string | undefined =>
   typeof config.answeredCall === 'object' ? config.answeredCall.ivrFlowId : undefined;
+
+/** Whether an answered call goes straight to an agent. */
+export const connectsToAgent = (config: Pick<StrategyConfig, 'answeredCall'>): boolean => config.answeredCall === 'agent';
 
 /** How a campaign paces its calls (README, "Dialing modes"). */
 export const PACING_MODES = ['power', 'progressive', 'predictive'] as const;
@@ -130,6 +166,7 @@ export const strategyConfigSchema = z.object({
     .optional(),
   answeringMachineDetection: z.boolean().default(false),
   answeredCall: answeredCallSchema.default('hangup'),
+  agentConnect: agentConnectSchema,
   /** Auto-pause: when more than `ratio` of the last `window` attempts are network failures. */
   failurePause: z
     .object({ window: z.number().int().min(5).max(1000).default(20), ratio: z.number().min(0.1).max(1).default(0.5) })

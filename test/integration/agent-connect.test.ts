@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
+import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
+import { startDialerTestStack, type DialerTestStack } from '../helpers/dialer-stack';
+import { newAgent, setAgentState } from '../helpers/agents';
+
+// `answeredCall: "agent"`: every answered customer is either bridged to one agent of the campaign
+// (the simulator's bridge holds exactly the customer and `<key>:agent`) or hears the abandon
+// message and ends `abandoned`; each agent ends the run back in after-call work or available.
+let t: DialerTestStack;
+
+beforeAll(async () => {
+  t = await startDialerTestStack('agent-connect', {
+    seed: 21,
+    ringMs: [100, 300],
+    talkMs: [4_000, 5_000],
+    rules: [{ match: '.', mix: [{ outcome: 'answered', weight: 1 }] }],
+    media: { soundMs: 300 },
+    agents: { answerMs: [20, 60], talkMs: [400, 900] },
+  });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** A new agent of the tenant, logged in (available). */
+async function availableAgent(n: number): Promise<string> {
+  const agent = await newAgent(t, n, 'conn', 3000);
+  expect((await setAgentState(t, agent.key, 'available')).json().state).toBe('available');
+  return agent.id;
+}
+
+describe('connecting answered calls to agents', () => {
+  it('rejects an abandon message that is not a sound: URI, and a retry of abandoned calls within the hour', async () => {
+    const bad = await t.api(
+      'POST',
+      '/v1/dialer/strategies',
+      fastStrategy('Ruim', { answeredCall: 'agent', agentConnect: { abandonMessage: 'http://x/y.wav' } }),
+    );
+    expect(bad.statusCode, bad.body).toBe(400);
+    const soon = await t.api('POST', '/v1/dialer/strategies', fastStrategy('Cedo', { outcomes: { abandoned: { action: 'retry', afterMinutes: 30 } } }));
+    expect(soon.statusCode, soon.body).toBe(400);
+  });
+
+  it('bridges each answered customer to one agent, or plays the abandon message and ends it abandoned', async () => {
+    const agents = [await availableAgent(1), await availableAgent(2)];
+    const phones = Array.from({ length: 10 }, (_, i) => [phoneOf(i, 7)]);
+    const groupId = await importDialerGroup(t.stack, t.tenant, 'Agentes', phones);
+    const strategy = await t.api(
+      'POST',
+      '/v1/dialer/strategies',
+      fastStrategy('Agentes', {
+        maxAttemptsPerContact: 1,
+        answeredCall: 'agent',
+        agentConnect: { abandonAfterSeconds: 1, abandonMessage: 'sound:custom/sem-agente' },
+        pacing: { mode: 'power', channels: 5, callsPerSecond: 100 },
+      }),
+    );
+    expect(strategy.statusCode, strategy.body).toBe(201);
+    expect(strategy.json().config.agentConnect).toEqual({ abandonAfterSeconds: 1, abandonMessage: 'sound:custom/sem-agente' });
+    expect(strategy.json().config.outcomes.abandoned).toEqual({ action: 'retry', afterMinutes: 60 });
+    const created = await t.api('POST', '/v1/dialer/campaigns', {
+      name: 'Agentes',
+      groupId,
+      strategyId: strategy.json().id,
+      agentIds: agents,
+      wrapUpSeconds: 0,
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const campaignId = created.json().id as string;
+    expect((await t.api('POST', `/v1/dialer/campaigns/${campaignId}/start`)).statusCode).toBe(200);
+    const result = await t.stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(campaignId)).result();
+    expect(result.status).toBe('completed');
+
+    const db = t.stack.database.db;
+    const attempts = await db.selectFrom('dial_attempts').selectAll().where('campaign_id', '=', campaignId).orderBy('id').execute();
+    expect(attempts).toHaveLength(10);
+    const bridges = new Map(t.sim.bridges().map((b) => [b.id, b]));
+    const connected = attempts.filter((a) => a.outcome === 'answered');
+    const abandoned = attempts.filter((a) => a.outcome === 'abandoned');
+    expect(connected.length + abandoned.length).toBe(10);
+    expect(connected.length).toBeGreaterThanOrEqual(2);
+    expect(abandoned.length).toBeGreaterThanOrEqual(1);
+    for (const a of connected) {
+      expect(agents).toContain(a.agent_id);
+      expect(a.bridged_at).not.toBeNull();
+      expect(a.agent_wait_ms).toBeGreaterThanOrEqual(0);
+      expect(a.agent_talk_ms).toBeGreaterThan(0);
+      expect(a.abandoned_at).toBeNull();
+      const bridge = bridges.get(`${a.attempt_key}:bridge`);
+      expect(bridge?.destroyedAt).not.toBeNull();
+      expect(new Set(bridge?.members.map((m) => m.channelId))).toEqual(new Set([a.attempt_key, `${a.attempt_key}:agent`]));
+      expect(t.sim.acceptedOriginates(`${a.attempt_key}:agent`)).toBe(1);
+    }
+    for (const a of abandoned) {
+      expect(a.abandoned_at).not.toBeNull();
+      expect(a.bridged_at).toBeNull();
+      expect(bridges.get(`${a.attempt_key}:bridge`)?.members.length ?? 0).toBe(0);
+      const played = t.sim.playbacks(a.attempt_key);
+      expect(played.map((p) => p.id)).toEqual([`${a.attempt_key}:abandon`]);
+      expect(played[0].media).toEqual(['sound:custom/sem-agente']);
+    }
+    // Nobody stays on a call; one agent never holds two customers at once.
+    const states = await db.selectFrom('agent_states').select(['state', 'call_key']).where('agent_id', 'in', agents).execute();
+    for (const s of states) expect(s).toEqual({ state: 'available', call_key: null });
+    const ledger = await db.selectFrom('agent_calls').selectAll().where('campaign_id', '=', campaignId).execute();
+    expect(ledger.every((c) => c.released_at !== null)).toBe(true);
+    for (const agentId of agents) {
+      const mine = ledger.filter((c) => c.agent_id === agentId).sort((x, y) => +new Date(x.reserved_at) - +new Date(y.reserved_at));
+      for (let i = 1; i < mine.length; i++) expect(+new Date(mine[i].reserved_at)).toBeGreaterThanOrEqual(+new Date(mine[i - 1].released_at!));
+    }
+    const contacts = await db
+      .selectFrom('dialer_contacts')
+      .select(['last_outcome', 'state', 'next_attempt_at'])
+      .where('campaign_id', '=', campaignId)
+      .execute();
+    expect(contacts.filter((c) => c.last_outcome === 'abandoned')).toHaveLength(abandoned.length);
+    // A phone's history names the agent who talked to the customer (Rastreio de Interações).
+    const touched = connected[0];
+    const history = await t.api('GET', `/v1/interactions?phone=${touched.phone}&channel=voice`);
+    expect(history.statusCode, history.body).toBe(200);
+    const call = history.json().items.find((i: { sourceKey: string }) => i.sourceKey === touched.attempt_key);
+    expect(call.handledBy).toEqual({ kind: 'agent', id: touched.agent_id });
+    expect(call.details).toMatchObject({ agentId: touched.agent_id, agentWaitMs: touched.agent_wait_ms, agentTalkMs: touched.agent_talk_ms });
+    const detail = await t.api('GET', `/v1/interactions/${call.id}`);
+    expect(detail.json().events.map((e: { type: string }) => e.type)).toContain('bridged');
+  }, 120_000);
+});
