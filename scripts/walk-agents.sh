@@ -15,8 +15,6 @@ ARI=${ARI:-http://localhost:8088}
 ARI_AUTH=${ARI_AUTH:-omni:omni}
 # shellcheck source=scripts/walk-lib.sh
 . "$(dirname "$0")/walk-lib.sh"
-post() { curl -sf -XPOST "${auth[@]}" "${json[@]}" "$API$1" -d "$2"; }
-get() { curl -sf "${auth[@]}" "$API$1"; }
 # An agent's own request (their key, their desktop); prints the HTTP status then the body.
 as_agent() { curl -s -w '\n%{http_code}' -XPOST -H "Authorization: Bearer $1" "${json[@]}" "$API$2" -d "$3"; }
 # Splits a CSV (BOM, `;`, CRLF) into a JSON array of objects keyed by its header, for the checks below.

@@ -17,8 +17,6 @@ ARI_AUTH=${ARI_AUTH:-omni:omni}
 ML=${ML:-http://localhost:8090}
 # shellcheck source=scripts/walk-lib.sh
 . "$(dirname "$0")/walk-lib.sh"
-post() { curl -sf -XPOST "${auth[@]}" "${json[@]}" "$API$1" -d "$2"; }
-get() { curl -sf "${auth[@]}" "$API$1"; }
 # Polls an API path until the JS expression over its JSON body is truthy (prints it); an expression
 # that throws stops the polling at once.
 poll() {
