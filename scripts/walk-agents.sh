@@ -186,9 +186,10 @@ wait_for 60 bash -c "curl -sf -H 'Authorization: Bearer $KEY' '$API/v1/reports/r
   fail 'the users report did not complete'
 get "/v1/reports/runs/$runId/file" | csv_rows | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{
   const rows=JSON.parse(s).filter(r=>r.tipo==='agente'&&r.nome.includes('($run)'));
-  for (const r of rows) console.log([r.nome,'logado '+r.tempo_logado_s+' s','por estado: '+r.tempo_por_estado,'por pausa: '+(r.tempo_por_pausa||'-'),'chamadas '+r.chamadas_atendidas,'conversa '+r.tempo_conversa_s+' s','TMA '+r.tma_s+' s'].join(' | '));
+  for (const r of rows) console.log([r.nome,'logado '+r.tempo_logado_s+' s','por estado: '+r.tempo_por_estado,'por pausa: '+(r.tempo_por_pausa||'-'),'chamadas '+r.chamadas_atendidas,'conversa '+r.tempo_conversa_s+' s','TMA '+r.tma_s+' s','abandonadas logado '+r.abandonadas_logado].join(' | '));
   if(rows.length!==3||rows.some(r=>!r.tempo_por_estado)){console.error('expected the 3 agents with their time per state');process.exit(1);}
   if(!rows.some(r=>r.tempo_por_pausa&&r.tempo_por_pausa.includes('$reason'))){console.error('no time in the pause reason');process.exit(1);}
+  if($(echo "$abandonedKeys" | wc -w)>0&&!rows.some(r=>Number(r.abandonadas_logado)>0)){console.error('abandoned calls, none while an agent was logged in');process.exit(1);}
 })" || fail 'the users report does not show the agents'"'"' time per state'
 
 printf '\nThe walk held.\n'
