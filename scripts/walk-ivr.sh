@@ -12,8 +12,6 @@ ARI=${ARI:-http://localhost:8088}
 ARI_AUTH=${ARI_AUTH:-omni:omni}
 # shellcheck source=scripts/walk-lib.sh
 . "$(dirname "$0")/walk-lib.sh"
-post() { curl -sf -XPOST "${auth[@]}" "${json[@]}" "$API$1" -d "$2"; }
-get() { curl -sf "${auth[@]}" "$API$1"; }
 
 # Phones of this run (a second walk on the same stack has its own): 55 11 9 8<run><n><last digit>.
 run=$(printf '%04d' $(($$ % 10000)))

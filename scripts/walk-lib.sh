@@ -4,6 +4,9 @@
 : "${KEY:?KEY must be the admin API key printed by npm start}"
 auth=(-H "Authorization: Bearer $KEY")
 json=(-H 'content-type: application/json')
+# The API as the admin (API is the script's base URL, read at each call).
+post() { curl -sf -XPOST "${auth[@]}" "${json[@]}" "$API$1" -d "$2"; }
+get() { curl -sf "${auth[@]}" "$API$1"; }
 step() { printf '\n== %s\n' "$*"; }
 fail() {
   echo "FAILED: $*" >&2

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bootstrapTenant, createUser } from '../../src/db/accounts';
-import { createAgent } from '../../src/db/agents';
+import { assignAgents, createAgent } from '../../src/db/agents';
 import { reportSources } from '../../src/db/reports';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
@@ -75,6 +75,34 @@ beforeAll(async () => {
     .insertInto('agent_calls')
     .values({ call_key: 'call-1', tenant_id: tenantId, campaign_id: campaign.id, agent_id: busy, reserved_at: at('12:10'), released_at: at('12:15') })
     .execute();
+  // Both agents take the campaign's calls; Bruno never logs in. Abandoned at 12:20 (Ana logged in) and at 13:55 (Ana
+  // logged out); answered at 12:25.
+  await db.transaction().execute((trx) => assignAgents(trx, { tenantId, campaignId: campaign.id, agentIds: [busy, idle] }));
+  const calls: [string, string][] = [
+    ['12:20', 'abandoned'],
+    ['12:25', 'answered'],
+    ['13:55', 'abandoned'],
+  ];
+  await db
+    .insertInto('dial_attempts')
+    .values(
+      calls.map(([time, outcome], i) => ({
+        attempt_key: `dc:${campaign.id}:${i}:1`,
+        tenant_id: tenantId,
+        campaign_id: campaign.id,
+        contact_id: i,
+        dial_no: 1,
+        attempt_no: 1,
+        phone: `551199999100${i}`,
+        strategy_version: 1,
+        state: 'done' as const,
+        outcome,
+        started_at: at(time),
+        ended_at: at(time),
+        abandoned_at: outcome === 'abandoned' ? at(time) : null,
+      })),
+    )
+    .execute();
 });
 afterAll(async () => database?.destroy());
 
@@ -95,10 +123,22 @@ it('reports per agent the time logged in, per state and per pause, calls handled
     1,
     300_000,
     360_000,
-    null,
+    1,
   ]);
   expect(ana[7]).toEqual(at('13:50'));
-  expect(bruno.slice(9)).toEqual([0, null, null, 0, 0, null, null]);
+  expect(bruno.slice(9)).toEqual([0, null, null, 0, 0, null, 0]);
+});
+
+it("counts the abandoned calls of the agent's campaigns while the agent was logged in, in the period", async () => {
+  const abandoned = async (from: string, to: string) => (await agentRows(from, to)).map((r) => [r[2], r[15]]);
+  expect(await abandoned('2026-12-01T12:20:00Z', '2026-12-01T15:00:00Z')).toEqual([
+    ['Ana', 1],
+    ['Bruno', 0],
+  ]);
+  expect(await abandoned('2026-12-01T12:21:00Z', '2026-12-01T15:00:00Z')).toEqual([
+    ['Ana', 0],
+    ['Bruno', 0],
+  ]);
 });
 
 it('cuts the states to the period: the state in force at its start counts from the start', async () => {

@@ -18,6 +18,8 @@ export interface AgentFigures {
   talkMs: number;
   /** (talk + after-call work) ÷ calls handled; null without calls. */
   averageHandleMs: number | null;
+  /** Calls of the agent's campaigns that ended abandoned (as the calls report's `abandonada`) while the agent was logged in. */
+  abandonedWhileLoggedIn: number;
 }
 
 const STATE_ORDER: AgentState[] = ['available', 'on_call', 'wrap_up', 'paused'];
@@ -51,6 +53,16 @@ export async function agentFigures(db: Kysely<Database>, tenantId: string, perio
     SELECT agent_id, count(*)::int AS n FROM agent_calls
     WHERE tenant_id = ${tenantId} AND reserved_at >= ${fromSql} AND reserved_at < ${toSql}
     GROUP BY 1`.execute(db);
+  // The agent's state when the call was abandoned is the last event at or before that moment (none: never logged in).
+  const abandoned = await sql<{ agent_id: string; n: number }>`
+    SELECT ca.agent_id, count(*)::int AS n
+    FROM dial_attempts a JOIN dialer_campaign_agents ca ON ca.campaign_id = a.campaign_id
+    WHERE a.tenant_id = ${tenantId} AND a.outcome = 'abandoned'
+      AND COALESCE(a.abandoned_at, a.ended_at) >= ${fromSql} AND COALESCE(a.abandoned_at, a.ended_at) < ${toSql}
+      AND (SELECT e.to_state FROM agent_state_events e
+           WHERE e.agent_id = ca.agent_id AND e.at <= COALESCE(a.abandoned_at, a.ended_at)
+           ORDER BY e.at DESC, e.id DESC LIMIT 1) <> 'offline'
+    GROUP BY 1`.execute(db);
   const agents = await sql<{ id: string; name: string; email: string; created_at: Date; last_at: Date | null }>`
     SELECT a.id, u.name, u.email, a.created_at,
            (SELECT max(at) FROM agent_state_events e WHERE e.agent_id = a.id AND e.at >= ${fromSql} AND e.at < ${toSql}) AS last_at
@@ -59,6 +71,7 @@ export async function agentFigures(db: Kysely<Database>, tenantId: string, perio
     ORDER BY u.name, a.id`.execute(db);
 
   const callsOf = new Map(calls.rows.map((r) => [r.agent_id, r.n]));
+  const abandonedOf = new Map(abandoned.rows.map((r) => [r.agent_id, r.n]));
   return agents.rows.map((a) => {
     const mine = spans.rows.filter((s) => s.agent_id === a.id);
     const msByState: Partial<Record<AgentState, number>> = {};
@@ -81,6 +94,7 @@ export async function agentFigures(db: Kysely<Database>, tenantId: string, perio
       callsHandled,
       talkMs,
       averageHandleMs: callsHandled > 0 ? (talkMs + (msByState.wrap_up ?? 0)) / callsHandled : null,
+      abandonedWhileLoggedIn: abandonedOf.get(a.id) ?? 0,
     };
   });
 }

@@ -84,7 +84,7 @@ export const importHistorySource =
  * period — time logged in, per state and per pause reason (their state events), calls handled,
  * talk time and average handle time (the call ledger). Voice interactions handled by an agent id
  * the tenant has no agent for (written by other sources) keep their own row. Abandoned calls
- * while logged in stay empty until the dialer records abandoned calls.
+ * while logged in: those of the agent's campaigns that ended `abandoned` while the agent was not offline.
  */
 export const usersSource: ReportSource = singlePage(async (db, { tenantId, filters: f }) => {
   const users = await sql<{ id: string; name: string; email: string; role: string; created_at: Date; last_used: Date | null; active_keys: number }>`
@@ -141,7 +141,7 @@ export const usersSource: ReportSource = singlePage(async (db, { tenantId, filte
       a.callsHandled,
       a.talkMs,
       a.averageHandleMs,
-      null,
+      a.abandonedWhileLoggedIn,
     ]),
     ...others.rows.map((a) => ['agente', a.agent, null, null, 'agent', null, null, a.last_at, null, null, null, null, a.calls, a.talk_ms, a.handle_ms, null]),
   ];

@@ -146,7 +146,8 @@ export const REPORTS: readonly ReportDefinition[] = [
       'Usuários (nome, e-mail, papel, situação, criação, última atividade, chaves ativas) e agentes com seus números no período: ' +
       'tempo logado, por estado e por pausa, chamadas atendidas, tempo de conversa, TMA, abandonadas enquanto logado. Os números de ' +
       'agente vêm dos eventos de estado (tempo logado, por estado, por pausa) e das chamadas entregues a cada agente (atendidas, conversa = tempo em ' +
-      'chamada, TMA = conversa + pós-atendimento por chamada); abandonadas enquanto logado fica vazio até o discador registrar abandonos.',
+      'chamada, TMA = conversa + pós-atendimento por chamada); abandonadas enquanto logado = chamadas das campanhas do agente que terminaram ' +
+      'abandonadas enquanto ele não estava deslogado.',
     filters: [...period],
     columns: [
       col('tipo', 'text', 'usuario | agente'),
