@@ -68,6 +68,17 @@ describe('PredictiveController', () => {
     expect(after.aimRate).toBeLessThan(0.03);
   });
 
+  it('in warm-up, a small campaign already over its abandon budget dials 1:1 (too few answers for a window rate)', () => {
+    const c = new PredictiveController({ abandonTargetPercent: 3, maxDialLevel: 3 }, 0);
+    // 12 answers, none abandoned: still learning.
+    for (let i = 0; i < 12; i++) c.attemptEnded(1000, { answered: true, abandoned: false, ringMs: 3000 });
+    expect(c.recompute(2000).phase).toBe('warm_up');
+    // One abandon in 13 answers is 7.7%: over 3% for the campaign, though no window has 15 answers.
+    c.attemptEnded(3000, { answered: true, abandoned: true, ringMs: 3000 });
+    expect(c.recompute(4000).phase).toBe('hard_limit');
+    expect(c.allowance(supply({ loggedIn: 3, available: 1, onCall: 2 }), [])).toBe(1);
+  });
+
   it('starts conservative (warm-up priors) and never passes maxDialLevel', () => {
     const c = new PredictiveController({ abandonTargetPercent: 3, maxDialLevel: 2 }, 0);
     expect(c.current.phase).toBe('warm_up');

@@ -279,7 +279,10 @@ export class PredictiveController {
     // HARD_LIMIT on a short-window breach; lifted as soon as the last minute is back under target,
     // so an early overshoot never pins the campaign at 1:1 for the rest of its life.
     const wasLimited = this.state.phase === 'hard_limit';
-    if (r1 !== undefined && (r1 > 2 * target || (r1 > target && r15 !== undefined && r15 > target))) phase = 'hard_limit';
+    // While too few answers make a window's rate, the campaign's own count decides: a small campaign
+    // (a few agents, a short list) must not overshoot the target while it learns.
+    const warmUpOverBudget = life.answers < WARM_UP_ANSWERS && life.abandons > target * life.answers;
+    if (warmUpOverBudget || (r1 !== undefined && (r1 > 2 * target || (r1 > target && r15 !== undefined && r15 > target)))) phase = 'hard_limit';
     else if (wasLimited && (r1 === undefined || r1 > target)) phase = 'hard_limit';
 
     // AVERAGE: the gain follows the freshest measured rate.
