@@ -31,7 +31,7 @@ export interface DialerActivityDeps {
 
 /**
  * Finished calls are written every 200 ms (one transaction of five round trips for the batch):
- * at 1,000 channels, writing every 50 ms cost about a round trip per call (docs/scaling-send-dial.md).
+ * at 1,000 channels, writing every 50 ms cost about a round trip per call (docs/scaling.md).
  * A crash between two writes loses nothing: the next lane settles those calls from the journal.
  */
 const RESULTS_FLUSH_EVERY_MS = 200;

@@ -65,7 +65,7 @@ const gatherEnough = (channels: number) => Math.max(1, Math.floor(channels / 50)
  * burst is the smaller of the two (at least one call). On many lines, lines freed one at a time
  * are gathered for up to GATHER_MS (or until a fiftieth of the lines is free), so their attempts
  * are recorded in one round trip instead of one each: at 1,000 channels that round trip per call
- * was most of the worker's CPU per call (measured: docs/scaling-send-dial.md).
+ * was most of the worker's CPU per call (measured: docs/scaling.md).
  */
 export class PowerPacer implements Pacer {
   private tokens = 1;
