@@ -32,8 +32,8 @@ export function phoneSearchKey(raw: string): string | undefined {
 
 /**
  * Interactions matching a filter (newest-first order is the caller's). A company contact's
- * interactions are those recorded for it and those with one of its phones (a CSV group with the
- * same number is still that person).
+ * interactions are those recorded for it, those with one of its phones (a CSV group with the
+ * same number is still that person) and those of its Mercado Livre buyer ids.
  */
 export function interactionsQuery(db: Kysely<Database>, f: InteractionFilter, phoneKey?: string) {
   let q = db.selectFrom('interactions as i').where('i.tenant_id', '=', f.tenantId);
@@ -49,6 +49,7 @@ export function interactionsQuery(db: Kysely<Database>, f: InteractionFilter, ph
           sql<string>`(SELECT ${phoneKeySql(sql.ref('p'))} FROM company_contacts cc, unnest(cc.phones) p
           WHERE cc.id = ${id} AND cc.tenant_id = ${f.tenantId})`,
         ),
+        eb('i.ml_buyer_id', 'in', sql<string>`(SELECT unnest(cc.ml_buyer_ids) FROM company_contacts cc WHERE cc.id = ${id} AND cc.tenant_id = ${f.tenantId})`),
       ]),
     );
   }

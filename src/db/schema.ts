@@ -200,6 +200,8 @@ export interface CompanyContactsTable {
   custom: JsonWithDefault<Record<string, string>>;
   opt_out_voice: Generated<boolean>;
   opt_out_whatsapp: Generated<boolean>;
+  /** Mercado Livre buyer ids of the same person (their questions and messages join the timeline). */
+  ml_buyer_ids: Generated<string[]>;
   import_id: string | null;
   line_no: number | null;
   created_at: CreatedAt;

@@ -41,8 +41,6 @@ beforeAll(async () => {
   tenant = await stack.createTenant('Rastreio SA');
   other = await stack.createTenant('Outra');
 
-  const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-    stack.app.inject({ method, url, headers: bearer(tenant.supervisorKey), ...(payload !== undefined ? { payload: payload as object } : {}) });
   companyContactId = (await api('POST', '/v1/company-contacts', { name: 'Maria Souza', phones: [phone] })).json().id;
   expect((await api('POST', '/v1/company-contacts', { name: 'João Lima', phones: [phoneOf(2, 6)] })).statusCode).toBe(201);
 
@@ -102,6 +100,8 @@ afterAll(async () => {
   await wa?.stop();
 });
 
+const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) =>
+  stack.app.inject({ method, url, headers: bearer(tenant.supervisorKey), ...(payload !== undefined ? { payload: payload as object } : {}) });
 const get = (url: string, key = tenant.viewerKey) => stack.app.inject({ method: 'GET', url, headers: bearer(key) });
 
 describe('interactions', () => {
@@ -153,6 +153,30 @@ describe('interactions', () => {
     expect(all.map((i) => i.id)).toEqual((await get(`/v1/interactions?phone=${phone}`)).json().items.map((i: { id: string }) => i.id));
     expect(second.nextCursor).toBeNull();
     expect((await get(`/v1/company-contacts/${companyContactId}/timeline`, other.viewerKey)).statusCode).toBe(404);
+  });
+
+  it("puts a Mercado Livre buyer's questions, which carry no phone, in the timeline of the company contact that is that buyer", async () => {
+    const carla = (await api('POST', '/v1/company-contacts', { name: 'Carla Dias', phones: [phoneOf(3, 7)] })).json();
+    expect(carla.mercadoLivreBuyerIds).toEqual([]);
+    await recordInteraction(stack.database.db, {
+      tenantId: tenant.tenantId,
+      channel: 'mercadolivre',
+      direction: 'inbound',
+      kind: 'question',
+      sourceKey: 'question:13111',
+      mlBuyerId: '55501',
+      startedAt: new Date(),
+      outcome: 'unanswered',
+      details: { itemId: 'MLB124', text: 'Entrega em Niterói?' },
+      events: [{ type: 'received', at: new Date() }],
+    });
+    const timeline = async () => ((await get(`/v1/company-contacts/${carla.id}/timeline`)).json().items as { channel: string }[]).map((i) => i.channel);
+    expect(await timeline()).toEqual([]);
+    const bad = await api('PATCH', `/v1/company-contacts/${carla.id}`, { mercadoLivreBuyerIds: ['comprador'] });
+    expect(bad.statusCode).toBe(400);
+    const linked = await api('PATCH', `/v1/company-contacts/${carla.id}`, { mercadoLivreBuyerIds: ['55501', '55501'] });
+    expect(linked.json().mercadoLivreBuyerIds).toEqual(['55501']);
+    expect(await timeline()).toEqual(['mercadolivre']);
   });
 
   it('filters by campaign, period and channel; the other calls of the campaign are there once each', async () => {

@@ -89,6 +89,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
             custom: JSON.stringify(body.custom ?? {}),
             opt_out_voice: body.optOutVoice,
             opt_out_whatsapp: body.optOutWhatsapp,
+            ml_buyer_ids: [...new Set(body.mercadoLivreBuyerIds)],
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -251,6 +252,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
             ...(custom ? { custom: JSON.stringify(custom) } : {}),
             ...(rest.optOutVoice !== undefined ? { opt_out_voice: rest.optOutVoice } : {}),
             ...(rest.optOutWhatsapp !== undefined ? { opt_out_whatsapp: rest.optOutWhatsapp } : {}),
+            ...(rest.mercadoLivreBuyerIds !== undefined ? { ml_buyer_ids: [...new Set(rest.mercadoLivreBuyerIds)] } : {}),
             updated_at: sql`now()`,
           })
           .where('id', '=', before.id)

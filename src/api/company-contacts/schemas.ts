@@ -29,6 +29,10 @@ export const companyContactFields = {
     .describe('Custom fields (template variables), as the extra columns of an import'),
   optOutVoice: z.boolean().describe('Opted out of voice campaigns (the dialer skips every phone of the contact)'),
   optOutWhatsapp: z.boolean().describe('Opted out of WhatsApp campaigns'),
+  mercadoLivreBuyerIds: z
+    .array(z.string().regex(/^\d{1,20}$/, 'a Mercado Livre user id (digits)'))
+    .max(10, 'at most 10 buyer ids')
+    .describe("The person's Mercado Livre buyer ids: their questions and messages appear in the contact's timeline"),
 };
 
 export const createCompanyContactBody = z
@@ -39,6 +43,7 @@ export const createCompanyContactBody = z
     custom: companyContactFields.custom.optional(),
     optOutVoice: companyContactFields.optOutVoice.default(false),
     optOutWhatsapp: companyContactFields.optOutWhatsapp.default(false),
+    mercadoLivreBuyerIds: companyContactFields.mercadoLivreBuyerIds.default([]),
   })
   .strict();
 
@@ -51,6 +56,7 @@ export const updateCompanyContactBody = z
     custom: companyContactFields.custom.optional(),
     optOutVoice: companyContactFields.optOutVoice.optional(),
     optOutWhatsapp: companyContactFields.optOutWhatsapp.optional(),
+    mercadoLivreBuyerIds: companyContactFields.mercadoLivreBuyerIds.optional(),
   })
   .strict();
 
@@ -64,6 +70,7 @@ export const companyContactSchema = z
     custom: z.record(z.string(), z.string()),
     optOutVoice: z.boolean(),
     optOutWhatsapp: z.boolean(),
+    mercadoLivreBuyerIds: z.array(z.string()),
     importId: z.uuid().nullable().describe('The import that created it, if any'),
     line: z.number().int().nullable().describe('Line of the imported file'),
     createdAt: z.string(),
@@ -84,6 +91,7 @@ export function companyContactToApi(row: CompanyContact) {
     custom: row.custom,
     optOutVoice: row.opt_out_voice,
     optOutWhatsapp: row.opt_out_whatsapp,
+    mercadoLivreBuyerIds: row.ml_buyer_ids,
     importId: row.import_id,
     line: row.line_no,
     createdAt: new Date(row.created_at).toISOString(),
