@@ -226,6 +226,12 @@ export class AgentConnector {
     // The message under its own id: still playing, it is waited for; never started (or over before the hang-up), it plays again.
     if (conn.abandoned) return this.abandon(conn);
     if (conn.bridgedAt) return this.watch(conn);
+    // Bridged by the dead worker before it could write so (both channels are added in one request):
+    // the customer in our bridge says it happened. Followed as a bridged call, never abandoned.
+    if (trace.agentDialedAt && (await this.deps.client.getBridge(conn.bridgeId).catch(() => undefined))?.channels.includes(conn.key)) {
+      await this.markBridged(conn, new Date());
+      return this.watch(conn);
+    }
     const outcome = await this.reach(conn, { reservation: conn.reservation, dialed: trace.agentDialedAt !== null });
     if (outcome === 'no_agent') return this.abandon(conn);
   }
@@ -296,7 +302,7 @@ export class AgentConnector {
   }
 
   private async bridge(conn: Connection): Promise<ConnectOutcome> {
-    const { client, db } = this.deps;
+    const { client } = this.deps;
     await client.createBridge(conn.bridgeId, { type: 'mixing', name: conn.key });
     const added = await client.addToBridge(conn.bridgeId, [conn.key, conn.agentChannel]);
     if (added !== 'added') {
@@ -304,12 +310,20 @@ export class AgentConnector {
       await this.release(conn);
       return 'gone';
     }
-    const bridgedAt = new Date();
-    conn.bridgedAt = bridgedAt;
-    const waitMs = Math.max(0, bridgedAt.getTime() - conn.answeredAt.getTime());
-    await db.updateTable('dial_attempts').set({ bridged_at: bridgedAt, agent_wait_ms: waitMs }).where('attempt_key', '=', conn.key).execute();
+    await this.markBridged(conn, new Date());
     this.follow(this.watch(conn));
     return 'connected';
+  }
+
+  private async markBridged(conn: Connection, bridgedAt: Date): Promise<void> {
+    conn.bridgedAt = bridgedAt;
+    const waitMs = Math.max(0, bridgedAt.getTime() - conn.answeredAt.getTime());
+    await this.deps.db
+      .updateTable('dial_attempts')
+      .set({ bridged_at: bridgedAt, agent_wait_ms: waitMs })
+      .where('attempt_key', '=', conn.key)
+      .where('bridged_at', 'is', null)
+      .execute();
   }
 
   /** A bridged call: until either side hangs up, then both are ended and the agent released. */
