@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, fieldErrors, problemText, type Schemas } from '../api/client';
 import { Field, invalid } from '../components/field';
+import { GroupOptions } from '../components/group-options';
 import { Notice } from '../components/status';
 import { formatNumber } from '../format';
 import { BUILTIN_COLUMNS } from '../../../src/domain/broadcast';
@@ -193,11 +194,7 @@ export function SendForm({ campaign, channel, onCreated }: { campaign: Campaign;
           onChange={(e) => setGroupId((e.currentTarget as HTMLSelectElement).value)}
           {...invalid('sd-group', errors.groupId)}
         >
-          {groups.map((g) => (
-            <option key={g.id} value={g.id}>
-              {g.name} ({formatNumber(g.contactCount)} contatos)
-            </option>
-          ))}
+          <GroupOptions groups={groups} />
         </select>
       </Field>
       <Field id="sd-template" label="Modelo (HSM) aprovado" error={errors['template.name']}>
