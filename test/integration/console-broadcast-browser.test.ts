@@ -44,6 +44,8 @@ beforeAll(async () => {
   await syncTemplates(stack, tenant, channel.id);
   const campaignId = await createCampaign(stack, tenant, channel.id, 'Lembretes Dezembro');
   const groupId = await createGroup(stack, tenant, 'Clientes Broadcast', contactsCsv(12));
+  // A second group, free for the send the browser creates through the forms.
+  await createGroup(stack, tenant, 'Clientes Janeiro', contactsCsv(7));
   const send = await stack.app.inject({
     method: 'POST',
     url: `/v1/broadcast/campaigns/${campaignId}/sends`,
@@ -73,6 +75,46 @@ describe('Broadcast in the browser', () => {
     expect(await page.locator('.card', { hasText: 'Entregues' }).locator('.value').textContent()).toBe('12');
     await expectAccessible(page, 'Broadcast');
     await screenshot(page, 'broadcast');
+    await page.context().close();
+  });
+
+  it('creates a campaign and a send through the forms and follows its funnel up to read', async () => {
+    const page = await signedInPage(browser, baseUrl, email, password);
+    await page.getByRole('link', { name: 'Broadcast' }).click();
+    await page.getByRole('button', { name: 'Nova campanha de broadcast' }).click();
+    const campaignForm = page.getByRole('form', { name: 'Nova campanha de broadcast' });
+    await campaignForm.getByLabel('Nome').fill('Cobrança Janeiro');
+    await campaignForm.getByLabel('Canal WhatsApp').selectOption({ label: 'Central (554830000000)' });
+    await campaignForm.getByRole('button', { name: 'Criar campanha' }).click();
+    await page.getByRole('heading', { name: 'Envios de Cobrança Janeiro' }).waitFor();
+
+    await page.getByRole('button', { name: 'Novo envio' }).click();
+    const sendForm = page.getByRole('form', { name: 'Novo envio' });
+    await sendForm.getByLabel('Grupo de contatos').selectOption({ label: 'Clientes Janeiro (7 contatos)' });
+    await sendForm.getByLabel('Modelo (HSM) aprovado').selectOption({ label: 'lembrete_pagamento (pt_BR)' });
+    // A pace above the channel's limit (80 msg/s) is refused next to its field.
+    await sendForm.getByLabel(/Ritmo/).fill('500');
+    await sendForm.getByLabel('Coluna para {{1}}').selectOption('nome');
+    await sendForm.getByLabel('Coluna para {{2}}').selectOption('vencimento');
+    await sendForm.getByRole('button', { name: 'Criar envio' }).click();
+    await expect.poll(() => sendForm.locator('#sd-pace-error').textContent()).toContain('limite do canal');
+    // Sending hours that end before they begin: the API's error shows next to them.
+    await sendForm.getByLabel(/Ritmo/).fill('50');
+    await sendForm.getByLabel('Envio a partir de').fill('18:00');
+    await sendForm.getByLabel('Envio até').fill('08:00');
+    await sendForm.getByRole('button', { name: 'Criar envio' }).click();
+    await expect.poll(() => sendForm.locator('#sd-hours-error').textContent()).toContain('before');
+    await expectAccessible(page, 'Broadcast: novo envio');
+    // Any time of day (a window would make the test depend on the clock); then the send goes out now.
+    await sendForm.getByLabel('Envio a partir de').fill('');
+    await sendForm.getByLabel('Envio até').fill('');
+    await screenshot(page, 'broadcast-envio');
+    await sendForm.getByRole('button', { name: 'Criar envio' }).click();
+
+    const monitor = page.getByRole('region', { name: 'Envio lembrete_pagamento' });
+    const read = monitor.locator('.card', { hasText: 'Lidas' }).locator('.value');
+    await expect.poll(() => read.textContent(), { timeout: 60_000 }).toBe('7');
+    expect(await monitor.locator('.card', { hasText: 'Entregues' }).locator('.value').textContent()).toBe('7');
     await page.context().close();
   });
 });

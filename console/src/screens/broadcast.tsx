@@ -3,6 +3,7 @@ import { api, problemText, type Schemas } from '../api/client';
 import { ManualControls } from '../components/manual-controls';
 import { Badge, Notice } from '../components/status';
 import { formatDateTime, formatNumber, formatPercent } from '../format';
+import { BroadcastCampaignForm, SendForm } from './broadcast-forms';
 
 type Channel = Schemas['WhatsAppChannel'];
 type Template = Schemas['WhatsAppTemplate'];
@@ -131,14 +132,33 @@ function SendMonitor({ send }: { send: Send }) {
   );
 }
 
-function Sends({ campaign }: { campaign: Campaign }) {
+function Sends({ campaign, channel }: { campaign: Campaign; channel?: Channel }) {
   const [sends, setSends] = useState<Send[]>([]);
+  const [creating, setCreating] = useState(false);
+  const load = () => api.GET('/v1/broadcast/campaigns/{id}/sends', { params: { path: { id: campaign.id } } }).then((r) => setSends(r.data?.items ?? []));
   useEffect(() => {
-    api.GET('/v1/broadcast/campaigns/{id}/sends', { params: { path: { id: campaign.id } } }).then((r) => setSends(r.data?.items ?? []));
+    setCreating(false);
+    load();
   }, [campaign.id]);
-  if (sends.length === 0) return <p>Nenhum envio nesta campanha.</p>;
   return (
     <>
+      <div class="title-row">
+        <h2>Envios de {campaign.name}</h2>
+        <button type="button" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+          Novo envio
+        </button>
+      </div>
+      {creating && (
+        <SendForm
+          campaign={campaign}
+          channel={channel}
+          onCreated={() => {
+            setCreating(false);
+            load();
+          }}
+        />
+      )}
+      {sends.length === 0 && <p>Nenhum envio nesta campanha.</p>}
       {sends.map((s) => (
         <SendMonitor key={s.id} send={s} />
       ))}
@@ -152,6 +172,7 @@ export function Broadcast() {
   const [campaigns, setCampaigns] = useState<Campaign[]>([]);
   const [channel, setChannel] = useState<Channel>();
   const [campaign, setCampaign] = useState<Campaign>();
+  const [creating, setCreating] = useState(false);
   useEffect(() => {
     api.GET('/v1/whatsapp/channels').then((r) => setChannels(r.data?.items ?? []));
     api.GET('/v1/broadcast/campaigns', { params: { query: { limit: 100 } } }).then((r) => setCampaigns(r.data?.items ?? []));
@@ -193,7 +214,22 @@ export function Broadcast() {
         </tbody>
       </table>
       {channel && <Templates channel={channel} />}
-      <h2>Campanhas</h2>
+      <div class="title-row">
+        <h2>Campanhas</h2>
+        <button type="button" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+          Nova campanha de broadcast
+        </button>
+      </div>
+      {creating && (
+        <BroadcastCampaignForm
+          channels={channels}
+          onCreated={(c) => {
+            setCreating(false);
+            setCampaigns([c, ...campaigns]);
+            setCampaign(c);
+          }}
+        />
+      )}
       <ul>
         {campaigns.map((c) => (
           <li key={c.id}>
@@ -205,7 +241,7 @@ export function Broadcast() {
         ))}
         {campaigns.length === 0 && <li>Nenhuma campanha de broadcast.</li>}
       </ul>
-      {campaign && <Sends campaign={campaign} />}
+      {campaign && <Sends campaign={campaign} channel={channels.find((c) => c.id === campaign.channelId)} />}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, fieldErrors, problemText, type Schemas } from '../api/client';
 import { Field, invalid } from '../components/field';
+import { GroupOptions } from '../components/group-options';
 import { Badge, Notice } from '../components/status';
 import { formatDateTime, formatNumber, formatPercent } from '../format';
 import { go } from '../router';
@@ -52,11 +53,7 @@ function CampaignForm({ onCreated }: { onCreated: (c: Campaign) => void }) {
       </Field>
       <Field id="cp-group" label="Grupo de contatos" error={errors.groupId}>
         <select id="cp-group" name="groupId" {...invalid('cp-group', errors.groupId)}>
-          {groups.map((g) => (
-            <option key={g.id} value={g.id}>
-              {g.name} ({formatNumber(g.contactCount)} contatos)
-            </option>
-          ))}
+          <GroupOptions groups={groups} />
         </select>
       </Field>
       <Field id="cp-strategy" label="Estratégia" error={errors.strategyId}>
