@@ -69,7 +69,10 @@ it('pauses the running campaign with reason short_call_guard once the day is ove
   expect(placed).toBeLessThan(80);
 
   // Still over the line: a resume pauses again at once, without a new call.
-  expect((await api('POST', `/v1/dialer/campaigns/${created.id}/resume`)).json().status).toBe('running');
+  // The resume is accepted; its answer may already show the new pause (the lane checks the guard before its first call).
+  const resumed = await api('POST', `/v1/dialer/campaigns/${created.id}/resume`);
+  expect(resumed.statusCode).toBe(200);
+  expect(['running', 'paused']).toContain(resumed.json().status);
   const audits = () =>
     stack.database.db
       .selectFrom('audit_log')
