@@ -52,3 +52,13 @@ export function fastStrategy(name: string, over: Record<string, unknown> = {}) {
     },
   };
 }
+
+/** A one-attempt strategy whose answered calls go to an agent; no agent within `abandonAfterSeconds`: the abandon message. */
+export function agentStrategy(name: string, abandonAfterSeconds: number, pacing: Record<string, unknown>) {
+  return fastStrategy(name, {
+    maxAttemptsPerContact: 1,
+    answeredCall: 'agent',
+    agentConnect: { abandonAfterSeconds, abandonMessage: 'sound:custom/sem-agente' },
+    pacing,
+  });
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportSources } from '../../src/db/reports';
 import { reportById } from '../../src/domain/reports/catalogue';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
-import { fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
+import { agentStrategy, fastStrategy, importDialerGroup, phoneOf } from '../helpers/dialer';
 import { startDialerTestStack, type DialerTestStack } from '../helpers/dialer-stack';
 import { newAgent, setAgentState } from '../helpers/agents';
 
@@ -48,16 +48,7 @@ describe('connecting answered calls to agents', () => {
     const agents = [await availableAgent(1), await availableAgent(2)];
     const phones = Array.from({ length: 10 }, (_, i) => [phoneOf(i, 7)]);
     const groupId = await importDialerGroup(t.stack, t.tenant, 'Agentes', phones);
-    const strategy = await t.api(
-      'POST',
-      '/v1/dialer/strategies',
-      fastStrategy('Agentes', {
-        maxAttemptsPerContact: 1,
-        answeredCall: 'agent',
-        agentConnect: { abandonAfterSeconds: 1, abandonMessage: 'sound:custom/sem-agente' },
-        pacing: { mode: 'power', channels: 5, callsPerSecond: 100 },
-      }),
-    );
+    const strategy = await t.api('POST', '/v1/dialer/strategies', agentStrategy('Agentes', 1, { mode: 'power', channels: 5, callsPerSecond: 100 }));
     expect(strategy.statusCode, strategy.body).toBe(201);
     expect(strategy.json().config.agentConnect).toEqual({ abandonAfterSeconds: 1, abandonMessage: 'sound:custom/sem-agente' });
     expect(strategy.json().config.outcomes.abandoned).toEqual({ action: 'retry', afterMinutes: 60 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dialerCampaignWorkflowId } from '../../src/workflows/dialer/messages';
 import { newAgent, setAgentState } from '../helpers/agents';
 import { startCrashStack, type CrashStack } from '../helpers/crash-stack';
-import { fastStrategy, phoneOf } from '../helpers/dialer';
+import { agentStrategy, phoneOf } from '../helpers/dialer';
 import { expectNoOverlappingPlaybacks } from '../helpers/ivr';
 
 /**
@@ -52,16 +52,7 @@ it('SIGKILLed three times with customers bridged to agents: each call connected,
     .values(Array.from({ length: 70 }, (_, i) => ({ group_id: group.id, name: `Cliente ${i}`, phones: [phoneOf(i, 3)] })))
     .execute();
   const strategy = (
-    await api(
-      'POST',
-      '/v1/dialer/strategies',
-      fastStrategy('Preditivo', {
-        maxAttemptsPerContact: 1,
-        answeredCall: 'agent',
-        agentConnect: { abandonAfterSeconds: 1.5, abandonMessage: 'sound:custom/sem-agente' },
-        pacing: { mode: 'predictive', channels: 12, callsPerSecond: 20 },
-      }),
-    )
+    await api('POST', '/v1/dialer/strategies', agentStrategy('Preditivo', 1.5, { mode: 'predictive', channels: 12, callsPerSecond: 20 }))
   ).json();
   const created = await api('POST', '/v1/dialer/campaigns', {
     name: 'Preditivo',

@@ -52,18 +52,25 @@ it('a file refused after some chunks were written leaves nothing once its transa
   expect([await countRows('uploads'), await countRows('upload_chunks')]).toEqual([uploads, chunks]);
 });
 
-it('an arriving upload is read as its chunks come; one whose sender went silent ends the reader with UploadAbandonedError', async () => {
-  const { db, pool } = database;
-  const { tenant } = await bootstrapTenant(db, { tenantName: 'Arriving' });
+/** An upload still arriving, its first chunk stored and its last chunk seen at `lastChunkAt`. */
+async function arrivingUpload(tenantId: string, fileName: string, lastChunkAt: Date, firstChunk: string) {
+  const { db } = database;
   const upload = await db
     .insertInto('uploads')
-    .values({ tenant_id: tenant.id, file_name: 'a.csv', created_by: null, state: 'arriving', last_chunk_at: new Date() })
+    .values({ tenant_id: tenantId, file_name: fileName, created_by: null, state: 'arriving', last_chunk_at: lastChunkAt })
     .returning('id')
     .executeTakeFirstOrThrow();
   await db
     .insertInto('upload_chunks')
-    .values({ upload_id: upload.id, seq: 0, data: Buffer.from('first') })
+    .values({ upload_id: upload.id, seq: 0, data: Buffer.from(firstChunk) })
     .execute();
+  return upload;
+}
+
+it('an arriving upload is read as its chunks come; one whose sender went silent ends the reader with UploadAbandonedError', async () => {
+  const { db, pool } = database;
+  const { tenant } = await bootstrapTenant(db, { tenantName: 'Arriving' });
+  const upload = await arrivingUpload(tenant.id, 'a.csv', new Date(), 'first');
   const read: string[] = [];
   const reader = (async () => {
     for await (const part of readUpload(pool, upload.id, 0, { pollMs: 10 })) {
@@ -81,15 +88,7 @@ it('an arriving upload is read as its chunks come; one whose sender went silent 
   await reader;
   expect(read).toEqual(['first', 'second']);
 
-  const silent = await db
-    .insertInto('uploads')
-    .values({ tenant_id: tenant.id, file_name: 'b.csv', created_by: null, state: 'arriving', last_chunk_at: new Date(Date.now() - 5000) })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await db
-    .insertInto('upload_chunks')
-    .values({ upload_id: silent.id, seq: 0, data: Buffer.from('only') })
-    .execute();
+  const silent = await arrivingUpload(tenant.id, 'b.csv', new Date(Date.now() - 5000), 'only');
   const parts: string[] = [];
   const consume = async () => {
     for await (const part of readUpload(pool, silent.id, 0, { pollMs: 10, stalledMs: 1000 })) parts.push(part.toString());

@@ -12164,6 +12164,11 @@ export interface paths {
                          * @default false
                          */
                         optOutWhatsapp?: boolean;
+                        /**
+                         * @description The person's Mercado Livre buyer ids: their questions and messages appear in the contact's timeline
+                         * @default []
+                         */
+                        mercadoLivreBuyerIds?: string[];
                     };
                 };
             };
@@ -12743,6 +12748,8 @@ export interface paths {
                         optOutVoice?: boolean;
                         /** @description Opted out of WhatsApp campaigns */
                         optOutWhatsapp?: boolean;
+                        /** @description The person's Mercado Livre buyer ids: their questions and messages appear in the contact's timeline */
+                        mercadoLivreBuyerIds?: string[];
                     };
                 };
             };
@@ -17208,6 +17215,7 @@ export interface components {
             };
             optOutVoice: boolean;
             optOutWhatsapp: boolean;
+            mercadoLivreBuyerIds: string[];
             /** @description The import that created it, if any */
             importId: string | null;
             /** @description Line of the imported file */
@@ -17995,6 +18003,7 @@ export interface components {
             };
             optOutVoice: boolean;
             optOutWhatsapp: boolean;
+            mercadoLivreBuyerIds: string[];
             /** @description The import that created it, if any */
             importId: string | null;
             /** @description Line of the imported file */

@@ -3,6 +3,7 @@ import { api, fieldErrors, problemText, type Schemas } from '../api/client';
 import { Field, invalid } from '../components/field';
 import { GroupOptions } from '../components/group-options';
 import { Badge, Notice } from '../components/status';
+import { num, TableHead } from '../components/table-head';
 import { formatDateTime, formatNumber, formatPercent } from '../format';
 import { go } from '../router';
 
@@ -106,22 +107,7 @@ export function Campaigns() {
       {creating && <CampaignForm onCreated={(c) => go(`campanhas/${c.id}`)} />}
       <table class="data">
         <caption class="sr-only">Campanhas do discador</caption>
-        <thead>
-          <tr>
-            <th scope="col">Nome</th>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">
-              Contatos
-            </th>
-            <th scope="col" class="num">
-              Atendidas
-            </th>
-            <th scope="col" class="num">
-              Taxa de atendimento
-            </th>
-            <th scope="col">Início</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Nome', 'Status', num('Contatos'), num('Atendidas'), num('Taxa de atendimento'), 'Início']} />
         <tbody>
           {items.map((c) => (
             <tr key={c.id}>

@@ -3,6 +3,7 @@ import { api, problemText, type Schemas } from '../api/client';
 import { CallsChart, type ChartPoint } from '../components/calls-chart';
 import { type ControlSpec, ManualControls } from '../components/manual-controls';
 import { Badge, Notice } from '../components/status';
+import { num, TableHead } from '../components/table-head';
 import { formatDateTime, formatNumber, formatPercent } from '../format';
 
 type Monitor = Schemas['DialerMonitor'];
@@ -130,20 +131,7 @@ function AgentsPanel({ a }: { a: Monitor['agents'] }) {
       <FigureCards figures={figures} />
       <table class="data">
         <caption>Taxa de abandono</caption>
-        <thead>
-          <tr>
-            <th scope="col">Período</th>
-            <th scope="col" class="num">
-              Atendidas
-            </th>
-            <th scope="col" class="num">
-              Abandonadas
-            </th>
-            <th scope="col" class="num">
-              Taxa
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Período', num('Atendidas'), num('Abandonadas'), num('Taxa')]} />
         <tbody>
           {ABANDON_WINDOWS.map(([key, name]) => (
             <tr key={key}>
