@@ -2,7 +2,7 @@
 # URA ativa (issue 13) walked as a supervisor would, against a running `npm start` stack:
 #   KEY=<admin key from the banner> scripts/walk-ivr.sh
 # API=http://localhost:3000 and ARI=http://localhost:8088 (the ARI simulator, omni:omni) by default.
-# A collections flow (amount due from the custom field `valor`, 1 → agent, 2 → boleto_enviado,
+# A collections flow (amount due from the custom field `valor`, 1 → one of two logged-in agents, 2 → boleto_enviado,
 # 9 → opt-out), a campaign whose simulated customers take every branch, the Relatório IVR and its
 # summary, the opt-out list, and a second campaign on the same phones that never calls the opted out.
 # Each step prints what it saw; the script stops with a non-zero exit at the first step that does not hold.
@@ -19,7 +19,7 @@ phone() { printf '55119%s%s%02d%s' 8 "$run" "$2" "$1"; }
 agent1=$(phone 1 1) agent2=$(phone 1 2) boleto1=$(phone 2 3) boleto2=$(phone 2 4) optout1=$(phone 9 5) optout2=$(phone 9 6)
 silent=$(phone 0 7) hangsup=$(phone 7 8) invalid=$(phone 5 9) newcomer=$(phone 1 10)
 
-step 'the customers on the simulator: every call of this run answers; at the menu 1, 2, 9 press that key, 5 presses 5 then 2, 7 hangs up, 0 stays silent'
+step 'the customers on the simulator: every call of this run answers; at the menu 1, 2, 9 press that key, 5 presses 5 then 2, 7 hangs up, 0 stays silent; agents answer in 0.2–0.4 s and talk 1.5–2.5 s'
 curl -sf -u "$ARI_AUTH" "$ARI/_sim/config" | node -e "
 let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{
   const c=JSON.parse(s);const ours='^551198$run';
@@ -28,7 +28,8 @@ let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{
   console.log(JSON.stringify({
     rules:[{match:ours,mix:[{outcome:'answered',weight:1}],machineShare:0,talkMs:[60000,60000]},...c.rules.filter(r=>!r.match.startsWith('^551198'))],
     keypad:[...keypad,...c.keypad.filter(r=>!r.match.startsWith('^551198'))],
-    ringMs:[300,900],media:{soundMs:400,numberMs:400,digitMs:60,recordingMs:400},keyDelayMs:[200,500],interDigitMs:100}));
+    ringMs:[300,900],media:{soundMs:400,numberMs:400,digitMs:60,recordingMs:400},keyDelayMs:[200,500],interDigitMs:100,
+    agents:{...c.agents,match:'^agent-',answerMs:[200,400],talkMs:[1500,2500]}}));
 })" >"/tmp/walk-ivr-sim-$run.json"
 curl -sf -u "$ARI_AUTH" -XPUT "${json[@]}" "$ARI/_sim/config" --data-binary "@/tmp/walk-ivr-sim-$run.json" |
   field 'c=>c.keypad.filter(r=>r.match.includes("'"$run"'")).map(r=>r.match+" "+(r.keys||[]).join(",")+(r.hangupDuringPlayback?" hangs up":"")).join(" | ")'
@@ -56,6 +57,18 @@ strategy='{"maxAttemptsPerContact":1,"maxAttemptsPerPhone":1,"callingWindow":{"d
 strategyId=$(post /v1/dialer/strategies "{\"name\":\"URA $run\",\"config\":$strategy}" | field 'b=>b.id')
 echo "strategy $strategyId (answeredCall → the flow)"
 
+step 'two agents of the campaign log in through the API with their own keys (1 → agent)'
+agentIds=() agentKeys=()
+for n in 1 2; do
+  agent=$(post /v1/agents "{\"name\":\"Atendente $n ($run)\",\"email\":\"atendente$n.$run@walk.example\",\"sipEndpoint\":\"PJSIP/agent-ivr-$run-$n\"}") ||
+    fail "agent $n was not created"
+  key=$(post /v1/api-keys "{\"userId\":\"$(echo "$agent" | field 'b=>b.userId')\",\"name\":\"Desktop $n\"}" | field 'b=>b.key') || fail "no key for agent $n"
+  agentIds+=("$(echo "$agent" | field 'b=>b.id')") agentKeys+=("$key")
+  curl -sf -XPOST -H "Authorization: Bearer $key" "${json[@]}" "$API/v1/agents/me/state" -d '{"state":"available"}' |
+    field 'b=>b.name+" "+b.sipEndpoint+": "+b.state'
+done
+ids=$(printf '"%s",' "${agentIds[@]}")
+
 # A dialer group from a CSV with the custom field `valor`; prints the group id once its import completed.
 group() {
   local name=$1
@@ -78,10 +91,11 @@ group() {
   echo "$id"
 }
 
-# Starts a campaign on a group and waits for it to complete, printing the monitor's IVR figures as it goes.
+# Starts a campaign on a group (with the agents of $3, a JSON list of ids, if given) and waits for it to
+# complete, printing the monitor's IVR figures as it goes.
 campaign() {
   local id
-  id=$(post /v1/dialer/campaigns "{\"name\":\"$1 $run\",\"groupId\":\"$2\",\"strategyId\":\"$strategyId\"}" | field 'b=>b.id')
+  id=$(post /v1/dialer/campaigns "{\"name\":\"$1 $run\",\"groupId\":\"$2\",\"strategyId\":\"$strategyId\",\"agentIds\":[${3:-}],\"wrapUpSeconds\":1}" | field 'b=>b.id')
   post "/v1/dialer/campaigns/$id/start" '{}' >/dev/null
   local last='' status=''
   for _ in $(seq 1 300); do
@@ -101,7 +115,7 @@ campaign() {
 
 step 'a campaign runs the flow on every answered call; the monitor shows who is where'
 first=$(group 'URA clientes' "$agent1" "$agent2" "$boleto1" "$boleto2" "$optout1" "$optout2" "$silent" "$hangsup" "$invalid")
-firstCampaign=$(campaign 'Cobrança URA' "$first")
+firstCampaign=$(campaign 'Cobrança URA' "$first" "${ids%,}")
 get "/v1/dialer/campaigns/$firstCampaign/monitor" | field 'b=>"done: "+JSON.stringify(b.contacts.finishedByOutcome)+", ivr now "+JSON.stringify(b.ivr)'
 
 step 'the Relatório IVR shows every path the customers took'
@@ -110,9 +124,11 @@ echo "$report" | node -e "
 let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{
   const [head,...rows]=s.replace(/^\uFEFF/,'').trimEnd().split(/\r?\n/).map(l=>l.split(';'));
   const c=n=>head.indexOf(n);
-  for (const r of rows) console.log([r[c('telefone')],r[c('caminho')],'teclas='+r[c('teclas')],r[c('saida')],r[c('disposicao')],'descadastrado='+r[c('descadastrado')]].join('  '));
+  for (const r of rows) console.log([r[c('telefone')],r[c('caminho')],'teclas='+r[c('teclas')],r[c('saida')],r[c('disposicao')],'descadastrado='+r[c('descadastrado')],r[c('transferido_para')]].join('  '));
   const paths=new Set(rows.map(r=>r[c('caminho')]));
   if (rows.length!==9||paths.size<5) { console.error('expected 9 calls over 5 paths'); process.exit(1); }
+  const toAgent=rows.filter(r=>r[c('teclas')]==='1');
+  if (toAgent.length!==2||!toAgent.every(r=>/^agente: Atendente [12]/.test(r[c('transferido_para')]))) { console.error('expected both who pressed 1 transferred to an agent'); process.exit(1); }
 })" || fail 'the IVR report does not show every path'
 get "/v1/dialer/reports/ivr/summary?campaignId=$firstCampaign" |
   field 'b=>b.items.map(n=>n.node+": entered "+n.entered+", by key "+JSON.stringify(n.byKey)+", timeouts "+n.timeouts+", invalid "+n.invalid+", hang-ups "+n.hangups+", other "+JSON.stringify(n.other)).join("\n")'
@@ -121,9 +137,13 @@ step 'the calls report and the phone history carry the flow, disposition, final 
 get "/v1/dialer/reports/calls?campaignId=$firstCampaign" | node -e "
 let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{
   const [head,...rows]=s.replace(/^\uFEFF/,'').trimEnd().split(/\r?\n/).map(l=>l.split(';'));
-  for (const r of rows.slice(0,4)) console.log(['telefone','fluxo','versao_fluxo','disposicao','no_final','teclas'].map(n=>r[head.indexOf(n)]).join('  '));
+  for (const r of rows.slice(0,4)) console.log(['telefone','fluxo','versao_fluxo','disposicao','no_final','teclas','agente'].map(n=>r[head.indexOf(n)]).join('  '));
 })"
 get "/v1/interactions?phone=$optout1" | field 'b=>b.items.map(i=>i.outcome+" "+JSON.stringify(i.details.ivr)).join("\n")'
+
+for key in "${agentKeys[@]}"; do
+  curl -sf -XPOST -H "Authorization: Bearer $key" "${json[@]}" "$API/v1/agents/me/state" -d '{"state":"offline"}' | field 'b=>b.name+" logs out: "+b.state'
+done
 
 step 'those who pressed 9 are on the voice opt-out list'
 for p in "$optout1" "$optout2"; do

@@ -134,9 +134,12 @@ async function writeStep(trx: Kysely<Database>, attemptKey: string, step: { stat
   if (ending) await recordCallInteractions(trx, [attemptKey]);
 }
 
+/** A transfer to an agent of the campaign, as stored; the Relatório IVR adds the agent who took it. */
+export const AGENT_TRANSFER = 'agente';
+
 /** How the report names a transfer target. */
 export const transferLabel = (target: TransferTarget) =>
-  target.kind === 'campaign_agent' ? 'agente' : `dialplan:${target.context}/${target.extension}/${target.priority}`;
+  target.kind === 'campaign_agent' ? AGENT_TRANSFER : `dialplan:${target.context}/${target.extension}/${target.priority}`;
 
 /** The stored state of a call in a flow (to continue it after a worker died), or undefined. */
 export async function ivrCallState(db: Kysely<Database>, attemptKey: string): Promise<{ state: IvrState; flowId: string; flowVersion: number } | undefined> {

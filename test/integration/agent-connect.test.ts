@@ -19,6 +19,8 @@ beforeAll(async () => {
     rules: [{ match: '.', mix: [{ outcome: 'answered', weight: 1 }] }],
     media: { soundMs: 300 },
     agents: { answerMs: [20, 60], talkMs: [400, 900] },
+    // The IVR test's customers: numbers ending in 8 press 1 at the menu, the others stay silent.
+    keypad: [{ match: '8$', keys: ['1'], promptMatch: 'ura/menu' }],
   });
 });
 afterAll(async () => {
@@ -144,5 +146,69 @@ describe('connecting answered calls to agents', () => {
     expect(call.details).toMatchObject({ agentId: touched.agent_id, agentWaitMs: touched.agent_wait_ms, agentTalkMs: touched.agent_talk_ms });
     const detail = await t.api('GET', `/v1/interactions/${call.id}`);
     expect(detail.json().events.map((e: { type: string }) => e.type)).toContain('bridged');
+  }, 120_000);
+  it("an IVR flow's 1 → agent bridges the customer to the campaign's agent; the Relatório IVR names who took it", async () => {
+    const agentId = await availableAgent(5);
+    const flow = await t.api('POST', '/v1/dialer/ivr-flows', {
+      name: 'Atendimento',
+      definition: {
+        start: 'menu',
+        nodes: [
+          {
+            id: 'menu',
+            type: 'menu',
+            prompt: ['sound:ura/menu'],
+            timeoutSec: 1,
+            retries: 0,
+            branches: { '1': 'atendente' },
+            onTimeout: 'fim',
+            onInvalid: 'fim',
+          },
+          { id: 'atendente', type: 'transfer_agent', target: { kind: 'campaign_agent' }, noAgent: 'fim' },
+          { id: 'fim', type: 'hangup' },
+        ],
+      },
+    });
+    expect(flow.statusCode, flow.body).toBe(201);
+    const strategy = await t.api(
+      'POST',
+      '/v1/dialer/strategies',
+      fastStrategy('URA agente', { maxAttemptsPerContact: 1, answeredCall: { ivrFlowId: flow.json().id } }),
+    );
+    expect(strategy.statusCode, strategy.body).toBe(201);
+    const pressesOne = phoneOf(50, 8);
+    const silent = phoneOf(51, 9);
+    const groupId = await importDialerGroup(t.stack, t.tenant, 'URA agente', [[pressesOne], [silent]]);
+    const created = await t.api('POST', '/v1/dialer/campaigns', {
+      name: 'URA agente',
+      groupId,
+      strategyId: strategy.json().id,
+      agentIds: [agentId],
+      wrapUpSeconds: 0,
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const campaignId = created.json().id as string;
+    expect((await t.api('POST', `/v1/dialer/campaigns/${campaignId}/start`)).statusCode).toBe(200);
+    expect((await t.stack.temporal.workflow.getHandle(dialerCampaignWorkflowId(campaignId)).result()).status).toBe('completed');
+
+    const db = t.stack.database.db;
+    const attempts = await db.selectFrom('dial_attempts').selectAll().where('campaign_id', '=', campaignId).execute();
+    const byPhone = new Map(attempts.map((a) => [a.phone, a]));
+    const transferred = byPhone.get(pressesOne);
+    expect(transferred?.agent_id).toBe(agentId);
+    expect(transferred?.bridged_at).not.toBeNull();
+    const bridge = t.sim.bridges().find((b) => b.id === `${transferred?.attempt_key}:bridge`);
+    expect(new Set(bridge?.members.map((m) => m.channelId))).toEqual(new Set([transferred?.attempt_key, `${transferred?.attempt_key}:agent`]));
+    expect(byPhone.get(silent)?.agent_id).toBeNull();
+
+    const columns = reportById('ivr')!.columns.map((c) => c.key);
+    const report = await reportSources.ivr(db, { tenantId: t.tenant.tenantId, filters: { campaignId } }, null, 10);
+    const rows = new Map(report.rows.map((r) => [r[columns.indexOf('telefone')], r]));
+    const cell = (phone: string, name: string) => rows.get(phone)?.[columns.indexOf(name)];
+    expect(cell(pressesOne, 'caminho')).toBe('menu > atendente');
+    expect(cell(pressesOne, 'teclas')).toBe('1');
+    expect(cell(pressesOne, 'transferido_para')).toBe('agente: Agente 5');
+    expect(cell(silent, 'caminho')).toBe('menu > fim');
+    expect(cell(silent, 'transferido_para')).toBeNull();
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { normalizePhone } from '../../domain/phone';
+import { AGENT_TRANSFER } from '../ivr-calls';
 import type { Database } from '../schema';
 import { microsCursor, pageOf, type ReportSource } from './source';
 
@@ -10,6 +11,10 @@ export const ivrCallsSource: ReportSource = async (db, { tenantId, filters: f },
     .innerJoin('dialer_campaigns as dc', 'dc.id', 'c.campaign_id')
     .innerJoin('ivr_flows as fl', 'fl.id', 'c.flow_id')
     .leftJoin('contacts as ct', 'ct.id', 'c.contact_id')
+    // A transfer to a campaign agent names who took the call (the attempt records the agent).
+    .leftJoin('dial_attempts as da', 'da.attempt_key', 'c.attempt_key')
+    .leftJoin('agents as ag', 'ag.id', 'da.agent_id')
+    .leftJoin('users as au', 'au.id', 'ag.user_id')
     .select([
       'c.attempt_key',
       'c.entered_at',
@@ -26,7 +31,8 @@ export const ivrCallsSource: ReportSource = async (db, { tenantId, filters: f },
       'c.current_node',
       'c.disposition',
       'c.opted_out',
-      'c.transferred_to',
+      sql<string | null>`CASE WHEN c.transferred_to = ${AGENT_TRANSFER} AND au.id IS NOT NULL
+        THEN c.transferred_to || ': ' || COALESCE(NULLIF(au.name, ''), au.email) ELSE c.transferred_to END`.as('transferred_to'),
       sql<string | null>`(SELECT string_agg(s.node, ' > ' ORDER BY s.seq) FROM ivr_path_steps s WHERE s.attempt_key = c.attempt_key)`.as('path'),
       sql<string | null>`(SELECT s.exit FROM ivr_path_steps s WHERE s.attempt_key = c.attempt_key ORDER BY s.seq DESC LIMIT 1)`.as('last_exit'),
       microsCursor('c.entered_at').as('cursor_at'),

@@ -132,7 +132,7 @@ export const REPORTS: readonly ReportDefinition[] = [
       col('saida', 'text', 'como saiu do nó final: next, key, timeout, invalid, hangup, ended, transferred, no_agent, max_visits; em_andamento'),
       col('disposicao', 'text'),
       col('descadastrado', 'text', 'sim: pediu para não receber ligações (opt-out de voz)'),
-      col('transferido_para', 'text', 'agente, ou dialplan:contexto/ramal/prioridade'),
+      col('transferido_para', 'text', 'agente: nome de quem atendeu, ou dialplan:contexto/ramal/prioridade'),
       col('tempo_ura_s', 'seconds'),
       col('chamada', 'text', 'chave da tentativa (id do canal ARI)'),
     ],
