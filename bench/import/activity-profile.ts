@@ -36,7 +36,8 @@ const imp = await db
   .values({ tenant_id: tenant.id, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: 'x.csv', status: 'pending' })
   .returning('id')
   .executeTakeFirstOrThrow();
-const activities = createImportActivities({ db, pool, sliceMs: 1e9 });
+// PROFILE_BATCH: rows per transaction, to try another batch size.
+const activities = createImportActivities({ db, pool, sliceMs: 1e9, batchSize: process.env.PROFILE_BATCH ? Number(process.env.PROFILE_BATCH) : undefined });
 let peakRss = 0;
 let peakHeap = 0;
 let peakExternal = 0;
