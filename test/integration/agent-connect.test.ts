@@ -19,8 +19,10 @@ beforeAll(async () => {
     rules: [{ match: '.', mix: [{ outcome: 'answered', weight: 1 }] }],
     media: { soundMs: 300 },
     agents: { answerMs: [20, 60], talkMs: [400, 900] },
-    // The IVR test's customers: numbers ending in 8 press 1 at the menu, the others stay silent.
+    // The IVR test's customers: numbers ending in 8 press 1 at the menu, 0.1–0.3 s after it ends
+    // (well inside its 1 s timeout); the others stay silent.
     keypad: [{ match: '8$', keys: ['1'], promptMatch: 'ura/menu' }],
+    keyDelayMs: [100, 300],
   });
 });
 afterAll(async () => {
