@@ -46,13 +46,8 @@ step 'the supervisor creates three agents; an admin issues each an API key (thei
 agentIds=() agentKeys=() agentNames=()
 for n in 1 2 3; do
   name="Agente $n ($run)"
-  agent=$(post /v1/agents "{\"name\":\"$name\",\"email\":\"agente$n.$run@walk.example\",\"sipEndpoint\":\"PJSIP/agent-$run-$n\"}") ||
-    fail "agent $n was not created"
-  id=$(echo "$agent" | field 'b=>b.id')
-  userId=$(echo "$agent" | field 'b=>b.userId')
-  key=$(post /v1/api-keys "{\"userId\":\"$userId\",\"name\":\"Desktop $name\"}" | field 'b=>b.key') || fail "no key for agent $n"
-  agentIds+=("$id") agentKeys+=("$key") agentNames+=("$name")
-  echo "$agent" | field 'b=>b.name+" "+b.sipEndpoint+" "+b.state+" (key issued)"'
+  created=$(new_agent "$name" "agente$n.$run@walk.example" "PJSIP/agent-$run-$n")
+  agentIds+=("${created% *}") agentKeys+=("${created#* }") agentNames+=("$name")
 done
 reason="Almoço $run"
 post /v1/dialer/pause-reasons "{\"name\":\"$reason\"}" | field 'b=>"pause reason "+b.name'

@@ -60,10 +60,9 @@ echo "strategy $strategyId (answeredCall → the flow)"
 step 'two agents of the campaign log in through the API with their own keys (1 → agent)'
 agentIds=() agentKeys=()
 for n in 1 2; do
-  agent=$(post /v1/agents "{\"name\":\"Atendente $n ($run)\",\"email\":\"atendente$n.$run@walk.example\",\"sipEndpoint\":\"PJSIP/agent-ivr-$run-$n\"}") ||
-    fail "agent $n was not created"
-  key=$(post /v1/api-keys "{\"userId\":\"$(echo "$agent" | field 'b=>b.userId')\",\"name\":\"Desktop $n\"}" | field 'b=>b.key') || fail "no key for agent $n"
-  agentIds+=("$(echo "$agent" | field 'b=>b.id')") agentKeys+=("$key")
+  created=$(new_agent "Atendente $n ($run)" "atendente$n.$run@walk.example" "PJSIP/agent-ivr-$run-$n")
+  key=${created#* }
+  agentIds+=("${created% *}") agentKeys+=("$key")
   curl -sf -XPOST -H "Authorization: Bearer $key" "${json[@]}" "$API/v1/agents/me/state" -d '{"state":"available"}' |
     field 'b=>b.name+" "+b.sipEndpoint+": "+b.state'
 done

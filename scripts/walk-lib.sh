@@ -33,3 +33,12 @@ wait_for() {
   return 1
 }
 now_ms() { date +%s%3N; }
+# An agent (name, e-mail, SIP endpoint) with an API key of their own, their desktop, issued by the
+# admin: prints the agent to stderr and "<agent id> <key>" to stdout.
+new_agent() {
+  local agent key
+  agent=$(post /v1/agents "{\"name\":\"$1\",\"email\":\"$2\",\"sipEndpoint\":\"$3\"}") || fail "agent $1 was not created"
+  key=$(post /v1/api-keys "{\"userId\":\"$(echo "$agent" | field 'b=>b.userId')\",\"name\":\"Desktop $1\"}" | field 'b=>b.key') || fail "no key for agent $1"
+  echo "$agent" | field 'b=>b.name+" "+b.sipEndpoint+" "+b.state+" (key issued)"' >&2
+  echo "$(echo "$agent" | field 'b=>b.id') $key"
+}

@@ -11,6 +11,9 @@ import {
 import type { AgentStateRow } from './agents-schema';
 import type { Database } from './schema';
 
+/** How reports and interactions name an agent: their user's name, or the e-mail when unnamed (`users` is the joined users' alias). */
+export const agentNameSql = (users: string) => sql<string>`COALESCE(NULLIF(${sql.ref(`${users}.name`)}, ''), ${sql.ref(`${users}.email`)})`;
+
 /**
  * Agents' live states. Every change locks the agent's one `agent_states` row and writes its
  * `agent_state_events` row in the same transaction, so the live state and its history never drift.

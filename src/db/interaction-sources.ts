@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { agentNameSql } from './agents';
 import { eventSql, phoneKeySql, upsertInteractionsFrom, type RecordedInteraction } from './interactions';
 import type { Database } from './schema';
 import type { Kysely, RawBuilder, Transaction } from 'kysely';
@@ -34,7 +35,7 @@ export async function recordCallInteractions(trx: Executor, attemptKeys: string[
           jsonb_strip_nulls(jsonb_build_object('attemptNo', a.attempt_no, 'dialNo', a.dial_no, 'cycle', a.cycle, 'cause', a.cause,
             'causeTxt', a.cause_txt, 'ringMs', a.ring_ms, 'talkMs', a.talk_ms, 'amdStatus', a.amd_status, 'lost', a.lost,
             'strategyVersion', a.strategy_version, 'campaignName', c.name, 'contactName', ct.name, 'ivr', ${ivrDetails},
-            'agentId', a.agent_id, 'agentName', COALESCE(NULLIF(au.name, ''), au.email), 'agentWaitMs', a.agent_wait_ms, 'agentTalkMs', a.agent_talk_ms)),
+            'agentId', a.agent_id, 'agentName', ${agentNameSql('au')}, 'agentWaitMs', a.agent_wait_ms, 'agentTalkMs', a.agent_talk_ms)),
           ${eventSql('dialing', sql`a.started_at`)} || ${eventSql('answered', sql`a.answered_at`)}
             || ${eventSql('amd', sql`CASE WHEN a.amd_status IS NOT NULL THEN a.answered_at END`, sql`jsonb_build_object('status', a.amd_status)`)}
             || ${eventSql('bridged', sql`a.bridged_at`, sql`jsonb_build_object('agentId', a.agent_id)`)}

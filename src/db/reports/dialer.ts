@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { shortCallShare } from '../../domain/dialer/short-calls';
+import { agentNameSql } from '../agents';
 import type { Database } from '../schema';
 import { isShortCallSql, shortCallDays } from '../short-calls';
 import { keysetReport } from './columns';
@@ -52,7 +53,7 @@ export const callsReport = keysetReport({
     desfecho_desconhecido: { value: sql`CASE WHEN a.outcome = 'unknown' THEN 'sim' WHEN ${knownOutcome} THEN 'nao' ELSE '' END`, csv: 'plain' },
     fim_nao_visto: { value: sql`CASE WHEN ${knownOutcome} THEN (CASE WHEN a.lost THEN 'sim' ELSE 'nao' END) ELSE '' END`, csv: 'plain' },
     // The agent the customer was bridged to (agent-connect.ts): their name, or e-mail when unnamed.
-    agente: sql`COALESCE(NULLIF(au.name, ''), au.email)`,
+    agente: agentNameSql('au'),
     espera_agente_s: sql.ref('a.agent_wait_ms'),
     conversa_agente_s: sql.ref('a.agent_talk_ms'),
     abandonada: { value: sql`CASE WHEN a.outcome = 'abandoned' THEN 'sim' WHEN ${knownOutcome} THEN 'nao' ELSE '' END`, csv: 'plain' },

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { normalizePhone } from '../../domain/phone';
+import { agentNameSql } from '../agents';
 import { AGENT_TRANSFER } from '../ivr-calls';
 import type { Database } from '../schema';
 import { microsCursor, pageOf, type ReportSource } from './source';
@@ -32,7 +33,7 @@ export const ivrCallsSource: ReportSource = async (db, { tenantId, filters: f },
       'c.disposition',
       'c.opted_out',
       sql<string | null>`CASE WHEN c.transferred_to = ${AGENT_TRANSFER} AND au.id IS NOT NULL
-        THEN c.transferred_to || ': ' || COALESCE(NULLIF(au.name, ''), au.email) ELSE c.transferred_to END`.as('transferred_to'),
+        THEN c.transferred_to || ': ' || ${agentNameSql('au')} ELSE c.transferred_to END`.as('transferred_to'),
       sql<string | null>`(SELECT string_agg(s.node, ' > ' ORDER BY s.seq) FROM ivr_path_steps s WHERE s.attempt_key = c.attempt_key)`.as('path'),
       sql<string | null>`(SELECT s.exit FROM ivr_path_steps s WHERE s.attempt_key = c.attempt_key ORDER BY s.seq DESC LIMIT 1)`.as('last_exit'),
       microsCursor('c.entered_at').as('cursor_at'),
