@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // vitest's summary, then one plain "N passed, N failed" line that closes the log (CI reads it).
+    reporters: ['default', './test/reporters/closing-line.ts'],
     projects: [
       {
         extends: true,
