@@ -216,7 +216,7 @@ class Lane {
       const channel = await this.session.client.getChannel(attempt.key);
       this.book.adopt(attempt.key, attempt);
       this.metrics.callAdopted();
-      if (channel) this.ivr.adopt(attempt.key, attempt);
+      this.ivr.adopt(attempt.key, attempt, channel !== undefined);
       await this.agents.adopt(attempt.key, channel !== undefined);
       // Still up: followed to its end. Gone: it ended while nobody listened; the journal says how.
       const seen = channel ? followOrphan(this.session, attempt, this.tuning.reconcilePollMs) : Promise.resolve({ sawUp: false });
