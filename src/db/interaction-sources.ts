@@ -25,10 +25,25 @@ const ivrDetails = sql`CASE WHEN ivr.attempt_key IS NOT NULL THEN jsonb_build_ob
 /** Finished call attempts (by attempt key): one `voice` interaction each, with its ring/answer/end events. */
 export async function recordCallInteractions(trx: Executor, attemptKeys: string[]): Promise<RecordedInteraction[]> {
   if (attemptKeys.length === 0) return [];
+  return upsertInteractionsFrom(trx, callInteractionsOf(sql`dial_attempts`, attemptKeys));
+}
+
+/**
+ * The same, in the statement that finishes the attempts: `withClause` defines the data-modifying
+ * CTE `written` (`UPDATE dial_attempts … RETURNING a.*`), whose rows are the attempts as written
+ * (a read of the table in the same statement sees them as they were). Attempts among `attemptKeys`
+ * already done before the statement are projected again from the table, as
+ * {@link recordCallInteractions} does after its own update.
+ */
+export function recordWrittenCallInteractions(trx: Executor, withClause: RawBuilder<unknown>, written: RawBuilder<unknown>, attemptKeys: string[]) {
+  const rows = sql`(SELECT * FROM ${written} UNION ALL SELECT * FROM dial_attempts WHERE attempt_key = ANY(${attemptKeys}::text[]) AND state = 'done')`;
+  return upsertInteractionsFrom(trx, callInteractionsOf(rows, attemptKeys), withClause);
+}
+
+/** The interaction columns projected from the done attempts among `attemptKeys` in `rows` (dial_attempts' columns). */
+function callInteractionsOf(rows: RawBuilder<unknown>, attemptKeys: string[]) {
   const phone = sql.ref('a.phone');
-  return upsertInteractionsFrom(
-    trx,
-    sql`SELECT a.tenant_id, 'voice', 'outbound', 'call', a.attempt_key, a.phone, ${phoneKeySql(phone)}, ct.company_contact_id, a.contact_id,
+  return sql`SELECT a.tenant_id, 'voice', 'outbound', 'call', a.attempt_key, a.phone, ${phoneKeySql(phone)}, ct.company_contact_id, a.contact_id,
           NULL, a.campaign_id, NULL, NULL, a.started_at, a.ended_at, a.outcome,
           -- The agent the customer was bridged to handled the call (agent-connect.ts); otherwise the dialer alone.
           CASE WHEN a.agent_id IS NOT NULL THEN 'agent' ELSE 'system' END, a.agent_id::text,
@@ -40,7 +55,7 @@ export async function recordCallInteractions(trx: Executor, attemptKeys: string[
             || ${eventSql('amd', sql`CASE WHEN a.amd_status IS NOT NULL THEN a.answered_at END`, sql`jsonb_build_object('status', a.amd_status)`)}
             || ${eventSql('bridged', sql`a.bridged_at`, sql`jsonb_build_object('agentId', a.agent_id)`)}
             || ${eventSql('ended', sql`a.ended_at`, sql`jsonb_build_object('outcome', a.outcome, 'cause', a.cause, 'causeTxt', a.cause_txt)`)}
-        FROM dial_attempts a
+        FROM ${rows} a
         JOIN dialer_campaigns c ON c.id = a.campaign_id
         LEFT JOIN contacts ct ON ct.id = a.contact_id
         LEFT JOIN ivr_calls ivr ON ivr.attempt_key = a.attempt_key
@@ -48,8 +63,7 @@ export async function recordCallInteractions(trx: Executor, attemptKeys: string[
         LEFT JOIN agents ag ON ag.id = a.agent_id
         LEFT JOIN users au ON au.id = ag.user_id
         WHERE a.attempt_key = ANY(${attemptKeys}::text[]) AND a.state = 'done'
-        ORDER BY a.attempt_key`,
-  );
+        ORDER BY a.attempt_key`;
 }
 
 /**

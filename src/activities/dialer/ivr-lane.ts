@@ -28,6 +28,11 @@ export class IvrLane {
   private readonly ended = new Map<string, AbortController>();
   /** Calls already over: an answer handled late (AMD's variable read) must not start a flow. */
   private readonly over = new Set<string>();
+  /**
+   * Calls that may have a flow open: started here, or taken over from a dead lane (which may have
+   * started one). Only their ends are looked up in ivr_calls: the others can have no row there.
+   */
+  private readonly mayHaveFlow = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly off: () => void;
 
@@ -41,9 +46,10 @@ export class IvrLane {
     );
   }
 
-  /** A dead lane's call still up: continue its flow, or start it once the call is answered (and detected human). */
-  adopt(key: string, call: LaneCall): void {
-    if (!ivrFlowOf(this.deps.campaign().strategy)) return;
+  /** A dead lane's call: when still up (`alive`), continue its flow, or start it once the call is answered (and detected human). */
+  adopt(key: string, call: LaneCall, alive: boolean): void {
+    this.mayHaveFlow.add(key);
+    if (!alive || !ivrFlowOf(this.deps.campaign().strategy)) return;
     this.track(this.adoptWhenReady(key, call));
   }
 
@@ -52,7 +58,7 @@ export class IvrLane {
     this.over.add(key);
     this.ended.get(key)?.abort();
     this.ended.delete(key);
-    this.track(closeIvrFlowOfEndedCall(this.deps.db, key, at));
+    if (this.mayHaveFlow.delete(key)) this.track(closeIvrFlowOfEndedCall(this.deps.db, key, at));
   }
 
   /** Stops listening and waits for the flows of ended calls to be closed (live calls run on: the next lane takes them over). */
@@ -77,6 +83,7 @@ export class IvrLane {
     if (this.ended.has(key) || this.over.has(key)) return;
     const campaign = this.deps.campaign();
     const flowId = ivrFlowOf(campaign.strategy) as string;
+    this.mayHaveFlow.add(key);
     const ended = new AbortController();
     this.ended.set(key, ended);
     const { client } = this.deps.session;

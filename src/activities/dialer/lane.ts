@@ -216,7 +216,7 @@ class Lane {
       const channel = await this.session.client.getChannel(attempt.key);
       this.book.adopt(attempt.key, attempt);
       this.metrics.callAdopted();
-      if (channel) this.ivr.adopt(attempt.key, attempt);
+      this.ivr.adopt(attempt.key, attempt, channel !== undefined);
       await this.agents.adopt(attempt.key, channel !== undefined);
       // Still up: followed to its end. Gone: it ended while nobody listened; the journal says how.
       const seen = channel ? followOrphan(this.session, attempt, this.tuning.reconcilePollMs) : Promise.resolve({ sawUp: false });
@@ -235,6 +235,9 @@ class Lane {
     let lastStrategyCheck = performance.now();
     let lastGuardCheck = performance.now();
     let lastFlush = performance.now();
+    // Every call's end wakes the loop (to see idleness at once); the campaign's status is read, and
+    // the heartbeat sent, once per controlEveryMs however often it wakes.
+    let lastStatusCheck = Number.NEGATIVE_INFINITY;
     const flushLoop = setInterval(() => {
       if (performance.now() - lastFlush >= this.tuning.flushEveryMs) {
         lastFlush = performance.now();
@@ -246,7 +249,8 @@ class Lane {
       for (;;) {
         await this.waker.sleep(this.tuning.controlEveryMs);
         if (this.failure) throw this.failure;
-        this.deps.heartbeat?.({ inflight: this.book.size, dialed: this.dialed, finished: this.finished });
+        const statusDue = performance.now() - lastStatusCheck >= this.tuning.controlEveryMs;
+        if (statusDue) this.deps.heartbeat?.({ inflight: this.book.size, dialed: this.dialed, finished: this.finished });
         const verdict = stopReason(
           {
             draining: this.deps.draining?.aborted ?? false,
@@ -269,8 +273,11 @@ class Lane {
         }
         if (verdict) return verdict;
         idleConfirming = false;
-        const status = await this.db.selectFrom('dialer_campaigns').select(['status']).where('id', '=', this.campaign.campaignId).executeTakeFirstOrThrow();
-        if (status.status !== 'running') return 'not_running';
+        if (statusDue) {
+          lastStatusCheck = performance.now();
+          const status = await this.db.selectFrom('dialer_campaigns').select(['status']).where('id', '=', this.campaign.campaignId).executeTakeFirstOrThrow();
+          if (status.status !== 'running') return 'not_running';
+        }
         if (performance.now() - lastGuardCheck >= this.tuning.shortCallGuardEveryMs) {
           lastGuardCheck = performance.now();
           if (await this.overShortCallGuard()) return 'short_call_guard';

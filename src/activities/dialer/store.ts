@@ -5,7 +5,7 @@ import { currentPhone } from '../../domain/dialer/contact-progress';
 import { strategyConfigSchema, type StrategyConfig } from '../../domain/dialer/strategy';
 import { dddOf } from '../../domain/dialer/windows';
 import type { Database } from '../../db/schema';
-import { recordCallInteractions } from '../../db/interaction-sources';
+import { recordWrittenCallInteractions } from '../../db/interaction-sources';
 
 /** PostgreSQL side of the dialer: campaign contacts, attempts, claims. Set-based where it can be. */
 
@@ -198,25 +198,27 @@ export interface CallResult {
   step: NextStep;
 }
 
-/** Writes a batch of finished calls: the attempts' outcomes and their contacts' next state, in one transaction. */
+/**
+ * Writes a batch of finished calls in one statement: the attempts' outcomes (`written`, only those
+ * still `dialing`: a repeat changes nothing), their interactions projected from the written rows,
+ * and their contacts' next state. One round trip instead of a transaction of five.
+ */
 export async function recordResults(db: Kysely<Database>, campaign: CampaignContext, results: CallResult[]): Promise<void> {
   if (!results.length) return;
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
-  await db.transaction().execute(async (trx) => {
-    await sql`
+  const keys = results.map((r) => r.key);
+  const withClause = sql`
+    WITH written AS (
       UPDATE dial_attempts a SET state = 'done', outcome = t.outcome, cause = t.cause, cause_txt = t.cause_txt,
         ring_ms = t.ring_ms, talk_ms = t.talk_ms, lost = t.lost, answered_at = t.answered_at, ended_at = t.ended_at, amd_status = t.amd_status
-      FROM unnest(${results.map((r) => r.key)}::text[], ${results.map((r) => r.outcome)}::text[], ${results.map((r) => r.cause)}::int[],
+      FROM unnest(${keys}::text[], ${results.map((r) => r.outcome)}::text[], ${results.map((r) => r.cause)}::int[],
                   ${results.map((r) => r.causeTxt)}::text[], ${results.map((r) => r.ringMs)}::int[], ${results.map((r) => r.talkMs)}::int[],
                   ${results.map((r) => r.lost)}::boolean[], ${results.map((r) => iso(r.answeredAt))}::timestamptz[],
                   ${results.map((r) => iso(r.endedAt))}::timestamptz[], ${results.map((r) => r.amdStatus)}::text[])
         AS t(key, outcome, cause, cause_txt, ring_ms, talk_ms, lost, answered_at, ended_at, amd_status)
-      WHERE a.attempt_key = t.key AND a.state = 'dialing'`.execute(trx);
-    await recordCallInteractions(
-      trx,
-      results.map((r) => r.key),
-    );
-    await sql`
+      WHERE a.attempt_key = t.key AND a.state = 'dialing'
+      RETURNING a.*),
+    contacts_written AS (
       UPDATE dialer_contacts d SET state = t.state, next_attempt_at = COALESCE(t.next_at, d.next_attempt_at), phone_idx = t.phone_idx,
         ddd = t.ddd, attempts = t.attempts, phone_attempts = string_to_array(t.phone_attempts, ',')::int[], dials = t.dials,
         last_outcome = t.outcome, final_outcome = t.final_outcome, updated_at = now()
@@ -228,8 +230,8 @@ export async function recordResults(db: Kysely<Database>, campaign: CampaignCont
                   ${results.map((r) => r.step.progress.dials)}::int[], ${results.map((r) => r.outcome)}::text[],
                   ${results.map((r) => (r.step.state === 'pending' ? null : r.step.finalOutcome))}::text[])
         AS t(contact_id, state, next_at, phone_idx, ddd, attempts, phone_attempts, dials, outcome, final_outcome)
-      WHERE d.campaign_id = ${campaign.campaignId} AND d.contact_id = t.contact_id`.execute(trx);
-  });
+      WHERE d.campaign_id = ${campaign.campaignId} AND d.contact_id = t.contact_id)`;
+  await recordWrittenCallInteractions(db, withClause, sql`written`, keys);
 }
 
 /** Contacts that were claimed but never dialled go back to `pending` (a lane stopped or died). */
