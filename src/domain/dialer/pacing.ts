@@ -196,7 +196,7 @@ const GAIN = { initial: 0.8, min: 0.3, max: 1.5 };
  * Gain steps per recompute (5 s): up by at most `up` (in proportion to the room under the aim), down
  * by `down` per unit of miss, never below `floor` at once. Small: the abandons of a step are known
  * only seconds later (at the calls' end) and the last minute averages them, so bigger steps
- * overshoot, then fall to 1:1 (the bench simulation swung 50–98% occupancy with 3% / 10%).
+ * overshoot, then fall to 1:1 (with the earlier +3% / −15%, bench/dialer/agents-sim.ts swung 50–98% occupancy).
  */
 const STEP = { up: 0.01, down: 0.03, floor: 0.95 };
 /** The share of the abandon target the gain aims at. */
