@@ -2,7 +2,7 @@
 // Interações, CSV and XLSX, each written by the report activities in a separate process under the
 // worker's heap flags (rows/s, peak RSS), next to plain COPY (SELECT …) TO STDOUT of the same rows.
 //   npx tsx bench/reports/run.ts [rows=1000000] [report:format …]   e.g. `1000000 calls:csv interactions:csv`
-// BENCH_REUSE=1 keeps the database the previous run seeded (same rows) instead of seeding again.
+// BENCH_PAGES_AT_ONCE=n writes n CSV pages at once (default: the worker's). BENCH_REUSE=1 keeps the database the previous run seeded (same rows) instead of seeding again.
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,8 @@ const ROWS = Number(process.argv[2] ?? 1_000_000);
 const ONLY = process.argv.slice(3);
 const wanted = (reportId: string, format: string) => ONLY.length === 0 || ONLY.includes(`${reportId}:${format}`);
 const WORKER_FLAGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
+// BENCH_PAGES_AT_ONCE=n: the CSV activity writes n pages at once (the worker's default otherwise).
+const PAGES_AT_ONCE = process.env.BENCH_PAGES_AT_ONCE;
 
 const reused = process.env.BENCH_REUSE === '1' ? await seededBefore() : undefined;
 const url = reused ?? (await freshDatabase('bench_reports'));
@@ -127,7 +129,7 @@ function runChild(reportId: string, format: string): Promise<{ rows: number; sec
     ).id;
     const child = spawn(
       process.execPath,
-      [...WORKER_FLAGS, ...nodeArgsFor(new URL('./write.ts', import.meta.url).pathname), url, exportId, tenantId, reportId, format],
+      [...WORKER_FLAGS, ...nodeArgsFor(new URL('./write.ts', import.meta.url).pathname), url, exportId, tenantId, reportId, format, PAGES_AT_ONCE ?? ''],
       {
         env: { ...CHILD_ENV, ...process.env, MALLOC_ARENA_MAX: '2' },
         stdio: ['ignore', 'pipe', 'inherit'],

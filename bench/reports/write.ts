@@ -4,9 +4,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createReportActivities } from '../../src/activities/reports/index';
 import { createDb } from '../../src/db/database';
 
-const [url, exportId, tenantId, reportId, format] = process.argv.slice(2);
+const [url, exportId, tenantId, reportId, format, pagesAtOnce] = process.argv.slice(2);
 const { db, close } = createDb({ connectionString: url, poolSize: 4 });
-const activities = createReportActivities({ db, pageSize: 5000 });
+const activities = createReportActivities({ db, pageSize: 5000, ...(pagesAtOnce ? { linePagesAtOnce: Number(pagesAtOnce) } : {}) });
 const started = process.hrtime.bigint();
 let rows = 0;
 if (format === 'xlsx') {
@@ -21,10 +21,11 @@ if (format === 'xlsx') {
 } else {
   // As the export workflow does: one activity call per page, carrying the cursor.
   let cursor: string | null = null;
-  for (let seq = 0; ; seq++) {
+  for (let seq = 0; ; ) {
     const page = await activities.writeReportPage({ exportId, tenantId, reportId, filters: {}, locale: 'pt-BR' as const, cursor, seq });
     rows += page.rows;
     cursor = page.nextCursor;
+    seq += page.pages ?? 1;
     if (page.done) break;
   }
 }

@@ -23,6 +23,8 @@ export interface ExportPageResult {
   rows: number;
   nextCursor: string | null;
   done: boolean;
+  /** Chunks written (several pages at once for the reports PostgreSQL formats); 1 when absent. */
+  pages?: number;
 }
 
 export function createExportActivities({ db, pageSize = 5000 }: ExportActivityDeps) {

@@ -95,11 +95,18 @@ it('SIGKILLed three times with customers bridged to agents: each call connected,
   for (const b of bridges) {
     const key = b.id.replace(/:bridge$/, '');
     expect(byKey.has(key)).toBe(true);
+    expect(b.destroyedAt).not.toBeNull();
+    if (b.members.length === 0) {
+      // Made by a worker killed before it added the two channels; the next found a side gone (the
+      // simulated agent hangs up 1–3 s after answering, bridged or not) and destroyed it: nobody's call.
+      expect(byKey.get(key)!.bridged_at).toBeNull();
+      expect(sim.acceptedOriginates(`${key}:agent`)).toBe(1);
+      continue;
+    }
     expect(new Set(b.members.map((m) => m.channelId))).toEqual(new Set([key, `${key}:agent`]));
     expect(customersBridged.has(key)).toBe(false);
     customersBridged.add(key);
     expect(sim.acceptedOriginates(`${key}:agent`)).toBe(1);
-    expect(b.destroyedAt).not.toBeNull();
   }
   // Every answered customer was connected (agent, wait, talk written) or heard the abandon message.
   for (const a of attempts.filter((x) => x.outcome === 'answered')) {

@@ -139,7 +139,7 @@ async function fastPath(reportId: string, locale: ReportLocale, pageSize: number
   const cursors: string[] = [];
   let cursor: string | null = null;
   for (;;) {
-    const page = await readCsvLinePage(t.db, csvLineSources[reportId](t.db, { tenantId, filters: {} }, cursor, pageSize, locale), locale);
+    const page = await readCsvLinePage(t.db, csvLineSources[reportId].page(t.db, { tenantId, filters: {} }, cursor, pageSize, locale), locale);
     text += page.text;
     if (page.rows < pageSize) break;
     cursor = page.lastCursor;

@@ -17,6 +17,11 @@ export interface ReportActivityDeps {
    * row reaches the worker, and big pages spread each statement's fixed cost (a chunk of ~4 MB).
    */
   linePageSize?: number;
+  /**
+   * Pages of those reports one activity writes at once, each on its own connection (so on its own
+   * PostgreSQL backend and core): the formatting is PostgreSQL's CPU, and one backend uses one core.
+   */
+  linePagesAtOnce?: number;
 }
 
 export interface ReportPageInput {
@@ -70,32 +75,58 @@ const putChunk = (db: Kysely<Database>, exportId: string, seq: number, data: Buf
     .onConflict((oc) => oc.columns(['export_id', 'seq']).doUpdateSet({ data }))
     .execute();
 
-export function createReportActivities({ db, pageSize = 5000, linePageSize = 20_000 }: ReportActivityDeps) {
+/** What writing pages of a report gives the export workflow; `pages` chunks were written (1 when absent, as before). */
+export interface ReportPagesResult {
+  rows: number;
+  nextCursor: string | null;
+  done: boolean;
+  pages?: number;
+}
+
+export function createReportActivities({ db, pageSize = 5000, linePageSize = 20_000, linePagesAtOnce = 2 }: ReportActivityDeps) {
   // An XLSX page only waits in memory to become sheet rows: small pages keep the worker's memory low.
   const xlsxPageSize = Math.min(pageSize, 200);
   /**
    * Writes one page of a catalogue report as CSV chunk `seq` (the first with BOM and header); the
    * big reports are formatted and stored by PostgreSQL itself (src/db/reports/csv-lines.ts).
    */
-  async function writeReportPage(input: ReportPageInput): Promise<{ rows: number; nextCursor: string | null; done: boolean }> {
+  async function writeReportPage(input: ReportPageInput): Promise<ReportPagesResult> {
     const def = definitionOf(input.reportId);
     const query: ReportQuery = { tenantId: input.tenantId, filters: input.filters };
-    const lines = csvLineSources[input.reportId];
-    if (lines) {
-      const head = input.seq === 0 ? csvHead(def.columns) : '';
-      const page = await storeCsvLinePage(db, lines(db, query, input.cursor, linePageSize, input.locale), {
-        exportId: input.exportId,
-        seq: input.seq,
-        head,
-        locale: input.locale,
-      });
-      const full = page.rows === linePageSize;
-      return { rows: page.rows, nextCursor: full ? page.lastCursor : input.cursor, done: !full };
-    }
+    if (csvLineSources[input.reportId]) return writeLinePages(input, query, csvHead(def.columns));
     const page = await reportSources[input.reportId](db, query, input.cursor, pageSize);
     const text = (input.seq === 0 ? csvHead(def.columns) : '') + csvBody(def.columns, page.rows, input.locale);
     await putChunk(db, input.exportId, input.seq, Buffer.from(text, 'utf8'));
     return { rows: page.rows.length, nextCursor: page.nextCursor ?? input.cursor, done: page.nextCursor === null };
+  }
+
+  /**
+   * Writes the next pages of a report PostgreSQL formats (chunks `seq`, `seq` + 1, …) at once: one
+   * index scan finds where each page but the last ends, every page but the last is bounded by its
+   * two cursors (a row added meanwhile lands in exactly one page, none is cut off), the last takes
+   * `linePageSize` rows. Each chunk is keyed by (export, seq): a retry rewrites the same chunks.
+   */
+  async function writeLinePages(input: ReportPageInput, query: ReportQuery, head: string): Promise<ReportPagesResult> {
+    const lines = csvLineSources[input.reportId];
+    const ends =
+      linePagesAtOnce > 1 ? (await lines.ends(db, query, input.cursor, linePageSize, linePagesAtOnce - 1).execute(db)).rows.map((r) => r.cursor) : [];
+    const starts = [input.cursor, ...ends];
+    const pages = await Promise.all(
+      starts.map((start, i) => {
+        const bounded = i < ends.length;
+        const statement = lines.page(db, query, start, bounded ? null : linePageSize, input.locale, bounded ? ends[i] : null);
+        const seq = input.seq + i;
+        return storeCsvLinePage(db, statement, { exportId: input.exportId, seq, head: seq === 0 ? head : '', locale: input.locale });
+      }),
+    );
+    const last = pages[pages.length - 1];
+    const full = last.rows === linePageSize;
+    return {
+      rows: pages.reduce((n, p) => n + p.rows, 0),
+      nextCursor: full ? last.lastCursor : (starts[starts.length - 1] ?? null),
+      done: !full,
+      pages: pages.length,
+    };
   }
 
   /**

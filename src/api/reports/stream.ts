@@ -28,7 +28,7 @@ export function reportCsvStream(
     yield csvHead(columns);
     let cursor: string | null = null;
     while (lines) {
-      const page = await readCsvLinePage(db, lines(db, query, cursor, pageSize, locale), locale);
+      const page = await readCsvLinePage(db, lines.page(db, query, cursor, pageSize, locale), locale);
       if (page.rows) yield page.text;
       if (page.rows < pageSize) return;
       cursor = page.lastCursor;

@@ -24,21 +24,39 @@ export interface CsvLineRow {
   cursor: string;
 }
 
-/** A page of a report's finished CSV lines (written by PostgreSQL), as one statement to run. */
-export type CsvLineSource = (db: Kysely<Database>, query: ReportQuery, cursor: string | null, limit: number, locale: ReportLocale) => RawBuilder<CsvLineRow>;
+/**
+ * A page of a report's finished CSV lines (written by PostgreSQL), as one statement to run: the
+ * rows after `cursor`, at most `limit` of them, or (limit null) every row up to `through`.
+ */
+export type CsvLineSource = (
+  db: Kysely<Database>,
+  query: ReportQuery,
+  cursor: string | null,
+  limit: number | null,
+  locale: ReportLocale,
+  through?: string | null,
+) => RawBuilder<CsvLineRow>;
+
+/**
+ * The keyset cursors after rows `every`, 2 × `every`, … `count` × `every` past `cursor` (fewer
+ * when the report ends first): where the next pages of a report end, found by one index scan
+ * that formats nothing, so those pages can be written at once, each bounded by its two cursors.
+ */
+export type CsvPageEnds = (db: Kysely<Database>, query: ReportQuery, cursor: string | null, every: number, count: number) => RawBuilder<{ cursor: string }>;
 
 type Selection = AliasedRawBuilder<unknown, string>;
 
 export interface KeysetReport {
   reportId: string;
   columns: Readonly<Record<string, ColumnValue>>;
-  /** The page's rows (tenant, filters, keyset after `cursor`, order, `limit`) selecting `selections`. */
+  /** The page's rows (tenant, filters, keyset after `cursor` and up to `through`, order, `limit` unless null) selecting `selections`. */
   page: (
     db: Kysely<Database>,
     query: ReportQuery,
     cursor: string | null,
-    limit: number,
+    limit: number | null,
     selections: Selection[],
+    through?: string | null,
   ) => Expression<unknown> & { execute(): Promise<Record<string, unknown>[]> };
   /** The page's ORDER BY, to number its lines. */
   order: RawBuilder<unknown>;
@@ -67,7 +85,11 @@ function lineCellsOf(report: KeysetReport): ((value: Expression<unknown>) => Lin
  * The row source and the CSV line source of a report paged by keyset. Throws at load when the
  * catalogue and `columns` disagree: a column must be defined in both, and only there.
  */
-export function keysetReport(report: KeysetReport): { reportId: string; source: ReportSource; lines: CsvLineSource | undefined } {
+export function keysetReport(report: KeysetReport): {
+  reportId: string;
+  source: ReportSource;
+  lines: { page: CsvLineSource; ends: CsvPageEnds } | undefined;
+} {
   const def = reportById(report.reportId);
   if (!def) throw new Error(`keysetReport: no catalogue entry ${report.reportId}`);
   const keys = def.columns.map((c) => c.key);
@@ -90,13 +112,23 @@ export function keysetReport(report: KeysetReport): { reportId: string; source: 
   if (!cells) return { reportId: report.reportId, source, lines: undefined };
   // The values are computed once each in the inner query (which has the ORDER BY and LIMIT), the line from them in the outer one.
   const lineCells = cells.map((cell, i) => cell(sql.ref(`p.c${i}`)));
-  const lines: CsvLineSource = (db, query, cursor, limit, locale) => {
-    const inner = report.page(db, query, cursor, limit, [
-      sql<string>`row_number() OVER (ORDER BY ${report.order})`.as('ord'),
-      sql<string>`${report.cursor}`.as('cursor'),
-      ...values,
-    ]);
+  const page: CsvLineSource = (db, query, cursor, limit, locale, through) => {
+    const inner = report.page(
+      db,
+      query,
+      cursor,
+      limit,
+      [sql<string>`row_number() OVER (ORDER BY ${report.order})`.as('ord'), sql<string>`${report.cursor}`.as('cursor'), ...values],
+      through,
+    );
     return sql<CsvLineRow>`SELECT p.ord, p.cursor, ${csvLineOf(lineCells, locale)} AS line FROM (${inner}) p`;
   };
-  return { reportId: report.reportId, source, lines };
+  const ends: CsvPageEnds = (db, query, cursor, every, count) => {
+    const inner = report.page(db, query, cursor, every * count, [
+      sql<string>`row_number() OVER (ORDER BY ${report.order})`.as('ord'),
+      sql<string>`${report.cursor}`.as('cursor'),
+    ]);
+    return sql<{ cursor: string }>`SELECT p.cursor FROM (${inner}) p WHERE p.ord % ${every} = 0 ORDER BY p.ord`;
+  };
+  return { reportId: report.reportId, source, lines: { page, ends } };
 }

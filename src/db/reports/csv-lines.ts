@@ -1,15 +1,15 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ReportLocale } from '../../domain/reports/cells';
 import type { Database } from '../schema';
-import type { CsvLineRow, CsvLineSource } from './columns';
+import type { CsvLineRow, CsvLineSource, CsvPageEnds } from './columns';
 import { lineTimeZone } from './csv-cells';
 import { callsReport } from './dialer';
 import { interactionsReport } from './interactions';
 
-export type { CsvLineRow, CsvLineSource } from './columns';
+export type { CsvLineRow, CsvLineSource, CsvPageEnds } from './columns';
 
 /** The reports big enough to be written line by line in SQL, derived from their columns (the others go through `csvRow`). */
-export const csvLineSources: Record<string, CsvLineSource> = Object.fromEntries(
+export const csvLineSources: Record<string, { page: CsvLineSource; ends: CsvPageEnds }> = Object.fromEntries(
   [callsReport, interactionsReport].flatMap((r) => (r.lines ? [[r.reportId, r.lines]] : [])),
 );
 

@@ -6,8 +6,17 @@ import { isShortCallSql, shortCallDays } from '../short-calls';
 import { keysetReport } from './columns';
 import { singlePage, type ReportQuery, type ReportSource } from './source';
 
-/** The attempts of a Relatório de Chamadas page (tenant, filters, keyset on id), before choosing columns. */
-export function callsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: ReportQuery, cursor: string | null, limit: number) {
+/**
+ * The attempts of a Relatório de Chamadas page (tenant, filters, keyset on id: after `cursor`, up to
+ * `through` when given, at most `limit` when given), before choosing columns.
+ */
+export function callsPageQuery(
+  db: Kysely<Database>,
+  { tenantId, filters: f }: ReportQuery,
+  cursor: string | null,
+  limit: number | null,
+  through?: string | null,
+) {
   let q = db
     .selectFrom('dial_attempts as a')
     .innerJoin('dialer_campaigns as c', 'c.id', 'a.campaign_id')
@@ -18,8 +27,9 @@ export function callsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: R
     .leftJoin('ivr_flows as ivr_flow', 'ivr_flow.id', 'ivr.flow_id')
     .where('a.tenant_id', '=', tenantId)
     .where('a.id', '>', Number(cursor ?? 0))
-    .orderBy('a.id')
-    .limit(limit);
+    .orderBy('a.id');
+  if (through) q = q.where('a.id', '<=', Number(through));
+  if (limit !== null) q = q.limit(limit);
   if (f.campaignId) q = q.where('a.campaign_id', '=', f.campaignId);
   if (f.from) q = q.where('a.started_at', '>=', new Date(f.from));
   if (f.to) q = q.where('a.started_at', '<', new Date(f.to));
@@ -64,7 +74,7 @@ export const callsReport = keysetReport({
     no_final: sql.ref('ivr.current_node'),
     teclas: sql.ref('ivr.keys'),
   },
-  page: (db, query, cursor, limit, selections) => callsPageQuery(db, query, cursor, limit).select(selections),
+  page: (db, query, cursor, limit, selections, through) => callsPageQuery(db, query, cursor, limit, through).select(selections),
   order: sql`a.id`,
   cursor: sql<string>`a.id::text`,
 });

@@ -5,8 +5,17 @@ import { keysetReport } from './columns';
 import { millisBetween } from './csv-cells';
 import { microsCursor, type ReportQuery, type ReportSource } from './source';
 
-/** The interactions of a Rastreio de Interações page (tenant, filters, keyset on (started_at, id)), before choosing columns. */
-export function interactionsPageQuery(db: Kysely<Database>, { tenantId, filters: f }: ReportQuery, cursor: string | null, limit: number) {
+/**
+ * The interactions of a Rastreio de Interações page (tenant, filters, keyset on (started_at, id):
+ * after `cursor`, up to `through` when given, at most `limit` when given), before choosing columns.
+ */
+export function interactionsPageQuery(
+  db: Kysely<Database>,
+  { tenantId, filters: f }: ReportQuery,
+  cursor: string | null,
+  limit: number | null,
+  through?: string | null,
+) {
   const phoneKey = f.phone ? (phoneSearchKey(f.phone) ?? '-') : undefined;
   let q = interactionsQuery(db, { ...f, tenantId, channel: f.channel as InteractionChannel | undefined }, phoneKey)
     .leftJoin('dialer_campaigns as dc', 'dc.id', 'i.campaign_id')
@@ -15,7 +24,12 @@ export function interactionsPageQuery(db: Kysely<Database>, { tenantId, filters:
     const [at, id] = JSON.parse(cursor) as [string, number];
     q = q.where(sql<boolean>`(i.started_at, i.id) > (${at}::timestamptz, ${id}::bigint)`);
   }
-  return q.orderBy('i.started_at').orderBy('i.id').limit(limit);
+  if (through) {
+    const [at, id] = JSON.parse(through) as [string, number];
+    q = q.where(sql<boolean>`(i.started_at, i.id) <= (${at}::timestamptz, ${id}::bigint)`);
+  }
+  q = q.orderBy('i.started_at').orderBy('i.id');
+  return limit === null ? q : q.limit(limit);
 }
 
 /** Rastreio de Interações: every interaction of the period, oldest first, keyset on (started_at, id); its columns' values (see keysetReport). */
@@ -44,7 +58,7 @@ export const interactionsReport = keysetReport({
     detalhes: { value: sql`NULLIF(i.details::text, '{}')`, csv: 'json' },
     chave_origem: sql.ref('i.source_key'),
   },
-  page: (db, query, cursor, limit, selections) => interactionsPageQuery(db, query, cursor, limit).select(selections),
+  page: (db, query, cursor, limit, selections, through) => interactionsPageQuery(db, query, cursor, limit, through).select(selections),
   order: sql`i.started_at, i.id`,
   cursor: sql<string>`json_build_array(${microsCursor('i.started_at')}, i.id)::text`,
 });

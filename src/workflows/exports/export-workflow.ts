@@ -103,7 +103,8 @@ export async function exportWorkflow(input: ExportInput): Promise<ExportProgress
     while (progress.state === 'running' && report?.format !== 'xlsx') {
       const page = await writePage(progress.pagesWritten);
       progress.rowsWritten += page.rows;
-      progress.pagesWritten += 1;
+      // A report PostgreSQL formats writes several pages (chunks) per activity; the next starts after them.
+      progress.pagesWritten += page.pages ?? 1;
       cursor = page.nextCursor;
       if (page.done) break;
       pagesThisRun += 1;
