@@ -9,7 +9,11 @@
 // Both campaigns run at once until the predictive one has dialled its list (or maxSeconds); each
 // is measured over the time it was dialling, from the database (attempts and the agent ledger).
 // Reports per mode: agent occupancy, abandon rate, average and p99 answer → bridged (the wait for
-// an agent), calls per agent-hour; and worker CPU per call.
+// an agent), the share of bridged calls that waited over 300 ms, the p99 of the calls that found an
+// agent free at the answer (reserved at the first try, within RESERVE_RETRY_MS) and of agent
+// reserved → bridged (both the system's own connect latency), calls per agent-hour; and worker CPU
+// per call. BENCH_SERVICE_LEVEL=<waitMs>:<maxSharePercent> (e.g. 300:1) turns on the predictive
+// campaign's service-level brake (pacing.serviceLevel; off by default).
 import { sql, type Kysely } from 'kysely';
 import { createUser } from '../../src/db/accounts';
 import { changeAgentState, createAgent } from '../../src/db/agents';
@@ -24,6 +28,10 @@ const agentsPerCampaign = Number(process.argv[3] ?? 50);
 const maxSeconds = Number(process.argv[4] ?? 900);
 const MODES = ['progressive', 'predictive'] as const;
 const WRAP_UP_SECONDS = 3;
+/** A customer with no agent at the answer is retried this often (the lane's connector poll): reserved sooner = found one free. */
+const RESERVE_RETRY_MS = 100;
+const SLOW_WAIT_MS = 300;
+const serviceLevel = process.env.BENCH_SERVICE_LEVEL?.split(':').map(Number);
 
 async function seedCampaignAgents(db: Kysely<Database>, tenantId: string, mode: string): Promise<string[]> {
   const ids: string[] = [];
@@ -52,6 +60,10 @@ interface CampaignFigures {
   abandoned: number;
   /** Answer → bridged of every connected call (ms). */
   waits: number[];
+  /** Answer → bridged of the calls that found an agent free at the answer (ms). */
+  freeWaits: number[];
+  /** Agent reserved → bridged of every connected call (ms). */
+  connectMs: number[];
   /** Agent time taken by calls (reserved → released + after-call work) within the window (ms). */
   busyMs: number;
 }
@@ -61,14 +73,23 @@ async function figuresOf(db: Kysely<Database>, campaignId: string, from: Date, t
   const counts = await sql<{ connected: number; abandoned: number }>`
     SELECT count(*) FILTER (WHERE bridged_at IS NOT NULL)::int AS connected, count(*) FILTER (WHERE outcome = 'abandoned')::int AS abandoned
     FROM dial_attempts WHERE campaign_id = ${campaignId} AND started_at >= ${from} AND started_at < ${to}`.execute(db);
-  const waits = await sql<{ ms: number }>`
-    SELECT agent_wait_ms AS ms FROM dial_attempts
-    WHERE campaign_id = ${campaignId} AND bridged_at >= ${from} AND bridged_at < ${to} AND agent_wait_ms IS NOT NULL`.execute(db);
+  const waits = await sql<{ ms: number; reserve_ms: number | null; connect_ms: number | null }>`
+    SELECT a.agent_wait_ms AS ms,
+      (EXTRACT(epoch FROM c.reserved_at - a.answered_at) * 1000)::float8 AS reserve_ms,
+      (EXTRACT(epoch FROM a.bridged_at - c.reserved_at) * 1000)::float8 AS connect_ms
+    FROM dial_attempts a LEFT JOIN agent_calls c ON c.call_key = a.attempt_key
+    WHERE a.campaign_id = ${campaignId} AND a.bridged_at >= ${from} AND a.bridged_at < ${to} AND a.agent_wait_ms IS NOT NULL`.execute(db);
   const busy = await sql<{ ms: number | null }>`
     SELECT sum(GREATEST(0, EXTRACT(epoch FROM LEAST(COALESCE(released_at + make_interval(secs => ${WRAP_UP_SECONDS}), now()), ${to}::timestamptz)
       - GREATEST(reserved_at, ${from}::timestamptz)))) * 1000 AS ms
     FROM agent_calls WHERE campaign_id = ${campaignId} AND reserved_at < ${to}`.execute(db);
-  return { ...counts.rows[0], waits: waits.rows.map((r) => r.ms), busyMs: Number(busy.rows[0].ms ?? 0) };
+  return {
+    ...counts.rows[0],
+    waits: waits.rows.map((r) => r.ms),
+    freeWaits: waits.rows.filter((r) => r.reserve_ms !== null && r.reserve_ms < RESERVE_RETRY_MS).map((r) => r.ms),
+    connectMs: waits.rows.filter((r) => r.connect_ms !== null).map((r) => r.connect_ms!),
+    busyMs: Number(busy.rows[0].ms ?? 0),
+  };
 }
 
 async function main() {
@@ -104,7 +125,14 @@ async function main() {
         answeredCall: 'agent',
         agentConnect: { abandonAfterSeconds: 2, abandonMessage: 'sound:custom/sem-agente' },
         callingWindow: { days: [0, 1, 2, 3, 4, 5, 6], ranges: [{ from: '00:00', to: '24:00' }], excludeHolidays: false },
-        pacing: { mode, ratio: 1, abandonTargetPercent: 3, channels: 300, callsPerSecond: 60 },
+        pacing: {
+          mode,
+          ratio: 1,
+          abandonTargetPercent: 3,
+          channels: 300,
+          callsPerSecond: 60,
+          ...(mode === 'predictive' && serviceLevel ? { serviceLevel: { waitMs: serviceLevel[0], maxSharePercent: serviceLevel[1] } } : {}),
+        },
         outcomes: { busy: { action: 'finish' }, no_answer: { action: 'finish' }, rejected: { action: 'finish' }, abandoned: { action: 'finish' } },
         failurePause: { window: 1000, ratio: 1 },
       },
@@ -159,8 +187,15 @@ async function main() {
         `(${f.abandoned} of ${f.abandoned + f.connected} answered), answer → bridged avg ${(f.waits.reduce((a, b) => a + b, 0) / Math.max(1, f.waits.length)).toFixed(0)} ms ` +
         `p99 ${percentile(f.waits, 0.99).toFixed(0)} ms, ${(f.connected / (agentsPerCampaign * hours)).toFixed(0)} calls per agent-hour`,
     );
+    const slow = f.waits.filter((w) => w > SLOW_WAIT_MS).length;
+    log(
+      `${''.padEnd(11)} waited > ${SLOW_WAIT_MS} ms: ${((slow / Math.max(1, f.waits.length)) * 100).toFixed(1)}% of bridged (${slow} of ${f.waits.length}); ` +
+        `found an agent free at the answer: ${f.freeWaits.length} calls, answer → bridged p99 ${percentile(f.freeWaits, 0.99).toFixed(0)} ms; ` +
+        `agent reserved → bridged p99 ${percentile(f.connectMs, 0.99).toFixed(0)} ms`,
+    );
   }
   const a = predictiveMonitor.agents;
+  if (serviceLevel) log(`predictive service-level brake on: ${serviceLevel[1]}% of bridged calls may wait > ${serviceLevel[0]} ms (last minute)`);
   log(
     `predictive monitor at the end: dial level ${a?.dialLevel?.toFixed(2)}, phase ${a?.pacingPhase}, abandon (campaign) ${((a?.abandonRate?.campaign?.rate ?? 0) * 100).toFixed(2)}%`,
   );

@@ -4470,6 +4470,11 @@ export interface paths {
                                  * @default 3
                                  */
                                 maxDialLevel?: number;
+                                /** @description `predictive`, optional (off when absent): the dial level also falls while more than `maxSharePercent` of the bridged calls of the last minute waited longer than `waitMs` for an agent */
+                                serviceLevel?: {
+                                    waitMs: number;
+                                    maxSharePercent: number;
+                                };
                             };
                             /** @default 30 */
                             ringTimeoutSec?: number;
@@ -4941,6 +4946,11 @@ export interface paths {
                                  * @default 3
                                  */
                                 maxDialLevel?: number;
+                                /** @description `predictive`, optional (off when absent): the dial level also falls while more than `maxSharePercent` of the bridged calls of the last minute waited longer than `waitMs` for an agent */
+                                serviceLevel?: {
+                                    waitMs: number;
+                                    maxSharePercent: number;
+                                };
                             };
                             /** @default 30 */
                             ringTimeoutSec?: number;

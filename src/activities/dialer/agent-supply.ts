@@ -1,22 +1,26 @@
 import { sql, type Kysely } from 'kysely';
 import { campaignAgentIds } from '../../db/agents';
 import type { Database } from '../../db/schema';
-import type { AgentSupply } from '../../domain/dialer/pacing';
+import type { AgentSupply, BusyAgents } from '../../domain/dialer/pacing';
 
 /** One poll of a campaign's agents: what the agent pacers pace by and learn from. */
 export interface SupplyTick {
   at: number;
   supply: AgentSupply;
+  /** The busy agents one by one (wrap-up left, time on the call), as of `at`. */
+  busy: BusyAgents;
   /** Calls of the campaign whose agent finished (talk + after-call work) since the last poll. */
   handles: { talkMs: number; handleMs: number }[];
   /** Of the answered calls asked about, those no agent ever took (abandoned). */
   abandoned: string[];
+  /** Of the answered calls asked about, the customer's wait (answer → bridged) of those bridged; only when asked for (`withWaits`). */
+  waits: number[];
 }
 
 /**
- * Polls a campaign's agents every `everyMs` (three indexed queries: the counts over the campaign's
- * agents, their after-call work that ended, and the agent ledger of the answered calls it is asked
- * about). Polls never overlap; a failed poll keeps the last answer and the pacer's staleness check
+ * Polls a campaign's agents every `everyMs` (three indexed queries: the counts and busy times over
+ * the campaign's agents, their after-call work that ended, and the agent ledger of the answered
+ * calls it is asked about; a fourth for those calls' waits when `withWaits`). Polls never overlap; a failed poll keeps the last answer and the pacer's staleness check
  * stops dialing if it lasts.
  */
 export class AgentSupplyPoller {
@@ -26,7 +30,10 @@ export class AgentSupplyPoller {
   private agentIds: string[] = [];
   private agentIdsAt = 0;
   private eventCursor = 0;
+  private wrapUpMs = 0;
   private readonly asked: string[] = [];
+  /** The service-level brake reads the waits of the bridged calls. */
+  withWaits = false;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -70,24 +77,31 @@ export class AgentSupplyPoller {
     }
     if (at - this.agentIdsAt > 10_000) {
       this.agentIds = (await campaignAgentIds(this.db, [this.campaignId])).get(this.campaignId) ?? [];
+      const campaign = await this.db.selectFrom('dialer_campaigns').select('wrap_up_seconds').where('id', '=', this.campaignId).executeTakeFirst();
+      this.wrapUpMs = (campaign?.wrap_up_seconds ?? 0) * 1000;
       this.agentIdsAt = at;
     }
-    const supply = await this.counts();
+    const { supply, busy } = await this.counts();
     const handles = await this.handles();
-    const abandoned = await this.abandoned();
-    return { at, supply, handles, abandoned };
+    const { abandoned, waits } = await this.answered();
+    return { at, supply, busy, handles, abandoned, waits };
   }
 
-  private async counts(): Promise<AgentSupply> {
+  private async counts(): Promise<{ supply: AgentSupply; busy: BusyAgents }> {
     const c = this.campaignId;
-    const { rows } = await sql<AgentSupply>`
+    const { rows } = await sql<AgentSupply & { wrapUpLeftMs: number[]; onCallMs: number[] }>`
       SELECT count(*) FILTER (WHERE s.state <> 'offline')::int AS "loggedIn",
         count(*) FILTER (WHERE s.state = 'available' OR (s.state = 'wrap_up' AND s.wrap_up_until <= now()))::int AS available,
         count(*) FILTER (WHERE s.state = 'on_call' AND s.campaign_id = ${c})::int AS "onCall",
-        count(*) FILTER (WHERE s.state = 'wrap_up' AND s.wrap_up_until > now() AND s.campaign_id = ${c})::int AS "wrapUp"
+        count(*) FILTER (WHERE s.state = 'wrap_up' AND s.wrap_up_until > now() AND s.campaign_id = ${c})::int AS "wrapUp",
+        coalesce(array_agg((EXTRACT(epoch FROM s.wrap_up_until - now()) * 1000)::float8)
+          FILTER (WHERE s.state = 'wrap_up' AND s.wrap_up_until > now() AND s.campaign_id = ${c}), '{}') AS "wrapUpLeftMs",
+        coalesce(array_agg((EXTRACT(epoch FROM now() - s.since) * 1000)::float8)
+          FILTER (WHERE s.state = 'on_call' AND s.campaign_id = ${c}), '{}') AS "onCallMs"
       FROM dialer_campaign_agents ca JOIN agent_states s ON s.agent_id = ca.agent_id
       WHERE ca.campaign_id = ${c}`.execute(this.db);
-    return rows[0];
+    const { wrapUpLeftMs, onCallMs, ...supply } = rows[0];
+    return { supply, busy: { wrapUpLeftMs: wrapUpLeftMs.map(Number), onCallMs: onCallMs.map(Number), wrapUpMs: this.wrapUpMs } };
   }
 
   /** After-call work of this campaign's calls that ended (or a call that went straight back to available). */
@@ -112,11 +126,19 @@ export class AgentSupplyPoller {
     return rows.filter((r) => r.talk_ms !== null && r.handle_ms !== null).map((r) => ({ talkMs: r.talk_ms!, handleMs: r.handle_ms! }));
   }
 
-  private async abandoned(): Promise<string[]> {
-    if (this.asked.length === 0) return [];
+  private async answered(): Promise<Pick<SupplyTick, 'abandoned' | 'waits'>> {
+    if (this.asked.length === 0) return { abandoned: [], waits: [] };
     const keys = this.asked.splice(0, this.asked.length);
     const taken = await this.db.selectFrom('agent_calls').select('call_key').where('call_key', 'in', keys).execute();
     const connected = new Set(taken.map((t) => t.call_key));
-    return keys.filter((k) => !connected.has(k));
+    const abandoned = keys.filter((k) => !connected.has(k));
+    if (!this.withWaits || connected.size === 0) return { abandoned, waits: [] };
+    const bridged = await this.db
+      .selectFrom('dial_attempts')
+      .select('agent_wait_ms')
+      .where('attempt_key', 'in', [...connected])
+      .where('agent_wait_ms', 'is not', null)
+      .execute();
+    return { abandoned, waits: bridged.map((b) => b.agent_wait_ms!) };
   }
 }

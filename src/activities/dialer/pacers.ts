@@ -1,5 +1,5 @@
 import { writePacingLive } from '../../db/pacing-live';
-import { PredictiveController, progressiveTarget, ratesOf, type AgentSupply, type PredictiveState } from '../../domain/dialer/pacing';
+import { PredictiveController, progressiveTarget, ratesOf, type AgentSupply, type BusyAgents, type PredictiveState } from '../../domain/dialer/pacing';
 import type { PacingMode, StrategyConfig } from '../../domain/dialer/strategy';
 import { AgentSupplyPoller, type SupplyTick } from './agent-supply';
 import { PowerPacer, type EndedCall, type Pacer, type PacerFactory, type PacerGrant, type PacerHost } from './pacer';
@@ -31,6 +31,7 @@ export class AgentPacer implements Pacer {
   private readonly placed = new Map<string, number>();
   private readonly now: () => number;
   private supply: AgentSupply | undefined;
+  private busy: BusyAgents | undefined;
   private supplyAt = 0;
   private lastTickAt: number | undefined;
   private dialLevel = 0;
@@ -48,6 +49,7 @@ export class AgentPacer implements Pacer {
     this.power = new PowerPacer(strategy, this.now());
     this.controller = new PredictiveController(this.pacing, this.now());
     this.poller = new AgentSupplyPoller(host.db, host.campaignId, (tick) => this.onTick(tick), tuning.supplyEveryMs ?? 500);
+    this.poller.withWaits = this.pacing.serviceLevel !== undefined;
     this.poller.start();
   }
 
@@ -60,12 +62,22 @@ export class AgentPacer implements Pacer {
     if (!supply || this.now() - this.supplyAt > STALE_MS || wanted <= 0) return { granted: 0 };
     const ringing = this.ringingAges(inFlight - supply.onCall);
     const allowance =
-      this.pacing.mode === 'progressive' ? progressiveTarget(supply.available, this.pacing.ratio) - ringing.length : this.controller.allowance(supply, ringing);
+      this.pacing.mode === 'progressive'
+        ? progressiveTarget(supply.available, this.pacing.ratio) - ringing.length
+        : this.controller.allowance(supply, ringing, this.busyNow());
     // No grant for want of agents: the next poll (or a call's end) asks again.
     if (allowance <= 0) return { granted: 0 };
     const grant = this.power.grant(Math.min(wanted, allowance), inFlight, now);
     this.dialLevel = (ringing.length + grant.granted) / Math.max(1, supply.available + supply.onCall + supply.wrapUp);
     return grant;
+  }
+
+  /** The busy agents as of now: the poll's times moved on by the time since it. */
+  private busyNow(): BusyAgents | undefined {
+    const busy = this.busy;
+    if (!busy) return undefined;
+    const since = this.now() - this.supplyAt;
+    return { wrapUpLeftMs: busy.wrapUpLeftMs.map((ms) => ms - since), onCallMs: busy.onCallMs.map((ms) => ms + since), wrapUpMs: busy.wrapUpMs };
   }
 
   /** Ages of the `count` youngest calls in flight (reserved but not yet placed: 0). */
@@ -99,6 +111,7 @@ export class AgentPacer implements Pacer {
     this.pacing = strategy.pacing;
     this.power.configure(strategy);
     this.controller.configure(strategy.pacing);
+    this.poller.withWaits = strategy.pacing.serviceLevel !== undefined;
   }
 
   close(): void {
@@ -109,13 +122,16 @@ export class AgentPacer implements Pacer {
   private onTick(tick: SupplyTick): void {
     const windows = this.controller.windows;
     if (this.supply && this.lastTickAt !== undefined) windows.exposure(tick.at, tick.at - this.lastTickAt, this.supply);
-    for (const h of tick.handles) windows.handled(tick.at, h);
+    for (const h of tick.handles) this.controller.handled(tick.at, h);
     for (const _ of tick.abandoned) windows.abandoned(tick.at);
+    for (const wait of tick.waits) this.controller.bridged(tick.at, wait);
     this.supply = tick.supply;
+    this.busy = tick.busy;
     this.supplyAt = this.now();
     this.lastTickAt = tick.at;
     // The first poll is written at once, so the monitor shows the agents from the start.
-    if (tick.at - this.controller.current.recomputedAt >= RECOMPUTE_MS || !this.written) void this.writeLive(this.controller.recompute(tick.at));
+    if (tick.at - this.controller.current.recomputedAt >= RECOMPUTE_MS || !this.written)
+      void this.writeLive(this.controller.recompute(tick.at, tick.supply.onCall));
     this.host.wake();
   }
 

@@ -157,6 +157,15 @@ export const strategyConfigSchema = z.object({
         .default(DEFAULT_PACING.abandonTargetPercent)
         .describe('`predictive`: abandoned ÷ answered calls to stay under, in percent'),
       maxDialLevel: z.number().min(1).max(3).default(DEFAULT_PACING.maxDialLevel).describe('`predictive`: most calls ringing per agent expected free'),
+      serviceLevel: z
+        .object({
+          waitMs: z.number().int().min(50).max(10_000),
+          maxSharePercent: z.number().min(0).max(100),
+        })
+        .optional()
+        .describe(
+          '`predictive`, optional (off when absent): the dial level also falls while more than `maxSharePercent` of the bridged calls of the last minute waited longer than `waitMs` for an agent',
+        ),
     })
     .default(() => ({ ...DEFAULT_PACING })),
   ringTimeoutSec: z.number().int().min(5).max(120).default(DEFAULT_RING_TIMEOUT_SEC),
