@@ -19,7 +19,9 @@ describe('a keyset report’s columns', () => {
     const { chave: _, ...withoutOne } = valuesFor('calls');
     expect(() => keysetReport(report('calls', withoutOne))).toThrow(/columns without SQL \[chave\]/);
     expect(() => keysetReport(report('calls', { ...valuesFor('calls'), supervisor: sql`NULL` }))).toThrow(/SQL without a column \[supervisor\]/);
-    expect(keysetReport(report('calls', valuesFor('calls'))).lines).toBeTypeOf('function');
+    const { lines } = keysetReport(report('calls', valuesFor('calls')));
+    expect(lines?.page).toBeTypeOf('function');
+    expect(lines?.ends).toBeTypeOf('function');
   });
 
   it('leave the report to csvRow when a column type has no SQL writer', () => {
