@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Database } from '../db/schema';
-import { createReportActivities } from './reports/index';
+import { createReportActivities, type ReportPagesResult } from './reports/index';
 
 export interface ExportActivityDeps {
   db: Kysely<Database>;
@@ -19,20 +19,12 @@ export interface ExportPageInput {
   seq: number;
 }
 
-export interface ExportPageResult {
-  rows: number;
-  nextCursor: string | null;
-  done: boolean;
-  /** Chunks written (several pages at once for the reports PostgreSQL formats); 1 when absent. */
-  pages?: number;
-}
-
 export function createExportActivities({ db, pageSize = 5000 }: ExportActivityDeps) {
   const reports = createReportActivities({ db, pageSize });
   return {
     ...reports,
     /** Writes one page of the "Relatório de Atividade" (the catalogue's `activity` report) as chunk `seq` of the file. */
-    async writeActivityReportPage(input: ExportPageInput): Promise<ExportPageResult> {
+    async writeActivityReportPage(input: ExportPageInput): Promise<ReportPagesResult> {
       const { from, to, ...rest } = input;
       return reports.writeReportPage({ ...rest, reportId: 'activity', filters: { from, to }, locale: 'pt-BR' });
     },
