@@ -10,8 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, appendFileSync, constants, existsSync, mkdirSync, chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { freePort } from '../src/embedded/ports';
+import { relabelBanner } from './fuzz-output';
 import { TOOLS_DIR } from '../src/embedded/temporal-binary';
 
 export const SCHEMATHESIS_PYPI = 'schemathesis==4.32.5';
@@ -194,7 +196,11 @@ async function main(): Promise<number> {
     ];
     say(`st ${args.join(' ').replace(key, 'omni_…')}`);
     // Not spawnSync: the stack's output must keep flowing into its log while the fuzzer runs.
-    const status = await new Promise<number>((resolve) => spawn(binary, args, { stdio: 'inherit' }).once('exit', (code) => resolve(code ?? 1)));
+    const status = await new Promise<number>((resolve) => {
+      const fuzzer = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      createInterface({ input: fuzzer.stdout! }).on('line', (line) => console.log(relabelBanner(line)));
+      fuzzer.once('close', (code) => resolve(code ?? 1));
+    });
     if (status === 0) return 0;
     printServerErrors(logFile);
     return onlyToolFaults(logFile.replace(/\.log$/, '.junit.xml')) ? 0 : status;

@@ -34,9 +34,9 @@ export interface WorkerSetup {
   shutdownGraceTimeMs?: number;
 }
 
-/** Creates the worker with every workflow and every activity (built from their dependencies). */
-export async function createWorker(setup: WorkerSetup): Promise<Worker> {
-  const options: WorkerOptions = {
+/** The worker's options: every workflow and every activity (built from their dependencies). */
+export function workerOptions(setup: WorkerSetup): WorkerOptions {
+  return {
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
@@ -48,8 +48,10 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     workflowBundle: setup.workflowBundle ?? { codePath: bundleWorkflowsToFile() },
     ...(setup.shutdownGraceTimeMs !== undefined ? { shutdownGraceTime: setup.shutdownGraceTimeMs } : {}),
   };
-  return Worker.create(options);
 }
+
+/** Creates the worker with every workflow and every activity. */
+export const createWorker = (setup: WorkerSetup): Promise<Worker> => Worker.create(workerOptions(setup));
 
 /** `host:port` of the worker's Prometheus endpoint (an IPv6 host in brackets). */
 export const metricsBindAddress = (config: Pick<Config, 'WORKER_METRICS_HOST' | 'WORKER_METRICS_PORT'>) =>

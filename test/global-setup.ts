@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/embedded/postgres';
 import { settleAll } from './helpers/settle-all';
 import { freePort } from '../src/embedded/ports';
 import { startTemporalDevServer } from '../src/embedded/temporal-server';
-import { workflowsPath } from '../src/workflows/path';
+import { buildWorkflowBundle } from '../src/temporal/workflow-bundle';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -44,12 +43,13 @@ export default async function setup(project: TestProject) {
       pgDir
         ? startEmbeddedPostgres({ dataDir: pgDir, port: pgPort })
         : Promise.resolve({ url: process.env.TEST_DATABASE_URL as string, stop: async () => undefined }),
-      bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never }),
+      // The bundle as the worker builds it (scripts/bundle-workflows.ts).
+      buildWorkflowBundle(),
     ] as const,
     removeDirs,
   );
   const bundlePath = join(dir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  writeFileSync(bundlePath, bundle);
 
   project.provide('temporalAddress', temporal.address);
   project.provide('databaseUrl', postgres.url);

@@ -15,15 +15,23 @@ export interface DialerTestStack {
 }
 
 /** A test stack with an ARI simulator and a worker that dials through it (default lane tuning). */
-export async function startDialerTestStack(name: string, simConfig: SimConfigPatch): Promise<DialerTestStack> {
+export async function startDialerTestStack(
+  name: string,
+  simConfig: SimConfigPatch,
+  wrapActivities?: Parameters<typeof startTestWorker>[2],
+): Promise<DialerTestStack> {
   const stack = await createTestStack({ name });
   const tenant = await stack.createTenant(name);
   const sim = await startAriSimulator({ config: simConfig });
-  const worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
-    db: stack.database.db,
-    pool: stack.database.pool,
-    dialer: { ari: { url: sim.url, username: 'omni', password: 'omni', app: name } },
-  });
+  const worker = await startTestWorker(
+    stack.config.TEMPORAL_TASK_QUEUE,
+    {
+      db: stack.database.db,
+      pool: stack.database.pool,
+      dialer: { ari: { url: sim.url, username: 'omni', password: 'omni', app: name } },
+    },
+    wrapActivities,
+  );
   return {
     stack,
     tenant,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import type { ActivityDeps } from '../../src/activities/index';
-import { createWorker } from '../../src/worker';
+import type { ActivityDeps, createActivities } from '../../src/activities/index';
+import { workerOptions } from '../../src/worker';
 
 export const uniqueTaskQueue = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 
@@ -17,16 +17,18 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** A worker on the shared dev server with the pre-built bundle, on this test's own task queue. */
-export async function startTestWorker(taskQueue: string, deps: ActivityDeps): Promise<RunningWorker> {
+type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * A worker on the shared dev server with the pre-built bundle, on this test's own task queue.
+ * `wrapActivities` lets a test hold an activity back, to reach an interleaving on purpose.
+ */
+export async function startTestWorker(taskQueue: string, deps: ActivityDeps, wrapActivities?: (activities: Activities) => Activities): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  const worker = await createWorker({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    deps,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-  });
+  const options = workerOptions({ connection, namespace: 'default', taskQueue, deps, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const worker = await Worker.create(
+    wrapActivities && options.activities ? { ...options, activities: wrapActivities(options.activities as Activities) } : options,
+  );
   const running = worker.run();
   return {
     worker,

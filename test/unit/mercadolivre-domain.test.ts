@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callingWindowSchema } from '../../src/domain/dialer/strategy';
-import { chooseAutoAnswer, messageIdOf, notificationKey, questionIdOf, refreshDueAt, throttleDelayMs } from '../../src/domain/mercadolivre';
+import { messageIdOf, notificationKey, questionIdOf, refreshDueAt, throttleDelayMs } from '../../src/domain/mercadolivre';
+import { chooseAutoAnswer } from '../../src/domain/mercadolivre-auto-answer';
 import { SimError, SimStore } from '../../src/simulators/mercadolivre/store';
 
 const question = { accountId: 'a1', itemId: 'MLB1', itemTitle: 'Fone X1', text: 'Qual o frete grátis?', askedAt: new Date('2026-12-02T15:00:00Z') };

@@ -138,7 +138,7 @@ export function createReportActivities({ db, pageSize = 5000, linePageSize = 20_
     const ctx = Context.current();
     const def = definitionOf(input.reportId);
     await db.deleteFrom('export_chunks').where('export_id', '=', input.exportId).execute();
-    const sheet = createXlsxSheet(def.name, def.columns, input.locale);
+    const sheet = await createXlsxSheet(def.name, def.columns, input.locale);
     let seq = 0;
     let parts: Buffer[] = [];
     let size = 0;

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { setTimeout } from 'node:timers/promises';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { formatCell, saoPauloWallClock, type CellType, type ReportLocale } from '../../domain/reports/cells';
 import type { ReportColumn } from '../../domain/reports/catalogue';
 
@@ -72,9 +72,11 @@ function zipBacklog(sheet: ExcelJS.Worksheet): number {
   return bytes;
 }
 
-export function createXlsxSheet(title: string, columns: readonly ReportColumn[], locale: ReportLocale): XlsxSheet {
+/** exceljs is loaded on the first XLSX export only: a worker that never writes one keeps its ~9 MB of heap free. */
+export async function createXlsxSheet(title: string, columns: readonly ReportColumn[], locale: ReportLocale): Promise<XlsxSheet> {
+  const { default: Excel } = await import('exceljs');
   const output = new PassThrough();
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
+  const workbook = new Excel.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
   workbook.creator = 'Omni Campaigns';
   // Excel limits sheet names to 31 characters without []:*?/\
   const sheet = workbook.addWorksheet(title.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });

@@ -115,7 +115,12 @@ export async function dialerCampaignWorkflow(input: DialerCampaignInput): Promis
   const apply = (command: CampaignCommand, reason: PauseReason | null = null): boolean => {
     const t = transition(progress.status, command, ctx());
     if (!t.ok) return false;
-    if (command === 'start') started = true;
+    if (command === 'start') {
+      started = true;
+      // Started, its cycle not open yet (that takes an activity): a pause in between must resume
+      // to dialling, not to waiting for a Schedule that has already fired (or never existed).
+      if (patched('dialer-start-makes-cycle-due')) cycleDue = true;
+    }
     progress.status = t.next;
     progress.pauseReason = t.next === 'paused' ? (reason ?? 'manual') : null;
     if (t.next !== 'running') progress.waitingWindow = false;

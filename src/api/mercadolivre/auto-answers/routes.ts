@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { callingWindowSchema } from '../../../domain/dialer/strategy';
-import { unknownPlaceholders } from '../../../domain/mercadolivre';
+import { unknownPlaceholders } from '../../../domain/mercadolivre-auto-answer';
 import { ANSWER_MAX_CHARS } from '../../../integrations/mercadolivre/client';
 import { audit } from '../../audit';
 import { notFound, unprocessable } from '../../problem';
