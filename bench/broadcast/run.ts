@@ -15,6 +15,7 @@ const mps = Number(process.argv[3] ?? 1000);
 const numbers = Number(process.argv[4] ?? 1);
 // BENCH_SIM_MPS: the simulator's own limit when it should differ from the channel's (default: the same).
 const simMps = Number(process.env.BENCH_SIM_MPS ?? mps);
+// BENCH_SIM_NICE: the simulator's scheduling priority (e.g. -10, as root), see bench/broadcast/stack.ts.
 const CONCURRENCY = 128;
 
 /** The same requests, bare: CONCURRENCY loops over one keep-alive pool; a 130429 is tried again after 5 ms. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createRateLimiter, paceWindow } from '../../src/activities/broadcast/limiter';
+import { createRateLimiter, paceWindow, tenthWindow } from '../../src/activities/broadcast/limiter';
 import { createDb, type Db } from '../../src/db/database';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
@@ -34,12 +34,12 @@ async function hammer(limiter: ReturnType<typeof createRateLimiter>, keys: strin
   return grants;
 }
 
-/** The most slots stamped within any one second: grants seen wholly inside [t, t + 1 s). */
-function busiestSecond(grants: SeenGrant[]): number {
+/** The most slots stamped within any `ms` (one second unless told): grants seen wholly inside [t, t + ms). */
+function busiestSecond(grants: SeenGrant[], ms = 1000): number {
   let most = 0;
   for (const start of grants) {
     let n = 0;
-    for (const g of grants) if (g.before >= start.before && g.after < start.before + 1000) n += g.size;
+    for (const g of grants) if (g.before >= start.before && g.after < start.before + ms) n += g.size;
     most = Math.max(most, n);
   }
   return most;
@@ -76,6 +76,21 @@ it('holds the number’s limit in every second across several workers together, 
   const paced = (await Promise.all(limiters.map((l) => hammer(l, [otherNumber.key, send.key], 10, 1500)))).flat();
   expect(busiestSecond(paced)).toBeLessThanOrEqual(50);
   expect(total(paced)).toBe(100);
+});
+
+it('with its tenth-of-a-second window, a number hands out a second’s slots over the second, not at once', async () => {
+  // Pages that stalled catch up at the steady pace: a whole second's slots taken at once would
+  // reach the provider together with the late calls of the second before (refused as 130429).
+  const limiters = workers(4);
+  const number = paceWindow('wa:997', 200);
+  const tenth = tenthWindow('wa:997', 200);
+  expect(tenth).toEqual({ key: 'wa:997:tenth', limit: 20, windowMs: 101 });
+  await limiters[0].define([number, tenth]);
+  const all = (await Promise.all(limiters.map((l) => hammer(l, [number.key, tenth.key], 10, 1500)))).flat();
+  expect(busiestSecond(all, 100)).toBeLessThanOrEqual(20);
+  expect(busiestSecond(all)).toBeLessThanOrEqual(200);
+  // Still the number's whole pace: a second's slots within the first 1.5 s.
+  expect(total(all)).toBeGreaterThanOrEqual(200);
 });
 
 it('grants a whole window at once, then a batch or nothing: below `least` it grants none and says when the oldest slots free', async () => {

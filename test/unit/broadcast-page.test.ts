@@ -50,15 +50,21 @@ describe('claim: which of a page’s due messages may go', () => {
 });
 
 describe('pace: the windows a page takes slots in', () => {
-  it('paces by the channel’s number and the send (never above the number), in small batches of slots', () => {
+  it('paces by the channel’s number, per second and per tenth, and the send (never above the number), in small batches of slots', () => {
     const pace = pagePace({ id: 'c1', mps_limit: 1000 }, { id: 's1', pace_mps: 2000 }, 10);
     expect(pace.windows).toEqual([
       { key: 'channel:c1', limit: 1000, windowMs: 1010 },
+      { key: 'channel:c1:tenth', limit: 100, windowMs: 101 },
       { key: 'send:s1', limit: 1000, windowMs: 1010 },
     ]);
-    expect(pace).toMatchObject({ keys: ['channel:c1', 'send:s1'], least: 10, most: 25 });
+    expect(pace).toMatchObject({ keys: ['channel:c1', 'channel:c1:tenth', 'send:s1'], least: 10, most: 25 });
     expect(pagePace({ id: 'c1', mps_limit: 80 }, { id: 's1', pace_mps: 20 })).toMatchObject({ least: 1, most: 1 });
-    expect(pagePace({ id: 'c1', mps_limit: 80 }, { id: 's1', pace_mps: 80 }).windows[1].limit).toBe(80);
+    expect(pagePace({ id: 'c1', mps_limit: 80 }, { id: 's1', pace_mps: 80 }).windows[2].limit).toBe(80);
+    // A batch never needs more than a tenth holds, whatever the limit.
+    for (const limit of [1, 5, 9, 10, 80, 1000, 10_000]) {
+      const p = pagePace({ id: 'c1', mps_limit: limit }, { id: 's1', pace_mps: limit });
+      expect(p.least).toBeLessThanOrEqual(p.windows[1].limit);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { channelPaceKey, paceWindow, type PaceWindow } from './limiter';
+import { channelPaceKey, paceWindow, tenthWindow, type PaceWindow } from './limiter';
 
 /** The windows a page's calls take slots in, and how many slots it asks for at once. */
 export interface PagePace {
@@ -20,10 +20,11 @@ export interface PagePace {
  */
 export function pagePace(channel: { id: string; mps_limit: number }, send: { id: string; pace_mps: number }, windowMarginMs?: number): PagePace {
   const numberWindow = paceWindow(channelPaceKey(channel.id), channel.mps_limit, windowMarginMs);
+  const numberTenth = tenthWindow(channelPaceKey(channel.id), channel.mps_limit, windowMarginMs);
   const sendWindow = paceWindow(`send:${send.id}`, Math.min(send.pace_mps, channel.mps_limit), windowMarginMs);
   return {
-    windows: [numberWindow, sendWindow],
-    keys: [numberWindow.key, sendWindow.key],
+    windows: [numberWindow, numberTenth, sendWindow],
+    keys: [numberWindow.key, numberTenth.key, sendWindow.key],
     least: Math.max(1, Math.min(10, Math.floor(sendWindow.limit / 100))),
     most: Math.max(1, Math.floor(sendWindow.limit / 40)),
   };
