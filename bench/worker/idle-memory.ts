@@ -4,15 +4,14 @@
 // server, default the local one), waits `seconds` after "worker running", and prints its RSS and
 // PSS (smaps_rollup), the largest mappings, and each V8 isolate's heap (the main thread and the
 // workflow thread, read by a preload inside the worker).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHILD_ENV, WORKER_NODE_ARGS } from '../../src/embedded/child-process';
+import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
 import { compileEntry } from '../../src/embedded/compile-entry';
 import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
-import { freshDatabase, log } from '../lib';
+import { freshDatabase, log, startProcess } from '../lib';
 
 const seconds = Number(process.argv[2] ?? 8);
 const runs = Number(process.argv[3] ?? 2);
@@ -23,31 +22,23 @@ writeFileSync(
   preload,
   `import v8 from 'node:v8'; import { isMainThread } from 'node:worker_threads';
 setTimeout(() => { const h = v8.getHeapStatistics();
-  console.error('HEAP ' + JSON.stringify({ thread: isMainThread ? 'main' : 'workflow', totalMb: h.total_physical_size / 1048576, usedMb: h.used_heap_size / 1048576 })); }, ${seconds * 1000 - 500}).unref();\n`,
+  console.log('HEAP ' + JSON.stringify({ thread: isMainThread ? 'main' : 'workflow', totalMb: h.total_physical_size / 1048576, usedMb: h.used_heap_size / 1048576 })); }, ${seconds * 1000 - 500}).unref();\n`,
 );
 
 const kb = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
 
 async function once(run: number, dbUrl: string, temporalAddress: string, entry: string) {
-  const child = spawn(process.execPath, [...WORKER_NODE_ARGS, '--import', preload, '--enable-source-maps', entry], {
-    env: {
-      ...process.env,
-      ...CHILD_ENV,
-      DATABASE_URL: dbUrl,
-      TEMPORAL_ADDRESS: temporalAddress,
-      TEMPORAL_TASK_QUEUE: `idle-${run}`,
-      WORKER_METRICS_PORT: String(await freePort()),
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const env = {
+    DATABASE_URL: dbUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: `idle-${run}`,
+    WORKER_METRICS_PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+  };
+  const child = await startProcess(entry, env, 'worker running', [...WORKER_NODE_ARGS, '--import', preload]);
   const heaps: string[] = [];
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stdout!.on('data', (d: Buffer) => {
     for (const line of d.toString().split('\n')) if (line.startsWith('HEAP ')) heaps.push(line.slice(5));
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('worker running') && resolve());
-    child.once('exit', (code) => reject(new Error(`the worker exited with ${code}`)));
   });
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const rollup = readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8');

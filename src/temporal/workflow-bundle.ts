@@ -30,14 +30,13 @@ export async function buildWorkflowBundle(): Promise<string> {
  * Every workflow thread holds the whole map, so the sources' copy (most of it) is dropped.
  */
 export function withoutSourcesContent(bundle: string): string {
-  const start = mapStart(bundle);
-  if (start < 0) return bundle;
-  const map = JSON.parse(Buffer.from(bundle.slice(start).trimEnd(), 'base64').toString('utf8'));
+  const map = inlineSourceMap(bundle);
+  if (!map) return bundle;
   delete map.sourcesContent;
-  return `${bundle.slice(0, start)}${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+  return `${bundle.slice(0, mapStart(bundle))}${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
 }
 
-/** The inline source map of a bundle (for checks of what it holds). */
+/** The inline source map of a bundle, decoded. */
 export function inlineSourceMap(bundle: string): { sources: string[]; sourcesContent?: unknown[] } | undefined {
   const start = mapStart(bundle);
   return start < 0 ? undefined : JSON.parse(Buffer.from(bundle.slice(start).trimEnd(), 'base64').toString('utf8'));
