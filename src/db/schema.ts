@@ -450,6 +450,20 @@ export interface BroadcastMessagesTable {
   created_at: CreatedAt;
 }
 
+/** What one write moved into (n > 0) or out of (n < 0) a key of the send monitor's counts (0200). Written by triggers. */
+export interface BroadcastSendTalliesTable {
+  id: Generated<number>;
+  send_id: string;
+  state: MessageState;
+  error_code: number | null;
+  error_title: string | null;
+  skip_reason: string | null;
+  missing: boolean;
+  n: number;
+  handed: Generated<number>;
+  at: Generated<Timestamp>;
+}
+
 /** A pace as a sliding window (0009): the grants still in it, oldest first. */
 export interface RateWindowsTable {
   key: string;
@@ -597,6 +611,7 @@ export interface Database extends MercadoLivreTables, AgentTables, IvrTables, Si
   broadcast_campaigns: BroadcastCampaignsTable;
   broadcast_sends: BroadcastSendsTable;
   broadcast_messages: BroadcastMessagesTable;
+  broadcast_send_tallies: BroadcastSendTalliesTable;
   rate_windows: RateWindowsTable;
   whatsapp_limit_users: WhatsAppLimitUsersTable;
   whatsapp_limit_usage: WhatsAppLimitUsageTable;

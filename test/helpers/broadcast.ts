@@ -8,6 +8,7 @@ import { sendWorkflowId } from '../../src/workflows/broadcast/messages';
 import { seedTemplates } from '../../src/simulators/whatsapp/seed-templates';
 import { bearer, createTestStack, type TestStack, type TestTenant } from './app';
 import { multipart } from './multipart';
+import { startTestWorker, type RunningWorker } from './temporal';
 import { waitFor } from './worker-process';
 
 export const SIM_TOKEN = 'sim-access-token-teste';
@@ -35,6 +36,53 @@ export async function startBroadcastStack(options: { name: string; mps: number; 
   await stack.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (stack.app.server.address() as AddressInfo).port;
   return { sim, stack, webhookUrl: (channelId: string) => `http://127.0.0.1:${port}/v1/webhooks/whatsapp/${channelId}` };
+}
+
+export interface BroadcastBed {
+  sim: WhatsAppSimulator;
+  stack: TestStack;
+  worker: RunningWorker;
+  tenant: TestTenant;
+  channelId: string;
+  campaignId: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A broadcast test's usual bed: the stack of `startBroadcastStack` (80 msg/s), a worker on the
+ * simulator, and a tenant with a channel (its webhooks to our API, its templates synced) and a campaign.
+ */
+export async function startBroadcastBed(options: {
+  name: string;
+  tenant: string;
+  campaign: string;
+  sim: ConfigUpdate;
+  env?: Record<string, string>;
+}): Promise<BroadcastBed> {
+  const { sim, stack, webhookUrl } = await startBroadcastStack({ name: options.name, mps: 80, sim: options.sim, env: options.env });
+  const worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
+    db: stack.database.db,
+    pool: stack.database.pool,
+    broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY },
+  });
+  const tenant = await stack.createTenant(options.tenant);
+  const channel = await createChannel(stack, tenant);
+  sim.configure({ webhook: { url: webhookUrl(channel.id) } });
+  await syncTemplates(stack, tenant, channel.id);
+  const campaignId = await createCampaign(stack, tenant, channel.id, options.campaign);
+  return {
+    sim,
+    stack,
+    worker,
+    tenant,
+    channelId: channel.id,
+    campaignId,
+    async close() {
+      await worker.stop();
+      await stack.close();
+      await sim.stop();
+    },
+  };
 }
 
 /** Distinct Brazilian mobiles: 55 + DDD 48 + 9 + 8 digits. */

@@ -1,52 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
-import {
-  contactsCsv,
-  createCampaign,
-  createChannel,
-  createGroup,
-  mobile,
-  reminderVariables,
-  SECRETS_KEY,
-  startBroadcastStack,
-  syncTemplates,
-  waitSendFinished,
-} from '../helpers/broadcast';
-import { startTestWorker, type RunningWorker } from '../helpers/temporal';
+import { type BroadcastBed, contactsCsv, createGroup, mobile, reminderVariables, startBroadcastBed, waitSendFinished } from '../helpers/broadcast';
 import { waitFor } from '../helpers/worker-process';
 
 /** Changes that can free a waiting or slow send take effect at once: sending hours and pace edited on a started send. */
 
+let bed: BroadcastBed;
 let sim: WhatsAppSimulator;
 let stack: TestStack;
-let worker: RunningWorker;
 let tenant: TestTenant;
 let campaignId: string;
 
 beforeAll(async () => {
-  let webhookUrl: (channelId: string) => string;
-  ({ sim, stack, webhookUrl } = await startBroadcastStack({
+  bed = await startBroadcastBed({
     name: 'broadcast_wake',
-    mps: 80,
+    tenant: 'Acordar',
+    campaign: 'Despertar',
     sim: { webhook: { deliveredDelayMs: 20, readDelayMs: 40 } },
     env: { BROADCAST_UNKNOWN_AFTER_MS: '3000' },
-  }));
-  worker = await startTestWorker(stack.config.TEMPORAL_TASK_QUEUE, {
-    db: stack.database.db,
-    pool: stack.database.pool,
-    broadcast: { graphUrl: sim.url, secretsKey: SECRETS_KEY },
   });
-  tenant = await stack.createTenant('Acordar');
-  const channel = await createChannel(stack, tenant);
-  sim.configure({ webhook: { url: webhookUrl(channel.id) } });
-  await syncTemplates(stack, tenant, channel.id);
-  campaignId = await createCampaign(stack, tenant, channel.id, 'Despertar');
+  ({ sim, stack, tenant, campaignId } = bed);
 });
 afterAll(async () => {
-  await worker?.stop();
-  await stack?.close();
-  await sim?.stop();
+  await bed?.close();
 });
 
 const get = (url: string) => stack.app.inject({ method: 'GET', url, headers: bearer(tenant.viewerKey) });

@@ -20,6 +20,24 @@ export interface Totals {
 }
 
 const RECENT_S = 10;
+/** A send's tallies are folded once the monitor finds more rows than this. */
+const FOLD_ABOVE_ROWS = 200;
+
+/**
+ * Folds a send's tallies older than the recent window into one row per key. Safe beside writers
+ * (they only append) and beside another fold: the rows a fold sums are the rows it deleted, so a
+ * row deleted by a concurrent fold is summed by that fold alone.
+ */
+export async function foldSendTallies(db: Kysely<Database>, sendIds: string[]): Promise<void> {
+  await sql`
+    WITH gone AS (
+      DELETE FROM broadcast_send_tallies WHERE send_id = ANY(${sendIds}::uuid[]) AND at < now() - ${2 * RECENT_S} * interval '1 second'
+      RETURNING send_id, state, error_code, error_title, skip_reason, missing, n, at
+    )
+    INSERT INTO broadcast_send_tallies (send_id, state, error_code, error_title, skip_reason, missing, n, handed, at)
+    SELECT send_id, state, error_code, error_title, skip_reason, missing, sum(n), 0, max(at)
+    FROM gone GROUP BY send_id, state, error_code, error_title, skip_reason, missing HAVING sum(n) <> 0`.execute(db);
+}
 
 /** Counts by state (failures by code, skips by reason) and the accepted rate of the last 10 s. */
 export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Promise<{ totals: Totals; currentMps: number }> {
@@ -39,35 +57,45 @@ export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Pr
     missingVariables: { skipped: 0, defaulted: 0, byPlaceholder: {} },
   };
   if (sendIds.length === 0) return { totals, currentMps: 0 };
-  // One scan of the send's rows: it also counts the rows with a missing variable, so the
-  // placeholder breakdown (a second scan) runs only for a send that has some.
+  // The counts come from the sends' tallies (appended by every write of a message, see migration
+  // 0200), not from the messages: a handful of rows per send however large it is.
   const { rows } = await sql<{
     state: MessageState;
     code: number | null;
     title: string | null;
     reason: string | null;
+    missing: boolean;
     n: number;
     recent: number;
-    missing: number;
+    rows: number;
   }>`
-    SELECT state, CASE WHEN state = 'failed' THEN error_code END AS code, CASE WHEN state = 'failed' THEN max(error_title) END AS title,
-           skip_reason AS reason, count(*)::int AS n,
-           count(*) FILTER (WHERE coalesce(accepted_at, sent_at) > now() - ${RECENT_S} * interval '1 second')::int AS recent,
-           count(*) FILTER (WHERE missing_variables IS NOT NULL)::int AS missing
-    FROM broadcast_messages WHERE send_id = ANY(${sendIds}::uuid[])
-    GROUP BY state, CASE WHEN state = 'failed' THEN error_code END, skip_reason`.execute(db);
+    SELECT state, code, max(title) FILTER (WHERE n > 0) OVER (PARTITION BY state, code) AS title, reason, missing, n, recent, rows
+    FROM (
+      SELECT state, error_code AS code, error_title AS title, skip_reason AS reason, missing, sum(n)::int AS n,
+             coalesce(sum(handed) FILTER (WHERE at > now() - ${RECENT_S} * interval '1 second'), 0)::int AS recent, count(*)::int AS rows
+      FROM broadcast_send_tallies WHERE send_id = ANY(${sendIds}::uuid[])
+      GROUP BY state, error_code, error_title, skip_reason, missing
+    ) AS keyed`.execute(db);
+  if (rows.reduce((a, r) => a + r.rows, 0) > FOLD_ABOVE_ROWS) await foldSendTallies(db, sendIds);
+  const byCode = new Map<number | null, { code: number | null; title: string | null; count: number }>();
   let recent = 0;
   let missing = 0;
   for (const r of rows) {
+    recent += r.recent;
+    if (r.n === 0) continue;
     totals.total += r.n;
     totals[r.state] += r.n;
-    recent += r.recent;
-    missing += r.missing;
-    if (r.state !== 'skipped') totals.missingVariables.defaulted += r.missing;
-    if (r.state === 'failed') totals.failedByCode.push({ code: r.code, title: r.title, count: r.n });
+    if (r.missing) missing += r.n;
+    if (r.missing && r.state !== 'skipped') totals.missingVariables.defaulted += r.n;
+    if (r.state === 'failed') {
+      // One entry per code; should its failures carry several titles, the greatest names it (as before).
+      const entry = byCode.get(r.code) ?? { code: r.code, title: r.title, count: 0 };
+      entry.count += r.n;
+      byCode.set(r.code, entry);
+    }
     if (r.state === 'skipped') totals.skippedByReason[r.reason ?? 'other'] = (totals.skippedByReason[r.reason ?? 'other'] ?? 0) + r.n;
   }
-  totals.failedByCode.sort((a, b) => b.count - a.count);
+  totals.failedByCode = [...byCode.values()].sort((a, b) => b.count - a.count);
   if (missing > 0) {
     const byPlaceholder = await sql<{ placeholder: string; n: number }>`
       SELECT p AS placeholder, count(*)::int AS n
@@ -83,11 +111,11 @@ type TotalsResult = Awaited<ReturnType<typeof messageTotals>>;
 
 /**
  * Every viewer of a running send (monitor polls, SSE streams, several supervisors) shares one
- * count per `maxAgeMs`: the count reads all of the send's rows, and at 100,000 rows five viewers
- * polling would cost PostgreSQL more than the send itself. A count that takes long (a send of
- * millions) is kept `costFactor` times as long as it took, so watching a send never costs
- * PostgreSQL more than about 1/costFactor of a core. `version` is part of the key (pass the
- * send's state_version), so a pause, a resume or the end is never shown with older totals.
+ * count per `maxAgeMs`. The count reads the send's tallies, not its messages, so it stays small;
+ * should it still take long (many sends of a campaign at once), it is kept `costFactor` times as
+ * long as it took, so watching never costs PostgreSQL more than about 1/costFactor of a core.
+ * `version` is part of the key (pass the send's state_version), so a pause, a resume or the end
+ * is never shown with older totals.
  */
 export function createTotalsCache<T = TotalsResult>(
   count: (sendIds: string[]) => Promise<T>,

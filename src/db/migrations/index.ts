@@ -27,6 +27,7 @@ import * as m0140 from './0140_dialer_pacing_live';
 import * as m0150 from './0150_dial_attempt_agents';
 import * as m0180 from './0180_upload_arriving';
 import * as m0190 from './0190_company_contact_ml_buyers';
+import * as m0200 from './0200_broadcast_send_tallies';
 
 /**
  * Every migration, in order. Static imports (not a folder scan) so the same list works
@@ -62,4 +63,5 @@ export const migrations: Record<string, Migration> = {
   '0150_dial_attempt_agents': m0150,
   '0180_upload_arriving': m0180,
   '0190_company_contact_ml_buyers': m0190,
+  '0200_broadcast_send_tallies': m0200,
 };
