@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { foldSendTallies, messageTotals, type Totals } from '../../src/api/broadcast/monitor';
+import { messageTotals, type Totals } from '../../src/api/broadcast/monitor';
+import { foldSendTallies } from '../../src/db/broadcast-tallies';
 import type { WhatsAppSimulator } from '../../src/simulators/whatsapp/server';
 import { bearer, type TestStack, type TestTenant } from '../helpers/app';
 import { type BroadcastBed, createGroup, mobile, reminderVariables, startBroadcastBed, waitAllFinal, waitSendFinished } from '../helpers/broadcast';

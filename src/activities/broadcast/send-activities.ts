@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { foldSendTallies } from '../../db/broadcast-tallies';
 import { sql, type Kysely } from 'kysely';
 import type { BroadcastSend, Database, SendStatus } from '../../db/schema';
 import type { ChannelClients } from '../../db/whatsapp-channels';
@@ -325,6 +326,8 @@ export function createBroadcastSendActivities(deps: BroadcastSendDeps) {
         .where('id', '=', input.sendId)
         .where('state_version', '<', input.version)
         .execute();
+      // A finished send's tallies shrink to a row per key now, whether or not anyone watches it.
+      if (final) await foldSendTallies(db, [input.sendId]);
       // A finished send's own pace window is no longer needed (the number's window stays).
       if (input.last) await db.deleteFrom('rate_windows').where('key', '=', `send:${input.sendId}`).execute();
     },

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, MessageState } from '../../db/schema';
 import { MISSING_VARIABLE_SKIP_REASON } from '../../domain/broadcast';
+import { foldSendTallies, TALLY_RECENT_S as RECENT_S } from '../../db/broadcast-tallies';
 
 export interface Totals {
   total: number;
@@ -19,25 +20,8 @@ export interface Totals {
   missingVariables: { skipped: number; defaulted: number; byPlaceholder: Record<string, number> };
 }
 
-const RECENT_S = 10;
 /** A send's tallies are folded once the monitor finds more rows than this. */
 const FOLD_ABOVE_ROWS = 200;
-
-/**
- * Folds a send's tallies older than the recent window into one row per key. Safe beside writers
- * (they only append) and beside another fold: the rows a fold sums are the rows it deleted, so a
- * row deleted by a concurrent fold is summed by that fold alone.
- */
-export async function foldSendTallies(db: Kysely<Database>, sendIds: string[]): Promise<void> {
-  await sql`
-    WITH gone AS (
-      DELETE FROM broadcast_send_tallies WHERE send_id = ANY(${sendIds}::uuid[]) AND at < now() - ${2 * RECENT_S} * interval '1 second'
-      RETURNING send_id, state, error_code, error_title, skip_reason, missing, n, at
-    )
-    INSERT INTO broadcast_send_tallies (send_id, state, error_code, error_title, skip_reason, missing, n, handed, at)
-    SELECT send_id, state, error_code, error_title, skip_reason, missing, sum(n), 0, max(at)
-    FROM gone GROUP BY send_id, state, error_code, error_title, skip_reason, missing HAVING sum(n) <> 0`.execute(db);
-}
 
 /** Counts by state (failures by code, skips by reason) and the accepted rate of the last 10 s. */
 export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Promise<{ totals: Totals; currentMps: number }> {
