@@ -275,7 +275,7 @@ export function createWebhookActivities({ db, draining }: WebhookApplyDeps) {
   async function applyBatch(limit: number): Promise<ApplyResult & { halts: SendHalt[] }> {
     return retryOnDeadlock(() =>
       db.transaction().execute(async (trx) => {
-        let events = await trx
+        const events = await trx
           .selectFrom('webhook_events')
           .select(['id', 'tenant_id', 'channel_id', 'payload'])
           .where('applied_at', 'is', null)
@@ -286,11 +286,6 @@ export function createWebhookActivities({ db, draining }: WebhookApplyDeps) {
           .execute();
         const result: ApplyResult & { halts: SendHalt[] } = { events: events.length, statuses: 0, orphansApplied: 0, optOuts: 0, halts: [] };
         if (events.length === 0) return result;
-        const deferred = await templateUpdatesToDefer(trx, events);
-        if (deferred.size > 0) {
-          events = events.filter((e) => !deferred.has(e.id));
-          result.events = events.length;
-        }
         // By channel: a payload signed with channel X's secret applies to X's messages only.
         const byChannel = new Map<string, { tenantId: string; channelId: string; statuses: StatusEvent[]; messages: InboundMessage[] }>();
         const counts = new Map<number, number>();
@@ -308,8 +303,7 @@ export function createWebhookActivities({ db, draining }: WebhookApplyDeps) {
             errors.set(e.id, String((error as Error).message).slice(0, 500));
           }
         }
-        // Channels in one order for every applier, so two appliers lock messages in the same order.
-        for (const { tenantId, channelId, statuses, messages } of [...byChannel.values()].sort((a, b) => (a.channelId < b.channelId ? -1 : 1))) {
+        for (const { tenantId, channelId, statuses, messages } of byChannel.values()) {
           const { unmatched, optOuts } = await applyStatuses(trx, tenantId, channelId, statuses);
           result.statuses += statuses.length;
           result.optOuts += optOuts + (await applyInbound(trx, tenantId, messages));
@@ -369,21 +363,16 @@ export function createWebhookActivities({ db, draining }: WebhookApplyDeps) {
   return {
     /**
      * Applies stored webhooks for up to `maxMs`, then returns (the workflow calls it again). Idle,
-     * it looks for new events every `idleMs`; orphans are retried every `orphanEveryMs`. While a
-     * backlog lasts (a batch came full) up to `appliers - 1` helpers apply beside it, each on its own
-     * connection (SKIP LOCKED keeps their batches apart), and stop at their first batch that is not
-     * full: on a busy machine one loop gets one backend's share of the CPU, and a burst of statuses
-     * waited behind it.
+     * it looks for new events every `idleMs`; orphans are retried every `orphanEveryMs`.
      */
-    async applyWebhookEvents(input: { maxMs: number; batch?: number; idleMs?: number; orphanEveryMs?: number; appliers?: number }): Promise<ApplyResult> {
+    async applyWebhookEvents(input: { maxMs: number; batch?: number; idleMs?: number; orphanEveryMs?: number }): Promise<ApplyResult> {
       const ctx = Context.current();
-      const batch = input.batch ?? 20;
       const total: ApplyResult = { events: 0, statuses: 0, orphansApplied: 0, optOuts: 0 };
       const until = Date.now() + input.maxMs;
-      let failure: unknown;
-      const going = () => failure === undefined && Date.now() < until && !ctx.cancellationSignal.aborted && !draining?.aborted;
-      const applyOnce = async (): Promise<number> => {
-        const r = await applyBatch(batch);
+      let orphansAt = 0;
+      let prunedAt = 0;
+      while (Date.now() < until && !ctx.cancellationSignal.aborted && !draining?.aborted) {
+        const r = await applyBatch(input.batch ?? 20);
         // Committed: now tell the sends whose template changed (the same delivery as the manual sync).
         if (r.halts.length > 0) {
           for (const u of await deliverSendHalts(ctx.client, r.halts))
@@ -392,68 +381,21 @@ export function createWebhookActivities({ db, draining }: WebhookApplyDeps) {
         total.events += r.events;
         total.statuses += r.statuses;
         total.optOuts += r.optOuts;
+        if (Date.now() - orphansAt > (input.orphanEveryMs ?? 500)) {
+          orphansAt = Date.now();
+          total.orphansApplied += await retryOrphans(2000);
+        }
+        if (r.events === 0 && Date.now() - prunedAt > 60_000) {
+          prunedAt = Date.now();
+          await sql`DELETE FROM webhook_events WHERE id IN (
+            SELECT id FROM webhook_events WHERE applied_at < now() - ${APPLIED_KEEP_DAYS} * interval '1 day' ORDER BY id LIMIT 5000)`.execute(db);
+        }
         ctx.heartbeat(total);
-        return r.events;
-      };
-      const helpers: Promise<void>[] = [];
-      let helping = 0;
-      const helper = async () => {
-        try {
-          while (going() && (await applyOnce()) >= batch);
-        } catch (error) {
-          failure ??= error;
-        } finally {
-          helping--;
-        }
-      };
-      let orphansAt = 0;
-      let prunedAt = 0;
-      try {
-        while (going()) {
-          const events = await applyOnce();
-          if (events >= batch && helping < (input.appliers ?? 2) - 1) {
-            helping++;
-            helpers.push(helper());
-          }
-          if (Date.now() - orphansAt > (input.orphanEveryMs ?? 500)) {
-            orphansAt = Date.now();
-            total.orphansApplied += await retryOrphans(2000);
-          }
-          if (events === 0 && Date.now() - prunedAt > 60_000) {
-            prunedAt = Date.now();
-            await sql`DELETE FROM webhook_events WHERE id IN (
-              SELECT id FROM webhook_events WHERE applied_at < now() - ${APPLIED_KEEP_DAYS} * interval '1 day' ORDER BY id LIMIT 5000)`.execute(db);
-          }
-          if (events === 0) await sleep(input.idleMs ?? 100);
-        }
-      } catch (error) {
-        failure ??= error;
+        if (r.events === 0) await sleep(input.idleMs ?? 100);
       }
-      await Promise.all(helpers);
-      if (failure !== undefined) throw failure;
       return total;
     },
   };
-}
-
-/**
- * A template's status changes apply in the order Meta sent them (PAUSED, then APPROVED again):
- * with appliers side by side, an event that carries one waits while an older event of its channel
- * is still unapplied outside this batch (another applier may be applying it). The oldest never waits.
- */
-export async function templateUpdatesToDefer(trx: Trx, events: { id: number; channel_id: string; payload: unknown }[]): Promise<Set<number>> {
-  const carrying = events.filter((e) => carriesTemplateUpdate(e.payload));
-  if (carrying.length === 0) return new Set();
-  const { rows } = await sql<{ id: number }>`
-    SELECT t.id FROM unnest(${carrying.map((e) => e.id)}::bigint[], ${carrying.map((e) => e.channel_id)}::uuid[]) AS t(id, channel_id)
-    WHERE EXISTS (SELECT 1 FROM webhook_events w WHERE w.applied_at IS NULL AND w.id < t.id AND w.channel_id = t.channel_id
-                  AND w.id <> ALL(${events.map((e) => e.id)}::bigint[]))`.execute(trx);
-  return new Set(rows.map((r) => Number(r.id)));
-}
-
-function carriesTemplateUpdate(payload: unknown): boolean {
-  const entries = (payload as { entry?: { changes?: { field?: string }[] }[] })?.entry;
-  return Array.isArray(entries) && entries.some((e) => Array.isArray(e?.changes) && e.changes.some((c) => c?.field === 'message_template_status_update'));
 }
 
 export type WebhookActivities = ReturnType<typeof createWebhookActivities>;
