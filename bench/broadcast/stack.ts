@@ -173,7 +173,7 @@ export async function startBroadcastStack(simMps: number) {
     const loop = (async () => {
       while (!stopped) {
         for (let waited = 0; waited < everyMs && !stopped; waited += 250) await sleep(250);
-        if (!stopped) await pool.query(`VACUUM (ANALYZE) broadcast_messages, interactions, webhook_events, rate_windows`);
+        if (!stopped) await pool.query(`VACUUM (ANALYZE) broadcast_messages, interactions, webhook_events, rate_windows, broadcast_send_tallies`);
       }
     })();
     return async () => {

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, MessageState } from '../../db/schema';
 import { MISSING_VARIABLE_SKIP_REASON } from '../../domain/broadcast';
-import { foldSendTallies, TALLY_RECENT_S as RECENT_S } from '../../db/broadcast-tallies';
+import { foldSendTallies, TALLY_FOLD_AGE_S, TALLY_RECENT_S as RECENT_S } from '../../db/broadcast-tallies';
 
 export interface Totals {
   total: number;
@@ -20,7 +20,7 @@ export interface Totals {
   missingVariables: { skipped: number; defaulted: number; byPlaceholder: Record<string, number> };
 }
 
-/** A send's tallies are folded once the monitor finds more rows than this. */
+/** A send's tallies are folded once the monitor finds more rows than this old enough to fold. */
 const FOLD_ABOVE_ROWS = 200;
 
 /** Counts by state (failures by code, skips by reason) and the accepted rate of the last 10 s. */
@@ -51,16 +51,17 @@ export async function messageTotals(db: Kysely<Database>, sendIds: string[]): Pr
     missing: boolean;
     n: number;
     recent: number;
-    rows: number;
+    old: number;
   }>`
-    SELECT state, code, max(title) FILTER (WHERE n > 0) OVER (PARTITION BY state, code) AS title, reason, missing, n, recent, rows
+    SELECT state, code, max(title) FILTER (WHERE n > 0) OVER (PARTITION BY state, code) AS title, reason, missing, n, recent, old
     FROM (
       SELECT state, error_code AS code, error_title AS title, skip_reason AS reason, missing, sum(n)::int AS n,
-             coalesce(sum(handed) FILTER (WHERE at > now() - ${RECENT_S} * interval '1 second'), 0)::int AS recent, count(*)::int AS rows
+             coalesce(sum(handed) FILTER (WHERE at > now() - ${RECENT_S} * interval '1 second'), 0)::int AS recent,
+             count(*) FILTER (WHERE at < now() - ${TALLY_FOLD_AGE_S} * interval '1 second')::int AS old
       FROM broadcast_send_tallies WHERE send_id = ANY(${sendIds}::uuid[])
       GROUP BY state, error_code, error_title, skip_reason, missing
     ) AS keyed`.execute(db);
-  if (rows.reduce((a, r) => a + r.rows, 0) > FOLD_ABOVE_ROWS) await foldSendTallies(db, sendIds);
+  if (rows.reduce((a, r) => a + r.old, 0) > FOLD_ABOVE_ROWS) await foldSendTallies(db, sendIds);
   const byCode = new Map<number | null, { code: number | null; title: string | null; count: number }>();
   let recent = 0;
   let missing = 0;
