@@ -8,7 +8,7 @@ import { bootstrapTenant } from './db/accounts';
 import { createInvite, inviteUrl } from './db/sessions';
 import { createDb } from './db/database';
 import { migrateToLatest } from './db/migrate';
-import { runManaged, WORKER_NODE_ARGS } from './embedded/child-process';
+import { runManaged, API_NODE_ARGS, WORKER_NODE_ARGS } from './embedded/child-process';
 import { compileEntry } from './embedded/compile-entry';
 import { startEmbeddedPostgres } from './embedded/postgres';
 import { runDetached, stopWhenOrphaned } from './embedded/supervisor';
@@ -95,7 +95,7 @@ async function main() {
   ];
   const recorder = runManaged('ari-recorder', recorderEntry, env, say);
   const worker = runManaged('worker', workerEntry, env, say, WORKER_NODE_ARGS, { stopTimeoutMs: config.DIALER_DRAIN_MS + 20_000 });
-  const apiProcess = runManaged('api', apiEntry, env, say);
+  const apiProcess = runManaged('api', apiEntry, env, say, API_NODE_ARGS);
   await mercadolivre
     .connect(db, { ...config, TEMPORAL_ADDRESS: temporalAddress }, whatsapp.env.SECRETS_KEY, say)
     .catch((error: unknown) => say(`Mercado Livre simulator not connected: ${error instanceof Error ? error.message : String(error)}`))

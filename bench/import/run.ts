@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { bootstrapTenant } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
-import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
+import { API_NODE_ARGS, WORKER_NODE_ARGS } from '../../src/embedded/child-process';
 import { compileEntry } from '../../src/embedded/compile-entry';
 import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
@@ -98,8 +98,11 @@ async function main() {
     'worker running',
     [...WORKER_NODE_ARGS, ...workerArgs],
   );
-  const api = await startProcess(apiEntry, env, 'Server listening');
+  // BENCH_API_NODE_ARGS: the API's node flags instead of API_NODE_ARGS (to compare settings).
+  const apiArgs = process.env.BENCH_API_NODE_ARGS === undefined ? API_NODE_ARGS : process.env.BENCH_API_NODE_ARGS.split(' ').filter(Boolean);
+  const api = await startProcess(apiEntry, env, 'Server listening', apiArgs);
   const workerIdle = residentMb(worker.pid!);
+  const apiIdle = residentMb(api.pid!);
   const apiMemory = memorySampler(api.pid!);
   const workerMemory = memorySampler(worker.pid!);
   const workerCpuBefore = cpuSeconds(worker.pid!);
@@ -154,7 +157,7 @@ import of ${rows} rows (${(size / 1e6).toFixed(1)} MB)${existing ? ` into a grou
   ratio ours / typed COPY                ${(oursSeconds / typed.seconds).toFixed(2)}×   (target ≤ 1.5×)
   ratio ours / raw COPY                  ${(oursSeconds / rawSeconds).toFixed(2)}×   (target ≤ 4×)
   worker CPU per million rows            ${perMillion(workerCpu)} s   (target ≤ 5 s)
-  peak RSS during the run                api ${apiPeak.toFixed(0)} MB, worker ${workerPeak.toFixed(0)} MB (${workerIdle.toFixed(0)} MB before the upload)   (target ≤ 300 MB each)
+  peak RSS during the run                api ${apiPeak.toFixed(0)} MB (${apiIdle.toFixed(0)} before the upload), worker ${workerPeak.toFixed(0)} MB (${workerIdle.toFixed(0)} before)   (target ≤ 300 MB each)
   CPU during the run                     api ${apiCpu.toFixed(1)} s, worker ${workerCpu.toFixed(1)} s, ` +
       `PostgreSQL (this database's backends) ${pgCpu.toFixed(1)} s; ` +
       `machine busy ${(machineAfter.busy - machineBefore.busy).toFixed(1)} s, idle ${(machineAfter.idle - machineBefore.idle).toFixed(1)} s

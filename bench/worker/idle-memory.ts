@@ -1,20 +1,22 @@
-// The idle worker's memory, as `npm start` runs it (compiled, with its heap flags):
-//   npx tsx bench/worker/idle-memory.ts [seconds=8] [runs=2]
-// Starts a Temporal dev server and the worker against a fresh database (BENCH_DATABASE_URL's
-// server, default the local one), waits `seconds` after "worker running", and prints its RSS and
-// PSS (smaps_rollup), the largest mappings, and each V8 isolate's heap (the main thread and the
-// workflow thread, read by a preload inside the worker).
+// The idle worker's (or, with --api, the API's) memory, as `npm start` runs it (compiled, with its flags):
+//   npx tsx bench/worker/idle-memory.ts [seconds=8] [runs=2] [--api]
+// Starts a Temporal dev server and the process against a fresh database (BENCH_DATABASE_URL's
+// server, default the local one), waits `seconds` after it is ready, and prints its RSS and
+// PSS (smaps_rollup), the largest mappings, and each V8 isolate's heap (the main thread and, in
+// the worker, the workflow thread, read by a preload inside the process).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
+import { API_NODE_ARGS, WORKER_NODE_ARGS } from '../../src/embedded/child-process';
 import { compileEntry } from '../../src/embedded/compile-entry';
 import { freePort } from '../../src/embedded/ports';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { freshDatabase, log, startProcess } from '../lib';
 
-const seconds = Number(process.argv[2] ?? 8);
-const runs = Number(process.argv[3] ?? 2);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const seconds = Number(positional[0] ?? 8);
+const runs = Number(positional[1] ?? 2);
+const api = process.argv.includes('--api');
 
 // Loaded by the worker's main thread and its workflow threads alike (execArgv is inherited).
 const preload = join(mkdtempSync(join(tmpdir(), 'omni-idle-')), 'heap.mjs');
@@ -33,9 +35,12 @@ async function once(run: number, dbUrl: string, temporalAddress: string, entry: 
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_TASK_QUEUE: `idle-${run}`,
     WORKER_METRICS_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
     LOG_LEVEL: 'info',
   };
-  const child = await startProcess(entry, env, 'worker running', [...WORKER_NODE_ARGS, '--import', preload]);
+  const child = api
+    ? await startProcess(entry, env, 'Server listening', [...API_NODE_ARGS, '--import', preload])
+    : await startProcess(entry, env, 'worker running', [...WORKER_NODE_ARGS, '--import', preload]);
   const heaps: string[] = [];
   child.stdout!.on('data', (d: Buffer) => {
     for (const line of d.toString().split('\n')) if (line.startsWith('HEAP ')) heaps.push(line.slice(5));
@@ -62,8 +67,8 @@ async function once(run: number, dbUrl: string, temporalAddress: string, entry: 
 const dbUrl = await freshDatabase('omni_bench_idle');
 const temporal = await startTemporalDevServer({ port: await freePort(), uiPort: await freePort(), namespace: 'default' });
 try {
-  const entry = await compileEntry('src/worker.ts');
-  log(`the idle worker, ${seconds} s after it runs, ${runs} run(s)`);
+  const entry = await compileEntry(api ? 'src/server.ts' : 'src/worker.ts');
+  log(`the idle ${api ? 'API' : 'worker'}, ${seconds} s after it runs, ${runs} run(s)`);
   for (let run = 1; run <= runs; run++) await once(run, dbUrl, temporal.address, entry);
 } finally {
   await temporal.stop();

@@ -9,6 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export const WORKER_NODE_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
 
 /**
+ * The API's young generation, as the worker's: V8's default (16 MB semi-spaces on this machine's
+ * memory) held 52 MB of new space at rest (`bench/worker/idle-memory.ts --api`).
+ */
+export const API_NODE_ARGS = ['--max-semi-space-size=8'];
+
+/**
  * glibc gives each thread that allocates its own malloc arena; the Temporal SDK's threads and the
  * PostgreSQL driver's buffers then leave tens of MB of freed memory spread over them. Two arenas
  * keep the worker's and the API's resident memory close to what they use.

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bootstrapTenant } from '../../src/db/accounts';
 import { completeUpload, readUpload, storeUpload, UPLOAD_CHUNK_BYTES, UploadAbandonedError, UploadTooLargeError } from '../../src/db/uploads';
@@ -37,6 +38,53 @@ it('stores a file of several chunks (one insert in flight while the next is rece
   const sent: Buffer[] = [];
   for await (const part of pieces(12, piece)) sent.push(part);
   expect(Buffer.concat(back).equals(Buffer.concat(sent))).toBe(true);
+});
+
+it('pieces of any size become whole chunks of exactly UPLOAD_CHUNK_BYTES (the last one shorter), byte for byte, also while the import reads', async () => {
+  const { db, pool } = database;
+  const { tenant } = await bootstrapTenant(db, { tenantName: 'Odd pieces' });
+  // Random bytes in pieces of 1 byte to 200 KiB, the file 2.5 chunks long; and one of exactly two chunks.
+  for (const total of [Math.floor(2.5 * UPLOAD_CHUNK_BYTES), 2 * UPLOAD_CHUNK_BYTES]) {
+    const file = randomBytes(total);
+    const sizes: number[] = [];
+    for (let at = 0, i = 0; at < total; i++) {
+      const n = Math.min(total - at, i % 7 === 0 ? 1 : 1 + ((i * 7919) % (200 * 1024)));
+      sizes.push(n);
+      at += n;
+    }
+    async function* source() {
+      let at = 0;
+      for (const n of sizes) {
+        yield file.subarray(at, at + n);
+        at += n;
+      }
+    }
+    let startedOn: string | undefined;
+    const stored = await storeUpload(db, {
+      tenantId: tenant.id,
+      fileName: 'odd.csv',
+      createdBy: null,
+      source: source(),
+      maxBytes: 1e9,
+      onStart: async (uploadId) => {
+        startedOn = uploadId;
+      },
+    });
+    await completeUpload(db, stored.uploadId);
+    expect(startedOn).toBe(stored.uploadId);
+    expect(stored).toMatchObject({ sizeBytes: total, chunkCount: Math.ceil(total / UPLOAD_CHUNK_BYTES) });
+    const lengths = await db
+      .selectFrom('upload_chunks')
+      .select((eb) => eb.fn<number>('length', ['data']).as('n'))
+      .where('upload_id', '=', stored.uploadId)
+      .orderBy('seq')
+      .execute();
+    const expected = Array.from({ length: stored.chunkCount }, (_, i) => Math.min(UPLOAD_CHUNK_BYTES, total - i * UPLOAD_CHUNK_BYTES));
+    expect(lengths.map((l) => Number(l.n))).toEqual(expected);
+    const back: Buffer[] = [];
+    for await (const part of readUpload(pool, stored.uploadId)) back.push(part);
+    expect(Buffer.concat(back).equals(file)).toBe(true);
+  }
 });
 
 it('a file refused after some chunks were written leaves nothing once its transaction rolls back', async () => {

@@ -1,4 +1,5 @@
-import Holidays from 'date-holidays';
+import { createRequire } from 'node:module';
+import type HolidayCalendar from 'date-holidays';
 import { DDD_STATE } from '../phone';
 import type { CallingWindow, TimeRange } from './strategy';
 
@@ -134,12 +135,18 @@ const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.
 
 const holidayCache = new Map<string, Set<string>>();
 
+// Loaded on the first holiday asked for, not at start: its calendars (and moment) take about 8 MB
+// of heap, which a process that never checks a window, such as the API, need not hold.
+let Holidays: typeof HolidayCalendar | undefined;
+const holidayCalendar = () => (Holidays ??= createRequire(import.meta.url)('date-holidays') as typeof HolidayCalendar);
+
 /** Public holidays of Brazil (and of `state`, when given) in `year`, as YYYY-MM-DD. */
 export function publicHolidays(year: number, state?: string): Set<string> {
   const key = `${year}:${state ?? ''}`;
   let set = holidayCache.get(key);
   if (!set) {
-    const hd = state ? new Holidays('BR', state) : new Holidays('BR');
+    const Calendar = holidayCalendar();
+    const hd = state ? new Calendar('BR', state) : new Calendar('BR');
     set = new Set(
       hd
         .getHolidays(year)
