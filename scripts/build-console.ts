@@ -31,8 +31,8 @@ async function openapiDocument(): Promise<Record<string, unknown>> {
   const { parseConfig } = await import('../src/config');
   const { createDb } = await import('../src/db/database');
   const config = parseConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused' });
-  const { db, close } = createDb({ connectionString: config.DATABASE_URL as string });
-  const app = await buildApp({ config, db, temporal: {} as never }, { logger: false });
+  const { db, pool, close } = createDb({ connectionString: config.DATABASE_URL as string });
+  const app = await buildApp({ config, db, pool, temporal: {} as never }, { logger: false });
   await app.ready();
   const doc = app.swagger() as unknown as Record<string, unknown>;
   await app.close();

@@ -7,9 +7,9 @@ import { connectClient } from './temporal/connection';
 
 /** `npm run api`: the HTTP API alone. */
 export async function runApiProcess(config: Config = loadConfig()): Promise<void> {
-  const { db, close } = createDb({ connectionString: requireDatabaseUrl(config), poolSize: config.DATABASE_POOL_SIZE, applicationName: 'omni-api' });
+  const { db, pool, close } = createDb({ connectionString: requireDatabaseUrl(config), poolSize: config.DATABASE_POOL_SIZE, applicationName: 'omni-api' });
   const temporal = await connectClient(config);
-  const app = await buildApp({ config, db, temporal, pingDatabase: async () => void (await sql`SELECT 1`.execute(db)) });
+  const app = await buildApp({ config, db, pool, temporal, pingDatabase: async () => void (await sql`SELECT 1`.execute(db)) });
   const shutdown = async () => {
     await app.close();
     await temporal.connection.close();

@@ -19,7 +19,7 @@ import { freshDatabase, log, startProcess } from '../lib';
 
 export async function startDialerBench(name: string, simConfig: SimConfigPatch, poolSize = 4) {
   const dbUrl = await freshDatabase(`omni_bench_${name}`);
-  const { db, close } = createDb({ connectionString: dbUrl, poolSize });
+  const { db, pool, close } = createDb({ connectionString: dbUrl, poolSize });
   await migrateToLatest(db);
   const dir = mkdtempSync(join(tmpdir(), `omni-bench-${name}-`));
   const [tPort, uiPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
@@ -39,7 +39,7 @@ export async function startDialerBench(name: string, simConfig: SimConfigPatch, 
   };
   const config = parseConfig({ ...env, NODE_ENV: 'production', LOG_LEVEL: 'silent' });
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: 'default' });
-  const app = await buildApp({ config, db, temporal: client }, { logger: false });
+  const app = await buildApp({ config, db, pool, temporal: client }, { logger: false });
   const headers = { authorization: `Bearer ${key}` };
   return {
     db,

@@ -25,7 +25,7 @@ await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
 await migrateToLatest(db, schema);
 for (const stmt of (process.env.PROFILE_SQL ?? '').split(';').filter((s) => s.trim())) await sql.raw(stmt).execute(db);
 const { tenant } = await bootstrapTenant(db, { tenantName: 'Profile' });
-const upload = await storeUpload(db, { tenantId: tenant.id, fileName: 'x.csv', createdBy: null, source: createReadStream(file), maxBytes: 1e10 });
+const upload = await storeUpload({ db, pool }, { tenantId: tenant.id, fileName: 'x.csv', createdBy: null, source: createReadStream(file), maxBytes: 1e10 });
 const group = await db
   .insertInto('contact_groups')
   .values({ tenant_id: tenant.id, kind: 'dialer', name: 'p', name_key: 'p', source: 'csv' })

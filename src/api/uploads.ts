@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../config';
 import type { Database } from '../db/schema';
-import { abandonUpload, completeUpload, deleteUpload, pruneAbandonedUploads, storeUpload, UploadTooLargeError } from '../db/uploads';
+import { abandonUpload, completeUpload, deleteUpload, pruneAbandonedUploads, storeUpload, type UploadStore, UploadTooLargeError } from '../db/uploads';
 import { detectEncoding } from '../domain/contact-csv/encoding';
 import { checkFileStart } from '../domain/contact-csv/file-check';
 import { nulProblem } from './input-guard';
@@ -112,7 +112,7 @@ async function* guarded<T>(source: AsyncIterable<T>, deadline: Deadline): AsyncG
  * written (422 naming the problem, 413 when too large); a refused upload is deleted.
  */
 export async function receiveContactFile(
-  db: Kysely<Database>,
+  store: UploadStore,
   request: FastifyRequest,
   config: UploadConfig,
   /** When given: called with the fields so far once the file's first bytes passed their checks, the rest still to come (see withStreamedContactFile). */
@@ -130,6 +130,7 @@ export async function receiveContactFile(
     );
   }
   const release = takeUploadSlot(request.auth.tenantId, config.UPLOAD_MAX_CONCURRENT_PER_TENANT);
+  const { db } = store;
   await pruneAbandonedUploads(db, request.auth.tenantId).catch((error) => {
     release();
     throw error;
@@ -161,7 +162,7 @@ export async function receiveContactFile(
       }
       const fileName = file.filename || 'contatos.csv';
       try {
-        const stored = await storeUpload(db, {
+        const stored = await storeUpload(store, {
           tenantId: request.auth.tenantId,
           fileName,
           createdBy: request.auth.userId,
@@ -207,12 +208,12 @@ export async function receiveContactFile(
  * transaction; when `use` refuses, the stored upload is deleted.
  */
 export async function withContactFile<T>(
-  db: Kysely<Database>,
+  store: UploadStore,
   request: FastifyRequest,
   config: UploadConfig,
   use: (trx: Transaction<Database>, received: ReceivedContactFile) => Promise<T>,
 ): Promise<T> {
-  return withContactFileReceived(db, await receiveContactFile(db, request, config), use);
+  return withContactFileReceived(store.db, await receiveContactFile(store, request, config), use);
 }
 
 export interface StreamedContactFile<T> {
@@ -230,13 +231,14 @@ export interface StreamedContactFile<T> {
  * abandoned: the import stops on it and takes back what it wrote (and a group it created goes, see finishImportRow).
  */
 export async function withStreamedContactFile<T>(
-  db: Kysely<Database>,
+  store: UploadStore,
   request: FastifyRequest,
   config: UploadConfig,
   steps: StreamedContactFile<T>,
 ): Promise<{ opened: T; sizeBytes: number | undefined }> {
   let opened: { value: T } | undefined;
-  const received = await receiveContactFile(db, request, config, async (early) => {
+  const { db } = store;
+  const received = await receiveContactFile(store, request, config, async (early) => {
     opened = { value: await db.transaction().execute((trx) => steps.use(trx, early)) };
     await steps.start(opened.value);
   });

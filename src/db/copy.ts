@@ -13,10 +13,11 @@ export async function copyBytes(client: pg.PoolClient, table: string, columns: r
   await copyIn(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN`, pieces);
 }
 
-/** COPY … FROM STDIN (FORMAT binary) of rows already encoded (see BinaryCopyEncoder). */
-export async function copyBinaryRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: Buffer): Promise<void> {
-  if (rows.length === 0) return;
-  await copyIn(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT binary)`, [BINARY_COPY_HEADER, rows, BINARY_COPY_TRAILER]);
+/** COPY … FROM STDIN (FORMAT binary) of rows already encoded (see BinaryCopyEncoder), whole or in pieces. */
+export async function copyBinaryRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: Buffer | readonly Buffer[]): Promise<void> {
+  const pieces = Buffer.isBuffer(rows) ? [rows] : rows;
+  if (pieces.every((piece) => piece.length === 0)) return;
+  await copyIn(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT binary)`, [BINARY_COPY_HEADER, ...pieces, BINARY_COPY_TRAILER]);
 }
 
 async function copyIn(client: pg.PoolClient, statement: string, pieces: readonly Buffer[]): Promise<void> {

@@ -1,6 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { uuidField } from './binary-copy-encoder';
 import { copyOutBytea } from './bytea-copy';
+import { copyBinaryRows } from './copy';
 import type { Database } from './schema';
 
 /** Uploaded files live in PostgreSQL as 1 MiB chunks, so any worker can read them. */
@@ -12,6 +14,12 @@ export class UploadTooLargeError extends Error {
   }
 }
 
+/** Where uploads are written: their rows through Kysely, their chunks by COPY on the same database's pool. */
+export interface UploadStore {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+}
+
 /**
  * Writes a stream as upload chunks, each insert on its own (no connection is held while the
  * source is awaited). A refused or failed upload is deleted. `inspect` sees the first bytes (up
@@ -19,7 +27,7 @@ export class UploadTooLargeError extends Error {
  * throw to refuse the file.
  */
 export async function storeUpload(
-  db: Kysely<Database>,
+  store: UploadStore,
   input: {
     tenantId: string;
     fileName: string;
@@ -37,6 +45,7 @@ export async function storeUpload(
     onStart?: (uploadId: string) => Promise<void>;
   },
 ): Promise<{ uploadId: string; sizeBytes: number; chunkCount: number }> {
+  const { db } = store;
   const inspectBytes = input.inspectBytes ?? 64 * 1024;
   const upload = await db
     .insertInto('uploads')
@@ -58,11 +67,7 @@ export async function storeUpload(
   let writing: Promise<unknown> = Promise.resolve();
 
   const write = (data: Buffer) => {
-    // An arriving upload's readers wait for each chunk, and tell a stalled upload by its time.
-    writing = input.onStart
-      ? sql`WITH chunk AS (INSERT INTO upload_chunks (upload_id, seq, data) VALUES (${upload.id}, ${seq}, ${data}))
-          UPDATE uploads SET last_chunk_at = now() WHERE id = ${upload.id}`.execute(db)
-      : db.insertInto('upload_chunks').values({ upload_id: upload.id, seq, data }).execute();
+    writing = writeChunk(store.pool, upload.id, seq, data, Boolean(input.onStart));
     writing.catch(() => undefined);
     seq += 1;
     // The other buffer's insert ended before this one began (see flush): it takes the next bytes.
@@ -113,6 +118,33 @@ export async function storeUpload(
     .where('id', '=', upload.id)
     .execute();
   return { uploadId: upload.id, sizeBytes: size, chunkCount: seq };
+}
+
+/**
+ * One chunk, by a binary COPY of the buffer itself: an INSERT's parameter would be copied into the
+ * driver's message, a MiB allocated per chunk and left to the collector (bench/import: the API's
+ * peak while it streams an upload). An arriving upload's readers wait for each chunk, and tell a
+ * stalled upload by the time of its last one.
+ */
+async function writeChunk(pool: pg.Pool, uploadId: string, seq: number, data: Buffer, arriving: boolean): Promise<void> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    const head = Buffer.alloc(2 + 20 + 8 + 4);
+    head.writeInt16BE(3, 0);
+    uuidField(uploadId).copy(head, 2);
+    head.writeInt32BE(4, 22);
+    head.writeInt32BE(seq, 26);
+    head.writeInt32BE(data.length, 30);
+    await copyBinaryRows(client, 'upload_chunks', ['upload_id', 'seq', 'data'], [head, data]);
+    if (arriving) await client.query('UPDATE uploads SET last_chunk_at = now() WHERE id = $1', [uploadId]);
+  } catch (error) {
+    failed = error as Error;
+    throw error;
+  } finally {
+    // A connection whose COPY failed midway is not given back to the pool.
+    client.release(failed);
+  }
 }
 
 /** Every chunk of an arriving upload is in: its readers end at the last one. */

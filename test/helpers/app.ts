@@ -53,7 +53,7 @@ export async function createTestStack(options: { name: string; withWorker?: bool
     ...options.env,
   });
   const temporal = await connectTestClient();
-  const app = await buildTestApp({ config, db: database.db, temporal });
+  const app = await buildTestApp({ config, db: database.db, pool: database.pool, temporal });
   const worker = options.withWorker ? await startTestWorker(taskQueue, { db: database.db, pool: database.pool }) : undefined;
   return {
     app,

@@ -138,7 +138,7 @@ describe('problem+json', () => {
   it('never leaks internals in a 500', async () => {
     // A database with none of our tables: every query fails inside the server.
     const broken = createDb({ connectionString: stack.database.url, schema: 'no_such_schema_here' });
-    const app = await buildTestApp({ config: stack.config, db: broken.db, temporal: stack.temporal });
+    const app = await buildTestApp({ config: stack.config, db: broken.db, pool: broken.pool, temporal: stack.temporal });
     try {
       const res = await app.inject({ method: 'GET', url: '/v1/me', headers: bearer(acme.adminKey) });
       expect(res.statusCode).toBe(500);

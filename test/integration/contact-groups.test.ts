@@ -400,7 +400,7 @@ describe('an import that can never be stored', () => {
     async function* file() {
       yield Buffer.from('nome;telefone1\nA;5548998289001\nB;5548998289002\n');
     }
-    const upload = await storeUpload(db, { tenantId: tenant.tenantId, fileName: 'x.csv', createdBy: null, source: file(), maxBytes: 1e6 });
+    const upload = await storeUpload(stack.database, { tenantId: tenant.tenantId, fileName: 'x.csv', createdBy: null, source: file(), maxBytes: 1e6 });
     const group = await db
       .insertInto('contact_groups')
       .values({ tenant_id: tenant.tenantId, kind: 'dialer', name: 'Impossível', name_key: 'impossivel', source: 'csv' })

@@ -30,7 +30,7 @@ async function newImport(target: 'contact_group' | 'company_contacts') {
           .returning('id')
           .executeTakeFirstOrThrow()
       : undefined;
-  const upload = await storeUpload(db, { tenantId: tenant.id, fileName: 'a.csv', createdBy: null, source: once(file), maxBytes: 1e7 });
+  const upload = await storeUpload(database, { tenantId: tenant.id, fileName: 'a.csv', createdBy: null, source: once(file), maxBytes: 1e7 });
   const row = await db
     .insertInto('imports')
     .values({ tenant_id: tenant.id, target, group_id: group?.id ?? null, upload_id: upload.uploadId, file_name: 'a.csv', status: 'pending' })

@@ -33,13 +33,16 @@ it('two imports into the same group at once: the second waits for the first, eve
     .executeTakeFirstOrThrow();
   const imports = await Promise.all(
     [rows(1, 3000), rows(2001, 5000)].map(async (lines, i) => {
-      const upload = await storeUpload(db, {
-        tenantId: tenant.id,
-        fileName: `${i}.csv`,
-        createdBy: null,
-        source: once(['nome;telefone1', ...lines].join('\n')),
-        maxBytes: 1e7,
-      });
+      const upload = await storeUpload(
+        { db, pool },
+        {
+          tenantId: tenant.id,
+          fileName: `${i}.csv`,
+          createdBy: null,
+          source: once(['nome;telefone1', ...lines].join('\n')),
+          maxBytes: 1e7,
+        },
+      );
       return db
         .insertInto('imports')
         .values({ tenant_id: tenant.id, target: 'contact_group', group_id: group.id, upload_id: upload.uploadId, file_name: `${i}.csv`, status: 'pending' })

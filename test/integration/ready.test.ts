@@ -28,7 +28,7 @@ it('/ready answers 200 when PostgreSQL and Temporal answer and a worker polls th
 
 it('/ready answers 503 naming the worker when nothing polls the task queue', async () => {
   const config = { ...stack.config, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('nobody') };
-  const app = await buildTestApp({ config, db: stack.database.db, temporal: stack.temporal });
+  const app = await buildTestApp({ config, db: stack.database.db, pool: stack.database.pool, temporal: stack.temporal });
   try {
     const res = await app.inject({ method: 'GET', url: '/ready' });
     expect(res.statusCode).toBe(503);
@@ -45,7 +45,7 @@ it('many concurrent /ready calls are answered from memory and never 503 spurious
     pings++;
     await stack.database.pool.query('SELECT 1');
   };
-  const app = await buildTestApp({ config: stack.config, db: stack.database.db, temporal: stack.temporal, pingDatabase });
+  const app = await buildTestApp({ config: stack.config, db: stack.database.db, pool: stack.database.pool, temporal: stack.temporal, pingDatabase });
   try {
     await readyUntil(app, 200);
     const before = pings;
@@ -66,7 +66,7 @@ it('many concurrent /ready calls are answered from memory and never 503 spurious
 it('/ready answers 503 naming PostgreSQL when the database is down', async () => {
   // Nothing listens on this port: the database is "down".
   const down = createDb({ connectionString: `postgres://nobody@127.0.0.1:${await freePort()}/none` });
-  const app = await buildTestApp({ config: stack.config, db: down.db, temporal: stack.temporal });
+  const app = await buildTestApp({ config: stack.config, db: down.db, pool: down.pool, temporal: stack.temporal });
   try {
     const res = await app.inject({ method: 'GET', url: '/ready' });
     expect(res.statusCode).toBe(503);

@@ -349,7 +349,7 @@ describe('secrets, keys and logs', () => {
   it('a rotated app secret applies at once in every API process: the new one is accepted, the old one refused', async () => {
     const channel = await insertChannel('segredo-antigo');
     // A second API process on the same database.
-    const other: App = await buildApp({ config: stack.config, db: stack.database.db, temporal: stack.temporal }, { logger: false });
+    const other: App = await buildApp({ config: stack.config, db: stack.database.db, pool: stack.database.pool, temporal: stack.temporal }, { logger: false });
     try {
       const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [] });
       const post = (app: App, secret: string) =>
@@ -396,7 +396,10 @@ describe('secrets, keys and logs', () => {
         done();
       },
     });
-    const logged = await buildApp({ config: stack.config, db: stack.database.db, temporal: stack.temporal }, { logger: { level: 'info', stream } as never });
+    const logged = await buildApp(
+      { config: stack.config, db: stack.database.db, pool: stack.database.pool, temporal: stack.temporal },
+      { logger: { level: 'info', stream } as never },
+    );
     try {
       const channel = await insertChannel('segredo-log');
       await logged.inject({ method: 'GET', url: `/v1/webhooks/whatsapp/${channel.id}?hub.mode=subscribe&hub.verify_token=SEGREDO-VERIFICA&hub.challenge=42` });

@@ -168,7 +168,7 @@ export const companyContactRoutes: RoutePlugin = (app, deps) => {
       },
     },
     async (request, reply) => {
-      const importRow = await withContactFile(db, request, config, async (trx, received) => {
+      const importRow = await withContactFile(deps, request, config, async (trx, received) => {
         const parsed = importFieldsSchema.safeParse(received.fields);
         if (!parsed.success) {
           throw new ProblemError(400, 'VALIDATION_FAILED', 'The form fields are invalid.', {

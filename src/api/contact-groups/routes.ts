@@ -79,7 +79,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       },
     },
     async (request, reply) => {
-      const { opened } = await withStreamedContactFile(db, request, config, {
+      const { opened } = await withStreamedContactFile(deps, request, config, {
         use: async (trx, received) => {
           const parsed = createFieldsSchema.safeParse(received.fields);
           if (!parsed.success) throw validationProblem(parsed.error);
@@ -345,7 +345,7 @@ export const contactGroupRoutes: RoutePlugin = (app, deps) => {
       };
       // Checked before the file is received (answered at once) and again, under the lock, after.
       await appendable(db, false);
-      const { opened: importRow } = await withStreamedContactFile(db, request, config, {
+      const { opened: importRow } = await withStreamedContactFile(deps, request, config, {
         use: async (trx, received) => {
           const group = await appendable(trx, true);
           const parsed = z.object({ phonePolicy: phonePolicySchema.default('reject_row') }).safeParse(received.fields);
