@@ -11,7 +11,7 @@ import { signBody } from '../../src/integrations/whatsapp/webhook';
 import { bootstrapTenant } from '../../src/db/accounts';
 import { createDb } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
-import { WORKER_NODE_ARGS } from '../../src/embedded/child-process';
+import { API_NODE_ARGS, WORKER_NODE_ARGS } from '../../src/embedded/child-process';
 import { compileEntry } from '../../src/embedded/compile-entry';
 import { startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { cpuOf, cpuSeconds, cpuSpent, databaseBackends, freshDatabase, machineCpu, startProcess } from '../lib';
@@ -114,7 +114,7 @@ export async function startBroadcastStack(simMps: number) {
     BROADCAST_PAGES_IN_FLIGHT: process.env.BENCH_PAGES_IN_FLIGHT ?? '4',
   };
   const worker = await startProcess(workerEntry, env, 'worker running', [...WORKER_NODE_ARGS, ...extraArgs('WORKER')]);
-  const api = await startProcess(apiEntry, env, 'Server listening', extraArgs('API'));
+  const api = await startProcess(apiEntry, env, 'Server listening', [...API_NODE_ARGS, ...extraArgs('API')]);
   const temporalPid = Number(execSync(`pgrep -f -- '--port 17234' | head -1`).toString().trim());
 
   const pids = { worker: worker.pid!, api: api.pid!, sim: sim.pid!, temporal: temporalPid };
