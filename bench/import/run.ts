@@ -98,9 +98,9 @@ async function main() {
     'worker running',
     [...WORKER_NODE_ARGS, ...workerArgs],
   );
-  // BENCH_API_NODE_ARGS: the API's node flags instead of API_NODE_ARGS (to compare settings).
-  const apiArgs = process.env.BENCH_API_NODE_ARGS === undefined ? API_NODE_ARGS : process.env.BENCH_API_NODE_ARGS.split(' ').filter(Boolean);
-  const api = await startProcess(apiEntry, env, 'Server listening', apiArgs);
+  // BENCH_API_NODE_ARGS: extra node flags for the API, after API_NODE_ARGS (V8 takes a flag's last value), as in bench/broadcast.
+  const apiArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const api = await startProcess(apiEntry, env, 'Server listening', [...API_NODE_ARGS, ...apiArgs]);
   const workerIdle = residentMb(worker.pid!);
   const apiIdle = residentMb(api.pid!);
   const apiMemory = memorySampler(api.pid!);

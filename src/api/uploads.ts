@@ -107,7 +107,7 @@ async function* guarded<T>(source: AsyncIterable<T>, deadline: Deadline): AsyncG
 
 /**
  * Reads a multipart request whose `file` part is a contact CSV, streaming the file into PostgreSQL.
- * No transaction is open meanwhile: each chunk's insert takes a pooled connection only while it
+ * No transaction is open meanwhile: each chunk's COPY takes a pooled connection only while it
  * runs, so slow clients cannot starve the pool. The first bytes are checked before anything is
  * written (422 naming the problem, 413 when too large); a refused upload is deleted.
  */

@@ -21,7 +21,7 @@ export interface UploadStore {
 }
 
 /**
- * Writes a stream as upload chunks, each insert on its own (no connection is held while the
+ * Writes a stream as upload chunks, each COPY on its own (no connection is held while the
  * source is awaited). A refused or failed upload is deleted. `inspect` sees the first bytes (up
  * to `inspectBytes`; `complete` when that is the whole file) before anything is written and may
  * throw to refuse the file.
@@ -62,7 +62,7 @@ export async function storeUpload(
   const buffers = [Buffer.allocUnsafe(UPLOAD_CHUNK_BYTES), Buffer.allocUnsafe(UPLOAD_CHUNK_BYTES)];
   let filling = buffers[0];
   let filled = 0;
-  // One chunk's insert in flight while the next chunk is received: the request is not held up by
+  // One chunk's COPY in flight while the next chunk is received: the request is not held up by
   // every insert. Its failure surfaces at the next write.
   let writing: Promise<unknown> = Promise.resolve();
 
@@ -105,7 +105,7 @@ export async function storeUpload(
     if (filled > 0) await flush(true);
     await writing;
   } catch (error) {
-    // Once the insert in flight is done with its connection (a caller's transaction rolls back anyway).
+    // Once the COPY in flight is done with its connection, so the delete sees every chunk it wrote.
     await writing.catch(() => undefined);
     if (started) await abandonUpload(db, upload.id).catch(() => undefined);
     else await deleteUpload(db, upload.id).catch(() => undefined);
@@ -130,6 +130,8 @@ async function writeChunk(pool: pg.Pool, uploadId: string, seq: number, data: Bu
   const client = await pool.connect();
   let failed: Error | undefined;
   try {
+    // The row up to the chunk's bytes: field count, upload_id (length 16, the uuid), seq (length 4,
+    // the int), then data's length; the bytes themselves follow as a piece of their own.
     const head = Buffer.alloc(2 + 20 + 8 + 4);
     head.writeInt16BE(3, 0);
     uuidField(uploadId).copy(head, 2);

@@ -9,8 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export const WORKER_NODE_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
 
 /**
- * The API's young generation, as the worker's: V8's default (16 MB semi-spaces on this machine's
- * memory) held 52 MB of new space at rest (`bench/worker/idle-memory.ts --api`).
+ * The API's young generation, as the worker's: with V8's default its new space was 52 MB as an
+ * upload began, and its idle heap 117–127 MB against 81–83 MB with the flag
+ * (`bench/worker/idle-memory.ts --api`; docs/scaling.md, "The API while it streams an upload").
  */
 export const API_NODE_ARGS = ['--max-semi-space-size=8'];
 
